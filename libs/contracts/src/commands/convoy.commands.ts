@@ -1,0 +1,100 @@
+import { z } from 'zod';
+import { AgentRef, MergeMode } from '../domain/convoy.types';
+import { CommandMeta } from './command.envelope';
+
+/**
+ * Shapes only: the convoy decider checks the values (empty titles, ranges, cycles) so that
+ * each rejection can name the task and the value.
+ */
+export const TaskInput = z.object({
+  title: z.string(),
+  body: z.string().optional(),
+  rigId: z.string().optional(),
+  dependsOn: z.array(z.number().int()).optional(),
+});
+export type TaskInput = z.infer<typeof TaskInput>;
+
+const ConvoyCommandMeta = CommandMeta.extend({ convoyId: z.uuid() });
+const command = <T extends string, D extends z.ZodType>(type: T, data: D) =>
+  ConvoyCommandMeta.extend({ type: z.literal(type), data });
+
+const BeadRef = { beadId: z.uuid() };
+const Attempt = z.number().int().positive();
+
+export const SlingBatch = command(
+  'SlingBatch',
+  z.object({
+    title: z.string(),
+    defaultRigId: z.string(),
+    mergeMode: MergeMode.default('REVIEW_THEN_LAND'),
+    staged: z.boolean().default(false),
+    parallel: z.boolean().default(false),
+    tasks: z.array(TaskInput),
+  }),
+);
+export const Sling = command(
+  'Sling',
+  z.object({
+    title: z.string(),
+    body: z.string().optional(),
+    rigId: z.string(),
+    mergeMode: MergeMode.default('REVIEW_THEN_LAND'),
+    staged: z.boolean().default(false),
+  }),
+);
+export const AddTasks = command('AddTasks', z.object({ tasks: z.array(TaskInput) }));
+export const StartConvoy = command('StartConvoy', z.object({}));
+export const CloseConvoy = command('CloseConvoy', z.object({ reason: z.string() }));
+export const AddDependency = command('AddDependency', z.object({ ...BeadRef, dependsOnBeadId: z.uuid() }));
+export const RemoveDependency = command('RemoveDependency', z.object({ ...BeadRef, dependsOnBeadId: z.uuid() }));
+export const RetryBead = command('RetryBead', z.object(BeadRef));
+export const DispatchBead = command('DispatchBead', z.object({ ...BeadRef, agent: AgentRef }));
+export const MarkBeadStarted = command('MarkBeadStarted', z.object({ ...BeadRef, attempt: Attempt }));
+export const SubmitBead = command(
+  'SubmitBead',
+  z.object({ ...BeadRef, attempt: Attempt, branch: z.string().min(1), headCommit: z.string() }),
+);
+export const RecordBeadMerged = command(
+  'RecordBeadMerged',
+  z.object({ ...BeadRef, attempt: Attempt, mergeCommit: z.string() }),
+);
+export const RequestRework = command('RequestRework', z.object({ ...BeadRef, attempt: Attempt, reason: z.string() }));
+export const FailBeadAttempt = command(
+  'FailBeadAttempt',
+  z.object({ ...BeadRef, attempt: Attempt, reason: z.string(), unrecoverable: z.boolean().default(false) }),
+);
+export const ReportAgentLost = command(
+  'ReportAgentLost',
+  z.object({ ...BeadRef, attempt: Attempt, agentId: z.string().min(1), reason: z.string() }),
+);
+export const StartLanding = command('StartLanding', z.object({}));
+export const RecordRigLanded = command('RecordRigLanded', z.object({ rigId: z.uuid(), attempt: Attempt, commit: z.string() }));
+export const FailLanding = command('FailLanding', z.object({ attempt: Attempt, reason: z.string() }));
+export const RetryLanding = command('RetryLanding', z.object({}));
+
+export const ConvoyCommand = z.discriminatedUnion('type', [
+  SlingBatch,
+  Sling,
+  AddTasks,
+  StartConvoy,
+  CloseConvoy,
+  AddDependency,
+  RemoveDependency,
+  RetryBead,
+  DispatchBead,
+  MarkBeadStarted,
+  SubmitBead,
+  RecordBeadMerged,
+  RequestRework,
+  FailBeadAttempt,
+  ReportAgentLost,
+  StartLanding,
+  RecordRigLanded,
+  FailLanding,
+  RetryLanding,
+]);
+export type ConvoyCommand = z.infer<typeof ConvoyCommand>;
+export type ConvoyCommandType = ConvoyCommand['type'];
+export type ConvoyCommandOf<T extends ConvoyCommandType> = Extract<ConvoyCommand, { type: T }>;
+/** What a client sends: defaults not yet applied. */
+export type ConvoyCommandInput = z.input<typeof ConvoyCommand>;

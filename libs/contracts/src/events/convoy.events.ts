@@ -1,0 +1,121 @@
+import { z } from 'zod';
+import { AgentRef, BeadStatus, ConvoyStatus, MergeMode } from '../domain/convoy.types';
+
+const BeadIds = z.array(z.uuid());
+const Sha = z.string().regex(/^[0-9a-f]{40}([0-9a-f]{24})?$/, 'a full git commit id');
+const Attempt = z.number().int().positive();
+const Reason = z.string().min(1).max(20_000);
+
+export const ConvoyCreatedV1 = z.object({
+  title: z.string().min(1),
+  slug: z.string().min(1).max(40),
+  mergeMode: MergeMode,
+  staged: z.boolean(),
+  parallel: z.boolean(),
+  defaultRigId: z.uuid(),
+  maxAttempts: z.number().int().positive(),
+  maxLandingAttempts: z.number().int().positive(),
+  /** One feature branch per rig of the convoy in REVIEW_THEN_LAND; empty in REVIEW_AND_MERGE. */
+  featureBranches: z.array(z.object({ rigId: z.uuid(), branch: z.string().min(1) })),
+});
+
+export const BeadCreatedV1 = z.object({
+  beadId: z.uuid(),
+  index: z.number().int().nonnegative(),
+  title: z.string().min(1),
+  body: z.string(),
+  rigId: z.uuid(),
+  dependsOn: BeadIds,
+});
+
+export const ConvoyStartedV1 = z.object({});
+
+export const DependencyAddedV1 = z.object({ beadId: z.uuid(), dependsOnBeadId: z.uuid() });
+export const DependencyRemovedV1 = DependencyAddedV1;
+
+/** Derived: beads that are now OPEN, in an ACTIVE convoy, with every blocker CLOSED. */
+export const BeadsBecameReadyV1 = z.object({ beadIds: BeadIds.min(1) });
+/** Derived: beads that left the ready set for a reason other than their own dispatch. */
+export const BeadsBecameUnreadyV1 = z.object({ beadIds: BeadIds.min(1) });
+/** Derived: beads held because an upstream bead FAILED or was CANCELLED. */
+export const BeadsHeldV1 = z.object({
+  beads: z
+    .array(z.object({ beadId: z.uuid(), reason: z.string().min(1), heldBy: BeadIds.min(1) }))
+    .min(1),
+});
+export const BeadsReleasedV1 = z.object({ beadIds: BeadIds.min(1) });
+
+export const BeadDispatchedV1 = z.object({
+  beadId: z.uuid(),
+  attempt: Attempt,
+  agent: AgentRef,
+  branch: z.string().min(1),
+  /** Where the bead's work starts from and is merged into. */
+  baseBranch: z.string().min(1),
+  /** The rework or failure reason of the previous attempt, for the agent's prompt. */
+  previousReason: z.string().nullable(),
+});
+export const BeadStartedV1 = z.object({ beadId: z.uuid(), attempt: Attempt });
+export const BeadSubmittedV1 = z.object({ beadId: z.uuid(), attempt: Attempt, branch: z.string().min(1), headCommit: Sha });
+export const BeadMergedV1 = z.object({
+  beadId: z.uuid(),
+  attempt: Attempt,
+  mergeCommit: Sha,
+  targetBranch: z.string().min(1),
+});
+export const BeadReworkRequestedV1 = z.object({ beadId: z.uuid(), attempt: Attempt, reason: Reason });
+export const BeadAttemptFailedV1 = z.object({ beadId: z.uuid(), attempt: Attempt, reason: Reason });
+export const BeadAgentLostV1 = z.object({ beadId: z.uuid(), attempt: Attempt, agentId: z.string().min(1), reason: Reason });
+export const BeadFailedV1 = z.object({ beadId: z.uuid(), attempt: z.number().int().nonnegative(), reason: Reason });
+export const BeadRetriedV1 = z.object({ beadId: z.uuid() });
+export const BeadCancelledV1 = z.object({ beadId: z.uuid(), previousStatus: BeadStatus });
+
+export const ConvoyReadyToLandV1 = z.object({});
+export const ConvoyLandingStartedV1 = z.object({ attempt: Attempt });
+export const RigLandedV1 = z.object({ rigId: z.uuid(), commit: Sha, targetBranch: z.string().min(1) });
+export const ConvoyLandedV1 = z.object({
+  /** REVIEW_THEN_LAND: the landing merge per rig. REVIEW_AND_MERGE: the last bead merge per rig. */
+  landings: z.array(z.object({ rigId: z.uuid(), commit: Sha })).min(1),
+});
+export const ConvoyLandingFailedV1 = z.object({ attempt: Attempt, reason: Reason });
+export const ConvoyFailedV1 = z.object({ reason: Reason, failedBeadIds: BeadIds });
+export const ConvoyReactivatedV1 = z.object({ status: ConvoyStatus.extract(['ACTIVE', 'READY_TO_LAND']) });
+export const ConvoyCancelledV1 = z.object({
+  reason: Reason,
+  /** Agents the execution services must stop. */
+  stopAgents: z.array(z.object({ beadId: z.uuid(), agentId: z.string().min(1), attempt: Attempt })),
+  /** Submitted beads whose review must be dropped. */
+  dropReviews: BeadIds,
+  /** True when a landing was under way and must be abandoned. */
+  dropLanding: z.boolean(),
+});
+
+export const convoyEventSchemas = {
+  ConvoyCreated: { 1: ConvoyCreatedV1 },
+  BeadCreated: { 1: BeadCreatedV1 },
+  ConvoyStarted: { 1: ConvoyStartedV1 },
+  DependencyAdded: { 1: DependencyAddedV1 },
+  DependencyRemoved: { 1: DependencyRemovedV1 },
+  BeadsBecameReady: { 1: BeadsBecameReadyV1 },
+  BeadsBecameUnready: { 1: BeadsBecameUnreadyV1 },
+  BeadsHeld: { 1: BeadsHeldV1 },
+  BeadsReleased: { 1: BeadsReleasedV1 },
+  BeadDispatched: { 1: BeadDispatchedV1 },
+  BeadStarted: { 1: BeadStartedV1 },
+  BeadSubmitted: { 1: BeadSubmittedV1 },
+  BeadMerged: { 1: BeadMergedV1 },
+  BeadReworkRequested: { 1: BeadReworkRequestedV1 },
+  BeadAttemptFailed: { 1: BeadAttemptFailedV1 },
+  BeadAgentLost: { 1: BeadAgentLostV1 },
+  BeadFailed: { 1: BeadFailedV1 },
+  BeadRetried: { 1: BeadRetriedV1 },
+  BeadCancelled: { 1: BeadCancelledV1 },
+  ConvoyReadyToLand: { 1: ConvoyReadyToLandV1 },
+  ConvoyLandingStarted: { 1: ConvoyLandingStartedV1 },
+  RigLanded: { 1: RigLandedV1 },
+  ConvoyLanded: { 1: ConvoyLandedV1 },
+  ConvoyLandingFailed: { 1: ConvoyLandingFailedV1 },
+  ConvoyFailed: { 1: ConvoyFailedV1 },
+  ConvoyReactivated: { 1: ConvoyReactivatedV1 },
+  ConvoyCancelled: { 1: ConvoyCancelledV1 },
+} as const;

@@ -1,0 +1,59 @@
+/**
+ * Every subject, stream and bucket name derives from one namespace so that several
+ * installations (or test suites) can share one NATS server without seeing each other.
+ */
+export interface Names {
+  readonly namespace: string;
+  readonly eventStream: string;
+  readonly dlqStream: string;
+  readonly payloadBucket: string;
+  /** All events of every town. */
+  readonly allEvents: string;
+  townEvents(townId: string): string;
+  /** One subject per convoy: the unit of optimistic concurrency. */
+  convoyEvents(townId: string, convoyId: string): string;
+  /** Every convoy subject of one town, for consumers scoped to a town. */
+  townConvoyEvents(townId: string): string;
+  commands: { convoy: string; town: string };
+  dlq(consumer: string): string;
+}
+
+const NAMESPACE = /^[a-z][a-z0-9_]{0,30}$/;
+const TOKEN = /^[A-Za-z0-9_-]+$/;
+
+function token(kind: string, value: string): string {
+  if (!TOKEN.test(value)) throw new Error(`${kind} "${value}" cannot be used in a subject`);
+  return value;
+}
+
+export function names(namespace = 'gt'): Names {
+  if (!NAMESPACE.test(namespace)) {
+    throw new Error(`namespace "${namespace}" must match ${NAMESPACE.source}`);
+  }
+  const upper = namespace.toUpperCase();
+  return {
+    namespace,
+    eventStream: `${upper}_EVENTS`,
+    dlqStream: `${upper}_DLQ`,
+    payloadBucket: `${namespace}-payloads`,
+    allEvents: `${namespace}.evt.>`,
+    townEvents: (townId) => `${namespace}.evt.${token('town id', townId)}.town`,
+    convoyEvents: (townId, convoyId) =>
+      `${namespace}.evt.${token('town id', townId)}.convoy.${token('convoy id', convoyId)}`,
+    townConvoyEvents: (townId) => `${namespace}.evt.${token('town id', townId)}.convoy.*`,
+    commands: { convoy: `${namespace}.cmd.convoy`, town: `${namespace}.cmd.town` },
+    dlq: (consumer) => `${namespace}.dlq.${token('consumer', consumer)}`,
+  };
+}
+
+/** Splits an event subject back into its town and convoy, or null when it is not one of ours. */
+export function parseEventSubject(
+  namespace: string,
+  subject: string,
+): { townId: string; convoyId: string | null } | null {
+  const parts = subject.split('.');
+  if (parts[0] !== namespace || parts[1] !== 'evt') return null;
+  if (parts.length === 4 && parts[3] === 'town') return { townId: parts[2], convoyId: null };
+  if (parts.length === 5 && parts[3] === 'convoy') return { townId: parts[2], convoyId: parts[4] };
+  return null;
+}
