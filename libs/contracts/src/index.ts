@@ -1,4 +1,6 @@
 export * from './domain/convoy.types';
+export * from './domain/id.generation';
+export * from './domain/town.token';
 export * from './subjects/subject.builders';
 export * from './events/event.envelope';
 export * from './events/town.events';
