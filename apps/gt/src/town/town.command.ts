@@ -1,0 +1,60 @@
+import { randomUUID } from 'node:crypto';
+import { CommandReply, generateTownToken, hashTownToken, names } from '@gastown/contracts';
+import { CommandClient, connectBus } from '@gastown/bus';
+import { CliContext, CommandFailedError, UsageError } from '../cli.context';
+
+/**
+ * `gt town create <name>`: the operator's way in. It speaks to the convoy service over NATS
+ * (creating a town needs no town token), then waits until the gateway accepts the new token
+ * so the printed token works at once.
+ */
+export async function createTown(ctx: CliContext, args: string[]): Promise<void> {
+  const name = args.join(' ').trim();
+  if (!name) throw new UsageError('usage: gt town create <name> [--json]');
+  const token = generateTownToken();
+  const townId = randomUUID();
+  const bus = await connectBus({ servers: ctx.natsUrl, namespace: ctx.namespace, name: 'gt-cli' });
+  try {
+    const reply = await new CommandClient(bus).request<CommandReply>(names(ctx.namespace).commands.town, {
+      type: 'CreateTown',
+      commandId: randomUUID(),
+      townId,
+      actor: { kind: 'user', id: 'gt-cli' },
+      data: { name, tokenHash: hashTownToken(token) },
+    });
+    if (!reply.ok) throw new CommandFailedError(`${reply.error.code}: ${reply.error.message}`);
+  } finally {
+    await bus.close();
+  }
+  const readable = await gatewayAccepts(ctx.gatewayUrl, token);
+  if (!readable) {
+    ctx.err(`warning: the gateway at ${ctx.gatewayUrl} did not confirm the town yet; the token works once it has caught up`);
+  }
+  if (ctx.json) {
+    ctx.out(JSON.stringify({ townId, token }));
+  } else {
+    ctx.out(`town "${name}" created: ${townId}`);
+    ctx.out(`token (shown once, keep it secret): ${token}`);
+    ctx.out(`use it as: Authorization: Bearer <token>`);
+  }
+}
+
+async function gatewayAccepts(url: string, token: string, timeoutMs = 10_000): Promise<boolean> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    try {
+      const response = await fetch(url, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+        body: JSON.stringify({ query: '{ town { id } }' }),
+        signal: AbortSignal.timeout(2_000),
+      });
+      const body = (await response.json()) as { data?: { town?: { id: string } } };
+      if (body.data?.town?.id) return true;
+    } catch {
+      // The gateway may be down; the town exists regardless, so keep trying until the deadline.
+    }
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  return false;
+}

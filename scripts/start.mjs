@@ -1,0 +1,107 @@
+#!/usr/bin/env node
+// One command for the whole system on one machine: validates the configuration, brings up
+// NATS and PostgreSQL when none is given, then runs every service in the foreground with
+// prefixed logs, restarts a service that dies, and stops everything cleanly on Ctrl-C.
+import { spawn } from 'node:child_process';
+import { join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { cleanups, ensureNats, ensurePostgres, pipe, stopChild } from './infra.mjs';
+
+const root = resolve(fileURLToPath(import.meta.url), '../..');
+const dataDir = resolve(process.env.GASTOWN_DATA_DIR || join(root, '.data'));
+const SERVICES = ['convoy', 'gateway'];
+const COLOURS = { convoy: 36, gateway: 35, nats: 33, postgres: 34, start: 32 };
+
+function log(source, line) {
+  const tag = source.padEnd(8);
+  const colour = process.stdout.isTTY ? COLOURS[source] ?? 37 : null;
+  process.stdout.write(colour ? `\x1b[${colour}m${tag}|\x1b[0m ${line}\n` : `${tag}| ${line}\n`);
+}
+
+function fail(message) {
+  process.stderr.write(`${message}\n`);
+  process.exit(2);
+}
+
+function validateConfig(env) {
+  const errors = [];
+  const port = env.GATEWAY_PORT ?? '4000';
+  if (!/^\d+$/.test(port) || Number(port) < 1 || Number(port) > 65535) {
+    errors.push(`GATEWAY_PORT must be a port number between 1 and 65535, got "${port}"`);
+  }
+  if (env.DATABASE_URL !== undefined) {
+    try {
+      const u = new URL(env.DATABASE_URL);
+      if (!['postgres:', 'postgresql:'].includes(u.protocol)) throw new Error();
+      if (!u.pathname || u.pathname === '/') errors.push('DATABASE_URL must name a database, e.g. postgres://user@host:5432/gastown');
+    } catch {
+      errors.push('DATABASE_URL must be a postgres:// URL, e.g. postgres://user@127.0.0.1:5432/gastown');
+    }
+  }
+  if (env.NATS_URL !== undefined && !/^(nats|tls):\/\/[^\s/]+$/.test(env.NATS_URL)) {
+    errors.push('NATS_URL must look like nats://host:port');
+  }
+  if (errors.length > 0) fail(`gastown: invalid configuration\n${errors.map((e) => `  - ${e}`).join('\n')}`);
+  return { port: Number(port) };
+}
+
+let stopping = false;
+const running = new Map();
+
+function runService(name, env, restarts = 0) {
+  const child = spawn(process.execPath, ['-r', '@swc-node/register', join(root, 'services', name, 'src', 'main.ts')], {
+    cwd: root,
+    env: { ...env, SWC_NODE_PROJECT: join(root, 'tsconfig.base.json') },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  running.set(name, child);
+  pipe(log, name, child);
+  const startedAt = Date.now();
+  child.once('exit', (code, signal) => {
+    running.delete(name);
+    if (stopping) return;
+    if (code === 2) {
+      log('start', `${name} refused its configuration (see above); stopping`);
+      void shutdown(2);
+      return;
+    }
+    // A service that ran a while before dying starts again at once; one that keeps dying backs off.
+    const next = Date.now() - startedAt > 60_000 ? 0 : restarts + 1;
+    const delay = Math.min(30_000, 500 * 2 ** next);
+    log('start', `${name} exited (${signal ?? `code ${code}`}); restarting in ${(delay / 1000).toFixed(1)} s`);
+    setTimeout(() => !stopping && runService(name, env, next), delay);
+  });
+}
+
+async function shutdown(code = 0) {
+  if (stopping) return;
+  stopping = true;
+  log('start', 'stopping services…');
+  await Promise.all([...running.values()].map((child) => stopChild(child)));
+  for (const cleanup of cleanups.reverse()) {
+    try {
+      await cleanup();
+    } catch (error) {
+      log('start', `cleanup failed: ${error.message}`);
+    }
+  }
+  log('start', 'stopped');
+  process.exit(code);
+}
+
+async function main() {
+  const { port } = validateConfig(process.env);
+  process.on('SIGINT', () => void shutdown(0));
+  process.on('SIGTERM', () => void shutdown(0));
+  const natsUrl = await ensureNats(process.env, { dataDir, log, fail });
+  const databaseUrl = await ensurePostgres(process.env, { dataDir, log });
+  const env = { ...process.env, NATS_URL: natsUrl, DATABASE_URL: databaseUrl, GATEWAY_PORT: String(port) };
+  for (const name of SERVICES) runService(name, env);
+  log('start', `GraphQL API: http://127.0.0.1:${port}/graphql — create a town with: npx gt town create <name>`);
+}
+
+main().catch(async (error) => {
+  log('start', `failed: ${error.message}`);
+  await shutdown(1);
+});
+

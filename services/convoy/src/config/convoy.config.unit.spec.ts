@@ -1,0 +1,26 @@
+import { loadConvoyConfig, redactUrl } from './convoy.config';
+
+describe('convoy configuration', () => {
+  it('given an empty environment, when loaded, then the documented defaults apply', () => {
+    expect(loadConvoyConfig({})).toEqual({
+      natsUrl: 'nats://127.0.0.1:4222',
+      namespace: 'gt',
+      maxTasks: 10_000,
+      maxAttempts: 3,
+      maxLandingAttempts: 3,
+    });
+  });
+
+  it('given several bad values, when loaded, then each one is named in the error', () => {
+    expect(() => loadConvoyConfig({ NATS_URL: 'localhost', CONVOY_MAX_TASKS: '-4', GT_NAMESPACE: 'Bad NS' })).toThrow(
+      /NATS_URL must look like nats:\/\/host:port[\s\S]*GT_NAMESPACE must be[\s\S]*CONVOY_MAX_TASKS must be a positive whole number, got "-4"/,
+    );
+  });
+
+  it('given a server URL with credentials, when prepared for a log line, then the secret is gone', () => {
+    const line = redactUrl('nats://alice:s3cret@nats.internal:4222');
+    expect(line).not.toContain('s3cret');
+    expect(line).not.toContain('alice');
+    expect(line).toContain('nats.internal:4222');
+  });
+});
