@@ -1,0 +1,156 @@
+import { connect, type NatsConnection } from '@nats-io/transport-node';
+import {
+  DiscardPolicy,
+  JetStreamApiCodes,
+  JetStreamApiError,
+  jetstream,
+  jetstreamManager,
+  RetentionPolicy,
+  StorageType,
+  type JetStreamClient,
+  type JetStreamManager,
+  type StreamConfig,
+} from '@nats-io/jetstream';
+import { Objm } from '@nats-io/obj';
+import { names as namesOf, type Names } from '@gastown/contracts';
+import { assertServerVersion } from './jetstream.capabilities';
+
+/** One line per call; callers never pass message bodies. */
+export interface BusLogger {
+  info(line: string): void;
+  warn(line: string): void;
+  error(line: string): void;
+}
+
+export interface Bus {
+  readonly nc: NatsConnection;
+  readonly js: JetStreamClient;
+  readonly jsm: JetStreamManager;
+  readonly names: Names;
+  readonly log: BusLogger;
+  close(): Promise<void>;
+}
+
+export interface ConnectBusOptions {
+  /** One URL or a comma-separated list. */
+  servers: string;
+  namespace: string;
+  /** The connection name the server shows in its monitoring, e.g. the service name. */
+  name: string;
+  logger?: BusLogger;
+}
+
+const STREAM_NAME_IN_USE = 10058;
+const DUPLICATE_WINDOW_MS = 2 * 60_000;
+/** Claim checks only need to outlive one request; an hour covers any retry a caller makes. */
+const CLAIM_CHECK_TTL_MS = 60 * 60_000;
+
+export const nanos = (ms: number): number => Math.round(ms * 1_000_000);
+
+export function consoleLogger(prefix: string): BusLogger {
+  return {
+    info: (line) => console.info(`[${prefix}] ${line}`),
+    warn: (line) => console.warn(`[${prefix}] ${line}`),
+    error: (line) => console.error(`[${prefix}] ${line}`),
+  };
+}
+
+/**
+ * Claim checks (large requests and replies) are transient, event overflow payloads are part of
+ * the log forever. Keeping them in separate buckets lets the transient one expire as a whole,
+ * which is the only expiry 2.9 offers (no per-object TTL).
+ */
+export function claimCheckBucket(names: Names): string {
+  return `${names.payloadBucket}-claims`;
+}
+
+export async function connectBus(options: ConnectBusOptions): Promise<Bus> {
+  const names = namesOf(options.namespace);
+  const log = options.logger ?? consoleLogger(`bus ${options.name}`);
+  const nc = await connect({
+    servers: options.servers.split(',').map((s) => s.trim()),
+    name: options.name,
+    maxReconnectAttempts: -1,
+  });
+  const bus: Bus = {
+    nc,
+    js: jetstream(nc),
+    jsm: await jetstreamManager(nc),
+    names,
+    log,
+    close: async () => {
+      if (!nc.isClosed()) await nc.drain();
+    },
+  };
+  try {
+    assertServerVersion(bus);
+  } catch (error) {
+    await nc.close();
+    throw error;
+  }
+  return bus;
+}
+
+async function ensureStream(jsm: JetStreamManager, config: Partial<StreamConfig> & { name: string }): Promise<void> {
+  try {
+    await jsm.streams.add(config);
+  } catch (error) {
+    if (!(error instanceof JetStreamApiError) || error.code !== STREAM_NAME_IN_USE) throw error;
+    await jsm.streams.update(config.name, config);
+  }
+}
+
+/**
+ * Creates or updates everything the bus writes to. Safe to run from every service at start-up,
+ * concurrently: an identical create is a no-op on the server, a changed one becomes an update.
+ */
+export async function ensureTopology(bus: Bus): Promise<void> {
+  const { names } = bus;
+  await ensureStream(bus.jsm, {
+    name: names.eventStream,
+    subjects: [names.allEvents],
+    storage: StorageType.File,
+    retention: RetentionPolicy.Limits,
+    // The log is the system of record: no limit may ever drop an event, and if one is ever set
+    // by hand the server must refuse new writes rather than discard old ones.
+    max_msgs: -1,
+    max_bytes: -1,
+    max_age: 0,
+    discard: DiscardPolicy.New,
+    deny_delete: true,
+    deny_purge: true,
+    duplicate_window: nanos(DUPLICATE_WINDOW_MS),
+    allow_direct: true,
+  });
+  await ensureStream(bus.jsm, {
+    name: names.dlqStream,
+    subjects: [`${names.namespace}.dlq.>`],
+    storage: StorageType.File,
+    retention: RetentionPolicy.Limits,
+    max_msgs: -1,
+    max_bytes: -1,
+    max_age: 0,
+    discard: DiscardPolicy.New,
+    duplicate_window: nanos(DUPLICATE_WINDOW_MS),
+    allow_direct: true,
+  });
+  const objm = new Objm(bus.js);
+  await objm.create(names.payloadBucket, { storage: StorageType.File });
+  await objm.create(claimCheckBucket(names), { storage: StorageType.File, ttl: nanos(CLAIM_CHECK_TTL_MS) });
+}
+
+/** Removes every stream and bucket of the bus's namespace. For test suites and throwaway installs. */
+export async function deleteTopology(bus: Bus): Promise<void> {
+  const { names } = bus;
+  const streams = [
+    names.eventStream,
+    names.dlqStream,
+    `OBJ_${names.payloadBucket}`,
+    `OBJ_${claimCheckBucket(names)}`,
+  ];
+  for (const stream of streams) {
+    await bus.jsm.streams.delete(stream).catch((error: unknown) => {
+      if (!(error instanceof JetStreamApiError) || error.code !== JetStreamApiCodes.StreamNotFound) throw error;
+    });
+  }
+}

@@ -1,0 +1,245 @@
+import { randomUUID } from 'node:crypto';
+import { eventually, TEST_NATS_URL, testNamespace } from '@gastown/testing';
+import { connectBus, deleteTopology, ensureTopology, type Bus } from './bus.connection';
+import { readDeadLetters, runConsumer, type ConsumerOptions, type RunningConsumer } from './consumer.runner';
+import { EventStore, type StoredCommit } from './event.store';
+import { beadsCreated, convoyStarted, newConvoyScope, recordingLogger, type ConvoyScope } from './testing/event.fixture';
+
+describe('runConsumer', () => {
+  let bus: Bus;
+  let store: EventStore;
+  const running: RunningConsumer[] = [];
+  const logger = recordingLogger();
+
+  beforeAll(async () => {
+    bus = await connectBus({ servers: TEST_NATS_URL, namespace: testNamespace(), name: 'bus-consumer-spec', logger });
+    await ensureTopology(bus);
+    store = new EventStore(bus);
+  });
+
+  afterEach(async () => {
+    await Promise.all(running.splice(0).map((c) => c.stop()));
+  });
+
+  afterAll(async () => {
+    await deleteTopology(bus);
+    await bus.close();
+  });
+
+  /** A town of its own per test, so each consumer only sees its test's messages. */
+  function town(): { townId: string; filterSubject: string; convoy(): ConvoyScope } {
+    const townId = randomUUID();
+    return {
+      townId,
+      filterSubject: bus.names.townConvoyEvents(townId),
+      convoy: () => newConvoyScope(bus.names, townId),
+    };
+  }
+
+  async function start(options: Omit<ConsumerOptions, 'durable'> & { durable?: string }): Promise<string> {
+    const durable = options.durable ?? `c_${randomUUID().slice(0, 8)}`;
+    running.push(await runConsumer(bus, { ...options, durable }));
+    return durable;
+  }
+
+  async function appendStarted(scope: ConvoyScope, commitId = randomUUID()): Promise<number> {
+    const expectedSeq = await store.lastSeq(scope.subject);
+    return (await store.append(scope.subject, { commitId, expectedSeq, events: [convoyStarted(scope)] })).seq;
+  }
+
+  it('redelivers after a handler error with back-off, then succeeds', async () => {
+    const t = town();
+    const scope = t.convoy();
+    const seq = await appendStarted(scope);
+    const deliveries: { count: number; at: number }[] = [];
+    const handled: number[] = [];
+    const durable = await start({
+      filterSubject: t.filterSubject,
+      maxDeliver: 5,
+      ackWaitMs: 5_000,
+      backoffMs: [300, 600],
+      handler: async (commit, ctx) => {
+        deliveries.push({ count: ctx.deliveryCount, at: Date.now() });
+        if (ctx.deliveryCount < 3) throw new Error(`projection store unavailable (${ctx.deliveryCount})`);
+        handled.push(commit.seq);
+      },
+    });
+
+    await eventually('the third delivery to succeed', async () => handled.length === 1);
+    expect(handled).toEqual([seq]);
+    expect(deliveries.map((d) => d.count)).toEqual([1, 2, 3]);
+    expect(deliveries[1].at - deliveries[0].at).toBeGreaterThanOrEqual(280);
+    expect(deliveries[2].at - deliveries[1].at).toBeGreaterThanOrEqual(580);
+    expect(await readDeadLetters(bus, durable)).toEqual([]);
+    const info = await bus.jsm.consumers.info(bus.names.eventStream, durable);
+    expect(info.config).toMatchObject({ max_deliver: 5, max_ack_pending: 1, ack_wait: 5_300 * 1e6 });
+    expect(info.config.backoff).toEqual([5_300 * 1e6, 5_600 * 1e6]);
+    await eventually('the ack to reach the server', async () => {
+      const now = await bus.jsm.consumers.info(bus.names.eventStream, durable);
+      return now.num_ack_pending === 0 && now.ack_floor.stream_seq === seq;
+    });
+  });
+
+  it('parks a poison message with its reason and keeps the other subjects flowing', async () => {
+    const t = town();
+    const [bad, garbage, good1, good2] = [t.convoy(), t.convoy(), t.convoy(), t.convoy()];
+    const secret = `secret-${randomUUID()}`;
+    const invalidEvent = { ...convoyStarted(bad), type: 'BeadCreated', data: { title: secret } };
+    const poisonSeq = (
+      await bus.js.publish(bad.subject, JSON.stringify({ v: 1, commitId: 'p', prevSeq: 0, eventCount: 1, events: [invalidEvent] }))
+    ).seq;
+    const garbageSeq = (await bus.js.publish(garbage.subject, `{"token":"${secret}"`)).seq;
+    const goodSeqs = [await appendStarted(good1), await appendStarted(good2)];
+    const seen: StoredCommit[] = [];
+    const held: number[] = [];
+    const durable = await start({
+      filterSubject: t.filterSubject,
+      maxDeliver: 5,
+      ackWaitMs: 5_000,
+      backoffMs: [100],
+      handler: async (commit) => {
+        seen.push(commit);
+      },
+      onPark: async (letter) => {
+        held.push(letter.streamSeq);
+      },
+    });
+
+    await eventually('both valid commits to be handled', async () => seen.length === 2);
+    expect(held).toEqual([poisonSeq, garbageSeq]);
+    expect(seen.map((c) => c.seq)).toEqual(goodSeqs);
+    const parked = await eventually('two parked messages', async () => {
+      const letters = await readDeadLetters(bus, durable);
+      return letters.length === 2 && letters;
+    });
+    expect(parked).toEqual([
+      expect.objectContaining({
+        consumer: durable,
+        stream: bus.names.eventStream,
+        streamSeq: poisonSeq,
+        subject: bad.subject,
+        deliveryCount: 1,
+        reason: expect.stringContaining('event 0: invalid BeadCreated v1'),
+      }),
+      expect.objectContaining({ streamSeq: garbageSeq, subject: garbage.subject, reason: 'commit is not valid JSON' }),
+    ]);
+    const parkLines = logger.lines.filter((l) => l.includes(`from ${durable}`) && l.includes('parked'));
+    expect(parkLines).toHaveLength(2);
+    expect(parkLines.every((l) => l.startsWith('warn parked'))).toBe(true);
+    expect(JSON.stringify(parked) + logger.lines.join('\n')).not.toContain(secret);
+  });
+
+  it('parks a message whose handler always fails after maxDeliver attempts, then moves on', async () => {
+    const t = town();
+    const stuck = t.convoy();
+    const next = t.convoy();
+    const stuckSeq = await appendStarted(stuck);
+    const nextSeq = await appendStarted(next);
+    const attempts: number[] = [];
+    const handled: number[] = [];
+    const durable = await start({
+      filterSubject: t.filterSubject,
+      maxDeliver: 3,
+      ackWaitMs: 5_000,
+      backoffMs: [50, 100, 200, 400],
+      handler: async (commit, ctx) => {
+        if (commit.seq === stuckSeq) {
+          attempts.push(ctx.deliveryCount);
+          throw new Error('read model rejects the row');
+        }
+        handled.push(commit.seq);
+      },
+    });
+
+    await eventually('the next message to be handled', async () => handled.length === 1);
+    expect(attempts).toEqual([1, 2, 3]);
+    expect(handled).toEqual([nextSeq]);
+    expect(await readDeadLetters(bus, durable)).toEqual([
+      expect.objectContaining({ streamSeq: stuckSeq, deliveryCount: 3, reason: 'read model rejects the row' }),
+    ]);
+    const info = await bus.jsm.consumers.info(bus.names.eventStream, durable);
+    expect(info.config.backoff).toHaveLength(2);
+  });
+
+  it('delivers a 3 MB overflow decision whole', async () => {
+    const t = town();
+    const scope = t.convoy();
+    const events = beadsCreated(scope, 10_000, 300);
+    const { seq } = await store.append(scope.subject, { commitId: 'big', expectedSeq: 0, events });
+    const after = await appendStarted(scope);
+    const seen: StoredCommit[] = [];
+    await start({
+      filterSubject: t.filterSubject,
+      maxDeliver: 3,
+      ackWaitMs: 5_000,
+      backoffMs: [100],
+      handler: async (commit) => {
+        seen.push(commit);
+      },
+    });
+
+    await eventually('both commits to be handled', async () => seen.length === 2);
+    expect(seen.map((c) => [c.seq, c.events.length])).toEqual([
+      [seq, 10_000],
+      [after, 1],
+    ]);
+    expect(seen[0].events).toEqual(events);
+  });
+
+  it('keeps a long handler alive past the ack wait and drains it on stop', async () => {
+    const t = town();
+    const scope = t.convoy();
+    const seq = await appendStarted(scope);
+    const deliveries: number[] = [];
+    let finished = false;
+    const durable = `long_${randomUUID().slice(0, 8)}`;
+    const consumer = await runConsumer(bus, {
+      durable,
+      filterSubject: t.filterSubject,
+      maxDeliver: 3,
+      ackWaitMs: 1_000,
+      backoffMs: [],
+      handler: async (_commit, ctx) => {
+        deliveries.push(ctx.deliveryCount);
+        await new Promise((resolve) => setTimeout(resolve, 2_500));
+        finished = true;
+      },
+    });
+
+    await eventually('the handler to start', async () => deliveries.length === 1);
+    await consumer.stop();
+    expect(finished).toBe(true);
+    expect(deliveries).toEqual([1]);
+    const info = await bus.jsm.consumers.info(bus.names.eventStream, durable);
+    expect(info.ack_floor.stream_seq).toBe(seq);
+    expect(info.num_redelivered).toBe(0);
+  });
+
+  it('resumes a durable where it left off and applies a changed configuration', async () => {
+    const t = town();
+    const scope = t.convoy();
+    const first = await appendStarted(scope);
+    const seen: number[] = [];
+    const options = {
+      durable: `resume_${randomUUID().slice(0, 8)}`,
+      filterSubject: t.filterSubject,
+      maxDeliver: 3,
+      ackWaitMs: 5_000,
+      backoffMs: [100],
+      handler: async (commit: StoredCommit) => {
+        seen.push(commit.seq);
+      },
+    };
+    const one = await runConsumer(bus, options);
+    await eventually('the first commit', async () => seen.length === 1);
+    await one.stop();
+
+    const second = await appendStarted(scope);
+    running.push(await runConsumer(bus, { ...options, maxDeliver: 4, backoffMs: [] }));
+    await eventually('the second commit', async () => seen.length === 2);
+    expect(seen).toEqual([first, second]);
+    const info = await bus.jsm.consumers.info(bus.names.eventStream, options.durable);
+    expect(info.config).toMatchObject({ max_deliver: 4, ack_wait: 5_000 * 1e6 });
+    expect(info.config.backoff ?? []).toEqual([]);
+  });
+});

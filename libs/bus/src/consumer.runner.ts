@@ -1,0 +1,228 @@
+import {
+  AckPolicy,
+  DeliverPolicy,
+  JetStreamApiError,
+  type ConsumerConfig,
+  type ConsumerMessages,
+  type JsMsg,
+} from '@nats-io/jetstream';
+import { InvalidEventError } from '@gastown/contracts';
+import { z } from 'zod';
+import { nanos, type Bus } from './bus.connection';
+import { errorMessage, PoisonMessageError } from './bus.errors';
+import { EventStore, type EventParser, type StoredCommit } from './event.store';
+import { readRawSubject } from './subject.reader';
+
+export interface ConsumerContext {
+  readonly deliveryCount: number;
+  readonly streamSeq: number;
+  /** Tells the server the handler is alive; the runner already does this every half ack wait. */
+  working(): void;
+}
+
+export type CommitHandler = (commit: StoredCommit, context: ConsumerContext) => Promise<void>;
+
+export interface ConsumerOptions {
+  durable: string;
+  filterSubject: string;
+  /** Deliveries before a failing message is parked, the first one included. */
+  maxDeliver: number;
+  /** How long one delivery may run without an ack or a working() before the server redelivers it. */
+  ackWaitMs: number;
+  /** Delay before delivery n+1 after delivery n failed; the last value repeats. */
+  backoffMs: number[];
+  handler: CommitHandler;
+  /** Default: the event stream of the bus's namespace. */
+  stream?: string;
+  parse?: EventParser;
+  /**
+   * Runs after a message's dead letter is stored and before the message is terminated, e.g. to
+   * hold the subject in a read model. If it throws, the message is redelivered and parked again.
+   */
+  onPark?: (letter: DeadLetter) => Promise<void>;
+}
+
+export interface RunningConsumer {
+  stop(): Promise<void>;
+}
+
+export const DeadLetter = z.object({
+  consumer: z.string(),
+  stream: z.string(),
+  streamSeq: z.number().int().positive(),
+  subject: z.string(),
+  reason: z.string(),
+  deliveryCount: z.number().int().positive(),
+  parkedAt: z.iso.datetime(),
+});
+export type DeadLetter = z.infer<typeof DeadLetter>;
+
+/**
+ * One unacknowledged message at a time: the server holds back the next message until this one
+ * is acked or parked, so a retried message is never overtaken by later ones. Projections rely on
+ * seeing each subject's commits in order.
+ */
+const MAX_ACK_PENDING = 1;
+const PULL_BATCH = 16;
+const REASON_MAX_CHARS = 1000;
+const RESTART_DELAY_MS = 1000;
+
+const decoder = new TextDecoder();
+
+function isPoison(error: unknown): boolean {
+  return error instanceof PoisonMessageError || error instanceof InvalidEventError;
+}
+
+function reasonOf(error: unknown): string {
+  const reason = error instanceof PoisonMessageError ? error.reason : errorMessage(error);
+  return reason.length > REASON_MAX_CHARS ? `${reason.slice(0, REASON_MAX_CHARS)}…` : reason;
+}
+
+/**
+ * On 2.9 a consumer's back-off replaces its ack wait (the server sets ack_wait = backoff[0]) and
+ * paces redeliveries after ack timeouts, i.e. after a crashed or hung handler. Adding the ack wait
+ * to every step keeps each delivery's full ack wait and still spaces out crash loops; failures the
+ * handler reports are paced by nak(delay) instead. The server requires fewer steps than deliveries.
+ */
+function serverBackoff({ ackWaitMs, backoffMs, maxDeliver }: ConsumerOptions): number[] {
+  return backoffMs.slice(0, Math.max(0, maxDeliver - 1)).map((ms) => nanos(ackWaitMs + ms));
+}
+
+async function ensureConsumer(bus: Bus, stream: string, options: ConsumerOptions): Promise<void> {
+  const updatable = {
+    filter_subject: options.filterSubject,
+    max_deliver: options.maxDeliver,
+    ack_wait: nanos(options.ackWaitMs),
+    backoff: serverBackoff(options),
+    max_ack_pending: MAX_ACK_PENDING,
+  } satisfies Partial<ConsumerConfig>;
+  try {
+    await bus.jsm.consumers.add(stream, {
+      ...updatable,
+      durable_name: options.durable,
+      ack_policy: AckPolicy.Explicit,
+      deliver_policy: DeliverPolicy.All,
+    });
+  } catch (error) {
+    // 2.9 updates a durable on create when the change is allowed; the explicit update covers servers that refuse.
+    if (!(error instanceof JetStreamApiError)) throw error;
+    await bus.jsm.consumers.update(stream, options.durable, updatable).catch(() => {
+      throw error;
+    });
+  }
+}
+
+export async function runConsumer(bus: Bus, options: ConsumerOptions): Promise<RunningConsumer> {
+  const { durable, maxDeliver, ackWaitMs, backoffMs, handler } = options;
+  if (!Number.isInteger(maxDeliver) || maxDeliver < 1) throw new Error(`maxDeliver of ${durable} must be a positive integer`);
+  if (!(ackWaitMs > 0)) throw new Error(`ackWaitMs of ${durable} must be positive`);
+  const stream = options.stream ?? bus.names.eventStream;
+  const store = new EventStore(bus, { parse: options.parse });
+  await ensureConsumer(bus, stream, options);
+  const consumer = await bus.js.consumers.get(stream, durable);
+
+  const park = async (m: JsMsg, reason: string) => {
+    const record: DeadLetter = {
+      consumer: durable,
+      stream,
+      streamSeq: m.seq,
+      subject: m.subject,
+      reason,
+      deliveryCount: m.info.deliveryCount,
+      parkedAt: new Date().toISOString(),
+    };
+    try {
+      // The id makes a second parking of the same message (term lost, hook failed) a no-op.
+      await bus.js.publish(bus.names.dlq(durable), JSON.stringify(record), { msgID: `${stream}:${durable}:${m.seq}` });
+      await options.onPark?.(record);
+    } catch (error) {
+      // Below maxDeliver the nak brings it back to be parked again. At the last delivery the server
+      // gives up on it instead and only its MAX_DELIVERIES advisory records it.
+      bus.log.error(`could not park ${stream}#${m.seq} for ${durable}: ${errorMessage(error)}`);
+      m.nak(backoffMs.at(-1) ?? 0);
+      return;
+    }
+    m.term();
+    bus.log.warn(`parked ${stream}#${m.seq} (${m.subject}) from ${durable} after ${record.deliveryCount} deliveries: ${reason}`);
+  };
+
+  const retry = async (m: JsMsg, error: unknown) => {
+    const deliveryCount = m.info.deliveryCount;
+    if (deliveryCount >= maxDeliver) return park(m, reasonOf(error));
+    const delay = backoffMs.length > 0 ? backoffMs[Math.min(deliveryCount - 1, backoffMs.length - 1)] : 0;
+    bus.log.warn(
+      `${durable} failed on ${stream}#${m.seq} (delivery ${deliveryCount} of ${maxDeliver}), retrying in ${delay} ms: ${reasonOf(error)}`,
+    );
+    m.nak(delay);
+  };
+
+  const handle = async (m: JsMsg) => {
+    const keepAlive = setInterval(() => {
+      try {
+        m.working();
+      } catch (error) {
+        bus.log.warn(`${durable} could not extend the ack wait of ${stream}#${m.seq}: ${errorMessage(error)}`);
+      }
+    }, Math.max(1, Math.floor(ackWaitMs / 2)));
+    try {
+      const commit = await store.decodeCommit({ subject: m.subject, seq: m.seq, data: m.data, time: m.time });
+      await handler(commit, { deliveryCount: m.info.deliveryCount, streamSeq: m.seq, working: () => m.working() });
+    } catch (error) {
+      await (isPoison(error) ? park(m, reasonOf(error)) : retry(m, error));
+      return;
+    } finally {
+      clearInterval(keepAlive);
+    }
+    // A confirmed ack means stop() returns with nothing left to redeliver. It costs little: with
+    // one message in flight the server waits for this ack before sending the next anyway.
+    const confirmed = await m.ackAck().catch(() => false);
+    if (!confirmed) bus.log.warn(`${durable} could not confirm the ack of ${stream}#${m.seq}; it may be delivered again`);
+  };
+
+  let stopping = false;
+  let messages: ConsumerMessages | undefined;
+  let wake: () => void = () => undefined;
+  const stopped = new Promise<void>((resolve) => (wake = resolve));
+
+  const loop = (async () => {
+    while (!stopping && !bus.nc.isClosed()) {
+      try {
+        messages = await consumer.consume({ max_messages: PULL_BATCH });
+        if (stopping) await messages.close();
+        for await (const m of messages) {
+          if (stopping) {
+            // Handed to us but not started: give it back at once rather than after the ack wait.
+            m.nak();
+            continue;
+          }
+          await handle(m).catch((error: unknown) => {
+            bus.log.error(`${durable} could not settle ${stream}#${m.seq}: ${errorMessage(error)}`);
+          });
+        }
+      } catch (error) {
+        bus.log.error(`${durable} stopped pulling from ${stream}: ${errorMessage(error)}`);
+      }
+      if (!stopping && !bus.nc.isClosed()) {
+        bus.log.warn(`${durable} restarts pulling from ${stream} in ${RESTART_DELAY_MS} ms`);
+        let timer: NodeJS.Timeout | undefined;
+        await Promise.race([new Promise((resolve) => (timer = setTimeout(resolve, RESTART_DELAY_MS))), stopped]);
+        clearTimeout(timer);
+      }
+    }
+  })();
+
+  return {
+    stop: async () => {
+      stopping = true;
+      wake();
+      await messages?.close();
+      await loop;
+    },
+  };
+}
+
+/** Everything the consumer `durable` has parked, oldest first. */
+export async function readDeadLetters(bus: Bus, durable: string): Promise<DeadLetter[]> {
+  const messages = await readRawSubject(bus, bus.names.dlqStream, bus.names.dlq(durable), 0);
+  return messages.map((m) => DeadLetter.parse(JSON.parse(decoder.decode(m.data))));
+}

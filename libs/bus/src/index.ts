@@ -1,0 +1,53 @@
+export {
+  claimCheckBucket,
+  connectBus,
+  consoleLogger,
+  deleteTopology,
+  ensureTopology,
+  type Bus,
+  type BusLogger,
+  type ConnectBusOptions,
+} from './bus.connection';
+export {
+  NoResponderError,
+  PayloadIntegrityError,
+  PoisonMessageError,
+  RequestTimeoutError,
+  UnsupportedServerError,
+  WrongExpectedSequenceError,
+} from './bus.errors';
+export {
+  createEventStore,
+  EventStore,
+  type AppendRequest,
+  type AppendResult,
+  type EventParser,
+  type EventStoreOptions,
+  type StoredCommit,
+} from './event.store';
+export {
+  CommandClient,
+  serveCommands,
+  type CommandBusOptions,
+  type CommandHandler,
+  type CommandServer,
+  type ServeOptions,
+} from './command.bus';
+export {
+  DeadLetter,
+  readDeadLetters,
+  runConsumer,
+  type CommitHandler,
+  type ConsumerContext,
+  type ConsumerOptions,
+  type RunningConsumer,
+} from './consumer.runner';
+export {
+  assertServerVersion,
+  isVersionAtLeast,
+  JETSTREAM_GAPS,
+  MINIMUM_SERVER_VERSION,
+  type CapabilityGap,
+} from './jetstream.capabilities';
+export type { PayloadRef } from './payload.store';
+export type { RawStoredMessage } from './subject.reader';
