@@ -29,12 +29,21 @@ export class AggregateStore<S> {
     private readonly capacity = 2_000,
   ) {}
 
-  /** The cached aggregate, or a fresh fold when it is not cached. */
-  async get(subject: string): Promise<{ aggregate: Aggregate<S>; fresh: boolean }> {
+  /**
+   * The cached aggregate, or a fresh fold when it is not cached. With `assumeNew` (commands that
+   * create their aggregate) an uncached subject is taken to be empty without reading it: the
+   * append's expectation of sequence 0 checks that assumption on the server.
+   */
+  async get(subject: string, { assumeNew = false } = {}): Promise<{ aggregate: Aggregate<S>; fresh: boolean }> {
     const cached = this.cache.get(subject);
     if (cached) {
       this.touch(subject, cached);
       return { aggregate: cached, fresh: false };
+    }
+    if (assumeNew) {
+      const empty = { subject, state: this.folder.initialState(), seq: 0, commits: new Map<string, number>() };
+      this.touch(subject, empty);
+      return { aggregate: empty, fresh: false };
     }
     return { aggregate: await this.refresh(subject), fresh: true };
   }

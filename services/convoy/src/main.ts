@@ -1,0 +1,23 @@
+import 'reflect-metadata';
+import { Logger } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import { AppModule } from './app.module';
+import { ConfigError, loadConvoyConfig, redactUrl } from './config/convoy.config';
+
+async function bootstrap(): Promise<void> {
+  const config = loadConvoyConfig();
+  const app = await NestFactory.createApplicationContext(AppModule.forRoot(config), {
+    logger: ['log', 'warn', 'error'],
+  });
+  app.enableShutdownHooks();
+  new Logger('convoy').log(`convoy service ready (nats ${redactUrl(config.natsUrl)}, namespace ${config.namespace})`);
+}
+
+bootstrap().catch((error: unknown) => {
+  if (error instanceof ConfigError) {
+    process.stderr.write(`${error.message}\n`);
+    process.exit(2);
+  }
+  process.stderr.write(`convoy service failed to start: ${error instanceof Error ? error.message : String(error)}\n`);
+  process.exit(1);
+});
