@@ -1,21 +1,59 @@
+import type { EventEmitter } from 'node:events';
 import { Client } from 'pg';
-import { DataSource } from 'typeorm';
+import { DataSource, type Logger } from 'typeorm';
+import type { PostgresDataSourceOptions } from 'typeorm/driver/postgres/PostgresDataSourceOptions';
 import { READ_MODEL_ENTITIES } from './read-models.entities';
 import { ReadModels1764061200000 } from './migrations/1764061200000-read-models';
 
 export const READ_MODEL_MIGRATIONS = [ReadModels1764061200000];
 
-export function createReadModelDataSource(url: string): DataSource {
-  return new DataSource({
+/**
+ * TypeORM's own loggers print a failed query's parameters, i.e. event payloads and token hashes.
+ * This one names the statement and the error only; callers decide what else is worth logging.
+ */
+const parameterFreeLogger: Logger = {
+  logQuery: () => undefined,
+  logQuerySlow: () => undefined,
+  logSchemaBuild: () => undefined,
+  logMigration: (message) => console.info(`[read-models] ${message}`),
+  log: (level, message) => {
+    if (level === 'warn') console.warn(`[read-models] ${String(message)}`);
+  },
+  logQueryError: (error, query) => {
+    const statement = query.trim().split(/\s+/).slice(0, 3).join(' ');
+    console.error(`[read-models] ${statement} … failed: ${error instanceof Error ? error.message : error}`);
+  },
+};
+
+export function readModelDataSourceOptions(url: string): PostgresDataSourceOptions {
+  return {
     type: 'postgres',
     url,
     entities: READ_MODEL_ENTITIES,
     migrations: READ_MODEL_MIGRATIONS,
     migrationsTableName: 'read_model_migrations',
     synchronize: false,
-    logging: ['error'],
+    logger: parameterFreeLogger,
+    logging: ['error', 'warn', 'migration'],
     extra: { max: 10 },
-  });
+  };
+}
+
+export function createReadModelDataSource(url: string): DataSource {
+  return new DataSource(readModelDataSourceOptions(url));
+}
+
+/**
+ * pg-pool removes its idle listener when it hands a connection out and TypeORM adds its own a
+ * moment later; a connection terminated in between (a database restart, pg_terminate_backend)
+ * emits an 'error' nobody listens to, which would end the process. A permanent listener on every
+ * new connection closes that window; the failure still reaches whoever runs the next query.
+ */
+export async function initializeReadModelDataSource(dataSource: DataSource): Promise<DataSource> {
+  await dataSource.initialize();
+  const pool = (dataSource.driver as unknown as { master?: EventEmitter }).master;
+  pool?.on('connect', (client: EventEmitter) => client.on('error', () => undefined));
+  return dataSource;
 }
 
 /** Creates the database named in the URL when it is missing, so a fresh machine starts with one command. */

@@ -1,0 +1,31 @@
+import { DynamicModule, Module } from '@nestjs/common';
+import { BeadModule } from './bead/bead.module';
+import { BusModule } from './bus/bus.module';
+import { ConfigModule } from './config/config.module';
+import type { GatewayConfig } from './config/gateway.config';
+import { ConvoyModule } from './convoy/convoy.module';
+import { GraphqlModule } from './graphql/graphql.module';
+import { ProjectionModule } from './projection/projection.module';
+import { ReadModelsModule } from './read-models/read-models.module';
+import { RigModule } from './rig/rig.module';
+import { TownModule } from './town/town.module';
+
+@Module({})
+export class AppModule {
+  static forRoot(config: GatewayConfig): DynamicModule {
+    return {
+      module: AppModule,
+      imports: [
+        ConfigModule.forRoot(config),
+        ReadModelsModule,
+        BusModule,
+        ProjectionModule,
+        GraphqlModule,
+        TownModule,
+        RigModule,
+        ConvoyModule,
+        BeadModule,
+      ],
+    };
+  }
+}

@@ -1,0 +1,13 @@
+import { Module } from '@nestjs/common';
+import { CommandModule } from '../command/command.module';
+import { ConvoyModule } from '../convoy/convoy.module';
+import { RigModule } from '../rig/rig.module';
+import { BeadLoaders } from './bead.loaders';
+import { BeadResolver } from './bead.resolver';
+import { BeadService } from './bead.service';
+
+@Module({
+  imports: [CommandModule, ConvoyModule, RigModule],
+  providers: [BeadLoaders, BeadService, BeadResolver],
+})
+export class BeadModule {}

@@ -1,0 +1,80 @@
+import { Args, ID, Mutation, Parent, Query, ResolveField, Resolver } from '@nestjs/graphql';
+import type { BeadRow, ConvoyRow, RigRow } from '../read-models/read-models.entities';
+import { Convoy } from '../convoy/convoy.model';
+import { ConvoyLoaders } from '../convoy/convoy.loaders';
+import { Ctx, type GatewayContext } from '../graphql/graphql.context';
+import { Rig } from '../rig/rig.model';
+import { RigLoaders } from '../rig/rig.loaders';
+import { BeadLoaders } from './bead.loaders';
+import { Bead } from './bead.model';
+import { BeadService } from './bead.service';
+
+const COMMAND_ID = { nullable: true, description: 'Idempotency key: a retry with the same id changes nothing more.' };
+
+@Resolver(() => Bead)
+export class BeadResolver {
+  constructor(
+    private readonly service: BeadService,
+    private readonly loaders: BeadLoaders,
+    private readonly convoyLoaders: ConvoyLoaders,
+    private readonly rigLoaders: RigLoaders,
+  ) {}
+
+  @Query(() => Bead)
+  bead(@Ctx() ctx: GatewayContext, @Args('id', { type: () => ID }) id: string): Promise<BeadRow> {
+    return this.service.get(ctx, id);
+  }
+
+  @Mutation(() => Bead, { description: 'Makes beadId wait for dependsOnBeadId (same convoy; a cycle is refused).' })
+  addDependency(
+    @Ctx() ctx: GatewayContext,
+    @Args('beadId', { type: () => ID }) beadId: string,
+    @Args('dependsOnBeadId', { type: () => ID }) dependsOnBeadId: string,
+    @Args('commandId', COMMAND_ID) commandId?: string,
+  ): Promise<BeadRow> {
+    return this.service.addDependency(ctx, beadId, dependsOnBeadId, commandId);
+  }
+
+  @Mutation(() => Bead)
+  removeDependency(
+    @Ctx() ctx: GatewayContext,
+    @Args('beadId', { type: () => ID }) beadId: string,
+    @Args('dependsOnBeadId', { type: () => ID }) dependsOnBeadId: string,
+    @Args('commandId', COMMAND_ID) commandId?: string,
+  ): Promise<BeadRow> {
+    return this.service.removeDependency(ctx, beadId, dependsOnBeadId, commandId);
+  }
+
+  @Mutation(() => Bead, { description: 'Reopens a FAILED bead and releases the beads it held.' })
+  retryBead(
+    @Ctx() ctx: GatewayContext,
+    @Args('id', { type: () => ID }) id: string,
+    @Args('commandId', COMMAND_ID) commandId?: string,
+  ): Promise<BeadRow> {
+    return this.service.retry(ctx, id, commandId);
+  }
+
+  @ResolveField(() => Convoy)
+  async convoy(@Ctx() ctx: GatewayContext, @Parent() bead: BeadRow): Promise<ConvoyRow> {
+    const convoy = await this.convoyLoaders.byId(ctx).load(bead.convoyId);
+    if (!convoy) throw new Error(`bead ${bead.id} refers to convoy ${bead.convoyId}, which the read model lacks`);
+    return convoy;
+  }
+
+  @ResolveField(() => Rig)
+  async rig(@Ctx() ctx: GatewayContext, @Parent() bead: BeadRow): Promise<RigRow> {
+    const rig = await this.rigLoaders.byId(ctx).load(bead.rigId);
+    if (!rig) throw new Error(`bead ${bead.id} refers to rig ${bead.rigId}, which the read model lacks`);
+    return rig;
+  }
+
+  @ResolveField(() => [Bead], { description: 'The beads this one waits for.' })
+  blockedBy(@Ctx() ctx: GatewayContext, @Parent() bead: BeadRow): Promise<BeadRow[]> {
+    return this.loaders.blockers(ctx).load(bead.id);
+  }
+
+  @ResolveField(() => [Bead], { description: 'The beads that wait for this one.' })
+  blocks(@Ctx() ctx: GatewayContext, @Parent() bead: BeadRow): Promise<BeadRow[]> {
+    return this.loaders.dependents(ctx).load(bead.id);
+  }
+}

@@ -1,0 +1,114 @@
+import { randomUUID } from 'node:crypto';
+import { Inject, Injectable, Logger } from '@nestjs/common';
+import { CommandMeta, CommandReply, ConvoyCommand, ConvoyCommandInput, TownCommand } from '@gastown/contracts';
+import { Bus, CommandClient, NoResponderError, RequestTimeoutError } from '@gastown/bus';
+import type { z } from 'zod';
+import { BUS } from '../bus/bus.module';
+import { GATEWAY_CONFIG } from '../config/config.module';
+import type { GatewayConfig } from '../config/gateway.config';
+import type { GatewayContext } from '../graphql/graphql.context';
+import { apiError } from '../graphql/graphql.errors';
+import { ReadModelWaiter, ReadModelTimeoutError } from '../projection/read-model.waiter';
+
+/** Large enough for the convoy service to decide a 10,000-task batch, short enough to free the client. */
+const COMMAND_TIMEOUT_MS = 30_000;
+
+type Distribute<T> = T extends unknown ? Omit<T, keyof CommandMeta> : never;
+/** A convoy command without its envelope: the service fills in who, which town and which id. */
+export type ConvoyCommandBody = Distribute<ConvoyCommandInput>;
+export type TownCommandBody = Distribute<TownCommand>;
+
+/**
+ * Sends the user's commands to the convoy service and waits until the read models show their
+ * effect, so a mutation can answer from the read model and the client reads its own write.
+ */
+@Injectable()
+export class CommandService {
+  private readonly logger = new Logger(CommandService.name);
+  private readonly client: CommandClient;
+  private readonly subjects: Bus['names']['commands'];
+
+  constructor(
+    @Inject(BUS) bus: Bus,
+    private readonly waiter: ReadModelWaiter,
+    @Inject(GATEWAY_CONFIG) private readonly config: GatewayConfig,
+  ) {
+    this.client = new CommandClient(bus);
+    this.subjects = bus.names.commands;
+  }
+
+  /** The id a new command will carry; creating mutations derive their aggregate ids from it. */
+  commandIdOf(requested: string | null | undefined): string {
+    return requested ?? randomUUID();
+  }
+
+  /** Resolves once the read models show the command's effect; clears the request's loaders for it. */
+  convoy(ctx: GatewayContext, commandId: string, body: ConvoyCommandBody): Promise<void> {
+    return this.issue(ctx, this.subjects.convoy, ConvoyCommand, { ...this.meta(ctx.town.id, commandId), ...body });
+  }
+
+  town(ctx: GatewayContext, commandId: string, body: TownCommandBody): Promise<void> {
+    return this.issue(ctx, this.subjects.town, TownCommand, { ...this.meta(ctx.town.id, commandId), ...body });
+  }
+
+  private meta(townId: string, commandId: string): CommandMeta {
+    return { commandId, townId, actor: { kind: 'user', id: `town:${townId}` }, correlationId: commandId };
+  }
+
+  private async issue(
+    ctx: GatewayContext,
+    subject: string,
+    schema: z.ZodType,
+    command: { commandId: string; type: string },
+  ): Promise<void> {
+    const checked = schema.safeParse(command);
+    if (!checked.success) {
+      // Paths as the client wrote them: the command's `data` wrapper is ours, not theirs.
+      const errors = checked.error.issues.map((issue) => ({
+        path: issue.path
+          .filter((segment, i) => !(i === 0 && segment === 'data'))
+          .map((segment) => (typeof segment === 'number' ? segment : String(segment))),
+        message: issue.message,
+      }));
+      throw apiError('BAD_USER_INPUT', errors.map((e) => `${e.path.join('.')}: ${e.message}`).join('; '), { errors });
+    }
+    const reply = await this.request(subject, command.commandId, command);
+    if (!reply.ok) throw apiError(reply.error.code, reply.error.message, reply.error.details ?? {});
+    try {
+      await this.waiter.waitFor(reply.subject, reply.seq, this.config.readModelWaitMs);
+    } catch (error) {
+      if (!(error instanceof ReadModelTimeoutError)) throw error;
+      this.logger.warn(`${command.type} ${command.commandId}: ${error.message}`);
+      throw apiError(
+        'UNAVAILABLE',
+        `the ${command.type} was accepted, but the read model did not show it within ${this.config.readModelWaitMs} ms; ` +
+          'query again shortly (repeating the mutation with the same commandId is safe)',
+        { commandId: command.commandId },
+      );
+    }
+    ctx.loaders.clear();
+  }
+
+  private async request(subject: string, commandId: string, command: unknown): Promise<CommandReply> {
+    let raw: unknown;
+    try {
+      raw = await this.client.request<unknown>(subject, command, { timeoutMs: COMMAND_TIMEOUT_MS });
+    } catch (error) {
+      if (error instanceof NoResponderError) {
+        throw apiError('UNAVAILABLE', 'the convoy service is not running; retry later with the same commandId', { commandId });
+      }
+      if (error instanceof RequestTimeoutError) {
+        throw apiError(
+          'UNAVAILABLE',
+          `the convoy service did not answer within ${COMMAND_TIMEOUT_MS} ms; ` +
+            'retry with the same commandId (it is applied at most once)',
+          { commandId },
+        );
+      }
+      throw error;
+    }
+    const reply = CommandReply.safeParse(raw);
+    if (!reply.success) throw new Error(`malformed reply from the convoy service on ${subject}: ${reply.error.message}`);
+    return reply.data;
+  }
+}

@@ -1,0 +1,26 @@
+import { DynamicModule, Module } from '@nestjs/common';
+import { GATEWAY_OPTIONS, GatewayOptions } from '../gateway.options';
+import { GatewayConfig } from './gateway.config';
+
+export const GATEWAY_CONFIG = Symbol('GATEWAY_CONFIG');
+
+/** Hands the one parsed configuration to every module, including those that only know GATEWAY_OPTIONS. */
+@Module({})
+export class ConfigModule {
+  static forRoot(config: GatewayConfig): DynamicModule {
+    const options: GatewayOptions = {
+      databaseUrl: config.databaseUrl,
+      natsUrl: config.natsUrl,
+      namespace: config.namespace,
+    };
+    return {
+      module: ConfigModule,
+      global: true,
+      providers: [
+        { provide: GATEWAY_CONFIG, useValue: config },
+        { provide: GATEWAY_OPTIONS, useValue: options },
+      ],
+      exports: [GATEWAY_CONFIG, GATEWAY_OPTIONS],
+    };
+  }
+}

@@ -1,0 +1,115 @@
+import { z } from 'zod';
+
+/**
+ * Everything the gateway reads from its environment. Parsed once at start so a bad value stops
+ * the process with a message naming the variable, instead of failing later on first use.
+ */
+export interface GatewayConfig {
+  readonly port: number;
+  readonly databaseUrl: string;
+  readonly natsUrl: string;
+  readonly namespace: string;
+  /** How long a mutation waits for the read models to show its own write. */
+  readonly readModelWaitMs: number;
+}
+
+export class GatewayConfigError extends Error {
+  constructor(readonly problems: readonly string[]) {
+    super(`invalid gateway configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+    this.name = 'GatewayConfigError';
+  }
+}
+
+const integer = (name: string, min: number, max: number, fallback: number) =>
+  z
+    .string()
+    .optional()
+    .transform((raw, ctx) => {
+      if (raw === undefined) return fallback;
+      const value = Number(raw);
+      if (!/^\s*\d+\s*$/.test(raw) || !Number.isSafeInteger(value) || value < min || value > max) {
+        ctx.addIssue({ code: 'custom', message: `${name} must be an integer from ${min} to ${max} (got "${raw}")` });
+        return z.NEVER;
+      }
+      return value;
+    });
+
+function isUrl(value: string, protocols: readonly string[]): boolean {
+  try {
+    const parsed = new URL(value);
+    return protocols.includes(parsed.protocol) && parsed.hostname !== '';
+  } catch {
+    return false;
+  }
+}
+
+/** `list` accepts several comma-separated URLs, as NATS clients do for a cluster. */
+interface UrlOptions {
+  fallback?: string;
+  list?: boolean;
+}
+
+const url = (name: string, protocols: readonly string[], { fallback, list = false }: UrlOptions = {}) =>
+  z
+    .string()
+    .optional()
+    .transform((raw, ctx) => {
+      const value = raw ?? fallback;
+      const expected = `${protocols.map((p) => `${p}//`).join(' or ')} URL${list ? ' (or a comma-separated list)' : ''}`;
+      if (value === undefined) {
+        ctx.addIssue({ code: 'custom', message: `${name} is required: a ${expected}` });
+        return z.NEVER;
+      }
+      const parts = list ? value.split(',').map((p) => p.trim()) : [value];
+      // The value is not echoed: a database URL usually carries a password.
+      if (!parts.every((p) => isUrl(p, protocols))) {
+        ctx.addIssue({ code: 'custom', message: `${name} must be a ${expected} with a host` });
+        return z.NEVER;
+      }
+      return value;
+    });
+
+const databaseUrl = url('DATABASE_URL', ['postgres:', 'postgresql:']).superRefine((value, ctx) => {
+  if (new URL(value).pathname.replace(/^\//, '') === '') {
+    ctx.addIssue({ code: 'custom', message: 'DATABASE_URL must name a database, e.g. postgres://user@127.0.0.1:5432/gastown' });
+  }
+});
+
+const GatewayEnv = z.object({
+  GATEWAY_PORT: integer('GATEWAY_PORT', 1, 65535, 4000),
+  DATABASE_URL: databaseUrl,
+  NATS_URL: url('NATS_URL', ['nats:', 'tls:'], { fallback: 'nats://127.0.0.1:4222', list: true }),
+  GT_NAMESPACE: z
+    .string()
+    .optional()
+    .transform((raw, ctx) => {
+      const value = raw ?? 'gt';
+      if (!/^[a-z][a-z0-9_]{0,30}$/.test(value)) {
+        ctx.addIssue({
+          code: 'custom',
+          message: `GT_NAMESPACE must be 1-31 lower-case letters, digits or underscores, starting with a letter (got "${value}")`,
+        });
+        return z.NEVER;
+      }
+      return value;
+    }),
+  READ_MODEL_WAIT_MS: integer('READ_MODEL_WAIT_MS', 1, 600_000, 10_000),
+});
+
+/** Empty variables count as unset, which is what `FOO= node main.js` means to most people. */
+function present(env: NodeJS.ProcessEnv): Record<string, string> {
+  return Object.fromEntries(Object.entries(env).filter((e): e is [string, string] => e[1] !== undefined && e[1] !== ''));
+}
+
+export function loadGatewayConfig(env: NodeJS.ProcessEnv = process.env): GatewayConfig {
+  const parsed = GatewayEnv.safeParse(present(env));
+  if (!parsed.success) throw new GatewayConfigError(parsed.error.issues.map((issue) => issue.message));
+  const v = parsed.data;
+  return {
+    port: v.GATEWAY_PORT,
+    databaseUrl: v.DATABASE_URL,
+    natsUrl: v.NATS_URL,
+    namespace: v.GT_NAMESPACE,
+    readModelWaitMs: v.READ_MODEL_WAIT_MS,
+  };
+}

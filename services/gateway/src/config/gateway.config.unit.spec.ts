@@ -1,0 +1,87 @@
+import { GatewayConfigError, loadGatewayConfig } from './gateway.config';
+
+const DATABASE_URL = 'postgres://gastown:secret@127.0.0.1:5432/gastown';
+
+function problemsOf(env: NodeJS.ProcessEnv): string[] {
+  try {
+    loadGatewayConfig(env);
+  } catch (error) {
+    if (error instanceof GatewayConfigError) return [...error.problems];
+    throw error;
+  }
+  throw new Error('expected the configuration to be refused');
+}
+
+describe('gateway configuration', () => {
+  it('given only DATABASE_URL, when loaded, then every other setting has its documented default', () => {
+    expect(loadGatewayConfig({ DATABASE_URL })).toEqual({
+      port: 4000,
+      databaseUrl: DATABASE_URL,
+      natsUrl: 'nats://127.0.0.1:4222',
+      namespace: 'gt',
+      readModelWaitMs: 10_000,
+    });
+  });
+
+  it('given every variable, when loaded, then each is used', () => {
+    expect(
+      loadGatewayConfig({
+        DATABASE_URL,
+        GATEWAY_PORT: '8080',
+        NATS_URL: 'nats://10.0.0.1:4222,nats://10.0.0.2:4222',
+        GT_NAMESPACE: 'prod_eu',
+        READ_MODEL_WAIT_MS: '2500',
+      }),
+    ).toEqual({
+      port: 8080,
+      databaseUrl: DATABASE_URL,
+      natsUrl: 'nats://10.0.0.1:4222,nats://10.0.0.2:4222',
+      namespace: 'prod_eu',
+      readModelWaitMs: 2500,
+    });
+  });
+
+  it('given empty variables, when loaded, then they count as unset', () => {
+    expect(loadGatewayConfig({ DATABASE_URL, GATEWAY_PORT: '', GT_NAMESPACE: '' })).toMatchObject({ port: 4000, namespace: 'gt' });
+  });
+
+  it('given no DATABASE_URL, when loaded, then the message says it is required', () => {
+    expect(problemsOf({})).toEqual(['DATABASE_URL is required: a postgres:// or postgresql:// URL']);
+  });
+
+  it.each([
+    ['0', 'GATEWAY_PORT must be an integer from 1 to 65535 (got "0")'],
+    ['65536', 'GATEWAY_PORT must be an integer from 1 to 65535 (got "65536")'],
+    ['80.5', 'GATEWAY_PORT must be an integer from 1 to 65535 (got "80.5")'],
+    ['http', 'GATEWAY_PORT must be an integer from 1 to 65535 (got "http")'],
+  ])('given GATEWAY_PORT=%s, when loaded, then it is refused by name', (port, message) => {
+    expect(problemsOf({ DATABASE_URL, GATEWAY_PORT: port })).toEqual([message]);
+  });
+
+  it('given several bad values, when loaded, then there is one message per value and no secret is echoed', () => {
+    const problems = problemsOf({
+      DATABASE_URL: 'mysql://root:hunter2@db/gastown',
+      GATEWAY_PORT: '-1',
+      NATS_URL: 'http://nats:4222',
+      GT_NAMESPACE: 'Prod',
+      READ_MODEL_WAIT_MS: 'soon',
+    });
+    expect(problems).toHaveLength(5);
+    expect(problems.join('\n')).not.toContain('hunter2');
+    expect(problems).toEqual(
+      expect.arrayContaining([
+        expect.stringMatching(/^DATABASE_URL must be a postgres:\/\//),
+        expect.stringMatching(/^GATEWAY_PORT /),
+        expect.stringMatching(/^NATS_URL must be a nats:\/\//),
+        expect.stringMatching(/^GT_NAMESPACE /),
+        expect.stringMatching(/^READ_MODEL_WAIT_MS /),
+      ]),
+    );
+  });
+
+  it('given a DATABASE_URL without a database name, when loaded, then it asks for one', () => {
+    expect(problemsOf({ DATABASE_URL: 'postgres://127.0.0.1:5432' })).toEqual([
+      'DATABASE_URL must name a database, e.g. postgres://user@127.0.0.1:5432/gastown',
+    ]);
+  });
+});

@@ -1,0 +1,109 @@
+import { Injectable } from '@nestjs/common';
+import DataLoader from 'dataloader';
+import { DataSource, In } from 'typeorm';
+import { BeadDependencyRow, BeadRow, ConvoyRow } from '../read-models/read-models.entities';
+import type { GatewayContext } from '../graphql/graphql.context';
+import { isUuid } from '../graphql/graphql.ids';
+import type { ConvoyProgress } from './convoy.model';
+
+const CONVOY_BY_ID = Symbol('convoyById');
+const BEADS_BY_CONVOY = Symbol('beadsByConvoy');
+const EDGES_BY_CONVOY = Symbol('edgesByConvoy');
+const PROGRESS_BY_CONVOY = Symbol('progressByConvoy');
+
+const NO_PROGRESS: ConvoyProgress = {
+  total: 0,
+  open: 0,
+  inProgress: 0,
+  inReview: 0,
+  closed: 0,
+  failed: 0,
+  cancelled: 0,
+  blocked: 0,
+};
+
+function groupBy<T>(rows: readonly T[], key: (row: T) => string): Map<string, T[]> {
+  const groups = new Map<string, T[]>();
+  for (const row of rows) {
+    const group = groups.get(key(row));
+    if (group) group.push(row);
+    else groups.set(key(row), [row]);
+  }
+  return groups;
+}
+
+/** Everything keyed by convoy, one query per kind and request, always within the request's town. */
+@Injectable()
+export class ConvoyLoaders {
+  constructor(private readonly db: DataSource) {}
+
+  byId(ctx: GatewayContext): DataLoader<string, ConvoyRow | null> {
+    return ctx.loaders.get(
+      CONVOY_BY_ID,
+      () =>
+        new DataLoader<string, ConvoyRow | null>(async (ids) => {
+          const rows = await this.db.getRepository(ConvoyRow).findBy({ townId: ctx.town.id, id: In(ids.filter(isUuid)) });
+          const byId = new Map(rows.map((r) => [r.id, r]));
+          return ids.map((id) => byId.get(id) ?? null);
+        }),
+    );
+  }
+
+  /** The convoy's beads in plan order. */
+  beads(ctx: GatewayContext): DataLoader<string, BeadRow[]> {
+    return ctx.loaders.get(
+      BEADS_BY_CONVOY,
+      () =>
+        new DataLoader<string, BeadRow[]>(async (convoyIds) => {
+          const rows = await this.db.getRepository(BeadRow).find({
+            where: { townId: ctx.town.id, convoyId: In([...convoyIds]) },
+            order: { convoyId: 'ASC', idx: 'ASC' },
+          });
+          const groups = groupBy(rows, (r) => r.convoyId);
+          return convoyIds.map((id) => groups.get(id) ?? []);
+        }),
+    );
+  }
+
+  edges(ctx: GatewayContext): DataLoader<string, BeadDependencyRow[]> {
+    return ctx.loaders.get(
+      EDGES_BY_CONVOY,
+      () =>
+        new DataLoader<string, BeadDependencyRow[]>(async (convoyIds) => {
+          const rows = await this.db.getRepository(BeadDependencyRow).find({
+            where: { townId: ctx.town.id, convoyId: In([...convoyIds]) },
+            order: { beadId: 'ASC', dependsOnBeadId: 'ASC' },
+          });
+          const groups = groupBy(rows, (r) => r.convoyId);
+          return convoyIds.map((id) => groups.get(id) ?? []);
+        }),
+    );
+  }
+
+  /** Counted by PostgreSQL rather than from loaded beads, so a progress bar never pulls 10,000 rows. */
+  progress(ctx: GatewayContext): DataLoader<string, ConvoyProgress> {
+    return ctx.loaders.get(
+      PROGRESS_BY_CONVOY,
+      () =>
+        new DataLoader<string, ConvoyProgress>(async (convoyIds) => {
+          const rows: (ConvoyProgress & { convoyId: string })[] = await this.db.query(
+            `SELECT convoy_id AS "convoyId",
+                    count(*)::int AS total,
+                    count(*) FILTER (WHERE status = 'OPEN' AND NOT blocked)::int AS open,
+                    count(*) FILTER (WHERE status = 'IN_PROGRESS')::int AS "inProgress",
+                    count(*) FILTER (WHERE status = 'IN_REVIEW')::int AS "inReview",
+                    count(*) FILTER (WHERE status = 'CLOSED')::int AS closed,
+                    count(*) FILTER (WHERE status = 'FAILED')::int AS failed,
+                    count(*) FILTER (WHERE status = 'CANCELLED')::int AS cancelled,
+                    count(*) FILTER (WHERE status = 'OPEN' AND blocked)::int AS blocked
+               FROM beads
+              WHERE town_id = $1 AND convoy_id = ANY($2::uuid[])
+              GROUP BY convoy_id`,
+            [ctx.town.id, convoyIds.filter(isUuid)],
+          );
+          const byConvoy = new Map(rows.map(({ convoyId, ...progress }) => [convoyId, progress]));
+          return convoyIds.map((id) => byConvoy.get(id) ?? NO_PROGRESS);
+        }),
+    );
+  }
+}

@@ -1,0 +1,113 @@
+import { Args, ID, Mutation, Parent, Query, ResolveField, Resolver } from '@nestjs/graphql';
+import { wavesById } from '@gastown/dag';
+import type { BeadDependencyRow, BeadRow, ConvoyRow, RigRow } from '../read-models/read-models.entities';
+import { Bead } from '../bead/bead.model';
+import { Ctx, type GatewayContext } from '../graphql/graphql.context';
+import { Rig } from '../rig/rig.model';
+import { RigLoaders } from '../rig/rig.loaders';
+import { ConvoysArgs, SlingBatchInput, SlingInput, TaskInput } from './convoy.inputs';
+import { ConvoyLoaders } from './convoy.loaders';
+import { Convoy, ConvoyConnection, ConvoyProgress, DependencyEdge } from './convoy.model';
+import { ConvoyPage, ConvoyService } from './convoy.service';
+
+const COMMAND_ID = { nullable: true, description: 'Idempotency key: a retry with the same id changes nothing more.' };
+
+@Resolver(() => Convoy)
+export class ConvoyResolver {
+  constructor(
+    private readonly service: ConvoyService,
+    private readonly loaders: ConvoyLoaders,
+    private readonly rigLoaders: RigLoaders,
+  ) {}
+
+  @Query(() => ConvoyConnection, { description: "The town's convoys, newest first." })
+  convoys(@Ctx() ctx: GatewayContext, @Args() args: ConvoysArgs): Promise<ConvoyPage> {
+    return this.service.list(ctx, args);
+  }
+
+  @Query(() => Convoy)
+  convoy(@Ctx() ctx: GatewayContext, @Args('id', { type: () => ID }) id: string): Promise<ConvoyRow> {
+    return this.service.get(ctx, id);
+  }
+
+  @Mutation(() => Convoy, { description: 'Plans a convoy from tasks whose dependsOn indices form a DAG.' })
+  slingBatch(@Ctx() ctx: GatewayContext, @Args('input') input: SlingBatchInput): Promise<ConvoyRow> {
+    return this.service.slingBatch(ctx, input);
+  }
+
+  @Mutation(() => Convoy, { description: 'A convoy of one task.' })
+  sling(@Ctx() ctx: GatewayContext, @Args('input') input: SlingInput): Promise<ConvoyRow> {
+    return this.service.sling(ctx, input);
+  }
+
+  @Mutation(() => Convoy, { description: 'Appends tasks; their dependsOn indices may point at existing beads.' })
+  addTasks(
+    @Ctx() ctx: GatewayContext,
+    @Args('convoyId', { type: () => ID }) convoyId: string,
+    @Args('tasks', { type: () => [TaskInput] }) tasks: TaskInput[],
+    @Args('commandId', COMMAND_ID) commandId?: string,
+  ): Promise<ConvoyRow> {
+    return this.service.addTasks(ctx, convoyId, tasks, commandId);
+  }
+
+  @Mutation(() => Convoy, { description: 'Releases a staged convoy: its unblocked beads become ready.' })
+  startConvoy(
+    @Ctx() ctx: GatewayContext,
+    @Args('id', { type: () => ID }) id: string,
+    @Args('commandId', COMMAND_ID) commandId?: string,
+  ): Promise<ConvoyRow> {
+    return this.service.start(ctx, id, commandId);
+  }
+
+  @Mutation(() => Convoy, { description: 'Cancels the convoy and every bead not yet closed.' })
+  closeConvoy(
+    @Ctx() ctx: GatewayContext,
+    @Args('id', { type: () => ID }) id: string,
+    @Args('reason') reason: string,
+    @Args('commandId', COMMAND_ID) commandId?: string,
+  ): Promise<ConvoyRow> {
+    return this.service.close(ctx, id, reason, commandId);
+  }
+
+  @ResolveField(() => String, {
+    nullable: true,
+    description: "The default rig's feature branch; null in REVIEW_AND_MERGE, where beads merge straight to the default branch.",
+  })
+  featureBranch(@Parent() convoy: ConvoyRow): string | null {
+    if (convoy.mergeMode === 'REVIEW_AND_MERGE') return null;
+    return convoy.featureBranches.find((b) => b.rigId === convoy.defaultRigId)?.branch ?? null;
+  }
+
+  @ResolveField(() => ConvoyProgress)
+  progress(@Ctx() ctx: GatewayContext, @Parent() convoy: ConvoyRow): Promise<ConvoyProgress> {
+    return this.loaders.progress(ctx).load(convoy.id);
+  }
+
+  @ResolveField(() => [Bead], { description: 'In plan order.' })
+  beads(@Ctx() ctx: GatewayContext, @Parent() convoy: ConvoyRow): Promise<BeadRow[]> {
+    return this.loaders.beads(ctx).load(convoy.id);
+  }
+
+  @ResolveField(() => [DependencyEdge])
+  dependencyEdges(@Ctx() ctx: GatewayContext, @Parent() convoy: ConvoyRow): Promise<BeadDependencyRow[]> {
+    return this.loaders.edges(ctx).load(convoy.id);
+  }
+
+  @ResolveField(() => [[ID]], {
+    description: 'Bead ids by wave: every bead sits in a later wave than each bead it depends on.',
+  })
+  async waves(@Ctx() ctx: GatewayContext, @Parent() convoy: ConvoyRow): Promise<string[][]> {
+    const [beads, edges] = await Promise.all([this.loaders.beads(ctx).load(convoy.id), this.loaders.edges(ctx).load(convoy.id)]);
+    return wavesById(
+      beads.map((b) => b.id),
+      edges,
+    );
+  }
+
+  @ResolveField(() => [Rig], { description: 'Every rig that holds a bead of the convoy.' })
+  async rigs(@Ctx() ctx: GatewayContext, @Parent() convoy: ConvoyRow): Promise<RigRow[]> {
+    const loader = this.rigLoaders.byId(ctx);
+    const rigs = await Promise.all(convoy.rigIds.map((id) => loader.load(id)));
+    return rigs.filter((rig): rig is RigRow => rig !== null);
+  }
+}

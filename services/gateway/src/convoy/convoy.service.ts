@@ -1,0 +1,139 @@
+import { Injectable } from '@nestjs/common';
+import { convoyIdFor, type TaskInput as TaskCommandInput } from '@gastown/contracts';
+import { DataSource } from 'typeorm';
+import { ConvoyRow } from '../read-models/read-models.entities';
+import { CommandService, type ConvoyCommandBody } from '../command/command.service';
+import type { GatewayContext } from '../graphql/graphql.context';
+import { apiError, notFound } from '../graphql/graphql.errors';
+import { isUuid } from '../graphql/graphql.ids';
+import { decodeConvoyCursor, encodeConvoyCursor } from './convoy.cursor';
+import { ConvoysArgs, MAX_PAGE_SIZE, SlingBatchInput, SlingInput, TaskInput } from './convoy.inputs';
+import { ConvoyLoaders } from './convoy.loaders';
+
+export interface ConvoyPage {
+  edges: { cursor: string; node: ConvoyRow }[];
+  pageInfo: { hasNextPage: boolean; endCursor: string | null };
+  totalCount: number;
+}
+
+const toTaskCommands = (tasks: readonly TaskInput[]): TaskCommandInput[] =>
+  tasks.map((t) => ({ title: t.title, body: t.body ?? undefined, rigId: t.rigId ?? undefined, dependsOn: t.dependsOn }));
+
+@Injectable()
+export class ConvoyService {
+  constructor(
+    private readonly db: DataSource,
+    private readonly loaders: ConvoyLoaders,
+    private readonly commands: CommandService,
+  ) {}
+
+  async get(ctx: GatewayContext, id: string): Promise<ConvoyRow> {
+    const convoy = await this.loaders.byId(ctx).load(id);
+    if (!convoy) throw notFound('convoy', id);
+    return convoy;
+  }
+
+  async list(ctx: GatewayContext, args: ConvoysArgs): Promise<ConvoyPage> {
+    if (!Number.isInteger(args.first) || args.first < 0 || args.first > MAX_PAGE_SIZE) {
+      throw apiError('BAD_USER_INPUT', `first must be between 0 and ${MAX_PAGE_SIZE} (got ${args.first})`, { argument: 'first' });
+    }
+    if (args.rigId != null && !isUuid(args.rigId)) {
+      return { edges: [], pageInfo: { hasNextPage: false, endCursor: null }, totalCount: 0 };
+    }
+
+    const filtered = this.db
+      .getRepository(ConvoyRow)
+      .createQueryBuilder('c')
+      .where('c.townId = :townId', { townId: ctx.town.id });
+    if (args.status) filtered.andWhere('c.status = :status', { status: args.status });
+    if (args.rigId) filtered.andWhere(':rigId = ANY(c.rigIds)', { rigId: args.rigId });
+
+    const page = filtered.clone();
+    if (args.after != null) {
+      const afterId = decodeConvoyCursor(args.after);
+      const anchor = afterId && (await this.db.getRepository(ConvoyRow).existsBy({ townId: ctx.town.id, id: afterId }));
+      if (!anchor) throw apiError('BAD_USER_INPUT', 'after is not a cursor of this connection', { argument: 'after' });
+      page.andWhere('(c.createdAt, c.id) < (SELECT a.created_at, a.id FROM convoys a WHERE a.id = :afterId)', { afterId });
+    }
+    const [rows, totalCount] = await Promise.all([
+      page
+        .orderBy('c.createdAt', 'DESC')
+        .addOrderBy('c.id', 'DESC')
+        .limit(args.first + 1)
+        .getMany(),
+      filtered.getCount(),
+    ]);
+    const nodes = rows.slice(0, args.first);
+    const edges = nodes.map((node) => ({ cursor: encodeConvoyCursor(node.id), node }));
+    return {
+      edges,
+      pageInfo: { hasNextPage: rows.length > args.first, endCursor: edges.at(-1)?.cursor ?? null },
+      totalCount,
+    };
+  }
+
+  async slingBatch(ctx: GatewayContext, input: SlingBatchInput): Promise<ConvoyRow> {
+    return this.create(ctx, input.commandId, (convoyId) => ({
+      convoyId,
+      type: 'SlingBatch',
+      data: {
+        title: input.title,
+        defaultRigId: input.defaultRigId,
+        mergeMode: input.mergeMode,
+        staged: input.staged,
+        parallel: input.parallel,
+        tasks: toTaskCommands(input.tasks),
+      },
+    }));
+  }
+
+  async sling(ctx: GatewayContext, input: SlingInput): Promise<ConvoyRow> {
+    return this.create(ctx, input.commandId, (convoyId) => ({
+      convoyId,
+      type: 'Sling',
+      data: {
+        title: input.title,
+        body: input.body ?? undefined,
+        rigId: input.rigId,
+        mergeMode: input.mergeMode,
+        staged: input.staged,
+      },
+    }));
+  }
+
+  async addTasks(ctx: GatewayContext, convoyId: string, tasks: TaskInput[], commandId?: string): Promise<ConvoyRow> {
+    return this.change(ctx, convoyId, commandId, { convoyId, type: 'AddTasks', data: { tasks: toTaskCommands(tasks) } });
+  }
+
+  async start(ctx: GatewayContext, convoyId: string, commandId?: string): Promise<ConvoyRow> {
+    return this.change(ctx, convoyId, commandId, { convoyId, type: 'StartConvoy', data: {} });
+  }
+
+  async close(ctx: GatewayContext, convoyId: string, reason: string, commandId?: string): Promise<ConvoyRow> {
+    return this.change(ctx, convoyId, commandId, { convoyId, type: 'CloseConvoy', data: { reason } });
+  }
+
+  /** The convoy id follows from the command id, so a retried creation addresses the same convoy. */
+  private async create(
+    ctx: GatewayContext,
+    requestedCommandId: string | undefined,
+    build: (convoyId: string) => ConvoyCommandBody,
+  ): Promise<ConvoyRow> {
+    const commandId = this.commands.commandIdOf(requestedCommandId);
+    const convoyId = convoyIdFor(ctx.town.id, commandId);
+    await this.commands.convoy(ctx, commandId, build(convoyId));
+    return this.get(ctx, convoyId);
+  }
+
+  /** Checked against the town's read model first: a town cannot address another town's convoy. */
+  private async change(
+    ctx: GatewayContext,
+    convoyId: string,
+    requestedCommandId: string | undefined,
+    body: ConvoyCommandBody,
+  ): Promise<ConvoyRow> {
+    await this.get(ctx, convoyId);
+    await this.commands.convoy(ctx, this.commands.commandIdOf(requestedCommandId), body);
+    return this.get(ctx, convoyId);
+  }
+}

@@ -1,0 +1,44 @@
+import type { AddressInfo } from 'node:net';
+import { ConsoleLogger, INestApplication, LogLevel } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import type { NestExpressApplication } from '@nestjs/platform-express';
+import { AppModule } from './app.module';
+import type { GatewayConfig } from './config/gateway.config';
+import { GRAPHQL_PATH } from './graphql/graphql.module';
+import { MAX_BODY_BYTES } from './graphql/graphql.limits';
+
+export interface GatewayApp {
+  readonly app: INestApplication;
+  /** The GraphQL endpoint, e.g. http://127.0.0.1:4000/graphql. */
+  readonly url: string;
+  close(): Promise<void>;
+}
+
+export interface GatewayAppOptions {
+  /** Defaults to loopback: exposing the API is a deployment decision (a proxy with TLS in front). */
+  readonly host?: string;
+  readonly logLevels?: LogLevel[];
+}
+
+/** Builds and starts the gateway; port 0 picks a free port, which is what tests use. */
+export async function createGatewayApp(config: GatewayConfig, options: GatewayAppOptions = {}): Promise<GatewayApp> {
+  const host = options.host ?? '127.0.0.1';
+  // Nest's own parser stops at 100 kB; ours is registered instead so large plans fit.
+  const app = await NestFactory.create<NestExpressApplication>(AppModule.forRoot(config), {
+    bodyParser: false,
+    // Colours only for a terminal: the launcher and log collectors read plain lines.
+    logger: new ConsoleLogger({
+      logLevels: options.logLevels ?? ['log', 'warn', 'error'],
+      colors: process.stdout.isTTY === true,
+    }),
+  });
+  app.useBodyParser('json', { limit: MAX_BODY_BYTES });
+  try {
+    await app.listen(config.port, host);
+  } catch (error) {
+    await app.close().catch(() => undefined);
+    throw error;
+  }
+  const { port } = app.getHttpServer().address() as AddressInfo;
+  return { app, url: `http://${host}:${port}${GRAPHQL_PATH}`, close: () => app.close() };
+}

@@ -1,0 +1,230 @@
+import { ChildProcess, spawn } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { join, resolve } from 'node:path';
+import { Bus, CommandClient, connectBus, deleteTopology, NoResponderError } from '@gastown/bus';
+import { CommandReply, generateTownToken, hashTownToken } from '@gastown/contracts';
+import { createTestDatabase, eventually, TEST_NATS_URL, testNamespace, type TestDatabase } from '@gastown/testing';
+import { BUS } from './bus/bus.module';
+import type { GatewayConfig } from './config/gateway.config';
+import { createGatewayApp, type GatewayApp } from './gateway.app';
+import { ReadModelWaiter } from './projection/read-model.waiter';
+
+const ROOT = resolve(__dirname, '../../..');
+const SERVICE_START_TIMEOUT_MS = 30_000;
+const quiet = { info: () => undefined, warn: () => undefined, error: () => undefined };
+
+export interface GqlError {
+  message: string;
+  path?: (string | number)[];
+  extensions: { code: string; [key: string]: unknown };
+}
+
+export interface GqlResponse<T> {
+  status: number;
+  data?: T | null;
+  errors?: GqlError[];
+}
+
+export interface TestTown {
+  readonly id: string;
+  readonly name: string;
+  readonly token: string;
+}
+
+/** A running convoy service: the real process, as npm start runs it. */
+export interface ConvoyServiceProcess {
+  readonly child: ChildProcess;
+  /** Everything the process printed, for failure messages. */
+  output(): string;
+  stop(): Promise<void>;
+}
+
+export function startConvoyService(namespace: string, natsUrl = TEST_NATS_URL): Promise<ConvoyServiceProcess> {
+  const child = spawn(process.execPath, ['-r', '@swc-node/register', join(ROOT, 'services/convoy/src/main.ts')], {
+    cwd: ROOT,
+    env: { ...process.env, NATS_URL: natsUrl, GT_NAMESPACE: namespace, SWC_NODE_PROJECT: join(ROOT, 'tsconfig.base.json') },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  const exited = new Promise<void>((done) => child.once('exit', () => done()));
+  const service: ConvoyServiceProcess = {
+    child,
+    output: () => output,
+    stop: async () => {
+      if (child.exitCode !== null || child.signalCode !== null) return;
+      child.kill('SIGTERM');
+      const killer = setTimeout(() => child.kill('SIGKILL'), 10_000);
+      await exited;
+      clearTimeout(killer);
+    },
+  };
+  return new Promise((ready, fail) => {
+    const timer = setTimeout(() => {
+      void service.stop();
+      fail(new Error(`convoy service not ready within ${SERVICE_START_TIMEOUT_MS} ms:\n${output}`));
+    }, SERVICE_START_TIMEOUT_MS);
+    const collect = (chunk: Buffer) => {
+      output += chunk.toString('utf8');
+      if (output.includes('convoy service ready')) {
+        clearTimeout(timer);
+        ready(service);
+      }
+    };
+    child.stdout?.on('data', collect);
+    child.stderr?.on('data', collect);
+    child.once('exit', (code, signal) => {
+      clearTimeout(timer);
+      fail(new Error(`convoy service exited (${signal ?? `code ${code}`}) before it was ready:\n${output}`));
+    });
+  });
+}
+
+/**
+ * One suite's world: its own NATS namespace and database, the real convoy service process and
+ * the gateway on a free loopback port. Towns are created over NATS, the way the CLI does it.
+ */
+export class GatewayHarness {
+  private constructor(
+    readonly namespace: string,
+    readonly db: TestDatabase,
+    readonly gateway: GatewayApp,
+    readonly convoyService: ConvoyServiceProcess,
+  ) {}
+
+  static async start(): Promise<GatewayHarness> {
+    const namespace = testNamespace();
+    const db = await createTestDatabase();
+    const config: GatewayConfig = {
+      port: 0,
+      databaseUrl: db.url,
+      natsUrl: TEST_NATS_URL,
+      namespace,
+      readModelWaitMs: 10_000,
+    };
+    const [gateway, convoyService] = await Promise.allSettled([
+      createGatewayApp(config, { logLevels: ['error'] }),
+      startConvoyService(namespace, config.natsUrl),
+    ]);
+    if (gateway.status === 'rejected' || convoyService.status === 'rejected') {
+      if (gateway.status === 'fulfilled') await gateway.value.close();
+      if (convoyService.status === 'fulfilled') await convoyService.value.stop();
+      await db.drop();
+      throw gateway.status === 'rejected' ? gateway.reason : (convoyService as PromiseRejectedResult).reason;
+    }
+    const harness = new GatewayHarness(namespace, db, gateway.value, convoyService.value);
+    try {
+      await harness.untilConvoyServiceAnswers();
+    } catch (error) {
+      await harness.close();
+      throw error;
+    }
+    return harness;
+  }
+
+  /**
+   * "ready" is printed once the service subscribed, which the server may not have processed yet;
+   * an empty command is refused with a reply, and a reply on both subjects proves it listens.
+   */
+  private async untilConvoyServiceAnswers(): Promise<void> {
+    const client = new CommandClient(this.bus);
+    for (const subject of [this.bus.names.commands.town, this.bus.names.commands.convoy]) {
+      await eventually(`the convoy service answering on ${subject}`, () =>
+        client.request(subject, {}, { timeoutMs: 2_000 }).then(
+          () => true,
+          (error: unknown) => {
+            if (error instanceof NoResponderError) return false;
+            throw error;
+          },
+        ),
+      );
+    }
+  }
+
+  get url(): string {
+    return this.gateway.url;
+  }
+
+  private get bus(): Bus {
+    return this.gateway.app.get<Bus>(BUS);
+  }
+
+  async createTown(name = `town ${randomUUID().slice(0, 8)}`): Promise<TestTown> {
+    const token = generateTownToken();
+    const townId = randomUUID();
+    await this.send(this.bus.names.commands.town, {
+      type: 'CreateTown',
+      townId,
+      data: { name, tokenHash: hashTownToken(token) },
+    });
+    return { id: townId, name, token };
+  }
+
+  /** Plays another service (a dispatcher, a git runner): sends a convoy command the API does not offer. */
+  async convoyCommand(townId: string, convoyId: string, command: { type: string; data: Record<string, unknown> }): Promise<void> {
+    await this.send(this.bus.names.commands.convoy, { ...command, townId, convoyId });
+  }
+
+  /** Sends a command as a service would and waits until the read models show it. */
+  private async send(subject: string, command: Record<string, unknown>): Promise<void> {
+    const commandId = randomUUID();
+    const raw = await new CommandClient(this.bus).request<unknown>(subject, {
+      commandId,
+      correlationId: commandId,
+      actor: { kind: 'service', id: 'gateway-test' },
+      ...command,
+    });
+    const reply = CommandReply.parse(raw);
+    if (!reply.ok) throw new Error(`${String(command['type'])} refused: ${reply.error.code} ${reply.error.message}`);
+    await this.gateway.app.get(ReadModelWaiter).waitFor(reply.subject, reply.seq);
+  }
+
+  async gql<T = Record<string, unknown>>(
+    token: string | null,
+    query: string,
+    variables?: Record<string, unknown>,
+    headers: Record<string, string> = {},
+  ): Promise<GqlResponse<T>> {
+    const response = await fetch(this.url, {
+      method: 'POST',
+      headers: {
+        'content-type': 'application/json',
+        ...(token === null ? {} : { authorization: `Bearer ${token}` }),
+        ...headers,
+      },
+      body: JSON.stringify({ query, variables }),
+    });
+    const body = (await response.json()) as Omit<GqlResponse<T>, 'status'>;
+    return { status: response.status, ...body };
+  }
+
+  /** For the happy path: fails the test with the server's errors instead of returning them. */
+  async ok<T = Record<string, unknown>>(token: string, query: string, variables?: Record<string, unknown>): Promise<T> {
+    const response = await this.gql<T>(token, query, variables);
+    if (response.errors?.length || !response.data) {
+      throw new Error(`GraphQL errors: ${JSON.stringify(response.errors ?? response)}`);
+    }
+    return response.data;
+  }
+
+  async close(): Promise<void> {
+    await this.convoyService.stop();
+    await this.gateway.close();
+    const bus = await connectBus({
+      servers: TEST_NATS_URL,
+      namespace: this.namespace,
+      name: 'gateway-test-cleanup',
+      logger: quiet,
+    });
+    try {
+      await deleteTopology(bus);
+    } finally {
+      await bus.close();
+    }
+    await this.db.drop();
+  }
+}
+
+/** The error codes of a response, for assertions that read like what a client sees. */
+export function codesOf(response: GqlResponse<unknown>): string[] {
+  return (response.errors ?? []).map((e) => e.extensions.code);
+}

@@ -1,0 +1,21 @@
+import { registerEnumType } from '@nestjs/graphql';
+import { BeadStatus, ConvoyStatus, MergeMode } from '@gastown/contracts';
+
+/** The GraphQL enums are the contract enums, value for value, so nothing translates between them. */
+function enumObject<T extends string>(values: readonly T[]): Record<T, T> {
+  return Object.fromEntries(values.map((v) => [v, v])) as Record<T, T>;
+}
+
+export const ConvoyStatusEnum = enumObject(ConvoyStatus.options);
+export const BeadStatusEnum = enumObject(BeadStatus.options);
+export const MergeModeEnum = enumObject(MergeMode.options);
+
+registerEnumType(ConvoyStatusEnum, { name: 'ConvoyStatus' });
+registerEnumType(BeadStatusEnum, { name: 'BeadStatus' });
+registerEnumType(MergeModeEnum, {
+  name: 'MergeMode',
+  valuesMap: {
+    REVIEW_THEN_LAND: { description: 'Beads merge into a feature branch per rig; the convoy lands it at the end.' },
+    REVIEW_AND_MERGE: { description: 'Each bead merges into the default branch once reviewed; no feature branch.' },
+  },
+});

@@ -1,0 +1,96 @@
+import { spawn } from 'node:child_process';
+import { createServer } from 'node:net';
+import { join, resolve } from 'node:path';
+import { connectBus, deleteTopology } from '@gastown/bus';
+import { createTestDatabase, TEST_NATS_URL, testNamespace } from '@gastown/testing';
+
+const ROOT = resolve(__dirname, '../../..');
+
+interface Run {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  output: string;
+}
+
+/** Starts main.ts as npm start does; `until` ends the wait early (the process keeps running). */
+function runGateway(env: NodeJS.ProcessEnv, until?: RegExp) {
+  const child = spawn(process.execPath, ['-r', '@swc-node/register', join(ROOT, 'services/gateway/src/main.ts')], {
+    cwd: ROOT,
+    env: { PATH: process.env['PATH'], SWC_NODE_PROJECT: join(ROOT, 'tsconfig.base.json'), ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  const exited = new Promise<Run>((done) => child.once('exit', (code, signal) => done({ code, signal, output })));
+  let seen: (line: string) => void = () => undefined;
+  const onData = (chunk: Buffer) => {
+    output += chunk.toString('utf8');
+    const match = until?.exec(output);
+    if (match) seen(match[0]);
+  };
+  child.stdout.on('data', onData);
+  child.stderr.on('data', onData);
+  const matched = () =>
+    new Promise<string>((done, fail) => {
+      seen = done;
+      void exited.then(() => fail(new Error(`the gateway exited before printing ${String(until)}:\n${output}`)));
+    });
+  return { child, exited, matched };
+}
+
+function freePort(): Promise<number> {
+  return new Promise((done, fail) => {
+    const server = createServer();
+    server.once('error', fail);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      server.close(() => done(typeof address === 'object' && address ? address.port : 0));
+    });
+  });
+}
+
+describe('gateway process', () => {
+  it('given invalid variables, when started, then it exits with code 2 and one line per bad value, without secrets', async () => {
+    const { exited } = runGateway({
+      GATEWAY_PORT: '99999',
+      DATABASE_URL: 'mysql://root:hunter2@db/gastown',
+      GT_NAMESPACE: 'Bad-Namespace',
+    });
+    const { code, output } = await exited;
+    expect(code).toBe(2);
+    expect(output).toContain('GATEWAY_PORT must be an integer from 1 to 65535 (got "99999")');
+    expect(output).toMatch(/DATABASE_URL must be a postgres:\/\//);
+    expect(output).toMatch(/GT_NAMESPACE must be/);
+    expect(output).not.toContain('hunter2');
+  });
+
+  it('given a valid environment, when started, then it announces its URL, answers, and stops cleanly on SIGTERM', async () => {
+    const db = await createTestDatabase();
+    const namespace = testNamespace();
+    const port = await freePort();
+    const gateway = runGateway(
+      { GATEWAY_PORT: String(port), DATABASE_URL: db.url, NATS_URL: TEST_NATS_URL, GT_NAMESPACE: namespace },
+      /gateway ready on \S+/,
+    );
+    try {
+      expect(await gateway.matched()).toBe(`gateway ready on http://127.0.0.1:${port}/graphql`);
+      const response = await fetch(`http://127.0.0.1:${port}/graphql`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ query: '{ town { id } }' }),
+      });
+      expect(response.status).toBe(401);
+
+      gateway.child.kill('SIGTERM');
+      // Nest closes the app, then re-raises the signal so the parent sees why the process ended.
+      const run = await gateway.exited;
+      expect([run.code, run.signal]).toEqual([null, 'SIGTERM']);
+      expect(run.output).not.toMatch(/ERROR/);
+    } finally {
+      gateway.child.kill('SIGKILL');
+      const quiet = { info: () => undefined, warn: () => undefined, error: () => undefined };
+      const bus = await connectBus({ servers: TEST_NATS_URL, namespace, name: 'gateway-test-cleanup', logger: quiet });
+      await deleteTopology(bus).finally(() => bus.close());
+      await db.drop();
+    }
+  });
+});

@@ -1,0 +1,211 @@
+import {
+  EventStore,
+  PoisonMessageError,
+  readDeadLetters,
+  runConsumer,
+  type Bus,
+  type BusLogger,
+  type EventParser,
+  type RunningConsumer,
+  type StoredCommit,
+} from '@gastown/bus';
+import { InvalidEventError, parseEvent, type GastownEvent } from '@gastown/contracts';
+import type { DataSource } from 'typeorm';
+import {
+  applyInTransaction,
+  checkpointOf,
+  holdSubject,
+  isHeld,
+  listHolds,
+  poisonReason,
+  releaseHold,
+  type ProjectionHold,
+  type ProjectOutcome,
+} from './projection.applier';
+
+export const READ_MODELS_DURABLE = 'read-models';
+
+export interface ProjectionRunnerOptions {
+  /** Replaces parseEvent, e.g. createEventParser with upcasters for versions this build did not ship with. */
+  parse?: EventParser;
+  durable?: string;
+  maxDeliver?: number;
+  ackWaitMs?: number;
+  backoffMs?: number[];
+  logger?: BusLogger;
+}
+
+export interface RetryResult {
+  readonly subject: string;
+  /** Commits applied by this retry. */
+  readonly applied: number;
+  /** The hold in force after the retry: null when the subject is flowing again. */
+  readonly hold: ProjectionHold | null;
+}
+
+/**
+ * The consumer only checks the commit envelope; events are validated here, so that an event this
+ * build cannot read holds its subject (and only it) instead of being parked out of order.
+ */
+const envelopeOnly: EventParser = (input) => input as GastownEvent;
+
+/**
+ * Feeds the read models from the event stream. Each commit is applied in its own transaction
+ * together with its subject's checkpoint; gaps (a predecessor not applied yet) are filled from
+ * the stream rather than retried, and data that can never be applied holds its subject while
+ * every other subject keeps flowing.
+ */
+export class ProjectionRunner {
+  private readonly store: EventStore;
+  private readonly parse: EventParser;
+  private readonly log: BusLogger;
+  private consumer: RunningConsumer | null = null;
+
+  constructor(
+    private readonly dataSource: DataSource,
+    private readonly bus: Bus,
+    private readonly options: ProjectionRunnerOptions = {},
+  ) {
+    this.parse = options.parse ?? parseEvent;
+    this.store = new EventStore(bus, { parse: envelopeOnly });
+    this.log = options.logger ?? bus.log;
+  }
+
+  get durable(): string {
+    return this.options.durable ?? READ_MODELS_DURABLE;
+  }
+
+  async start(): Promise<void> {
+    if (this.consumer) return;
+    await this.recoverParked();
+    this.consumer = await runConsumer(this.bus, {
+      durable: this.durable,
+      filterSubject: this.bus.names.allEvents,
+      maxDeliver: this.options.maxDeliver ?? 10,
+      ackWaitMs: this.options.ackWaitMs ?? 30_000,
+      backoffMs: this.options.backoffMs ?? [100, 250, 500, 1000, 2000, 5000],
+      parse: envelopeOnly,
+      handler: (commit) => this.onDelivered(commit),
+    });
+  }
+
+  async stop(): Promise<void> {
+    const consumer = this.consumer;
+    this.consumer = null;
+    await consumer?.stop();
+  }
+
+  /**
+   * One delivered commit. A held subject's later commits are acknowledged without being applied:
+   * the retry re-reads them from the stream in order.
+   */
+  async onDelivered(delivered: StoredCommit): Promise<void> {
+    if (await isHeld(this.dataSource, delivered.subject)) return;
+    const outcome = await this.project(delivered);
+    if (outcome === 'gap') await this.catchUp(delivered.subject, delivered.seq);
+  }
+
+  /** Lifts the hold of one subject and applies what the stream holds for it, holding again on the first failure. */
+  async retryHeld(subject: string): Promise<RetryResult> {
+    await releaseHold(this.dataSource, subject);
+    this.log.info(`retrying projection of ${subject}`);
+    const applied = await this.catchUp(subject, Number.MAX_SAFE_INTEGER);
+    const hold = (await listHolds(this.dataSource)).find((h) => h.subject === subject) ?? null;
+    return { subject, applied, hold };
+  }
+
+  /** Retries every held subject, after catching up any subject whose commit the consumer parked. */
+  async retryAllHeld(): Promise<RetryResult[]> {
+    await this.recoverParked();
+    const results: RetryResult[] = [];
+    for (const hold of await listHolds(this.dataSource)) results.push(await this.retryHeld(hold.subject));
+    return results;
+  }
+
+  holds(): Promise<ProjectionHold[]> {
+    return listHolds(this.dataSource);
+  }
+
+  /**
+   * A commit the consumer parked (e.g. the database was down for longer than the back-off) is
+   * still in the stream: catch its subject up so it is not left behind until its next commit.
+   */
+  async recoverParked(): Promise<void> {
+    const parked = await readDeadLetters(this.bus, this.durable);
+    const subjects = new Map<string, number>();
+    for (const letter of parked) subjects.set(letter.subject, Math.max(letter.streamSeq, subjects.get(letter.subject) ?? 0));
+    for (const [subject, seq] of subjects) {
+      if ((await checkpointOf(this.dataSource, subject)) >= seq || (await isHeld(this.dataSource, subject))) continue;
+      this.log.warn(`catching up ${subject}: the consumer parked seq ${seq} before it was applied`);
+      await this.catchUp(subject, seq);
+    }
+  }
+
+  /** Validates the events with this build's parser, then applies the commit; data problems hold the subject. */
+  private async project(commit: StoredCommit): Promise<ProjectOutcome> {
+    try {
+      return await applyInTransaction(this.dataSource, { ...commit, events: commit.events.map((e) => this.parse(e)) });
+    } catch (error) {
+      const reason = poisonReason(error);
+      if (reason === null) throw error;
+      await this.hold(commit.subject, commit.seq, reason);
+      return 'held';
+    }
+  }
+
+  private async hold(subject: string, seq: number, reason: string): Promise<void> {
+    await holdSubject(this.dataSource, subject, seq, reason);
+    this.log.error(`projection of ${subject} held at seq ${seq}: ${reason}`);
+  }
+
+  /** Applies the subject's commits after its checkpoint, in order, up to `upTo`; returns how many were applied. */
+  private async catchUp(subject: string, upTo: number): Promise<number> {
+    const from = await checkpointOf(this.dataSource, subject);
+    let applied = 0;
+    for (const item of await this.readAfter(subject, from)) {
+      if (item.seq > upTo) break;
+      if (item instanceof PoisonMessageError) {
+        await this.hold(subject, item.seq, item.reason);
+        break;
+      }
+      const outcome = await this.project(item);
+      if (outcome === 'held') break;
+      if (outcome === 'gap') {
+        const at = await checkpointOf(this.dataSource, subject);
+        await this.hold(subject, item.seq, `commit follows seq ${item.prevSeq} but the read model of its subject is at ${at}`);
+        break;
+      }
+      if (outcome === 'applied') applied++;
+    }
+    return applied;
+  }
+
+  /**
+   * The subject's commits after `afterSeq`. When one cannot be decoded, the ones before it are
+   * still returned (read one by one) followed by the error, so they are applied before the hold.
+   */
+  private async readAfter(subject: string, afterSeq: number): Promise<(StoredCommit | PoisonMessageError)[]> {
+    try {
+      return await this.store.readSubject(subject, { afterSeq });
+    } catch (error) {
+      if (!(error instanceof PoisonMessageError || error instanceof InvalidEventError)) throw error;
+    }
+    const out: (StoredCommit | PoisonMessageError)[] = [];
+    let cursor = afterSeq;
+    for (;;) {
+      const message = await this.bus.jsm.direct.getMessage(this.bus.names.eventStream, {
+        next_by_subj: subject,
+        seq: cursor + 1,
+      });
+      if (!message) return out;
+      try {
+        out.push(await this.store.decodeCommit({ subject, seq: message.seq, data: message.data, time: message.time }));
+      } catch (error) {
+        if (!(error instanceof PoisonMessageError)) throw error;
+        out.push(error);
+        return out;
+      }
+      cursor = message.seq;
+    }
+  }
+}

@@ -1,0 +1,270 @@
+import { randomUUID } from 'node:crypto';
+import { connectBus, deleteTopology, ensureTopology, EventStore, type Bus, type StoredCommit } from '@gastown/bus';
+import { createTestDatabase, TEST_NATS_URL, testNamespace, type TestDatabase } from '@gastown/testing';
+import type { DataSource } from 'typeorm';
+import {
+  event,
+  FixtureClock,
+  FixtureWriter,
+  sha,
+  snapshotReadModels,
+  TownFixture,
+  type ConvoyFixture,
+  type FixtureCommit,
+} from '../projection/projection.fixtures';
+import { createReadModelDataSource, initializeReadModelDataSource } from './read-models.datasource';
+import { applyCommit, type ApplyOutcome } from './read-models.projector';
+
+const quiet = { info: () => undefined, warn: () => undefined, error: () => undefined };
+
+describe('applyCommit', () => {
+  let db: TestDatabase;
+  let ds: DataSource;
+  let bus: Bus;
+  let store: EventStore;
+  let writer: FixtureWriter;
+  let town: TownFixture;
+  const rigA = randomUUID();
+  const rigB = randomUUID();
+
+  beforeAll(async () => {
+    db = await createTestDatabase();
+    ds = await initializeReadModelDataSource(createReadModelDataSource(db.url));
+    await ds.runMigrations();
+    bus = await connectBus({ servers: TEST_NATS_URL, namespace: testNamespace(), name: 'projector-spec', logger: quiet });
+    await ensureTopology(bus);
+    store = new EventStore(bus);
+    writer = new FixtureWriter(store, bus);
+    town = new TownFixture(bus.names.namespace, new FixtureClock());
+    await project(town.created(), town.rigRegistered(rigA, 'alpha'), town.rigRegistered(rigB, 'beta'));
+  });
+
+  afterAll(async () => {
+    await deleteTopology(bus);
+    await bus.close();
+    await ds.destroy();
+    await db.drop();
+  });
+
+  /** Appends the commits, reads them back from the stream and applies each in its own transaction. */
+  async function project(...commits: FixtureCommit[]): Promise<ApplyOutcome[]> {
+    const outcomes: ApplyOutcome[] = [];
+    for (const stored of await appendAndRead(...commits)) outcomes.push(await apply(stored));
+    return outcomes;
+  }
+
+  async function appendAndRead(...commits: FixtureCommit[]): Promise<StoredCommit[]> {
+    const out: StoredCommit[] = [];
+    for (const commit of commits) {
+      const seq = await writer.append(commit);
+      const [stored] = await store.readSubject(commit.subject, { afterSeq: seq - 1 });
+      out.push(stored);
+    }
+    return out;
+  }
+
+  function apply(commit: StoredCommit): Promise<ApplyOutcome> {
+    return ds.transaction((tx) => applyCommit(tx, commit));
+  }
+
+  async function beads(convoy: ConvoyFixture): Promise<Record<string, unknown>[]> {
+    return ds.query(
+      `SELECT idx, status, ready, blocked, blocked_reason, held_by, assignee, assignee_id, branch, base_branch,
+              head_commit, merge_commit, attempts, last_reason, closed_at, updated_at
+       FROM beads WHERE convoy_id = $1 ORDER BY idx`,
+      [convoy.convoyId],
+    );
+  }
+
+  async function convoyRow(convoy: ConvoyFixture): Promise<Record<string, unknown>> {
+    const [row] = await ds.query(`SELECT * FROM convoys WHERE id = $1`, [convoy.convoyId]);
+    return row;
+  }
+
+  async function checkpoint(subject: string): Promise<number> {
+    const rows = await ds.query(`SELECT last_seq FROM projection_checkpoints WHERE subject = $1`, [subject]);
+    return rows.length ? Number(rows[0].last_seq) : 0;
+  }
+
+  it('given a town with rigs, then towns and rigs hold them with their event times', async () => {
+    const [row] = await ds.query(`SELECT name, created_at FROM towns WHERE id = $1`, [town.townId]);
+    expect(row).toEqual({ name: 'fixture town', created_at: new Date(Date.UTC(2026, 0, 1)) });
+    const rigs = await ds.query(`SELECT id, name, default_branch FROM rigs WHERE town_id = $1 ORDER BY name`, [town.townId]);
+    expect(rigs).toEqual([
+      { id: rigA, name: 'alpha', default_branch: 'main' },
+      { id: rigB, name: 'beta', default_branch: 'main' },
+    ]);
+  });
+
+  it('given a diamond DAG, when its beads are dispatched, submitted, merged, failed and retried, then beads, edges and flags follow', async () => {
+    const convoy = town.convoy({ defaultRigId: rigA });
+    const created = convoy.created([{}, { dependsOn: [0] }, { dependsOn: [0], rigId: rigB }, { dependsOn: [1, 2] }]);
+    expect(await project(created)).toEqual(['applied']);
+
+    expect(await convoyRow(convoy)).toMatchObject({ status: 'ACTIVE', rig_ids: [rigA, rigB], bead_count: 4, staged: false });
+    const edges = await ds.query(
+      `SELECT b.idx AS bead, d.idx AS on FROM bead_dependencies e JOIN beads b ON b.id = e.bead_id
+       JOIN beads d ON d.id = e.depends_on_bead_id WHERE e.convoy_id = $1 ORDER BY 1, 2`,
+      [convoy.convoyId],
+    );
+    expect(edges).toEqual([
+      { bead: 1, on: 0 },
+      { bead: 2, on: 0 },
+      { bead: 3, on: 1 },
+      { bead: 3, on: 2 },
+    ]);
+    expect((await beads(convoy)).map((b) => [b.status, b.ready])).toEqual([
+      ['OPEN', true],
+      ['OPEN', false],
+      ['OPEN', false],
+      ['OPEN', false],
+    ]);
+
+    await project(convoy.dispatched(0));
+    expect((await beads(convoy))[0]).toMatchObject({
+      status: 'IN_PROGRESS',
+      ready: false,
+      assignee: 'polecat-0',
+      assignee_id: 'agent-0-1',
+      attempts: 1,
+      base_branch: `convoy/${convoy.convoyId.slice(0, 8)}`,
+    });
+
+    await project(convoy.submitted(0));
+    expect((await beads(convoy))[0]).toMatchObject({ status: 'IN_REVIEW', head_commit: sha(`head ${convoy.bead(0)} 1`) });
+
+    const merged = convoy.merged(0, [1, 2]);
+    await project(merged);
+    const afterMerge = await beads(convoy);
+    expect(afterMerge[0]).toMatchObject({
+      status: 'CLOSED',
+      merge_commit: sha(`merge ${convoy.bead(0)}`),
+      closed_at: new Date(merged.events[0].occurredAt),
+    });
+    expect(afterMerge.map((b) => b.ready)).toEqual([false, true, true, false]);
+
+    await project(convoy.dispatched(1), convoy.failed(1, [{ index: 3, by: [1] }]));
+    const held = await beads(convoy);
+    expect(held[1]).toMatchObject({ status: 'FAILED', ready: false, last_reason: 'tests keep failing' });
+    expect(held[3]).toMatchObject({ blocked: true, blocked_reason: 'blocked by failed task 1', held_by: [convoy.bead(1)] });
+
+    const retried = convoy.retried(1, [3]);
+    await project(retried);
+    const released = await beads(convoy);
+    expect(released[1]).toMatchObject({ status: 'OPEN', ready: true });
+    expect(released[3]).toMatchObject({ blocked: false, blocked_reason: null, held_by: [] });
+    expect((await convoyRow(convoy)).updated_at).toEqual(new Date(retried.events[0].occurredAt));
+  });
+
+  it('given the landing, failure, reactivation and cancellation events, then the convoy row follows each', async () => {
+    const convoy = town.convoy({ defaultRigId: rigB });
+    await project(convoy.created([{ rigId: rigA }, { rigId: rigB }], { staged: true }));
+    expect(await convoyRow(convoy)).toMatchObject({ status: 'STAGED', rig_ids: [rigB, rigA], bead_count: 2 });
+
+    await project(
+      convoy.started([0, 1]),
+      convoy.commit(
+        event('DependencyAdded', { beadId: convoy.bead(1), dependsOnBeadId: convoy.bead(0) }),
+        event('BeadsBecameUnready', { beadIds: [convoy.bead(1)] }),
+      ),
+    );
+    expect(await convoyRow(convoy)).toMatchObject({ status: 'ACTIVE' });
+    expect((await beads(convoy)).map((b) => b.ready)).toEqual([true, false]);
+    expect(await ds.query(`SELECT count(*)::int AS n FROM bead_dependencies WHERE convoy_id = $1`, [convoy.convoyId])).toEqual([
+      { n: 1 },
+    ]);
+
+    await project(convoy.commit(event('DependencyRemoved', { beadId: convoy.bead(1), dependsOnBeadId: convoy.bead(0) })));
+    expect(await ds.query(`SELECT count(*)::int AS n FROM bead_dependencies WHERE convoy_id = $1`, [convoy.convoyId])).toEqual([
+      { n: 0 },
+    ]);
+
+    await project(convoy.dispatched(0), convoy.reworkRequested(0, 'add tests'));
+    expect((await beads(convoy))[0]).toMatchObject({ status: 'OPEN', ready: true, last_reason: 'add tests' });
+    await project(
+      convoy.dispatched(0, 2, 'add tests'),
+      convoy.commit(event('BeadAgentLost', { beadId: convoy.bead(0), attempt: 2, agentId: 'agent-0-2', reason: 'heartbeat lost' })),
+    );
+    expect((await beads(convoy))[0]).toMatchObject({ status: 'OPEN', last_reason: 'heartbeat lost', attempts: 2 });
+    await project(
+      convoy.dispatched(0, 3),
+      convoy.commit(event('BeadAttemptFailed', { beadId: convoy.bead(0), attempt: 3, reason: 'build broke' })),
+    );
+    expect((await beads(convoy))[0]).toMatchObject({ status: 'OPEN', last_reason: 'build broke', attempts: 3 });
+
+    await project(
+      convoy.commit(event('ConvoyReadyToLand', {}), event('ConvoyLandingStarted', { attempt: 1 })),
+      convoy.commit(event('RigLanded', { rigId: rigA, commit: sha('a1'), targetBranch: 'main' })),
+      convoy.commit(event('ConvoyLandingFailed', { attempt: 1, reason: 'beta diverged' })),
+    );
+    expect(await convoyRow(convoy)).toMatchObject({
+      status: 'LANDING',
+      landing_attempt: 1,
+      failure_reason: 'beta diverged',
+      landings: [{ rigId: rigA, commit: sha('a1') }],
+    });
+
+    await project(convoy.commit(event('ConvoyFailed', { reason: 'landing attempts exhausted', failedBeadIds: [] })));
+    expect(await convoyRow(convoy)).toMatchObject({ status: 'FAILED', failure_reason: 'landing attempts exhausted' });
+    await project(convoy.commit(event('ConvoyReactivated', { status: 'READY_TO_LAND' })));
+    expect(await convoyRow(convoy)).toMatchObject({ status: 'READY_TO_LAND', failure_reason: null });
+
+    const landed = convoy.landed([rigA, rigB]);
+    await project(landed);
+    expect(await convoyRow(convoy)).toMatchObject({
+      status: 'LANDED',
+      landing_attempt: 1,
+      landings: [
+        { rigId: rigA, commit: sha(`land ${convoy.convoyId} ${rigA}`) },
+        { rigId: rigB, commit: sha(`land ${convoy.convoyId} ${rigB}`) },
+      ],
+      landed_commit: sha(`land ${convoy.convoyId} ${rigB}`),
+      landed_at: new Date(landed.events[0].occurredAt),
+    });
+
+    const other = town.convoy({ defaultRigId: rigA });
+    await project(other.created([{}, { dependsOn: [0] }]), other.cancelled('plan was wrong', [0, 1]));
+    expect(await convoyRow(other)).toMatchObject({ status: 'CANCELLED', cancel_reason: 'plan was wrong' });
+    expect((await beads(other)).map((b) => [b.status, b.ready])).toEqual([
+      ['CANCELLED', false],
+      ['CANCELLED', false],
+    ]);
+  });
+
+  it('given a commit applied twice, then the second is a duplicate and changes nothing', async () => {
+    const convoy = town.convoy({ defaultRigId: rigA });
+    const [created, dispatched] = await appendAndRead(convoy.created([{}, {}]), convoy.dispatched(0));
+    expect(await apply(created)).toBe('applied');
+    expect(await apply(dispatched)).toBe('applied');
+    const before = await snapshotReadModels(ds);
+
+    expect(await apply(dispatched)).toBe('duplicate');
+    expect(await apply(created)).toBe('duplicate');
+    expect(await snapshotReadModels(ds)).toEqual(before);
+  });
+
+  it('given commit 3 before commit 2, then it is a gap that changes nothing, and 2 then 3 apply', async () => {
+    const convoy = town.convoy({ defaultRigId: rigA });
+    const [one, two, three] = await appendAndRead(convoy.created([{}]), convoy.dispatched(0), convoy.submitted(0));
+    expect(await apply(one)).toBe('applied');
+    const before = await snapshotReadModels(ds);
+
+    expect(await apply(three)).toBe('gap');
+    expect(await snapshotReadModels(ds)).toEqual(before);
+    expect(await checkpoint(convoy.subject)).toBe(one.seq);
+
+    expect(await apply(two)).toBe('applied');
+    expect(await apply(three)).toBe('applied');
+    expect(await checkpoint(convoy.subject)).toBe(three.seq);
+    expect((await beads(convoy))[0]).toMatchObject({ status: 'IN_REVIEW', assignee: 'polecat-0' });
+  });
+
+  it('given a commit that fails half-way, then the transaction leaves neither rows nor checkpoint behind', async () => {
+    const convoy = town.convoy({ defaultRigId: rigA });
+    const [created] = await appendAndRead(convoy.created([{}]));
+    const duplicateRig = { ...created, events: [...created.events, { ...created.events[0], type: 'TownCreated', data: town.created().events[0].data }] };
+    await expect(apply(duplicateRig as StoredCommit)).rejects.toThrow(/duplicate key/);
+    expect(await ds.query(`SELECT id FROM convoys WHERE id = $1`, [convoy.convoyId])).toEqual([]);
+    expect(await checkpoint(convoy.subject)).toBe(0);
+  });
+});

@@ -1,0 +1,356 @@
+import type { StoredCommit } from '@gastown/bus';
+import { InvalidEventError, type EventMeta, type EventOf, type EventType, type GastownEvent } from '@gastown/contracts';
+import type { EntityManager } from 'typeorm';
+
+export type ApplyOutcome = 'applied' | 'duplicate' | 'gap';
+
+/** Channel on which every applied commit is announced as `<subject> <seq>`; the waiter listens to it. */
+export const PROJECTION_CHANNEL = 'gt_projection';
+
+/** Large enough to make a 10,000-bead convoy a handful of statements, small enough to bound one statement's memory. */
+const BULK_CHUNK = 1000;
+
+type Handler<K extends EventType> = (tx: EntityManager, events: readonly EventOf<K>[]) => Promise<void>;
+type Columns = Record<string, unknown>;
+
+/**
+ * Applies one commit (one decision) to the read models inside the caller's transaction.
+ * The checkpoint row is locked first, so the rows and the checkpoint move together as a
+ * compare-and-set: a redelivered commit is a 'duplicate', a commit whose predecessor is not
+ * applied yet is a 'gap', and neither changes anything.
+ */
+export async function applyCommit(tx: EntityManager, commit: StoredCommit): Promise<ApplyOutcome> {
+  const at = lastOccurredAt(commit.events);
+  await tx.query(
+    `INSERT INTO projection_checkpoints (subject, last_seq, updated_at) VALUES ($1, 0, $2) ON CONFLICT (subject) DO NOTHING`,
+    [commit.subject, at],
+  );
+  const [{ last_seq }] = (await tx.query(`SELECT last_seq FROM projection_checkpoints WHERE subject = $1 FOR UPDATE`, [
+    commit.subject,
+  ])) as { last_seq: string }[];
+  const lastSeq = Number(last_seq);
+  if (lastSeq >= commit.seq) return 'duplicate';
+  if (lastSeq !== commit.prevSeq) return 'gap';
+
+  for (const run of runsOf(commit.events)) {
+    const handler = Object.hasOwn(handlers, run.type) ? (handlers[run.type] as Handler<EventType>) : undefined;
+    // Only a parser extended beyond the contracts can produce a type without a handler.
+    if (!handler) throw new InvalidEventError(`the read models have no projection for "${run.type}"`, run.type, []);
+    await handler(tx, run.events);
+  }
+  await touchConvoys(tx, commit.events);
+
+  const moved = await affected(
+    tx,
+    `UPDATE projection_checkpoints SET last_seq = $2, updated_at = $3 WHERE subject = $1 AND last_seq = $4`,
+    [commit.subject, commit.seq, at, lastSeq],
+  );
+  if (moved !== 1) throw new Error(`checkpoint of ${commit.subject} moved under its lock`);
+  await tx.query(`SELECT pg_notify($1, $2)`, [PROJECTION_CHANNEL, `${commit.subject} ${commit.seq}`]);
+  return 'applied';
+}
+
+function lastOccurredAt(events: readonly GastownEvent[]): string {
+  return events[events.length - 1].occurredAt;
+}
+
+/** Consecutive events of one type, so that bulk handlers see a whole plan at once. */
+function runsOf(events: readonly GastownEvent[]): { type: EventType; events: GastownEvent[] }[] {
+  const runs: { type: EventType; events: GastownEvent[] }[] = [];
+  for (const event of events) {
+    const last = runs[runs.length - 1];
+    if (last && last.type === event.type) last.events.push(event);
+    else runs.push({ type: event.type, events: [event] });
+  }
+  return runs;
+}
+
+async function affected(tx: EntityManager, sql: string, params: unknown[]): Promise<number> {
+  const [, count] = (await tx.query(sql, params)) as [unknown[], number];
+  return count;
+}
+
+function each<K extends EventType>(apply: (tx: EntityManager, event: EventOf<K>) => Promise<void>): Handler<K> {
+  return async (tx, events) => {
+    for (const event of events) await apply(tx, event);
+  };
+}
+
+function chunks<T>(items: readonly T[], size = BULK_CHUNK): T[][] {
+  const out: T[][] = [];
+  for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size));
+  return out;
+}
+
+/** `SET a = $n, b = $n+1` for column names that come from this file, never from event data. */
+function assignments(columns: Columns, firstParam: number): { sql: string; values: unknown[] } {
+  const names = Object.keys(columns);
+  return {
+    sql: names.map((name, i) => `${name} = $${firstParam + i}`).join(', '),
+    values: names.map((name) => columns[name]),
+  };
+}
+
+async function setConvoy(tx: EntityManager, event: EventMeta, columns: Columns): Promise<void> {
+  const set = assignments(columns, 2);
+  await tx.query(`UPDATE convoys SET ${set.sql} WHERE id = $1`, [event.convoyId, ...set.values]);
+}
+
+/** Beads are only ever touched through their own convoy's events, so the convoy id scopes every update. */
+async function setBeads(tx: EntityManager, event: EventMeta, beadIds: readonly string[], columns: Columns): Promise<void> {
+  const set = assignments({ ...columns, updated_at: event.occurredAt }, 3);
+  await tx.query(`UPDATE beads SET ${set.sql} WHERE id = ANY($1::uuid[]) AND convoy_id = $2`, [
+    beadIds,
+    event.convoyId,
+    ...set.values,
+  ]);
+}
+
+async function setBead(tx: EntityManager, event: EventMeta & { data: { beadId: string } }, columns: Columns): Promise<void> {
+  await setBeads(tx, event, [event.data.beadId], columns);
+}
+
+/** convoys.updated_at is the time of the convoy's latest event, whatever the event changed. */
+async function touchConvoys(tx: EntityManager, events: readonly GastownEvent[]): Promise<void> {
+  const latest = new Map<string, string>();
+  for (const event of events) if (event.convoyId) latest.set(event.convoyId, event.occurredAt);
+  for (const [convoyId, at] of latest) {
+    await tx.query(`UPDATE convoys SET updated_at = $2 WHERE id = $1`, [convoyId, at]);
+  }
+}
+
+const townCreated = each<'TownCreated'>(async (tx, e) => {
+  await tx.query(`INSERT INTO towns (id, name, token_hash, created_at) VALUES ($1, $2, $3, $4)`, [
+    e.townId,
+    e.data.name,
+    e.data.tokenHash,
+    e.occurredAt,
+  ]);
+});
+
+const rigRegistered = each<'RigRegistered'>(async (tx, e) => {
+  await tx.query(
+    `INSERT INTO rigs (id, town_id, name, git_url, default_branch, created_at) VALUES ($1, $2, $3, $4, $5, $6)`,
+    [e.data.rigId, e.townId, e.data.name, e.data.gitUrl, e.data.defaultBranch, e.occurredAt],
+  );
+});
+
+const convoyCreated = each<'ConvoyCreated'>(async (tx, e) => {
+  const d = e.data;
+  await tx.query(
+    `INSERT INTO convoys (id, town_id, title, slug, status, merge_mode, staged, parallel, default_rig_id, rig_ids,
+                          feature_branches, created_at, updated_at)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10::uuid[], $11::jsonb, $12, $12)`,
+    [
+      e.convoyId,
+      e.townId,
+      d.title,
+      d.slug,
+      d.staged ? 'STAGED' : 'ACTIVE',
+      d.mergeMode,
+      d.staged,
+      d.parallel,
+      d.defaultRigId,
+      [d.defaultRigId],
+      JSON.stringify(d.featureBranches),
+      e.occurredAt,
+    ],
+  );
+});
+
+/** A plan arrives as one commit of up to thousands of beads: insert them and their edges in bulk. */
+const beadsCreated: Handler<'BeadCreated'> = async (tx, events) => {
+  const byConvoy = new Map<string, EventOf<'BeadCreated'>[]>();
+  for (const e of events) {
+    const convoyId = e.convoyId as string;
+    const group = byConvoy.get(convoyId);
+    if (group) group.push(e);
+    else byConvoy.set(convoyId, [e]);
+  }
+  for (const [convoyId, beads] of byConvoy) {
+    const townId = beads[0].townId;
+    for (const part of chunks(beads)) {
+      await tx.query(
+        `INSERT INTO beads (id, town_id, convoy_id, rig_id, idx, title, body, status, created_at, updated_at)
+         SELECT b.id, $1, $2, b.rig_id, b.idx, b.title, b.body, 'OPEN', b.at, b.at
+         FROM unnest($3::uuid[], $4::uuid[], $5::int[], $6::text[], $7::text[], $8::timestamptz[])
+           AS b(id, rig_id, idx, title, body, at)`,
+        [
+          townId,
+          convoyId,
+          part.map((e) => e.data.beadId),
+          part.map((e) => e.data.rigId),
+          part.map((e) => e.data.index),
+          part.map((e) => e.data.title),
+          part.map((e) => e.data.body),
+          part.map((e) => e.occurredAt),
+        ],
+      );
+    }
+    const edges = beads.flatMap((e) => e.data.dependsOn.map((on) => [e.data.beadId, on] as const));
+    for (const part of chunks(edges)) {
+      await tx.query(
+        `INSERT INTO bead_dependencies (bead_id, depends_on_bead_id, convoy_id, town_id)
+         SELECT d.bead_id, d.depends_on, $1, $2 FROM unnest($3::uuid[], $4::uuid[]) AS d(bead_id, depends_on)
+         ON CONFLICT DO NOTHING`,
+        [convoyId, townId, part.map(([bead]) => bead), part.map(([, on]) => on)],
+      );
+    }
+    await addBeadsToConvoy(tx, convoyId, beads);
+  }
+};
+
+/** rig_ids keeps the default rig first, then each bead rig in plan order, so a rebuild yields the same array. */
+async function addBeadsToConvoy(tx: EntityManager, convoyId: string, beads: readonly EventOf<'BeadCreated'>[]): Promise<void> {
+  const rows = (await tx.query(`SELECT rig_ids FROM convoys WHERE id = $1`, [convoyId])) as { rig_ids: string[] }[];
+  if (rows.length === 0) return;
+  const rigIds = [...new Set([...rows[0].rig_ids, ...beads.map((e) => e.data.rigId)])];
+  await tx.query(`UPDATE convoys SET rig_ids = $2::uuid[], bead_count = bead_count + $3 WHERE id = $1`, [
+    convoyId,
+    rigIds,
+    beads.length,
+  ]);
+}
+
+const convoyStarted = each<'ConvoyStarted'>((tx, e) => setConvoy(tx, e, { status: 'ACTIVE' }));
+
+const dependencyAdded = each<'DependencyAdded'>(async (tx, e) => {
+  await tx.query(
+    `INSERT INTO bead_dependencies (bead_id, depends_on_bead_id, convoy_id, town_id) VALUES ($1, $2, $3, $4)
+     ON CONFLICT DO NOTHING`,
+    [e.data.beadId, e.data.dependsOnBeadId, e.convoyId, e.townId],
+  );
+});
+
+const dependencyRemoved = each<'DependencyRemoved'>(async (tx, e) => {
+  await tx.query(`DELETE FROM bead_dependencies WHERE bead_id = $1 AND depends_on_bead_id = $2 AND convoy_id = $3`, [
+    e.data.beadId,
+    e.data.dependsOnBeadId,
+    e.convoyId,
+  ]);
+});
+
+const beadsBecameReady = each<'BeadsBecameReady'>((tx, e) => setBeads(tx, e, e.data.beadIds, { ready: true }));
+const beadsBecameUnready = each<'BeadsBecameUnready'>((tx, e) => setBeads(tx, e, e.data.beadIds, { ready: false }));
+
+/** Each held bead has its own reason and blockers; one statement joins them in from a JSON recordset. */
+const beadsHeld = each<'BeadsHeld'>(async (tx, e) => {
+  const held = e.data.beads.map((b) => ({ bead_id: b.beadId, reason: b.reason, held_by: b.heldBy }));
+  await tx.query(
+    `UPDATE beads SET blocked = true, blocked_reason = h.reason,
+            held_by = ARRAY(SELECT jsonb_array_elements_text(h.held_by))::uuid[], updated_at = $3
+     FROM jsonb_to_recordset($1::jsonb) AS h(bead_id uuid, reason text, held_by jsonb)
+     WHERE beads.id = h.bead_id AND beads.convoy_id = $2`,
+    [JSON.stringify(held), e.convoyId, e.occurredAt],
+  );
+});
+
+const beadsReleased = each<'BeadsReleased'>((tx, e) =>
+  setBeads(tx, e, e.data.beadIds, { blocked: false, blocked_reason: null, held_by: [] }),
+);
+
+const beadDispatched = each<'BeadDispatched'>((tx, e) =>
+  setBead(tx, e, {
+    status: 'IN_PROGRESS',
+    ready: false,
+    assignee: e.data.agent.name,
+    assignee_id: e.data.agent.id,
+    branch: e.data.branch,
+    base_branch: e.data.baseBranch,
+    attempts: e.data.attempt,
+  }),
+);
+
+const beadStarted = each<'BeadStarted'>((tx, e) => setBead(tx, e, { status: 'IN_PROGRESS' }));
+
+const beadSubmitted = each<'BeadSubmitted'>((tx, e) =>
+  setBead(tx, e, { status: 'IN_REVIEW', head_commit: e.data.headCommit, branch: e.data.branch }),
+);
+
+const beadMerged = each<'BeadMerged'>((tx, e) =>
+  setBead(tx, e, { status: 'CLOSED', ready: false, merge_commit: e.data.mergeCommit, closed_at: e.occurredAt }),
+);
+
+/** Rework, a failed attempt and a lost agent all send the bead back to OPEN with the reason for the next attempt. */
+const beadReopened = <K extends 'BeadReworkRequested' | 'BeadAttemptFailed' | 'BeadAgentLost'>() =>
+  each<K>((tx, e) => setBead(tx, e, { status: 'OPEN', last_reason: e.data.reason }));
+
+const beadFailed = each<'BeadFailed'>((tx, e) =>
+  setBead(tx, e, { status: 'FAILED', ready: false, last_reason: e.data.reason }),
+);
+
+const beadRetried = each<'BeadRetried'>((tx, e) => setBead(tx, e, { status: 'OPEN' }));
+
+const beadCancelled = each<'BeadCancelled'>((tx, e) => setBead(tx, e, { status: 'CANCELLED', ready: false }));
+
+const convoyReadyToLand = each<'ConvoyReadyToLand'>((tx, e) => setConvoy(tx, e, { status: 'READY_TO_LAND' }));
+
+const convoyLandingStarted = each<'ConvoyLandingStarted'>((tx, e) =>
+  setConvoy(tx, e, { status: 'LANDING', landing_attempt: e.data.attempt }),
+);
+
+/** Records each rig's landing as it happens; ConvoyLanded later states the full set. */
+const rigLanded = each<'RigLanded'>(async (tx, e) => {
+  await tx.query(
+    `UPDATE convoys SET landings = COALESCE((SELECT jsonb_agg(l) FROM jsonb_array_elements(landings) l
+                                             WHERE l->>'rigId' <> $2), '[]'::jsonb)
+                                   || jsonb_build_array(jsonb_build_object('rigId', $2::text, 'commit', $3::text))
+     WHERE id = $1`,
+    [e.convoyId, e.data.rigId, e.data.commit],
+  );
+});
+
+const convoyLanded = each<'ConvoyLanded'>(async (tx, e) => {
+  await tx.query(
+    `UPDATE convoys SET status = 'LANDED', landings = $2::jsonb, landed_at = $3,
+            landed_commit = COALESCE((SELECT l->>'commit' FROM jsonb_array_elements($2::jsonb) l
+                                      WHERE l->>'rigId' = default_rig_id::text LIMIT 1), $4)
+     WHERE id = $1`,
+    [e.convoyId, JSON.stringify(e.data.landings), e.occurredAt, e.data.landings[0].commit],
+  );
+});
+
+const convoyLandingFailed = each<'ConvoyLandingFailed'>((tx, e) => setConvoy(tx, e, { failure_reason: e.data.reason }));
+
+const convoyFailed = each<'ConvoyFailed'>((tx, e) => setConvoy(tx, e, { status: 'FAILED', failure_reason: e.data.reason }));
+
+const convoyReactivated = each<'ConvoyReactivated'>((tx, e) =>
+  setConvoy(tx, e, { status: e.data.status, failure_reason: null }),
+);
+
+const convoyCancelled = each<'ConvoyCancelled'>((tx, e) =>
+  setConvoy(tx, e, { status: 'CANCELLED', cancel_reason: e.data.reason }),
+);
+
+/** Every event type of the contracts has exactly one handler: a new type fails to compile until it is projected. */
+const handlers: { [K in EventType]: Handler<K> } = {
+  TownCreated: townCreated,
+  RigRegistered: rigRegistered,
+  ConvoyCreated: convoyCreated,
+  BeadCreated: beadsCreated,
+  ConvoyStarted: convoyStarted,
+  DependencyAdded: dependencyAdded,
+  DependencyRemoved: dependencyRemoved,
+  BeadsBecameReady: beadsBecameReady,
+  BeadsBecameUnready: beadsBecameUnready,
+  BeadsHeld: beadsHeld,
+  BeadsReleased: beadsReleased,
+  BeadDispatched: beadDispatched,
+  BeadStarted: beadStarted,
+  BeadSubmitted: beadSubmitted,
+  BeadMerged: beadMerged,
+  BeadReworkRequested: beadReopened<'BeadReworkRequested'>(),
+  BeadAttemptFailed: beadReopened<'BeadAttemptFailed'>(),
+  BeadAgentLost: beadReopened<'BeadAgentLost'>(),
+  BeadFailed: beadFailed,
+  BeadRetried: beadRetried,
+  BeadCancelled: beadCancelled,
+  ConvoyReadyToLand: convoyReadyToLand,
+  ConvoyLandingStarted: convoyLandingStarted,
+  RigLanded: rigLanded,
+  ConvoyLanded: convoyLanded,
+  ConvoyLandingFailed: convoyLandingFailed,
+  ConvoyFailed: convoyFailed,
+  ConvoyReactivated: convoyReactivated,
+  ConvoyCancelled: convoyCancelled,
+};
