@@ -1,5 +1,6 @@
 import { DynamicModule, Inject, Injectable, Module, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
 import { Bus, connectBus, ensureTopology } from '@gastown/bus';
+import { lineLogger } from '@gastown/logging';
 import { ConvoyConfig } from './config/convoy.config';
 import { ConvoyCommandService } from './commands/convoy-command.service';
 
@@ -34,7 +35,12 @@ export class AppModule {
         {
           provide: BUS,
           useFactory: async () => {
-            const bus = await connectBus({ servers: config.natsUrl, namespace: config.namespace, name: 'convoy' });
+            const bus = await connectBus({
+              servers: config.natsUrl,
+              namespace: config.namespace,
+              name: 'convoy',
+              logger: lineLogger('bus'),
+            });
             await ensureTopology(bus);
             return bus;
           },

@@ -1,13 +1,14 @@
 import 'reflect-metadata';
 import { Logger } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
+import { ServiceLogger } from '@gastown/logging';
 import { AppModule } from './app.module';
 import { ConfigError, loadConvoyConfig, redactUrl } from './config/convoy.config';
 
 async function bootstrap(): Promise<void> {
   const config = loadConvoyConfig();
   const app = await NestFactory.createApplicationContext(AppModule.forRoot(config), {
-    logger: ['log', 'warn', 'error'],
+    logger: new ServiceLogger(),
   });
   app.enableShutdownHooks();
   new Logger('convoy').log(`convoy service ready (nats ${redactUrl(config.natsUrl)}, namespace ${config.namespace})`);

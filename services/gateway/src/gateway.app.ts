@@ -1,5 +1,6 @@
 import type { AddressInfo } from 'node:net';
-import { ConsoleLogger, INestApplication, LogLevel } from '@nestjs/common';
+import { INestApplication, LogLevel } from '@nestjs/common';
+import { ServiceLogger } from '@gastown/logging';
 import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { AppModule } from './app.module';
@@ -26,11 +27,7 @@ export async function createGatewayApp(config: GatewayConfig, options: GatewayAp
   // Nest's own parser stops at 100 kB; ours is registered instead so large plans fit.
   const app = await NestFactory.create<NestExpressApplication>(AppModule.forRoot(config), {
     bodyParser: false,
-    // Colours only for a terminal: the launcher and log collectors read plain lines.
-    logger: new ConsoleLogger({
-      logLevels: options.logLevels ?? ['log', 'warn', 'error'],
-      colors: process.stdout.isTTY === true,
-    }),
+    logger: new ServiceLogger(options.logLevels),
   });
   app.useBodyParser('json', { limit: MAX_BODY_BYTES });
   try {

@@ -1,14 +1,10 @@
-import { Inject, Logger, Module, OnApplicationShutdown } from '@nestjs/common';
-import { connectBus, ensureTopology, type Bus, type BusLogger } from '@gastown/bus';
+import { Inject, Module, OnApplicationShutdown } from '@nestjs/common';
+import { connectBus, ensureTopology, type Bus } from '@gastown/bus';
+import { lineLogger } from '@gastown/logging';
 import { GATEWAY_OPTIONS, type GatewayOptions } from '../gateway.options';
 
 /** Injection token of the connected, topology-checked `Bus`. */
 export const BUS = 'BUS';
-
-function nestLogger(): BusLogger {
-  const logger = new Logger('Bus');
-  return { info: (line) => logger.log(line), warn: (line) => logger.warn(line), error: (line) => logger.error(line) };
-}
 
 @Module({
   providers: [
@@ -20,7 +16,7 @@ function nestLogger(): BusLogger {
           servers: options.natsUrl,
           namespace: options.namespace,
           name: 'gateway',
-          logger: nestLogger(),
+          logger: lineLogger('bus'),
         });
         try {
           await ensureTopology(bus);

@@ -198,7 +198,7 @@ describe('applyCommit', () => {
       convoy.commit(event('ConvoyLandingFailed', { attempt: 1, reason: 'beta diverged' })),
     );
     expect(await convoyRow(convoy)).toMatchObject({
-      status: 'LANDING',
+      status: 'READY_TO_LAND',
       landing_attempt: 1,
       failure_reason: 'beta diverged',
       landings: [{ rigId: rigA, commit: sha('a1') }],

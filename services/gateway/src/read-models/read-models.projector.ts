@@ -310,7 +310,10 @@ const convoyLanded = each<'ConvoyLanded'>(async (tx, e) => {
   );
 });
 
-const convoyLandingFailed = each<'ConvoyLandingFailed'>((tx, e) => setConvoy(tx, e, { failure_reason: e.data.reason }));
+// A failed landing attempt goes back to READY_TO_LAND for the next one (ConvoyFailed follows when it was the last).
+const convoyLandingFailed = each<'ConvoyLandingFailed'>((tx, e) =>
+  setConvoy(tx, e, { status: 'READY_TO_LAND', failure_reason: e.data.reason }),
+);
 
 const convoyFailed = each<'ConvoyFailed'>((tx, e) => setConvoy(tx, e, { status: 'FAILED', failure_reason: e.data.reason }));
 

@@ -1,0 +1,672 @@
+import {
+  beadIdFor,
+  type BeadStatus,
+  type ConvoyCommand,
+  type ConvoyCommandOf,
+  type ConvoyCommandType,
+  type GastownEvent,
+  type MergeMode,
+  type NewEvent,
+} from '@gastown/contracts';
+import type { Decision } from '../decider/decider.decision';
+import { DomainError, rejectInput, type InputError } from '../decider/decider.error';
+import { clip, listTitles, quote } from './convoy.messages';
+import { beadBranchName, featureBranchName, slugify } from './convoy.naming';
+import { assertAcyclic, assertNotFlat, checkTasks, type PlannedTask } from './convoy.plan';
+import {
+  deriveBeadEvents,
+  deriveReactivation,
+  deriveStatusEvents,
+  holdReason,
+  openBlockers,
+} from './convoy.readiness';
+import { cloneState, evolve, type BeadState, type ConvoyState } from './convoy.state';
+
+export type { Decision } from '../decider/decider.decision';
+export { progressOf, type ConvoyProgress } from './convoy.progress';
+export { cloneState, evolve, initialState, type BeadState, type ConvoyState } from './convoy.state';
+
+export interface RigInfo {
+  name: string;
+  defaultBranch: string;
+}
+
+export interface DecideContext {
+  /** When the decision is made; stamped on the events decide folds internally. */
+  now: string;
+  /** The rigs of the command's town; rigs of other towns are simply absent. */
+  rigs: ReadonlyMap<string, RigInfo>;
+  maxTasks: number;
+  /** Recorded in ConvoyCreated; later decisions use the convoy's recorded value. */
+  maxAttempts: number;
+  /** Recorded in ConvoyCreated; later decisions use the convoy's recorded value. */
+  maxLandingAttempts: number;
+}
+
+export const DEFAULT_LIMITS = { maxTasks: 10_000, maxAttempts: 3, maxLandingAttempts: 3 } as const;
+
+export function createDecideContext(
+  input: Pick<DecideContext, 'now' | 'rigs'> & Partial<Pick<DecideContext, keyof typeof DEFAULT_LIMITS>>,
+): DecideContext {
+  return { ...DEFAULT_LIMITS, ...input };
+}
+
+const REASON_LENGTH = 20_000;
+const COMMIT = /^[0-9a-f]{40}([0-9a-f]{24})?$/;
+const NOT_A_TOWN_RIG = 'is not a rig of this town';
+
+/**
+ * Decides a command against the state of its convoy. The command's own events come first,
+ * then the events derived by comparing the state before and after them: readiness and holds
+ * of beads, then the convoy's status. Throws DomainError; never touches `state`.
+ */
+export function decide(command: ConvoyCommand, state: ConvoyState, ctx: DecideContext): Decision {
+  if (state.handledCommands.has(command.commandId)) {
+    return { events: [], result: resultOf(command, state), duplicate: true };
+  }
+  const primary = decidePrimary(command, state, ctx);
+  if (primary.length === 0) return { events: [], result: resultOf(command, state), duplicate: false };
+
+  const next = cloneState(state);
+  const apply = (events: NewEvent[]) => {
+    for (const event of events) evolve(next, inEnvelope(event, command, ctx));
+    return events;
+  };
+  apply(primary);
+  // A reactivated convoy is ACTIVE before readiness is judged, though its event is written last.
+  const reactivation = apply(deriveReactivation(next));
+  const beadEvents = apply(deriveBeadEvents(next));
+  const statusEvents = apply(deriveStatusEvents(next));
+  return {
+    events: [...primary, ...beadEvents, ...reactivation, ...statusEvents],
+    result: resultOf(command, next),
+    duplicate: false,
+  };
+}
+
+const UNSTORED_EVENT_ID = '00000000-0000-0000-0000-000000000000';
+
+function inEnvelope(event: NewEvent, command: ConvoyCommand, ctx: DecideContext): GastownEvent {
+  return {
+    eventId: UNSTORED_EVENT_ID,
+    schemaVersion: 1,
+    townId: command.townId,
+    convoyId: command.convoyId,
+    commandId: command.commandId,
+    causationId: command.causationId ?? null,
+    correlationId: command.correlationId ?? command.commandId,
+    actor: command.actor,
+    occurredAt: ctx.now,
+    ...event,
+  } as GastownEvent;
+}
+
+function decidePrimary(command: ConvoyCommand, state: ConvoyState, ctx: DecideContext): NewEvent[] {
+  switch (command.type) {
+    case 'SlingBatch':
+      return slingBatch(command, state, ctx);
+    case 'Sling':
+      return sling(command, state, ctx);
+    case 'AddTasks':
+      return addTasks(command, state, ctx);
+    case 'StartConvoy':
+      requireLiveConvoy(state, command);
+      // Starting twice is a client bug worth hearing about; a retry of the same command id is not.
+      if (state.status !== 'STAGED') {
+        throw DomainError.conflict(`StartConvoy needs convoy ${quote(state.title)} STAGED (it is ${state.status})`);
+      }
+      return [{ type: 'ConvoyStarted', data: {} }];
+    case 'CloseConvoy':
+      return closeConvoy(command, state);
+    case 'AddDependency':
+    case 'RemoveDependency':
+      return editDependency(command, state);
+    case 'RetryBead': {
+      requireLiveConvoy(state, command);
+      const bead = requireBead(state, command.data.beadId);
+      requireStatus(bead, ['FAILED'], command.type);
+      return [{ type: 'BeadRetried', data: { beadId: bead.beadId } }];
+    }
+    case 'DispatchBead':
+      return dispatchBead(command, state, ctx);
+    case 'MarkBeadStarted': {
+      const bead = requireAttemptBead(state, command, ['IN_PROGRESS']);
+      return bead.started ? [] : [{ type: 'BeadStarted', data: { beadId: bead.beadId, attempt: bead.attempt } }];
+    }
+    case 'SubmitBead': {
+      const bead = requireAttemptBead(state, command, ['IN_PROGRESS']);
+      const headCommit = requireCommit(command.data.headCommit, 'headCommit');
+      if (command.data.branch !== bead.branch) {
+        throw DomainError.badInput(
+          `branch ${quote(command.data.branch)} is not the branch bead ${quote(bead.title)} was dispatched on (${quote(bead.branch ?? '')})`,
+          { path: ['branch'], value: command.data.branch, expected: bead.branch },
+        );
+      }
+      return [
+        { type: 'BeadSubmitted', data: { beadId: bead.beadId, attempt: bead.attempt, branch: bead.branch, headCommit } },
+      ];
+    }
+    case 'RecordBeadMerged': {
+      const bead = requireAttemptBead(state, command, ['IN_REVIEW']);
+      const mergeCommit = requireCommit(command.data.mergeCommit, 'mergeCommit');
+      // A bead reaches review only through a dispatch, which set its base branch.
+      const targetBranch = bead.baseBranch as string;
+      return [
+        {
+          type: 'BeadMerged',
+          data: { beadId: bead.beadId, attempt: bead.attempt, mergeCommit, targetBranch },
+        },
+      ];
+    }
+    case 'RequestRework': {
+      const bead = requireAttemptBead(state, command, ['IN_REVIEW']);
+      const reason = requireReason(command.data.reason);
+      return [{ type: 'BeadReworkRequested', data: { beadId: bead.beadId, attempt: bead.attempt, reason } }];
+    }
+    case 'FailBeadAttempt': {
+      const bead = requireAttemptBead(state, command, ['IN_PROGRESS']);
+      const reason = requireReason(command.data.reason);
+      const data = { beadId: bead.beadId, attempt: bead.attempt, reason };
+      return command.data.unrecoverable || budgetSpent(state, bead)
+        ? [{ type: 'BeadFailed', data }]
+        : [{ type: 'BeadAttemptFailed', data }];
+    }
+    case 'ReportAgentLost':
+      return reportAgentLost(command, state);
+    case 'StartLanding':
+      requireLiveConvoy(state, command);
+      requireConvoyStatus(state, 'READY_TO_LAND', command.type);
+      return [{ type: 'ConvoyLandingStarted', data: { attempt: state.landingAttempt + 1 } }];
+    case 'RecordRigLanded':
+      return recordRigLanded(command, state, ctx);
+    case 'FailLanding': {
+      requireLiveConvoy(state, command);
+      requireConvoyStatus(state, 'LANDING', command.type);
+      requireLandingAttempt(state, command.data.attempt, command.type);
+      const reason = requireReason(command.data.reason);
+      const used = state.landingAttempt - state.landingBudgetStart;
+      const failed: NewEvent = { type: 'ConvoyLandingFailed', data: { attempt: state.landingAttempt, reason } };
+      if (used < state.maxLandingAttempts) return [failed];
+      return [
+        failed,
+        {
+          type: 'ConvoyFailed',
+          data: { reason: clip(`landing failed on attempt ${used} of ${state.maxLandingAttempts}: ${reason}`), failedBeadIds: [] },
+        },
+      ];
+    }
+    case 'RetryLanding': {
+      requireLiveConvoy(state, command);
+      const unclosed = orderedBeads(state).filter((b) => b.status !== 'CLOSED');
+      if (state.status !== 'FAILED' || unclosed.length > 0) {
+        const why = state.status !== 'FAILED' ? `it is ${state.status}` : `beads ${listTitles(unclosed.map((b) => b.title))} are not CLOSED`;
+        throw DomainError.conflict(
+          `RetryLanding needs a FAILED convoy whose beads are all CLOSED; convoy ${quote(state.title)}: ${why}`,
+          { status: state.status },
+        );
+      }
+      return [{ type: 'ConvoyReactivated', data: { status: 'READY_TO_LAND' } }];
+    }
+  }
+}
+
+function requireNewConvoy(state: ConvoyState, command: ConvoyCommand): void {
+  if (state.exists) {
+    throw DomainError.conflict(`convoy ${command.convoyId} already exists (${quote(state.title)})`, {
+      convoyId: command.convoyId,
+    });
+  }
+}
+
+const townRigProblem = (ctx: DecideContext) => (rigId: string) => (ctx.rigs.has(rigId) ? null : NOT_A_TOWN_RIG);
+
+function slingBatch(command: ConvoyCommandOf<'SlingBatch'>, state: ConvoyState, ctx: DecideContext): NewEvent[] {
+  requireNewConvoy(state, command);
+  const d = command.data;
+  const errors: InputError[] = [];
+  const title = d.title.trim();
+  if (title === '') errors.push({ path: ['title'], value: d.title, message: 'title must not be empty' });
+  if (!ctx.rigs.has(d.defaultRigId)) {
+    errors.push({
+      path: ['defaultRigId'],
+      value: d.defaultRigId,
+      message: `defaultRigId ${JSON.stringify(d.defaultRigId)} ${NOT_A_TOWN_RIG}`,
+    });
+  }
+  let planned: PlannedTask[] = [];
+  if (d.tasks.length === 0) {
+    errors.push({ path: ['tasks'], value: d.tasks, message: 'tasks: a convoy needs at least one task' });
+  } else if (d.tasks.length > ctx.maxTasks) {
+    errors.push({
+      path: ['tasks'],
+      value: d.tasks.length,
+      message: `tasks: ${d.tasks.length} tasks exceed the limit of ${ctx.maxTasks} per convoy`,
+    });
+  } else {
+    const checked = checkTasks(d.tasks, {
+      firstIndex: 0,
+      defaultRigId: d.defaultRigId,
+      rigProblem: townRigProblem(ctx),
+      defaultRigProblem: null,
+    });
+    planned = checked.planned;
+    errors.push(...checked.errors);
+  }
+  if (errors.length > 0) throw rejectInput(errors);
+  assertAcyclic(
+    planned.map((t) => t.dependsOn),
+    (i) => planned[i].title,
+  );
+  assertNotFlat(planned.length, countEdges(planned), d.parallel);
+  return creationEvents(command.convoyId, { ...d, title }, planned, ctx);
+}
+
+function sling(command: ConvoyCommandOf<'Sling'>, state: ConvoyState, ctx: DecideContext): NewEvent[] {
+  requireNewConvoy(state, command);
+  const d = command.data;
+  const errors: InputError[] = [];
+  const title = d.title.trim();
+  if (title === '') errors.push({ path: ['title'], value: d.title, message: 'title must not be empty' });
+  if (!ctx.rigs.has(d.rigId)) {
+    errors.push({ path: ['rigId'], value: d.rigId, message: `rigId ${JSON.stringify(d.rigId)} ${NOT_A_TOWN_RIG}` });
+  }
+  if (errors.length > 0) throw rejectInput(errors);
+  return creationEvents(
+    command.convoyId,
+    { title, mergeMode: d.mergeMode, staged: d.staged, parallel: false, defaultRigId: d.rigId },
+    [{ title, body: d.body ?? '', rigId: d.rigId, dependsOn: [] }],
+    ctx,
+  );
+}
+
+interface ConvoyShape {
+  title: string;
+  mergeMode: MergeMode;
+  staged: boolean;
+  parallel: boolean;
+  defaultRigId: string;
+}
+
+function creationEvents(convoyId: string, shape: ConvoyShape, planned: PlannedTask[], ctx: DecideContext): NewEvent[] {
+  const slug = slugify(shape.title);
+  const beadIds = planned.map((_, index) => beadIdFor(convoyId, index));
+  const rigs = [...new Set(planned.map((t) => t.rigId))];
+  const featureBranches =
+    shape.mergeMode === 'REVIEW_THEN_LAND' ? rigs.map((rigId) => ({ rigId, branch: featureBranchName(slug, convoyId) })) : [];
+  return [
+    {
+      type: 'ConvoyCreated',
+      data: {
+        title: shape.title,
+        slug,
+        mergeMode: shape.mergeMode,
+        staged: shape.staged,
+        parallel: shape.parallel,
+        defaultRigId: shape.defaultRigId,
+        maxAttempts: ctx.maxAttempts,
+        maxLandingAttempts: ctx.maxLandingAttempts,
+        featureBranches,
+      },
+    },
+    ...beadCreations(planned, 0, (index) => beadIds[index], beadIds),
+  ];
+}
+
+function beadCreations(
+  planned: PlannedTask[],
+  firstIndex: number,
+  beadIdAt: (index: number) => string,
+  newIds: string[],
+): NewEvent[] {
+  return planned.map((task, position) => ({
+    type: 'BeadCreated',
+    data: {
+      beadId: newIds[position],
+      index: firstIndex + position,
+      title: task.title,
+      body: task.body,
+      rigId: task.rigId,
+      dependsOn: task.dependsOn.map(beadIdAt),
+    },
+  }));
+}
+
+const countEdges = (planned: readonly PlannedTask[]) => planned.reduce((sum, t) => sum + t.dependsOn.length, 0);
+
+function addTasks(command: ConvoyCommandOf<'AddTasks'>, state: ConvoyState, ctx: DecideContext): NewEvent[] {
+  requireLiveConvoy(state, command);
+  if (state.status !== 'STAGED') {
+    throw DomainError.conflict(`tasks can only be added while convoy ${quote(state.title)} is STAGED (it is ${state.status})`, {
+      status: state.status,
+    });
+  }
+  const tasks = command.data.tasks;
+  const existing = state.beadOrder.length;
+  const errors: InputError[] = [];
+  if (tasks.length === 0) errors.push({ path: ['tasks'], value: tasks, message: 'tasks: add at least one task' });
+  if (existing + tasks.length > ctx.maxTasks) {
+    errors.push({
+      path: ['tasks'],
+      value: tasks.length,
+      message: `tasks: adding ${tasks.length} tasks to the ${existing} planned exceeds the limit of ${ctx.maxTasks} per convoy`,
+    });
+    throw rejectInput(errors);
+  }
+  const rigProblem = (rigId: string): string | null => {
+    if (!ctx.rigs.has(rigId)) return NOT_A_TOWN_RIG;
+    if (state.mergeMode === 'REVIEW_THEN_LAND' && !state.featureBranches.has(rigId)) {
+      return 'is not one of the rigs this convoy was created with (a REVIEW_THEN_LAND convoy lands on those rigs only)';
+    }
+    return null;
+  };
+  const defaultProblem = rigProblem(state.defaultRigId);
+  const checked = checkTasks(tasks, {
+    firstIndex: existing,
+    defaultRigId: state.defaultRigId,
+    rigProblem,
+    defaultRigProblem: defaultProblem && `the convoy's default rig ${JSON.stringify(state.defaultRigId)} ${defaultProblem}; give the task a rigId`,
+  });
+  errors.push(...checked.errors);
+  if (errors.length > 0) throw rejectInput(errors);
+
+  const planned = checked.planned;
+  const deps = [...indexedDeps(state), ...planned.map((t) => t.dependsOn)];
+  const titleOf = (i: number) => (i < existing ? beadAt(state, i).title : planned[i - existing].title);
+  assertAcyclic(deps, titleOf);
+  assertNotFlat(deps.length, deps.reduce((sum, ds) => sum + ds.length, 0), state.parallel);
+
+  const convoyId = state.convoyId ?? command.convoyId;
+  const newIds = planned.map((_, position) => beadIdFor(convoyId, existing + position));
+  return beadCreations(planned, existing, (i) => (i < existing ? state.beadOrder[i] : newIds[i - existing]), newIds);
+}
+
+/** Every bead's blockers as indices, in bead index order. */
+function indexedDeps(state: ConvoyState): number[][] {
+  return state.beadOrder.map((id) => [...(state.blockers.get(id) ?? [])].map((b) => beadAt(state, b).index));
+}
+
+function beadAt(state: ConvoyState, indexOrId: number | string): BeadState {
+  const id = typeof indexOrId === 'number' ? state.beadOrder[indexOrId] : indexOrId;
+  return state.beads.get(id) as BeadState;
+}
+
+function closeConvoy(command: ConvoyCommandOf<'CloseConvoy'>, state: ConvoyState): NewEvent[] {
+  requireExistingConvoy(state, command);
+  const reason = requireReason(command.data.reason);
+  if (state.status === 'CANCELLED') return [];
+  requireLiveConvoy(state, command);
+  const beads = orderedBeads(state);
+  const stopAgents = beads
+    .filter((b) => b.status === 'IN_PROGRESS' && b.agent)
+    .map((b) => ({ beadId: b.beadId, agentId: b.agent?.id ?? '', attempt: b.attempt }));
+  const dropReviews = beads.filter((b) => b.status === 'IN_REVIEW').map((b) => b.beadId);
+  const cancelled: NewEvent[] = beads
+    .filter((b) => b.status !== 'CLOSED' && b.status !== 'CANCELLED')
+    .map((b) => ({ type: 'BeadCancelled', data: { beadId: b.beadId, previousStatus: b.status } }));
+  return [
+    { type: 'ConvoyCancelled', data: { reason, stopAgents, dropReviews, dropLanding: state.status === 'LANDING' } },
+    ...cancelled,
+  ];
+}
+
+function editDependency(
+  command: ConvoyCommandOf<'AddDependency'> | ConvoyCommandOf<'RemoveDependency'>,
+  state: ConvoyState,
+): NewEvent[] {
+  requireLiveConvoy(state, command);
+  const bead = requireBead(state, command.data.beadId);
+  const blocker = requireBead(state, command.data.dependsOnBeadId);
+  if (bead.beadId === blocker.beadId) {
+    throw DomainError.badInput(`bead ${quote(bead.title)} cannot depend on itself`, {
+      path: ['dependsOnBeadId'],
+      value: blocker.beadId,
+    });
+  }
+  if (state.status !== 'STAGED' && state.status !== 'ACTIVE') {
+    throw DomainError.conflict(
+      `dependencies can only change while convoy ${quote(state.title)} is STAGED or ACTIVE (it is ${state.status})`,
+      { status: state.status },
+    );
+  }
+  const adding = command.type === 'AddDependency';
+  if (state.blockers.get(bead.beadId)?.has(blocker.beadId) === adding) return [];
+  if (bead.status !== 'OPEN' || bead.attempt > 0) {
+    throw DomainError.conflict(
+      `bead ${quote(bead.title)} has already started (it is ${bead.status}, attempt ${bead.attempt}): ` +
+        'only a bead that has not started can change its dependencies',
+      { beadId: bead.beadId, status: bead.status, attempt: bead.attempt },
+    );
+  }
+  const data = { beadId: bead.beadId, dependsOnBeadId: blocker.beadId };
+  if (!adding) return [{ type: 'DependencyRemoved', data }];
+  const deps = indexedDeps(state);
+  deps[bead.index].push(blocker.index);
+  assertAcyclic(deps, (i) => beadAt(state, i).title, 'would form');
+  return [{ type: 'DependencyAdded', data }];
+}
+
+function dispatchBead(command: ConvoyCommandOf<'DispatchBead'>, state: ConvoyState, ctx: DecideContext): NewEvent[] {
+  requireLiveConvoy(state, command);
+  const bead = requireBead(state, command.data.beadId);
+  const agent = command.data.agent;
+  const blank = (['id', 'name'] as const).filter((field) => agent[field].trim() === '');
+  if (blank.length > 0) {
+    throw rejectInput(
+      blank.map((field) => ({ path: ['agent', field], value: agent[field], message: `agent.${field} must not be empty` })),
+    );
+  }
+  requireStatus(bead, ['OPEN'], command.type);
+  const notReady = (why: string, details: Record<string, unknown>) =>
+    DomainError.conflict(`bead ${quote(bead.title)} is not ready: ${why}`, { beadId: bead.beadId, ...details });
+  if (state.status !== 'ACTIVE') {
+    throw notReady(`convoy ${quote(state.title)} is ${state.status}`, { convoyStatus: state.status });
+  }
+  const heldBy = state.held.get(bead.beadId);
+  if (heldBy) throw notReady(holdReason(state, { heldBy: [...heldBy], more: false }), { heldBy });
+  const open = openBlockers(state, bead.beadId);
+  if (open.length > 0) {
+    const shown = open.slice(0, 5).map((b) => `${quote(b.title)} (${b.status})`);
+    if (open.length > 5) shown.push(`and ${open.length - 5} more`);
+    throw notReady(`its blocker${open.length > 1 ? 's' : ''} ${shown.join(', ')} ${open.length > 1 ? 'are' : 'is'} not closed`, {
+      openBlockers: open.map((b) => ({ beadId: b.beadId, title: b.title, status: b.status })),
+    });
+  }
+  const baseBranch =
+    state.mergeMode === 'REVIEW_THEN_LAND' ? state.featureBranches.get(bead.rigId) : ctx.rigs.get(bead.rigId)?.defaultBranch;
+  if (!baseBranch) {
+    throw DomainError.notFound(`rig ${bead.rigId} of bead ${quote(bead.title)} is not registered in this town`, {
+      rigId: bead.rigId,
+    });
+  }
+  const convoyId = state.convoyId ?? command.convoyId;
+  return [
+    {
+      type: 'BeadDispatched',
+      data: {
+        beadId: bead.beadId,
+        attempt: bead.attempt + 1,
+        agent: { id: agent.id, name: agent.name },
+        branch: beadBranchName(state.slug, convoyId, agent.name, bead.beadId),
+        baseBranch,
+        previousReason: bead.lastReason,
+      },
+    },
+  ];
+}
+
+/** The attempts since the bead was created or last retried have reached the convoy's allowance. */
+const budgetSpent = (state: ConvoyState, bead: BeadState) => bead.attempt - bead.budgetStart >= state.maxAttempts;
+
+function reportAgentLost(command: ConvoyCommandOf<'ReportAgentLost'>, state: ConvoyState): NewEvent[] {
+  const bead = requireAttemptBead(state, command, ['IN_PROGRESS']);
+  if (bead.agent?.id !== command.data.agentId) {
+    throw DomainError.conflict(
+      `agent ${quote(command.data.agentId)} is not working on bead ${quote(bead.title)} (agent ${quote(bead.agent?.id ?? '')} is)`,
+      { beadId: bead.beadId, agentId: bead.agent?.id },
+    );
+  }
+  const reason = requireReason(command.data.reason);
+  const lost: NewEvent = {
+    type: 'BeadAgentLost',
+    data: { beadId: bead.beadId, attempt: bead.attempt, agentId: command.data.agentId, reason },
+  };
+  return budgetSpent(state, bead)
+    ? [lost, { type: 'BeadFailed', data: { beadId: bead.beadId, attempt: bead.attempt, reason } }]
+    : [lost];
+}
+
+function recordRigLanded(command: ConvoyCommandOf<'RecordRigLanded'>, state: ConvoyState, ctx: DecideContext): NewEvent[] {
+  requireLiveConvoy(state, command);
+  requireConvoyStatus(state, 'LANDING', command.type);
+  requireLandingAttempt(state, command.data.attempt, command.type);
+  const { rigId } = command.data;
+  if (!state.featureBranches.has(rigId)) {
+    throw DomainError.notFound(`rig ${rigId} is not one of the rigs convoy ${quote(state.title)} lands on`, { rigId });
+  }
+  const commit = requireCommit(command.data.commit, 'commit');
+  const rig = ctx.rigs.get(rigId);
+  if (!rig) throw DomainError.notFound(`rig ${rigId} is not registered in this town`, { rigId });
+  const landed = state.landings.get(rigId);
+  if (landed === commit) return [];
+  if (landed) {
+    throw DomainError.conflict(`rig ${quote(rig.name)} already landed attempt ${state.landingAttempt} at ${landed}`, {
+      rigId,
+      commit: landed,
+    });
+  }
+  return [{ type: 'RigLanded', data: { rigId, commit, targetBranch: rig.defaultBranch } }];
+}
+
+function requireExistingConvoy(state: ConvoyState, command: ConvoyCommand): void {
+  if (!state.exists || state.townId !== command.townId) {
+    throw DomainError.notFound(`convoy ${command.convoyId} does not exist`, { convoyId: command.convoyId });
+  }
+}
+
+/** The convoy exists and still accepts commands: LANDED and CANCELLED are final. */
+function requireLiveConvoy(state: ConvoyState, command: ConvoyCommand): void {
+  requireExistingConvoy(state, command);
+  if (state.status === 'LANDED' || state.status === 'CANCELLED') {
+    throw DomainError.conflict(`convoy ${quote(state.title)} is ${state.status}: it accepts no ${command.type}`, {
+      status: state.status,
+    });
+  }
+}
+
+function requireConvoyStatus(state: ConvoyState, status: string, commandType: ConvoyCommandType): void {
+  if (state.status !== status) {
+    throw DomainError.conflict(`${commandType} needs convoy ${quote(state.title)} ${status} (it is ${state.status})`, {
+      status: state.status,
+    });
+  }
+}
+
+function requireLandingAttempt(state: ConvoyState, attempt: number, commandType: ConvoyCommandType): void {
+  if (attempt !== state.landingAttempt) {
+    throw DomainError.conflict(
+      `${commandType} names landing attempt ${attempt} of convoy ${quote(state.title)}, but attempt ${state.landingAttempt} is under way`,
+      { attempt, currentAttempt: state.landingAttempt },
+    );
+  }
+}
+
+function requireBead(state: ConvoyState, beadId: string): BeadState {
+  const bead = state.beads.get(beadId);
+  if (!bead) throw DomainError.notFound(`bead ${beadId} is not part of convoy ${quote(state.title)}`, { beadId });
+  return bead;
+}
+
+function requireStatus(bead: BeadState, allowed: readonly BeadStatus[], commandType: ConvoyCommandType): void {
+  if (!allowed.includes(bead.status)) {
+    throw DomainError.conflict(`bead ${quote(bead.title)} is ${bead.status}: ${commandType} needs it ${allowed.join(' or ')}`, {
+      beadId: bead.beadId,
+      status: bead.status,
+    });
+  }
+}
+
+type AttemptCommand = ConvoyCommandOf<
+  'MarkBeadStarted' | 'SubmitBead' | 'RecordBeadMerged' | 'RequestRework' | 'FailBeadAttempt' | 'ReportAgentLost'
+>;
+
+/** The bead a report is about, on the attempt the report names and in a status that accepts it. */
+function requireAttemptBead(state: ConvoyState, command: AttemptCommand, allowed: readonly BeadStatus[]): BeadState {
+  requireLiveConvoy(state, command);
+  const bead = requireBead(state, command.data.beadId);
+  if (command.data.attempt !== bead.attempt) {
+    const current = bead.attempt === 0 ? 'it has not been dispatched yet' : `it is on attempt ${bead.attempt}`;
+    throw DomainError.conflict(
+      `${command.type} for bead ${quote(bead.title)} names attempt ${command.data.attempt}, but ${current}: a stale report is ignored`,
+      { beadId: bead.beadId, attempt: command.data.attempt, currentAttempt: bead.attempt },
+    );
+  }
+  requireStatus(bead, allowed, command.type);
+  return bead;
+}
+
+function requireReason(value: string): string {
+  const reason = value.trim();
+  if (reason === '') throw rejectInput([{ path: ['reason'], value, message: 'reason must not be empty' }]);
+  if (reason.length > REASON_LENGTH) {
+    throw rejectInput([
+      { path: ['reason'], value: reason.length, message: `reason must be at most ${REASON_LENGTH} characters (it has ${reason.length})` },
+    ]);
+  }
+  return reason;
+}
+
+function requireCommit(value: string, field: string): string {
+  const commit = value.toLowerCase();
+  if (!COMMIT.test(commit)) {
+    throw rejectInput([{ path: [field], value, message: `${field} ${quote(value)} is not a full commit id (40 hex characters)` }]);
+  }
+  return commit;
+}
+
+function orderedBeads(state: ConvoyState): BeadState[] {
+  return state.beadOrder.map((id) => state.beads.get(id) as BeadState);
+}
+
+/** What the caller gets back; computed from the state so a repeated command gets the same answer. */
+function resultOf(command: ConvoyCommand, state: ConvoyState): Record<string, unknown> {
+  const convoyId = command.convoyId;
+  switch (command.type) {
+    case 'SlingBatch':
+    case 'Sling':
+    case 'AddTasks':
+      return { convoyId, beadIds: state.beadOrder.filter((id) => state.beads.get(id)?.createdBy === command.commandId) };
+    case 'DispatchBead': {
+      const dispatch = state.dispatches.get(command.commandId);
+      return {
+        convoyId,
+        beadId: command.data.beadId,
+        attempt: dispatch?.attempt ?? null,
+        branch: dispatch?.branch ?? null,
+        baseBranch: dispatch?.baseBranch ?? null,
+      };
+    }
+    case 'StartLanding':
+      return { convoyId, convoyStatus: state.status, landingAttempt: state.landingAttempt };
+    case 'StartConvoy':
+    case 'CloseConvoy':
+    case 'RecordRigLanded':
+    case 'FailLanding':
+    case 'RetryLanding':
+      return { convoyId, convoyStatus: state.status };
+    case 'AddDependency':
+    case 'RemoveDependency':
+    case 'RetryBead':
+    case 'MarkBeadStarted':
+    case 'SubmitBead':
+    case 'RecordBeadMerged':
+    case 'RequestRework':
+    case 'FailBeadAttempt':
+    case 'ReportAgentLost':
+      return {
+        convoyId,
+        beadId: command.data.beadId,
+        beadStatus: state.beads.get(command.data.beadId)?.status ?? null,
+        convoyStatus: state.status,
+      };
+  }
+}

@@ -1,0 +1,107 @@
+import type { TaskInput } from '@gastown/contracts';
+import { findCycle, type Deps } from '@gastown/dag';
+import { DomainError, type InputError } from '../decider/decider.error';
+import { quote } from './convoy.messages';
+
+/** A task that passed the checks; `dependsOn` holds convoy-wide indices, without repeats. */
+export interface PlannedTask {
+  title: string;
+  body: string;
+  rigId: string;
+  dependsOn: number[];
+}
+
+export interface PlanScope {
+  /** The convoy index of the first task: 0 for a new convoy, the bead count for AddTasks. */
+  firstIndex: number;
+  defaultRigId: string;
+  /** Why a task may not use this rig, or null when it may. */
+  rigProblem(rigId: string): string | null;
+  /** Why tasks without a rigId cannot fall back to the default rig, or null when they can. */
+  defaultRigProblem: string | null;
+}
+
+function taskLabel(index: number, title: string): string {
+  return title === '' ? `task ${index}` : `task ${index} (${quote(title)})`;
+}
+
+/** Checks every task and collects every problem, so that one reply lists them all. */
+export function checkTasks(
+  tasks: readonly TaskInput[],
+  scope: PlanScope,
+): { planned: PlannedTask[]; errors: InputError[] } {
+  const total = scope.firstIndex + tasks.length;
+  const errors: InputError[] = [];
+  const planned = tasks.map((task, position): PlannedTask => {
+    const index = scope.firstIndex + position;
+    const title = task.title.trim();
+    const label = taskLabel(index, title);
+    const at = (...rest: (string | number)[]) => ['tasks', position, ...rest];
+    if (title === '') {
+      errors.push({ path: at('title'), value: task.title, message: `${label}: title must not be empty` });
+    }
+    if (task.rigId !== undefined) {
+      const problem = scope.rigProblem(task.rigId);
+      if (problem) {
+        errors.push({ path: at('rigId'), value: task.rigId, message: `${label}: rigId ${JSON.stringify(task.rigId)} ${problem}` });
+      }
+    } else if (scope.defaultRigProblem) {
+      errors.push({ path: at('rigId'), value: undefined, message: `${label}: ${scope.defaultRigProblem}` });
+    }
+    const dependsOn: number[] = [];
+    const seen = new Set<number>();
+    (task.dependsOn ?? []).forEach((value, slot) => {
+      if (seen.has(value)) return;
+      seen.add(value);
+      const problem = !Number.isInteger(value)
+        ? 'is not a whole number'
+        : value < 0 || value >= total
+          ? `is out of range (tasks are numbered 0 to ${total - 1})`
+          : value === index
+            ? 'refers to the task itself'
+            : null;
+      if (problem) {
+        errors.push({ path: at('dependsOn', slot), value, message: `${label}: dependsOn[${slot}] = ${value} ${problem}` });
+      } else {
+        dependsOn.push(value);
+      }
+    });
+    return { title, body: task.body ?? '', rigId: task.rigId ?? scope.defaultRigId, dependsOn };
+  });
+  return { planned, errors };
+}
+
+const PAIRS_SHOWN = 20;
+
+/**
+ * Names a cycle by index and title: `tasks 1 → 3 → 1 form a cycle: "A" depends on "C", "C" depends on "A"`.
+ * `cycle` is a path whose first and last entries are the same task.
+ */
+function cycleError(cycle: readonly number[], titleOf: (index: number) => string, verb = 'form'): DomainError {
+  const hops = cycle.length - 1;
+  const path =
+    hops > PAIRS_SHOWN ? `${cycle.slice(0, PAIRS_SHOWN).join(' → ')} → … → ${cycle[0]}` : cycle.join(' → ');
+  const pairs = cycle
+    .slice(0, Math.min(hops, PAIRS_SHOWN))
+    .map((from, i) => `${quote(titleOf(from))} depends on ${quote(titleOf(cycle[i + 1]))}`);
+  if (hops > PAIRS_SHOWN) pairs.push(`and ${hops - PAIRS_SHOWN} more`);
+  return DomainError.badInput(`tasks ${path} ${verb} a cycle: ${pairs.join(', ')}`, {
+    cycle: cycle.map((index) => ({ index, title: titleOf(index) })),
+  });
+}
+
+/** Rejects a graph that loops, naming one loop; `deps[i]` are the indices task i depends on. */
+export function assertAcyclic(deps: Deps, titleOf: (index: number) => string, verb?: string): void {
+  const cycle = findCycle(deps);
+  if (cycle) throw cycleError(cycle, titleOf, verb);
+}
+
+/** Several tasks with no order between them usually touch the same code and collide at merge time. */
+export function assertNotFlat(taskCount: number, edgeCount: number, parallel: boolean): void {
+  if (parallel || taskCount < 2 || edgeCount > 0) return;
+  throw DomainError.badInput(
+    `${taskCount} tasks and no dependsOn between them: flat batches of coupled work cause merge conflicts; ` +
+      'add dependsOn to order the tasks, or set parallel: true if they are truly independent',
+    { path: ['parallel'], taskCount },
+  );
+}

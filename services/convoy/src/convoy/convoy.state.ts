@@ -1,0 +1,298 @@
+import type { AgentRef, BeadStatus, ConvoyStatus, GastownEvent, MergeMode } from '@gastown/contracts';
+
+export interface BeadState {
+  beadId: string;
+  index: number;
+  title: string;
+  body: string;
+  rigId: string;
+  /** The command that created the bead, to answer a repeated SlingBatch or AddTasks. */
+  createdBy: string;
+  status: BeadStatus;
+  /** The number of the latest attempt; it keeps counting across retries so stale reports stay recognisable. */
+  attempt: number;
+  /** The attempt number the current budget started after (0, or the attempt a RetryBead followed). */
+  budgetStart: number;
+  started: boolean;
+  agent: AgentRef | null;
+  branch: string | null;
+  baseBranch: string | null;
+  /** The latest rework or failure reason, handed to the next attempt's agent. */
+  lastReason: string | null;
+}
+
+export interface DispatchRecord {
+  beadId: string;
+  attempt: number;
+  agent: AgentRef;
+  branch: string;
+  baseBranch: string;
+}
+
+export interface ConvoyState {
+  exists: boolean;
+  convoyId: string | null;
+  townId: string | null;
+  /** Null until the convoy is created. */
+  status: ConvoyStatus | null;
+  title: string;
+  slug: string;
+  mergeMode: MergeMode;
+  staged: boolean;
+  parallel: boolean;
+  defaultRigId: string;
+  maxAttempts: number;
+  maxLandingAttempts: number;
+  /** rigId → feature branch, in the order ConvoyCreated listed them. */
+  featureBranches: Map<string, string>;
+  beads: Map<string, BeadState>;
+  /** Bead ids by index. */
+  beadOrder: string[];
+  /** beadId → the beads it depends on. */
+  blockers: Map<string, Set<string>>;
+  /** beadId → the beads that depend on it. */
+  dependents: Map<string, Set<string>>;
+  /** The ready set as the events announced it. */
+  ready: Set<string>;
+  /** beadId → the failed or cancelled beads holding it, as the events announced them. */
+  held: Map<string, readonly string[]>;
+  landingAttempt: number;
+  landingBudgetStart: number;
+  /** rigId → landing commit, for the landing attempt under way. */
+  landings: Map<string, string>;
+  /** rigId → the latest bead merge commit. */
+  lastMerges: Map<string, string>;
+  /** commandId → what that DispatchBead handed out. */
+  dispatches: Map<string, DispatchRecord>;
+  handledCommands: Set<string>;
+}
+
+export function initialState(): ConvoyState {
+  return {
+    exists: false,
+    convoyId: null,
+    townId: null,
+    status: null,
+    title: '',
+    slug: '',
+    mergeMode: 'REVIEW_THEN_LAND',
+    staged: false,
+    parallel: false,
+    defaultRigId: '',
+    maxAttempts: 1,
+    maxLandingAttempts: 1,
+    featureBranches: new Map(),
+    beads: new Map(),
+    beadOrder: [],
+    blockers: new Map(),
+    dependents: new Map(),
+    ready: new Set(),
+    held: new Map(),
+    landingAttempt: 0,
+    landingBudgetStart: 0,
+    landings: new Map(),
+    lastMerges: new Map(),
+    dispatches: new Map(),
+    handledCommands: new Set(),
+  };
+}
+
+/** A copy that shares nothing mutable with the original. */
+export function cloneState(state: ConvoyState): ConvoyState {
+  const copySets = (m: Map<string, Set<string>>) => new Map([...m].map(([k, v]) => [k, new Set(v)]));
+  return {
+    ...state,
+    featureBranches: new Map(state.featureBranches),
+    beads: new Map([...state.beads].map(([id, bead]) => [id, { ...bead }])),
+    beadOrder: [...state.beadOrder],
+    blockers: copySets(state.blockers),
+    dependents: copySets(state.dependents),
+    ready: new Set(state.ready),
+    held: new Map(state.held),
+    landings: new Map(state.landings),
+    lastMerges: new Map(state.lastMerges),
+    dispatches: new Map(state.dispatches),
+    handledCommands: new Set(state.handledCommands),
+  };
+}
+
+function edgesOf(map: Map<string, Set<string>>, beadId: string): Set<string> {
+  let edges = map.get(beadId);
+  if (!edges) {
+    edges = new Set();
+    map.set(beadId, edges);
+  }
+  return edges;
+}
+
+/** Object.assign that checks the patch against the target's own fields. */
+function patch<T extends object>(target: T, changes: Partial<T>): void {
+  Object.assign(target, changes);
+}
+
+function beadOf(state: ConvoyState, beadId: string): BeadState {
+  const bead = state.beads.get(beadId);
+  if (!bead) throw new Error(`evolve: event for unknown bead ${beadId}`);
+  return bead;
+}
+
+/**
+ * Folds one event into the state **in place** and returns it: replaying a 10,000-bead convoy
+ * must stay linear, which copying per event would not. Whoever needs the state from before
+ * keeps a clone (decide works on one and never touches its input).
+ */
+export function evolve(state: ConvoyState, event: GastownEvent): ConvoyState {
+  state.handledCommands.add(event.commandId);
+  switch (event.type) {
+    case 'ConvoyCreated': {
+      const d = event.data;
+      patch(state, {
+        exists: true,
+        convoyId: event.convoyId,
+        townId: event.townId,
+        status: d.staged ? 'STAGED' : 'ACTIVE',
+        title: d.title,
+        slug: d.slug,
+        mergeMode: d.mergeMode,
+        staged: d.staged,
+        parallel: d.parallel,
+        defaultRigId: d.defaultRigId,
+        maxAttempts: d.maxAttempts,
+        maxLandingAttempts: d.maxLandingAttempts,
+        featureBranches: new Map(d.featureBranches.map((f) => [f.rigId, f.branch])),
+      });
+      break;
+    }
+    case 'BeadCreated': {
+      const d = event.data;
+      state.beads.set(d.beadId, {
+        beadId: d.beadId,
+        index: d.index,
+        title: d.title,
+        body: d.body,
+        rigId: d.rigId,
+        createdBy: event.commandId,
+        status: 'OPEN',
+        attempt: 0,
+        budgetStart: 0,
+        started: false,
+        agent: null,
+        branch: null,
+        baseBranch: null,
+        lastReason: null,
+      });
+      state.beadOrder[d.index] = d.beadId;
+      const blockers = edgesOf(state.blockers, d.beadId);
+      edgesOf(state.dependents, d.beadId);
+      for (const blocker of d.dependsOn) {
+        blockers.add(blocker);
+        edgesOf(state.dependents, blocker).add(d.beadId);
+      }
+      break;
+    }
+    case 'ConvoyStarted':
+      state.status = 'ACTIVE';
+      break;
+    case 'DependencyAdded':
+      edgesOf(state.blockers, event.data.beadId).add(event.data.dependsOnBeadId);
+      edgesOf(state.dependents, event.data.dependsOnBeadId).add(event.data.beadId);
+      break;
+    case 'DependencyRemoved':
+      edgesOf(state.blockers, event.data.beadId).delete(event.data.dependsOnBeadId);
+      edgesOf(state.dependents, event.data.dependsOnBeadId).delete(event.data.beadId);
+      break;
+    case 'BeadsBecameReady':
+      for (const id of event.data.beadIds) state.ready.add(id);
+      break;
+    case 'BeadsBecameUnready':
+      for (const id of event.data.beadIds) state.ready.delete(id);
+      break;
+    case 'BeadsHeld':
+      for (const hold of event.data.beads) state.held.set(hold.beadId, hold.heldBy);
+      break;
+    case 'BeadsReleased':
+      for (const id of event.data.beadIds) state.held.delete(id);
+      break;
+    case 'BeadDispatched': {
+      const d = event.data;
+      patch(beadOf(state, d.beadId), {
+        status: 'IN_PROGRESS',
+        attempt: d.attempt,
+        started: false,
+        agent: d.agent,
+        branch: d.branch,
+        baseBranch: d.baseBranch,
+      });
+      // A dispatch leaves the ready set without a BeadsBecameUnready of its own.
+      state.ready.delete(d.beadId);
+      state.dispatches.set(event.commandId, {
+        beadId: d.beadId,
+        attempt: d.attempt,
+        agent: d.agent,
+        branch: d.branch,
+        baseBranch: d.baseBranch,
+      });
+      break;
+    }
+    case 'BeadStarted':
+      beadOf(state, event.data.beadId).started = true;
+      break;
+    case 'BeadSubmitted':
+      beadOf(state, event.data.beadId).status = 'IN_REVIEW';
+      break;
+    case 'BeadMerged': {
+      const bead = beadOf(state, event.data.beadId);
+      bead.status = 'CLOSED';
+      state.lastMerges.set(bead.rigId, event.data.mergeCommit);
+      break;
+    }
+    case 'BeadReworkRequested':
+    case 'BeadAttemptFailed':
+    case 'BeadAgentLost':
+      patch(beadOf(state, event.data.beadId), { status: 'OPEN', agent: null, lastReason: event.data.reason });
+      break;
+    case 'BeadFailed':
+      patch(beadOf(state, event.data.beadId), { status: 'FAILED', agent: null, lastReason: event.data.reason });
+      break;
+    case 'BeadRetried': {
+      const bead = beadOf(state, event.data.beadId);
+      bead.status = 'OPEN';
+      bead.budgetStart = bead.attempt;
+      break;
+    }
+    case 'BeadCancelled':
+      beadOf(state, event.data.beadId).status = 'CANCELLED';
+      break;
+    case 'ConvoyReadyToLand':
+      state.status = 'READY_TO_LAND';
+      break;
+    case 'ConvoyLandingStarted':
+      state.status = 'LANDING';
+      state.landingAttempt = event.data.attempt;
+      state.landings = new Map();
+      break;
+    case 'RigLanded':
+      state.landings.set(event.data.rigId, event.data.commit);
+      break;
+    case 'ConvoyLanded':
+      state.status = 'LANDED';
+      break;
+    case 'ConvoyLandingFailed':
+      state.status = 'READY_TO_LAND';
+      break;
+    case 'ConvoyFailed':
+      state.status = 'FAILED';
+      break;
+    case 'ConvoyReactivated':
+      state.status = event.data.status;
+      if (event.data.status === 'READY_TO_LAND') state.landingBudgetStart = state.landingAttempt;
+      break;
+    case 'ConvoyCancelled':
+      state.status = 'CANCELLED';
+      break;
+    case 'TownCreated':
+    case 'RigRegistered':
+      break;
+  }
+  return state;
+}

@@ -1,0 +1,172 @@
+import type { NewEvent, TownCommand } from '@gastown/contracts';
+import { DeciderSpecification, envelope } from '../decider/decider.specification';
+import { decideTown, evolveTown, initialTownState } from './town.decider';
+
+const TOWN_ID = '0b7a6c1e-3f2d-4e5a-9b8c-1d2e3f4a5b6c';
+const RIG_ID = '11111111-1111-4111-8111-111111111111';
+const OTHER_RIG_ID = '22222222-2222-4222-8222-222222222222';
+const TOKEN_HASH = 'ab'.repeat(32);
+const UNSUPPORTED = 'use an absolute path, file://, ssh://, https://, http:// or user@host:path';
+const NO_PASSWORD =
+  'gitUrl must not contain a password: register the URL without it and let git get the secret from a credential helper or the environment (GIT_ASKPASS, GIT_SSH_COMMAND)';
+
+const spec = DeciderSpecification.for({ decide: decideTown, evolve: evolveTown, initialState: initialTownState });
+
+let sequence = 0;
+const meta = (commandId = `cmd-${++sequence}`) => ({ commandId, townId: TOWN_ID, actor: { kind: 'user' as const, id: 'mayor' } });
+const createTown = (name = 'Gastown', commandId?: string): TownCommand => ({
+  ...meta(commandId),
+  type: 'CreateTown',
+  data: { name, tokenHash: TOKEN_HASH },
+});
+const registerRig = (data: Partial<Extract<TownCommand, { type: 'RegisterRig' }>['data']> = {}, commandId?: string): TownCommand => ({
+  ...meta(commandId),
+  type: 'RegisterRig',
+  data: { rigId: RIG_ID, name: 'api', gitUrl: 'git@github.com:acme/api.git', defaultBranch: 'main', ...data },
+});
+
+const townCreated: NewEvent = { type: 'TownCreated', data: { name: 'Gastown', tokenHash: TOKEN_HASH } };
+const apiRegistered: NewEvent = {
+  type: 'RigRegistered',
+  data: { rigId: RIG_ID, name: 'api', gitUrl: 'git@github.com:acme/api.git', defaultBranch: 'main' },
+};
+
+describe('town decider', () => {
+  describe('CreateTown', () => {
+    it('given no town, when it is created, then the trimmed name and token hash are recorded', () => {
+      const decision = spec.given([]).when(createTown('  Gastown  ')).then([townCreated]);
+      expect(decision.result).toEqual({ townId: TOWN_ID });
+    });
+
+    it('given a town created by a command, when that command comes again, then nothing is written and it is a repeat', () => {
+      const decision = spec
+        .given([{ ...townCreated, commandId: 'create-1' }])
+        .when(createTown('Gastown', 'create-1'))
+        .thenNothing();
+      expect(decision).toEqual({ events: [], duplicate: true, result: { townId: TOWN_ID } });
+    });
+
+    it('given a town, when it is created again by another command, then it is a conflict', () => {
+      spec.given([townCreated]).when(createTown()).thenThrows('CONFLICT', `town ${TOWN_ID} already exists`);
+    });
+
+    it('given no town, when the name is blank, then the name is required', () => {
+      spec.given([]).when(createTown('   ')).thenThrows('BAD_USER_INPUT', 'name must not be empty');
+    });
+
+    it('given no town, when the name has 101 characters, then the limit is named', () => {
+      spec.given([]).when(createTown('x'.repeat(101))).thenThrows('BAD_USER_INPUT', 'name must be at most 100 characters (it has 101)');
+    });
+
+    it('given no town, when the token hash is not a sha256, then it is refused without echoing it', () => {
+      const error = spec
+        .given([])
+        .when({ ...meta(), type: 'CreateTown', data: { name: 'Gastown', tokenHash: 'secret-token' } })
+        .thenThrows('BAD_USER_INPUT', 'tokenHash must be 64 lower-case hex characters (a sha256)');
+      expect(JSON.stringify(error.details)).not.toContain('secret-token');
+    });
+  });
+
+  describe('RegisterRig', () => {
+    it('given no town, when a rig is registered, then the town is not found', () => {
+      spec.given([]).when(registerRig()).thenThrows('NOT_FOUND', `town ${TOWN_ID} does not exist`);
+    });
+
+    it.each([
+      '/srv/git/api.git',
+      'file:///srv/git/api.git',
+      'ssh://git@example.com:2222/acme/api.git',
+      'https://github.com/acme/api.git',
+      'http://git.local/acme/api.git',
+      'git@github.com:acme/api.git',
+    ])('given a town, when a rig with %s is registered, then it is recorded', (gitUrl) => {
+      const decision = spec
+        .given([townCreated])
+        .when(registerRig({ gitUrl, name: ' api ' }))
+        .then([{ type: 'RigRegistered', data: { rigId: RIG_ID, name: 'api', gitUrl, defaultBranch: 'main' } }]);
+      expect(decision.result).toEqual({ townId: TOWN_ID, rigId: RIG_ID });
+    });
+
+    it.each([
+      ['ftp://example.com/api.git', 'an unsupported scheme'],
+      ['ext::sh -c touch% /tmp/pwned', 'the ext transport'],
+      ['acme/api', 'a relative path'],
+      ['https://github.com', 'a URL without a repository path'],
+      ['git@-oProxyCommand=calc:api', 'an scp host that looks like an option'],
+      ['ssh://-oProxyCommand=calc/api', 'an ssh host that looks like an option'],
+      ['--upload-pack=calc', 'an option'],
+      ['https://git hub.com/acme/api.git', 'a space'],
+    ])('given a town, when a rig with %j (%s) is registered, then the URL is refused', (gitUrl) => {
+      spec
+        .given([townCreated])
+        .when(registerRig({ gitUrl }))
+        .thenThrows('BAD_USER_INPUT', `gitUrl ${JSON.stringify(gitUrl)} is not a git URL this town can use: ${UNSUPPORTED}`);
+    });
+
+    it.each([
+      'https://alice:s3cr3t-pw@github.com/acme/api.git',
+      'ssh://alice:s3cr3t-pw@example.com/acme/api.git',
+      'alice:s3cr3t-pw@example.com:acme/api.git',
+    ])('given a town, when a rig URL embeds a password (%s), then it is refused without repeating the password', (gitUrl) => {
+      const error = spec.given([townCreated]).when(registerRig({ gitUrl })).thenThrows('BAD_USER_INPUT', NO_PASSWORD);
+      expect(JSON.stringify({ message: error.message, details: error.details })).not.toContain('s3cr3t-pw');
+    });
+
+    it('given a rig named api, when another rig is named API, then the name is taken', () => {
+      spec
+        .given([townCreated, apiRegistered])
+        .when(registerRig({ rigId: OTHER_RIG_ID, name: 'API' }))
+        .thenThrows('BAD_USER_INPUT', 'name "API" is already used by another rig of this town');
+    });
+
+    it.each(['main..x', '-main', '', 'feature/', 'HEAD@{1}'])(
+      'given a town, when the default branch is %j, then it is not a valid branch name',
+      (defaultBranch) => {
+        spec
+          .given([townCreated])
+          .when(registerRig({ defaultBranch }))
+          .thenThrows('BAD_USER_INPUT', `defaultBranch ${JSON.stringify(defaultBranch)} is not a valid branch name`);
+      },
+    );
+
+    it('given a town, when name, URL and branch are all wrong, then every field is named at once', () => {
+      const error = spec
+        .given([townCreated])
+        .when(registerRig({ name: '', gitUrl: 'nope', defaultBranch: 'a b' }))
+        .thenThrows(
+          'BAD_USER_INPUT',
+          `name must not be empty; gitUrl "nope" is not a git URL this town can use: ${UNSUPPORTED}; defaultBranch "a b" is not a valid branch name`,
+        );
+      expect((error.details?.['errors'] as { path: string[] }[]).map((e) => e.path)).toEqual([['name'], ['gitUrl'], ['defaultBranch']]);
+    });
+
+    it('given a registered rig, when the same registration comes with a new command id, then nothing is written', () => {
+      const decision = spec.given([townCreated, apiRegistered]).when(registerRig()).thenNothing();
+      expect(decision).toEqual({ events: [], duplicate: false, result: { townId: TOWN_ID, rigId: RIG_ID } });
+    });
+
+    it('given a registered rig, when its id is registered with other settings, then it is a conflict', () => {
+      spec
+        .given([townCreated, apiRegistered])
+        .when(registerRig({ name: 'web' }))
+        .thenThrows('CONFLICT', `rig ${RIG_ID} is already registered as "api"`);
+    });
+
+    it('given a rig registered by a command, when that command comes again, then it is a repeat', () => {
+      const decision = spec
+        .given([townCreated, { ...apiRegistered, commandId: 'rig-1' }])
+        .when(registerRig({}, 'rig-1'))
+        .thenNothing();
+      expect(decision.duplicate).toBe(true);
+    });
+  });
+
+  it('given a town state, when a rig event is folded, then the earlier state is left as it was', () => {
+    const [created, registered] = envelope([townCreated, apiRegistered], registerRig());
+    const before = evolveTown(initialTownState(), created);
+    const after = evolveTown(before, registered);
+    expect(before.rigs.size).toBe(0);
+    expect([...after.rigs.values()]).toEqual([apiRegistered.data]);
+    expect(after).toMatchObject({ exists: true, townId: TOWN_ID, name: 'Gastown' });
+  });
+});
