@@ -8,7 +8,8 @@
 import { randomUUID } from 'node:crypto';
 import { CommandClient, connectBus, deleteTopology, ensureTopology } from '@gastown/bus';
 import { CommandReply, convoyIdFor, generateTownToken, hashTownToken } from '@gastown/contracts';
-import { measure, percentile, startService, stopService } from './bench.process';
+import { startService } from '@gastown/testing';
+import { measure, percentile } from './bench.measure';
 
 const NATS_URL = process.env['NATS_URL'] ?? 'nats://127.0.0.1:4222';
 const COUNT = Number(process.argv[2] ?? 2000);
@@ -18,7 +19,7 @@ async function main(): Promise<void> {
   const namespace = `bench${Date.now().toString(36)}`;
   const bus = await connectBus({ servers: NATS_URL, namespace, name: 'bench' });
   await ensureTopology(bus);
-  const service = await startService('convoy', { NATS_URL, GT_NAMESPACE: namespace }, 'convoy service ready');
+  const service = await startService('convoy', { env: { NATS_URL, GT_NAMESPACE: namespace }, readyText: 'convoy service ready' });
   try {
     const client = new CommandClient(bus);
     const townId = randomUUID();
@@ -53,7 +54,7 @@ async function main(): Promise<void> {
       );
     }
   } finally {
-    await stopService(service);
+    await service.stop();
     await deleteTopology(bus);
     await bus.close();
   }

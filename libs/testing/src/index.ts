@@ -1,1 +1,3 @@
 export * from './infra.testing';
+export * from './process.testing';
+export * from './port.testing';

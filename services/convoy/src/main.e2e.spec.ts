@@ -1,37 +1,7 @@
-import { ChildProcess, spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { join } from 'node:path';
 import { Bus, CommandClient, connectBus, deleteTopology, EventStore } from '@gastown/bus';
 import { CommandReply, convoyIdFor, generateTownToken, hashTownToken } from '@gastown/contracts';
-import { TEST_NATS_URL, testNamespace } from '@gastown/testing';
-
-const root = join(__dirname, '..', '..', '..');
-
-function startService(env: Record<string, string>): { child: ChildProcess; ready: Promise<void>; output: () => string } {
-  const child = spawn(process.execPath, ['-r', '@swc-node/register', join(__dirname, 'main.ts')], {
-    cwd: root,
-    env: { ...process.env, ...env, SWC_NODE_PROJECT: join(root, 'tsconfig.base.json') },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let output = '';
-  const ready = new Promise<void>((resolve, reject) => {
-    const onData = (chunk: Buffer) => {
-      output += chunk.toString();
-      if (output.includes('convoy service ready')) resolve();
-    };
-    child.stdout?.on('data', onData);
-    child.stderr?.on('data', onData);
-    child.once('exit', (code) => reject(new Error(`convoy service exited with ${code}: ${output}`)));
-  });
-  // Only the caller that waits for readiness cares when the process exits first.
-  ready.catch(() => undefined);
-  return { child, ready, output: () => output };
-}
-
-function exitOf(child: ChildProcess): Promise<number | string | null> {
-  if (child.exitCode !== null) return Promise.resolve(child.exitCode);
-  return new Promise((resolve) => child.once('exit', (code, signal) => resolve(code ?? signal)));
-}
+import { startService, TEST_NATS_URL, testNamespace } from '@gastown/testing';
 
 describe('convoy service process', () => {
   const namespace = testNamespace();
@@ -46,16 +16,16 @@ describe('convoy service process', () => {
   });
 
   it('given a bad environment, when started, then it names each bad value and exits with 2', async () => {
-    const { child, output } = startService({ NATS_URL: 'localhost:4222', CONVOY_MAX_TASKS: 'lots' });
-    expect(await exitOf(child)).toBe(2);
-    expect(output()).toMatch(/NATS_URL must look like nats:\/\/host:port/);
-    expect(output()).toMatch(/CONVOY_MAX_TASKS must be a positive whole number, got "lots"/);
+    const service = await startService('convoy', { env: { NATS_URL: 'localhost:4222', CONVOY_MAX_TASKS: 'lots' } });
+    expect(await service.exited()).toBe(2);
+    expect(service.output()).toMatch(/NATS_URL must look like nats:\/\/host:port/);
+    expect(service.output()).toMatch(/CONVOY_MAX_TASKS must be a positive whole number, got "lots"/);
   });
 
   it('given the service is SIGKILLed after a command, when a new one starts and the client retries, then there is one effect', async () => {
     const env = { NATS_URL: TEST_NATS_URL, GT_NAMESPACE: namespace };
-    const first = startService(env);
-    await first.ready;
+    const ready = { env, readyText: 'convoy service ready' };
+    const first = await startService('convoy', ready);
     const client = new CommandClient(bus);
     const townId = randomUUID();
     const rigId = randomUUID();
@@ -68,9 +38,8 @@ describe('convoy service process', () => {
     expect(reply.ok).toBe(true);
 
     first.child.kill('SIGKILL');
-    await exitOf(first.child);
-    const second = startService(env);
-    await second.ready;
+    await first.exited();
+    const second = await startService('convoy', ready);
     try {
       const retried = await client.request<CommandReply>(bus.names.commands.convoy, command);
       expect(retried).toMatchObject({ ok: true, duplicate: true, seq: reply.ok ? reply.seq : -1 });
@@ -79,7 +48,7 @@ describe('convoy service process', () => {
     } finally {
       // Nest runs the shutdown hooks (drain, close NATS) and then re-raises the signal.
       second.child.kill('SIGTERM');
-      expect(await exitOf(second.child)).toBe('SIGTERM');
+      expect(await second.exited()).toBe('SIGTERM');
     }
   });
 });

@@ -1,16 +1,20 @@
-import { ChildProcess, spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { join, resolve } from 'node:path';
 import { Bus, CommandClient, connectBus, deleteTopology, NoResponderError } from '@gastown/bus';
 import { CommandReply, generateTownToken, hashTownToken } from '@gastown/contracts';
-import { createTestDatabase, eventually, TEST_NATS_URL, testNamespace, type TestDatabase } from '@gastown/testing';
+import {
+  createTestDatabase,
+  eventually,
+  startService,
+  TEST_NATS_URL,
+  testNamespace,
+  type ServiceProcess,
+  type TestDatabase,
+} from '@gastown/testing';
 import { BUS } from './bus/bus.module';
 import type { GatewayConfig } from './config/gateway.config';
 import { createGatewayApp, type GatewayApp } from './gateway.app';
 import { ReadModelWaiter } from './projection/read-model.waiter';
 
-const ROOT = resolve(__dirname, '../../..');
-const SERVICE_START_TIMEOUT_MS = 30_000;
 const quiet = { info: () => undefined, warn: () => undefined, error: () => undefined };
 
 export interface GqlError {
@@ -31,52 +35,9 @@ export interface TestTown {
   readonly token: string;
 }
 
-/** A running convoy service: the real process, as npm start runs it. */
-export interface ConvoyServiceProcess {
-  readonly child: ChildProcess;
-  /** Everything the process printed, for failure messages. */
-  output(): string;
-  stop(): Promise<void>;
-}
-
-export function startConvoyService(namespace: string, natsUrl = TEST_NATS_URL): Promise<ConvoyServiceProcess> {
-  const child = spawn(process.execPath, ['-r', '@swc-node/register', join(ROOT, 'services/convoy/src/main.ts')], {
-    cwd: ROOT,
-    env: { ...process.env, NATS_URL: natsUrl, GT_NAMESPACE: namespace, SWC_NODE_PROJECT: join(ROOT, 'tsconfig.base.json') },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let output = '';
-  const exited = new Promise<void>((done) => child.once('exit', () => done()));
-  const service: ConvoyServiceProcess = {
-    child,
-    output: () => output,
-    stop: async () => {
-      if (child.exitCode !== null || child.signalCode !== null) return;
-      child.kill('SIGTERM');
-      const killer = setTimeout(() => child.kill('SIGKILL'), 10_000);
-      await exited;
-      clearTimeout(killer);
-    },
-  };
-  return new Promise((ready, fail) => {
-    const timer = setTimeout(() => {
-      void service.stop();
-      fail(new Error(`convoy service not ready within ${SERVICE_START_TIMEOUT_MS} ms:\n${output}`));
-    }, SERVICE_START_TIMEOUT_MS);
-    const collect = (chunk: Buffer) => {
-      output += chunk.toString('utf8');
-      if (output.includes('convoy service ready')) {
-        clearTimeout(timer);
-        ready(service);
-      }
-    };
-    child.stdout?.on('data', collect);
-    child.stderr?.on('data', collect);
-    child.once('exit', (code, signal) => {
-      clearTimeout(timer);
-      fail(new Error(`convoy service exited (${signal ?? `code ${code}`}) before it was ready:\n${output}`));
-    });
-  });
+/** The real convoy service process, as npm start runs it. */
+export function startConvoyService(namespace: string, natsUrl = TEST_NATS_URL): Promise<ServiceProcess> {
+  return startService('convoy', { env: { NATS_URL: natsUrl, GT_NAMESPACE: namespace }, readyText: 'convoy service ready' });
 }
 
 /**
@@ -88,7 +49,7 @@ export class GatewayHarness {
     readonly namespace: string,
     readonly db: TestDatabase,
     readonly gateway: GatewayApp,
-    readonly convoyService: ConvoyServiceProcess,
+    readonly convoyService: ServiceProcess,
   ) {}
 
   static async start(): Promise<GatewayHarness> {

@@ -13,7 +13,13 @@ export async function createTown(ctx: CliContext, args: string[]): Promise<void>
   if (!name) throw new UsageError('usage: gt town create <name> [--json]');
   const token = generateTownToken();
   const townId = randomUUID();
-  const bus = await connectBus({ servers: ctx.natsUrl, namespace: ctx.namespace, name: 'gt-cli' });
+  // Only problems reach stderr: stdout carries the answer, which scripts parse with --json.
+  const bus = await connectBus({
+    servers: ctx.natsUrl,
+    namespace: ctx.namespace,
+    name: 'gt-cli',
+    logger: { info: () => undefined, warn: ctx.err, error: ctx.err },
+  });
   try {
     const reply = await new CommandClient(bus).request<CommandReply>(names(ctx.namespace).commands.town, {
       type: 'CreateTown',
