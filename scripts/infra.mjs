@@ -41,7 +41,7 @@ export const cleanups = [];
 
 export async function ensureNats(env, { dataDir, log, fail }) {
   if (env.NATS_URL) {
-    const u = new URL(env.NATS_URL);
+    const u = new URL(env.NATS_URL.split(',')[0].trim());
     if (!(await answers(u.hostname, Number(u.port || 4222)))) {
       fail(`gastown: nothing answers at NATS_URL (${u.host}); start NATS with JetStream there or unset NATS_URL`);
     }

@@ -38,8 +38,8 @@ function validateConfig(env) {
       errors.push('DATABASE_URL must be a postgres:// URL, e.g. postgres://user@127.0.0.1:5432/gastown');
     }
   }
-  if (env.NATS_URL !== undefined && !/^(nats|tls):\/\/[^\s/]+$/.test(env.NATS_URL)) {
-    errors.push('NATS_URL must look like nats://host:port');
+  if (env.NATS_URL !== undefined && !env.NATS_URL.split(',').every((u) => /^(nats|tls):\/\/[^\s/,]+$/.test(u.trim()))) {
+    errors.push('NATS_URL must look like nats://host:port (or a comma-separated list of such URLs)');
   }
   if (errors.length > 0) fail(`gastown: invalid configuration\n${errors.map((e) => `  - ${e}`).join('\n')}`);
   return { port: Number(port) };

@@ -19,7 +19,9 @@ const Env = z.object({
     .string()
     .optional()
     .transform((v) => v || 'nats://127.0.0.1:4222')
-    .refine((v) => /^(nats|tls|ws|wss):\/\/[^\s]+$/.test(v), { message: 'NATS_URL must look like nats://host:port' }),
+    .refine((v) => v.split(',').every((u) => /^(nats|tls|ws|wss):\/\/[^\s,]+$/.test(u.trim())), {
+      message: 'NATS_URL must look like nats://host:port (or a comma-separated list of such URLs)',
+    }),
   GT_NAMESPACE: z
     .string()
     .optional()
