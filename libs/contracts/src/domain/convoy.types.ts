@@ -27,3 +27,19 @@ export type AgentRef = z.infer<typeof AgentRef>;
 /** Error codes shared by command replies and the GraphQL API. */
 export const ErrorCode = z.enum(['BAD_USER_INPUT', 'NOT_FOUND', 'CONFLICT', 'UNAUTHENTICATED', 'UNAVAILABLE', 'INTERNAL']);
 export type ErrorCode = z.infer<typeof ErrorCode>;
+
+/** Beads of a convoy per bucket; the buckets partition `total` (`blocked`: OPEN but held upstream). */
+export interface ConvoyProgress {
+  total: number;
+  open: number;
+  inProgress: number;
+  inReview: number;
+  closed: number;
+  failed: number;
+  cancelled: number;
+  blocked: number;
+}
+
+export function emptyProgress(): ConvoyProgress {
+  return { total: 0, open: 0, inProgress: 0, inReview: 0, closed: 0, failed: 0, cancelled: 0, blocked: 0 };
+}

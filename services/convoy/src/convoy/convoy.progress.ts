@@ -1,30 +1,10 @@
+import { emptyProgress, type ConvoyProgress } from '@gastown/contracts';
 import type { ConvoyState } from './convoy.state';
 
-/** Bead counts by bucket; the buckets partition `total`. */
-export interface ConvoyProgress {
-  total: number;
-  /** OPEN and not held. */
-  open: number;
-  inProgress: number;
-  inReview: number;
-  closed: number;
-  failed: number;
-  cancelled: number;
-  /** OPEN but held by a failed or cancelled bead upstream. */
-  blocked: number;
-}
+export type { ConvoyProgress } from '@gastown/contracts';
 
 export function progressOf(state: ConvoyState): ConvoyProgress {
-  const progress: ConvoyProgress = {
-    total: 0,
-    open: 0,
-    inProgress: 0,
-    inReview: 0,
-    closed: 0,
-    failed: 0,
-    cancelled: 0,
-    blocked: 0,
-  };
+  const progress = emptyProgress();
   for (const bead of state.beads.values()) {
     progress.total++;
     switch (bead.status) {

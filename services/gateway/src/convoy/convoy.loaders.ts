@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import DataLoader from 'dataloader';
+import { emptyProgress } from '@gastown/contracts';
 import { DataSource, In } from 'typeorm';
 import { BeadDependencyRow, BeadRow, ConvoyRow } from '../read-models/read-models.entities';
 import type { GatewayContext } from '../graphql/graphql.context';
@@ -10,17 +11,6 @@ const CONVOY_BY_ID = Symbol('convoyById');
 const BEADS_BY_CONVOY = Symbol('beadsByConvoy');
 const EDGES_BY_CONVOY = Symbol('edgesByConvoy');
 const PROGRESS_BY_CONVOY = Symbol('progressByConvoy');
-
-const NO_PROGRESS: ConvoyProgress = {
-  total: 0,
-  open: 0,
-  inProgress: 0,
-  inReview: 0,
-  closed: 0,
-  failed: 0,
-  cancelled: 0,
-  blocked: 0,
-};
 
 function groupBy<T>(rows: readonly T[], key: (row: T) => string): Map<string, T[]> {
   const groups = new Map<string, T[]>();
@@ -102,7 +92,7 @@ export class ConvoyLoaders {
             [ctx.town.id, convoyIds.filter(isUuid)],
           );
           const byConvoy = new Map(rows.map(({ convoyId, ...progress }) => [convoyId, progress]));
-          return convoyIds.map((id) => byConvoy.get(id) ?? NO_PROGRESS);
+          return convoyIds.map((id) => byConvoy.get(id) ?? emptyProgress());
         }),
     );
   }
