@@ -104,6 +104,11 @@ async function ensureStream(jsm: JetStreamManager, config: Partial<StreamConfig>
  * Creates or updates everything the bus writes to. Safe to run from every service at start-up,
  * concurrently: an identical create is a no-op on the server, a changed one becomes an update.
  */
+/** Where the server announces that a consumer exhausted max_deliver on a message. */
+export function maxDeliveriesAdvisory(stream: string, consumer: string): string {
+  return `$JS.EVENT.ADVISORY.CONSUMER.MAX_DELIVERIES.${stream}.${consumer}`;
+}
+
 export async function ensureTopology(bus: Bus): Promise<void> {
   const { names } = bus;
   await ensureStream(bus.jsm, {
@@ -124,7 +129,9 @@ export async function ensureTopology(bus: Bus): Promise<void> {
   });
   await ensureStream(bus.jsm, {
     name: names.dlqStream,
-    subjects: [`${names.namespace}.dlq.>`],
+    // The server's own give-up notices are captured too: a consumer that died on a message's last
+    // delivery could not park it itself, and a plain subscriber would miss the advisory while down.
+    subjects: [`${names.namespace}.dlq.>`, maxDeliveriesAdvisory(names.eventStream, '*')],
     storage: StorageType.File,
     retention: RetentionPolicy.Limits,
     max_msgs: -1,

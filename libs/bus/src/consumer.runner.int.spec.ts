@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { eventually, TEST_NATS_URL, testNamespace } from '@gastown/testing';
-import { connectBus, deleteTopology, ensureTopology, type Bus } from './bus.connection';
+import { AckPolicy } from '@nats-io/jetstream';
+import { connectBus, deleteTopology, ensureTopology, nanos, type Bus } from './bus.connection';
 import { readDeadLetters, runConsumer, type ConsumerOptions, type RunningConsumer } from './consumer.runner';
 import { EventStore, type StoredCommit } from './event.store';
 import { beadsCreated, convoyStarted, newConvoyScope, recordingLogger, type ConvoyScope } from './testing/event.fixture';
@@ -241,5 +242,34 @@ describe('runConsumer', () => {
     const info = await bus.jsm.consumers.info(bus.names.eventStream, options.durable);
     expect(info.config).toMatchObject({ max_deliver: 4, ack_wait: 5_000 * 1e6 });
     expect(info.config.backoff ?? []).toEqual([]);
+  });
+
+  it('given a consumer that dies on the last delivery, when the server gives up, then the message is still listed as dead', async () => {
+    const t = town();
+    const scope = t.convoy();
+    const seq = await appendStarted(scope);
+    const durable = `c_${randomUUID().slice(0, 8)}`;
+    // A bare consumer that never acks stands for a process killed while handling the message.
+    await bus.jsm.consumers.add(bus.names.eventStream, {
+      durable_name: durable,
+      filter_subject: t.filterSubject,
+      ack_policy: AckPolicy.Explicit,
+      ack_wait: nanos(300),
+      max_deliver: 2,
+    });
+    const consumer = await bus.js.consumers.get(bus.names.eventStream, durable);
+    for (let delivery = 1; delivery <= 2; delivery++) {
+      const m = await eventually(`delivery ${delivery}`, () => consumer.next({ expires: 1_000 }));
+      expect(m.info.deliveryCount).toBe(delivery);
+    }
+    const letters = await eventually('the give-up to be recorded', async () => {
+      // The server decides to give up when it would deliver again, i.e. while a pull is waiting.
+      await consumer.next({ expires: 1_000 });
+      const found = await readDeadLetters(bus, durable);
+      return found.length > 0 ? found : null;
+    });
+    expect(letters).toEqual([
+      expect.objectContaining({ consumer: durable, streamSeq: seq, subject: scope.subject, deliveryCount: 2, reason: expect.stringMatching(/server gave up after 2 deliveries/) }),
+    ]);
   });
 });

@@ -8,7 +8,7 @@ import {
 } from '@nats-io/jetstream';
 import { InvalidEventError } from '@gastown/contracts';
 import { z } from 'zod';
-import { nanos, type Bus } from './bus.connection';
+import { maxDeliveriesAdvisory, nanos, type Bus } from './bus.connection';
 import { errorMessage, PoisonMessageError } from './bus.errors';
 import { EventStore, type EventParser, type StoredCommit } from './event.store';
 import { readRawSubject } from './subject.reader';
@@ -222,7 +222,39 @@ export async function runConsumer(bus: Bus, options: ConsumerOptions): Promise<R
 }
 
 /** Everything the consumer `durable` has parked, oldest first. */
-export async function readDeadLetters(bus: Bus, durable: string): Promise<DeadLetter[]> {
-  const messages = await readRawSubject(bus, bus.names.dlqStream, bus.names.dlq(durable), 0);
-  return messages.map((m) => DeadLetter.parse(JSON.parse(decoder.decode(m.data))));
+const MaxDeliveriesAdvisory = z.object({
+  stream: z.string(),
+  consumer: z.string(),
+  stream_seq: z.number().int().positive(),
+  deliveries: z.number().int().positive(),
+  timestamp: z.string(),
+});
+
+/**
+ * Everything a consumer gave up on: the records it parked, plus the messages the server gave up
+ * on without a record (the consumer died during the last delivery), ordered by stream sequence.
+ */
+export async function readDeadLetters(bus: Bus, durable: string, stream = bus.names.eventStream): Promise<DeadLetter[]> {
+  const { dlqStream } = bus.names;
+  const parked = (await readRawSubject(bus, dlqStream, bus.names.dlq(durable), 0)).map((m) =>
+    DeadLetter.parse(JSON.parse(decoder.decode(m.data))),
+  );
+  const known = new Set(parked.map((letter) => letter.streamSeq));
+  const unrecorded: DeadLetter[] = [];
+  for (const m of await readRawSubject(bus, dlqStream, maxDeliveriesAdvisory(stream, durable), 0)) {
+    const advisory = MaxDeliveriesAdvisory.parse(JSON.parse(decoder.decode(m.data)));
+    if (known.has(advisory.stream_seq)) continue;
+    known.add(advisory.stream_seq);
+    const original = await bus.jsm.streams.getMessage(stream, { seq: advisory.stream_seq }).catch(() => null);
+    unrecorded.push({
+      consumer: durable,
+      stream,
+      streamSeq: advisory.stream_seq,
+      subject: original?.subject ?? '(message no longer in the stream)',
+      reason: `the server gave up after ${advisory.deliveries} deliveries before the consumer could park it`,
+      deliveryCount: advisory.deliveries,
+      parkedAt: new Date(advisory.timestamp).toISOString(),
+    });
+  }
+  return [...parked, ...unrecorded].sort((a, b) => a.streamSeq - b.streamSeq);
 }
