@@ -39,7 +39,10 @@ describe('bus connection and topology', () => {
       deny_purge: true,
     });
     const dlq = await bus.jsm.streams.info(bus.names.dlqStream);
-    expect(dlq.config.subjects).toEqual([`${bus.names.namespace}.dlq.>`]);
+    expect(dlq.config.subjects).toEqual([
+      `${bus.names.namespace}.dlq.>`,
+      `$JS.EVENT.ADVISORY.CONSUMER.MAX_DELIVERIES.${bus.names.eventStream}.*`,
+    ]);
     const payloads = await bus.jsm.streams.info(`OBJ_${bus.names.payloadBucket}`);
     expect(payloads.config.max_age).toBe(0);
     const claims = await bus.jsm.streams.info(`OBJ_${claimCheckBucket(bus.names)}`);

@@ -14,6 +14,24 @@ export class WrongExpectedSequenceError extends Error {
 }
 
 /**
+ * The server answered an append with an error other than a conflict (the stream is full, its
+ * storage failed, a limit was hit): the commit was not stored, so the writer may retry it with
+ * the same commit id once the cause is gone.
+ */
+export class AppendRefusedError extends Error {
+  constructor(
+    readonly subject: string,
+    /** The JetStream error code, e.g. 10077 for a store failure such as "maximum bytes exceeded". */
+    readonly code: number,
+    /** The server's own description. */
+    readonly reason: string,
+  ) {
+    super(`the event store refused the write to ${subject}: ${reason}`);
+    this.name = 'AppendRefusedError';
+  }
+}
+
+/**
  * A stored message that can never be decoded, however often it is retried. Consumers park it;
  * the reason names what is wrong without quoting the message body.
  */

@@ -3,7 +3,7 @@ import { Objm } from '@nats-io/obj';
 import { InvalidEventError, type GastownEvent } from '@gastown/contracts';
 import { TEST_NATS_URL, testNamespace } from '@gastown/testing';
 import { connectBus, deleteTopology, ensureTopology, type Bus } from './bus.connection';
-import { PoisonMessageError, WrongExpectedSequenceError } from './bus.errors';
+import { AppendRefusedError, PoisonMessageError, WrongExpectedSequenceError } from './bus.errors';
 import { EventStore } from './event.store';
 import { beadsCreated, convoyStarted, newConvoyScope, recordingLogger } from './testing/event.fixture';
 
@@ -163,6 +163,25 @@ describe('EventStore on JetStream', () => {
     const ours = objects.filter((o) => o.name.startsWith(`evt/${scope.subject}/`)).map((o) => o.name.split('/')[2]);
     expect(ours).toEqual(['winner']);
     expect((await small.readSubject(scope.subject)).map((c) => [c.seq, c.events.length])).toEqual([[a.seq, 20]]);
+  });
+
+  it('reports a write the full stream refuses as AppendRefusedError, storing nothing and deleting its overflow object', async () => {
+    const scope = newConvoyScope(bus.names);
+    const small = new EventStore(bus, { inlineLimitBytes: 1_000 });
+    const info = await bus.jsm.streams.info(bus.names.eventStream);
+    // Exactly full: a lower max_bytes would make 2.9.10 delete the oldest messages to fit.
+    await bus.jsm.streams.update(bus.names.eventStream, { ...info.config, max_bytes: info.state.bytes });
+    try {
+      const refused = small.append(scope.subject, { commitId: 'refused', expectedSeq: 0, events: beadsCreated(scope, 20) });
+      await expect(refused).rejects.toThrow(AppendRefusedError);
+      await expect(refused).rejects.toMatchObject({ subject: scope.subject, code: 10077, reason: 'maximum bytes exceeded' });
+    } finally {
+      await bus.jsm.streams.update(bus.names.eventStream, info.config);
+    }
+
+    expect(await small.lastSeq(scope.subject)).toBe(0);
+    const objects = await (await new Objm(bus.js).open(bus.names.payloadBucket)).list();
+    expect(objects.filter((o) => o.name.startsWith(`evt/${scope.subject}/`))).toEqual([]);
   });
 
   it('reads a subject with thousands of commits in order, and a short tail', async () => {

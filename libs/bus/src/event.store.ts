@@ -8,7 +8,13 @@ import {
   type OverflowCommit,
 } from '@gastown/contracts';
 import type { Bus } from './bus.connection';
-import { errorMessage, PayloadIntegrityError, PoisonMessageError, WrongExpectedSequenceError } from './bus.errors';
+import {
+  AppendRefusedError,
+  errorMessage,
+  PayloadIntegrityError,
+  PoisonMessageError,
+  WrongExpectedSequenceError,
+} from './bus.errors';
 import { defaultInlineLimit, PayloadStore, sha256Hex } from './payload.store';
 import { lastSeqOf, readRawSubject, type RawStoredMessage } from './subject.reader';
 
@@ -60,8 +66,8 @@ function parseJson(data: Uint8Array): unknown {
   }
 }
 
-function isConflict(error: unknown): error is JetStreamApiError {
-  return error instanceof JetStreamApiError && CONFLICT_CODES.includes(error.code);
+function isConflict(error: JetStreamApiError): boolean {
+  return CONFLICT_CODES.includes(error.code);
 }
 
 function actualSeqOf(conflict: JetStreamApiError): number | undefined {
@@ -118,10 +124,12 @@ export class EventStore {
       if (ack.duplicate && overflow?.created) await this.dropUnreferencedOverflow(ack.seq, overflow.name);
       return { seq: ack.seq, duplicate: ack.duplicate };
     } catch (error) {
-      // Any other failure (a timeout) may hide a stored commit that references the object: keep it.
-      if (!isConflict(error)) throw error;
+      // A timeout or a lost connection may hide a stored commit that references the object: keep
+      // it and let the error pass. An answer from the server is definite: nothing was stored.
+      if (!(error instanceof JetStreamApiError)) throw error;
       if (overflow?.created) await this.dropOverflow(overflow.name);
-      throw new WrongExpectedSequenceError(subject, expectedSeq, actualSeqOf(error));
+      if (isConflict(error)) throw new WrongExpectedSequenceError(subject, expectedSeq, actualSeqOf(error));
+      throw new AppendRefusedError(subject, error.code, error.message);
     }
   }
 

@@ -9,6 +9,7 @@ export {
   type ConnectBusOptions,
 } from './bus.connection';
 export {
+  AppendRefusedError,
   NoResponderError,
   PayloadIntegrityError,
   PoisonMessageError,

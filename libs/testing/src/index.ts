@@ -1,3 +1,4 @@
 export * from './infra.testing';
 export * from './process.testing';
 export * from './port.testing';
+export * from './nats-server.testing';

@@ -7,7 +7,7 @@ import {
   latestSchemaVersion,
   nameUuid,
 } from '@gastown/contracts';
-import { EventStore, WrongExpectedSequenceError } from '@gastown/bus';
+import { AppendRefusedError, EventStore, WrongExpectedSequenceError } from '@gastown/bus';
 import type { Decision } from '../decider/decider.decision';
 import { DomainError } from '../decider/decider.error';
 import { Aggregate, AggregateStore } from '../aggregate/aggregate.store';
@@ -83,7 +83,25 @@ export class CommandHandler {
         });
         return success(target, appended.seq, false, decision.result);
       } catch (error) {
-        if (!(error instanceof WrongExpectedSequenceError)) throw error;
+        // A full or failing store is the operator's problem, not a bug: the client hears that
+        // nothing was stored and that the same command id is safe to send again.
+        if (error instanceof AppendRefusedError) {
+          return failure({
+            code: 'UNAVAILABLE',
+            message: `the event store refused the write: ${error.reason}; nothing was stored, retry later with the same commandId`,
+            details: { commandId },
+          });
+        }
+        if (!(error instanceof WrongExpectedSequenceError)) {
+          // A timeout or a dropped connection: the commit may or may not be stored. Only a retry
+          // with the same command id can tell, and the next one will read the subject afresh.
+          aggregates.forget(target.subject);
+          return failure({
+            code: 'UNAVAILABLE',
+            message: `the event store did not confirm the write (${error instanceof Error ? error.message : String(error)}); its outcome is unknown: retry with the same commandId, a repeat is safe`,
+            details: { commandId },
+          });
+        }
         aggregate = await this.afterConflict(aggregates, target.subject, attempt);
         fresh = true;
       }
