@@ -1,0 +1,320 @@
+import { spawn } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { appendFile, mkdir, open, realpath, stat, writeFile, type FileHandle } from 'node:fs/promises';
+import { basename, dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
+import { expandCommand, type AgentConfig } from './agent.config';
+
+export interface RunAgentOptions {
+  readonly config: AgentConfig;
+  /** The bead's git worktree; the agent's current directory. */
+  readonly workdir: string;
+  readonly prompt: string;
+  /** Where the prompt file is written; must be outside the worktree, or the prompt would be committed. */
+  readonly promptDir: string;
+  /** The attempt's full log: stdout and stderr of the agent, appended. Must be outside the worktree. */
+  readonly outputFile: string;
+  /** The environment the agent inherits (the runner adds its own variables and the config's `env`). */
+  readonly env: Readonly<Record<string, string | undefined>>;
+  /** Aborting stops the agent as a timeout does; the outcome then says `cancelled`. */
+  readonly signal?: AbortSignal;
+  /**
+   * Called once the process runs, with its pid (also its process group id). Callbacks handle
+   * their own failures: one that throws stops the agent, and runAgent rejects with its error.
+   */
+  readonly onStarted?: (pid: number) => void;
+  /** Called every `heartbeatMs` while the agent process lives; throwing stops the agent as above. */
+  readonly onHeartbeat?: () => void;
+  readonly heartbeatMs?: number;
+  /** How long the agent's process group gets between SIGTERM and SIGKILL. */
+  readonly killGraceMs?: number;
+}
+
+export interface AgentOutcome {
+  /** The agent's exit code; null when a signal ended it. */
+  readonly exitCode: number | null;
+  readonly signal: string | null;
+  readonly timedOut: boolean;
+  readonly cancelled: boolean;
+  /** From the start until the agent and everything left in its process group are gone. */
+  readonly durationMs: number;
+  /** The last ~4 KB of this attempt's log (agent output and the runner's [gastown] notes), for failure reasons. */
+  readonly outputTail: string;
+  /** The prompt as the agent received it, kept for the record. */
+  readonly promptFile: string;
+}
+
+/** The agent could not be started at all (a program that does not exist, a missing worktree). */
+export class AgentStartError extends Error {
+  override readonly name = 'AgentStartError';
+}
+
+const TAIL_BYTES = 4096;
+const GROUP_POLL_MS = 25;
+
+/**
+ * Variables that point git at a particular repository. Inherited by an agent, its `git commit`
+ * would write somewhere other than its worktree.
+ */
+const GIT_LOCATION_ENV = ['GIT_DIR', 'GIT_WORK_TREE', 'GIT_INDEX_FILE', 'GIT_OBJECT_DIRECTORY', 'GIT_COMMON_DIR'];
+
+let workspaceRoot: string | undefined;
+
+/** The monorepo root, found by walking up rather than by a fixed depth, so it survives a move of this file. */
+function findWorkspaceRoot(): string {
+  if (workspaceRoot) return workspaceRoot;
+  for (let dir = __dirname; ; dir = dirname(dir)) {
+    if (existsSync(join(dir, 'tsconfig.base.json'))) return (workspaceRoot = dir);
+    if (dirname(dir) === dir) throw new AgentStartError(`no tsconfig.base.json above ${__dirname}: cannot start the demo agent`);
+  }
+}
+
+function isInside(parent: string, child: string): boolean {
+  const rel = relative(parent, child);
+  return rel === '' || (!isAbsolute(rel) && rel.split(sep)[0] !== '..');
+}
+
+interface Launch {
+  readonly program: string;
+  readonly args: readonly string[];
+  readonly env: Record<string, string>;
+  readonly stdinFromPrompt: boolean;
+}
+
+function launchFor(options: RunAgentOptions, workdir: string, promptFile: string): Launch {
+  const inherited = Object.fromEntries(
+    Object.entries(options.env).filter(
+      (e): e is [string, string] => e[1] !== undefined && !GIT_LOCATION_ENV.includes(e[0]),
+    ),
+  );
+  const own = { GASTOWN_PROMPT_FILE: promptFile, GASTOWN_WORKDIR: workdir };
+  const { config } = options;
+  if (config.kind === 'demo') {
+    const root = findWorkspaceRoot();
+    return {
+      program: process.execPath,
+      // Resolved here: with the worktree as cwd, node could not find the module by its name.
+      args: ['-r', require.resolve('@swc-node/register'), join(__dirname, 'demo-agent.main.ts'), promptFile],
+      env: { ...inherited, SWC_NODE_PROJECT: join(root, 'tsconfig.base.json'), ...own },
+      stdinFromPrompt: false,
+    };
+  }
+  const [program = '', ...args] = expandCommand(config.command, { prompt: promptFile, workdir });
+  return { program, args, env: { ...inherited, ...config.env, ...own }, stdinFromPrompt: config.stdin === 'prompt' };
+}
+
+async function prepareFiles(options: RunAgentOptions): Promise<{ workdir: string; promptFile: string; outputFile: string }> {
+  let workdir: string;
+  try {
+    workdir = await realpath(options.workdir);
+    if (!(await stat(workdir)).isDirectory()) throw new Error('not a directory');
+  } catch (error) {
+    throw new AgentStartError(`the worktree ${options.workdir} is not a usable directory: ${(error as Error).message}`);
+  }
+  await mkdir(options.promptDir, { recursive: true });
+  const promptDir = await realpath(options.promptDir);
+  if (isInside(workdir, promptDir)) {
+    throw new AgentStartError(`the prompt directory ${options.promptDir} is inside the worktree: the prompt would be committed`);
+  }
+  await mkdir(dirname(options.outputFile), { recursive: true });
+  const outputFile = join(await realpath(dirname(resolve(options.outputFile))), basename(options.outputFile));
+  if (isInside(workdir, outputFile)) {
+    throw new AgentStartError(`the output file ${options.outputFile} is inside the worktree: the log would be committed`);
+  }
+  const promptFile = join(promptDir, `prompt-${Date.now()}-${randomUUID().slice(0, 8)}.md`);
+  await writeFile(promptFile, options.prompt, { flag: 'wx', mode: 0o600 });
+  return { workdir, promptFile, outputFile };
+}
+
+/** Sends a signal to every process of the group; a group that is already gone is not an error. */
+function signalGroup(pgid: number, signal: NodeJS.Signals): void {
+  try {
+    process.kill(-pgid, signal);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'ESRCH') throw error;
+  }
+}
+
+function groupExists(pgid: number): boolean {
+  try {
+    process.kill(-pgid, 0);
+    return true;
+  } catch (error) {
+    // EPERM: a member we may not signal still exists.
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/** Polls because no event reports that a process group became empty. */
+async function groupGone(pgid: number, withinMs: number): Promise<boolean> {
+  const deadline = Date.now() + withinMs;
+  while (groupExists(pgid)) {
+    if (Date.now() >= deadline) return false;
+    await new Promise((r) => setTimeout(r, GROUP_POLL_MS));
+  }
+  return true;
+}
+
+/**
+ * SIGTERM to the whole group, SIGKILL after the grace period. Resolves once the group is empty,
+ * or after a second grace period when something in it cannot be reaped (then the log says so).
+ */
+async function stopGroup(pgid: number, graceMs: number, note: (line: string) => Promise<void>, why: string): Promise<void> {
+  signalGroup(pgid, 'SIGTERM');
+  await note(`${why}: sent SIGTERM to process group ${pgid}`);
+  if (await groupGone(pgid, graceMs)) return;
+  signalGroup(pgid, 'SIGKILL');
+  await note(`process group ${pgid} still running ${graceMs} ms after SIGTERM: sent SIGKILL`);
+  if (!(await groupGone(pgid, graceMs))) await note(`process group ${pgid} still exists ${graceMs} ms after SIGKILL`);
+}
+
+/** The end of the log since `from`, decoded without a broken character at its start. */
+async function readTail(file: string, from: number): Promise<string> {
+  const handle = await open(file, 'r');
+  try {
+    const { size } = await handle.stat();
+    const start = Math.max(from, size - TAIL_BYTES);
+    const { buffer, bytesRead } = await handle.read(Buffer.alloc(size - start), 0, size - start, start);
+    let first = 0;
+    // Skip UTF-8 continuation bytes (10xxxxxx) left over from a character cut by the window.
+    while (first < bytesRead && ((buffer[first] ?? 0) & 0xc0) === 0x80) first++;
+    return buffer.subarray(first, bytesRead).toString('utf8');
+  } finally {
+    await handle.close();
+  }
+}
+
+interface Started {
+  readonly pid: number;
+  readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+}
+
+async function start(launch: Launch, workdir: string, outputFile: string, promptFile: string): Promise<Started> {
+  let log: FileHandle | undefined;
+  let stdin: FileHandle | undefined;
+  try {
+    log = await open(outputFile, 'a');
+    stdin = launch.stdinFromPrompt ? await open(promptFile, 'r') : undefined;
+    const child = spawn(launch.program, launch.args, {
+      cwd: workdir,
+      env: launch.env,
+      // The log file itself, not pipes: output written by leftover grandchildren after the
+      // agent exits cannot keep a pipe (and the runner) waiting, and nothing is lost on a crash.
+      stdio: [stdin?.fd ?? 'ignore', log.fd, log.fd],
+      // Its own process group, so a timeout or cancellation reaches everything it started.
+      detached: true,
+      shell: false,
+    });
+    // Listened for at once: a program that exits immediately must not finish unobserved.
+    const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((done) =>
+      child.once('exit', (code, signal) => done({ code, signal })),
+    );
+    await new Promise<void>((ok, fail) => {
+      child.once('spawn', ok);
+      child.once('error', fail);
+    });
+    return { pid: child.pid as number, exited };
+  } finally {
+    // The child holds its own copies of these descriptors.
+    await log?.close();
+    await stdin?.close();
+  }
+}
+
+/**
+ * Runs one coding agent for one attempt and resolves once it and every process it started in
+ * its process group are gone. The prompt reaches the agent as a file (path in `{prompt}` and
+ * GASTOWN_PROMPT_FILE, or on stdin); no shell is involved, so nothing in a bead's text is ever
+ * interpreted as a command.
+ */
+export async function runAgent(options: RunAgentOptions): Promise<AgentOutcome> {
+  const { config, signal, heartbeatMs = 5_000, killGraceMs = 5_000 } = options;
+  const { workdir, promptFile, outputFile } = await prepareFiles(options);
+  const launch = launchFor(options, workdir, promptFile);
+  let logError: unknown;
+  // Stopping the agent must never wait on a failed log write; the failure is reported at the end.
+  const note = async (line: string) => {
+    try {
+      await appendFile(outputFile, `[gastown] ${new Date().toISOString()} ${line}\n`);
+    } catch (error) {
+      logError ??= error;
+    }
+  };
+  const outcome = (fields: Pick<AgentOutcome, 'exitCode' | 'signal' | 'timedOut' | 'cancelled' | 'durationMs'>, tail: string) => ({
+    ...fields,
+    outputTail: tail,
+    promptFile,
+  });
+
+  const from = existsSync(outputFile) ? (await stat(outputFile)).size : 0;
+  const label = config.kind === 'demo' ? 'the demo agent' : basename(launch.program);
+  if (signal?.aborted) {
+    await note(`cancelled before ${label} was started`);
+    return outcome({ exitCode: null, signal: null, timedOut: false, cancelled: true, durationMs: 0 }, await readTail(outputFile, from));
+  }
+  await note(`starting ${label}`);
+
+  const started = Date.now();
+  let running: Started;
+  try {
+    running = await start(launch, workdir, outputFile, promptFile);
+  } catch (error) {
+    await note(`could not start ${label}: ${(error as Error).message}`);
+    throw new AgentStartError(`could not start ${label} (${launch.program}): ${(error as Error).message}`);
+  }
+  const { pid, exited } = running;
+  let alive = true;
+  let stopReason: 'timeout' | 'abort' | 'callback' | null = null;
+  let callbackError: unknown;
+  let stopping: Promise<void> | undefined;
+
+  const stop = (reason: 'timeout' | 'abort' | 'callback', why: string) => {
+    if (!alive || stopReason) return;
+    stopReason = reason;
+    stopping = stopGroup(pid, killGraceMs, note, why);
+  };
+  // A callback that throws is a bug in the caller; the agent is stopped rather than left running unobserved.
+  const call = (callback: () => void) => {
+    try {
+      callback();
+    } catch (error) {
+      callbackError ??= error;
+      stop('callback', `a runner callback failed (${(error as Error).message})`);
+    }
+  };
+
+  const timer = setTimeout(() => stop('timeout', `timed out after ${config.timeoutMs} ms`), config.timeoutMs);
+  const onAbort = () => stop('abort', 'cancelled');
+  signal?.addEventListener('abort', onAbort, { once: true });
+  const heartbeat = options.onHeartbeat;
+  const beat = heartbeat ? setInterval(() => call(heartbeat), heartbeatMs) : undefined;
+  const onStarted = options.onStarted;
+  if (onStarted) call(() => onStarted(pid));
+
+  const exit = await exited;
+  alive = false;
+  clearTimeout(timer);
+  clearInterval(beat);
+  signal?.removeEventListener('abort', onAbort);
+  if (stopping) {
+    await stopping;
+  } else if (groupExists(pid)) {
+    // The agent is done but left processes behind (a dev server, a watcher): they would hold the
+    // worktree and outlive the attempt.
+    await stopGroup(pid, killGraceMs, note, 'exited, leaving processes behind');
+  }
+  const durationMs = Date.now() - started;
+  await note(`finished after ${durationMs} ms: ${exit.signal ? `signal ${exit.signal}` : `exit code ${exit.code}`}`);
+  if (stopReason === 'callback') throw callbackError;
+  if (logError) throw logError;
+  return outcome(
+    {
+      exitCode: exit.code,
+      signal: exit.signal,
+      timedOut: stopReason === 'timeout',
+      cancelled: stopReason === 'abort',
+      durationMs,
+    },
+    await readTail(outputFile, from),
+  );
+}

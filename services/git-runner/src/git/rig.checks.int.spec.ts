@@ -1,0 +1,99 @@
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { eventually } from '@gastown/testing';
+import { runChecks } from './rig.checks';
+
+/** Alive and not a zombie: a killed process whose parent has not reaped it yet is gone for our purpose. */
+function running(pid: number): boolean {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2)[0] !== 'Z';
+  } catch {
+    return false;
+  }
+}
+
+describe('runChecks', () => {
+  let cwd: string;
+  const env = { PATH: process.env['PATH'] ?? '' };
+
+  beforeAll(() => {
+    cwd = mkdtempSync(join(tmpdir(), 'gt-checks-'));
+  });
+
+  afterAll(() => rmSync(cwd, { recursive: true, force: true }));
+
+  it('passes when every check exits 0, running them in order in the worktree', async () => {
+    const result = await runChecks(
+      cwd,
+      [
+        { name: 'write', command: ['sh', '-c', 'echo built > artefact.txt'] },
+        { name: 'read', command: ['grep', '-q', 'built', 'artefact.txt'] },
+      ],
+      { timeoutMs: 5_000, env },
+    );
+    expect(result).toEqual({ ok: true });
+  });
+
+  it('stops at the first failure and keeps the end of its output, where the failure is', async () => {
+    const noisy = 'for i in $(seq 1 2000); do echo "passing test $i"; done; echo "FAIL: login rejects empty password" >&2; exit 3';
+    const result = await runChecks(
+      cwd,
+      [
+        { name: 'unit', command: ['sh', '-c', noisy] },
+        { name: 'never', command: ['touch', 'never-ran.txt'] },
+      ],
+      { timeoutMs: 5_000, env },
+    );
+
+    expect(result.ok).toBe(false);
+    expect(result.failed).toMatchObject({ name: 'unit', exitCode: 3, signal: null, timedOut: false });
+    expect(result.failed?.outputTail).toContain('FAIL: login rejects empty password');
+    expect(result.failed?.outputTail).toContain('passing test 2000');
+    expect(result.failed?.outputTail).not.toContain('passing test 1\n');
+    expect(Buffer.byteLength(result.failed?.outputTail ?? '')).toBeLessThanOrEqual(4096);
+    expect(existsSync(join(cwd, 'never-ran.txt'))).toBe(false);
+  });
+
+  it('kills the whole process group on timeout, grandchildren included', async () => {
+    const pidFile = join(cwd, 'grandchild.pid');
+    const started = Date.now();
+    const result = await runChecks(
+      cwd,
+      [{ name: 'hangs', command: ['sh', '-c', `sleep 60 & echo $! > ${pidFile}; echo waiting; wait`] }],
+      { timeoutMs: 500, env },
+    );
+
+    expect(Date.now() - started).toBeLessThan(5_000);
+    expect(result.failed).toMatchObject({ name: 'hangs', exitCode: null, signal: 'SIGKILL', timedOut: true });
+    expect(result.failed?.outputTail).toContain('waiting');
+    const grandchild = Number(readFileSync(pidFile, 'utf8'));
+    await eventually('the grandchild sleep to be gone', async () => !running(grandchild), { timeoutMs: 3_000 });
+  });
+
+  it('runs without a shell and without the runner environment', async () => {
+    process.env['GT_RUNNER_SECRET'] = 'do-not-leak';
+    try {
+      const result = await runChecks(
+        cwd,
+        [
+          { name: 'no secret', command: ['sh', '-c', 'test -z "$GT_RUNNER_SECRET"'] },
+          // One argument, taken literally: no shell splits it or expands it.
+          { name: 'literal', command: ['test', '$(touch injected.txt)', '=', '$(touch injected.txt)'] },
+        ],
+        { timeoutMs: 5_000, env },
+      );
+      expect(result).toEqual({ ok: true });
+      expect(existsSync(join(cwd, 'injected.txt'))).toBe(false);
+    } finally {
+      delete process.env['GT_RUNNER_SECRET'];
+    }
+  });
+
+  it('reports a program that does not exist as a failed check', async () => {
+    const result = await runChecks(cwd, [{ name: 'missing', command: ['gt-no-such-program'] }], { timeoutMs: 5_000, env });
+    expect(result.failed).toMatchObject({ name: 'missing', exitCode: null, timedOut: false });
+    expect(result.failed?.outputTail).toContain('ENOENT');
+  });
+});

@@ -1,0 +1,535 @@
+import { mkdirSync, realpathSync } from 'node:fs';
+import { mkdir, readdir, rm, stat } from 'node:fs/promises';
+import { join, relative } from 'node:path';
+import { displayUrl, GitCommandError, GitProcess, urlSecrets } from './git.process';
+import { BranchNotFoundError, TargetMovedError } from './rig.errors';
+
+export interface RigRepositoryOptions {
+  rigId: string;
+  /** Where origin lives; may carry credentials, which never reach a log or an error. */
+  gitUrl: string;
+  defaultBranch: string;
+  /** This rig's own directory on the runner's disk: clone, worktrees and scratch worktrees live under it. */
+  dir: string;
+  /** Extra variables for every git process (an operator's credential setup). */
+  env?: Record<string, string>;
+}
+
+export interface GitAuthor {
+  name: string;
+  email: string;
+}
+
+/** Who merge commits are by: the refinery, not the agent whose work it merges. */
+export const REFINERY_AUTHOR: GitAuthor = { name: 'Gastown Refinery', email: 'refinery@gastown.local' };
+
+export interface FeatureBranch {
+  created: boolean;
+  tip: string;
+}
+
+export interface CreatedWorktree {
+  path: string;
+  /** The tip of origin/<base> the branch starts from, for diffs and for the agent's context. */
+  baseCommit: string;
+}
+
+export interface CommitResult {
+  head: string;
+  committed: boolean;
+}
+
+export interface MergeRequest {
+  source: string;
+  target: string;
+  message: string;
+  /** Names the scratch worktree; the same key for a redone merge replaces the leftover one. */
+  key: string;
+}
+
+export type MergeOutcome =
+  /** The source tip is already in the target: record `commit` (the target tip), never merge again. */
+  | { kind: 'already-merged'; commit: string }
+  /** The source changes nothing in the target: a merge would land no code. */
+  | { kind: 'empty' }
+  /** The merge was aborted and its scratch worktree removed. */
+  | { kind: 'conflict'; files: string[] }
+  /**
+   * A merge commit in the scratch worktree `worktree`, not yet on origin. The caller runs the
+   * checks there, then calls `pushMerge` with `targetTip` as the expected tip, and `discardMerge`
+   * either way.
+   */
+  | { kind: 'merged'; commit: string; worktree: string; targetTip: string; sourceTip: string };
+
+export interface PushMergeRequest {
+  commit: string;
+  target: string;
+  /** The target tip the merge was made on; the push only lands if origin still has it. */
+  expectedTip: string;
+  /** Throws when the caller's rig lease is lost; called immediately before the push. */
+  fence: () => Promise<void>;
+}
+
+export interface RecoveryReport {
+  /** Lock files a killed git left behind, relative to the clone. */
+  removedLocks: string[];
+  /** Worktrees whose half-done merge was aborted. */
+  abortedMerges: string[];
+  /** Worktrees whose half-done rebase was aborted. */
+  abortedRebases: string[];
+  /** Scratch worktrees (merges never pushed) and worktrees a crash left half-created. */
+  removedWorktrees: string[];
+}
+
+interface WorktreeEntry {
+  path: string;
+  branch?: string;
+  bare: boolean;
+  lockReason?: string;
+}
+
+/** Worktree keys become directory names. */
+const KEY = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
+const OBJECT_ID = /^(?:[0-9a-f]{40}|[0-9a-f]{64})$/;
+/** Git's own lock files; a SIGKILLed git leaves them and every later command then fails. */
+const TOP_LEVEL_LOCKS = ['index.lock', 'HEAD.lock', 'config.lock', 'packed-refs.lock', 'shallow.lock'];
+
+/**
+ * One rig's repository on this runner: a cached clone of origin plus worktrees for agents and
+ * scratch worktrees for merges. Every operation converges on a target state, so redoing one
+ * after a crash is safe. Operations on one instance run one at a time: they share the clone's
+ * refs and index locks, which git does not let two processes take at once.
+ */
+export class RigRepository {
+  readonly rigId: string;
+  readonly defaultBranch: string;
+  /** The origin URL without its credentials, for logs. */
+  readonly displayUrl: string;
+  private readonly gitUrl: string;
+  private readonly root: string;
+  private readonly clone: string;
+  private readonly git: GitProcess;
+  private queue: Promise<unknown> = Promise.resolve();
+  private opened = false;
+  private syncing: Promise<void> | undefined;
+
+  constructor(options: RigRepositoryOptions) {
+    assertBranch(options.defaultBranch);
+    this.rigId = options.rigId;
+    this.defaultBranch = options.defaultBranch;
+    this.gitUrl = options.gitUrl;
+    this.displayUrl = displayUrl(options.gitUrl);
+    // Git records worktree paths resolved; resolving the root once keeps our paths comparable with its list.
+    mkdirSync(options.dir, { recursive: true });
+    this.root = realpathSync(options.dir);
+    this.clone = join(this.root, 'clone');
+    this.git = new GitProcess({ env: options.env, secrets: urlSecrets(options.gitUrl) });
+  }
+
+  /** Creates the clone when missing and fetches origin. Concurrent callers share one fetch. */
+  ensureClone(): Promise<void> {
+    this.syncing ??= this.exclusive(() => this.sync()).finally(() => {
+      this.syncing = undefined;
+    });
+    return this.syncing;
+  }
+
+  /** The convoy's feature branch on origin: its tip when it exists, else created from the default branch's tip. */
+  async ensureFeatureBranch(branch: string): Promise<FeatureBranch> {
+    assertBranch(branch);
+    return this.exclusive(async () => {
+      await this.sync();
+      const existing = await this.tip(branch);
+      if (existing) return { created: false, tip: existing };
+      const base = await this.requireTip(this.defaultBranch);
+      try {
+        // An empty expected value: the push only creates, it never moves a branch someone else made.
+        const lease = `--force-with-lease=refs/heads/${branch}:`;
+        const report = await this.git.run(this.clone, ['push', '--porcelain', lease, 'origin', `${base}:refs/heads/${branch}`]);
+        // `*` is a new ref. A racing replica that created it at the same tip makes ours "up to date" (`=`).
+        return { created: report.split('\n').some((line) => line.startsWith('*\t')), tip: base };
+      } catch (error) {
+        await this.fetch();
+        const raced = await this.tip(branch);
+        if (raced) return { created: false, tip: raced };
+        throw error;
+      }
+    });
+  }
+
+  /**
+   * A fresh worktree at `<dir>/worktrees/<key>` on branch `branch`, reset to the current tip of
+   * origin/<base>: every attempt starts from what the target holds now, not from an older attempt.
+   */
+  async createWorktree(request: { key: string; branch: string; base: string }): Promise<CreatedWorktree> {
+    const { key, branch, base } = request;
+    assertKey(key);
+    assertWorkBranch(branch, this.defaultBranch);
+    assertBranch(base);
+    return this.exclusive(async () => {
+      await this.sync();
+      const baseCommit = await this.requireTip(base);
+      const path = this.worktreePath(key);
+      await this.removeWorktreeAt(path);
+      // An older attempt under another key may still have the branch checked out, and git
+      // refuses to check one branch out twice; that attempt is superseded by this one.
+      for (const entry of await this.worktrees()) {
+        if (entry.branch === `refs/heads/${branch}`) await this.removeWorktreeAt(entry.path);
+      }
+      await mkdir(join(this.root, 'worktrees'), { recursive: true });
+      await this.git.run(this.clone, ['worktree', 'add', '-B', branch, path, baseCommit]);
+      return { path, baseCommit };
+    });
+  }
+
+  /** Stages everything in the worktree and commits when anything changed. */
+  async commitAll(path: string, commit: { message: string; author: GitAuthor }): Promise<CommitResult> {
+    this.assertWorktree(path);
+    return this.exclusive(async () => {
+      await this.git.run(path, ['add', '--all']);
+      const changed = (await this.git.test(path, ['diff', '--cached', '--quiet'])) === 1;
+      if (changed) {
+        await this.git.run(path, [...identity(commit.author), 'commit', '--no-verify', '-m', commit.message]);
+      }
+      return { head: await this.git.run(path, ['rev-parse', '--verify', 'HEAD^{commit}']), committed: changed };
+    });
+  }
+
+  /** Force-pushes the worktree's branch to origin (a new attempt replaces the old one) and returns the pushed commit. */
+  async pushBranch(path: string, branch: string): Promise<string> {
+    this.assertWorktree(path);
+    assertWorkBranch(branch, this.defaultBranch);
+    return this.exclusive(async () => {
+      const head = await this.git.run(path, ['rev-parse', '--verify', `refs/heads/${branch}^{commit}`]);
+      await this.git.run(path, ['push', '--force', 'origin', `refs/heads/${branch}:refs/heads/${branch}`]);
+      return head;
+    });
+  }
+
+  /** Removes the worktree of `key` and its local branch (origin keeps whatever was pushed). Idempotent. */
+  async removeWorktree(key: string): Promise<void> {
+    assertKey(key);
+    return this.exclusive(async () => {
+      await this.open();
+      const removed = await this.removeWorktreeAt(this.worktreePath(key));
+      if (removed?.branch) await this.git.run(this.clone, ['update-ref', '-d', removed.branch]);
+    });
+  }
+
+  /**
+   * Run once at start, before any other operation: clears what a killed runner left behind
+   * (lock files, half-done merges and rebases, scratch worktrees, half-created worktrees).
+   * Agent worktrees stay, clean, for the agent runner to resume or remove.
+   */
+  async recover(): Promise<RecoveryReport> {
+    return this.exclusive(async () => {
+      await this.open();
+      const removedLocks = await this.removeLocks();
+      const report: RecoveryReport = { removedLocks, abortedMerges: [], abortedRebases: [], removedWorktrees: [] };
+      for (const entry of await this.worktrees()) {
+        if (entry.bare) continue;
+        // `git worktree add` locks a worktree as "initializing" until its checkout is complete,
+        // and prune never removes a locked one: a crash midway leaves it registered for good.
+        if (entry.lockReason === 'initializing') {
+          await this.removeWorktreeAt(entry.path);
+          report.removedWorktrees.push(entry.path);
+          continue;
+        }
+        if (!(await exists(entry.path))) continue;
+        const gitDir = await this.git.run(entry.path, ['rev-parse', '--absolute-git-dir']);
+        if (await exists(join(gitDir, 'MERGE_HEAD'))) {
+          await this.git.run(entry.path, ['merge', '--abort']);
+          report.abortedMerges.push(entry.path);
+        }
+        if ((await exists(join(gitDir, 'rebase-merge'))) || (await exists(join(gitDir, 'rebase-apply')))) {
+          await this.git.run(entry.path, ['rebase', '--abort']);
+          report.abortedRebases.push(entry.path);
+        }
+        if (this.isScratch(entry.path)) {
+          await this.removeWorktreeAt(entry.path);
+          report.removedWorktrees.push(entry.path);
+        }
+      }
+      await this.git.run(this.clone, ['worktree', 'prune']);
+      const scratch = join(this.root, 'scratch');
+      for (const name of (await exists(scratch)) ? await readdir(scratch) : []) {
+        await rm(join(scratch, name), { recursive: true, force: true });
+        report.removedWorktrees.push(join(scratch, name));
+      }
+      return report;
+    });
+  }
+
+  /**
+   * The refinery's merge of origin/<source> into origin/<target>, made in the scratch worktree
+   * `<dir>/scratch/<key>` and not pushed. Decides from origin's current state, so a merge that
+   * already landed (a crash after the push) is recognised instead of made twice.
+   */
+  async merge(request: MergeRequest): Promise<MergeOutcome> {
+    const { source, target, message, key } = request;
+    assertBranch(source);
+    assertBranch(target);
+    assertKey(key);
+    return this.exclusive(async () => {
+      await this.sync();
+      const targetTip = await this.requireTip(target);
+      const sourceTip = await this.requireTip(source);
+      if ((await this.git.test(this.clone, ['merge-base', '--is-ancestor', sourceTip, targetTip])) === 0) {
+        return { kind: 'already-merged', commit: targetTip };
+      }
+      const mergeBase = await this.git.run(this.clone, ['merge-base', targetTip, sourceTip]);
+      if ((await this.git.test(this.clone, ['diff', '--quiet', mergeBase, sourceTip])) === 0) return { kind: 'empty' };
+
+      const path = this.scratchPath(key);
+      await this.removeWorktreeAt(path);
+      await mkdir(join(this.root, 'scratch'), { recursive: true });
+      await this.git.run(this.clone, ['worktree', 'add', '--detach', path, targetTip]);
+      try {
+        await this.git.run(path, [...identity(REFINERY_AUTHOR), 'merge', '--no-ff', '--no-verify', '-m', message, sourceTip]);
+      } catch (error) {
+        const files = await this.conflictedFiles(path);
+        await this.removeWorktreeAt(path);
+        if (files.length > 0) return { kind: 'conflict', files };
+        throw error;
+      }
+      // The source's changes may already be in the target by another route (a cherry-pick):
+      // the merge then lands no code, which must not pass for a delivered bead.
+      if ((await this.git.test(path, ['diff', '--quiet', targetTip, 'HEAD'])) === 0) {
+        await this.removeWorktreeAt(path);
+        return { kind: 'empty' };
+      }
+      const commit = await this.git.run(path, ['rev-parse', '--verify', 'HEAD^{commit}']);
+      return { kind: 'merged', commit, worktree: path, targetTip, sourceTip };
+    });
+  }
+
+  /** Removes a merge's scratch worktree (after its push, or to discard it). Idempotent. */
+  async discardMerge(key: string): Promise<void> {
+    assertKey(key);
+    return this.exclusive(async () => {
+      await this.open();
+      await this.removeWorktreeAt(this.scratchPath(key));
+    });
+  }
+
+  /**
+   * Moves origin's `target` to `commit`, only if it is still at `expectedTip`, and only while the
+   * caller holds the rig lease. The lease alone cannot stop a holder that stalls between its
+   * check and its push; the compare-and-set on the ref itself can.
+   */
+  async pushMerge(request: PushMergeRequest): Promise<string> {
+    const { commit, target, expectedTip, fence } = request;
+    assertBranch(target);
+    assertObjectId(commit);
+    assertObjectId(expectedTip);
+    return this.exclusive(async () => {
+      await this.open();
+      await fence();
+      try {
+        const lease = `--force-with-lease=refs/heads/${target}:${expectedTip}`;
+        await this.git.run(this.clone, ['push', lease, 'origin', `${commit}:refs/heads/${target}`]);
+        return commit;
+      } catch (error) {
+        if (!(error instanceof GitCommandError) || !/\(stale info\)|\(fetch first\)|\(non-fast-forward\)/.test(error.stderr)) throw error;
+        await this.fetch();
+        // Our own earlier push (the reply lost in a crash) already put the commit there.
+        if ((await this.tip(target)) === commit) return commit;
+        throw new TargetMovedError(target, expectedTip);
+      }
+    });
+  }
+
+  /** Whether origin/<target>, as fetched now, contains `commit`. */
+  async contains(target: string, commit: string): Promise<boolean> {
+    assertBranch(target);
+    assertObjectId(commit);
+    return this.exclusive(async () => {
+      await this.sync();
+      const tip = await this.requireTip(target);
+      if (!(await this.known(commit))) return false;
+      return (await this.git.test(this.clone, ['merge-base', '--is-ancestor', commit, tip])) === 0;
+    });
+  }
+
+  /** Whether the trees of two commits are identical. */
+  async diffIsEmpty(base: string, head: string): Promise<boolean> {
+    return this.withCommits([base, head], async () => (await this.git.test(this.clone, ['diff', '--quiet', base, head])) === 0);
+  }
+
+  /** Paths that differ between two commits. */
+  async changedFiles(base: string, head: string): Promise<string[]> {
+    return this.withCommits([base, head], async () => splitNul(await this.git.run(this.clone, ['diff', '--name-only', '-z', base, head])));
+  }
+
+  private withCommits<T>(commits: string[], read: () => Promise<T>): Promise<T> {
+    commits.forEach(assertObjectId);
+    return this.exclusive(async () => {
+      await this.open();
+      for (const commit of commits) {
+        if (!(await this.known(commit))) {
+          await this.fetch();
+          break;
+        }
+      }
+      return read();
+    });
+  }
+
+  /** Serialises the instance's operations; a failed one does not block the next. */
+  private exclusive<T>(operation: () => Promise<T>): Promise<T> {
+    const run = this.queue.then(operation, operation);
+    this.queue = run.catch(() => undefined);
+    return run;
+  }
+
+  private async sync(): Promise<void> {
+    await this.open();
+    await this.fetch();
+  }
+
+  /** A bare repository with origin set: each step is a no-op when already done, so a crash midway is harmless. */
+  private async open(): Promise<void> {
+    if (this.opened) return;
+    await mkdir(this.clone, { recursive: true });
+    await this.git.run(this.clone, ['init', '--bare']);
+    const remotes = (await this.git.run(this.clone, ['remote'])).split('\n');
+    await this.git.run(this.clone, ['remote', remotes.includes('origin') ? 'set-url' : 'add', '--', 'origin', this.gitUrl]);
+    // A detached background gc would hold locks that make our next command fail.
+    await this.git.run(this.clone, ['config', 'gc.autoDetach', 'false']);
+    this.opened = true;
+  }
+
+  private async fetch(): Promise<void> {
+    await this.git.run(this.clone, ['fetch', '--prune', 'origin']);
+  }
+
+  private async tip(branch: string): Promise<string | undefined> {
+    try {
+      return await this.git.run(this.clone, ['rev-parse', '--verify', '--quiet', `refs/remotes/origin/${branch}^{commit}`]);
+    } catch (error) {
+      if (error instanceof GitCommandError && error.exitCode === 1) return undefined;
+      throw error;
+    }
+  }
+
+  private async requireTip(branch: string): Promise<string> {
+    const tip = await this.tip(branch);
+    if (!tip) throw new BranchNotFoundError(this.rigId, branch);
+    return tip;
+  }
+
+  private async known(commit: string): Promise<boolean> {
+    return (await this.git.test(this.clone, ['rev-parse', '--verify', '--quiet', `${commit}^{commit}`])) === 0;
+  }
+
+  private async conflictedFiles(path: string): Promise<string[]> {
+    const files = splitNul(await this.git.run(path, ['diff', '--name-only', '--diff-filter=U', '-z']));
+    if (files.length > 0) await this.git.run(path, ['merge', '--abort']);
+    return files;
+  }
+
+  /** Removes a worktree whatever state it is in (dirty, locked, half-created, gone from disk). Returns what was registered there. */
+  private async removeWorktreeAt(path: string): Promise<WorktreeEntry | undefined> {
+    const entry = (await this.worktrees()).find((candidate) => candidate.path === path);
+    if (!entry && !(await exists(path))) return undefined;
+    if (entry) {
+      // Twice forced: removes a locked or dirty worktree too, and one whose directory is gone.
+      // A worktree git cannot remove (a damaged one) is deleted from disk below and forgotten by the prune.
+      await this.git.run(this.clone, ['worktree', 'remove', '--force', '--force', path]).catch(() => undefined);
+    }
+    await rm(path, { recursive: true, force: true });
+    await this.git.run(this.clone, ['worktree', 'prune']);
+    return entry;
+  }
+
+  private async worktrees(): Promise<WorktreeEntry[]> {
+    const entries: WorktreeEntry[] = [];
+    for (const field of (await this.git.run(this.clone, ['worktree', 'list', '--porcelain', '-z'])).split('\0')) {
+      const [name, ...rest] = field.split(' ');
+      const value = rest.join(' ');
+      if (name === 'worktree') entries.push({ path: value, bare: false });
+      const current = entries[entries.length - 1];
+      if (!current) continue;
+      if (name === 'branch') current.branch = value;
+      if (name === 'bare') current.bare = true;
+      if (name === 'locked') current.lockReason = value;
+    }
+    return entries;
+  }
+
+  private async removeLocks(): Promise<string[]> {
+    const locks = TOP_LEVEL_LOCKS.map((name) => join(this.clone, name));
+    const worktreeAdmin = join(this.clone, 'worktrees');
+    for (const name of (await exists(worktreeAdmin)) ? await readdir(worktreeAdmin) : []) {
+      locks.push(join(worktreeAdmin, name, 'index.lock'), join(worktreeAdmin, name, 'HEAD.lock'));
+    }
+    for (const name of await readdir(join(this.clone, 'refs'), { recursive: true })) {
+      if (name.endsWith('.lock')) locks.push(join(this.clone, 'refs', name));
+    }
+    const removed: string[] = [];
+    for (const lock of locks) {
+      if (!(await exists(lock))) continue;
+      await rm(lock, { force: true });
+      removed.push(relative(this.clone, lock));
+    }
+    return removed;
+  }
+
+  private worktreePath(key: string): string {
+    return join(this.root, 'worktrees', key);
+  }
+
+  private scratchPath(key: string): string {
+    return join(this.root, 'scratch', key);
+  }
+
+  private isScratch(path: string): boolean {
+    return relative(join(this.root, 'scratch'), path).split('/')[0] !== '..';
+  }
+
+  /** Only agent worktrees are written to through a path; anything else is a caller's mistake. */
+  private assertWorktree(path: string): void {
+    const inside = relative(join(this.root, 'worktrees'), path);
+    if (!KEY.test(inside)) throw new Error(`${path} is not a worktree of rig ${this.rigId}`);
+  }
+}
+
+function identity(author: GitAuthor): string[] {
+  return ['-c', `user.name=${author.name}`, '-c', `user.email=${author.email}`, '-c', 'commit.gpgsign=false'];
+}
+
+/**
+ * Branch names arrive validated, but they also become single git arguments and refspec halves:
+ * a leading `-` would read as an option, a `:` would split a refspec, `^~@{..` are revision syntax.
+ */
+function assertBranch(name: string): void {
+  const control = [...name].some((char) => char.charCodeAt(0) < 0x20 || char.charCodeAt(0) === 0x7f);
+  const invalid =
+    name === '' || name.startsWith('-') || control || /[\s:^~?*[\\]|\.\.|@\{|\/\/|^\/|\/$|\.lock$|\.$/.test(name);
+  if (invalid) throw new Error(`not a usable branch name: ${JSON.stringify(name)}`);
+}
+
+/** Branches the runner force-pushes: never the rig's default branch. */
+function assertWorkBranch(name: string, defaultBranch: string): void {
+  assertBranch(name);
+  if (name === defaultBranch) throw new Error(`refusing to use the default branch ${name} as a work branch`);
+}
+
+function assertKey(key: string): void {
+  if (!KEY.test(key)) throw new Error(`not a usable worktree key: ${JSON.stringify(key)}`);
+}
+
+function assertObjectId(value: string): void {
+  if (!OBJECT_ID.test(value)) throw new Error(`not a full commit id: ${JSON.stringify(value)}`);
+}
+
+function splitNul(output: string): string[] {
+  return output.split('\0').filter((part) => part.length > 0);
+}
+
+async function exists(path: string): Promise<boolean> {
+  return stat(path).then(
+    () => true,
+    () => false,
+  );
+}
