@@ -42,7 +42,10 @@ describe('bus connection and topology', () => {
     expect(dlq.config.subjects).toEqual([
       `${bus.names.namespace}.dlq.>`,
       `$JS.EVENT.ADVISORY.CONSUMER.MAX_DELIVERIES.${bus.names.eventStream}.*`,
+      `$JS.EVENT.ADVISORY.CONSUMER.MAX_DELIVERIES.${bus.names.jobStream}.*`,
     ]);
+    const jobs = await bus.jsm.streams.info(bus.names.jobStream);
+    expect(jobs.config.retention).toBe('workqueue');
     const payloads = await bus.jsm.streams.info(`OBJ_${bus.names.payloadBucket}`);
     expect(payloads.config.max_age).toBe(0);
     const claims = await bus.jsm.streams.info(`OBJ_${claimCheckBucket(bus.names)}`);

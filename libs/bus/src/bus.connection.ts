@@ -131,7 +131,11 @@ export async function ensureTopology(bus: Bus): Promise<void> {
     name: names.dlqStream,
     // The server's own give-up notices are captured too: a consumer that died on a message's last
     // delivery could not park it itself, and a plain subscriber would miss the advisory while down.
-    subjects: [`${names.namespace}.dlq.>`, maxDeliveriesAdvisory(names.eventStream, '*')],
+    subjects: [
+      `${names.namespace}.dlq.>`,
+      maxDeliveriesAdvisory(names.eventStream, '*'),
+      maxDeliveriesAdvisory(names.jobStream, '*'),
+    ],
     storage: StorageType.File,
     retention: RetentionPolicy.Limits,
     max_msgs: -1,
@@ -140,6 +144,18 @@ export async function ensureTopology(bus: Bus): Promise<void> {
     discard: DiscardPolicy.New,
     duplicate_window: nanos(DUPLICATE_WINDOW_MS),
     allow_direct: true,
+  });
+  await ensureStream(bus.jsm, {
+    name: names.jobStream,
+    subjects: [`${names.namespace}.job.>`],
+    storage: StorageType.File,
+    // A job is gone once a runner acknowledges it; its message id (the job id) makes publishing twice harmless.
+    retention: RetentionPolicy.Workqueue,
+    max_msgs: -1,
+    max_bytes: -1,
+    max_age: 0,
+    discard: DiscardPolicy.New,
+    duplicate_window: nanos(DUPLICATE_WINDOW_MS),
   });
   const objm = new Objm(bus.js);
   await objm.create(names.payloadBucket, { storage: StorageType.File });
@@ -154,6 +170,8 @@ export async function deleteTopology(bus: Bus): Promise<void> {
     names.dlqStream,
     `OBJ_${names.payloadBucket}`,
     `OBJ_${claimCheckBucket(names)}`,
+    names.jobStream,
+    `KV_${names.leaseBucket}`,
   ];
   for (const stream of streams) {
     await bus.jsm.streams.delete(stream).catch((error: unknown) => {

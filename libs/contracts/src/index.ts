@@ -1,6 +1,7 @@
 export * from './domain/convoy.types';
 export * from './domain/id.generation';
 export * from './domain/town.token';
+export * from './domain/rig.config';
 export * from './subjects/subject.builders';
 export * from './events/event.envelope';
 export * from './events/town.events';
@@ -10,3 +11,4 @@ export * from './events/commit.schema';
 export * from './commands/command.envelope';
 export * from './commands/town.commands';
 export * from './commands/convoy.commands';
+export * from './jobs/job.schemas';

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { RigConfigInput } from '../domain/rig.config';
 import { CommandMeta } from './command.envelope';
 
 export const CreateTown = CommandMeta.extend({
@@ -8,7 +9,13 @@ export const CreateTown = CommandMeta.extend({
 
 export const RegisterRig = CommandMeta.extend({
   type: z.literal('RegisterRig'),
-  data: z.object({ rigId: z.uuid(), name: z.string(), gitUrl: z.string(), defaultBranch: z.string() }),
+  data: z.object({
+    rigId: z.uuid(),
+    name: z.string(),
+    gitUrl: z.string(),
+    defaultBranch: z.string(),
+    config: RigConfigInput.optional(),
+  }),
 });
 
 export const TownCommand = z.discriminatedUnion('type', [CreateTown, RegisterRig]);

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { RigConfig } from '../domain/rig.config';
 
 export const TownCreatedV1 = z.object({
   name: z.string().min(1).max(100),
@@ -11,6 +12,7 @@ export const RigRegisteredV1 = z.object({
   name: z.string().min(1).max(100),
   gitUrl: z.string().min(1).max(2000),
   defaultBranch: z.string().min(1).max(200),
+  config: RigConfig,
 });
 
 export const townEventSchemas = {

@@ -7,6 +7,10 @@ export interface Names {
   readonly eventStream: string;
   readonly dlqStream: string;
   readonly payloadBucket: string;
+  /** Work queue of git-runner jobs. */
+  readonly jobStream: string;
+  /** KV bucket of per-rig leases (fencing tokens). */
+  readonly leaseBucket: string;
   /** All events of every town. */
   readonly allEvents: string;
   townEvents(townId: string): string;
@@ -16,6 +20,12 @@ export interface Names {
   townConvoyEvents(townId: string): string;
   commands: { convoy: string; town: string };
   dlq(consumer: string): string;
+  /** One subject per job kind and rig. */
+  job(kind: 'branch' | 'agent' | 'merge' | 'land', rigId: string): string;
+  /** Every job of one kind, for the consumer of that kind. */
+  jobs(kind: 'branch' | 'agent' | 'merge' | 'land'): string;
+  /** Core NATS broadcast: a convoy was closed, its agents must stop. */
+  cancelBroadcast: string;
 }
 
 const NAMESPACE = /^[a-z][a-z0-9_]{0,30}$/;
@@ -43,6 +53,11 @@ export function names(namespace = 'gt'): Names {
     townConvoyEvents: (townId) => `${namespace}.evt.${token('town id', townId)}.convoy.*`,
     commands: { convoy: `${namespace}.cmd.convoy`, town: `${namespace}.cmd.town` },
     dlq: (consumer) => `${namespace}.dlq.${token('consumer', consumer)}`,
+    jobStream: `${upper}_JOBS`,
+    leaseBucket: `${namespace}-leases`,
+    job: (kind, rigId) => `${namespace}.job.${kind}.${token('rig id', rigId)}`,
+    jobs: (kind) => `${namespace}.job.${kind}.*`,
+    cancelBroadcast: `${namespace}.ctl.cancel`,
   };
 }
 

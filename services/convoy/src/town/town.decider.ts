@@ -1,4 +1,4 @@
-import type { GastownEvent, NewEvent, TownCommand } from '@gastown/contracts';
+import { DEFAULT_RIG_CONFIG, type GastownEvent, type NewEvent, type RigConfig, type TownCommand } from '@gastown/contracts';
 import type { Decision } from '../decider/decider.decision';
 import { DomainError, rejectInput, type InputError } from '../decider/decider.error';
 import { isValidRefName } from '../convoy/convoy.naming';
@@ -8,6 +8,7 @@ export interface Rig {
   name: string;
   gitUrl: string;
   defaultBranch: string;
+  config: RigConfig;
 }
 
 export interface TownState {
@@ -73,10 +74,16 @@ function registerRig(command: Extract<TownCommand, { type: 'RegisterRig' }>, sta
   const name = command.data.name.trim();
   const gitUrl = command.data.gitUrl.trim();
 
+  const config: RigConfig = { ...DEFAULT_RIG_CONFIG, ...command.data.config };
   const registered = state.rigs.get(rigId);
   if (registered) {
     // Registering the same rig again is a retry, not a change.
-    if (registered.name === name && registered.gitUrl === gitUrl && registered.defaultBranch === defaultBranch) return [];
+    const same =
+      registered.name === name &&
+      registered.gitUrl === gitUrl &&
+      registered.defaultBranch === defaultBranch &&
+      JSON.stringify(registered.config) === JSON.stringify(config);
+    if (same) return [];
     throw DomainError.conflict(`rig ${rigId} is already registered as ${JSON.stringify(registered.name)}`, { rigId });
   }
 
@@ -105,8 +112,20 @@ function registerRig(command: Extract<TownCommand, { type: 'RegisterRig' }>, sta
       message: `defaultBranch ${JSON.stringify(defaultBranch)} is not a valid branch name`,
     });
   }
+  if (config.agent.kind === 'command' && config.agent.command[0].startsWith('-')) {
+    errors.push({
+      path: ['config', 'agent', 'command', 0],
+      value: config.agent.command[0],
+      message: 'config.agent.command[0] must name a program, not an option',
+    });
+  }
+  config.checks.forEach((check, i) => {
+    if (check.command[0].startsWith('-')) {
+      errors.push({ path: ['config', 'checks', i, 'command', 0], value: check.command[0], message: `config.checks[${i}] ("${check.name}") must start with a program, not an option` });
+    }
+  });
   if (errors.length > 0) throw rejectInput(errors);
-  return [{ type: 'RigRegistered', data: { rigId, name, gitUrl, defaultBranch } }];
+  return [{ type: 'RigRegistered', data: { rigId, name, gitUrl, defaultBranch, config } }];
 }
 
 function lengthProblem(field: string, value: string, max: number): string | null {

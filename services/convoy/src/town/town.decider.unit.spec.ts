@@ -1,4 +1,4 @@
-import type { NewEvent, TownCommand } from '@gastown/contracts';
+import { DEFAULT_RIG_CONFIG, type NewEvent, type TownCommand } from '@gastown/contracts';
 import { DeciderSpecification, envelope } from '../decider/decider.specification';
 import { decideTown, evolveTown, initialTownState } from './town.decider';
 
@@ -28,7 +28,7 @@ const registerRig = (data: Partial<Extract<TownCommand, { type: 'RegisterRig' }>
 const townCreated: NewEvent = { type: 'TownCreated', data: { name: 'Gastown', tokenHash: TOKEN_HASH } };
 const apiRegistered: NewEvent = {
   type: 'RigRegistered',
-  data: { rigId: RIG_ID, name: 'api', gitUrl: 'git@github.com:acme/api.git', defaultBranch: 'main' },
+  data: { rigId: RIG_ID, name: 'api', gitUrl: 'git@github.com:acme/api.git', defaultBranch: 'main', config: DEFAULT_RIG_CONFIG },
 };
 
 describe('town decider', () => {
@@ -83,7 +83,7 @@ describe('town decider', () => {
       const decision = spec
         .given([townCreated])
         .when(registerRig({ gitUrl, name: ' api ' }))
-        .then([{ type: 'RigRegistered', data: { rigId: RIG_ID, name: 'api', gitUrl, defaultBranch: 'main' } }]);
+        .then([{ type: 'RigRegistered', data: { rigId: RIG_ID, name: 'api', gitUrl, defaultBranch: 'main', config: DEFAULT_RIG_CONFIG } }]);
       expect(decision.result).toEqual({ townId: TOWN_ID, rigId: RIG_ID });
     });
 
@@ -168,5 +168,30 @@ describe('town decider', () => {
     expect(before.rigs.size).toBe(0);
     expect([...after.rigs.values()]).toEqual([apiRegistered.data]);
     expect(after).toMatchObject({ exists: true, townId: TOWN_ID, name: 'Gastown' });
+  });
+
+  describe('rig configuration', () => {
+    it('given no configuration, when a rig is registered, then the documented defaults are recorded', () => {
+      spec.given([townCreated]).when(registerRig()).then([apiRegistered]);
+    });
+
+    it('given a command agent and checks, when registered, then they are recorded with the defaults for the rest', () => {
+      const config = {
+        maxPolecats: 2,
+        agent: { kind: 'command' as const, command: ['aider', '--message-file', '{prompt}'], passEnv: ['OPENAI_API_KEY'] },
+        checks: [{ name: 'test', command: ['npm', 'test'] }],
+      };
+      spec
+        .given([townCreated])
+        .when(registerRig({ config }))
+        .then([{ type: 'RigRegistered', data: { ...apiRegistered.data, config: { ...DEFAULT_RIG_CONFIG, ...config } } } as NewEvent]);
+    });
+
+    it('given an agent command that starts with an option, when registered, then the field is named', () => {
+      spec
+        .given([townCreated])
+        .when(registerRig({ config: { agent: { kind: 'command', command: ['--exec=evil'], passEnv: [] } } }))
+        .thenThrows('BAD_USER_INPUT', 'config.agent.command[0] must name a program, not an option');
+    });
   });
 });

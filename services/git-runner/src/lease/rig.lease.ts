@@ -76,7 +76,7 @@ const MAX_BACKOFF_MS = 250;
 const KEY_PART = /^[A-Za-z0-9_-]+$/;
 
 export function leaseBucket(names: Names): string {
-  return `${names.namespace}-leases`;
+  return names.leaseBucket;
 }
 
 /**

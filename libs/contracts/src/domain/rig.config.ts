@@ -1,0 +1,57 @@
+import { z } from 'zod';
+
+/** A command line as an argument vector: never a shell string, so user text is never interpreted. */
+export const Argv = z.array(z.string().min(1).max(4000)).min(1).max(200);
+
+const EnvName = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'an environment variable name');
+
+export const AgentConfig = z.discriminatedUnion('kind', [
+  /** Built in: deterministic file changes derived from the bead, so a convoy lands with no LLM. */
+  z.object({ kind: z.literal('demo') }),
+  z.object({
+    kind: z.literal('command'),
+    /** `{prompt}` is replaced by the prompt file's path, `{workdir}` by the worktree. */
+    command: Argv,
+    /**
+     * Names of the git-runner's own environment variables handed to the agent (API keys live
+     * there). Values never enter the event log.
+     */
+    passEnv: z.array(EnvName).max(50).default([]),
+    /** `prompt`: the prompt file is the agent's standard input (Claude Code, Codex, opencode read it there). */
+    stdin: z.enum(['none', 'prompt']).default('none'),
+  }),
+]);
+export type AgentConfig = z.infer<typeof AgentConfig>;
+
+export const RigCheck = z.object({ name: z.string().min(1).max(100), command: Argv });
+export type RigCheck = z.infer<typeof RigCheck>;
+
+const MINUTE = 60_000;
+
+export const RigConfig = z.object({
+  /** Agents working on this rig at once. */
+  maxPolecats: z.number().int().min(1).max(64),
+  agent: AgentConfig,
+  agentTimeoutMs: z.number().int().min(1_000).max(24 * 60 * MINUTE),
+  /** Run on every merge result before anything is pushed; the first failure stops the merge. */
+  checks: z.array(RigCheck).max(20),
+  checkTimeoutMs: z.number().int().min(1_000).max(4 * 60 * MINUTE),
+  mergeStrategy: z.enum(['no-ff']),
+  /** A bead whose branch changes nothing is sent back unless this is set. */
+  allowEmptyBeads: z.boolean(),
+});
+export type RigConfig = z.infer<typeof RigConfig>;
+
+export const DEFAULT_RIG_CONFIG: RigConfig = {
+  maxPolecats: 4,
+  agent: { kind: 'demo' },
+  agentTimeoutMs: 30 * MINUTE,
+  checks: [],
+  checkTimeoutMs: 10 * MINUTE,
+  mergeStrategy: 'no-ff',
+  allowEmptyBeads: false,
+};
+
+/** What a client may send: every field optional, defaults filled by the town decider. */
+export const RigConfigInput = RigConfig.partial();
+export type RigConfigInput = z.input<typeof RigConfigInput>;

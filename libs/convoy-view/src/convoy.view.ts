@@ -1,0 +1,253 @@
+import type { AgentRef, BeadStatus, ConvoyStatus, GastownEvent, MergeMode } from '@gastown/contracts';
+
+/**
+ * What the execution services need to know about one convoy, folded from its events. The
+ * convoy service's decider remains the only judge of what may happen next; this view only
+ * reads what has happened, so a dispatcher or a runner can check that a job still applies.
+ */
+export interface BeadView {
+  beadId: string;
+  index: number;
+  title: string;
+  body: string;
+  rigId: string;
+  dependsOn: string[];
+  status: BeadStatus;
+  ready: boolean;
+  held: boolean;
+  /** The current (or last) attempt; 0 before the first dispatch. */
+  attempt: number;
+  agent: AgentRef | null;
+  branch: string | null;
+  baseBranch: string | null;
+  /** Why the previous attempt ended without a merge, for the next attempt's prompt. */
+  previousReason: string | null;
+  headCommit: string | null;
+  mergeCommit: string | null;
+  /** When the last attempt failed or was lost: the start of the dispatcher's back-off. */
+  lastFailureAt: string | null;
+  /** Failures in a row since the last retry or success, for the back-off exponent. */
+  consecutiveFailures: number;
+}
+
+export interface ConvoyView {
+  townId: string;
+  convoyId: string;
+  title: string;
+  slug: string;
+  status: ConvoyStatus;
+  mergeMode: MergeMode;
+  defaultRigId: string;
+  featureBranches: Map<string, string>;
+  beads: Map<string, BeadView>;
+  landingAttempt: number;
+  landings: Map<string, string>;
+  /** When the last landing attempt failed, for the landing back-off. */
+  lastLandingFailureAt: string | null;
+  cancelReason: string | null;
+}
+
+export function emptyConvoyView(townId: string, convoyId: string): ConvoyView {
+  return {
+    townId,
+    convoyId,
+    title: '',
+    slug: '',
+    status: 'STAGED',
+    mergeMode: 'REVIEW_THEN_LAND',
+    defaultRigId: '',
+    featureBranches: new Map(),
+    beads: new Map(),
+    landingAttempt: 0,
+    landings: new Map(),
+    lastLandingFailureAt: null,
+    cancelReason: null,
+  };
+}
+
+/** Applies one event in place (a 10,000-bead convoy is folded once, not copied per event). */
+export function applyToView(view: ConvoyView, event: GastownEvent): ConvoyView {
+  const bead = (id: string): BeadView | undefined => view.beads.get(id);
+  switch (event.type) {
+    case 'ConvoyCreated': {
+      const d = event.data;
+      Object.assign(view, {
+        title: d.title,
+        slug: d.slug,
+        status: d.staged ? 'STAGED' : 'ACTIVE',
+        mergeMode: d.mergeMode,
+        defaultRigId: d.defaultRigId,
+        featureBranches: new Map(d.featureBranches.map((f) => [f.rigId, f.branch])),
+      });
+      break;
+    }
+    case 'BeadCreated': {
+      const d = event.data;
+      view.beads.set(d.beadId, {
+        beadId: d.beadId,
+        index: d.index,
+        title: d.title,
+        body: d.body,
+        rigId: d.rigId,
+        dependsOn: [...d.dependsOn],
+        status: 'OPEN',
+        ready: false,
+        held: false,
+        attempt: 0,
+        agent: null,
+        branch: null,
+        baseBranch: null,
+        previousReason: null,
+        headCommit: null,
+        mergeCommit: null,
+        lastFailureAt: null,
+        consecutiveFailures: 0,
+      });
+      break;
+    }
+    case 'ConvoyStarted':
+      view.status = 'ACTIVE';
+      break;
+    case 'DependencyAdded': {
+      const b = bead(event.data.beadId);
+      if (b && !b.dependsOn.includes(event.data.dependsOnBeadId)) b.dependsOn.push(event.data.dependsOnBeadId);
+      break;
+    }
+    case 'DependencyRemoved': {
+      const b = bead(event.data.beadId);
+      if (b) b.dependsOn = b.dependsOn.filter((d) => d !== event.data.dependsOnBeadId);
+      break;
+    }
+    case 'BeadsBecameReady':
+      for (const id of event.data.beadIds) setReady(bead(id), true);
+      break;
+    case 'BeadsBecameUnready':
+      for (const id of event.data.beadIds) setReady(bead(id), false);
+      break;
+    case 'BeadsHeld':
+      for (const h of event.data.beads) {
+        const b = bead(h.beadId);
+        if (b) b.held = true;
+      }
+      break;
+    case 'BeadsReleased':
+      for (const id of event.data.beadIds) {
+        const b = bead(id);
+        if (b) b.held = false;
+      }
+      break;
+    case 'BeadDispatched': {
+      const b = bead(event.data.beadId);
+      if (b) {
+        Object.assign(b, {
+          status: 'IN_PROGRESS',
+          ready: false,
+          attempt: event.data.attempt,
+          agent: event.data.agent,
+          branch: event.data.branch,
+          baseBranch: event.data.baseBranch,
+          previousReason: event.data.previousReason,
+          headCommit: null,
+        });
+      }
+      break;
+    }
+    case 'BeadSubmitted': {
+      const b = bead(event.data.beadId);
+      if (b) Object.assign(b, { status: 'IN_REVIEW', headCommit: event.data.headCommit, branch: event.data.branch });
+      break;
+    }
+    case 'BeadMerged': {
+      const b = bead(event.data.beadId);
+      if (b) Object.assign(b, { status: 'CLOSED', mergeCommit: event.data.mergeCommit, agent: null, consecutiveFailures: 0 });
+      break;
+    }
+    case 'BeadReworkRequested': {
+      const b = bead(event.data.beadId);
+      if (b) Object.assign(b, { status: 'OPEN', previousReason: event.data.reason, agent: null });
+      break;
+    }
+    case 'BeadAttemptFailed':
+    case 'BeadAgentLost': {
+      const b = bead(event.data.beadId);
+      if (b) {
+        Object.assign(b, {
+          status: 'OPEN',
+          previousReason: event.data.reason,
+          agent: null,
+          lastFailureAt: event.occurredAt,
+          consecutiveFailures: b.consecutiveFailures + 1,
+        });
+      }
+      break;
+    }
+    case 'BeadFailed': {
+      const b = bead(event.data.beadId);
+      if (b) Object.assign(b, { status: 'FAILED', ready: false, previousReason: event.data.reason, agent: null, lastFailureAt: event.occurredAt });
+      break;
+    }
+    case 'BeadRetried': {
+      const b = bead(event.data.beadId);
+      if (b) Object.assign(b, { status: 'OPEN', consecutiveFailures: 0, lastFailureAt: null });
+      break;
+    }
+    case 'BeadCancelled': {
+      const b = bead(event.data.beadId);
+      if (b) Object.assign(b, { status: 'CANCELLED', ready: false, agent: null });
+      break;
+    }
+    case 'ConvoyReadyToLand':
+      view.status = 'READY_TO_LAND';
+      break;
+    case 'ConvoyLandingStarted':
+      view.status = 'LANDING';
+      view.landingAttempt = event.data.attempt;
+      break;
+    case 'RigLanded':
+      view.landings.set(event.data.rigId, event.data.commit);
+      break;
+    case 'ConvoyLanded':
+      view.status = 'LANDED';
+      for (const l of event.data.landings) view.landings.set(l.rigId, l.commit);
+      break;
+    case 'ConvoyLandingFailed':
+      view.status = 'READY_TO_LAND';
+      view.lastLandingFailureAt = event.occurredAt;
+      break;
+    case 'ConvoyFailed':
+      view.status = 'FAILED';
+      break;
+    case 'ConvoyReactivated':
+      view.status = event.data.status;
+      break;
+    case 'ConvoyCancelled':
+      view.status = 'CANCELLED';
+      view.cancelReason = event.data.reason;
+      break;
+    case 'BeadStarted':
+    case 'TownCreated':
+    case 'RigRegistered':
+      break;
+  }
+  return view;
+}
+
+function setReady(bead: BeadView | undefined, ready: boolean): void {
+  if (bead) bead.ready = ready;
+}
+
+export function foldConvoy(townId: string, convoyId: string, events: Iterable<GastownEvent>): ConvoyView {
+  const view = emptyConvoyView(townId, convoyId);
+  for (const event of events) applyToView(view, event);
+  return view;
+}
+
+/** The rigs a convoy's beads work on (each needs its feature branch and its landing). */
+export function rigsOf(view: ConvoyView): string[] {
+  return [...new Set([...view.beads.values()].map((b) => b.rigId))];
+}
+
+/** Where a bead's work is merged: the rig's feature branch, or its default branch in review-and-merge. */
+export function targetBranchOf(view: ConvoyView, bead: BeadView, defaultBranch: string): string {
+  return view.mergeMode === 'REVIEW_THEN_LAND' ? (view.featureBranches.get(bead.rigId) ?? defaultBranch) : defaultBranch;
+}
