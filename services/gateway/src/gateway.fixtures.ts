@@ -36,8 +36,20 @@ export interface TestTown {
 }
 
 /** The real convoy service process, as npm start runs it. */
-export function startConvoyService(namespace: string, natsUrl = TEST_NATS_URL): Promise<ServiceProcess> {
-  return startService('convoy', { env: { NATS_URL: natsUrl, GT_NAMESPACE: namespace }, readyText: 'convoy service ready' });
+export function startConvoyService(
+  namespace: string,
+  natsUrl = TEST_NATS_URL,
+  env: Record<string, string> = {},
+): Promise<ServiceProcess> {
+  return startService('convoy', {
+    env: { ...env, NATS_URL: natsUrl, GT_NAMESPACE: namespace },
+    readyText: 'convoy service ready',
+  });
+}
+
+export interface GatewayHarnessOptions {
+  /** Extra environment of the convoy service, e.g. smaller attempt budgets to reach exhaustion sooner. */
+  convoyEnv?: Record<string, string>;
 }
 
 /**
@@ -52,7 +64,7 @@ export class GatewayHarness {
     readonly convoyService: ServiceProcess,
   ) {}
 
-  static async start(): Promise<GatewayHarness> {
+  static async start(options: GatewayHarnessOptions = {}): Promise<GatewayHarness> {
     const namespace = testNamespace();
     const db = await createTestDatabase();
     const config: GatewayConfig = {
@@ -64,7 +76,7 @@ export class GatewayHarness {
     };
     const [gateway, convoyService] = await Promise.allSettled([
       createGatewayApp(config, { logLevels: ['error'] }),
-      startConvoyService(namespace, config.natsUrl),
+      startConvoyService(namespace, config.natsUrl, options.convoyEnv),
     ]);
     if (gateway.status === 'rejected' || convoyService.status === 'rejected') {
       if (gateway.status === 'fulfilled') await gateway.value.close();

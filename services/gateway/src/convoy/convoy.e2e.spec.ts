@@ -109,6 +109,40 @@ describe('convoys over GraphQL', () => {
     expect(response.errors?.[0].extensions['errors']).toEqual([expect.objectContaining({ path: ['name'] })]);
   });
 
+  it('given a rig with a command agent and checks, when registered, then the configuration reads back with defaults filled', async () => {
+    const { registerRig } = await h.ok<{ registerRig: { config: Record<string, unknown> } }>(
+      town.token,
+      `mutation ($input: RegisterRigInput!) { registerRig(input: $input) {
+        config { maxPolecats agentTimeoutMs allowEmptyBeads mergeStrategy agent { kind command passEnv } checks { name command } } } }`,
+      {
+        input: {
+          name: 'web',
+          gitUrl: '/srv/git/web.git',
+          defaultBranch: 'main',
+          config: { maxPolecats: 2, agent: { kind: 'COMMAND', command: ['aider', '--message-file', '{prompt}'], passEnv: ['OPENAI_API_KEY'] }, checks: [{ name: 'test', command: ['npm', 'test'] }] },
+        },
+      },
+    );
+    expect(registerRig.config).toEqual({
+      maxPolecats: 2,
+      agentTimeoutMs: 1_800_000,
+      allowEmptyBeads: false,
+      mergeStrategy: 'no-ff',
+      agent: { kind: 'COMMAND', command: ['aider', '--message-file', '{prompt}'], passEnv: ['OPENAI_API_KEY'] },
+      checks: [{ name: 'test', command: ['npm', 'test'] }],
+    });
+  });
+
+  it('given a rig configuration with a bad value, when registered, then the error names the field and nothing is registered', async () => {
+    const response = await h.gql(town.token, REGISTER_RIG, {
+      input: { name: 'bad-config', gitUrl: '/srv/git/bad.git', defaultBranch: 'main', config: { maxPolecats: 0 } },
+    });
+    expect(codesOf(response)).toEqual(['BAD_USER_INPUT']);
+    expect(JSON.stringify(response.errors?.[0].extensions['errors'])).toMatch(/maxPolecats/);
+    const rigs = await h.ok<{ rigs: { name: string }[] }>(town.token, '{ rigs { name } }');
+    expect(rigs.rigs.map((r) => r.name)).not.toContain('bad-config');
+  });
+
   it('given a diamond plan, when it is slung, then the response already shows its beads, edges, waves, progress and feature branch', async () => {
     const convoy = await slung(diamond(rigId));
     const [a, b, c, d] = convoy.beads;

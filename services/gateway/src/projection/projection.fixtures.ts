@@ -3,6 +3,7 @@ import type { Bus, EventStore } from '@gastown/bus';
 import type { DataSource } from 'typeorm';
 import {
   beadIdFor,
+  DEFAULT_RIG_CONFIG,
   names,
   type EventData,
   type EventType,
@@ -94,7 +95,7 @@ export class TownFixture extends AggregateFixture {
 
   rigRegistered(rigId: string, name: string): FixtureCommit {
     return this.commit(
-      event('RigRegistered', { rigId, name, gitUrl: `file:///repos/${name}.git`, defaultBranch: 'main' }),
+      event('RigRegistered', { rigId, name, gitUrl: `file:///repos/${name}.git`, defaultBranch: 'main', config: DEFAULT_RIG_CONFIG }),
     );
   }
 

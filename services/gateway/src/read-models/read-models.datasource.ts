@@ -4,8 +4,9 @@ import { DataSource, type Logger } from 'typeorm';
 import type { PostgresDataSourceOptions } from 'typeorm/driver/postgres/PostgresDataSourceOptions';
 import { READ_MODEL_ENTITIES } from './read-models.entities';
 import { ReadModels1764061200000 } from './migrations/1764061200000-read-models';
+import { RigConfig1764072000000 } from './migrations/1764072000000-rig-config';
 
-export const READ_MODEL_MIGRATIONS = [ReadModels1764061200000];
+export const READ_MODEL_MIGRATIONS = [ReadModels1764061200000, RigConfig1764072000000];
 
 /**
  * TypeORM's own loggers print a failed query's parameters, i.e. event payloads and token hashes.

@@ -231,6 +231,60 @@ describe('applyCommit', () => {
     ]);
   });
 
+  it('given attempts that end in rework, a failure, a lost agent or a final failure, then no agent is shown on the bead until its next dispatch', async () => {
+    // Found by read-models.consistency.e2e.spec.ts: the agent of an ended attempt stayed the
+    // assignee of the OPEN (or FAILED) bead, although the decider forgets it and nobody works on it.
+    const convoy = town.convoy({ defaultRigId: rigA });
+    const b = (i: number) => convoy.bead(i);
+    await project(
+      convoy.created([{}, {}, {}, {}, {}]),
+      ...[0, 1, 2, 3, 4].map((i) => convoy.dispatched(i)),
+      convoy.submitted(0),
+      convoy.commit(event('BeadReworkRequested', { beadId: b(0), attempt: 1, reason: 'add tests' })),
+      convoy.commit(event('BeadAttemptFailed', { beadId: b(1), attempt: 1, reason: 'build broke' })),
+      convoy.commit(
+        event('BeadAgentLost', { beadId: b(2), attempt: 1, agentId: 'agent-2-1', reason: 'heartbeat lost' }),
+        event('BeadFailed', { beadId: b(2), attempt: 1, reason: 'heartbeat lost' }),
+      ),
+      convoy.commit(event('BeadFailed', { beadId: b(3), attempt: 1, reason: 'unrecoverable' })),
+      convoy.submitted(4),
+      convoy.merged(4),
+    );
+
+    const assignees = (rows: Record<string, unknown>[]) => rows.map((r) => [r.status, r.assignee, r.assignee_id]);
+    expect(assignees(await beads(convoy))).toEqual([
+      ['OPEN', null, null],
+      ['OPEN', null, null],
+      ['FAILED', null, null],
+      ['FAILED', null, null],
+      // The agent whose work was merged stays on record.
+      ['CLOSED', 'polecat-4', 'agent-4-1'],
+    ]);
+
+    await project(convoy.dispatched(0, 2, 'add tests'));
+    expect((await beads(convoy))[0]).toMatchObject({ status: 'IN_PROGRESS', assignee: 'polecat-0', assignee_id: 'agent-0-2', attempts: 2 });
+  });
+
+  it('given a landing attempt that failed after one rig landed, when the next attempt starts, then no rig shows as landed until it lands again', async () => {
+    // Found by read-models.consistency.e2e.spec.ts: the landings of the failed attempt stayed on
+    // the convoy during the next one, although the decider needs every rig to land again.
+    const convoy = town.convoy({ defaultRigId: rigA });
+    await project(
+      convoy.created([{}, { rigId: rigB, dependsOn: [0] }]),
+      convoy.commit(event('ConvoyReadyToLand', {}), event('ConvoyLandingStarted', { attempt: 1 })),
+      convoy.commit(event('RigLanded', { rigId: rigA, commit: sha('alpha 1'), targetBranch: 'main' })),
+      convoy.commit(event('ConvoyLandingFailed', { attempt: 1, reason: 'beta diverged' })),
+    );
+    // Until the next attempt, what the failed one got done is still worth showing.
+    expect(await convoyRow(convoy)).toMatchObject({ status: 'READY_TO_LAND', landings: [{ rigId: rigA, commit: sha('alpha 1') }] });
+
+    await project(convoy.commit(event('ConvoyLandingStarted', { attempt: 2 })));
+    expect(await convoyRow(convoy)).toMatchObject({ status: 'LANDING', landing_attempt: 2, landings: [] });
+
+    await project(convoy.commit(event('RigLanded', { rigId: rigB, commit: sha('beta 2'), targetBranch: 'main' })));
+    expect(await convoyRow(convoy)).toMatchObject({ landings: [{ rigId: rigB, commit: sha('beta 2') }] });
+  });
+
   it('given a commit applied twice, then the second is a duplicate and changes nothing', async () => {
     const convoy = town.convoy({ defaultRigId: rigA });
     const [created, dispatched] = await appendAndRead(convoy.created([{}, {}]), convoy.dispatched(0));

@@ -130,8 +130,8 @@ const townCreated = each<'TownCreated'>(async (tx, e) => {
 
 const rigRegistered = each<'RigRegistered'>(async (tx, e) => {
   await tx.query(
-    `INSERT INTO rigs (id, town_id, name, git_url, default_branch, created_at) VALUES ($1, $2, $3, $4, $5, $6)`,
-    [e.data.rigId, e.townId, e.data.name, e.data.gitUrl, e.data.defaultBranch, e.occurredAt],
+    `INSERT INTO rigs (id, town_id, name, git_url, default_branch, config, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7)`,
+    [e.data.rigId, e.townId, e.data.name, e.data.gitUrl, e.data.defaultBranch, JSON.stringify(e.data.config), e.occurredAt],
   );
 });
 
@@ -271,12 +271,18 @@ const beadMerged = each<'BeadMerged'>((tx, e) =>
   setBead(tx, e, { status: 'CLOSED', ready: false, merge_commit: e.data.mergeCommit, closed_at: e.occurredAt }),
 );
 
+/**
+ * The attempt's agent is done with the bead once the attempt ends without a merge: the decider
+ * forgets it, and the API must not show an OPEN or FAILED bead as still assigned to it.
+ */
+const NO_ASSIGNEE = { assignee: null, assignee_id: null };
+
 /** Rework, a failed attempt and a lost agent all send the bead back to OPEN with the reason for the next attempt. */
 const beadReopened = <K extends 'BeadReworkRequested' | 'BeadAttemptFailed' | 'BeadAgentLost'>() =>
-  each<K>((tx, e) => setBead(tx, e, { status: 'OPEN', last_reason: e.data.reason }));
+  each<K>((tx, e) => setBead(tx, e, { status: 'OPEN', last_reason: e.data.reason, ...NO_ASSIGNEE }));
 
 const beadFailed = each<'BeadFailed'>((tx, e) =>
-  setBead(tx, e, { status: 'FAILED', ready: false, last_reason: e.data.reason }),
+  setBead(tx, e, { status: 'FAILED', ready: false, last_reason: e.data.reason, ...NO_ASSIGNEE }),
 );
 
 const beadRetried = each<'BeadRetried'>((tx, e) => setBead(tx, e, { status: 'OPEN' }));
@@ -285,8 +291,12 @@ const beadCancelled = each<'BeadCancelled'>((tx, e) => setBead(tx, e, { status: 
 
 const convoyReadyToLand = each<'ConvoyReadyToLand'>((tx, e) => setConvoy(tx, e, { status: 'READY_TO_LAND' }));
 
+/**
+ * A new attempt lands every rig again (the decider forgets the previous attempt's landings), so
+ * what an earlier, failed attempt landed must not be shown as landed any more.
+ */
 const convoyLandingStarted = each<'ConvoyLandingStarted'>((tx, e) =>
-  setConvoy(tx, e, { status: 'LANDING', landing_attempt: e.data.attempt }),
+  setConvoy(tx, e, { status: 'LANDING', landing_attempt: e.data.attempt, landings: '[]' }),
 );
 
 /** Records each rig's landing as it happens; ConvoyLanded later states the full set. */
@@ -302,7 +312,8 @@ const rigLanded = each<'RigLanded'>(async (tx, e) => {
 
 const convoyLanded = each<'ConvoyLanded'>(async (tx, e) => {
   await tx.query(
-    `UPDATE convoys SET status = 'LANDED', landings = $2::jsonb, landed_at = $3,
+    // A landing that succeeded after failed attempts is no longer failing: its old reason goes.
+    `UPDATE convoys SET status = 'LANDED', landings = $2::jsonb, landed_at = $3, failure_reason = NULL,
             landed_commit = COALESCE((SELECT l->>'commit' FROM jsonb_array_elements($2::jsonb) l
                                       WHERE l->>'rigId' = default_rig_id::text LIMIT 1), $4)
      WHERE id = $1`,

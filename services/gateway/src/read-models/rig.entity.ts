@@ -1,4 +1,5 @@
 import { Column, Entity, Index, PrimaryColumn } from 'typeorm';
+import type { RigConfig } from '@gastown/contracts';
 
 @Entity({ name: 'rigs' })
 @Index('ix_rigs_town_name', ['townId', 'name'], { unique: true })
@@ -8,5 +9,6 @@ export class RigRow {
   @Column('text') name!: string;
   @Column('text', { name: 'git_url' }) gitUrl!: string;
   @Column('text', { name: 'default_branch' }) defaultBranch!: string;
+  @Column('jsonb') config!: RigConfig;
   @Column('timestamptz', { name: 'created_at' }) createdAt!: Date;
 }

@@ -1,10 +1,37 @@
-import { Field, InputType } from '@nestjs/graphql';
+import { Field, InputType, Int } from '@nestjs/graphql';
+import { AgentKind, AgentStdin } from './rig.model';
+
+@InputType()
+export class AgentConfigInput {
+  @Field(() => AgentKind) kind!: AgentKind;
+  @Field(() => [String], { nullable: true, description: 'Required for COMMAND: the argument vector, never a shell string.' })
+  command?: string[];
+  @Field(() => [String], { nullable: true }) passEnv?: string[];
+  @Field(() => AgentStdin, { nullable: true }) stdin?: AgentStdin;
+}
+
+@InputType()
+export class RigCheckInput {
+  @Field() name!: string;
+  @Field(() => [String]) command!: string[];
+}
+
+@InputType({ description: 'Every field is optional; the defaults are 4 polecats, the demo agent, 30 min per attempt, no checks.' })
+export class RigConfigInput {
+  @Field(() => Int, { nullable: true }) maxPolecats?: number;
+  @Field(() => AgentConfigInput, { nullable: true }) agent?: AgentConfigInput;
+  @Field(() => Int, { nullable: true }) agentTimeoutMs?: number;
+  @Field(() => [RigCheckInput], { nullable: true }) checks?: RigCheckInput[];
+  @Field(() => Int, { nullable: true }) checkTimeoutMs?: number;
+  @Field({ nullable: true }) allowEmptyBeads?: boolean;
+}
 
 @InputType()
 export class RegisterRigInput {
   @Field() name!: string;
   @Field() gitUrl!: string;
   @Field() defaultBranch!: string;
+  @Field(() => RigConfigInput, { nullable: true }) config?: RigConfigInput;
   @Field({ nullable: true, description: 'Idempotency key: a retry with the same id registers nothing new.' })
   commandId?: string;
 }

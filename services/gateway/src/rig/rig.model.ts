@@ -1,4 +1,43 @@
-import { Field, GraphQLISODateTime, ID, ObjectType } from '@nestjs/graphql';
+import { Field, GraphQLISODateTime, ID, Int, ObjectType, registerEnumType } from '@nestjs/graphql';
+
+export enum AgentKind {
+  DEMO = 'demo',
+  COMMAND = 'command',
+}
+registerEnumType(AgentKind, { name: 'AgentKind', description: 'DEMO: the built-in agent (no LLM). COMMAND: a program run in the worktree.' });
+
+export enum AgentStdin {
+  NONE = 'none',
+  PROMPT = 'prompt',
+}
+registerEnumType(AgentStdin, { name: 'AgentStdin', description: 'PROMPT: the prompt file is the standard input of the agent.' });
+
+@ObjectType({ description: 'Which agent works on the beads of a rig.' })
+export class AgentConfigModel {
+  @Field(() => AgentKind) kind!: AgentKind;
+  @Field(() => [String], { nullable: true, description: 'Argument vector; {prompt} is the prompt file, {workdir} the worktree.' })
+  command?: string[];
+  @Field(() => [String], { nullable: true, description: "Names of the git-runner's environment variables handed to the agent." })
+  passEnv?: string[];
+  @Field(() => AgentStdin, { nullable: true }) stdin?: AgentStdin;
+}
+
+@ObjectType({ description: 'A command run on every merge result before anything is pushed.' })
+export class RigCheckModel {
+  @Field() name!: string;
+  @Field(() => [String]) command!: string[];
+}
+
+@ObjectType()
+export class RigConfigModel {
+  @Field(() => Int) maxPolecats!: number;
+  @Field(() => AgentConfigModel) agent!: AgentConfigModel;
+  @Field(() => Int) agentTimeoutMs!: number;
+  @Field(() => [RigCheckModel]) checks!: RigCheckModel[];
+  @Field(() => Int) checkTimeoutMs!: number;
+  @Field() mergeStrategy!: string;
+  @Field() allowEmptyBeads!: boolean;
+}
 
 @ObjectType({ description: 'A git repository of the town that agents work in.' })
 export class Rig {
@@ -6,5 +45,6 @@ export class Rig {
   @Field() name!: string;
   @Field() gitUrl!: string;
   @Field() defaultBranch!: string;
+  @Field(() => RigConfigModel) config!: RigConfigModel;
   @Field(() => GraphQLISODateTime) createdAt!: Date;
 }

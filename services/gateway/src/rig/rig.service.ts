@@ -6,7 +6,7 @@ import { CommandService } from '../command/command.service';
 import type { GatewayContext } from '../graphql/graphql.context';
 import { notFound } from '../graphql/graphql.errors';
 import { RigLoaders } from './rig.loaders';
-import type { RegisterRigInput } from './rig.inputs';
+import type { RegisterRigInput, RigConfigInput } from './rig.inputs';
 
 @Injectable()
 export class RigService {
@@ -33,8 +33,23 @@ export class RigService {
     const rigId = nameUuid(townId, `rig:${commandId}`);
     await this.commands.town(ctx, commandId, {
       type: 'RegisterRig',
-      data: { rigId, name: input.name, gitUrl: input.gitUrl, defaultBranch: input.defaultBranch },
+      data: { rigId, name: input.name, gitUrl: input.gitUrl, defaultBranch: input.defaultBranch, config: toRigConfig(input.config) },
     });
     return this.get(ctx, rigId);
   }
+}
+
+/** GraphQL nulls mean "not given": only fields the client set reach the command, the decider fills the rest. */
+function toRigConfig(input: RigConfigInput | undefined | null): Record<string, unknown> | undefined {
+  if (!input) return undefined;
+  const config: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(input)) {
+    if (value === null || value === undefined) continue;
+    config[key] = key === 'agent' ? withoutNulls(value as Record<string, unknown>) : value;
+  }
+  return config;
+}
+
+function withoutNulls(value: Record<string, unknown>): Record<string, unknown> {
+  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== null && v !== undefined));
 }
