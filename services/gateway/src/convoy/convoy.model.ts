@@ -46,7 +46,7 @@ export class Convoy {
   @Field(() => GraphQLISODateTime) createdAt!: Date;
   @Field(() => GraphQLISODateTime) updatedAt!: Date;
   @Field(() => GraphQLISODateTime, { nullable: true }) landedAt!: Date | null;
-  @Field(() => String, { nullable: true, description: "The default rig's landing commit." }) landedCommit!: string | null;
+  @Field(() => String, { nullable: true, description: "The landing commit on the default rig (or on the first rig that landed when the default rig holds no bead)." }) landedCommit!: string | null;
   @Field(() => [RigLanding]) landings!: RigLanding[];
   @Field(() => String, { nullable: true }) failureReason!: string | null;
   @Field(() => String, { nullable: true }) cancelReason!: string | null;
