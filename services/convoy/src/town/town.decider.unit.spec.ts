@@ -178,7 +178,7 @@ describe('town decider', () => {
     it('given a command agent and checks, when registered, then they are recorded with the defaults for the rest', () => {
       const config = {
         maxPolecats: 2,
-        agent: { kind: 'command' as const, command: ['aider', '--message-file', '{prompt}'], passEnv: ['OPENAI_API_KEY'] },
+        agent: { kind: 'command' as const, command: ['aider', '--message-file', '{prompt}'], passEnv: ['OPENAI_API_KEY'], stdin: 'none' as const },
         checks: [{ name: 'test', command: ['npm', 'test'] }],
       };
       spec
@@ -190,7 +190,7 @@ describe('town decider', () => {
     it('given an agent command that starts with an option, when registered, then the field is named', () => {
       spec
         .given([townCreated])
-        .when(registerRig({ config: { agent: { kind: 'command', command: ['--exec=evil'], passEnv: [] } } }))
+        .when(registerRig({ config: { agent: { kind: 'command', command: ['--exec=evil'], passEnv: [], stdin: 'none' } } }))
         .thenThrows('BAD_USER_INPUT', 'config.agent.command[0] must name a program, not an option');
     });
   });
