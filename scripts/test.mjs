@@ -14,10 +14,38 @@ const fail = (message) => {
   process.exit(2);
 };
 
+const totals = { passed: 0, failed: 0, skipped: 0 };
+
+/** Adds up jest's per-project "Tests:" lines, for one closing line over the whole run. */
+function count(text) {
+  for (const line of text.replace(/\x1b\[[0-9;]*m/g, '').split('\n')) {
+    const summary = /^Tests:\s+(.*)\d+ total/.exec(line.trim());
+    if (!summary) continue;
+    for (const [, n, kind] of summary[1].matchAll(/(\d+) (passed|failed|skipped|todo)/g)) {
+      if (kind in totals) totals[kind] += Number(n);
+    }
+  }
+}
+
 function run(command, args, env) {
   return new Promise((done) => {
-    const child = spawn(command, args, { cwd: root, env, stdio: 'inherit' });
-    child.once('exit', (code, signal) => done(code ?? (signal ? 1 : 0)));
+    const child = spawn(command, args, { cwd: root, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    let pending = '';
+    const relay = (target) => (chunk) => {
+      target.write(chunk);
+      pending += chunk.toString();
+      const cut = pending.lastIndexOf('\n');
+      if (cut >= 0) {
+        count(pending.slice(0, cut));
+        pending = pending.slice(cut + 1);
+      }
+    };
+    child.stdout.on('data', relay(process.stdout));
+    child.stderr.on('data', relay(process.stderr));
+    child.once('exit', (code, signal) => {
+      count(pending);
+      done(code ?? (signal ? 1 : 0));
+    });
   });
 }
 
@@ -33,6 +61,8 @@ async function main() {
   let code = await run(nx, ['run-many', '-t', 'lint', 'typecheck', '--output-style=static'], env);
   if (code === 0) code = await run(nx, ['run-many', '-t', 'test', '--output-style=static', '--', '--ci'], env);
   for (const cleanup of cleanups.reverse()) await cleanup();
+  const skipped = totals.skipped ? `, ${totals.skipped} skipped` : '';
+  process.stdout.write(`\ntests: ${totals.passed} passed, ${totals.failed} failed${skipped}\n`);
   process.exit(code);
 }
 
