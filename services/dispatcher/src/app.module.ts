@@ -1,0 +1,63 @@
+import { DynamicModule, Inject, Injectable, Module, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
+import { Bus, connectBus, ensureTopology } from '@gastown/bus';
+import { lineLogger } from '@gastown/logging';
+import { DispatcherConfig } from './config/dispatcher.config';
+import { DEFAULT_PLAN_LIMITS } from './dispatch/dispatch.planner';
+import { DispatchRunner } from './dispatch/dispatch.runner';
+
+const CONFIG = Symbol('DISPATCHER_CONFIG');
+const BUS = Symbol('BUS');
+
+@Injectable()
+class DispatcherLifecycle implements OnApplicationBootstrap, OnApplicationShutdown {
+  private readonly runner: DispatchRunner;
+
+  constructor(@Inject(BUS) private readonly bus: Bus, @Inject(CONFIG) config: DispatcherConfig) {
+    this.runner = new DispatchRunner(bus, {
+      dispatcherId: config.dispatcherId,
+      log: lineLogger('dispatcher'),
+      limits: {
+        ...DEFAULT_PLAN_LIMITS,
+        maxAgentsPerTown: config.maxAgentsPerTown,
+        retryBaseMs: config.retryBaseMs,
+        retryMaxMs: config.retryMaxMs,
+      },
+    });
+  }
+
+  async onApplicationBootstrap(): Promise<void> {
+    await this.runner.start();
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    await this.runner.stop();
+    await this.bus.close();
+  }
+}
+
+@Module({})
+export class AppModule {
+  static forRoot(config: DispatcherConfig): DynamicModule {
+    return {
+      module: AppModule,
+      providers: [
+        { provide: CONFIG, useValue: config },
+        {
+          provide: BUS,
+          useFactory: async () => {
+            const bus = await connectBus({
+              servers: config.natsUrl,
+              namespace: config.namespace,
+              name: `dispatcher ${config.dispatcherId}`,
+              logger: lineLogger('bus'),
+            });
+            // The jobs work queue is written here first; creating it is safe from every service.
+            await ensureTopology(bus);
+            return bus;
+          },
+        },
+        DispatcherLifecycle,
+      ],
+    };
+  }
+}

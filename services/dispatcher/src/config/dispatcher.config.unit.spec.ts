@@ -1,0 +1,70 @@
+import { hostname } from 'node:os';
+import { loadDispatcherConfig, redactUrl } from './dispatcher.config';
+
+describe('dispatcher configuration', () => {
+  it('given an empty environment, when loaded, then the documented defaults apply', () => {
+    expect(loadDispatcherConfig({})).toEqual({
+      natsUrl: 'nats://127.0.0.1:4222',
+      namespace: 'gt',
+      dispatcherId: `${hostname()}-${process.pid}`,
+      maxAgentsPerTown: 16,
+      retryBaseMs: 2_000,
+      retryMaxMs: 60_000,
+    });
+  });
+
+  it('given every value set, when loaded, then each is used', () => {
+    expect(
+      loadDispatcherConfig({
+        NATS_URL: 'nats://a:4222,nats://b:4222',
+        GT_NAMESPACE: 'prod',
+        DISPATCHER_ID: 'dispatcher-1',
+        DISPATCHER_MAX_AGENTS_PER_TOWN: '40',
+        DISPATCHER_RETRY_BASE_MS: '500',
+        DISPATCHER_RETRY_MAX_MS: '30000',
+      }),
+    ).toEqual({
+      natsUrl: 'nats://a:4222,nats://b:4222',
+      namespace: 'prod',
+      dispatcherId: 'dispatcher-1',
+      maxAgentsPerTown: 40,
+      retryBaseMs: 500,
+      retryMaxMs: 30_000,
+    });
+  });
+
+  it('given several bad values, when loaded, then each one is named in its own line', () => {
+    const load = () =>
+      loadDispatcherConfig({
+        NATS_URL: 'localhost',
+        GT_NAMESPACE: 'Bad NS',
+        DISPATCHER_MAX_AGENTS_PER_TOWN: '0',
+        DISPATCHER_RETRY_BASE_MS: 'soon',
+        DISPATCHER_ID: 'two words',
+      });
+    expect(load).toThrow(/NATS_URL must look like nats:\/\/host:port/);
+    expect(load).toThrow(/\n {2}- GT_NAMESPACE must be/);
+    expect(load).toThrow(/\n {2}- DISPATCHER_MAX_AGENTS_PER_TOWN must be a positive whole number, got "0"/);
+    expect(load).toThrow(/\n {2}- DISPATCHER_RETRY_BASE_MS must be a positive whole number, got "soon"/);
+    expect(load).toThrow(/\n {2}- DISPATCHER_ID must be/);
+  });
+
+  it('given a maximum back-off below the base, when loaded, then both values are named', () => {
+    expect(() => loadDispatcherConfig({ DISPATCHER_RETRY_BASE_MS: '5000', DISPATCHER_RETRY_MAX_MS: '100' })).toThrow(
+      /DISPATCHER_RETRY_MAX_MS \(100\) must not be below DISPATCHER_RETRY_BASE_MS \(5000\)/,
+    );
+  });
+
+  it('given a back-off longer than a day, when loaded, then it is refused', () => {
+    expect(() => loadDispatcherConfig({ DISPATCHER_RETRY_MAX_MS: '999999999999' })).toThrow(
+      /DISPATCHER_RETRY_MAX_MS must be at most 86400000, got "999999999999"/,
+    );
+  });
+
+  it('given server URLs with credentials, when prepared for a log line, then the secrets are gone', () => {
+    const line = redactUrl('nats://alice:s3cret@nats-1:4222,nats://bob:hunter2@nats-2:4222');
+    expect(line).not.toMatch(/s3cret|hunter2|alice|bob/);
+    expect(line).toContain('nats-1:4222');
+    expect(line).toContain('nats-2:4222');
+  });
+});

@@ -1,0 +1,364 @@
+import { DeliverPolicy, type Consumer, type ConsumerMessages, type JsMsg } from '@nats-io/jetstream';
+import {
+  CommandClient,
+  EventStore,
+  PoisonMessageError,
+  type Bus,
+  type BusLogger,
+  type DeadLetter,
+  type RawStoredMessage,
+  type StoredCommit,
+} from '@gastown/bus';
+import { InvalidEventError, jobId, parseEventSubject, type CommandReply } from '@gastown/contracts';
+import {
+  backoffMs,
+  isAwaitingDispatch,
+  plan,
+  type Dispatch,
+  type Effect,
+  type PlanLimits,
+  type StartLanding,
+} from './dispatch.planner';
+import { DispatchState } from './dispatch.state';
+import { EffectLedger } from './effect.ledger';
+
+export interface DispatchRunnerOptions {
+  limits: PlanLimits;
+  /** This replica's name, for its log lines. */
+  dispatcherId: string;
+  log: BusLogger;
+  /** How long a command may wait for the convoy service before it counts as unanswered. */
+  commandTimeoutMs?: number;
+}
+
+const DLQ_CONSUMER = 'dispatcher';
+const ACTOR = { kind: 'service', id: 'dispatcher' } as const;
+/** Bounds what the stream follower buffers client-side; a commit can be up to 1 MB. */
+const FOLLOW_BUFFER_BYTES = 8 * 1024 * 1024;
+const REFOLLOW_DELAY_MS = 1_000;
+const REASON_MAX_CHARS = 1_000;
+/** setTimeout fires at once for anything longer. */
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
+const describe = (error: unknown) => (error instanceof Error ? error.message : String(error));
+const clip = (text: string) => (text.length > REASON_MAX_CHARS ? `${text.slice(0, REASON_MAX_CHARS)}…` : text);
+function convoyOf(effect: Effect): string {
+  if (effect.kind === 'job') return effect.job.convoyId;
+  if (effect.kind === 'cancel') return effect.cancel.convoyId;
+  return effect.convoyId;
+}
+
+/**
+ * The adapter around the planner: follows the event stream into the state, runs a planning pass
+ * after each change (one per event-loop turn), carries out each planned effect once, and wakes
+ * itself with a timer when a back-off ends. It never polls.
+ */
+export class DispatchRunner {
+  private readonly state = new DispatchState();
+  private readonly ledger = new EffectLedger();
+  /** Dispatches sent or waiting for a retry, until their BeadDispatched is folded. */
+  private readonly dispatching = new Map<string, Dispatch>();
+  /** Unanswered or failed attempts per effect key, for the retry back-off. */
+  private readonly failures = new Map<string, number>();
+  private readonly timers = new Set<NodeJS.Timeout>();
+  private readonly inFlight = new Set<Promise<void>>();
+  private readonly store: EventStore;
+  private readonly commands: CommandClient;
+  private readonly log: BusLogger;
+  private wake: { at: number; timer: NodeJS.Timeout } | null = null;
+  private passQueued: NodeJS.Immediate | null = null;
+  private caughtUp = false;
+  private stopping = false;
+  private lastStreamSeq = 0;
+  private messages: ConsumerMessages | undefined;
+  private following: Promise<void> | undefined;
+  private markStopped: () => void = () => undefined;
+  private readonly stopped = new Promise<void>((resolve) => (this.markStopped = resolve));
+
+  constructor(
+    private readonly bus: Bus,
+    private readonly options: DispatchRunnerOptions,
+  ) {
+    this.store = new EventStore(bus);
+    this.commands = new CommandClient(bus);
+    this.log = options.log;
+  }
+
+  /** Resolves once the whole stream is folded; the first planning pass is queued by then. */
+  async start(): Promise<void> {
+    const { state } = await this.bus.jsm.streams.info(this.bus.names.eventStream);
+    let ready: () => void = () => undefined;
+    const caughtUp = new Promise<void>((resolve) => (ready = resolve));
+    this.following = this.follow(state.last_seq, ready);
+    if (state.last_seq === 0) this.markCaughtUp(ready);
+    await Promise.race([caughtUp, this.stopped]);
+  }
+
+  async stop(): Promise<void> {
+    this.stopping = true;
+    this.markStopped();
+    if (this.passQueued) clearImmediate(this.passQueued);
+    if (this.wake) clearTimeout(this.wake.timer);
+    for (const timer of this.timers) clearTimeout(timer);
+    this.timers.clear();
+    await this.messages?.close().catch(() => undefined);
+    await this.following;
+    await Promise.all(this.inFlight);
+  }
+
+  private async follow(target: number, ready: () => void): Promise<void> {
+    while (!this.stopping && !this.bus.nc.isClosed()) {
+      let consumer: Consumer | undefined;
+      try {
+        // The ordered consumer re-creates itself after a gap or a lost connection; this loop only
+        // starts a new one, after the last folded commit, if the client gives up altogether.
+        consumer = await this.bus.js.consumers.get(this.bus.names.eventStream, {
+          filter_subjects: this.bus.names.allEvents,
+          ...(this.lastStreamSeq > 0 ? { deliver_policy: DeliverPolicy.StartSequence, opt_start_seq: this.lastStreamSeq + 1 } : {}),
+        });
+        this.messages = await consumer.consume({ max_bytes: FOLLOW_BUFFER_BYTES });
+        if (this.stopping) await this.messages.close();
+        for await (const m of this.messages) {
+          if (this.stopping) break;
+          await this.receive(m);
+          if (!this.caughtUp && (m.seq >= target || m.info.pending === 0)) this.markCaughtUp(ready);
+        }
+      } catch (error) {
+        this.log.error(`stopped following the event stream: ${describe(error)}`);
+      } finally {
+        await consumer?.delete().catch(() => undefined);
+      }
+      if (!this.stopping && !this.bus.nc.isClosed()) {
+        this.log.warn(`following the event stream again from #${this.lastStreamSeq + 1} in ${REFOLLOW_DELAY_MS} ms`);
+        await this.pause(REFOLLOW_DELAY_MS);
+      }
+    }
+  }
+
+  private async receive(m: JsMsg): Promise<void> {
+    const raw: RawStoredMessage = { subject: m.subject, seq: m.seq, data: m.data, time: m.time };
+    const commit = await this.decode(raw);
+    if (this.stopping) return;
+    this.lastStreamSeq = m.seq;
+    if (commit === null) return;
+    const outcome = this.state.apply(commit);
+    if (!outcome.applied || outcome.convoyId === null) {
+      if (outcome.applied) this.schedulePass();
+      return;
+    }
+    this.ledger.convoyChanged(outcome.convoyId);
+    this.schedulePass();
+  }
+
+  /** The commit, or null when it can never be decoded (it is parked and its convoy held). */
+  private async decode(raw: RawStoredMessage): Promise<StoredCommit | null> {
+    for (let attempt = 1; !this.stopping; attempt++) {
+      try {
+        return await this.store.decodeCommit(raw);
+      } catch (error) {
+        if (error instanceof PoisonMessageError || error instanceof InvalidEventError) {
+          await this.park(raw, error instanceof PoisonMessageError ? error.reason : error.message);
+          return null;
+        }
+        // The object store is unreachable, say: every later commit waits, since order matters.
+        const delay = backoffMs(attempt, this.options.limits);
+        this.log.warn(`could not read ${raw.subject}#${raw.seq} (${describe(error)}); trying again in ${delay} ms`);
+        await this.pause(delay);
+      }
+    }
+    return null;
+  }
+
+  private async park(raw: RawStoredMessage, why: string): Promise<void> {
+    const reason = clip(why);
+    const scope = parseEventSubject(this.bus.names.namespace, raw.subject);
+    const held = scope?.convoyId ? `convoy ${scope.convoyId} is held` : 'no convoy to hold';
+    this.log.error(`cannot decode ${raw.subject}#${raw.seq}, ${held}: ${reason}`);
+    const letter: DeadLetter = {
+      consumer: DLQ_CONSUMER,
+      stream: this.bus.names.eventStream,
+      streamSeq: raw.seq,
+      subject: raw.subject,
+      reason,
+      deliveryCount: 1,
+      parkedAt: new Date().toISOString(),
+    };
+    try {
+      // Every replica parks the same message under the same id: the server keeps one record.
+      await this.bus.js.publish(this.bus.names.dlq(DLQ_CONSUMER), JSON.stringify(letter), {
+        msgID: `${letter.stream}:${DLQ_CONSUMER}:${raw.seq}`,
+      });
+    } catch (error) {
+      this.log.error(`could not record the dead letter of ${raw.subject}#${raw.seq}: ${describe(error)}`);
+    }
+    if (scope) this.state.hold(raw.subject, raw.seq, scope.townId, scope.convoyId, reason);
+  }
+
+  private markCaughtUp(ready: () => void): void {
+    if (this.caughtUp) return;
+    this.caughtUp = true;
+    const { convoys, rigs } = this.state;
+    this.log.info(`${this.options.dispatcherId} caught up with the event stream at #${this.lastStreamSeq} (convoys open: ${convoys.size}, rigs: ${rigs.size})`);
+    ready();
+    this.schedulePass();
+  }
+
+  /** One pass per event-loop turn, however many commits arrived in it. */
+  private schedulePass(): void {
+    if (this.passQueued || !this.caughtUp || this.stopping) return;
+    this.passQueued = setImmediate(() => {
+      this.passQueued = null;
+      this.pass();
+    });
+  }
+
+  private pass(): void {
+    if (this.stopping) return;
+    const now = Date.now();
+    const { limits } = this.options;
+    this.state.forgetCancellationsBefore(now - limits.cancelReplayMs);
+    this.letGo();
+    const actions = plan(this.state, now, { effects: this.ledger, dispatching: this.dispatching.values() }, limits);
+    for (const action of actions) {
+      if (action.kind === 'wake') this.wakeAt(action.at, now);
+      else this.execute(action);
+    }
+  }
+
+  /** Dispatches whose event has been folded, and the keys of convoys that are gone for good. */
+  private letGo(): void {
+    for (const [key, dispatch] of this.dispatching) {
+      if (!isAwaitingDispatch(this.state, dispatch)) this.dispatching.delete(key);
+    }
+    for (const convoyId of this.ledger.convoys()) {
+      if (this.state.convoys.has(convoyId) || this.state.cancellations.has(convoyId)) continue;
+      for (const key of this.ledger.forgetConvoy(convoyId)) this.failures.delete(key);
+    }
+  }
+
+  private wakeAt(at: number, now: number): void {
+    if (this.wake && this.wake.at <= at) return;
+    if (this.wake) clearTimeout(this.wake.timer);
+    const timer = setTimeout(
+      () => {
+        this.wake = null;
+        this.schedulePass();
+      },
+      Math.min(at - now, MAX_TIMER_MS),
+    );
+    this.wake = { at, timer };
+  }
+
+  private execute(effect: Effect): void {
+    this.ledger.mark(convoyOf(effect), effect.key);
+    if (effect.kind === 'dispatch') this.dispatching.set(effect.key, effect);
+    const task: Promise<void> = this.carryOut(effect)
+      .then(() => {
+        this.failures.delete(effect.key);
+      })
+      .catch((error: unknown) => this.retryLater(effect, describe(error)))
+      .finally(() => this.inFlight.delete(task));
+    this.inFlight.add(task);
+  }
+
+  private async carryOut(effect: Effect): Promise<void> {
+    const { names } = this.bus;
+    switch (effect.kind) {
+      case 'dispatch': {
+        const { beadId, beadIndex, convoyId, agent, attempt } = effect;
+        this.log.info(`dispatch bead #${beadIndex} ${beadId} of convoy ${convoyId} to ${agent.name} (attempt ${attempt})`);
+        const reply = await this.command(effect, { type: 'DispatchBead', data: { beadId, agent } });
+        if (reply.ok && reply.duplicate) this.log.info(`bead ${beadId} attempt ${attempt} was already dispatched`);
+        return;
+      }
+      case 'start-landing': {
+        this.log.info(`start landing convoy ${effect.convoyId} (attempt ${effect.attempt})`);
+        const reply = await this.command(effect, { type: 'StartLanding', data: {} });
+        if (reply.ok) this.log.info(`landing started for convoy ${effect.convoyId} (attempt ${effect.attempt})`);
+        return;
+      }
+      case 'job': {
+        const { job } = effect;
+        // The job id is the message id: a replica or a restart publishing it again stores nothing new.
+        await this.bus.js.publish(names.job(job.kind, job.rigId), JSON.stringify(job), { msgID: jobId(job) });
+        this.log.info(`job published: ${jobId(job)}`);
+        return;
+      }
+      case 'cancel':
+        this.bus.nc.publish(names.cancelBroadcast, JSON.stringify(effect.cancel));
+        this.state.cancellations.delete(effect.cancel.convoyId);
+        this.log.info(`cancel broadcast for convoy ${effect.cancel.convoyId}`);
+        return;
+    }
+  }
+
+  /**
+   * Sends a command and sorts its reply: a refusal is final for the state it was judged on,
+   * an unanswered or UNAVAILABLE command is thrown back to be retried with the same id.
+   */
+  private async command(effect: Dispatch | StartLanding, body: { type: string; data: object }): Promise<CommandReply> {
+    const reply = await this.commands.request<CommandReply>(
+      this.bus.names.commands.convoy,
+      {
+        ...body,
+        commandId: effect.commandId,
+        townId: effect.townId,
+        convoyId: effect.convoyId,
+        actor: ACTOR,
+        correlationId: effect.convoyId,
+      },
+      { timeoutMs: this.options.commandTimeoutMs ?? 5_000 },
+    );
+    if (reply.ok) return reply;
+    const { code, message } = reply.error;
+    if (code === 'UNAVAILABLE' || code === 'INTERNAL') throw new Error(`${code}: ${message}`);
+    this.log.info(`${effect.commandId} refused (${code}): ${clip(message)}`);
+    this.refuse(effect);
+    return reply;
+  }
+
+  private refuse(effect: Dispatch | StartLanding): void {
+    this.dispatching.delete(effect.key);
+    this.ledger.refuse(effect.convoyId, effect.key);
+    // A refusal can be judged on a commit this process has not folded yet; if no commit of the
+    // convoy arrives to settle it, the planner still decides again later, never in a hot loop.
+    this.later(this.options.limits.retryMaxMs, () => {
+      if (this.ledger.isRefused(effect.key)) this.ledger.forget(effect.key);
+    });
+    this.schedulePass();
+  }
+
+  private retryLater(effect: Effect, reason: string): void {
+    if (this.stopping) return;
+    const failures = (this.failures.get(effect.key) ?? 0) + 1;
+    this.failures.set(effect.key, failures);
+    const delay = backoffMs(failures, this.options.limits);
+    this.log.warn(`${effect.key} did not go through (${clip(reason)}); planning it again in ${delay} ms`);
+    // The dispatch keeps its slot meanwhile: the bead is still the one waiting longest.
+    this.later(delay, () => {
+      this.ledger.forget(effect.key);
+      this.dispatching.delete(effect.key);
+    });
+  }
+
+  /** Runs `then` after `ms`, followed by a pass; every timer is cleared by stop(). */
+  private later(ms: number, then: () => void): void {
+    if (this.stopping) return;
+    const timer = setTimeout(
+      () => {
+        this.timers.delete(timer);
+        then();
+        this.schedulePass();
+      },
+      Math.min(ms, MAX_TIMER_MS),
+    );
+    this.timers.add(timer);
+  }
+
+  /** Waits `ms`, or less when the runner stops. */
+  private pause(ms: number): Promise<void> {
+    let timer: NodeJS.Timeout | undefined;
+    const elapsed = new Promise<void>((resolve) => (timer = setTimeout(resolve, Math.min(ms, MAX_TIMER_MS))));
+    return Promise.race([elapsed, this.stopped]).finally(() => clearTimeout(timer));
+  }
+}

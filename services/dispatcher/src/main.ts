@@ -1,0 +1,26 @@
+import 'reflect-metadata';
+import { Logger } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import { ServiceLogger } from '@gastown/logging';
+import { AppModule } from './app.module';
+import { ConfigError, loadDispatcherConfig, redactUrl } from './config/dispatcher.config';
+
+async function bootstrap(): Promise<void> {
+  const config = loadDispatcherConfig();
+  const app = await NestFactory.createApplicationContext(AppModule.forRoot(config), {
+    logger: new ServiceLogger(),
+  });
+  app.enableShutdownHooks();
+  new Logger('dispatcher').log(
+    `dispatcher ready (${config.dispatcherId}, nats ${redactUrl(config.natsUrl)}, namespace ${config.namespace})`,
+  );
+}
+
+bootstrap().catch((error: unknown) => {
+  if (error instanceof ConfigError) {
+    process.stderr.write(`${error.message}\n`);
+    process.exit(2);
+  }
+  process.stderr.write(`dispatcher failed to start: ${error instanceof Error ? error.message : String(error)}\n`);
+  process.exit(1);
+});
