@@ -9,11 +9,11 @@ import { cleanups, ensureNats, ensurePostgres, pipe, stopChild } from './infra.m
 
 const root = resolve(fileURLToPath(import.meta.url), '../..');
 const dataDir = resolve(process.env.GASTOWN_DATA_DIR || join(root, '.data'));
-const SERVICES = ['convoy', 'gateway'];
-const COLOURS = { convoy: 36, gateway: 35, nats: 33, postgres: 34, start: 32 };
+const SERVICES = ['convoy', 'gateway', 'dispatcher', 'git-runner'];
+const COLOURS = { convoy: 36, gateway: 35, dispatcher: 94, 'git-runner': 31, nats: 33, postgres: 34, start: 32 };
 
 function log(source, line) {
-  const tag = source.padEnd(8);
+  const tag = source.padEnd(10);
   const colour = process.stdout.isTTY ? COLOURS[source] ?? 37 : null;
   process.stdout.write(colour ? `\x1b[${colour}m${tag}|\x1b[0m ${line}\n` : `${tag}| ${line}\n`);
 }
