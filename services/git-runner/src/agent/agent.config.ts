@@ -1,113 +1,83 @@
-import { z } from 'zod';
+import type { z } from 'zod';
+import type { AgentConfig } from '@gastown/contracts';
 
-export const DEFAULT_AGENT_TIMEOUT_MS = 30 * 60_000;
-const MIN_TIMEOUT_MS = 1_000;
-const MAX_TIMEOUT_MS = 24 * 60 * 60_000;
-
-/** Variables the runner sets itself; a configuration may not override them. */
-export const RUNNER_ENV = ['GASTOWN_PROMPT_FILE', 'GASTOWN_WORKDIR'] as const;
-
-const timeoutMs = z
-  .number({ error: `must be a number of milliseconds` })
-  .int({ error: 'must be a whole number of milliseconds' })
-  .min(MIN_TIMEOUT_MS, { error: `must be at least ${MIN_TIMEOUT_MS} ms` })
-  .max(MAX_TIMEOUT_MS, { error: `must be at most ${MAX_TIMEOUT_MS} ms (24 h)` })
-  .default(DEFAULT_AGENT_TIMEOUT_MS);
-
-const command = z
-  .array(z.string({ error: 'must be a string' }).min(1, { error: 'must not be empty' }), {
-    error: 'must be an array of strings: the program, then each argument',
-  })
-  .min(1, { error: 'must name the program, then each argument, e.g. ["aider", "--message-file", "{prompt}"]' })
-  .superRefine((argv, ctx) => {
-    // No shell runs the command, so "claude -p" as one string would look for a program of that name.
-    if (argv.length === 1 && /\s/.test(argv[0] ?? '')) {
-      ctx.addIssue({
-        code: 'custom',
-        path: [0],
-        message: 'contains spaces: no shell is used, so list the program and each argument as separate strings',
-      });
-    }
-  });
-
-const envName = z
-  .string()
-  .regex(/^[A-Za-z_][A-Za-z0-9_]*$/, { error: 'is not a valid variable name (letters, digits, _)' })
-  .refine((name) => !(RUNNER_ENV as readonly string[]).includes(name), {
-    error: 'is set by the runner for every attempt and cannot be configured',
-  });
-
-// Problems name the variable only: values may be credentials and are never repeated in a message.
-const env = z.record(envName, z.string({ error: 'must be a string' }));
-
-const DemoAgentConfig = z.strictObject({
-  kind: z.literal('demo'),
-  timeoutMs,
-});
-
-const CommandAgentConfig = z.strictObject({
-  kind: z.literal('command'),
-  /** argv of the agent. `{prompt}` becomes the prompt file's path, `{workdir}` the worktree, anywhere in an argument. */
-  command,
-  /** Extra variables on top of the runner's environment (API keys, model names). */
-  env: env.optional(),
-  /**
-   * `prompt` connects the prompt file to the agent's standard input, for agents that read their
-   * task from there; `none` gives it an empty input (/dev/null), so agents that read stdin when
-   * it is not a terminal do not wait for input that never comes.
-   */
-  stdin: z.enum(['none', 'prompt'], { error: 'must be "none" or "prompt"' }).default('none'),
-  timeoutMs,
-});
-
-/** How the runner starts a coding agent for one attempt at one bead. */
-export const AgentConfig = z.discriminatedUnion('kind', [DemoAgentConfig, CommandAgentConfig], {
-  error: (issue) => (issue.code === 'invalid_union' ? 'must be "demo" or "command"' : undefined),
-});
-export type AgentConfig = z.infer<typeof AgentConfig>;
-/** What a person writes: defaults may be left out. */
+/**
+ * The agent of a rig is configured in the rig's registration (`RigConfig.agent` in contracts,
+ * validated by the town decider); the runner only turns it into a process. This file holds what
+ * the runner adds: the placeholders of a command and the agent's environment.
+ */
+export type { AgentConfig } from '@gastown/contracts';
+/** What a person writes: defaults (passEnv, stdin) may be left out. */
 export type AgentConfigInput = z.input<typeof AgentConfig>;
-export type CommandAgentConfig = z.infer<typeof CommandAgentConfig>;
 
-export class AgentConfigError extends Error {
-  override readonly name = 'AgentConfigError';
-  constructor(readonly problems: readonly string[]) {
-    super(`invalid agent configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+/**
+ * The runner's variables every agent gets: what a program needs to find its tools, its home
+ * directory, a locale and a proxy. Anything else of the runner's environment (NATS credentials,
+ * other systems' tokens) reaches an agent only when the rig names it in `passEnv`.
+ */
+const BASELINE_ENV = [
+  'PATH',
+  'HOME',
+  'USER',
+  'LOGNAME',
+  'SHELL',
+  'LANG',
+  'LC_ALL',
+  'LC_CTYPE',
+  'TERM',
+  'TMPDIR',
+  'TZ',
+  'HTTP_PROXY',
+  'HTTPS_PROXY',
+  'NO_PROXY',
+  'http_proxy',
+  'https_proxy',
+  'no_proxy',
+  'SSL_CERT_FILE',
+  'SSL_CERT_DIR',
+  'NODE_EXTRA_CA_CERTS',
+];
+
+/**
+ * Variables that point git at a particular repository. Handed to an agent, its `git commit`
+ * would write somewhere other than its worktree.
+ */
+const GIT_LOCATION_ENV = ['GIT_DIR', 'GIT_WORK_TREE', 'GIT_INDEX_FILE', 'GIT_OBJECT_DIRECTORY', 'GIT_COMMON_DIR'];
+
+export interface AgentEnvironment {
+  readonly env: Record<string, string>;
+  /** `passEnv` names the runner's environment does not have: the agent starts without them. */
+  readonly missing: readonly string[];
+  /** `passEnv` names that are never handed over (GIT_DIR and its kind). */
+  readonly refused: readonly string[];
+  /** Values handed over through `passEnv` (API keys): never to be repeated in a report or a log. */
+  readonly secrets: readonly string[];
+}
+
+/** The agent's environment: the baseline, plus each `passEnv` name resolved from the runner's own environment. */
+export function agentEnvironment(config: AgentConfig, runnerEnv: Readonly<Record<string, string | undefined>>): AgentEnvironment {
+  const env: Record<string, string> = {};
+  for (const name of BASELINE_ENV) {
+    const value = runnerEnv[name];
+    if (value !== undefined) env[name] = value;
   }
-}
-
-function fieldPath(name: string, path: readonly PropertyKey[]): string {
-  return path.reduce<string>(
-    (text, key) => (typeof key === 'number' ? `${text}[${key}]` : `${text}.${String(key)}`),
-    name,
-  );
-}
-
-/** Validates an agent configuration; every problem names its field, starting with `name`. */
-export function parseAgentConfig(input: unknown, name = 'agent'): AgentConfig {
-  const parsed = AgentConfig.safeParse(input);
-  if (parsed.success) return parsed.data;
-  throw new AgentConfigError(
-    parsed.error.issues.flatMap((issue) => {
-      if (issue.code === 'unrecognized_keys') {
-        return issue.keys.map((key) => `${fieldPath(name, [...issue.path, key])} is not a known field`);
-      }
-      // A bad record key carries its own issues; the generic "Invalid key in record" says nothing.
-      if (issue.code === 'invalid_key') return issue.issues.map((inner) => `${fieldPath(name, issue.path)} ${inner.message}`);
-      return [`${fieldPath(name, issue.path)} ${issue.message}`];
-    }),
-  );
-}
-
-/** The same, for a configuration given as JSON text (an environment variable or a file). */
-export function parseAgentConfigJson(text: string, name = 'agent'): AgentConfig {
-  let value: unknown;
-  try {
-    value = JSON.parse(text);
-  } catch (error) {
-    throw new AgentConfigError([`${name} must be JSON (${(error as Error).message})`]);
+  const missing: string[] = [];
+  const refused: string[] = [];
+  const secrets: string[] = [];
+  for (const name of config.kind === 'command' ? config.passEnv : []) {
+    if (GIT_LOCATION_ENV.includes(name)) {
+      refused.push(name);
+      continue;
+    }
+    const value = runnerEnv[name];
+    if (value === undefined) {
+      missing.push(name);
+      continue;
+    }
+    env[name] = value;
+    if (!BASELINE_ENV.includes(name) && value !== '') secrets.push(value);
   }
-  return parseAgentConfig(value, name);
+  return { env, missing, refused, secrets };
 }
 
 /** Replaces `{prompt}` and `{workdir}` in every argument; the result goes to the program as argv, never to a shell. */
@@ -119,9 +89,9 @@ export function expandCommand(argv: readonly string[], values: { prompt: string;
 /**
  * Recipes for real coding agents, as JSON-ready configurations. Each one reads the task from
  * the prompt file (by path or on standard input), runs with the worktree as its current
- * directory, and is started without a shell. Credentials come from the runner's environment or
- * `env` (e.g. ANTHROPIC_API_KEY, OPENAI_API_KEY). Flags were checked against each tool's
- * documentation, not run here; the notes say where a version may differ.
+ * directory, and is started without a shell. Flags were checked against each tool's
+ * documentation, not run here; the notes say where a version may differ. Each names the API key
+ * variables its tool reads in `passEnv`, so the runner hands them over from its own environment.
  *
  * - **Claude Code**: `claude -p` reads the prompt from standard input when no prompt argument is
  *   given. `--permission-mode acceptEdits` lets it edit files without asking; shell commands it
@@ -145,11 +115,13 @@ export const AGENT_RECIPES = {
   claudeCode: {
     kind: 'command',
     command: ['claude', '-p', '--permission-mode', 'acceptEdits'],
+    passEnv: ['ANTHROPIC_API_KEY'],
     stdin: 'prompt',
   },
   codex: {
     kind: 'command',
     command: ['codex', 'exec', '--sandbox', 'workspace-write', '-'],
+    passEnv: ['OPENAI_API_KEY'],
     stdin: 'prompt',
   },
   aider: {
@@ -165,10 +137,12 @@ export const AGENT_RECIPES = {
       '--message-file',
       '{prompt}',
     ],
+    passEnv: ['ANTHROPIC_API_KEY', 'OPENAI_API_KEY'],
   },
   opencode: {
     kind: 'command',
     command: ['opencode', 'run'],
+    passEnv: ['ANTHROPIC_API_KEY', 'OPENAI_API_KEY'],
     stdin: 'prompt',
   },
 } satisfies Record<string, AgentConfigInput>;

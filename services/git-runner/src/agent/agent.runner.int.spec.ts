@@ -4,7 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { eventually } from '@gastown/testing';
-import { parseAgentConfig, type AgentConfigInput } from './agent.config';
+import { AgentConfig } from '@gastown/contracts';
+import type { AgentConfigInput } from './agent.config';
 import { buildPrompt } from './agent.prompt';
 import { AgentStartError, runAgent, type AgentOutcome, type RunAgentOptions } from './agent.runner';
 import { beadFilePath } from './demo.agent';
@@ -52,7 +53,7 @@ describe('runAgent with real processes', () => {
   }
 
   function run(config: AgentConfigInput, prompt: string, extra: Partial<RunAgentOptions> = {}): Promise<AgentOutcome> {
-    return runAgent({ config: parseAgentConfig(config), workdir, prompt, promptDir, outputFile, env: process.env, ...extra });
+    return runAgent({ config: AgentConfig.parse(config), timeoutMs: 30_000, workdir, prompt, promptDir, outputFile, env: process.env, ...extra });
   }
 
   /** The grandchild the hanging demo agent reports in its log. */
@@ -112,7 +113,7 @@ describe('runAgent with real processes', () => {
 
   it('given demo:hang and a 1.5 s timeout, when the time is up, then the agent and its grandchild are gone', async () => {
     let pid = 0;
-    const outcome = await run({ kind: 'demo', timeoutMs: 1_500 }, promptFor('Hang', 'demo:hang'), { onStarted: (p) => (pid = p) });
+    const outcome = await run({ kind: 'demo' }, promptFor('Hang', 'demo:hang'), { timeoutMs: 1_500, onStarted: (p) => (pid = p) });
 
     expect(outcome).toMatchObject({ exitCode: null, signal: 'SIGTERM', timedOut: true, cancelled: false });
     expect(outcome.durationMs).toBeGreaterThanOrEqual(1_500);
@@ -189,19 +190,19 @@ describe('runAgent with real processes', () => {
     expect(probe(pid)).toBe('ESRCH');
   });
 
-  it('given a command agent, when run, then it gets the prompt path by placeholder and env, the config env, and no GIT_DIR', async () => {
+  it('given a command agent, when run, then it gets the prompt path by placeholder and env, its passEnv, and nothing else of the runner', async () => {
     const script = [
       "const fs = require('fs');",
       "fs.writeFileSync('out.txt', fs.readFileSync(process.argv[1], 'utf8'));",
-      "const pick = ['GASTOWN_PROMPT_FILE', 'GASTOWN_WORKDIR', 'AGENT_MODEL', 'GIT_DIR'];",
+      "const pick = ['GASTOWN_PROMPT_FILE', 'GASTOWN_WORKDIR', 'AGENT_MODEL', 'RUNNER_SECRET', 'GIT_DIR'];",
       "fs.writeFileSync('env.json', JSON.stringify(Object.fromEntries(pick.map((k) => [k, process.env[k] ?? null]))));",
     ].join('\n');
     const prompt = promptFor('Command agent', 'Copy me; $(do not run me)');
 
     const outcome = await run(
-      { kind: 'command', command: [process.execPath, '-e', script, '{prompt}'], env: { AGENT_MODEL: 'small' } },
+      { kind: 'command', command: [process.execPath, '-e', script, '{prompt}'], passEnv: ['AGENT_MODEL', 'GIT_DIR', 'NOT_SET_ANYWHERE'] },
       prompt,
-      { env: { ...process.env, GIT_DIR: join(root, 'other-repo.git') } },
+      { env: { ...process.env, AGENT_MODEL: 'small', RUNNER_SECRET: 'sk-runner', GIT_DIR: join(root, 'other-repo.git') } },
     );
 
     expect(outcome.exitCode).toBe(0);
@@ -210,8 +211,13 @@ describe('runAgent with real processes', () => {
       GASTOWN_PROMPT_FILE: outcome.promptFile,
       GASTOWN_WORKDIR: workdir,
       AGENT_MODEL: 'small',
+      RUNNER_SECRET: null,
       GIT_DIR: null,
     });
+    const log = await readFile(outputFile, 'utf8');
+    expect(log).toContain("passEnv names not set in the runner's environment: NOT_SET_ANYWHERE");
+    expect(log).toContain('passEnv names never handed to an agent (they would point git elsewhere): GIT_DIR');
+    expect(log).not.toContain('small');
   });
 
   it('given stdin: prompt, when a command agent reads its standard input, then it gets the prompt', async () => {

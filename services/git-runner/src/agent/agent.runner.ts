@@ -3,10 +3,12 @@ import { randomUUID } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { appendFile, mkdir, open, realpath, stat, writeFile, type FileHandle } from 'node:fs/promises';
 import { basename, dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
-import { expandCommand, type AgentConfig } from './agent.config';
+import { agentEnvironment, expandCommand, type AgentConfig, type AgentEnvironment } from './agent.config';
 
 export interface RunAgentOptions {
   readonly config: AgentConfig;
+  /** How long the agent may run before its process group is stopped (the rig's `agentTimeoutMs`). */
+  readonly timeoutMs: number;
   /** The bead's git worktree; the agent's current directory. */
   readonly workdir: string;
   readonly prompt: string;
@@ -14,7 +16,10 @@ export interface RunAgentOptions {
   readonly promptDir: string;
   /** The attempt's full log: stdout and stderr of the agent, appended. Must be outside the worktree. */
   readonly outputFile: string;
-  /** The environment the agent inherits (the runner adds its own variables and the config's `env`). */
+  /**
+   * The runner's own environment. The agent gets a baseline of it (PATH, HOME, locale, proxies)
+   * plus the variables its configuration names in `passEnv`, and the runner's own variables.
+   */
   readonly env: Readonly<Record<string, string | undefined>>;
   /** Aborting stops the agent as a timeout does; the outcome then says `cancelled`. */
   readonly signal?: AbortSignal;
@@ -52,12 +57,6 @@ export class AgentStartError extends Error {
 const TAIL_BYTES = 4096;
 const GROUP_POLL_MS = 25;
 
-/**
- * Variables that point git at a particular repository. Inherited by an agent, its `git commit`
- * would write somewhere other than its worktree.
- */
-const GIT_LOCATION_ENV = ['GIT_DIR', 'GIT_WORK_TREE', 'GIT_INDEX_FILE', 'GIT_OBJECT_DIRECTORY', 'GIT_COMMON_DIR'];
-
 let workspaceRoot: string | undefined;
 
 /** The monorepo root, found by walking up rather than by a fixed depth, so it survives a move of this file. */
@@ -81,26 +80,20 @@ interface Launch {
   readonly stdinFromPrompt: boolean;
 }
 
-function launchFor(options: RunAgentOptions, workdir: string, promptFile: string): Launch {
-  const inherited = Object.fromEntries(
-    Object.entries(options.env).filter(
-      (e): e is [string, string] => e[1] !== undefined && !GIT_LOCATION_ENV.includes(e[0]),
-    ),
-  );
+function launchFor(config: AgentConfig, { env }: AgentEnvironment, workdir: string, promptFile: string): Launch {
   const own = { GASTOWN_PROMPT_FILE: promptFile, GASTOWN_WORKDIR: workdir };
-  const { config } = options;
   if (config.kind === 'demo') {
     const root = findWorkspaceRoot();
     return {
       program: process.execPath,
       // Resolved here: with the worktree as cwd, node could not find the module by its name.
       args: ['-r', require.resolve('@swc-node/register'), join(__dirname, 'demo-agent.main.ts'), promptFile],
-      env: { ...inherited, SWC_NODE_PROJECT: join(root, 'tsconfig.base.json'), ...own },
+      env: { ...env, SWC_NODE_PROJECT: join(root, 'tsconfig.base.json'), ...own },
       stdinFromPrompt: false,
     };
   }
   const [program = '', ...args] = expandCommand(config.command, { prompt: promptFile, workdir });
-  return { program, args, env: { ...inherited, ...config.env, ...own }, stdinFromPrompt: config.stdin === 'prompt' };
+  return { program, args, env: { ...env, ...own }, stdinFromPrompt: config.stdin === 'prompt' };
 }
 
 async function prepareFiles(options: RunAgentOptions): Promise<{ workdir: string; promptFile: string; outputFile: string }> {
@@ -230,7 +223,8 @@ async function start(launch: Launch, workdir: string, outputFile: string, prompt
 export async function runAgent(options: RunAgentOptions): Promise<AgentOutcome> {
   const { config, signal, heartbeatMs = 5_000, killGraceMs = 5_000 } = options;
   const { workdir, promptFile, outputFile } = await prepareFiles(options);
-  const launch = launchFor(options, workdir, promptFile);
+  const environment = agentEnvironment(config, options.env);
+  const launch = launchFor(config, environment, workdir, promptFile);
   let logError: unknown;
   // Stopping the agent must never wait on a failed log write; the failure is reported at the end.
   const note = async (line: string) => {
@@ -252,6 +246,10 @@ export async function runAgent(options: RunAgentOptions): Promise<AgentOutcome> 
     await note(`cancelled before ${label} was started`);
     return outcome({ exitCode: null, signal: null, timedOut: false, cancelled: true, durationMs: 0 }, await readTail(outputFile, from));
   }
+  const { missing, refused } = environment;
+  // Names only: the values are the secrets passEnv exists for.
+  if (missing.length > 0) await note(`passEnv names not set in the runner's environment: ${missing.join(', ')}`);
+  if (refused.length > 0) await note(`passEnv names never handed to an agent (they would point git elsewhere): ${refused.join(', ')}`);
   await note(`starting ${label}`);
 
   const started = Date.now();
@@ -283,7 +281,8 @@ export async function runAgent(options: RunAgentOptions): Promise<AgentOutcome> 
     }
   };
 
-  const timer = setTimeout(() => stop('timeout', `timed out after ${config.timeoutMs} ms`), config.timeoutMs);
+  const { timeoutMs } = options;
+  const timer = setTimeout(() => stop('timeout', `timed out after ${timeoutMs} ms`), timeoutMs);
   const onAbort = () => stop('abort', 'cancelled');
   signal?.addEventListener('abort', onAbort, { once: true });
   const heartbeat = options.onHeartbeat;

@@ -2,7 +2,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { eventually } from '@gastown/testing';
-import { runChecks } from './rig.checks';
+import { checkEnvironment, describeCheckFailure, runChecks, type FailedCheck } from './rig.checks';
 
 /** Alive and not a zombie: a killed process whose parent has not reaped it yet is gone for our purpose. */
 function running(pid: number): boolean {
@@ -54,6 +54,16 @@ describe('runChecks', () => {
     expect(result.failed?.outputTail).not.toContain('passing test 1\n');
     expect(Buffer.byteLength(result.failed?.outputTail ?? '')).toBeLessThanOrEqual(4096);
     expect(existsSync(join(cwd, 'never-ran.txt'))).toBe(false);
+    expect(describeCheckFailure(result.failed as FailedCheck, 5_000)).toMatch(/^check "unit" failed \(exit 3\):\n[\s\S]*FAIL: login rejects empty password$/);
+  });
+
+  it('gives checks the toolchain variables of the runner and none of its secrets', async () => {
+    const env = checkEnvironment({ PATH: '/usr/bin:/bin', HOME: '/home/runner', NATS_URL: 'nats://u:p@h', ANTHROPIC_API_KEY: 'sk' });
+    expect(env).toEqual({ CI: 'true', PATH: '/usr/bin:/bin', HOME: '/home/runner' });
+
+    const result = await runChecks(cwd, [{ name: 'env', command: ['sh', '-c', 'env; exit 1'] }], { timeoutMs: 5_000, env });
+    expect(result.failed?.outputTail).toContain('CI=true');
+    expect(result.failed?.outputTail).not.toMatch(/NATS_URL|ANTHROPIC/);
   });
 
   it('kills the whole process group on timeout, grandchildren included', async () => {
@@ -68,6 +78,7 @@ describe('runChecks', () => {
     expect(Date.now() - started).toBeLessThan(5_000);
     expect(result.failed).toMatchObject({ name: 'hangs', exitCode: null, signal: 'SIGKILL', timedOut: true });
     expect(result.failed?.outputTail).toContain('waiting');
+    expect(describeCheckFailure(result.failed as FailedCheck, 500)).toBe('check "hangs" timed out after 0.5s:\nwaiting');
     const grandchild = Number(readFileSync(pidFile, 'utf8'));
     await eventually('the grandchild sleep to be gone', async () => !running(grandchild), { timeoutMs: 3_000 });
   });

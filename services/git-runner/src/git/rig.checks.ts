@@ -33,6 +33,35 @@ export interface ChecksResult {
 
 const TAIL_BYTES = 4096;
 
+/**
+ * What checks may see of the runner's environment: enough to find and run a toolchain, nothing
+ * that opens another system (NATS, the rig's credentials, agents' API keys).
+ */
+const CHECK_ENV = ['PATH', 'HOME', 'LANG', 'LC_ALL', 'TMPDIR', 'TZ'];
+
+/** The environment for `runChecks`, taken from the runner's own. */
+export function checkEnvironment(runnerEnv: Readonly<Record<string, string | undefined>> = process.env): Record<string, string> {
+  const env: Record<string, string> = { CI: 'true' };
+  for (const name of CHECK_ENV) {
+    const value = runnerEnv[name];
+    if (value !== undefined) env[name] = value;
+  }
+  return env;
+}
+
+/** One reason an agent can act on: which check, how it ended, and the end of its output. */
+export function describeCheckFailure(failed: FailedCheck, timeoutMs: number): string {
+  const how = failed.timedOut
+    ? `timed out after ${timeoutMs / 1000}s`
+    : failed.exitCode !== null
+      ? `failed (exit ${failed.exitCode})`
+      : failed.signal
+        ? `was killed by ${failed.signal}`
+        : 'could not start';
+  const tail = failed.outputTail.trim();
+  return `check "${failed.name}" ${how}${tail ? `:\n${tail}` : ''}`;
+}
+
 /** Runs the checks one after another in `cwd` and stops at the first that fails. */
 export async function runChecks(cwd: string, checks: Check[], options: ChecksOptions): Promise<ChecksResult> {
   for (const check of checks) {

@@ -87,9 +87,11 @@ describe('RigRepository against a real origin', () => {
     expect(await repo.diffIsEmpty(third.baseCommit, head)).toBe(false);
     expect(await repo.diffIsEmpty(head, head)).toBe(true);
 
+    expect(await repo.worktreeKeys()).toEqual(['bead-a-2']);
     await repo.removeWorktree('bead-a-2');
     await repo.removeWorktree('bead-a-2');
     expect(existsSync(third.path)).toBe(false);
+    expect(await repo.worktreeKeys()).toEqual([]);
     expect(origin.git(['worktree', 'list'], join(third.path, '..', '..', 'clone'))).not.toContain('bead-a-2');
   });
 
@@ -127,12 +129,17 @@ describe('RigRepository against a real origin', () => {
     expect(await repo.merge({ source, target: FEATURE, message: 'Merge bead b', key: 'merge-b' })).toEqual({
       kind: 'already-merged',
       commit: outcome.commit,
+      sourceTip,
     });
     expect(await open().merge({ source, target: FEATURE, message: 'Merge bead b', key: 'merge-b' })).toEqual({
       kind: 'already-merged',
       commit: outcome.commit,
+      sourceTip,
     });
     expect(mergeCount(FEATURE)).toBe(mergesBefore + 1);
+    // Found again after the target moved on: the merge that brought it, not the tip.
+    origin.commit(FEATURE, { 'later.txt': 'later\n' });
+    expect(await repo.broughtIn(FEATURE, sourceTip)).toEqual({ merge: outcome.commit, changed: true });
     expect(await repo.contains(FEATURE, sourceTip)).toBe(true);
     expect(await repo.contains('main', sourceTip)).toBe(false);
   });
@@ -167,7 +174,8 @@ describe('RigRepository against a real origin', () => {
     origin.git(['rm', '--quiet', 'tmp.txt']);
     origin.git(['commit', '--quiet', '-m', 'and removed again']);
     origin.git(['push', '--quiet', 'origin', `HEAD:refs/heads/${noop}`]);
-    expect(await repo.merge({ source: noop, target: FEATURE, message: 'noop', key: 'merge-d1' })).toEqual({ kind: 'empty' });
+    const noopTarget = origin.tip(FEATURE);
+    expect(await repo.merge({ source: noop, target: FEATURE, message: 'noop', key: 'merge-d1' })).toEqual({ kind: 'empty', targetTip: noopTarget });
 
     // The same change reached the target by a cherry-pick: merging it would land nothing.
     const picked = bead('dddd0002');
@@ -176,8 +184,33 @@ describe('RigRepository against a real origin', () => {
     origin.git(['cherry-pick', pickedTip]);
     origin.git(['push', '--quiet', 'origin', `HEAD:refs/heads/${FEATURE}`]);
     const before = origin.tip(FEATURE);
-    expect(await repo.merge({ source: picked, target: FEATURE, message: 'picked', key: 'merge-d2' })).toEqual({ kind: 'empty' });
+    expect(await repo.merge({ source: picked, target: FEATURE, message: 'picked', key: 'merge-d2' })).toEqual({ kind: 'empty', targetTip: before });
     expect(origin.tip(FEATURE)).toBe(before);
+  });
+
+  it('tells delivered work from a branch that never left the target\'s own history', async () => {
+    const repo = open();
+    const target = 'convoy/brought/22223333/head';
+    await repo.ensureFeatureBranch(target);
+    const start = origin.tip(target) ?? '';
+    // A bead that committed nothing: its branch is the target's own history.
+    const idle = bead('abab0001');
+    origin.git(['push', '--quiet', 'origin', `${start}:refs/heads/${idle}`]);
+    const idleMerge = await repo.merge({ source: idle, target, message: 'idle', key: 'merge-idle' });
+    expect(idleMerge).toEqual({ kind: 'already-merged', commit: start, sourceTip: start });
+    expect(await repo.broughtIn(target, start)).toBeNull();
+    // Fast-forwarded by hand: on the first-parent line, so no merge brought it.
+    const forwarded = origin.commit(target, { 'by-hand.txt': 'h\n' });
+    expect(await repo.broughtIn(target, forwarded)).toBeNull();
+    // Not in the target at all.
+    const elsewhere = origin.commit(bead('abab0002'), { 'elsewhere.txt': 'e\n' }, { from: target });
+    expect(await repo.broughtIn(target, elsewhere)).toBeNull();
+    // Merged, but the merge changed nothing (the same change was already there by a cherry-pick).
+    origin.commit(target, { 'unrelated.txt': 'u\n' });
+    origin.git(['cherry-pick', elsewhere]);
+    origin.git(['-c', 'user.name=x', '-c', 'user.email=x@x', 'merge', '--quiet', '--no-ff', '-m', 'no-op merge', elsewhere]);
+    origin.git(['push', '--quiet', 'origin', `HEAD:refs/heads/${target}`]);
+    expect(await repo.broughtIn(target, elsewhere)).toEqual({ merge: origin.tip(target), changed: false });
   });
 
   it('refuses a merge push when the target moved since the merge, and leaves origin as the other writer left it', async () => {

@@ -48,10 +48,13 @@ export interface MergeRequest {
 }
 
 export type MergeOutcome =
-  /** The source tip is already in the target: record `commit` (the target tip), never merge again. */
-  | { kind: 'already-merged'; commit: string }
-  /** The source changes nothing in the target: a merge would land no code. */
-  | { kind: 'empty' }
+  /**
+   * The source tip is already in the target: never merge again. `commit` is the target tip;
+   * `broughtIn(target, sourceTip)` tells whether a merge brought it there with a change.
+   */
+  | { kind: 'already-merged'; commit: string; sourceTip: string }
+  /** The source changes nothing in the target (at `targetTip`): a merge would land no code. */
+  | { kind: 'empty'; targetTip: string }
   /** The merge was aborted and its scratch worktree removed. */
   | { kind: 'conflict'; files: string[] }
   /**
@@ -60,6 +63,13 @@ export type MergeOutcome =
    * either way.
    */
   | { kind: 'merged'; commit: string; worktree: string; targetTip: string; sourceTip: string };
+
+/** How a commit came to be in a branch: the merge on the branch's first-parent line that brought it. */
+export interface BroughtIn {
+  merge: string;
+  /** Whether that merge changed any file of the branch (its first parent against itself). */
+  changed: boolean;
+}
 
 export interface PushMergeRequest {
   commit: string;
@@ -275,10 +285,10 @@ export class RigRepository {
       const targetTip = await this.requireTip(target);
       const sourceTip = await this.requireTip(source);
       if ((await this.git.test(this.clone, ['merge-base', '--is-ancestor', sourceTip, targetTip])) === 0) {
-        return { kind: 'already-merged', commit: targetTip };
+        return { kind: 'already-merged', commit: targetTip, sourceTip };
       }
       const mergeBase = await this.git.run(this.clone, ['merge-base', targetTip, sourceTip]);
-      if ((await this.git.test(this.clone, ['diff', '--quiet', mergeBase, sourceTip])) === 0) return { kind: 'empty' };
+      if ((await this.git.test(this.clone, ['diff', '--quiet', mergeBase, sourceTip])) === 0) return { kind: 'empty', targetTip };
 
       const path = this.scratchPath(key);
       await this.removeWorktreeAt(path);
@@ -296,7 +306,7 @@ export class RigRepository {
       // the merge then lands no code, which must not pass for a delivered bead.
       if ((await this.git.test(path, ['diff', '--quiet', targetTip, 'HEAD'])) === 0) {
         await this.removeWorktreeAt(path);
-        return { kind: 'empty' };
+        return { kind: 'empty', targetTip };
       }
       const commit = await this.git.run(path, ['rev-parse', '--verify', 'HEAD^{commit}']);
       return { kind: 'merged', commit, worktree: path, targetTip, sourceTip };
@@ -348,6 +358,38 @@ export class RigRepository {
       const tip = await this.requireTip(target);
       if (!(await this.known(commit))) return false;
       return (await this.git.test(this.clone, ['merge-base', '--is-ancestor', commit, tip])) === 0;
+    });
+  }
+
+  /**
+   * The merge on origin/<target>'s first-parent line that brought `commit` into it. Null when the
+   * target does not contain `commit`, or when `commit` lies on that line itself: then no merge
+   * brought it, it is part of the target's own history (a branch that never moved from where it
+   * started, or one fast-forwarded), and it cannot count as delivered work.
+   */
+  async broughtIn(target: string, commit: string): Promise<BroughtIn | null> {
+    assertBranch(target);
+    assertObjectId(commit);
+    return this.exclusive(async () => {
+      await this.sync();
+      const tip = await this.requireTip(target);
+      if (!(await this.known(commit))) return null;
+      if ((await this.git.test(this.clone, ['merge-base', '--is-ancestor', commit, tip])) !== 0) return null;
+      // Newest first: the target's first-parent line down to the oldest commit that descends from `commit`.
+      const line = (await this.git.run(this.clone, ['rev-list', '--first-parent', '--ancestry-path', `${commit}..${tip}`])).split('\n');
+      const oldest = line[line.length - 1];
+      if (!oldest) return null;
+      const before = await this.git.run(this.clone, ['rev-parse', '--verify', `${oldest}^1`]);
+      if (before === commit) return null;
+      return { merge: oldest, changed: (await this.git.test(this.clone, ['diff', '--quiet', before, oldest])) === 1 };
+    });
+  }
+
+  /** Keys of the agent worktrees on disk (a restarted runner removes those its previous life left). */
+  async worktreeKeys(): Promise<string[]> {
+    return this.exclusive(async () => {
+      const dir = join(this.root, 'worktrees');
+      return (await exists(dir)) ? (await readdir(dir)).filter((name) => KEY.test(name)).sort() : [];
     });
   }
 

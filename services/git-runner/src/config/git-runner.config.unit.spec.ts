@@ -1,0 +1,66 @@
+import { hostname } from 'node:os';
+import { loadGitRunnerConfig } from './git-runner.config';
+
+describe('git-runner configuration', () => {
+  it('given an empty environment, when loaded, then the documented defaults apply', () => {
+    expect(loadGitRunnerConfig({}, '/srv/gastown')).toEqual({
+      natsUrl: 'nats://127.0.0.1:4222',
+      namespace: 'gt',
+      dataDir: '/srv/gastown/.data/git-runner',
+      runnerId: `${hostname()}-${process.pid}`,
+      maxAgents: 4,
+      ackWaitMs: 60_000,
+      leaseTtlMs: 15_000,
+    });
+  });
+
+  it('given every variable, when loaded, then each is used and a relative data directory is resolved', () => {
+    expect(
+      loadGitRunnerConfig(
+        {
+          NATS_URL: 'nats://a:4222,nats://b:4222',
+          GT_NAMESPACE: 'acme',
+          GIT_RUNNER_DATA_DIR: 'runner-data',
+          GIT_RUNNER_ID: 'runner-1.eu',
+          GIT_RUNNER_MAX_AGENTS: '8',
+          GIT_RUNNER_ACK_WAIT_MS: '3000',
+          GIT_RUNNER_LEASE_TTL_MS: '5000',
+        },
+        '/srv',
+      ),
+    ).toEqual({
+      natsUrl: 'nats://a:4222,nats://b:4222',
+      namespace: 'acme',
+      dataDir: '/srv/runner-data',
+      runnerId: 'runner-1.eu',
+      maxAgents: 8,
+      ackWaitMs: 3_000,
+      leaseTtlMs: 5_000,
+    });
+  });
+
+  it('given several bad values, when loaded, then each one is named on its own line', () => {
+    let message = '';
+    try {
+      loadGitRunnerConfig({
+        NATS_URL: 'localhost',
+        GT_NAMESPACE: 'Bad NS',
+        GIT_RUNNER_ID: '-x y',
+        GIT_RUNNER_MAX_AGENTS: '0',
+        GIT_RUNNER_ACK_WAIT_MS: 'soon',
+        GIT_RUNNER_LEASE_TTL_MS: '900000',
+      });
+    } catch (error) {
+      message = (error as Error).message;
+    }
+    expect(message.split('\n')).toEqual([
+      'git-runner: invalid configuration',
+      '  - NATS_URL must look like nats://host:port (or a comma-separated list of such URLs)',
+      '  - GT_NAMESPACE must be lower-case letters, digits or _',
+      '  - GIT_RUNNER_ID must be 1 to 100 letters, digits, ".", "_" or "-", starting with a letter or digit',
+      '  - GIT_RUNNER_MAX_AGENTS must be a whole number from 1 to 64, got "0"',
+      '  - GIT_RUNNER_ACK_WAIT_MS must be a whole number from 1000 to 3600000 ms, got "soon"',
+      '  - GIT_RUNNER_LEASE_TTL_MS must be a whole number from 1000 to 300000 ms, got "900000"',
+    ]);
+  });
+});

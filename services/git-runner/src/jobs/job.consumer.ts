@@ -1,0 +1,193 @@
+import { Logger } from '@nestjs/common';
+import { AckPolicy, DeliverPolicy, JetStreamApiError, type ConsumerMessages, type JsMsg } from '@nats-io/jetstream';
+import { DeadLetter, type Bus } from '@gastown/bus';
+import { Job, type JobKind, type JobOf } from '@gastown/contracts';
+import { PoisonJobError, RetryJobSoon } from './job.errors';
+
+export interface JobContext {
+  /** The job message's stream sequence: a redelivery has the same one, a republished job another. */
+  readonly streamSeq: number;
+}
+
+export type JobHandler<K extends JobKind> = (job: JobOf<K>, context: JobContext) => Promise<void>;
+
+export interface JobConsumerOptions<K extends JobKind> {
+  kind: K;
+  /** Jobs of this kind this replica runs at once; a slot pulls only while it is free. */
+  concurrency: number;
+  /** A job whose runner stops heartbeating for this long goes to another replica. */
+  ackWaitMs: number;
+  handler: JobHandler<K>;
+}
+
+export interface RunningJobConsumer {
+  /** Stops pulling at once; resolves when the jobs in hand are settled. */
+  stop(): Promise<void>;
+}
+
+const MAX_DELIVER = 10;
+/** Pause before delivery n+1 after delivery n failed; the last value repeats. */
+const BACKOFF_MS = [1_000, 2_000, 5_000, 10_000, 30_000];
+/** How long one pull waits at the server for a job; an idle slot pulls again right after. */
+const PULL_EXPIRES_MS = 5_000;
+const RESTART_DELAY_MS = 1_000;
+const REASON_MAX_CHARS = 1_000;
+/** Every replica's slots share the queue; the server's default (1000) is kept explicit. */
+const MAX_ACK_PENDING = 1_000;
+
+export function consumerName(kind: JobKind): string {
+  return `git-runner-${kind}`;
+}
+
+function describe(job: Job): string {
+  const scope = `convoy ${job.convoyId.slice(0, 8)} rig ${job.rigId.slice(0, 8)}`;
+  switch (job.kind) {
+    case 'agent':
+    case 'merge':
+      return `${job.kind} job for bead ${job.beadId.slice(0, 8)} attempt ${job.attempt} (${scope})`;
+    case 'land':
+      return `land job attempt ${job.attempt} (${scope})`;
+    case 'branch':
+      return `branch job ${job.branch} (${scope})`;
+  }
+}
+
+function clip(text: string): string {
+  return text.length > REASON_MAX_CHARS ? `${text.slice(0, REASON_MAX_CHARS)}…` : text;
+}
+
+const decoder = new TextDecoder();
+
+/** The job in a message, or a poison error that names what is wrong without quoting the body. */
+function parseJob<K extends JobKind>(m: JsMsg, kind: K): JobOf<K> {
+  let json: unknown;
+  try {
+    json = JSON.parse(decoder.decode(m.data));
+  } catch {
+    throw new PoisonJobError('the job is not valid JSON');
+  }
+  const parsed = Job.safeParse(json);
+  if (!parsed.success) {
+    throw new PoisonJobError(`not a job: ${parsed.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ')}`);
+  }
+  if (parsed.data.kind !== kind) throw new PoisonJobError(`a ${parsed.data.kind} job on the ${kind} subject ${m.subject}`);
+  return parsed.data as JobOf<K>;
+}
+
+async function ensureConsumer(bus: Bus, kind: JobKind, ackWaitMs: number): Promise<void> {
+  const durable = consumerName(kind);
+  // No server back-off: on 2.9 it would replace the ack wait, and the ack wait is what tells a
+  // dead runner's job from a live one. Failures are paced by nak(delay) instead.
+  const updatable = { filter_subject: bus.names.jobs(kind), max_deliver: MAX_DELIVER, ack_wait: ackWaitMs * 1_000_000, max_ack_pending: MAX_ACK_PENDING };
+  try {
+    await bus.jsm.consumers.add(bus.names.jobStream, {
+      ...updatable,
+      durable_name: durable,
+      ack_policy: AckPolicy.Explicit,
+      deliver_policy: DeliverPolicy.All,
+    });
+  } catch (error) {
+    // A replica with another ack wait created it first: the newest configuration wins.
+    if (!(error instanceof JetStreamApiError)) throw error;
+    await bus.jsm.consumers.update(bus.names.jobStream, durable, updatable).catch(() => {
+      throw error;
+    });
+  }
+}
+
+/**
+ * One durable pull consumer per job kind, shared by every replica. Each slot pulls one job, runs
+ * it with a heartbeat (`working()` every third of the ack wait) and settles it: ack when done, nak
+ * with back-off when it failed, dead letter and term when it can never succeed or ran out of
+ * deliveries. Handlers check that the job still applies, so a redelivered one is harmless.
+ */
+export async function startJobConsumer<K extends JobKind>(bus: Bus, options: JobConsumerOptions<K>): Promise<RunningJobConsumer> {
+  const { kind, concurrency, ackWaitMs, handler } = options;
+  const durable = consumerName(kind);
+  const logger = new Logger(durable);
+  await ensureConsumer(bus, kind, ackWaitMs);
+  const consumer = await bus.js.consumers.get(bus.names.jobStream, durable);
+  const pulls = new Set<ConsumerMessages>();
+  let stopping = false;
+
+  const park = async (m: JsMsg, reason: string) => {
+    const letter: DeadLetter = {
+      consumer: durable,
+      stream: bus.names.jobStream,
+      streamSeq: m.seq,
+      subject: m.subject,
+      reason: clip(reason),
+      deliveryCount: m.info.deliveryCount,
+      parkedAt: new Date().toISOString(),
+    };
+    try {
+      // The id makes a second parking of the same message (a term that got lost) a no-op.
+      await bus.js.publish(bus.names.dlq(durable), JSON.stringify(letter), { msgID: `${letter.stream}:${durable}:${m.seq}` });
+    } catch (error) {
+      logger.error(`could not park ${letter.stream}#${m.seq}: ${(error as Error).message}; it comes back`);
+      m.nak(BACKOFF_MS[BACKOFF_MS.length - 1]);
+      return;
+    }
+    m.term();
+    logger.warn(`parked ${letter.stream}#${m.seq} (${m.subject}) after ${letter.deliveryCount} deliveries: ${letter.reason}`);
+  };
+
+  const settle = async (m: JsMsg) => {
+    const deliveryCount = m.info.deliveryCount;
+    const heartbeat = setInterval(() => {
+      try {
+        m.working();
+      } catch (error) {
+        logger.warn(`could not extend the ack wait of ${m.subject}#${m.seq}: ${(error as Error).message}`);
+      }
+    }, Math.max(1, Math.floor(ackWaitMs / 3)));
+    let what = `${m.subject}#${m.seq}`;
+    try {
+      const job = parseJob(m, kind);
+      what = describe(job);
+      await handler(job, { streamSeq: m.seq });
+    } catch (error) {
+      if (error instanceof PoisonJobError) return await park(m, error.reason);
+      const reason = (error as Error).message;
+      if (deliveryCount >= MAX_DELIVER) return await park(m, `gave up after ${deliveryCount} deliveries: ${reason}`);
+      const delay = error instanceof RetryJobSoon ? error.delayMs : BACKOFF_MS[Math.min(deliveryCount, BACKOFF_MS.length) - 1];
+      logger.warn(`${what} (delivery ${deliveryCount} of ${MAX_DELIVER}) failed, again in ${delay} ms: ${clip(reason)}`);
+      m.nak(delay);
+      return;
+    } finally {
+      clearInterval(heartbeat);
+    }
+    if (!(await m.ackAck().catch(() => false))) logger.warn(`could not confirm the ack of ${what}; a redelivery will find it done`);
+  };
+
+  const slot = async () => {
+    while (!stopping && !bus.nc.isClosed()) {
+      try {
+        const pull = await consumer.fetch({ max_messages: 1, expires: PULL_EXPIRES_MS });
+        pulls.add(pull);
+        try {
+          for await (const m of pull) {
+            // Handed over as the pull was cancelled: give it back now rather than after the ack wait.
+            if (stopping) m.nak();
+            else await settle(m);
+          }
+        } finally {
+          pulls.delete(pull);
+        }
+      } catch (error) {
+        if (stopping || bus.nc.isClosed()) break;
+        logger.error(`pulling stopped (${(error as Error).message}); again in ${RESTART_DELAY_MS} ms`);
+        await new Promise((resolve) => setTimeout(resolve, RESTART_DELAY_MS));
+      }
+    }
+  };
+
+  const slots = Array.from({ length: concurrency }, () => slot());
+  return {
+    stop: async () => {
+      stopping = true;
+      await Promise.all([...pulls].map((pull) => pull.close().catch(() => undefined)));
+      await Promise.all(slots);
+    },
+  };
+}

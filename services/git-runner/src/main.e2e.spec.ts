@@ -1,0 +1,104 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { eventually, startService } from '@gastown/testing';
+import { RunnerFixture, type TestRig } from './testing/runner.fixture';
+
+function group(pgid: number): string {
+  try {
+    process.kill(-pgid, 0);
+    return 'alive';
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code ?? 'unknown';
+  }
+}
+
+describe('git-runner process', () => {
+  let fixture: RunnerFixture;
+
+  beforeAll(async () => {
+    fixture = await RunnerFixture.start();
+  });
+
+  // Each test's runners go with it, so no test's jobs land on another test's runner.
+  afterEach(async () => {
+    await fixture.stopRunners();
+  });
+
+  afterAll(async () => {
+    await fixture?.close();
+  });
+
+  /** A hanging demo agent dispatched on `rig`, its job published; returns once `runner` runs it. */
+  async function hangingAgent(rig: TestRig, runner: string) {
+    const { convoyId, beadIds } = await fixture.sling(rig, [{ title: 'Hang on', body: 'demo:hang' }], { title: 'Process spec' });
+    const bead = await fixture.dispatch(convoyId, beadIds[0]);
+    await fixture.publish({ kind: 'agent', townId: fixture.townId, convoyId, rigId: rig.rigId, beadId: bead.beadId, attempt: 1 });
+    const key = `${bead.beadId.slice(0, 8)}-a1`;
+    const record = join(fixture.runnerRoot(runner), 'agents', `${key}.json`);
+    const pgid = await eventually(`the agent to run on ${runner}`, async () => (JSON.parse(readFileSync(record, 'utf8')) as { pid: number }).pid);
+    const worktree = join(fixture.runnerRoot(runner), 'rigs', fixture.townId, rig.rigId, 'worktrees', key);
+    return { convoyId, bead, pgid, record, worktree };
+  }
+
+  it('given a bad environment, when started, then it names each bad value and exits with 2', async () => {
+    const runner = await startService('git-runner', {
+      env: { NATS_URL: 'localhost:4222', GIT_RUNNER_MAX_AGENTS: 'many', GIT_RUNNER_ACK_WAIT_MS: '10' },
+    });
+    expect(await runner.exited()).toBe(2);
+    expect(runner.output()).toMatch(/NATS_URL must look like nats:\/\/host:port/);
+    expect(runner.output()).toMatch(/GIT_RUNNER_MAX_AGENTS must be a whole number from 1 to 64, got "many"/);
+    expect(runner.output()).toMatch(/GIT_RUNNER_ACK_WAIT_MS must be a whole number from 1000 to 3600000 ms, got "10"/);
+  });
+
+  it('given a data directory in use by a live runner, when a second one starts on it, then it exits with 2', async () => {
+    const first = await fixture.startRunner('runner-shared');
+    const second = await startService('git-runner', {
+      env: { ...fixture.env, GIT_RUNNER_ID: 'runner-intruder', GIT_RUNNER_DATA_DIR: fixture.dataDir('runner-shared') },
+    });
+    expect(await second.exited()).toBe(2);
+    expect(second.output()).toContain(`belongs to the running process ${first.child.pid}`);
+  });
+
+  it('given a runner SIGKILLed mid-agent, when the ack wait passes, then another runner reports the agent lost; the restarted runner stops the orphan', async () => {
+    const rig = await fixture.registerRig();
+    const doomed = await fixture.startRunner('runner-doomed');
+    const { convoyId, bead, pgid, record, worktree } = await hangingAgent(rig, 'runner-doomed');
+
+    doomed.child.kill('SIGKILL');
+    await doomed.exited();
+    await fixture.startRunner('runner-survivor');
+
+    const lost = await fixture.waitForEvent(convoyId, 'BeadAgentLost');
+    expect(lost.data).toEqual({ beadId: bead.beadId, attempt: 1, agentId: 'agent-furiosa', reason: 'runner runner-doomed stopped heartbeating' });
+    expect(lost.actor).toEqual({ kind: 'service', id: 'git-runner:runner-survivor' });
+    // Its own process group outlived the runner: nothing but the restarted runner stops it.
+    expect(group(pgid)).toBe('alive');
+
+    const restarted = await fixture.startRunner('runner-doomed');
+    // SIGKILLed at once; gone once init has reaped them.
+    await eventually('the orphaned agent group to be gone', async () => group(pgid) === 'ESRCH', { timeoutMs: 5_000 });
+    expect(existsSync(record)).toBe(false);
+    expect(existsSync(worktree)).toBe(false);
+    expect(restarted.output()).toMatch(/stopped agent process group \d+ left running/);
+  });
+
+  it('given a runner stopped with SIGTERM mid-agent, when it shuts down, then it stops the agent and reports it lost itself', async () => {
+    const rig = await fixture.registerRig();
+    const runner = await fixture.startRunner('runner-leaving');
+    const { convoyId, bead, pgid, worktree } = await hangingAgent(rig, 'runner-leaving');
+
+    runner.child.kill('SIGTERM');
+
+    expect(await runner.exited()).toBe('SIGTERM');
+    const lost = await fixture.waitForEvent(convoyId, 'BeadAgentLost');
+    expect(lost.data).toEqual({
+      beadId: bead.beadId,
+      attempt: 1,
+      agentId: 'agent-furiosa',
+      reason: 'runner runner-leaving shut down while the agent was running',
+    });
+    expect(group(pgid)).toBe('ESRCH');
+    expect(existsSync(worktree)).toBe(false);
+    expect(await fixture.pendingJobs()).toBe(0);
+  });
+});

@@ -1,0 +1,30 @@
+import 'reflect-metadata';
+import { Logger } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import { ServiceLogger } from '@gastown/logging';
+import { AppModule } from './app.module';
+import { ConfigError, loadGitRunnerConfig } from './config/git-runner.config';
+import { displayUrl } from './git/git.process';
+import { DataDirInUseError } from './runner/data-dir.lock';
+
+async function bootstrap(): Promise<void> {
+  const config = loadGitRunnerConfig();
+  const app = await NestFactory.createApplicationContext(AppModule.forRoot(config), {
+    logger: new ServiceLogger(),
+  });
+  app.enableShutdownHooks();
+  new Logger('git-runner').log(
+    `git-runner ready (${config.runnerId}, nats ${displayUrl(config.natsUrl)}, namespace ${config.namespace}, ` +
+      `data ${config.dataDir}, up to ${config.maxAgents} agents)`,
+  );
+}
+
+bootstrap().catch((error: unknown) => {
+  // Both are the operator's to fix; a restart would only fail the same way.
+  if (error instanceof ConfigError || error instanceof DataDirInUseError) {
+    process.stderr.write(`${error.message}\n`);
+    process.exit(2);
+  }
+  process.stderr.write(`git-runner failed to start: ${error instanceof Error ? error.message : String(error)}\n`);
+  process.exit(1);
+});

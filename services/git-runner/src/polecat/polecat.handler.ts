@@ -1,0 +1,275 @@
+import { realpath } from 'node:fs/promises';
+import { Logger } from '@nestjs/common';
+import type { AgentRef, JobOf, MergeMode } from '@gastown/contracts';
+import type { ConvoyView } from '@gastown/convoy-view';
+import { agentEnvironment } from '../agent/agent.config';
+import { buildPrompt, type PromptBlocker } from '../agent/agent.prompt';
+import { AgentStartError, runAgent } from '../agent/agent.runner';
+import type { RigRepository } from '../git/rig.repository';
+import type { ConvoyCommands, ConvoyReport, ConvoyScope } from '../jobs/convoy.commands';
+import type { JobContext } from '../jobs/job.consumer';
+import type { JobTruth, RigInfo } from '../jobs/job.truth';
+import type { RigWorkspaces } from '../rigs/rig.workspaces';
+import type { DataLayout } from '../runner/data.layout';
+import type { AgentRecords } from './agent.records';
+import type { AttemptClaims, HeldClaim } from './polecat.claims';
+import type { OwnedAttempt, RunningAttempts } from './polecat.attempts';
+import { failureReason } from './polecat.reason';
+
+type AgentJob = JobOf<'agent'>;
+
+export interface PolecatDeps {
+  runnerId: string;
+  truth: JobTruth;
+  commands: ConvoyCommands;
+  workspaces: RigWorkspaces;
+  claims: AttemptClaims;
+  attempts: RunningAttempts;
+  records: AgentRecords;
+  layout: DataLayout;
+  /** The runner's own environment; an agent gets its baseline and its rig's passEnv from it. */
+  env: Readonly<Record<string, string | undefined>>;
+}
+
+/** What an attempt needs from its convoy, copied out of the shared view. */
+interface AgentTask {
+  convoyTitle: string;
+  mergeMode: MergeMode;
+  beadTitle: string;
+  beadBody: string;
+  agent: AgentRef;
+  branch: string;
+  baseBranch: string;
+  previousReason: string | null;
+  blockers: PromptBlocker[];
+}
+
+/** The task when the job still applies, else why not. */
+function agentTask(view: ConvoyView, job: AgentJob): AgentTask | string {
+  if (view.status !== 'ACTIVE') return `its convoy is ${view.status}`;
+  const bead = view.beads.get(job.beadId);
+  if (!bead) return 'the bead is not part of its convoy';
+  if (bead.status !== 'IN_PROGRESS' || bead.attempt !== job.attempt) return `the bead is ${bead.status} on attempt ${bead.attempt}`;
+  if (bead.rigId !== job.rigId) return `the bead works on rig ${bead.rigId}`;
+  if (!bead.agent || !bead.branch || !bead.baseBranch) return 'the bead has no dispatched agent';
+  const blockers = bead.dependsOn.flatMap((id) => {
+    const blocker = view.beads.get(id);
+    return blocker?.mergeCommit ? [{ title: blocker.title, mergeCommit: blocker.mergeCommit }] : [];
+  });
+  return {
+    convoyTitle: view.title,
+    mergeMode: view.mergeMode,
+    beadTitle: bead.title,
+    beadBody: bead.body,
+    agent: { ...bead.agent },
+    branch: bead.branch,
+    baseBranch: bead.baseBranch,
+    previousReason: bead.previousReason,
+    blockers,
+  };
+}
+
+const ref = (job: AgentJob) => `${job.beadId}:${job.attempt}`;
+
+/**
+ * The polecat: runs one dispatched attempt of a bead. It claims the attempt (one agent per
+ * attempt, however often the job arrives), prepares a worktree from the current target, runs the
+ * agent, commits and pushes what it left, and reports: SubmitBead, FailBeadAttempt, or nothing
+ * when the convoy was cancelled. A claim whose runner died is reported as a lost agent.
+ */
+export class PolecatHandler {
+  private readonly logger = new Logger('polecat');
+
+  constructor(private readonly deps: PolecatDeps) {}
+
+  readonly handle = async (job: AgentJob, context: JobContext): Promise<void> => {
+    const attempt = this.deps.attempts.begin(ref(job), job.convoyId, context.streamSeq);
+    if (!attempt) {
+      const running = this.deps.attempts.get(ref(job));
+      if (running?.streamSeq !== context.streamSeq) return this.drop(job, 'this runner is running the attempt (a duplicate job)');
+      // The same message again, to this very runner while it runs the attempt (a heartbeat came
+      // late): settled when the attempt is, and meanwhile it keeps the job's heartbeat going.
+      this.logger.log(`attempt ${ref(job)} is already running here; its redelivery waits for it`);
+      await running.done;
+      return;
+    }
+    try {
+      await this.run(job, attempt);
+    } finally {
+      attempt.end();
+    }
+  };
+
+  private async run(job: AgentJob, attempt: OwnedAttempt): Promise<void> {
+    const { truth, claims, commands } = this.deps;
+    const scope: ConvoyScope = { townId: job.townId, convoyId: job.convoyId };
+    const rig = await truth.rig(job.townId, job.rigId);
+    if (!rig) return this.drop(job, 'its rig is not registered');
+    const task = await truth.convoy(job.townId, job.convoyId, (view) => agentTask(view, job));
+    if (task === undefined) return this.drop(job, 'its convoy does not exist');
+    if (typeof task === 'string') return this.drop(job, task);
+    if (attempt.stopped) return this.drop(job, 'its convoy was cancelled');
+
+    const claimed = await claims.claim(job.beadId, job.attempt);
+    switch (claimed.kind) {
+      case 'running':
+        return this.drop(job, `runner ${claimed.runnerId} is running this attempt (a duplicate job)`);
+      case 'stale':
+        this.logger.warn(`attempt ${ref(job)}: runner ${claimed.runnerId} stopped heartbeating; reporting its agent lost`);
+        await commands.send(scope, lostReport(job, task.agent.id, `runner ${claimed.runnerId} stopped heartbeating`));
+        return;
+      case 'finished':
+        if (claimed.report) await commands.send(scope, claimed.report);
+        return this.drop(job, 'the attempt is over');
+    }
+    const claim = claimed.claim;
+    try {
+      await this.runClaimed(job, rig, task, attempt, claim);
+    } finally {
+      claim.abandon();
+    }
+  }
+
+  /** Everything after the claim: prepare, run, report. */
+  private async runClaimed(job: AgentJob, rig: RigInfo, task: AgentTask, attempt: OwnedAttempt, claim: HeldClaim): Promise<void> {
+    const { commands, workspaces } = this.deps;
+    const scope: ConvoyScope = { townId: job.townId, convoyId: job.convoyId };
+    const repository = workspaces.repository(rig);
+    const worktreeKey = `${job.beadId.slice(0, 8)}-a${job.attempt}`;
+
+    let workdir: string;
+    try {
+      if (task.mergeMode === 'REVIEW_THEN_LAND') await repository.ensureFeatureBranch(task.baseBranch);
+      const worktree = await repository.createWorktree({ key: worktreeKey, branch: task.branch, base: task.baseBranch });
+      // runAgent hands the agent this exact path as GASTOWN_WORKDIR; the agent record must match it.
+      workdir = await realpath(worktree.path);
+      const marked = await commands.send(scope, {
+        type: 'MarkBeadStarted',
+        commandId: `started:${job.beadId}:${job.attempt}`,
+        data: { beadId: job.beadId, attempt: job.attempt },
+      });
+      if (marked === 'conflict') {
+        await this.removeWorktree(repository, worktreeKey);
+        await claim.finish(null);
+        return;
+      }
+    } catch (error) {
+      // Nothing ran yet: give the attempt back so the job's next delivery can run it.
+      await this.removeWorktree(repository, worktreeKey);
+      await claim.release().catch((failure: unknown) => this.logger.warn(`could not release claim of ${ref(job)}: ${(failure as Error).message}`));
+      throw error;
+    }
+
+    let report: ConvoyReport | null;
+    try {
+      report = await this.attempt(job, rig, task, attempt, repository, worktreeKey, workdir);
+    } finally {
+      await this.removeWorktree(repository, worktreeKey);
+    }
+    // The report is in the claim before it is sent: a redelivery after a failed send sends it again.
+    await claim.finish(report).catch((error: unknown) => this.logger.warn(`could not record the end of ${ref(job)}: ${(error as Error).message}`));
+    if (report) await commands.send(scope, report);
+  }
+
+  /** Runs the agent and turns what happened into the report for the convoy service. */
+  private async attempt(
+    job: AgentJob,
+    rig: RigInfo,
+    task: AgentTask,
+    attempt: OwnedAttempt,
+    repository: RigRepository,
+    worktreeKey: string,
+    workdir: string,
+  ): Promise<ConvoyReport | null> {
+    const { layout, records, env } = this.deps;
+    const { agent, agentTimeoutMs } = rig.config;
+    const prompt = buildPrompt({
+      convoyTitle: task.convoyTitle,
+      bead: { id: job.beadId, title: task.beadTitle, body: task.beadBody },
+      blockers: task.blockers,
+      previousReason: task.previousReason,
+      attempt: job.attempt,
+      branch: task.branch,
+      baseBranch: task.baseBranch,
+    });
+    let outcome;
+    try {
+      outcome = await runAgent({
+        config: agent,
+        timeoutMs: agentTimeoutMs,
+        workdir,
+        prompt,
+        promptDir: layout.promptDir,
+        outputFile: layout.agentLog(job.convoyId, job.beadId, job.attempt),
+        env,
+        signal: attempt.signal,
+        onStarted: (pid) => records.write(worktreeKey, { pid, workdir }),
+      });
+    } catch (error) {
+      const what = error instanceof AgentStartError ? 'the agent could not be started' : 'the runner failed while the agent ran';
+      return failReport(job, `${what}: ${(error as Error).message}`);
+    } finally {
+      await records.remove(worktreeKey);
+    }
+
+    const stopped = this.stopped(job, task, attempt);
+    if (stopped !== undefined) return stopped;
+    if (outcome.exitCode !== 0 || outcome.timedOut) {
+      this.logger.log(`attempt ${ref(job)} failed: ${outcome.timedOut ? 'timed out' : `exit ${outcome.exitCode ?? outcome.signal}`}`);
+      return failReport(job, failureReason(outcome, agentTimeoutMs, agentEnvironment(agent, env).secrets));
+    }
+    let head: string;
+    try {
+      await repository.commitAll(workdir, {
+        message: `${task.beadTitle}\n\nBead ${job.beadId} attempt ${job.attempt}`,
+        author: { name: `Polecat ${task.agent.name}`, email: 'polecat@gastown.local' },
+      });
+      head = await repository.pushBranch(workdir, task.branch);
+    } catch (error) {
+      return failReport(job, `the agent finished, but its work could not be committed and pushed: ${(error as Error).message}`);
+    }
+    this.logger.log(`attempt ${ref(job)} done in ${outcome.durationMs} ms: ${task.branch} at ${head.slice(0, 12)}`);
+    return {
+      type: 'SubmitBead',
+      commandId: `submit:${job.beadId}:${job.attempt}`,
+      data: { beadId: job.beadId, attempt: job.attempt, branch: task.branch, headCommit: head },
+    };
+  }
+
+  /** The report of an attempt stopped from outside; undefined when it was not stopped. */
+  private stopped(job: AgentJob, task: AgentTask, attempt: OwnedAttempt): ConvoyReport | null | undefined {
+    const stop = attempt.stopped;
+    if (!stop) return undefined;
+    if (stop.kind === 'cancel') {
+      // The convoy is closed: there is nobody to report to, and the pushed branches stay.
+      this.logger.log(`attempt ${ref(job)} stopped: ${stop.reason}`);
+      return null;
+    }
+    this.logger.warn(`attempt ${ref(job)} stopped by the shutdown of this runner`);
+    return lostReport(job, task.agent.id, `runner ${this.deps.runnerId} shut down while the agent was running`);
+  }
+
+  private async removeWorktree(repository: RigRepository, key: string): Promise<void> {
+    await repository.removeWorktree(key).catch((error: unknown) => this.logger.warn(`could not remove worktree ${key}: ${(error as Error).message}`));
+  }
+
+  private drop(job: AgentJob, why: string): void {
+    this.logger.log(`dropped agent job ${ref(job)}: ${why}`);
+  }
+}
+
+function failReport(job: AgentJob, reason: string): ConvoyReport {
+  return {
+    type: 'FailBeadAttempt',
+    commandId: `fail:${job.beadId}:${job.attempt}`,
+    data: { beadId: job.beadId, attempt: job.attempt, reason, unrecoverable: false },
+  };
+}
+
+function lostReport(job: AgentJob, agentId: string, reason: string): ConvoyReport {
+  return {
+    type: 'ReportAgentLost',
+    commandId: `lost:${job.beadId}:${job.attempt}`,
+    data: { beadId: job.beadId, attempt: job.attempt, agentId, reason },
+  };
+}

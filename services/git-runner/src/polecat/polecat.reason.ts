@@ -1,0 +1,22 @@
+import type { AgentOutcome } from '../agent/agent.runner';
+import { redactCredentials } from '../git/git.process';
+
+/** What of the agent's output goes into the event log: enough to see why it failed, not its whole log. */
+const TAIL_CHARS = 2_000;
+
+/** The end of the agent's output, bounded, with URL credentials and the values handed over by passEnv removed. */
+export function reportableTail(outputTail: string, secrets: readonly string[]): string {
+  const redacted = redactCredentials(outputTail, secrets).trim();
+  return redacted.length > TAIL_CHARS ? `…${redacted.slice(redacted.length - TAIL_CHARS)}` : redacted;
+}
+
+/** Why an attempt failed, for the next attempt's prompt and for people reading the convoy. */
+export function failureReason(outcome: AgentOutcome, timeoutMs: number, secrets: readonly string[]): string {
+  const what = outcome.timedOut
+    ? `agent timed out after ${timeoutMs / 1000}s`
+    : outcome.exitCode !== null
+      ? `agent exited with code ${outcome.exitCode}`
+      : `agent was killed by ${outcome.signal ?? 'an unknown signal'}`;
+  const tail = reportableTail(outcome.outputTail, secrets);
+  return tail ? `${what}; the end of its output:\n${tail}` : what;
+}

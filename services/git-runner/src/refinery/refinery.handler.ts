@@ -1,0 +1,131 @@
+import { Logger } from '@nestjs/common';
+import type { JobOf } from '@gastown/contracts';
+import { targetBranchOf, type ConvoyView } from '@gastown/convoy-view';
+import { checkEnvironment, describeCheckFailure, runChecks } from '../git/rig.checks';
+import { BranchNotFoundError, TargetMovedError } from '../git/rig.errors';
+import type { RigRepository } from '../git/rig.repository';
+import type { ConvoyCommands, ConvoyReport } from '../jobs/convoy.commands';
+import { RetryJobSoon } from '../jobs/job.errors';
+import type { JobTruth, RigInfo } from '../jobs/job.truth';
+import { withRigLease, type HeldRigLease, type RigLease } from '../lease/rig.lease';
+import type { RigWorkspaces } from '../rigs/rig.workspaces';
+
+type MergeJob = JobOf<'merge'>;
+
+export interface RefineryDeps {
+  truth: JobTruth;
+  commands: ConvoyCommands;
+  workspaces: RigWorkspaces;
+  lease: RigLease;
+}
+
+interface Review {
+  title: string;
+  branch: string;
+  target: string;
+}
+
+function review(view: ConvoyView, job: MergeJob, rig: RigInfo): Review | string {
+  if (view.status !== 'ACTIVE') return `its convoy is ${view.status}`;
+  const bead = view.beads.get(job.beadId);
+  if (!bead) return 'the bead is not part of its convoy';
+  if (bead.status !== 'IN_REVIEW' || bead.attempt !== job.attempt) return `the bead is ${bead.status} on attempt ${bead.attempt}`;
+  if (bead.rigId !== job.rigId) return `the bead works on rig ${bead.rigId}`;
+  if (!bead.branch) return 'the bead has no branch';
+  return { title: bead.title, branch: bead.branch, target: targetBranchOf(view, bead, rig.defaultBranch) };
+}
+
+/** A retry on the moved target: soon, with jitter so that racing replicas do not meet again. */
+const MOVED_RETRY_MS = 200;
+
+/**
+ * The refinery: reviews a submitted bead by merging its branch into its target (no-ff), running
+ * the rig's checks on the result and pushing it, all under the rig's lease. Every step is decided
+ * from origin's current state, so a redelivered job records the merge it finds instead of merging
+ * twice.
+ */
+export class RefineryHandler {
+  private readonly logger = new Logger('refinery');
+
+  constructor(private readonly deps: RefineryDeps) {}
+
+  readonly handle = async (job: MergeJob): Promise<void> => {
+    const { truth, workspaces, lease, commands } = this.deps;
+    const rig = await truth.rig(job.townId, job.rigId);
+    if (!rig) {
+      this.drop(job, 'its rig is not registered');
+      return;
+    }
+    const repository = workspaces.repository(rig);
+    // Decided under the lease, reported after it: a slow convoy service must not hold the rig.
+    const report = await withRigLease(lease, rig.rigId, async (held) => {
+      // Read under the lease: a duplicate of this job may have merged it while we waited.
+      const found = await truth.convoy(job.townId, job.convoyId, (view) => review(view, job, rig));
+      if (found === undefined) return this.drop(job, 'its convoy does not exist');
+      if (typeof found === 'string') return this.drop(job, found);
+      return this.merge(job, rig, found, repository, held);
+    });
+    if (report) await commands.send({ townId: job.townId, convoyId: job.convoyId }, report);
+  };
+
+  private async merge(job: MergeJob, rig: RigInfo, bead: Review, repository: RigRepository, held: HeldRigLease): Promise<ConvoyReport> {
+    const { target } = bead;
+    const key = `merge-${job.beadId.slice(0, 8)}-a${job.attempt}`;
+    const merged = (mergeCommit: string): ConvoyReport => ({
+      type: 'RecordBeadMerged',
+      commandId: `merged:${job.beadId}:${job.attempt}`,
+      data: { beadId: job.beadId, attempt: job.attempt, mergeCommit },
+    });
+    const rework = (reason: string): ConvoyReport => ({
+      type: 'RequestRework',
+      commandId: `rework:${job.beadId}:${job.attempt}`,
+      data: { beadId: job.beadId, attempt: job.attempt, reason },
+    });
+    const empty = (targetTip: string) =>
+      rig.config.allowEmptyBeads ? merged(targetTip) : rework(`the branch changed nothing relative to ${target}`);
+
+    let outcome;
+    try {
+      outcome = await repository.merge({ source: bead.branch, target, message: `Merge bead "${bead.title}" (${job.beadId.slice(0, 8)})`, key });
+    } catch (error) {
+      // The submitted work is gone from origin: only a new attempt can bring it back.
+      if (error instanceof BranchNotFoundError && error.branch === bead.branch) {
+        return rework(`the branch ${bead.branch} is no longer on origin; the next attempt starts from the current ${target}`);
+      }
+      throw error;
+    }
+    switch (outcome.kind) {
+      case 'already-merged': {
+        // A redelivery after a crash between the push and the report: record the merge, never redo it.
+        const brought = await repository.broughtIn(target, outcome.sourceTip);
+        this.logger.log(`bead ${job.beadId.slice(0, 8)} is already in ${target}${brought ? ` by ${brought.merge.slice(0, 12)}` : ''}`);
+        return brought?.changed ? merged(brought.merge) : empty(outcome.commit);
+      }
+      case 'empty':
+        return empty(outcome.targetTip);
+      case 'conflict':
+        return rework(`merge conflict with ${target} in: ${outcome.files.join(', ')} (the next attempt starts from the current ${target})`);
+      case 'merged':
+        try {
+          const { checks, checkTimeoutMs } = rig.config;
+          const result = await runChecks(outcome.worktree, checks, { timeoutMs: checkTimeoutMs, env: checkEnvironment() });
+          if (!result.ok && result.failed) return rework(describeCheckFailure(result.failed, checkTimeoutMs));
+          await repository.pushMerge({ commit: outcome.commit, target, expectedTip: outcome.targetTip, fence: held.fence });
+          this.logger.log(`merged bead ${job.beadId.slice(0, 8)} into ${target} at ${outcome.commit.slice(0, 12)}`);
+          return merged(outcome.commit);
+        } catch (error) {
+          if (error instanceof TargetMovedError) {
+            throw new RetryJobSoon(`${target} moved during the merge; merging again onto its new tip`, MOVED_RETRY_MS + Math.floor(Math.random() * MOVED_RETRY_MS));
+          }
+          throw error;
+        } finally {
+          await repository.discardMerge(key);
+        }
+    }
+  }
+
+  private drop(job: MergeJob, why: string): null {
+    this.logger.log(`dropped merge job ${job.beadId}:${job.attempt}: ${why}`);
+    return null;
+  }
+}

@@ -1,0 +1,70 @@
+import { readdir } from 'node:fs/promises';
+import { Logger } from '@nestjs/common';
+import { RigRepository } from '../git/rig.repository';
+import type { JobTruth, RigInfo } from '../jobs/job.truth';
+import type { DataLayout } from '../runner/data.layout';
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+async function uuidDirs(dir: string): Promise<string[]> {
+  try {
+    return (await readdir(dir, { withFileTypes: true })).filter((d) => d.isDirectory() && UUID.test(d.name)).map((d) => d.name);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return [];
+    throw error;
+  }
+}
+
+/**
+ * The replica's repository of each rig: one RigRepository per rig, so that every git operation
+ * on a rig's clone goes through the one queue that keeps them apart.
+ */
+export class RigWorkspaces {
+  private readonly logger = new Logger('git-runner');
+  private readonly repositories = new Map<string, RigRepository>();
+
+  constructor(private readonly layout: DataLayout) {}
+
+  repository(rig: RigInfo): RigRepository {
+    let repository = this.repositories.get(rig.rigId);
+    if (!repository) {
+      repository = new RigRepository({
+        rigId: rig.rigId,
+        gitUrl: rig.gitUrl,
+        defaultBranch: rig.defaultBranch,
+        dir: this.layout.rigDir(rig.townId, rig.rigId),
+      });
+      this.repositories.set(rig.rigId, repository);
+    }
+    return repository;
+  }
+
+  /**
+   * Run once at start, before any job: clears what a killed predecessor left in every rig on disk
+   * (locks, half-done merges, scratch and half-created worktrees) and removes its agent worktrees,
+   * whose attempts another replica reports lost. The next job then redoes its step from origin.
+   */
+  async recoverAll(truth: JobTruth): Promise<void> {
+    for (const townId of await uuidDirs(this.layout.rigsDir)) {
+      for (const rigId of await uuidDirs(this.layout.townDir(townId))) {
+        const rig = await truth.rig(townId, rigId);
+        if (!rig) {
+          this.logger.warn(`rig ${rigId} of town ${townId} is on disk but not registered: left alone`);
+          continue;
+        }
+        const repository = this.repository(rig);
+        const report = await repository.recover();
+        const leftovers = await repository.worktreeKeys();
+        for (const key of leftovers) await repository.removeWorktree(key);
+        const found = [
+          ...report.removedLocks.map((lock) => `lock ${lock}`),
+          ...report.abortedMerges.map((path) => `merge in ${path}`),
+          ...report.abortedRebases.map((path) => `rebase in ${path}`),
+          ...report.removedWorktrees.map((path) => `worktree ${path}`),
+          ...leftovers.map((key) => `agent worktree ${key}`),
+        ];
+        this.logger.log(`recovered rig ${rig.name} (${rigId})${found.length > 0 ? `: cleared ${found.join(', ')}` : ': clean'}`);
+      }
+    }
+  }
+}

@@ -1,0 +1,97 @@
+import { Logger } from '@nestjs/common';
+import type { Subscription } from '@nats-io/transport-node';
+import { CommandClient, EventStore, type Bus } from '@gastown/bus';
+import type { JobKind } from '@gastown/contracts';
+import { BranchHandler } from '../branch/branch.handler';
+import type { GitRunnerConfig } from '../config/git-runner.config';
+import { ConvoyCommands } from '../jobs/convoy.commands';
+import { startJobConsumer, type JobHandler, type RunningJobConsumer } from '../jobs/job.consumer';
+import { JobTruth } from '../jobs/job.truth';
+import { LandingHandler } from '../landing/landing.handler';
+import { RigLease } from '../lease/rig.lease';
+import { AgentRecords } from '../polecat/agent.records';
+import { listenForCancels } from '../polecat/cancel.listener';
+import { AttemptClaims } from '../polecat/polecat.claims';
+import { RunningAttempts } from '../polecat/polecat.attempts';
+import { PolecatHandler } from '../polecat/polecat.handler';
+import { RefineryHandler } from '../refinery/refinery.handler';
+import { RigWorkspaces } from '../rigs/rig.workspaces';
+import { DataDirLock } from './data-dir.lock';
+import { DataLayout } from './data.layout';
+
+/**
+ * Git jobs at once per replica and kind. The rig lease serialises each rig anyway; these slots
+ * let different rigs proceed side by side.
+ */
+const GIT_JOB_SLOTS = 3;
+
+/**
+ * One git-runner replica: recovers what a previous run on its data directory left, then takes
+ * jobs of every kind from the shared consumers and listens for convoy cancellations.
+ */
+export class GitRunner {
+  private readonly logger = new Logger('git-runner');
+  private readonly layout: DataLayout;
+  private readonly lock: DataDirLock;
+  private readonly truth: JobTruth;
+  private readonly workspaces: RigWorkspaces;
+  private readonly records: AgentRecords;
+  private readonly attempts = new RunningAttempts();
+  private readonly consumers: RunningJobConsumer[] = [];
+  private cancels: Subscription | undefined;
+
+  constructor(
+    private readonly bus: Bus,
+    private readonly config: GitRunnerConfig,
+  ) {
+    this.layout = new DataLayout(config.dataDir, config.namespace);
+    this.lock = new DataDirLock(this.layout.lockFile);
+    this.truth = new JobTruth(new EventStore(bus), bus.names);
+    this.workspaces = new RigWorkspaces(this.layout);
+    this.records = new AgentRecords(this.layout);
+  }
+
+  async start(): Promise<void> {
+    const { bus, config } = this;
+    this.lock.acquire();
+    // Agents of a killed predecessor first: they would write into worktrees the recovery removes.
+    await this.records.reapOrphans();
+    await this.workspaces.recoverAll(this.truth);
+
+    const commands = new ConvoyCommands(bus, new CommandClient(bus), config.runnerId);
+    const lease = new RigLease(bus, { holderId: config.runnerId, ttlMs: config.leaseTtlMs });
+    const git = { truth: this.truth, commands, workspaces: this.workspaces, lease };
+    const polecat = new PolecatHandler({
+      runnerId: config.runnerId,
+      truth: this.truth,
+      commands,
+      workspaces: this.workspaces,
+      claims: new AttemptClaims(bus, config.runnerId, config.ackWaitMs),
+      attempts: this.attempts,
+      records: this.records,
+      layout: this.layout,
+      env: process.env,
+    });
+    // Listening before any agent can start, so no cancellation is missed.
+    this.cancels = listenForCancels(bus, this.attempts);
+    const start = <K extends JobKind>(kind: K, concurrency: number, handler: JobHandler<K>) =>
+      startJobConsumer(bus, { kind, concurrency, ackWaitMs: config.ackWaitMs, handler });
+    this.consumers.push(
+      await start('branch', GIT_JOB_SLOTS, new BranchHandler(git).handle),
+      await start('merge', GIT_JOB_SLOTS, new RefineryHandler(git).handle),
+      await start('land', GIT_JOB_SLOTS, new LandingHandler(git).handle),
+      await start('agent', config.maxAgents, polecat.handle),
+    );
+    // "Ready" must mean the server already routes broadcasts and pulls here.
+    await bus.nc.flush();
+  }
+
+  async stop(): Promise<void> {
+    const stopping = this.consumers.splice(0).map((consumer) => consumer.stop());
+    const agents = this.attempts.stopAll();
+    if (agents > 0) this.logger.log(`stopping ${agents} running agent${agents === 1 ? '' : 's'}; their attempts are reported lost`);
+    await Promise.all(stopping);
+    this.cancels?.unsubscribe();
+    this.lock.release();
+  }
+}

@@ -1,0 +1,220 @@
+import { randomUUID } from 'node:crypto';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { CommandClient, connectBus, deleteTopology, EventStore, type Bus } from '@gastown/bus';
+import {
+  beadIdFor,
+  CommandReply,
+  convoyIdFor,
+  generateTownToken,
+  hashTownToken,
+  jobId,
+  type GastownEvent,
+  type Job,
+  type RigConfigInput,
+} from '@gastown/contracts';
+import { eventually, startService, TEST_NATS_URL, testNamespace, type ServiceProcess } from '@gastown/testing';
+import { createOrigin, type OriginFixture } from '../git/testing/origin.fixture';
+import { leaseBucket } from '../lease/rig.lease';
+import { claimsBucket } from '../polecat/polecat.claims';
+
+const silent = { info: () => undefined, warn: () => undefined, error: () => undefined };
+
+export interface TestRig {
+  rigId: string;
+  name: string;
+  origin: OriginFixture;
+}
+
+export interface DispatchedBead {
+  beadId: string;
+  attempt: number;
+  branch: string;
+  baseBranch: string;
+}
+
+/**
+ * A namespace of its own with the real convoy service and git-runner processes, driven the way
+ * the dispatcher drives them: commands to the convoy service, jobs on the jobs stream.
+ */
+export class RunnerFixture {
+  readonly runners = new Map<string, ServiceProcess>();
+  readonly origins: OriginFixture[] = [];
+  private readonly client: CommandClient;
+  private readonly store: EventStore;
+  private convoyService: ServiceProcess | undefined;
+  private rigCount = 0;
+
+  private constructor(
+    readonly bus: Bus,
+    readonly townId: string,
+    /** Every runner's data directory lives under it. */
+    readonly root: string,
+    readonly env: Record<string, string>,
+  ) {
+    this.client = new CommandClient(bus);
+    this.store = new EventStore(bus);
+  }
+
+  static async start(env: Record<string, string> = {}): Promise<RunnerFixture> {
+    const namespace = testNamespace();
+    const bus = await connectBus({ servers: TEST_NATS_URL, namespace, name: 'git-runner-spec', logger: silent });
+    const fixture = new RunnerFixture(bus, randomUUID(), mkdtempSync(join(tmpdir(), 'gt-runner-spec-')), {
+      NATS_URL: TEST_NATS_URL,
+      GT_NAMESPACE: namespace,
+      GIT_RUNNER_ACK_WAIT_MS: '3000',
+      ...env,
+    });
+    try {
+      fixture.convoyService = await startService('convoy', { env: fixture.env, readyText: 'convoy service ready' });
+      await fixture.town('CreateTown', { name: 'runner spec', tokenHash: hashTownToken(generateTownToken()) });
+    } catch (error) {
+      await fixture.close();
+      throw error;
+    }
+    return fixture;
+  }
+
+  /** Starts a git-runner replica named `name`, with a data directory of its own (kept across restarts). */
+  async startRunner(name: string, env: Record<string, string> = {}): Promise<ServiceProcess> {
+    const runner = await startService('git-runner', {
+      env: { ...this.env, GIT_RUNNER_ID: name, GIT_RUNNER_DATA_DIR: this.dataDir(name), ...env },
+      readyText: 'git-runner ready',
+    });
+    this.runners.set(name, runner);
+    return runner;
+  }
+
+  dataDir(runner: string): string {
+    return join(this.root, runner);
+  }
+
+  /** Where the runner keeps its files for this namespace (see DataLayout). */
+  runnerRoot(runner: string): string {
+    return join(this.dataDir(runner), this.bus.names.namespace);
+  }
+
+  async registerRig(config: RigConfigInput = {}): Promise<TestRig> {
+    const origin = createOrigin();
+    this.origins.push(origin);
+    const rigId = randomUUID();
+    const name = `rig-${++this.rigCount}`;
+    await this.town('RegisterRig', { rigId, name, gitUrl: origin.url, defaultBranch: 'main', config });
+    return { rigId, name, origin };
+  }
+
+  /** A started convoy; its beads are the tasks in order. */
+  async sling(
+    rig: TestRig,
+    tasks: { title: string; body?: string; dependsOn?: number[] }[],
+    options: { title?: string; mergeMode?: 'REVIEW_THEN_LAND' | 'REVIEW_AND_MERGE'; parallel?: boolean } = {},
+  ): Promise<{ convoyId: string; beadIds: string[] }> {
+    const commandId = randomUUID();
+    const convoyId = convoyIdFor(this.townId, commandId);
+    const { title = 'Runner spec', mergeMode, parallel } = options;
+    await this.command('SlingBatch', convoyId, { title, defaultRigId: rig.rigId, mergeMode, parallel, tasks }, commandId);
+    return { convoyId, beadIds: tasks.map((_, index) => beadIdFor(convoyId, index)) };
+  }
+
+  /** Dispatches a ready bead as the dispatcher would, and returns where its work goes. */
+  async dispatch(convoyId: string, beadId: string, agentName = 'furiosa'): Promise<DispatchedBead> {
+    await this.command('DispatchBead', convoyId, { beadId, agent: { id: `agent-${agentName}`, name: agentName } });
+    const dispatched = (await this.events(convoyId)).filter((e) => e.type === 'BeadDispatched' && e.data.beadId === beadId).pop();
+    if (dispatched?.type !== 'BeadDispatched') throw new Error(`bead ${beadId} was not dispatched`);
+    const { attempt, branch, baseBranch } = dispatched.data;
+    return { beadId, attempt, branch, baseBranch };
+  }
+
+  /** The convoy's feature branch on the rig (review-then-land). */
+  async featureBranch(convoyId: string, rigId: string): Promise<string> {
+    const created = (await this.events(convoyId)).find((e) => e.type === 'ConvoyCreated');
+    const branch = created?.type === 'ConvoyCreated' ? created.data.featureBranches.find((f) => f.rigId === rigId)?.branch : undefined;
+    if (!branch) throw new Error(`convoy ${convoyId} has no feature branch on rig ${rigId}`);
+    return branch;
+  }
+
+  /** Sends a convoy command and fails the test when it is refused. */
+  async command(type: string, convoyId: string, data: Record<string, unknown>, commandId = randomUUID()): Promise<void> {
+    const reply = await this.client.request<CommandReply>(this.bus.names.commands.convoy, {
+      type,
+      commandId,
+      townId: this.townId,
+      convoyId,
+      actor: { kind: 'user', id: 'runner-spec' },
+      data,
+    });
+    if (!reply.ok) throw new Error(`${type} refused: ${reply.error.code} ${reply.error.message}`);
+  }
+
+  /** Publishes a job like the dispatcher; `msgID` other than the job id makes a duplicate the server does not catch. */
+  async publish(job: Job, msgID = jobId(job)): Promise<void> {
+    await this.bus.js.publish(this.bus.names.job(job.kind, job.rigId), JSON.stringify(job), { msgID });
+  }
+
+  /** Jobs on the stream that no runner has acknowledged yet. */
+  async pendingJobs(): Promise<number> {
+    return (await this.bus.jsm.streams.info(this.bus.names.jobStream)).state.messages;
+  }
+
+  async events(convoyId: string): Promise<GastownEvent[]> {
+    return (await this.store.readSubject(this.bus.names.convoyEvents(this.townId, convoyId))).flatMap((commit) => commit.events);
+  }
+
+  async waitForEvent<T extends GastownEvent['type']>(
+    convoyId: string,
+    type: T,
+    match: (event: Extract<GastownEvent, { type: T }>) => boolean = () => true,
+    timeoutMs = 20_000,
+  ): Promise<Extract<GastownEvent, { type: T }>> {
+    return eventually(
+      `${type} in convoy ${convoyId}`,
+      async () => (await this.events(convoyId)).find((e): e is Extract<GastownEvent, { type: T }> => e.type === type && match(e as Extract<GastownEvent, { type: T }>)),
+      { timeoutMs, intervalMs: 50 },
+    );
+  }
+
+  /** Stops every runner this fixture started (SIGTERM, then SIGKILL after a grace period). */
+  async stopRunners(): Promise<void> {
+    await Promise.all([...this.runners.values()].map((runner) => runner.stop()));
+    this.runners.clear();
+  }
+
+  async close(): Promise<void> {
+    await this.stopRunners();
+    this.killLeftAgents();
+    await this.convoyService?.stop();
+    await deleteTopology(this.bus).catch(() => undefined);
+    for (const bucket of [claimsBucket(this.bus.names), leaseBucket(this.bus.names)]) {
+      await this.bus.jsm.streams.delete(`KV_${bucket}`).catch(() => undefined);
+    }
+    await this.bus.close();
+    for (const origin of this.origins) origin.remove();
+    rmSync(this.root, { recursive: true, force: true });
+  }
+
+  /** Agents of runners a test SIGKILLed outlive them; a failed test must not leave them running. */
+  private killLeftAgents(): void {
+    for (const runner of existsSync(this.root) ? readdirSync(this.root) : []) {
+      const agents = join(this.runnerRoot(runner), 'agents');
+      for (const name of existsSync(agents) ? readdirSync(agents) : []) {
+        try {
+          process.kill(-(JSON.parse(readFileSync(join(agents, name), 'utf8')) as { pid: number }).pid, 'SIGKILL');
+        } catch {
+          // Gone already, or a record cut short by the kill: nothing left to stop.
+        }
+      }
+    }
+  }
+
+  private async town(type: 'CreateTown' | 'RegisterRig', data: Record<string, unknown>): Promise<void> {
+    const reply = await this.client.request<CommandReply>(this.bus.names.commands.town, {
+      type,
+      commandId: randomUUID(),
+      townId: this.townId,
+      actor: { kind: 'user', id: 'runner-spec' },
+      data,
+    });
+    if (!reply.ok) throw new Error(`${type} refused: ${reply.error.code} ${reply.error.message}`);
+  }
+}
