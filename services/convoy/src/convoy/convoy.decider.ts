@@ -161,7 +161,11 @@ function decidePrimary(command: ConvoyCommand, state: ConvoyState, ctx: DecideCo
     case 'RequestRework': {
       const bead = requireAttemptBead(state, command, ['IN_REVIEW']);
       const reason = requireReason(command.data.reason);
-      return [{ type: 'BeadReworkRequested', data: { beadId: bead.beadId, attempt: bead.attempt, reason } }];
+      const rework: NewEvent = { type: 'BeadReworkRequested', data: { beadId: bead.beadId, attempt: bead.attempt, reason } };
+      // Review that keeps sending a bead back is a failure too: without a cap it would loop forever.
+      return budgetSpent(state, bead)
+        ? [rework, { type: 'BeadFailed', data: { beadId: bead.beadId, attempt: bead.attempt, reason: clip(`review sent it back on its last allowed attempt: ${reason}`, REASON_LENGTH) } }]
+        : [rework];
     }
     case 'FailBeadAttempt': {
       const bead = requireAttemptBead(state, command, ['IN_PROGRESS']);

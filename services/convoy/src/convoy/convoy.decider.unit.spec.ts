@@ -537,6 +537,19 @@ describe('convoy decider', () => {
         .then([dispatched(0, 2, 'please add tests')]);
     });
 
+    it('given a bead reviewed on its last allowed attempt, when it is sent back again, then it is FAILED instead of looping', () => {
+      const history = [slingBatch(CHAIN), dispatch(0), submit(0), rework(0, 1), dispatch(0), submit(0, 2), rework(0, 2), dispatch(0), submit(0, 3)];
+      spec()
+        .given(historyOf(history))
+        .when(rework(0, 3, 'check "test" failed'))
+        .then([
+          { type: 'BeadReworkRequested', data: { beadId: bead(0), attempt: 3, reason: 'check "test" failed' } },
+          { type: 'BeadFailed', data: { beadId: bead(0), attempt: 3, reason: 'review sent it back on its last allowed attempt: check "test" failed' } },
+          heldBy(0, 'held by failed bead "A"', 1, 2),
+          { type: 'ConvoyFailed', data: { reason: 'bead "A" failed and nothing else can progress', failedBeadIds: [bead(0)] } },
+        ]);
+    });
+
     it('given a bead in progress, when rework is requested, then the transition is refused', () => {
       spec()
         .given(historyOf([slingBatch(DIAMOND), dispatch(0)]))

@@ -1,0 +1,120 @@
+import { execFileSync } from 'node:child_process';
+import { eventually } from '@gastown/testing';
+import { OriginRepository } from './origin.repository';
+import { SystemHarness } from './system.harness';
+
+describe('a convoy whose work fails', () => {
+  let system: SystemHarness;
+  const origins: OriginRepository[] = [];
+
+  beforeAll(async () => {
+    system = await SystemHarness.start({ env: { CONVOY_MAX_ATTEMPTS: '3' } });
+  });
+  afterAll(async () => {
+    await system?.close();
+    origins.forEach((o) => o.remove());
+  });
+
+  function origin(): OriginRepository {
+    const repo = new OriginRepository();
+    origins.push(repo);
+    return repo;
+  }
+
+  it('given an agent that fails every time, when retried, then the bead is FAILED, its dependent held, and retryBead lets the convoy land', async () => {
+    const repo = origin();
+    const rigId = await system.registerRig('flaky', repo.bare);
+    const created = await system.slingBatch({
+      title: 'Flaky agent',
+      defaultRigId: rigId,
+      tasks: [{ title: 'broken', body: 'demo:fail-until 4' }, { title: 'after', dependsOn: [0] }],
+    });
+    const failed = await system.until(created.id, ['FAILED', 'LANDED']);
+    expect(failed.status).toBe('FAILED');
+    const [broken, after] = [...failed.beads].sort((x, y) => x.index - y.index);
+    expect(broken).toMatchObject({ status: 'FAILED', attempts: 3 });
+    expect(broken.lastReason).toMatch(/exited with code 1/);
+    expect(after).toMatchObject({ status: 'OPEN', blocked: true });
+    expect(after.blockedReason).toMatch(/broken/);
+
+    await system.gql('mutation ($id: ID!) { retryBead(id: $id) { id status } }', { id: broken.id });
+    const landed = await system.until(created.id, ['LANDED']);
+    expect(landed.progress).toMatchObject({ total: 2, closed: 2 });
+  });
+
+  it('given a failing check, when a bead is reviewed, then nothing is merged and the check output comes back as the reason', async () => {
+    const repo = origin();
+    const check = ['node', '-e', "if (require('fs').existsSync('forbidden.txt')) { console.error('forbidden.txt must not exist'); process.exit(3) }"];
+    const rigId = await system.registerRig('checked', repo.bare, { checks: [{ name: 'no-forbidden', command: check }] });
+    const created = await system.slingBatch({
+      title: 'Breaks the check',
+      defaultRigId: rigId,
+      mergeMode: 'REVIEW_AND_MERGE',
+      tasks: [{ title: 'forbidden', body: 'demo:edit forbidden.txt oops' }],
+    });
+    const done = await system.until(created.id, ['FAILED', 'LANDED']);
+    expect(done.status).toBe('FAILED');
+    const events = await system.events(created.id);
+    const rework = events.find((e) => e.type === 'BeadReworkRequested');
+    expect((rework?.data as { reason: string }).reason).toMatch(/no-forbidden[\s\S]*forbidden\.txt must not exist/);
+    expect(repo.read('ls-tree', '--name-only', 'origin/main')).not.toMatch(/forbidden\.txt/);
+  });
+
+  it('given an agent that hangs, when its timeout passes, then it is killed and counted as a failed attempt', async () => {
+    const repo = origin();
+    const rigId = await system.registerRig('hangs', repo.bare, { agentTimeoutMs: 1_500 });
+    const created = await system.slingBatch({ title: 'Hangs', defaultRigId: rigId, tasks: [{ title: 'sleepy', body: 'demo:hang' }] });
+    const failed = await system.until(created.id, ['FAILED']);
+    expect(failed.beads[0].lastReason).toMatch(/timed out/);
+    const events = await system.events(created.id);
+    expect(events.filter((e) => e.type === 'BeadAttemptFailed').map((e) => (e.data as { reason: string }).reason)).toEqual([
+      expect.stringMatching(/timed out/),
+      expect.stringMatching(/timed out/),
+    ]);
+  });
+
+  it('given an agent at work, when its convoy is closed, then the agent is gone within seconds and nothing is merged afterwards', async () => {
+    const repo = origin();
+    const rigId = await system.registerRig('closing', repo.bare);
+    const created = await system.slingBatch({
+      title: 'Closed while working',
+      defaultRigId: rigId,
+      mergeMode: 'REVIEW_AND_MERGE',
+      tasks: [{ title: 'forever', body: 'demo:hang' }],
+    });
+    await system.until(created.id, ['ACTIVE']);
+    const started = await waitForStarted(system, created.id);
+    await system.gql('mutation ($id: ID!) { closeConvoy(id: $id, reason: "plan changed") { status } }', { id: created.id });
+    const mainBefore = repo.read('rev-parse', 'origin/main');
+    await waitForGone(started);
+    expect((await system.convoy(created.id)).status).toBe('CANCELLED');
+    expect(repo.read('rev-parse', 'origin/main')).toBe(mainBefore);
+    const events = await system.events(created.id);
+    const cancelledAt = events.findIndex((e) => e.type === 'ConvoyCancelled');
+    expect(events.slice(cancelledAt + 1).filter((e) => !['BeadCancelled', 'BeadsBecameUnready', 'BeadsReleased'].includes(e.type))).toEqual([]);
+  });
+});
+
+async function waitForStarted(system: SystemHarness, convoyId: string): Promise<number[]> {
+  await eventually('the agent to start', async () => (await system.events(convoyId)).some((e) => e.type === 'BeadStarted'));
+  return eventually('the demo agent process', async () => {
+    const out = execFileSync('pgrep', ['-f', 'demo-agent.main.ts'], { encoding: 'utf8' }).trim();
+    return out ? out.split('\n').map(Number) : null;
+  });
+}
+
+async function waitForGone(pids: number[]): Promise<void> {
+  await eventually(
+    'the agent processes to be gone',
+    async () =>
+      pids.every((pid) => {
+        try {
+          process.kill(pid, 0);
+          return false;
+        } catch {
+          return true;
+        }
+      }),
+    { timeoutMs: 10_000 },
+  );
+}

@@ -1,0 +1,62 @@
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+const IDENTITY = ['-c', 'user.name=Spec', '-c', 'user.email=spec@gastown.local', '-c', 'init.defaultBranch=main'];
+
+/**
+ * A temporary bare repository standing in for a rig's origin, with a reading clone to inspect
+ * what really landed. git runs with argument arrays only.
+ */
+export class OriginRepository {
+  readonly dir = mkdtempSync(join(tmpdir(), 'gt-origin-'));
+  readonly bare = join(this.dir, 'origin.git');
+  private readonly reader = join(this.dir, 'reader');
+
+  constructor(files: Record<string, string> = { 'README.md': '# demo rig\n' }) {
+    git(this.dir, 'init', '--bare', this.bare);
+    const seed = join(this.dir, 'seed');
+    git(this.dir, 'clone', this.bare, seed);
+    for (const [path, content] of Object.entries(files)) writeFileSync(join(seed, path), content);
+    git(seed, 'add', '-A');
+    git(seed, 'commit', '-m', 'initial commit');
+    git(seed, 'push', 'origin', 'HEAD:refs/heads/main');
+    git(this.dir, 'clone', this.bare, this.reader);
+  }
+
+  /** Runs git in an up-to-date clone of origin and returns its output. */
+  read(...args: string[]): string {
+    git(this.reader, 'fetch', '--prune', 'origin');
+    return git(this.reader, ...args);
+  }
+
+  branches(): string[] {
+    return this.read('for-each-ref', '--format=%(refname:short)', 'refs/remotes/origin')
+      .split('\n')
+      .filter(Boolean)
+      .map((b) => b.replace(/^origin\//, ''));
+  }
+
+  /** Commits of `ref` that added `path`: one means the change landed exactly once. */
+  commitsAdding(ref: string, path: string): string[] {
+    return this.read('log', '--format=%H', '--diff-filter=A', `origin/${ref}`, '--', path).split('\n').filter(Boolean);
+  }
+
+  isAncestor(commit: string, ofCommit: string): boolean {
+    try {
+      this.read('merge-base', '--is-ancestor', commit, ofCommit);
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
+  remove(): void {
+    rmSync(this.dir, { recursive: true, force: true });
+  }
+}
+
+function git(cwd: string, ...args: string[]): string {
+  return execFileSync('git', [...IDENTITY, ...args], { cwd, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] }).trim();
+}

@@ -1,0 +1,210 @@
+import { randomUUID } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Bus, CommandClient, connectBus, deleteTopology, EventStore } from '@gastown/bus';
+import { CommandReply, generateTownToken, GastownEvent, hashTownToken } from '@gastown/contracts';
+import {
+  createTestDatabase,
+  eventually,
+  freePort,
+  startService,
+  TEST_NATS_URL,
+  testNamespace,
+  type ServiceProcess,
+  type TestDatabase,
+} from '@gastown/testing';
+
+export interface HarnessOptions {
+  dispatchers?: number;
+  runners?: number;
+  /** Extra environment for every service (attempt budgets, timeouts). */
+  env?: Record<string, string>;
+}
+
+interface GqlError {
+  message: string;
+  extensions?: { code?: string };
+}
+
+/**
+ * The whole system as `npm start` runs it — convoy service, gateway, dispatchers and
+ * git-runners as real processes — on a namespace and database of its own.
+ */
+export class SystemHarness {
+  readonly processes = new Map<string, ServiceProcess>();
+  private token = '';
+  townId = '';
+
+  private constructor(
+    readonly namespace: string,
+    readonly db: TestDatabase,
+    readonly bus: Bus,
+    readonly env: Record<string, string>,
+    readonly dataDir: string,
+    readonly url: string,
+  ) {}
+
+  static async start(options: HarnessOptions = {}): Promise<SystemHarness> {
+    const namespace = testNamespace();
+    const db = await createTestDatabase();
+    const port = await freePort();
+    const env = {
+      NATS_URL: TEST_NATS_URL,
+      GT_NAMESPACE: namespace,
+      DATABASE_URL: db.url,
+      GATEWAY_PORT: String(port),
+      GIT_RUNNER_ACK_WAIT_MS: '3000',
+      DISPATCHER_RETRY_BASE_MS: '200',
+      DISPATCHER_RETRY_MAX_MS: '1000',
+      ...options.env,
+    };
+    const bus = await connectBus({ servers: TEST_NATS_URL, namespace, name: 'system-e2e', logger: { info: () => undefined, warn: () => undefined, error: console.error } });
+    const harness = new SystemHarness(namespace, db, bus, env, mkdtempSync(join(tmpdir(), 'gt-system-')), `http://127.0.0.1:${port}/graphql`);
+    try {
+      await Promise.all([harness.startProcess('convoy'), harness.startProcess('gateway')]);
+      const starts: Promise<ServiceProcess>[] = [];
+      for (let i = 1; i <= (options.dispatchers ?? 1); i++) starts.push(harness.startProcess('dispatcher', i));
+      for (let i = 1; i <= (options.runners ?? 1); i++) starts.push(harness.startProcess('git-runner', i));
+      await Promise.all(starts);
+      await harness.createTown();
+    } catch (error) {
+      await harness.close();
+      throw error;
+    }
+    return harness;
+  }
+
+  /** Starts (or restarts) one replica; its name is `<service>-<n>`. */
+  async startProcess(service: string, replica = 1): Promise<ServiceProcess> {
+    const name = `${service}-${replica}`;
+    const env: Record<string, string> = { ...this.env };
+    if (service === 'git-runner') {
+      env['GIT_RUNNER_ID'] = name;
+      env['GIT_RUNNER_DATA_DIR'] = join(this.dataDir, name);
+    }
+    if (service === 'dispatcher') env['DISPATCHER_ID'] = name;
+    const ready = service === 'gateway' ? 'gateway ready' : `${service === 'convoy' ? 'convoy service' : service} ready`;
+    const started = await startService(service, { env, readyText: ready, timeoutMs: 60_000 });
+    this.processes.set(name, started);
+    return started;
+  }
+
+  process(name: string): ServiceProcess {
+    const found = this.processes.get(name);
+    if (!found) throw new Error(`no process ${name}`);
+    return found;
+  }
+
+  async kill(name: string): Promise<void> {
+    const victim = this.process(name);
+    victim.child.kill('SIGKILL');
+    await victim.exited();
+  }
+
+  private async createTown(): Promise<void> {
+    this.token = generateTownToken();
+    this.townId = randomUUID();
+    const reply = await new CommandClient(this.bus).request<CommandReply>(this.bus.names.commands.town, {
+      type: 'CreateTown',
+      commandId: randomUUID(),
+      townId: this.townId,
+      actor: { kind: 'user', id: 'system-e2e' },
+      data: { name: 'system e2e', tokenHash: hashTownToken(this.token) },
+    });
+    if (!reply.ok) throw new Error(reply.error.message);
+    await eventually('the gateway to know the town', async () => (await this.gqlRaw<{ town: { id: string } }>('{ town { id } }')).data?.town);
+  }
+
+  async gqlRaw<T>(query: string, variables: Record<string, unknown> = {}): Promise<{ data?: T; errors?: GqlError[] }> {
+    const response = await fetch(this.url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${this.token}` },
+      body: JSON.stringify({ query, variables }),
+    });
+    return (await response.json()) as { data?: T; errors?: GqlError[] };
+  }
+
+  async gql<T>(query: string, variables: Record<string, unknown> = {}): Promise<T> {
+    const answer = await this.gqlRaw<T>(query, variables);
+    if (answer.errors?.length || !answer.data) throw new Error(`GraphQL error: ${JSON.stringify(answer.errors)}`);
+    return answer.data;
+  }
+
+  async registerRig(name: string, gitUrl: string, config: Record<string, unknown> = {}): Promise<string> {
+    const { registerRig } = await this.gql<{ registerRig: { id: string } }>(
+      'mutation ($input: RegisterRigInput!) { registerRig(input: $input) { id } }',
+      { input: { name, gitUrl, defaultBranch: 'main', config } },
+    );
+    return registerRig.id;
+  }
+
+  async slingBatch(input: Record<string, unknown>): Promise<ConvoyRead> {
+    const { slingBatch } = await this.gql<{ slingBatch: ConvoyRead }>(
+      `mutation ($input: SlingBatchInput!) { slingBatch(input: $input) { ${CONVOY_FIELDS} } }`,
+      { input },
+    );
+    return slingBatch;
+  }
+
+  async convoy(id: string): Promise<ConvoyRead> {
+    return (await this.gql<{ convoy: ConvoyRead }>(`query ($id: ID!) { convoy(id: $id) { ${CONVOY_FIELDS} } }`, { id })).convoy;
+  }
+
+  /** Waits on the read model until the convoy reaches one of `statuses`. */
+  async until(id: string, statuses: string[], timeoutMs = 120_000): Promise<ConvoyRead> {
+    return eventually(
+      `convoy ${id} to reach ${statuses.join('/')}`,
+      async () => {
+        const convoy = await this.convoy(id);
+        return statuses.includes(convoy.status) ? convoy : null;
+      },
+      { timeoutMs, intervalMs: 100 },
+    );
+  }
+
+  async events(convoyId: string): Promise<GastownEvent[]> {
+    const commits = await new EventStore(this.bus).readSubject(this.bus.names.convoyEvents(this.townId, convoyId));
+    return commits.flatMap((c) => c.events);
+  }
+
+  async close(): Promise<void> {
+    await Promise.all([...this.processes.values()].map((p) => p.stop()));
+    await deleteTopology(this.bus).catch(() => undefined);
+    for (const bucket of [`KV_${this.namespace}-claims`]) await this.bus.jsm.streams.delete(bucket).catch(() => undefined);
+    await this.bus.close();
+    await this.db.drop();
+    rmSync(this.dataDir, { recursive: true, force: true });
+  }
+}
+
+export const CONVOY_FIELDS = `id title status mergeMode featureBranch landedCommit failureReason
+  progress { total open inProgress inReview closed failed cancelled blocked }
+  beads { id index title status attempts assignee branch headCommit mergeCommit lastReason blocked blockedReason }`;
+
+export interface BeadRead {
+  id: string;
+  index: number;
+  title: string;
+  status: string;
+  attempts: number;
+  assignee: string | null;
+  branch: string | null;
+  headCommit: string | null;
+  mergeCommit: string | null;
+  lastReason: string | null;
+  blocked: boolean;
+  blockedReason: string | null;
+}
+
+export interface ConvoyRead {
+  id: string;
+  title: string;
+  status: string;
+  mergeMode: string;
+  featureBranch: string | null;
+  landedCommit: string | null;
+  failureReason: string | null;
+  progress: Record<string, number>;
+  beads: BeadRead[];
+}
