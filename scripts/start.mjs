@@ -95,7 +95,13 @@ async function main() {
   process.on('SIGTERM', () => void shutdown(0));
   const natsUrl = await ensureNats(process.env, { dataDir, log, fail });
   const databaseUrl = await ensurePostgres(process.env, { dataDir, log });
-  const env = { ...process.env, NATS_URL: natsUrl, DATABASE_URL: databaseUrl, GATEWAY_PORT: String(port) };
+  const env = {
+    GIT_RUNNER_DATA_DIR: join(dataDir, 'git-runner'),
+    ...process.env,
+    NATS_URL: natsUrl,
+    DATABASE_URL: databaseUrl,
+    GATEWAY_PORT: String(port),
+  };
   for (const name of SERVICES) runService(name, env);
   log('start', `GraphQL API: http://127.0.0.1:${port}/graphql — create a town with: npx gt town create <name>`);
 }
