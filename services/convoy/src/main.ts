@@ -1,9 +1,9 @@
 import 'reflect-metadata';
 import { Logger } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
-import { ServiceLogger } from '@gastown/logging';
+import { ConfigError, redactUrl, ServiceLogger } from '@gastown/service-runtime';
 import { AppModule } from './app.module';
-import { ConfigError, loadConvoyConfig, redactUrl } from './config/convoy.config';
+import { loadConvoyConfig } from './config/convoy.config';
 
 async function bootstrap(): Promise<void> {
   const config = loadConvoyConfig();

@@ -1,12 +1,11 @@
 import { DynamicModule, Inject, Injectable, Module, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
-import { Bus, connectBus, ensureTopology } from '@gastown/bus';
-import { lineLogger } from '@gastown/logging';
+import type { Bus } from '@gastown/bus';
+import { BUS, busProvider, lineLogger } from '@gastown/service-runtime';
 import { DispatcherConfig } from './config/dispatcher.config';
 import { DEFAULT_PLAN_LIMITS } from './dispatch/dispatch.planner';
 import { DispatchRunner } from './dispatch/dispatch.runner';
 
 const CONFIG = Symbol('DISPATCHER_CONFIG');
-const BUS = Symbol('BUS');
 
 @Injectable()
 class DispatcherLifecycle implements OnApplicationBootstrap, OnApplicationShutdown {
@@ -42,20 +41,7 @@ export class AppModule {
       module: AppModule,
       providers: [
         { provide: CONFIG, useValue: config },
-        {
-          provide: BUS,
-          useFactory: async () => {
-            const bus = await connectBus({
-              servers: config.natsUrl,
-              namespace: config.namespace,
-              name: `dispatcher ${config.dispatcherId}`,
-              logger: lineLogger('bus'),
-            });
-            // The jobs work queue is written here first; creating it is safe from every service.
-            await ensureTopology(bus);
-            return bus;
-          },
-        },
+        busProvider({ servers: config.natsUrl, namespace: config.namespace, name: `dispatcher ${config.dispatcherId}` }),
         DispatcherLifecycle,
       ],
     };

@@ -25,7 +25,7 @@ describe('dispatcher process', () => {
     expect(await service.exited()).toBe(2);
     expect(service.output()).toMatch(/NATS_URL must look like nats:\/\/host:port/);
     expect(service.output()).toMatch(/DISPATCHER_MAX_AGENTS_PER_TOWN must be a positive whole number, got "many"/);
-    expect(service.output()).toMatch(/DISPATCHER_RETRY_BASE_MS must be a positive whole number, got "-1"/);
+    expect(service.output()).toMatch(/DISPATCHER_RETRY_BASE_MS must be a whole number from 1 to 86400000 ms, got "-1"/);
   });
 
   it('given the dispatcher is SIGKILLed right after an assignment, when a new one starts, then no bead is assigned twice and none is lost', async () => {

@@ -1,6 +1,6 @@
 import type { AddressInfo } from 'node:net';
 import { INestApplication, LogLevel } from '@nestjs/common';
-import { ServiceLogger } from '@gastown/logging';
+import { ServiceLogger } from '@gastown/service-runtime';
 import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { AppModule } from './app.module';

@@ -1,11 +1,10 @@
 import { DynamicModule, Inject, Injectable, Module, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
-import { Bus, connectBus, ensureTopology } from '@gastown/bus';
-import { lineLogger } from '@gastown/logging';
+import type { Bus } from '@gastown/bus';
+import { BUS, busProvider } from '@gastown/service-runtime';
 import { GitRunnerConfig } from './config/git-runner.config';
 import { GitRunner } from './runner/git-runner.service';
 
 const CONFIG = Symbol('GIT_RUNNER_CONFIG');
-const BUS = Symbol('BUS');
 
 @Injectable()
 class GitRunnerLifecycle implements OnApplicationBootstrap, OnApplicationShutdown {
@@ -32,19 +31,7 @@ export class AppModule {
       module: AppModule,
       providers: [
         { provide: CONFIG, useValue: config },
-        {
-          provide: BUS,
-          useFactory: async () => {
-            const bus = await connectBus({
-              servers: config.natsUrl,
-              namespace: config.namespace,
-              name: `git-runner ${config.runnerId}`,
-              logger: lineLogger('bus'),
-            });
-            await ensureTopology(bus);
-            return bus;
-          },
-        },
+        busProvider({ servers: config.natsUrl, namespace: config.namespace, name: `git-runner ${config.runnerId}` }),
         GitRunnerLifecycle,
       ],
     };

@@ -1,9 +1,9 @@
 import 'reflect-metadata';
 import { Logger } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
-import { ServiceLogger } from '@gastown/logging';
+import { ConfigError, ServiceLogger } from '@gastown/service-runtime';
 import { AppModule } from './app.module';
-import { ConfigError, loadGitRunnerConfig } from './config/git-runner.config';
+import { loadGitRunnerConfig } from './config/git-runner.config';
 import { displayUrl } from './git/git.process';
 import { DataDirInUseError } from './runner/data-dir.lock';
 

@@ -1,4 +1,5 @@
-import { loadConvoyConfig, redactUrl } from './convoy.config';
+import { loadConvoyConfig } from './convoy.config';
+import { redactUrl } from '@gastown/service-runtime';
 
 describe('convoy configuration', () => {
   it('given an empty environment, when loaded, then the documented defaults apply', () => {

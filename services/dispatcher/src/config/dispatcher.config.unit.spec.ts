@@ -1,5 +1,6 @@
 import { hostname } from 'node:os';
-import { loadDispatcherConfig, redactUrl } from './dispatcher.config';
+import { loadDispatcherConfig } from './dispatcher.config';
+import { redactUrl } from '@gastown/service-runtime';
 
 describe('dispatcher configuration', () => {
   it('given an empty environment, when loaded, then the documented defaults apply', () => {
@@ -45,7 +46,7 @@ describe('dispatcher configuration', () => {
     expect(load).toThrow(/NATS_URL must look like nats:\/\/host:port/);
     expect(load).toThrow(/\n {2}- GT_NAMESPACE must be/);
     expect(load).toThrow(/\n {2}- DISPATCHER_MAX_AGENTS_PER_TOWN must be a positive whole number, got "0"/);
-    expect(load).toThrow(/\n {2}- DISPATCHER_RETRY_BASE_MS must be a positive whole number, got "soon"/);
+    expect(load).toThrow(/\n {2}- DISPATCHER_RETRY_BASE_MS must be a whole number from 1 to 86400000 ms, got "soon"/);
     expect(load).toThrow(/\n {2}- DISPATCHER_ID must be/);
   });
 
@@ -57,7 +58,7 @@ describe('dispatcher configuration', () => {
 
   it('given a back-off longer than a day, when loaded, then it is refused', () => {
     expect(() => loadDispatcherConfig({ DISPATCHER_RETRY_MAX_MS: '999999999999' })).toThrow(
-      /DISPATCHER_RETRY_MAX_MS must be at most 86400000, got "999999999999"/,
+      /DISPATCHER_RETRY_MAX_MS must be a whole number from 1 to 86400000 ms, got "999999999999"/,
     );
   });
 

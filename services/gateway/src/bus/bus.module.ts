@@ -1,6 +1,6 @@
 import { Inject, Module, OnApplicationShutdown } from '@nestjs/common';
 import { connectBus, ensureTopology, type Bus } from '@gastown/bus';
-import { lineLogger } from '@gastown/logging';
+import { lineLogger } from '@gastown/service-runtime';
 import { GATEWAY_OPTIONS, type GatewayOptions } from '../gateway.options';
 
 /** Injection token of the connected, topology-checked `Bus`. */

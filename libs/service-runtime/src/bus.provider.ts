@@ -1,0 +1,26 @@
+import type { FactoryProvider } from '@nestjs/common';
+import { connectBus, ensureTopology, type Bus } from '@gastown/bus';
+import { lineLogger } from './service.logger';
+
+/** Injection token of a service's connected bus. */
+export const BUS = Symbol('BUS');
+
+/**
+ * The connected bus with the whole topology ensured: every service may be the first to start,
+ * and creating what exists already is a no-op.
+ */
+export function busProvider(options: { servers: string; namespace: string; name: string }): FactoryProvider<Bus> {
+  return {
+    provide: BUS,
+    useFactory: async () => {
+      const bus = await connectBus({ ...options, logger: lineLogger('bus') });
+      try {
+        await ensureTopology(bus);
+      } catch (error) {
+        await bus.close();
+        throw error;
+      }
+      return bus;
+    },
+  };
+}

@@ -1,0 +1,3 @@
+export * from './service.logger';
+export * from './service.settings';
+export * from './bus.provider';
