@@ -197,7 +197,7 @@ export class RigRepository {
     this.assertWorktree(path);
     return this.exclusive(async () => {
       await this.git.run(path, ['add', '--all']);
-      const changed = (await this.git.test(path, ['diff', '--cached', '--quiet'])) === 1;
+      const changed = (await this.git.run(path, ['write-tree'])) !== (await this.treeOf(path, 'HEAD'));
       if (changed) {
         await this.git.run(path, [...identity(commit.author), 'commit', '--no-verify', '-m', commit.message]);
       }
@@ -222,7 +222,12 @@ export class RigRepository {
     return this.exclusive(async () => {
       await this.open();
       const removed = await this.removeWorktreeAt(this.worktreePath(key));
-      if (removed?.branch) await this.git.run(this.clone, ['update-ref', '-d', removed.branch]);
+      if (removed?.branch?.startsWith('refs/heads/')) {
+        // `branch -D` says what it deleted (update-ref -d is silent, which simple-git pays 50 ms for).
+        await this.git.run(this.clone, ['branch', '-D', removed.branch.slice('refs/heads/'.length)]);
+      } else if (removed?.branch) {
+        await this.git.run(this.clone, ['update-ref', '-d', removed.branch]);
+      }
     });
   }
 
@@ -284,11 +289,11 @@ export class RigRepository {
       await this.sync();
       const targetTip = await this.requireTip(target);
       const sourceTip = await this.requireTip(source);
-      if ((await this.git.test(this.clone, ['merge-base', '--is-ancestor', sourceTip, targetTip])) === 0) {
+      if (await this.isAncestor(sourceTip, targetTip)) {
         return { kind: 'already-merged', commit: targetTip, sourceTip };
       }
       const mergeBase = await this.git.run(this.clone, ['merge-base', targetTip, sourceTip]);
-      if ((await this.git.test(this.clone, ['diff', '--quiet', mergeBase, sourceTip])) === 0) return { kind: 'empty', targetTip };
+      if (await this.sameTree(this.clone, mergeBase, sourceTip)) return { kind: 'empty', targetTip };
 
       const path = this.scratchPath(key);
       await this.removeWorktreeAt(path);
@@ -304,7 +309,7 @@ export class RigRepository {
       }
       // The source's changes may already be in the target by another route (a cherry-pick):
       // the merge then lands no code, which must not pass for a delivered bead.
-      if ((await this.git.test(path, ['diff', '--quiet', targetTip, 'HEAD'])) === 0) {
+      if (await this.sameTree(path, targetTip, 'HEAD')) {
         await this.removeWorktreeAt(path);
         return { kind: 'empty', targetTip };
       }
@@ -357,7 +362,7 @@ export class RigRepository {
       await this.sync();
       const tip = await this.requireTip(target);
       if (!(await this.known(commit))) return false;
-      return (await this.git.test(this.clone, ['merge-base', '--is-ancestor', commit, tip])) === 0;
+      return this.isAncestor(commit, tip);
     });
   }
 
@@ -374,14 +379,14 @@ export class RigRepository {
       await this.sync();
       const tip = await this.requireTip(target);
       if (!(await this.known(commit))) return null;
-      if ((await this.git.test(this.clone, ['merge-base', '--is-ancestor', commit, tip])) !== 0) return null;
+      if (!(await this.isAncestor(commit, tip))) return null;
       // Newest first: the target's first-parent line down to the oldest commit that descends from `commit`.
       const line = (await this.git.run(this.clone, ['rev-list', '--first-parent', '--ancestry-path', `${commit}..${tip}`])).split('\n');
       const oldest = line[line.length - 1];
       if (!oldest) return null;
       const before = await this.git.run(this.clone, ['rev-parse', '--verify', `${oldest}^1`]);
       if (before === commit) return null;
-      return { merge: oldest, changed: (await this.git.test(this.clone, ['diff', '--quiet', before, oldest])) === 1 };
+      return { merge: oldest, changed: !(await this.sameTree(this.clone, before, oldest)) };
     });
   }
 
@@ -393,9 +398,29 @@ export class RigRepository {
     });
   }
 
+  /*
+   * simple-git waits 50 ms after any command that printed nothing, so the refinery's yes/no
+   * questions are asked with commands that always answer instead of by exit code
+   * (`merge-base --is-ancestor`, `diff --quiet`): they run several times per merge.
+   */
+
+  /** Whether `commit` is `of` or one of its ancestors. */
+  private async isAncestor(commit: string, of: string): Promise<boolean> {
+    return (await this.git.run(this.clone, ['rev-list', '--count', `${of}..${commit}`])) === '0';
+  }
+
+  private async treeOf(cwd: string, commit: string): Promise<string> {
+    return this.git.run(cwd, ['rev-parse', '--verify', `${commit}^{tree}`]);
+  }
+
+  /** Whether two commits hold identical trees: nothing would change between them. */
+  private async sameTree(cwd: string, a: string, b: string): Promise<boolean> {
+    return (await this.treeOf(cwd, a)) === (await this.treeOf(cwd, b));
+  }
+
   /** Whether the trees of two commits are identical. */
   async diffIsEmpty(base: string, head: string): Promise<boolean> {
-    return this.withCommits([base, head], async () => (await this.git.test(this.clone, ['diff', '--quiet', base, head])) === 0);
+    return this.withCommits([base, head], () => this.sameTree(this.clone, base, head));
   }
 
   /** Paths that differ between two commits. */
@@ -474,13 +499,14 @@ export class RigRepository {
   private async removeWorktreeAt(path: string): Promise<WorktreeEntry | undefined> {
     const entry = (await this.worktrees()).find((candidate) => candidate.path === path);
     if (!entry && !(await exists(path))) return undefined;
-    if (entry) {
-      // Twice forced: removes a locked or dirty worktree too, and one whose directory is gone.
-      // A worktree git cannot remove (a damaged one) is deleted from disk below and forgotten by the prune.
+    if (entry?.lockReason !== undefined) {
+      // Twice forced: a locked worktree is one that prune alone would keep.
       await this.git.run(this.clone, ['worktree', 'remove', '--force', '--force', path]).catch(() => undefined);
     }
+    // Deleting the directory and pruning forgets any other worktree, dirty or damaged; --verbose
+    // because simple-git waits 50 ms after a command that prints nothing.
     await rm(path, { recursive: true, force: true });
-    await this.git.run(this.clone, ['worktree', 'prune']);
+    await this.git.run(this.clone, ['worktree', 'prune', '--verbose']);
     return entry;
   }
 
