@@ -1,28 +1,19 @@
 import { execFileSync } from 'node:child_process';
 import { eventually } from '@gastown/testing';
-import { OriginRepository } from './origin.repository';
 import { SystemHarness } from './system.harness';
 
 describe('a convoy whose work fails', () => {
   let system: SystemHarness;
-  const origins: OriginRepository[] = [];
 
   beforeAll(async () => {
     system = await SystemHarness.start({ env: { CONVOY_MAX_ATTEMPTS: '3' } });
   });
   afterAll(async () => {
     await system?.close();
-    origins.forEach((o) => o.remove());
   });
 
-  function origin(): OriginRepository {
-    const repo = new OriginRepository();
-    origins.push(repo);
-    return repo;
-  }
-
   it('given an agent that fails every time, when retried, then the bead is FAILED, its dependent held, and retryBead lets the convoy land', async () => {
-    const repo = origin();
+    const repo = system.origin();
     const rigId = await system.registerRig('flaky', repo.bare);
     const created = await system.slingBatch({
       title: 'Flaky agent',
@@ -43,7 +34,7 @@ describe('a convoy whose work fails', () => {
   });
 
   it('given a failing check, when a bead is reviewed, then nothing is merged and the check output comes back as the reason', async () => {
-    const repo = origin();
+    const repo = system.origin();
     const check = ['node', '-e', "if (require('fs').existsSync('forbidden.txt')) { console.error('forbidden.txt must not exist'); process.exit(3) }"];
     const rigId = await system.registerRig('checked', repo.bare, { checks: [{ name: 'no-forbidden', command: check }] });
     const created = await system.slingBatch({
@@ -61,7 +52,7 @@ describe('a convoy whose work fails', () => {
   });
 
   it('given an agent that hangs, when its timeout passes, then it is killed and counted as a failed attempt', async () => {
-    const repo = origin();
+    const repo = system.origin();
     const rigId = await system.registerRig('hangs', repo.bare, { agentTimeoutMs: 1_500 });
     const created = await system.slingBatch({ title: 'Hangs', defaultRigId: rigId, tasks: [{ title: 'sleepy', body: 'demo:hang' }] });
     const failed = await system.until(created.id, ['FAILED']);
@@ -74,7 +65,7 @@ describe('a convoy whose work fails', () => {
   });
 
   it('given an agent at work, when its convoy is closed, then the agent is gone within seconds and nothing is merged afterwards', async () => {
-    const repo = origin();
+    const repo = system.origin();
     const rigId = await system.registerRig('closing', repo.bare);
     const created = await system.slingBatch({
       title: 'Closed while working',

@@ -1,29 +1,20 @@
 import { eventually } from '@gastown/testing';
-import { OriginRepository } from './origin.repository';
 import { SystemHarness, type BeadRead } from './system.harness';
 
 const beadFile = (bead: BeadRead) => `beads/${bead.id.slice(0, 8)}.md`;
 
 describe('a convoy runs and lands on a real repository', () => {
   let system: SystemHarness;
-  const origins: OriginRepository[] = [];
 
   beforeAll(async () => {
     system = await SystemHarness.start();
   });
   afterAll(async () => {
     await system?.close();
-    origins.forEach((o) => o.remove());
   });
 
-  function origin(): OriginRepository {
-    const repo = new OriginRepository();
-    origins.push(repo);
-    return repo;
-  }
-
   it('given a diamond in review-then-land, when it runs, then main holds every bead once and each bead started from its merged blockers', async () => {
-    const repo = origin();
+    const repo = system.origin();
     const rigId = await system.registerRig('diamond', repo.bare);
     const created = await system.slingBatch({
       title: 'Diamond',
@@ -56,7 +47,7 @@ describe('a convoy runs and lands on a real repository', () => {
   });
 
   it('given review-and-merge, when it runs, then each bead lands on main on its own and the convoy is LANDED at the last merge', async () => {
-    const repo = origin();
+    const repo = system.origin();
     const rigId = await system.registerRig('ram', repo.bare);
     const created = await system.slingBatch({
       title: 'Straight to main',
@@ -76,7 +67,7 @@ describe('a convoy runs and lands on a real repository', () => {
   });
 
   it('given two beads editing the same lines, when both run, then the second is reworked after the conflict and then lands', async () => {
-    const repo = origin();
+    const repo = system.origin();
     const rigId = await system.registerRig('conflict', repo.bare);
     const created = await system.slingBatch({
       title: 'Conflicting edits',

@@ -1,5 +1,4 @@
 import { eventually } from '@gastown/testing';
-import { OriginRepository } from './origin.repository';
 import { SystemHarness, type ConvoyRead } from './system.harness';
 
 /** A layered plan: `width` independent beads, then `width` more each depending on one of the first. */
@@ -20,19 +19,11 @@ function expectEachBeadMergedOnce(events: { type: string; data: unknown }[], con
 }
 
 describe('a convoy survives its workers', () => {
-  const origins: OriginRepository[] = [];
-  afterAll(() => origins.forEach((o) => o.remove()));
-
-  function origin(): OriginRepository {
-    const repo = new OriginRepository();
-    origins.push(repo);
-    return repo;
-  }
 
   it('given a git-runner and the dispatcher SIGKILLed mid-convoy, when they come back, then the convoy lands with one merge per bead', async () => {
     const system = await SystemHarness.start();
     try {
-      const repo = origin();
+      const repo = system.origin();
       const rigId = await system.registerRig('survivor', repo.bare, { maxPolecats: 2 });
       const created = await system.slingBatch({ title: 'Survives crashes', defaultRigId: rigId, tasks: layered(3) });
 
@@ -54,7 +45,7 @@ describe('a convoy survives its workers', () => {
   it('given two dispatchers and two git-runners on one busy rig, when a convoy runs, then no bead is dispatched twice and merges stay in one line', async () => {
     const system = await SystemHarness.start({ dispatchers: 2, runners: 2 });
     try {
-      const repo = origin();
+      const repo = system.origin();
       const rigId = await system.registerRig('busy', repo.bare, { maxPolecats: 4 });
       const created = await system.slingBatch({ title: 'Busy rig', defaultRigId: rigId, tasks: layered(4) });
       const landed = await system.until(created.id, ['LANDED', 'FAILED', 'CANCELLED']);

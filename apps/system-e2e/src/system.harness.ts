@@ -14,6 +14,7 @@ import {
   type ServiceProcess,
   type TestDatabase,
 } from '@gastown/testing';
+import { OriginRepository } from './origin.repository';
 
 export interface HarnessOptions {
   dispatchers?: number;
@@ -33,6 +34,7 @@ interface GqlError {
  */
 export class SystemHarness {
   readonly processes = new Map<string, ServiceProcess>();
+  private readonly origins: OriginRepository[] = [];
   private token = '';
   townId = '';
 
@@ -88,6 +90,13 @@ export class SystemHarness {
     const started = await startService(service, { env, readyText: ready, timeoutMs: 60_000 });
     this.processes.set(name, started);
     return started;
+  }
+
+  /** A fresh origin repository for a rig; removed with the harness. */
+  origin(): OriginRepository {
+    const repo = new OriginRepository();
+    this.origins.push(repo);
+    return repo;
   }
 
   process(name: string): ServiceProcess {
@@ -175,6 +184,7 @@ export class SystemHarness {
     await this.bus.close();
     await this.db.drop();
     rmSync(this.dataDir, { recursive: true, force: true });
+    for (const repo of this.origins) repo.remove();
   }
 }
 
