@@ -1,1 +1,2 @@
 export * from './dag.graph';
+export * from './dag.explain';

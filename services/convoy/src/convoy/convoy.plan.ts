@@ -1,5 +1,5 @@
 import type { TaskInput } from '@gastown/contracts';
-import { findCycle, type Deps } from '@gastown/dag';
+import { describeCycle, describeFlatBatch, findCycle, isFlatBatch, type Deps } from '@gastown/dag';
 import { DomainError, type InputError } from '../decider/decider.error';
 import { quote } from './convoy.messages';
 
@@ -71,21 +71,8 @@ export function checkTasks(
   return { planned, errors };
 }
 
-const PAIRS_SHOWN = 20;
-
-/**
- * Names a cycle by index and title: `tasks 1 → 3 → 1 form a cycle: "A" depends on "C", "C" depends on "A"`.
- * `cycle` is a path whose first and last entries are the same task.
- */
 function cycleError(cycle: readonly number[], titleOf: (index: number) => string, verb = 'form'): DomainError {
-  const hops = cycle.length - 1;
-  const path =
-    hops > PAIRS_SHOWN ? `${cycle.slice(0, PAIRS_SHOWN).join(' → ')} → … → ${cycle[0]}` : cycle.join(' → ');
-  const pairs = cycle
-    .slice(0, Math.min(hops, PAIRS_SHOWN))
-    .map((from, i) => `${quote(titleOf(from))} depends on ${quote(titleOf(cycle[i + 1]))}`);
-  if (hops > PAIRS_SHOWN) pairs.push(`and ${hops - PAIRS_SHOWN} more`);
-  return DomainError.badInput(`tasks ${path} ${verb} a cycle: ${pairs.join(', ')}`, {
+  return DomainError.badInput(describeCycle(cycle, titleOf, quote, verb), {
     cycle: cycle.map((index) => ({ index, title: titleOf(index) })),
   });
 }
@@ -98,10 +85,6 @@ export function assertAcyclic(deps: Deps, titleOf: (index: number) => string, ve
 
 /** Several tasks with no order between them usually touch the same code and collide at merge time. */
 export function assertNotFlat(taskCount: number, edgeCount: number, parallel: boolean): void {
-  if (parallel || taskCount < 2 || edgeCount > 0) return;
-  throw DomainError.badInput(
-    `${taskCount} tasks and no dependsOn between them: flat batches of coupled work cause merge conflicts; ` +
-      'add dependsOn to order the tasks, or set parallel: true if they are truly independent',
-    { path: ['parallel'], taskCount },
-  );
+  if (!isFlatBatch(taskCount, edgeCount, parallel)) return;
+  throw DomainError.badInput(describeFlatBatch(taskCount, 'dependsOn'), { path: ['parallel'], taskCount });
 }
