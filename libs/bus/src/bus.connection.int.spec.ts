@@ -43,7 +43,11 @@ describe('bus connection and topology', () => {
       `${bus.names.namespace}.dlq.>`,
       `$JS.EVENT.ADVISORY.CONSUMER.MAX_DELIVERIES.${bus.names.eventStream}.*`,
       `$JS.EVENT.ADVISORY.CONSUMER.MAX_DELIVERIES.${bus.names.jobStream}.*`,
+      `$JS.EVENT.ADVISORY.CONSUMER.MAX_DELIVERIES.${bus.names.webhookLogStream}.*`,
     ]);
+    const deliveries = await bus.jsm.streams.info(bus.names.webhookLogStream);
+    expect(deliveries.config.subjects).toEqual([bus.names.allWebhookLogs]);
+    expect(deliveries.config.max_age).toBe(30 * 24 * 60 * 60_000 * 1e6);
     const jobs = await bus.jsm.streams.info(bus.names.jobStream);
     expect(jobs.config.retention).toBe('workqueue');
     const payloads = await bus.jsm.streams.info(`OBJ_${bus.names.payloadBucket}`);

@@ -44,6 +44,8 @@ const STREAM_NAME_IN_USE = 10058;
 const DUPLICATE_WINDOW_MS = 2 * 60_000;
 /** Claim checks only need to outlive one request; an hour covers any retry a caller makes. */
 const CLAIM_CHECK_TTL_MS = 60 * 60_000;
+/** The delivery log is an operator's record, not the system of record; the read model keeps what it projected. */
+const WEBHOOK_LOG_MAX_AGE_MS = 30 * 24 * 60 * 60_000;
 
 export const nanos = (ms: number): number => Math.round(ms * 1_000_000);
 
@@ -135,6 +137,7 @@ export async function ensureTopology(bus: Bus): Promise<void> {
       `${names.namespace}.dlq.>`,
       maxDeliveriesAdvisory(names.eventStream, '*'),
       maxDeliveriesAdvisory(names.jobStream, '*'),
+      maxDeliveriesAdvisory(names.webhookLogStream, '*'),
     ],
     storage: StorageType.File,
     retention: RetentionPolicy.Limits,
@@ -157,6 +160,18 @@ export async function ensureTopology(bus: Bus): Promise<void> {
     discard: DiscardPolicy.New,
     duplicate_window: nanos(DUPLICATE_WINDOW_MS),
   });
+  await ensureStream(bus.jsm, {
+    name: names.webhookLogStream,
+    subjects: [names.allWebhookLogs],
+    storage: StorageType.File,
+    retention: RetentionPolicy.Limits,
+    max_msgs: -1,
+    max_bytes: -1,
+    max_age: nanos(WEBHOOK_LOG_MAX_AGE_MS),
+    discard: DiscardPolicy.Old,
+    // An attempt recorded twice (a retried publish) is stored once.
+    duplicate_window: nanos(DUPLICATE_WINDOW_MS),
+  });
   const objm = new Objm(bus.js);
   await objm.create(names.payloadBucket, { storage: StorageType.File });
   await objm.create(claimCheckBucket(names), { storage: StorageType.File, ttl: nanos(CLAIM_CHECK_TTL_MS) });
@@ -171,6 +186,7 @@ export async function deleteTopology(bus: Bus): Promise<void> {
     `OBJ_${names.payloadBucket}`,
     `OBJ_${claimCheckBucket(names)}`,
     names.jobStream,
+    names.webhookLogStream,
     `KV_${names.leaseBucket}`,
   ];
   for (const stream of streams) {

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { eventually, TEST_NATS_URL, testNamespace } from '@gastown/testing';
 import { AckPolicy } from '@nats-io/jetstream';
 import { connectBus, deleteTopology, ensureTopology, nanos, type Bus } from './bus.connection';
-import { readDeadLetters, runConsumer, type ConsumerOptions, type RunningConsumer } from './consumer.runner';
+import { readDeadLetters, runConsumer, runMessageConsumer, type ConsumerOptions, type RunningConsumer } from './consumer.runner';
 import { EventStore, type StoredCommit } from './event.store';
 import { beadsCreated, convoyStarted, newConvoyScope, recordingLogger, type ConvoyScope } from './testing/event.fixture';
 
@@ -271,5 +271,44 @@ describe('runConsumer', () => {
     expect(letters).toEqual([
       expect.objectContaining({ consumer: durable, streamSeq: seq, subject: scope.subject, deliveryCount: 2, reason: expect.stringMatching(/server gave up after 2 deliveries/) }),
     ]);
+  });
+
+  it('given plain records, concurrency 2 and room for waiting retries, when one record backs off, then the others are handled meanwhile, two at a time', async () => {
+    const subject = bus.names.webhookLog(randomUUID(), randomUUID());
+    const seqs: number[] = [];
+    for (const n of [1, 2, 3, 4]) seqs.push((await bus.js.publish(subject, JSON.stringify({ n }))).seq);
+    const handled: { n: number; delivery: number }[] = [];
+    let atOnce = 0;
+    let mostAtOnce = 0;
+    const durable = `c_${randomUUID().slice(0, 8)}`;
+    running.push(
+      await runMessageConsumer(bus, {
+        durable,
+        stream: bus.names.webhookLogStream,
+        filterSubject: subject,
+        maxDeliver: 3,
+        ackWaitMs: 5_000,
+        backoffMs: [1_500],
+        concurrency: 2,
+        maxAckPending: 10,
+        handler: async (message, ctx) => {
+          atOnce++;
+          mostAtOnce = Math.max(mostAtOnce, atOnce);
+          await new Promise((resolve) => setTimeout(resolve, 50));
+          atOnce--;
+          const { n } = JSON.parse(new TextDecoder().decode(message.data)) as { n: number };
+          if (n === 1 && ctx.deliveryCount === 1) throw new Error('receiver unavailable');
+          handled.push({ n, delivery: ctx.deliveryCount });
+        },
+      }),
+    );
+
+    await eventually('every record handled', async () => handled.length === 4);
+    expect(handled.slice(0, 3).map((h) => h.n).sort()).toEqual([2, 3, 4]);
+    expect(handled.at(-1)).toEqual({ n: 1, delivery: 2 });
+    expect(mostAtOnce).toBe(2);
+    const info = await bus.jsm.consumers.info(bus.names.webhookLogStream, durable);
+    expect(info.config.max_ack_pending).toBe(10);
+    expect(await readDeadLetters(bus, durable, bus.names.webhookLogStream)).toEqual([]);
   });
 });

@@ -11,7 +11,7 @@ import { z } from 'zod';
 import { maxDeliveriesAdvisory, nanos, type Bus } from './bus.connection';
 import { errorMessage, PoisonMessageError } from './bus.errors';
 import { EventStore, type EventParser, type StoredCommit } from './event.store';
-import { readRawSubject } from './subject.reader';
+import { readRawSubject, type RawStoredMessage } from './subject.reader';
 
 export interface ConsumerContext {
   readonly deliveryCount: number;
@@ -21,8 +21,9 @@ export interface ConsumerContext {
 }
 
 export type CommitHandler = (commit: StoredCommit, context: ConsumerContext) => Promise<void>;
+export type MessageHandler = (message: RawStoredMessage, context: ConsumerContext) => Promise<void>;
 
-export interface ConsumerOptions {
+interface ConsumerSettings {
   durable: string;
   filterSubject: string;
   /** Deliveries before a failing message is parked, the first one included. */
@@ -31,15 +32,34 @@ export interface ConsumerOptions {
   ackWaitMs: number;
   /** Delay before delivery n+1 after delivery n failed; the last value repeats. */
   backoffMs: number[];
-  handler: CommitHandler;
   /** Default: the event stream of the bus's namespace. */
   stream?: string;
-  parse?: EventParser;
   /**
    * Runs after a message's dead letter is stored and before the message is terminated, e.g. to
    * hold the subject in a read model. If it throws, the message is redelivered and parked again.
    */
   onPark?: (letter: DeadLetter) => Promise<void>;
+  /**
+   * Messages handled at once (default 1). Above 1 the stream order is given up, which suits work
+   * items that are independent of each other, never a projection.
+   */
+  concurrency?: number;
+  /**
+   * Messages the server lets out unacknowledged, those waiting for a nak's delay included
+   * (default: the concurrency). Work whose retries wait long needs room beyond the concurrency,
+   * or a few messages in back-off hold up every other one.
+   */
+  maxAckPending?: number;
+}
+
+export interface ConsumerOptions extends ConsumerSettings {
+  handler: CommitHandler;
+  parse?: EventParser;
+}
+
+/** For streams of plain records rather than commits; a handler throws PoisonMessageError for a record it can never handle. */
+export interface MessageConsumerOptions extends ConsumerSettings {
+  handler: MessageHandler;
 }
 
 export interface RunningConsumer {
@@ -58,11 +78,11 @@ export const DeadLetter = z.object({
 export type DeadLetter = z.infer<typeof DeadLetter>;
 
 /**
- * One unacknowledged message at a time: the server holds back the next message until this one
- * is acked or parked, so a retried message is never overtaken by later ones. Projections rely on
- * seeing each subject's commits in order.
+ * By default one unacknowledged message at a time: the server holds back the next message until
+ * this one is acked or parked, so a retried message is never overtaken by later ones. Projections
+ * rely on seeing each subject's commits in order.
  */
-const MAX_ACK_PENDING = 1;
+const DEFAULT_CONCURRENCY = 1;
 const PULL_BATCH = 16;
 const REASON_MAX_CHARS = 1000;
 const RESTART_DELAY_MS = 1000;
@@ -84,17 +104,17 @@ function reasonOf(error: unknown): string {
  * to every step keeps each delivery's full ack wait and still spaces out crash loops; failures the
  * handler reports are paced by nak(delay) instead. The server requires fewer steps than deliveries.
  */
-function serverBackoff({ ackWaitMs, backoffMs, maxDeliver }: ConsumerOptions): number[] {
+function serverBackoff({ ackWaitMs, backoffMs, maxDeliver }: ConsumerSettings): number[] {
   return backoffMs.slice(0, Math.max(0, maxDeliver - 1)).map((ms) => nanos(ackWaitMs + ms));
 }
 
-async function ensureConsumer(bus: Bus, stream: string, options: ConsumerOptions): Promise<void> {
+async function ensureConsumer(bus: Bus, stream: string, options: ConsumerSettings, maxAckPending: number): Promise<void> {
   const updatable = {
     filter_subject: options.filterSubject,
     max_deliver: options.maxDeliver,
     ack_wait: nanos(options.ackWaitMs),
     backoff: serverBackoff(options),
-    max_ack_pending: MAX_ACK_PENDING,
+    max_ack_pending: maxAckPending,
   } satisfies Partial<ConsumerConfig>;
   try {
     await bus.jsm.consumers.add(stream, {
@@ -112,13 +132,29 @@ async function ensureConsumer(bus: Bus, stream: string, options: ConsumerOptions
   }
 }
 
+/** A durable consumer of commits: each message is decoded (overflow included) before the handler sees it. */
 export async function runConsumer(bus: Bus, options: ConsumerOptions): Promise<RunningConsumer> {
+  const { handler, parse, ...settings } = options;
+  const store = new EventStore(bus, { parse });
+  return runMessageConsumer(bus, { ...settings, handler: async (message, context) => handler(await store.decodeCommit(message), context) });
+}
+
+/**
+ * A durable consumer with the back-off, dead letters and keep-alive of runConsumer, for any
+ * stream; the handler gets the stored message as it is.
+ */
+export async function runMessageConsumer(bus: Bus, options: MessageConsumerOptions): Promise<RunningConsumer> {
   const { durable, maxDeliver, ackWaitMs, backoffMs, handler } = options;
+  const concurrency = options.concurrency ?? DEFAULT_CONCURRENCY;
+  const maxAckPending = options.maxAckPending ?? concurrency;
   if (!Number.isInteger(maxDeliver) || maxDeliver < 1) throw new Error(`maxDeliver of ${durable} must be a positive integer`);
   if (!(ackWaitMs > 0)) throw new Error(`ackWaitMs of ${durable} must be positive`);
+  if (!Number.isInteger(concurrency) || concurrency < 1) throw new Error(`concurrency of ${durable} must be a positive integer`);
+  if (!Number.isInteger(maxAckPending) || maxAckPending < concurrency) {
+    throw new Error(`maxAckPending of ${durable} must be a whole number of at least its concurrency (${concurrency})`);
+  }
   const stream = options.stream ?? bus.names.eventStream;
-  const store = new EventStore(bus, { parse: options.parse });
-  await ensureConsumer(bus, stream, options);
+  await ensureConsumer(bus, stream, options, maxAckPending);
   const consumer = await bus.js.consumers.get(stream, durable);
 
   const park = async (m: JsMsg, reason: string) => {
@@ -165,8 +201,8 @@ export async function runConsumer(bus: Bus, options: ConsumerOptions): Promise<R
       }
     }, Math.max(1, Math.floor(ackWaitMs / 2)));
     try {
-      const commit = await store.decodeCommit({ subject: m.subject, seq: m.seq, data: m.data, time: m.time });
-      await handler(commit, { deliveryCount: m.info.deliveryCount, streamSeq: m.seq, working: () => m.working() });
+      const message: RawStoredMessage = { subject: m.subject, seq: m.seq, data: m.data, time: m.time };
+      await handler(message, { deliveryCount: m.info.deliveryCount, streamSeq: m.seq, working: () => m.working() });
     } catch (error) {
       await (isPoison(error) ? park(m, reasonOf(error)) : retry(m, error));
       return;
@@ -181,13 +217,15 @@ export async function runConsumer(bus: Bus, options: ConsumerOptions): Promise<R
 
   let stopping = false;
   let messages: ConsumerMessages | undefined;
+  const inFlight = new Set<Promise<void>>();
   let wake: () => void = () => undefined;
   const stopped = new Promise<void>((resolve) => (wake = resolve));
 
   const loop = (async () => {
     while (!stopping && !bus.nc.isClosed()) {
       try {
-        messages = await consumer.consume({ max_messages: PULL_BATCH });
+        // No more in the client's buffer than can start soon: a buffered message's ack wait is running.
+        messages = await consumer.consume({ max_messages: concurrency > 1 ? concurrency : PULL_BATCH });
         if (stopping) await messages.close();
         for await (const m of messages) {
           if (stopping) {
@@ -195,9 +233,13 @@ export async function runConsumer(bus: Bus, options: ConsumerOptions): Promise<R
             m.nak();
             continue;
           }
-          await handle(m).catch((error: unknown) => {
-            bus.log.error(`${durable} could not settle ${stream}#${m.seq}: ${errorMessage(error)}`);
-          });
+          const task: Promise<void> = handle(m)
+            .catch((error: unknown) => {
+              bus.log.error(`${durable} could not settle ${stream}#${m.seq}: ${errorMessage(error)}`);
+            })
+            .finally(() => inFlight.delete(task));
+          inFlight.add(task);
+          if (inFlight.size >= concurrency) await Promise.race(inFlight);
         }
       } catch (error) {
         bus.log.error(`${durable} stopped pulling from ${stream}: ${errorMessage(error)}`);
@@ -217,6 +259,7 @@ export async function runConsumer(bus: Bus, options: ConsumerOptions): Promise<R
       wake();
       await messages?.close();
       await loop;
+      await Promise.all(inFlight);
     },
   };
 }

@@ -38,9 +38,12 @@ export {
   DeadLetter,
   readDeadLetters,
   runConsumer,
+  runMessageConsumer,
   type CommitHandler,
   type ConsumerContext,
   type ConsumerOptions,
+  type MessageConsumerOptions,
+  type MessageHandler,
   type RunningConsumer,
 } from './consumer.runner';
 export {
@@ -50,5 +53,6 @@ export {
   MINIMUM_SERVER_VERSION,
   type CapabilityGap,
 } from './jetstream.capabilities';
+export { followStream, StreamFollower, type FollowOptions } from './stream.follower';
 export type { PayloadRef } from './payload.store';
 export type { RawStoredMessage } from './subject.reader';

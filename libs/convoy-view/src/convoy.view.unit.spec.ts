@@ -63,7 +63,7 @@ describe('convoy view', () => {
     const view = foldConvoy(town, convoy, [
       ...created,
       dispatchedA,
-      ev('BeadSubmitted', { beadId: a, attempt: 1, branch: 'convoy/login/abcd1234/gt/nux/aaaa0000', headCommit: sha('a') }),
+      ev('BeadSubmitted', { beadId: a, attempt: 1, branch: 'convoy/login/abcd1234/gt/nux/aaaa0000', headCommit: sha('a'), agentResult: null }),
       ev('BeadMerged', { beadId: a, attempt: 1, mergeCommit: sha('b'), targetBranch: 'convoy/login/abcd1234/head' }),
       ev('BeadsBecameReady', { beadIds: [b] }),
     ]);
@@ -75,7 +75,7 @@ describe('convoy view', () => {
     const view = foldConvoy(town, convoy, [
       ...created,
       dispatchedA,
-      ev('BeadAttemptFailed', { beadId: a, attempt: 1, reason: 'exit 1' }),
+      ev('BeadAttemptFailed', { beadId: a, attempt: 1, reason: 'exit 1', agentResult: null }),
       { ...dispatchedA, eventId: randomUUID(), data: { ...(dispatchedA.data as object), attempt: 2 } } as GastownEvent,
       ev('BeadAgentLost', { beadId: a, attempt: 2, agentId: 'p1', reason: 'runner died' }),
     ]);

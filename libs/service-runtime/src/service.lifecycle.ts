@@ -8,6 +8,18 @@ export interface ServiceRunner {
   stop(): Promise<void>;
 }
 
+/** Several runners as one: started in the order given, stopped in reverse, so later ones may rely on earlier ones. */
+export function runnersInOrder(...runners: ServiceRunner[]): ServiceRunner {
+  return {
+    start: async () => {
+      for (const runner of runners) await runner.start();
+    },
+    stop: async () => {
+      for (const runner of [...runners].reverse()) await runner.stop();
+    },
+  };
+}
+
 const RUNNER = Symbol('SERVICE_RUNNER');
 
 /** Starts the runner once the app is up; on shutdown stops it first, then closes the bus it used. */

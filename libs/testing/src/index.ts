@@ -2,3 +2,4 @@ export * from './infra.testing';
 export * from './process.testing';
 export * from './port.testing';
 export * from './nats-server.testing';
+export * from './http-receiver.testing';

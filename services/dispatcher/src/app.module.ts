@@ -1,8 +1,9 @@
 import { DynamicModule, Module } from '@nestjs/common';
-import { lineLogger, serviceProviders } from '@gastown/service-runtime';
+import { lineLogger, runnersInOrder, serviceProviders } from '@gastown/service-runtime';
 import { DispatcherConfig } from './config/dispatcher.config';
 import { DEFAULT_PLAN_LIMITS } from './dispatch/dispatch.planner';
 import { DispatchRunner } from './dispatch/dispatch.runner';
+import { WebhookRunner } from './webhooks/webhook.runner';
 
 @Module({})
 export class AppModule {
@@ -12,16 +13,19 @@ export class AppModule {
       providers: serviceProviders(
         { servers: config.natsUrl, namespace: config.namespace, name: `dispatcher ${config.dispatcherId}` },
         (bus) =>
-          new DispatchRunner(bus, {
-            dispatcherId: config.dispatcherId,
-            log: lineLogger('dispatcher'),
-            limits: {
-              ...DEFAULT_PLAN_LIMITS,
-              maxAgentsPerTown: config.maxAgentsPerTown,
-              retryBaseMs: config.retryBaseMs,
-              retryMaxMs: config.retryMaxMs,
-            },
-          }),
+          runnersInOrder(
+            new DispatchRunner(bus, {
+              dispatcherId: config.dispatcherId,
+              log: lineLogger('dispatcher'),
+              limits: {
+                ...DEFAULT_PLAN_LIMITS,
+                maxAgentsPerTown: config.maxAgentsPerTown,
+                retryBaseMs: config.retryBaseMs,
+                retryMaxMs: config.retryMaxMs,
+              },
+            }),
+            new WebhookRunner(bus, { settings: config.webhooks, log: lineLogger('webhooks') }),
+          ),
       ),
     };
   }

@@ -1,6 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { Bus, CommandClient, connectBus, deleteTopology, NoResponderError } from '@gastown/bus';
-import { CommandReply, generateTownToken, hashTownToken } from '@gastown/contracts';
+import { StorageType } from '@nats-io/jetstream';
+import { Kvm } from '@nats-io/kv';
+import { attemptClaimKey, CommandReply, generateTownToken, hashTownToken, type AttemptClaim } from '@gastown/contracts';
 import {
   createTestDatabase,
   eventually,
@@ -137,6 +139,12 @@ export class GatewayHarness {
     await this.send(this.bus.names.commands.convoy, { ...command, townId, convoyId });
   }
 
+  /** Plays a git-runner holding an attempt: writes its claim, heartbeat included, as the runner does. */
+  async writeAttemptClaim(beadId: string, attempt: number, claim: AttemptClaim): Promise<void> {
+    const kv = await new Kvm(this.bus.js).create(this.bus.names.claimsBucket, { history: 1, storage: StorageType.File, allow_direct: false });
+    await kv.put(attemptClaimKey(beadId, attempt), JSON.stringify(claim));
+  }
+
   /** Sends a command as a service would and waits until the read models show it. */
   private async send(subject: string, command: Record<string, unknown>): Promise<void> {
     const commandId = randomUUID();
@@ -190,6 +198,7 @@ export class GatewayHarness {
     });
     try {
       await deleteTopology(bus);
+      await bus.jsm.streams.delete(`KV_${bus.names.claimsBucket}`).catch(() => undefined);
     } finally {
       await bus.close();
     }

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { AgentResult } from '../domain/agent.result';
 import { AgentRef, MergeMode } from '../domain/convoy.types';
 import { CommandMeta } from './command.envelope';
 
@@ -52,7 +53,7 @@ export const DispatchBead = command('DispatchBead', z.object({ ...BeadRef, agent
 export const MarkBeadStarted = command('MarkBeadStarted', z.object({ ...BeadRef, attempt: Attempt }));
 export const SubmitBead = command(
   'SubmitBead',
-  z.object({ ...BeadRef, attempt: Attempt, branch: z.string().min(1), headCommit: z.string() }),
+  z.object({ ...BeadRef, attempt: Attempt, branch: z.string().min(1), headCommit: z.string(), agentResult: AgentResult.optional() }),
 );
 export const RecordBeadMerged = command(
   'RecordBeadMerged',
@@ -61,7 +62,14 @@ export const RecordBeadMerged = command(
 export const RequestRework = command('RequestRework', z.object({ ...BeadRef, attempt: Attempt, reason: z.string() }));
 export const FailBeadAttempt = command(
   'FailBeadAttempt',
-  z.object({ ...BeadRef, attempt: Attempt, reason: z.string(), unrecoverable: z.boolean().default(false) }),
+  z.object({
+    ...BeadRef,
+    attempt: Attempt,
+    reason: z.string(),
+    unrecoverable: z.boolean().default(false),
+    /** Absent when no agent ran (it could not be started). */
+    agentResult: AgentResult.optional(),
+  }),
 );
 export const ReportAgentLost = command(
   'ReportAgentLost',

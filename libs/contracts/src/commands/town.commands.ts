@@ -18,5 +18,21 @@ export const RegisterRig = CommandMeta.extend({
   }),
 });
 
-export const TownCommand = z.discriminatedUnion('type', [CreateTown, RegisterRig]);
+/** Url and events are checked by the town decider, which names each problem; the secret comes from the gateway. */
+export const AddWebhook = CommandMeta.extend({
+  type: z.literal('AddWebhook'),
+  data: z.object({
+    webhookId: z.uuid(),
+    url: z.string(),
+    events: z.array(z.string()),
+    secret: z.string(),
+  }),
+});
+
+export const RemoveWebhook = CommandMeta.extend({
+  type: z.literal('RemoveWebhook'),
+  data: z.object({ webhookId: z.uuid() }),
+});
+
+export const TownCommand = z.discriminatedUnion('type', [CreateTown, RegisterRig, AddWebhook, RemoveWebhook]);
 export type TownCommand = z.infer<typeof TownCommand>;

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { AgentResult } from '../domain/agent.result';
 import { AgentRef, BeadStatus, ConvoyStatus, MergeMode } from '../domain/convoy.types';
 
 const BeadIds = z.array(z.uuid());
@@ -57,6 +58,8 @@ export const BeadDispatchedV1 = z.object({
 });
 export const BeadStartedV1 = z.object({ beadId: z.uuid(), attempt: Attempt });
 export const BeadSubmittedV1 = z.object({ beadId: z.uuid(), attempt: Attempt, branch: z.string().min(1), headCommit: Sha });
+/** v2: how the agent ended; null when the report did not say (v1 events, runners that predate it). */
+export const BeadSubmittedV2 = BeadSubmittedV1.extend({ agentResult: AgentResult.nullable() });
 export const BeadMergedV1 = z.object({
   beadId: z.uuid(),
   attempt: Attempt,
@@ -65,8 +68,12 @@ export const BeadMergedV1 = z.object({
 });
 export const BeadReworkRequestedV1 = z.object({ beadId: z.uuid(), attempt: Attempt, reason: Reason });
 export const BeadAttemptFailedV1 = z.object({ beadId: z.uuid(), attempt: Attempt, reason: Reason });
+/** v2: how the agent ended; null when no agent ran (it could not start) or the report did not say. */
+export const BeadAttemptFailedV2 = BeadAttemptFailedV1.extend({ agentResult: AgentResult.nullable() });
 export const BeadAgentLostV1 = z.object({ beadId: z.uuid(), attempt: Attempt, agentId: z.string().min(1), reason: Reason });
 export const BeadFailedV1 = z.object({ beadId: z.uuid(), attempt: z.number().int().nonnegative(), reason: Reason });
+/** v2: the last attempt's agent result when its failure ended the bead; null when review, a lost agent or nothing ran ended it. */
+export const BeadFailedV2 = BeadFailedV1.extend({ agentResult: AgentResult.nullable() });
 export const BeadRetriedV1 = z.object({ beadId: z.uuid() });
 export const BeadCancelledV1 = z.object({ beadId: z.uuid(), previousStatus: BeadStatus });
 
@@ -102,12 +109,12 @@ export const convoyEventSchemas = {
   BeadsReleased: { 1: BeadsReleasedV1 },
   BeadDispatched: { 1: BeadDispatchedV1 },
   BeadStarted: { 1: BeadStartedV1 },
-  BeadSubmitted: { 1: BeadSubmittedV1 },
+  BeadSubmitted: { 1: BeadSubmittedV1, 2: BeadSubmittedV2 },
   BeadMerged: { 1: BeadMergedV1 },
   BeadReworkRequested: { 1: BeadReworkRequestedV1 },
-  BeadAttemptFailed: { 1: BeadAttemptFailedV1 },
+  BeadAttemptFailed: { 1: BeadAttemptFailedV1, 2: BeadAttemptFailedV2 },
   BeadAgentLost: { 1: BeadAgentLostV1 },
-  BeadFailed: { 1: BeadFailedV1 },
+  BeadFailed: { 1: BeadFailedV1, 2: BeadFailedV2 },
   BeadRetried: { 1: BeadRetriedV1 },
   BeadCancelled: { 1: BeadCancelledV1 },
   ConvoyReadyToLand: { 1: ConvoyReadyToLandV1 },

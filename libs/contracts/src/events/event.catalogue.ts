@@ -9,8 +9,22 @@ export const eventSchemas = { ...townEventSchemas, ...convoyEventSchemas } as co
 type Catalogue = typeof eventSchemas;
 export type EventType = keyof Catalogue;
 
-type LatestVersionOf<V> = V extends Record<infer N extends number, z.ZodType> ? N : never;
-type LatestSchema<K extends EventType> = Catalogue[K][LatestVersionOf<Catalogue[K]> & keyof Catalogue[K]];
+/**
+ * The schema of a type's highest version (versions count up from 1). Inferring the keys would give
+ * the union of every version, and consumers would have to handle shapes the parser never returns.
+ */
+type LatestSchemaOf<V> = V extends { 5: infer S }
+  ? S
+  : V extends { 4: infer S }
+    ? S
+    : V extends { 3: infer S }
+      ? S
+      : V extends { 2: infer S }
+        ? S
+        : V extends { 1: infer S }
+          ? S
+          : never;
+type LatestSchema<K extends EventType> = LatestSchemaOf<Catalogue[K]>;
 export type EventData<K extends EventType> = z.infer<LatestSchema<K> & z.ZodType>;
 
 export type EventOf<K extends EventType> = EventMeta & { type: K; data: EventData<K> };
@@ -24,8 +38,14 @@ export const TOWN_EVENT_TYPES = Object.keys(townEventSchemas) as EventType[];
 /** Upgrades one version's payload to the next; keyed by type, then by the version it reads. */
 export type Upcasters = Record<string, Record<number, (data: unknown) => unknown>>;
 
-/** No shipped event has a second version yet; the first upcaster goes here with its fixture. */
-export const upcasters: Upcasters = {};
+/** Events stored before agent results were reported say nothing about the agent's exit. */
+const withoutAgentResult = (data: unknown) => ({ ...(data as object), agentResult: null });
+
+export const upcasters: Upcasters = {
+  BeadSubmitted: { 1: withoutAgentResult },
+  BeadAttemptFailed: { 1: withoutAgentResult },
+  BeadFailed: { 1: withoutAgentResult },
+};
 
 export class InvalidEventError extends Error {
   constructor(

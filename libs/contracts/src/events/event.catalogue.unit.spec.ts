@@ -1,7 +1,8 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { z } from 'zod';
-import { createEventParser, EVENT_TYPES, eventSchemas, InvalidEventError, parseEvent } from './event.catalogue';
+import { AGENT_OUTPUT_TAIL_MAX } from '../domain/agent.result';
+import { createEventParser, EVENT_TYPES, eventSchemas, InvalidEventError, latestSchemaVersion, parseEvent, type EventType } from './event.catalogue';
 
 const FIXTURES = join(__dirname, 'fixtures');
 const fixture = (file: string) => JSON.parse(readFileSync(join(FIXTURES, file), 'utf8'));
@@ -14,9 +15,39 @@ describe('event catalogue', () => {
     expect(files.sort()).toEqual(expected.sort());
   });
 
-  it.each(files)('given the golden fixture %s, when parsed, then it keeps its exact shape', (file) => {
+  const versionOf = (file: string) => Number(/\.v(\d+)\.json$/.exec(file)?.[1]);
+  const typeOf = (file: string) => file.slice(0, file.indexOf('.')) as EventType;
+  const latest = files.filter((f) => versionOf(f) === latestSchemaVersion(typeOf(f)));
+  const older = files.filter((f) => versionOf(f) < latestSchemaVersion(typeOf(f)));
+
+  it.each(latest)('given the golden fixture %s of the latest version, when parsed, then it keeps its exact shape', (file) => {
     const stored = fixture(file);
     expect(parseEvent(stored)).toEqual(stored);
+  });
+
+  it.each(older)('given the golden fixture %s of an older version, then its own schema still accepts it and it parses into the latest shape', (file) => {
+    const stored = fixture(file);
+    const own = (eventSchemas[typeOf(file)] as Record<number, z.ZodType>)[versionOf(file)];
+    expect(own.parse(stored.data)).toEqual(stored.data);
+    const parsed = parseEvent(stored);
+    expect(parsed.schemaVersion).toBe(latestSchemaVersion(typeOf(file)));
+    expect({ ...parsed, schemaVersion: stored.schemaVersion, data: stored.data }).toEqual(stored);
+  });
+
+  it.each(['BeadSubmitted', 'BeadAttemptFailed', 'BeadFailed'])(
+    'given a %s v1 stored before agent results were reported, when parsed, then it is v2 with every v1 field and no agent result',
+    (type) => {
+      const stored = fixture(`${type}.v1.json`);
+      const parsed = parseEvent(stored);
+      expect(parsed.schemaVersion).toBe(2);
+      expect(parsed.data).toEqual({ ...stored.data, agentResult: null });
+    },
+  );
+
+  it('given a v2 agent result with an output tail beyond the limit, when parsed, then outputTail is named', () => {
+    const stored = fixture('BeadAttemptFailed.v2.json');
+    stored.data.agentResult.outputTail = 'x'.repeat(AGENT_OUTPUT_TAIL_MAX + 1);
+    expect(() => parseEvent(stored)).toThrow(/invalid BeadAttemptFailed v2: agentResult\.outputTail/);
   });
 
   it('given an unknown event type, when parsed, then it is rejected with the type named', () => {
@@ -25,9 +56,9 @@ describe('event catalogue', () => {
   });
 
   it('given a payload missing a field, when parsed, then the error names the field', () => {
-    const stored = fixture('BeadSubmitted.v1.json');
+    const stored = fixture('BeadSubmitted.v2.json');
     delete stored.data.headCommit;
-    expect(() => parseEvent(stored)).toThrow(/invalid BeadSubmitted v1: headCommit/);
+    expect(() => parseEvent(stored)).toThrow(/invalid BeadSubmitted v2: headCommit/);
   });
 
   it('given a future version this build does not know, when parsed, then it is rejected, not guessed', () => {

@@ -11,6 +11,8 @@ export interface Names {
   readonly jobStream: string;
   /** KV bucket of per-rig leases (fencing tokens). */
   readonly leaseBucket: string;
+  /** KV bucket of attempt claims, key `agent.<bead>.<attempt>` (attemptClaimKey), value an AttemptClaim. */
+  readonly claimsBucket: string;
   /** All events of every town. */
   readonly allEvents: string;
   townEvents(townId: string): string;
@@ -26,6 +28,13 @@ export interface Names {
   jobs(kind: 'branch' | 'agent' | 'merge' | 'land'): string;
   /** Core NATS broadcast: a convoy was closed, its agents must stop. */
   cancelBroadcast: string;
+  /** Webhook deliveries waiting for the deliverer, on the job stream: one subject per town. */
+  webhookJob(townId: string): string;
+  webhookJobs: string;
+  /** The delivery log: every attempt of every webhook delivery. */
+  webhookLogStream: string;
+  webhookLog(townId: string, webhookId: string): string;
+  allWebhookLogs: string;
 }
 
 const NAMESPACE = /^[a-z][a-z0-9_]{0,30}$/;
@@ -55,9 +64,15 @@ export function names(namespace = 'gt'): Names {
     dlq: (consumer) => `${namespace}.dlq.${token('consumer', consumer)}`,
     jobStream: `${upper}_JOBS`,
     leaseBucket: `${namespace}-leases`,
+    claimsBucket: `${namespace}-claims`,
     job: (kind, rigId) => `${namespace}.job.${kind}.${token('rig id', rigId)}`,
     jobs: (kind) => `${namespace}.job.${kind}.*`,
     cancelBroadcast: `${namespace}.ctl.cancel`,
+    webhookJob: (townId) => `${namespace}.job.webhook.${token('town id', townId)}`,
+    webhookJobs: `${namespace}.job.webhook.*`,
+    webhookLogStream: `${upper}_WEBHOOKS`,
+    webhookLog: (townId, webhookId) => `${namespace}.whk.${token('town id', townId)}.${token('webhook id', webhookId)}`,
+    allWebhookLogs: `${namespace}.whk.>`,
   };
 }
 

@@ -1,3 +1,4 @@
+import { attemptClaimKey } from '../domain/attempt.claim';
 import { names, parseEventSubject } from './subject.builders';
 
 describe('subjects', () => {
@@ -9,6 +10,21 @@ describe('subjects', () => {
     expect(n.convoyEvents(town, convoy)).toBe(`gt.evt.${town}.convoy.${convoy}`);
     expect(n.townEvents(town)).toBe(`gt.evt.${town}.town`);
     expect(n.eventStream).toBe('GT_EVENTS');
+  });
+
+  it('given a namespace, then the attempt claims live in its own KV bucket, shared by the git-runner and the gateway', () => {
+    expect(names('prod').claimsBucket).toBe('prod-claims');
+    expect(attemptClaimKey(convoy, 2)).toBe(`agent.${convoy}.2`);
+  });
+
+  it('given a namespace, then webhook jobs are a kind of their own on the job stream and the delivery log has a subject per webhook', () => {
+    const n = names('prod');
+    expect(n.webhookJob(town)).toBe(`prod.job.webhook.${town}`);
+    expect(n.webhookJobs).toBe('prod.job.webhook.*');
+    expect(n.jobs('land')).not.toBe(n.webhookJobs);
+    expect(n.webhookLog(town, convoy)).toBe(`prod.whk.${town}.${convoy}`);
+    expect(n.allWebhookLogs).toBe('prod.whk.>');
+    expect(n.webhookLogStream).toBe('PROD_WEBHOOKS');
   });
 
   it('given a subject, when parsed, then town and convoy come back', () => {

@@ -1,5 +1,7 @@
 import {
   beadIdFor,
+  redactAgentResult,
+  type AgentResult,
   type BeadStatus,
   type ConvoyCommand,
   type ConvoyCommandOf,
@@ -143,7 +145,10 @@ function decidePrimary(command: ConvoyCommand, state: ConvoyState, ctx: DecideCo
         );
       }
       return [
-        { type: 'BeadSubmitted', data: { beadId: bead.beadId, attempt: bead.attempt, branch: bead.branch, headCommit } },
+        {
+          type: 'BeadSubmitted',
+          data: { beadId: bead.beadId, attempt: bead.attempt, branch: bead.branch, headCommit, agentResult: recordable(command.data.agentResult) },
+        },
       ];
     }
     case 'RecordBeadMerged': {
@@ -164,13 +169,24 @@ function decidePrimary(command: ConvoyCommand, state: ConvoyState, ctx: DecideCo
       const rework: NewEvent = { type: 'BeadReworkRequested', data: { beadId: bead.beadId, attempt: bead.attempt, reason } };
       // Review that keeps sending a bead back is a failure too: without a cap it would loop forever.
       return budgetSpent(state, bead)
-        ? [rework, { type: 'BeadFailed', data: { beadId: bead.beadId, attempt: bead.attempt, reason: clip(`review sent it back on its last allowed attempt: ${reason}`, REASON_LENGTH) } }]
+        ? [
+            rework,
+            {
+              type: 'BeadFailed',
+              data: {
+                beadId: bead.beadId,
+                attempt: bead.attempt,
+                reason: clip(`review sent it back on its last allowed attempt: ${reason}`, REASON_LENGTH),
+                agentResult: null,
+              },
+            },
+          ]
         : [rework];
     }
     case 'FailBeadAttempt': {
       const bead = requireAttemptBead(state, command, ['IN_PROGRESS']);
       const reason = requireReason(command.data.reason);
-      const data = { beadId: bead.beadId, attempt: bead.attempt, reason };
+      const data = { beadId: bead.beadId, attempt: bead.attempt, reason, agentResult: recordable(command.data.agentResult) };
       return command.data.unrecoverable || budgetSpent(state, bead)
         ? [{ type: 'BeadFailed', data }]
         : [{ type: 'BeadAttemptFailed', data }];
@@ -515,7 +531,7 @@ function reportAgentLost(command: ConvoyCommandOf<'ReportAgentLost'>, state: Con
     data: { beadId: bead.beadId, attempt: bead.attempt, agentId: command.data.agentId, reason },
   };
   return budgetSpent(state, bead)
-    ? [lost, { type: 'BeadFailed', data: { beadId: bead.beadId, attempt: bead.attempt, reason } }]
+    ? [lost, { type: 'BeadFailed', data: { beadId: bead.beadId, attempt: bead.attempt, reason, agentResult: null } }]
     : [lost];
 }
 
@@ -617,6 +633,11 @@ function requireReason(value: string): string {
     ]);
   }
   return reason;
+}
+
+/** A reported agent result as the event log may keep it; null when the report had none. */
+function recordable(result: AgentResult | undefined): AgentResult | null {
+  return result ? redactAgentResult(result) : null;
 }
 
 function requireCommit(value: string, field: string): string {

@@ -484,7 +484,32 @@ describe('convoy decider', () => {
       spec()
         .given(historyOf([slingBatch(DIAMOND), dispatch(0)]))
         .when(submit(0, 1, 'A'.repeat(40)))
-        .then([{ type: 'BeadSubmitted', data: { beadId: bead(0), attempt: 1, branch: branchOf(0), headCommit: sha('a') } }]);
+        .then([{ type: 'BeadSubmitted', data: { beadId: bead(0), attempt: 1, branch: branchOf(0), headCommit: sha('a'), agentResult: null } }]);
+    });
+
+    it('given a bead in progress, when submitted with how its agent ended, then BeadSubmitted v2 carries the result with credentials and town tokens removed', () => {
+      const agentResult = {
+        exitCode: 0,
+        signal: null,
+        timedOut: false,
+        durationMs: 4200,
+        outputTail: `pushed to https://bot:hunter2@git.example.com/web.git\nwith gt_${'A'.repeat(43)}\n`,
+      };
+      spec()
+        .given(historyOf([slingBatch(DIAMOND), dispatch(0)]))
+        .when(command('SubmitBead', { beadId: bead(0), attempt: 1, branch: branchOf(0), headCommit: sha('a'), agentResult }))
+        .then([
+          {
+            type: 'BeadSubmitted',
+            data: {
+              beadId: bead(0),
+              attempt: 1,
+              branch: branchOf(0),
+              headCommit: sha('a'),
+              agentResult: { ...agentResult, outputTail: 'pushed to https://***@git.example.com/web.git\nwith gt_***\n' },
+            },
+          },
+        ]);
     });
 
     it('given a bead in progress, when submitted with a short commit id, then headCommit is named', () => {
@@ -544,7 +569,7 @@ describe('convoy decider', () => {
         .when(rework(0, 3, 'check "test" failed'))
         .then([
           { type: 'BeadReworkRequested', data: { beadId: bead(0), attempt: 3, reason: 'check "test" failed' } },
-          { type: 'BeadFailed', data: { beadId: bead(0), attempt: 3, reason: 'review sent it back on its last allowed attempt: check "test" failed' } },
+          { type: 'BeadFailed', data: { beadId: bead(0), attempt: 3, reason: 'review sent it back on its last allowed attempt: check "test" failed', agentResult: null } },
           heldBy(0, 'held by failed bead "A"', 1, 2),
           { type: 'ConvoyFailed', data: { reason: 'bead "A" failed and nothing else can progress', failedBeadIds: [bead(0)] } },
         ]);
@@ -568,7 +593,26 @@ describe('convoy decider', () => {
       spec()
         .given(historyOf([slingBatch(DIAMOND), dispatch(0)]))
         .when(fail(0, 1, 'compiler crashed'))
-        .then([{ type: 'BeadAttemptFailed', data: { beadId: bead(0), attempt: 1, reason: 'compiler crashed' } }, ready(0)]);
+        .then([{ type: 'BeadAttemptFailed', data: { beadId: bead(0), attempt: 1, reason: 'compiler crashed', agentResult: null } }, ready(0)]);
+    });
+
+    it('given attempt 1 of 3, when its agent exits non-zero, then BeadAttemptFailed v2 records the exit code and the end of its output', () => {
+      const agentResult = { exitCode: 1, signal: null, timedOut: false, durationMs: 812, outputTail: 'npm test\n1 failing\n' };
+      spec()
+        .given(historyOf([slingBatch(DIAMOND), dispatch(0)]))
+        .when(command('FailBeadAttempt', { beadId: bead(0), attempt: 1, reason: 'agent exited with code 1', unrecoverable: false, agentResult }))
+        .then([{ type: 'BeadAttemptFailed', data: { beadId: bead(0), attempt: 1, reason: 'agent exited with code 1', agentResult } }, ready(0)]);
+    });
+
+    it('given the last allowed attempt, when its agent times out, then BeadFailed v2 keeps how that last agent ended', () => {
+      const agentResult = { exitCode: null, signal: 'SIGTERM', timedOut: true, durationMs: 1500, outputTail: 'still thinking\n' };
+      spec(createDecideContext({ ...ctx, maxAttempts: 1 }))
+        .given(historyOf([slingBatch([task('A')]), dispatch(0)], createDecideContext({ ...ctx, maxAttempts: 1 })))
+        .when(command('FailBeadAttempt', { beadId: bead(0), attempt: 1, reason: 'agent timed out after 1.5s', unrecoverable: false, agentResult }))
+        .then([
+          { type: 'BeadFailed', data: { beadId: bead(0), attempt: 1, reason: 'agent timed out after 1.5s', agentResult } },
+          { type: 'ConvoyFailed', data: { reason: 'bead "A" failed and nothing else can progress', failedBeadIds: [bead(0)] } },
+        ]);
     });
 
     it('given attempt 3 of 3, when it fails, then the bead fails, its dependents are held and the convoy fails', () => {
@@ -577,7 +621,7 @@ describe('convoy decider', () => {
         .given(historyOf([slingBatch(DIAMOND), dispatch(0), fail(0, 1), dispatch(0), fail(0, 2), dispatch(0)]))
         .when(fail(0, 3, 'out of ideas'))
         .then([
-          { type: 'BeadFailed', data: { beadId: bead(0), attempt: 3, reason: 'out of ideas' } },
+          { type: 'BeadFailed', data: { beadId: bead(0), attempt: 3, reason: 'out of ideas', agentResult: null } },
           heldBy(0, reason, 1, 2, 3),
           {
             type: 'ConvoyFailed',
@@ -590,7 +634,7 @@ describe('convoy decider', () => {
       spec()
         .given(historyOf([slingBatch([task('A'), task('B')], { parallel: true }), dispatch(0)]))
         .when(fail(0, 1, 'repository is archived', true))
-        .then([{ type: 'BeadFailed', data: { beadId: bead(0), attempt: 1, reason: 'repository is archived' } }]);
+        .then([{ type: 'BeadFailed', data: { beadId: bead(0), attempt: 1, reason: 'repository is archived', agentResult: null } }]);
     });
 
     it('given an agent at work, when it is lost, then the attempt counts and the bead is ready again', () => {
@@ -609,7 +653,7 @@ describe('convoy decider', () => {
         .when(lose(0, 1))
         .then([
           { type: 'BeadAgentLost', data: { beadId: bead(0), attempt: 1, agentId: AGENT.id, reason: 'heartbeat lost' } },
-          { type: 'BeadFailed', data: { beadId: bead(0), attempt: 1, reason: 'heartbeat lost' } },
+          { type: 'BeadFailed', data: { beadId: bead(0), attempt: 1, reason: 'heartbeat lost', agentResult: null } },
           { type: 'ConvoyFailed', data: { reason: 'bead "A" failed and nothing else can progress', failedBeadIds: [bead(0)] } },
         ]);
     });
@@ -644,7 +688,7 @@ describe('convoy decider', () => {
       spec()
         .given(retried)
         .when(fail(0, 4, 'flaky network'))
-        .then([{ type: 'BeadAttemptFailed', data: { beadId: bead(0), attempt: 4, reason: 'flaky network' } }, ready(0)]);
+        .then([{ type: 'BeadAttemptFailed', data: { beadId: bead(0), attempt: 4, reason: 'flaky network', agentResult: null } }, ready(0)]);
     });
 
     it('given a retried bead, when dispatched, then the new attempt is told why the last one failed', () => {
@@ -707,7 +751,7 @@ describe('convoy decider', () => {
         .given(historyOf([slingBatch(plan), dispatch(3), dispatch(0), fail(0, 1, 'x', true), dispatch(1)]))
         .when(fail(1, 1, 'y', true))
         .then([
-          { type: 'BeadFailed', data: { beadId: bead(1), attempt: 1, reason: 'y' } },
+          { type: 'BeadFailed', data: { beadId: bead(1), attempt: 1, reason: 'y', agentResult: null } },
           {
             type: 'BeadsHeld',
             data: { beads: [{ beadId: bead(2), reason: 'held by failed beads "A", "B"', heldBy: [bead(0), bead(1)] }] },

@@ -1,4 +1,13 @@
-import { DEFAULT_RIG_CONFIG, type GastownEvent, type NewEvent, type RigConfig, type TownCommand } from '@gastown/contracts';
+import {
+  DEFAULT_RIG_CONFIG,
+  WEBHOOK_EVENT_TYPES,
+  WEBHOOK_SECRET,
+  type GastownEvent,
+  type NewEvent,
+  type RigConfig,
+  type TownCommand,
+  type WebhookEventType,
+} from '@gastown/contracts';
 import type { Decision } from '../decider/decider.decision';
 import { DomainError, rejectInput, type InputError } from '../decider/decider.error';
 import { isValidRefName } from '../convoy/convoy.naming';
@@ -11,11 +20,21 @@ export interface Rig {
   config: RigConfig;
 }
 
+export interface Webhook {
+  webhookId: string;
+  url: string;
+  events: WebhookEventType[];
+  secret: string;
+}
+
 export interface TownState {
   exists: boolean;
   townId: string | null;
   name: string | null;
   rigs: Map<string, Rig>;
+  webhooks: Map<string, Webhook>;
+  /** Ids of removed webhooks: an id is never reused, so a delivery log entry names one webhook only. */
+  removedWebhooks: Set<string>;
   handledCommands: Set<string>;
 }
 
@@ -27,9 +46,20 @@ const NAME_LENGTH = 100;
 const GIT_URL_LENGTH = 2000;
 const BRANCH_LENGTH = 200;
 const TOKEN_HASH = /^[0-9a-f]{64}$/;
+/** Each webhook is one more delivery per landing; a town that needs more wants a fan-out service of its own. */
+export const MAX_WEBHOOKS_PER_TOWN = 10;
+const WEBHOOK_URL_LENGTH = 2000;
 
 export function initialTownState(): TownState {
-  return { exists: false, townId: null, name: null, rigs: new Map(), handledCommands: new Set() };
+  return {
+    exists: false,
+    townId: null,
+    name: null,
+    rigs: new Map(),
+    webhooks: new Map(),
+    removedWebhooks: new Set(),
+    handledCommands: new Set(),
+  };
 }
 
 /** Returns a new state; a town holds few rigs, so copying stays cheap. */
@@ -40,19 +70,39 @@ export function evolveTown(state: TownState, event: GastownEvent): TownState {
       return { ...state, exists: true, townId: event.townId, name: event.data.name, handledCommands };
     case 'RigRegistered':
       return { ...state, rigs: new Map(state.rigs).set(event.data.rigId, { ...event.data }), handledCommands };
+    case 'WebhookAdded':
+      return { ...state, webhooks: new Map(state.webhooks).set(event.data.webhookId, { ...event.data }), handledCommands };
+    case 'WebhookRemoved': {
+      const webhooks = new Map(state.webhooks);
+      webhooks.delete(event.data.webhookId);
+      return { ...state, webhooks, removedWebhooks: new Set(state.removedWebhooks).add(event.data.webhookId), handledCommands };
+    }
     default:
       return { ...state, handledCommands };
   }
 }
 
 export function decideTown(command: TownCommand, state: TownState, _ctx?: TownDecideContext): Decision {
-  const result =
-    command.type === 'CreateTown'
-      ? { townId: command.townId }
-      : { townId: command.townId, rigId: command.data.rigId };
-  if (state.handledCommands.has(command.commandId)) return { events: [], result, duplicate: true };
-  const events = command.type === 'CreateTown' ? createTown(command, state) : registerRig(command, state);
-  return { events, result, duplicate: false };
+  const duplicate = state.handledCommands.has(command.commandId);
+  switch (command.type) {
+    case 'CreateTown':
+      return decided(duplicate ? [] : createTown(command, state), { townId: command.townId }, duplicate);
+    case 'RegisterRig':
+      return decided(duplicate ? [] : registerRig(command, state), { townId: command.townId, rigId: command.data.rigId }, duplicate);
+    case 'AddWebhook': {
+      const events = duplicate ? [] : addWebhook(command, state);
+      const added = events.length > 0 ? command.data : state.webhooks.get(command.data.webhookId);
+      // The caller shows the secret once; a repeat of the same command must show the one stored.
+      const result = { townId: command.townId, webhookId: command.data.webhookId, ...(added ? { secret: added.secret } : {}) };
+      return decided(events, result, duplicate);
+    }
+    case 'RemoveWebhook':
+      return decided(duplicate ? [] : removeWebhook(command, state), { townId: command.townId, webhookId: command.data.webhookId }, duplicate);
+  }
+}
+
+function decided(events: NewEvent[], result: Record<string, unknown>, duplicate: boolean): Decision {
+  return { events, result, duplicate };
 }
 
 function createTown(command: Extract<TownCommand, { type: 'CreateTown' }>, state: TownState): NewEvent[] {
@@ -126,6 +176,85 @@ function registerRig(command: Extract<TownCommand, { type: 'RegisterRig' }>, sta
   });
   if (errors.length > 0) throw rejectInput(errors);
   return [{ type: 'RigRegistered', data: { rigId, name, gitUrl, defaultBranch, config } }];
+}
+
+function addWebhook(command: Extract<TownCommand, { type: 'AddWebhook' }>, state: TownState): NewEvent[] {
+  if (!state.exists) throw DomainError.notFound(`town ${command.townId} does not exist`, { townId: command.townId });
+  const { webhookId, secret } = command.data;
+  const url = command.data.url.trim();
+  const events = WEBHOOK_EVENT_TYPES.filter((type) => command.data.events.includes(type));
+
+  const existing = state.webhooks.get(webhookId);
+  if (existing) {
+    // Adding the same webhook again is a retry, not a change.
+    const same = existing.url === url && existing.secret === secret && existing.events.join() === events.join();
+    if (same) return [];
+    throw DomainError.conflict(`webhook ${webhookId} already exists with other settings`, { webhookId });
+  }
+  if (state.removedWebhooks.has(webhookId)) {
+    throw DomainError.conflict(`webhook ${webhookId} was removed; add a new webhook instead`, { webhookId });
+  }
+
+  const errors: InputError[] = [];
+  const urlProblem = webhookUrlProblem(url);
+  // The value is left out of details: receiver URLs often carry a token of their own.
+  if (urlProblem) errors.push({ path: ['url'], value: null, message: urlProblem });
+  else {
+    const taken = [...state.webhooks.values()].find((w) => w.url === url);
+    if (taken) errors.push({ path: ['url'], value: null, message: `url is already used by webhook ${taken.webhookId} of this town` });
+  }
+  if (command.data.events.length === 0) {
+    errors.push({ path: ['events'], value: [], message: `events must name at least one of ${WEBHOOK_EVENT_TYPES.join(', ')}` });
+  }
+  command.data.events.forEach((type, i) => {
+    if (!(WEBHOOK_EVENT_TYPES as readonly string[]).includes(type)) {
+      errors.push({
+        path: ['events', i],
+        value: type,
+        message: `events[${i}] ${JSON.stringify(type)} is not a webhook event: use ${WEBHOOK_EVENT_TYPES.join(', ')}`,
+      });
+    }
+  });
+  if (!WEBHOOK_SECRET.test(secret)) {
+    errors.push({ path: ['secret'], value: null, message: 'secret must be 32 random bytes in base64url (43 characters)' });
+  }
+  if (errors.length > 0) throw rejectInput(errors);
+  if (state.webhooks.size >= MAX_WEBHOOKS_PER_TOWN) {
+    throw DomainError.conflict(
+      `town ${command.townId} already has ${state.webhooks.size} webhooks, the most a town may have; remove one before adding another`,
+      { townId: command.townId, limit: MAX_WEBHOOKS_PER_TOWN },
+    );
+  }
+  return [{ type: 'WebhookAdded', data: { webhookId, url, events, secret } }];
+}
+
+function removeWebhook(command: Extract<TownCommand, { type: 'RemoveWebhook' }>, state: TownState): NewEvent[] {
+  const { webhookId } = command.data;
+  if (!state.webhooks.has(webhookId)) {
+    throw DomainError.notFound(`webhook ${webhookId} not found in town ${command.townId}`, { webhookId });
+  }
+  return [{ type: 'WebhookRemoved', data: { webhookId } }];
+}
+
+/** Why the deliverer should not POST to this URL, or null; the URL itself is never echoed. */
+function webhookUrlProblem(url: string): string | null {
+  if (url === '') return 'url must not be empty';
+  if (url.length > WEBHOOK_URL_LENGTH) return `url must be at most ${WEBHOOK_URL_LENGTH} characters (it has ${url.length})`;
+  if (hasSpaceOrControl(url)) return 'url must not contain spaces or control characters';
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    return 'url must be an absolute http:// or https:// URL';
+  }
+  if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') {
+    return `url must use http:// or https:// (it uses ${parsed.protocol.slice(0, -1)})`;
+  }
+  if (parsed.username !== '' || parsed.password !== '') {
+    return 'url must not contain credentials (user:password@): receivers verify the X-Gastown-Signature header instead';
+  }
+  if (parsed.hostname === '') return 'url must name a host';
+  return null;
 }
 
 function lengthProblem(field: string, value: string, max: number): string | null {

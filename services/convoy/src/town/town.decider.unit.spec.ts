@@ -1,6 +1,6 @@
 import { DEFAULT_RIG_CONFIG, type NewEvent, type TownCommand } from '@gastown/contracts';
 import { DeciderSpecification, envelope } from '../decider/decider.specification';
-import { decideTown, evolveTown, initialTownState } from './town.decider';
+import { decideTown, evolveTown, initialTownState, MAX_WEBHOOKS_PER_TOWN } from './town.decider';
 
 const TOWN_ID = '0b7a6c1e-3f2d-4e5a-9b8c-1d2e3f4a5b6c';
 const RIG_ID = '11111111-1111-4111-8111-111111111111';
@@ -24,6 +24,29 @@ const registerRig = (data: Partial<Extract<TownCommand, { type: 'RegisterRig' }>
   type: 'RegisterRig',
   data: { rigId: RIG_ID, name: 'api', gitUrl: 'git@github.com:acme/api.git', defaultBranch: 'main', ...data },
 });
+
+const WEBHOOK_ID = '33333333-3333-4333-8333-333333333333';
+const SECRET = 'q3Jt1V8fZx0cK2mN5pR7sT9uW4yA6bD8eF0gH2iJ4kL';
+const ALL_EVENTS = ['CONVOY_LANDED', 'CONVOY_FAILED', 'CONVOY_CANCELLED'] as const;
+type AddWebhookData = Extract<TownCommand, { type: 'AddWebhook' }>['data'];
+const addWebhook = (data: Partial<AddWebhookData> = {}, commandId?: string): TownCommand => ({
+  ...meta(commandId),
+  type: 'AddWebhook',
+  data: { webhookId: WEBHOOK_ID, url: 'https://hooks.example.com/gastown', events: [...ALL_EVENTS], secret: SECRET, ...data },
+});
+const removeWebhook = (webhookId = WEBHOOK_ID, commandId?: string): TownCommand => ({
+  ...meta(commandId),
+  type: 'RemoveWebhook',
+  data: { webhookId },
+});
+const webhookAdded = (data: Partial<AddWebhookData> = {}): NewEvent => ({
+  type: 'WebhookAdded',
+  data: { webhookId: WEBHOOK_ID, url: 'https://hooks.example.com/gastown', events: [...ALL_EVENTS], secret: SECRET, ...data } as Extract<
+    NewEvent,
+    { type: 'WebhookAdded' }
+  >['data'],
+});
+const nthWebhookId = (n: number) => `44444444-4444-4444-8444-${String(n).padStart(12, '0')}`;
 
 const townCreated: NewEvent = { type: 'TownCreated', data: { name: 'Gastown', tokenHash: TOKEN_HASH } };
 const apiRegistered: NewEvent = {
@@ -192,6 +215,150 @@ describe('town decider', () => {
         .given([townCreated])
         .when(registerRig({ config: { agent: { kind: 'command', command: ['--exec=evil'], passEnv: [], stdin: 'none' } } }))
         .thenThrows('BAD_USER_INPUT', 'config.agent.command[0] must name a program, not an option');
+    });
+  });
+
+  describe('AddWebhook', () => {
+    it('given no town, when a webhook is added, then the town is not found', () => {
+      spec.given([]).when(addWebhook()).thenThrows('NOT_FOUND', `town ${TOWN_ID} does not exist`);
+    });
+
+    it('given a town, when a webhook is added, then url, events and secret are recorded and the secret is answered', () => {
+      const decision = spec.given([townCreated]).when(addWebhook({ url: '  https://hooks.example.com/gastown ' })).then([webhookAdded()]);
+      expect(decision.result).toEqual({ townId: TOWN_ID, webhookId: WEBHOOK_ID, secret: SECRET });
+    });
+
+    it('given events listed twice and out of order, when added, then each is recorded once in catalogue order', () => {
+      spec
+        .given([townCreated])
+        .when(addWebhook({ events: ['CONVOY_CANCELLED', 'CONVOY_LANDED', 'CONVOY_CANCELLED'] }))
+        .then([webhookAdded({ events: ['CONVOY_LANDED', 'CONVOY_CANCELLED'] })]);
+    });
+
+    it('given a webhook added by a command, when that command comes again, then nothing is written and the stored secret is answered', () => {
+      const decision = spec
+        .given([townCreated, { ...webhookAdded(), commandId: 'hook-1' }])
+        .when(addWebhook({ secret: 'x'.repeat(43) }, 'hook-1'))
+        .thenNothing();
+      expect(decision).toEqual({ events: [], duplicate: true, result: { townId: TOWN_ID, webhookId: WEBHOOK_ID, secret: SECRET } });
+    });
+
+    it('given a webhook, when its id is added again with another secret, then it is a conflict and no secret is answered', () => {
+      const error = spec
+        .given([townCreated, webhookAdded()])
+        .when(addWebhook({ secret: 'y'.repeat(43) }))
+        .thenThrows('CONFLICT', `webhook ${WEBHOOK_ID} already exists with other settings`);
+      expect(JSON.stringify(error.details)).not.toContain(SECRET);
+    });
+
+    it('given a removed webhook, when its id is added again, then the id is not reused', () => {
+      spec
+        .given([townCreated, webhookAdded(), { type: 'WebhookRemoved', data: { webhookId: WEBHOOK_ID } }])
+        .when(addWebhook())
+        .thenThrows('CONFLICT', `webhook ${WEBHOOK_ID} was removed; add a new webhook instead`);
+    });
+
+    it.each([
+      ['an ftp URL', 'ftp://hooks.example.com/x', 'url must use http:// or https:// (it uses ftp)'],
+      ['a file URL', 'file:///etc/passwd', 'url must use http:// or https:// (it uses file)'],
+      ['a URL without a scheme', 'hooks.example.com/x', 'url must be an absolute http:// or https:// URL'],
+      ['a URL with a space', 'https://hooks.example.com/a b', 'url must not contain spaces or control characters'],
+      ['blank', '   ', 'url must not be empty'],
+      ['2026 characters long', `https://hooks.example.com/${'x'.repeat(2000)}`, 'url must be at most 2000 characters (it has 2026)'],
+    ])('given a town, when the url is %s, then it is refused naming the problem', (_, url, message) => {
+      spec.given([townCreated]).when(addWebhook({ url })).thenThrows('BAD_USER_INPUT', message);
+    });
+
+    it.each(['https://alice:s3cr3t-pw@hooks.example.com/x', 'https://s3cr3t-pw@hooks.example.com/x'])(
+      'given a town, when the url carries credentials (%s), then it is refused without repeating them',
+      (url) => {
+        const error = spec
+          .given([townCreated])
+          .when(addWebhook({ url }))
+          .thenThrows('BAD_USER_INPUT', 'url must not contain credentials (user:password@): receivers verify the X-Gastown-Signature header instead');
+        expect(JSON.stringify({ message: error.message, details: error.details })).not.toContain('s3cr3t-pw');
+      },
+    );
+
+    it('given a webhook for a url, when another webhook names the same url, then the url is taken', () => {
+      spec
+        .given([townCreated, webhookAdded()])
+        .when(addWebhook({ webhookId: nthWebhookId(1) }))
+        .thenThrows('BAD_USER_INPUT', `url is already used by webhook ${WEBHOOK_ID} of this town`);
+    });
+
+    it('given a town, when no events are named, then at least one is required', () => {
+      spec
+        .given([townCreated])
+        .when(addWebhook({ events: [] }))
+        .thenThrows('BAD_USER_INPUT', 'events must name at least one of CONVOY_LANDED, CONVOY_FAILED, CONVOY_CANCELLED');
+    });
+
+    it('given a town, when an event is unknown, then its position and value are named', () => {
+      spec
+        .given([townCreated])
+        .when(addWebhook({ events: ['CONVOY_LANDED', 'BEAD_MERGED'] }))
+        .thenThrows('BAD_USER_INPUT', 'events[1] "BEAD_MERGED" is not a webhook event: use CONVOY_LANDED, CONVOY_FAILED, CONVOY_CANCELLED');
+    });
+
+    it('given a town, when the secret is weak, then it is refused without echoing it', () => {
+      const error = spec
+        .given([townCreated])
+        .when(addWebhook({ secret: 'hunter2' }))
+        .thenThrows('BAD_USER_INPUT', 'secret must be 32 random bytes in base64url (43 characters)');
+      expect(JSON.stringify(error.details)).not.toContain('hunter2');
+    });
+
+    it('given a town with the most webhooks, when one more is added, then the limit is named', () => {
+      const full = Array.from({ length: MAX_WEBHOOKS_PER_TOWN }, (_, n) =>
+        webhookAdded({ webhookId: nthWebhookId(n), url: `https://hooks.example.com/${n}` }),
+      );
+      spec
+        .given([townCreated, ...full])
+        .when(addWebhook())
+        .thenThrows(
+          'CONFLICT',
+          `town ${TOWN_ID} already has ${MAX_WEBHOOKS_PER_TOWN} webhooks, the most a town may have; remove one before adding another`,
+        );
+    });
+
+    it('given a town with the most webhooks, when one is removed, then another can be added', () => {
+      const full = Array.from({ length: MAX_WEBHOOKS_PER_TOWN }, (_, n) =>
+        webhookAdded({ webhookId: nthWebhookId(n), url: `https://hooks.example.com/${n}` }),
+      );
+      spec
+        .given([townCreated, ...full, { type: 'WebhookRemoved', data: { webhookId: nthWebhookId(0) } }])
+        .when(addWebhook())
+        .then([webhookAdded()]);
+    });
+  });
+
+  describe('RemoveWebhook', () => {
+    it('given a webhook, when it is removed, then the removal is recorded', () => {
+      const decision = spec
+        .given([townCreated, webhookAdded()])
+        .when(removeWebhook())
+        .then([{ type: 'WebhookRemoved', data: { webhookId: WEBHOOK_ID } }]);
+      expect(decision.result).toEqual({ townId: TOWN_ID, webhookId: WEBHOOK_ID });
+    });
+
+    it('given no such webhook, when it is removed, then it is not found', () => {
+      spec.given([townCreated]).when(removeWebhook()).thenThrows('NOT_FOUND', `webhook ${WEBHOOK_ID} not found in town ${TOWN_ID}`);
+    });
+
+    it('given a webhook removed by a command, when that command comes again, then it is a repeat', () => {
+      const decision = spec
+        .given([townCreated, webhookAdded(), { type: 'WebhookRemoved', data: { webhookId: WEBHOOK_ID }, commandId: 'rm-1' }])
+        .when(removeWebhook(WEBHOOK_ID, 'rm-1'))
+        .thenNothing();
+      expect(decision.duplicate).toBe(true);
+    });
+
+    it('given a removed webhook, when another command removes it again, then it is not found', () => {
+      spec
+        .given([townCreated, webhookAdded(), { type: 'WebhookRemoved', data: { webhookId: WEBHOOK_ID } }])
+        .when(removeWebhook())
+        .thenThrows('NOT_FOUND', `webhook ${WEBHOOK_ID} not found in town ${TOWN_ID}`);
     });
   });
 });

@@ -12,6 +12,11 @@ const Env = z
     // A back-off is waited for with a timer; a day bounds it well inside what a timer can hold.
     DISPATCHER_RETRY_BASE_MS: wholeNumberSetting('DISPATCHER_RETRY_BASE_MS', 2_000, { max: DAY_MS, unit: ' ms' }),
     DISPATCHER_RETRY_MAX_MS: wholeNumberSetting('DISPATCHER_RETRY_MAX_MS', 60_000, { max: DAY_MS, unit: ' ms' }),
+    DISPATCHER_WEBHOOK_MAX_ATTEMPTS: wholeNumberSetting('DISPATCHER_WEBHOOK_MAX_ATTEMPTS', 8, { max: 50 }),
+    DISPATCHER_WEBHOOK_RETRY_BASE_MS: wholeNumberSetting('DISPATCHER_WEBHOOK_RETRY_BASE_MS', 5_000, { max: DAY_MS, unit: ' ms' }),
+    DISPATCHER_WEBHOOK_RETRY_MAX_MS: wholeNumberSetting('DISPATCHER_WEBHOOK_RETRY_MAX_MS', 600_000, { max: DAY_MS, unit: ' ms' }),
+    DISPATCHER_WEBHOOK_TIMEOUT_MS: wholeNumberSetting('DISPATCHER_WEBHOOK_TIMEOUT_MS', 10_000, { min: 100, max: 120_000, unit: ' ms' }),
+    DISPATCHER_WEBHOOK_CONCURRENCY: wholeNumberSetting('DISPATCHER_WEBHOOK_CONCURRENCY', 8, { max: 256 }),
     DISPATCHER_ID: z
       .string()
       .optional()
@@ -25,6 +30,13 @@ const Env = z
     if (max < base) {
       ctx.addIssue({ code: 'custom', message: `DISPATCHER_RETRY_MAX_MS (${max}) must not be below DISPATCHER_RETRY_BASE_MS (${base})` });
     }
+    const { DISPATCHER_WEBHOOK_RETRY_BASE_MS: webhookBase, DISPATCHER_WEBHOOK_RETRY_MAX_MS: webhookMax } = e;
+    if (webhookMax < webhookBase) {
+      ctx.addIssue({
+        code: 'custom',
+        message: `DISPATCHER_WEBHOOK_RETRY_MAX_MS (${webhookMax}) must not be below DISPATCHER_WEBHOOK_RETRY_BASE_MS (${webhookBase})`,
+      });
+    }
   });
 
 export interface DispatcherConfig {
@@ -35,6 +47,19 @@ export interface DispatcherConfig {
   maxAgentsPerTown: number;
   retryBaseMs: number;
   retryMaxMs: number;
+  webhooks: WebhookSettings;
+}
+
+export interface WebhookSettings {
+  /** POSTs per delivery, the first included, before it is FAILED. */
+  maxAttempts: number;
+  /** Pause after the first failed attempt; it doubles after each further one, up to retryMaxMs. */
+  retryBaseMs: number;
+  retryMaxMs: number;
+  /** How long one POST may take, answer included. */
+  timeoutMs: number;
+  /** POSTs this replica runs at once. */
+  concurrency: number;
 }
 
 /** Validates the environment once at start; every bad value gets its own line. */
@@ -47,6 +72,13 @@ export function loadDispatcherConfig(env: NodeJS.ProcessEnv = process.env): Disp
     maxAgentsPerTown: e.DISPATCHER_MAX_AGENTS_PER_TOWN,
     retryBaseMs: e.DISPATCHER_RETRY_BASE_MS,
     retryMaxMs: e.DISPATCHER_RETRY_MAX_MS,
+    webhooks: {
+      maxAttempts: e.DISPATCHER_WEBHOOK_MAX_ATTEMPTS,
+      retryBaseMs: e.DISPATCHER_WEBHOOK_RETRY_BASE_MS,
+      retryMaxMs: e.DISPATCHER_WEBHOOK_RETRY_MAX_MS,
+      timeoutMs: e.DISPATCHER_WEBHOOK_TIMEOUT_MS,
+      concurrency: e.DISPATCHER_WEBHOOK_CONCURRENCY,
+    },
   };
 }
 

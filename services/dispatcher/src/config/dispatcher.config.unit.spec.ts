@@ -11,6 +11,7 @@ describe('dispatcher configuration', () => {
       maxAgentsPerTown: 16,
       retryBaseMs: 2_000,
       retryMaxMs: 60_000,
+      webhooks: { maxAttempts: 8, retryBaseMs: 5_000, retryMaxMs: 600_000, timeoutMs: 10_000, concurrency: 8 },
     });
   });
 
@@ -23,6 +24,11 @@ describe('dispatcher configuration', () => {
         DISPATCHER_MAX_AGENTS_PER_TOWN: '40',
         DISPATCHER_RETRY_BASE_MS: '500',
         DISPATCHER_RETRY_MAX_MS: '30000',
+        DISPATCHER_WEBHOOK_MAX_ATTEMPTS: '3',
+        DISPATCHER_WEBHOOK_RETRY_BASE_MS: '100',
+        DISPATCHER_WEBHOOK_RETRY_MAX_MS: '400',
+        DISPATCHER_WEBHOOK_TIMEOUT_MS: '2000',
+        DISPATCHER_WEBHOOK_CONCURRENCY: '2',
       }),
     ).toEqual({
       natsUrl: 'nats://a:4222,nats://b:4222',
@@ -31,6 +37,7 @@ describe('dispatcher configuration', () => {
       maxAgentsPerTown: 40,
       retryBaseMs: 500,
       retryMaxMs: 30_000,
+      webhooks: { maxAttempts: 3, retryBaseMs: 100, retryMaxMs: 400, timeoutMs: 2_000, concurrency: 2 },
     });
   });
 
@@ -53,6 +60,18 @@ describe('dispatcher configuration', () => {
   it('given a maximum back-off below the base, when loaded, then both values are named', () => {
     expect(() => loadDispatcherConfig({ DISPATCHER_RETRY_BASE_MS: '5000', DISPATCHER_RETRY_MAX_MS: '100' })).toThrow(
       /DISPATCHER_RETRY_MAX_MS \(100\) must not be below DISPATCHER_RETRY_BASE_MS \(5000\)/,
+    );
+  });
+
+  it('given a webhook back-off cap below its base, when loaded, then both values are named', () => {
+    expect(() => loadDispatcherConfig({ DISPATCHER_WEBHOOK_RETRY_BASE_MS: '5000', DISPATCHER_WEBHOOK_RETRY_MAX_MS: '100' })).toThrow(
+      /DISPATCHER_WEBHOOK_RETRY_MAX_MS \(100\) must not be below DISPATCHER_WEBHOOK_RETRY_BASE_MS \(5000\)/,
+    );
+  });
+
+  it('given a webhook timeout of 50 ms, when loaded, then the allowed range is named', () => {
+    expect(() => loadDispatcherConfig({ DISPATCHER_WEBHOOK_TIMEOUT_MS: '50' })).toThrow(
+      /DISPATCHER_WEBHOOK_TIMEOUT_MS must be a whole number from 100 to 120000 ms, got "50"/,
     );
   });
 

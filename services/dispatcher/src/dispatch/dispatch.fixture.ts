@@ -125,7 +125,7 @@ export class World {
 
   submitted(convoyId: string, beadId: string, at = T0): this {
     const b = this.beadView(convoyId, beadId);
-    const data = { beadId, attempt: b.attempt, branch: b.branch ?? 'x', headCommit: sha('ab') };
+    const data = { beadId, attempt: b.attempt, branch: b.branch ?? 'x', headCommit: sha('ab'), agentResult: null };
     return this.on(convoyId, [{ type: 'BeadSubmitted', data }], at);
   }
 
@@ -143,7 +143,7 @@ export class World {
     return this.on(
       convoyId,
       [
-        { type: 'BeadAttemptFailed', data: { beadId, attempt, reason: 'tests failed' } },
+        { type: 'BeadAttemptFailed', data: { beadId, attempt, reason: 'tests failed', agentResult: null } },
         { type: 'BeadsBecameReady', data: { beadIds: [beadId] } },
       ],
       at,

@@ -162,7 +162,7 @@ describe('dispatch planner', () => {
       const world = new World().rig(RIG_API, 4);
       const ids = world.sling(CONVOY_A, [{}, { dependsOn: [0] }, {}]);
       world.dispatched(CONVOY_A, ids[0], polecatOf(RIG_API, 0)).on(CONVOY_A, [
-        { type: 'BeadFailed', data: { beadId: ids[0], attempt: 1, reason: 'unrecoverable' } },
+        { type: 'BeadFailed', data: { beadId: ids[0], attempt: 1, reason: 'unrecoverable', agentResult: null } },
         { type: 'BeadsHeld', data: { beads: [{ beadId: ids[1], reason: 'held by failed bead "task 0"', heldBy: [ids[0]] }] } },
       ]);
 
@@ -364,7 +364,7 @@ describe('dispatch planner', () => {
       const world = new World().rig(RIG_API, 2);
       const ids = world.sling(CONVOY_A, parallel(1));
       world.dispatched(CONVOY_A, ids[0], polecatOf(RIG_API, 0)).on(CONVOY_A, [
-        { type: 'BeadFailed', data: { beadId: ids[0], attempt: 1, reason: 'gave up' } },
+        { type: 'BeadFailed', data: { beadId: ids[0], attempt: 1, reason: 'gave up', agentResult: null } },
         { type: 'ConvoyFailed', data: { reason: 'bead failed', failedBeadIds: [ids[0]] } },
       ]);
 

@@ -1,6 +1,6 @@
 import { GatewayHarness, codesOf, type TestTown } from '../gateway.fixtures';
 
-const BEAD_FIELDS = `id index title status ready blocked blockedReason attempts lastReason assignee branch
+const BEAD_FIELDS = `id index title status ready blocked blockedReason attemptCount lastReason assignee branch
   convoy { id status } rig { name } blockedBy { index } blocks { index }`;
 const CONVOY_FIELDS = `id status
   beads { ${BEAD_FIELDS} }
@@ -15,7 +15,7 @@ interface BeadView {
   ready: boolean;
   blocked: boolean;
   blockedReason: string | null;
-  attempts: number;
+  attemptCount: number;
   lastReason: string | null;
   convoy: { id: string; status: string };
   rig: { name: string };
@@ -132,7 +132,7 @@ describe('beads of a staged convoy', () => {
     const failed = await h.ok<{ convoy: ConvoyView }>(town.token, `query ($id: ID!) { convoy(id: $id) { ${CONVOY_FIELDS} } }`, {
       id: convoy.id,
     });
-    expect(failed.convoy.beads[0]).toMatchObject({ status: 'FAILED', lastReason: 'the build is broken', attempts: 1 });
+    expect(failed.convoy.beads[0]).toMatchObject({ status: 'FAILED', lastReason: 'the build is broken', attemptCount: 1 });
     expect(failed.convoy.beads.slice(1).map((x) => [x.blocked, x.ready])).toEqual([
       [true, false],
       [true, false],

@@ -16,7 +16,6 @@ export class Bead {
   @Field(() => String, { nullable: true }) blockedReason!: string | null;
   @Field(() => String, { nullable: true, description: 'The agent working on it.' }) assignee!: string | null;
   @Field(() => String, { nullable: true }) branch!: string | null;
-  @Field(() => Int) attempts!: number;
   @Field(() => String, { nullable: true, description: 'The last rework or failure reason.' }) lastReason!: string | null;
   @Field(() => String, { nullable: true }) headCommit!: string | null;
   @Field(() => String, { nullable: true }) mergeCommit!: string | null;

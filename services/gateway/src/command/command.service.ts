@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { Inject, Injectable, Logger } from '@nestjs/common';
-import { CommandMeta, CommandReply, ConvoyCommand, ConvoyCommandInput, TownCommand } from '@gastown/contracts';
-import { Bus, CommandClient, NoResponderError, RequestTimeoutError } from '@gastown/bus';
+import { CommandMeta, CommandReply, ConvoyCommand, ConvoyCommandInput, TownCommand, type CommandSuccess } from '@gastown/contracts';
+import { CommandClient, NoResponderError, RequestTimeoutError, type Bus } from '@gastown/bus';
 import type { z } from 'zod';
 import { BUS } from '../bus/bus.module';
 import { GATEWAY_CONFIG } from '../config/config.module';
@@ -17,6 +17,8 @@ type Distribute<T> = T extends unknown ? Omit<T, keyof CommandMeta> : never;
 /** A convoy command without its envelope: the service fills in who, which town and which id. */
 export type ConvoyCommandBody = Distribute<ConvoyCommandInput>;
 export type TownCommandBody = Distribute<TownCommand>;
+/** What the decision created or found (ids, a webhook's secret); never logged. */
+export type CommandResult = CommandSuccess['result'];
 
 /**
  * Sends the user's commands to the convoy service and waits until the read models show their
@@ -42,12 +44,15 @@ export class CommandService {
     return requested ?? randomUUID();
   }
 
-  /** Resolves once the read models show the command's effect; clears the request's loaders for it. */
-  convoy(ctx: GatewayContext, commandId: string, body: ConvoyCommandBody): Promise<void> {
+  /**
+   * Resolves with the decision's result once the read models show the command's effect; clears
+   * the request's loaders for it.
+   */
+  convoy(ctx: GatewayContext, commandId: string, body: ConvoyCommandBody): Promise<CommandResult> {
     return this.issue(ctx, this.subjects.convoy, ConvoyCommand, { ...this.meta(ctx.town.id, commandId), ...body });
   }
 
-  town(ctx: GatewayContext, commandId: string, body: TownCommandBody): Promise<void> {
+  town(ctx: GatewayContext, commandId: string, body: TownCommandBody): Promise<CommandResult> {
     return this.issue(ctx, this.subjects.town, TownCommand, { ...this.meta(ctx.town.id, commandId), ...body });
   }
 
@@ -60,7 +65,7 @@ export class CommandService {
     subject: string,
     schema: z.ZodType,
     command: { commandId: string; type: string },
-  ): Promise<void> {
+  ): Promise<CommandResult> {
     const checked = schema.safeParse(command);
     if (!checked.success) {
       // Paths as the client wrote them: the command's `data` wrapper is ours, not theirs.
@@ -87,6 +92,7 @@ export class CommandService {
       );
     }
     ctx.loaders.clear();
+    return reply.result;
   }
 
   private async request(subject: string, commandId: string, command: unknown): Promise<CommandReply> {

@@ -1,5 +1,5 @@
 import { Logger } from '@nestjs/common';
-import type { ErrorCode } from '@gastown/contracts';
+import { redactCredentials, type ErrorCode } from '@gastown/contracts';
 import { unwrapResolverError } from '@apollo/server/errors';
 import { GraphQLError, GraphQLFormattedError } from 'graphql';
 
@@ -34,13 +34,6 @@ const PRIVATE_EXTENSIONS = ['stacktrace', 'exception', 'originalError', 'http'];
 
 const logger = new Logger('GraphQL');
 
-/** Driver errors quote connection strings; a token could only appear if echoed by accident. */
-export function redactSecrets(text: string): string {
-  return text
-    .replace(/(\b[a-z][a-z0-9+.-]*:\/\/[^:/@\s]*:)[^@\s]*@/gi, '$1***@')
-    .replace(/\bgt_[A-Za-z0-9_-]{16,}/g, 'gt_***');
-}
-
 function publicExtensions(extensions: Record<string, unknown> | undefined, code: string): Record<string, unknown> {
   const copy: Record<string, unknown> = { ...extensions };
   for (const key of PRIVATE_EXTENSIONS) delete copy[key];
@@ -66,8 +59,9 @@ export function formatGraphQLError(formatted: GraphQLFormattedError, error: unkn
   const cause = original instanceof Error ? original : error;
   const where = path ? ` at ${path.join('.')}` : '';
   logger.error(
-    redactSecrets(`unexpected error${where}: ${cause instanceof Error ? cause.message : String(cause)}`),
-    cause instanceof Error && cause.stack ? redactSecrets(cause.stack) : undefined,
+    // Driver errors quote connection strings; a token could only appear if echoed by accident.
+    redactCredentials(`unexpected error${where}: ${cause instanceof Error ? cause.message : String(cause)}`),
+    cause instanceof Error && cause.stack ? redactCredentials(cause.stack) : undefined,
   );
   return { message: 'internal error', path: formatted.path, extensions: { code: 'INTERNAL' } };
 }

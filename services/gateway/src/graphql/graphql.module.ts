@@ -2,13 +2,14 @@ import type { IncomingMessage } from 'node:http';
 import { ApolloDriver, ApolloDriverConfig } from '@nestjs/apollo';
 import { MiddlewareConsumer, Module, NestModule } from '@nestjs/common';
 import { APP_FILTER } from '@nestjs/core';
-import { GraphQLModule } from '@nestjs/graphql';
+import { GraphQLModule, type GraphQLWsSubscriptionsConfig } from '@nestjs/graphql';
 import { AuthModule } from '../auth/auth.module';
 import { AuthService } from '../auth/auth.service';
 import { GatewayContext, RequestLoaders } from './graphql.context';
 import { formatGraphQLError } from './graphql.errors';
 import { GraphQLExceptionFilter } from './graphql.exception-filter';
 import { MAX_QUERY_DEPTH, MAX_QUERY_TOKENS, maxDepthRule, QuerySizeMiddleware } from './graphql.limits';
+import { isSocketContext, townOfSocket, websocketOptions, type SocketContext } from './graphql.websocket';
 
 export const GRAPHQL_PATH = '/graphql';
 
@@ -27,9 +28,12 @@ export const GRAPHQL_PATH = '/graphql';
         formatError: formatGraphQLError,
         validationRules: [maxDepthRule(MAX_QUERY_DEPTH)],
         parseOptions: { maxTokens: MAX_QUERY_TOKENS },
-        // Authentication happens once per request, before parsing, and fails the request as a whole.
-        context: async ({ req }: { req: IncomingMessage }): Promise<GatewayContext> => ({
-          town: await auth.authenticate(req.headers.authorization),
+        // Nest's type names a subset of graphql-ws's options, but it hands them all to useServer.
+        subscriptions: { 'graphql-ws': websocketOptions(auth) as GraphQLWsSubscriptionsConfig },
+        // Over HTTP, authentication happens once per request, before parsing, and fails the
+        // request as a whole; over a WebSocket, once per connection (websocketOptions).
+        context: async (request: { req: IncomingMessage } | SocketContext): Promise<GatewayContext> => ({
+          town: isSocketContext(request) ? townOfSocket(request) : await auth.authenticate(request.req.headers.authorization),
           loaders: new RequestLoaders(),
         }),
       }),

@@ -31,8 +31,12 @@ export function poisonReason(error: unknown): string | null {
   return null;
 }
 
-export function applyInTransaction(dataSource: DataSource, commit: StoredCommit): Promise<ApplyOutcome> {
-  return dataSource.transaction((tx) => applyCommit(tx, commit));
+export function applyInTransaction(
+  dataSource: DataSource,
+  commit: StoredCommit,
+  storedEvents?: readonly unknown[],
+): Promise<ApplyOutcome> {
+  return dataSource.transaction((tx) => applyCommit(tx, commit, storedEvents));
 }
 
 export async function checkpointOf(db: DataSource | EntityManager, subject: string): Promise<number> {

@@ -4,7 +4,9 @@ import type { DataSource } from 'typeorm';
 import {
   beadIdFor,
   DEFAULT_RIG_CONFIG,
+  latestSchemaVersion,
   names,
+  type AgentResult,
   type EventData,
   type EventType,
   type GastownEvent,
@@ -60,7 +62,7 @@ abstract class AggregateFixture {
         (e) =>
           ({
             eventId: randomUUID(),
-            schemaVersion: 1,
+            schemaVersion: latestSchemaVersion(e.type),
             townId: this.townId,
             convoyId: this.convoyId,
             commandId: commitId,
@@ -101,6 +103,15 @@ export class TownFixture extends AggregateFixture {
 
   convoy(options: { defaultRigId: string; convoyId?: string }): ConvoyFixture {
     return new ConvoyFixture(this.namespace, this.townId, this.clock, options.defaultRigId, options.convoyId);
+  }
+
+  webhookAdded(webhookId: string, url: string): FixtureCommit {
+    const secret = sha(webhookId).slice(0, 40).padEnd(43, '_');
+    return this.commit(event('WebhookAdded', { webhookId, url, events: ['CONVOY_LANDED', 'CONVOY_FAILED'], secret }));
+  }
+
+  webhookRemoved(webhookId: string): FixtureCommit {
+    return this.commit(event('WebhookRemoved', { webhookId }));
   }
 }
 
@@ -184,7 +195,7 @@ export class ConvoyFixture extends AggregateFixture {
     );
   }
 
-  submitted(index: number, attempt = 1): FixtureCommit {
+  submitted(index: number, attempt = 1, agentResult: AgentResult | null = null): FixtureCommit {
     return this.commit(
       event('BeadStarted', { beadId: this.bead(index), attempt }),
       event('BeadSubmitted', {
@@ -192,7 +203,16 @@ export class ConvoyFixture extends AggregateFixture {
         attempt,
         branch: `bead/${this.bead(index).slice(0, 8)}-${attempt}`,
         headCommit: sha(`head ${this.bead(index)} ${attempt}`),
+        agentResult,
       }),
+    );
+  }
+
+  /** The attempt failed and the bead is ready for the next one, as the decider records it. */
+  attemptFailed(index: number, attempt: number, reason: string, agentResult: AgentResult | null = null): FixtureCommit {
+    return this.commit(
+      event('BeadAttemptFailed', { beadId: this.bead(index), attempt, reason, agentResult }),
+      event('BeadsBecameReady', { beadIds: [this.bead(index)] }),
     );
   }
 
@@ -211,7 +231,7 @@ export class ConvoyFixture extends AggregateFixture {
 
   failed(index: number, held: { index: number; by: number[] }[], reason = 'tests keep failing'): FixtureCommit {
     return this.commit(
-      event('BeadFailed', { beadId: this.bead(index), attempt: 3, reason }),
+      event('BeadFailed', { beadId: this.bead(index), attempt: 3, reason, agentResult: null }),
       event('BeadsHeld', {
         beads: held.map((h) => ({
           beadId: this.bead(h.index),
@@ -304,6 +324,10 @@ const SNAPSHOT_QUERIES: Record<string, string> = {
   convoys: 'SELECT * FROM convoys ORDER BY id',
   beads: 'SELECT * FROM beads ORDER BY id',
   bead_dependencies: 'SELECT * FROM bead_dependencies ORDER BY bead_id, depends_on_bead_id',
+  bead_attempts: 'SELECT * FROM bead_attempts ORDER BY bead_id, number',
+  agents: 'SELECT * FROM agents ORDER BY town_id, agent_id',
+  convoy_events: 'SELECT * FROM convoy_events ORDER BY seq, idx',
+  webhooks: 'SELECT * FROM webhooks ORDER BY id',
   projection_checkpoints: 'SELECT * FROM projection_checkpoints ORDER BY subject',
   projection_holds: 'SELECT subject, seq, reason FROM projection_holds ORDER BY subject',
 };

@@ -14,17 +14,21 @@ import { ReadModelWaiter } from './read-model.waiter';
 const ROOT = resolve(__dirname, '../../../..');
 const quiet = { info: () => undefined, warn: () => undefined, error: () => undefined };
 
-/** A convoy's whole life: a DAG, every bead through review, a failure and its retry, then landing. */
+const FAILED_AGENT = { exitCode: 1, signal: null, timedOut: false, durationMs: 950, outputTail: 'npm test\n2 failing\n' };
+
+/** A convoy's whole life: a DAG, every bead through review, a rework, a failed attempt, then landing. */
 function convoyLife(convoy: ConvoyFixture, beads: number): FixtureCommit[] {
   const tasks = Array.from({ length: beads }, (_, i) => ({ dependsOn: i === 0 ? [] : i < 3 ? [0] : [i - 1, i - 2] }));
   const commits = [convoy.created(tasks)];
   for (let i = 0; i < beads; i++) {
-    commits.push(convoy.dispatched(i), convoy.submitted(i));
+    if (i === 2) commits.push(convoy.dispatched(i), convoy.attemptFailed(i, 1, 'agent exited with code 1', FAILED_AGENT));
+    const first = i === 2 ? 2 : 1;
+    commits.push(convoy.dispatched(i, first), convoy.submitted(i, first, { ...FAILED_AGENT, exitCode: 0 }));
     if (i === 1) {
       commits.push(convoy.reworkRequested(i, 'missing tests'), convoy.dispatched(i, 2, 'missing tests'), convoy.submitted(i, 2));
     }
     const unblocked = [i + 1, i + 2].filter((d) => d < beads && (d < 3 ? i === 0 : d - 1 === i));
-    commits.push(convoy.merged(i, unblocked, i === 1 ? 2 : 1));
+    commits.push(convoy.merged(i, unblocked, i === 1 || i === 2 ? 2 : 1));
   }
   commits.push(convoy.landed());
   return commits;
@@ -72,7 +76,14 @@ describe('rebuildReadModels', () => {
   }
 
   it('given convoys projected live, when the read models are rebuilt, then every table is identical', async () => {
-    await appendAll([town.created(), town.rigRegistered(rig, 'alpha')]);
+    const [kept, removed] = [randomUUID(), randomUUID()];
+    await appendAll([
+      town.created(),
+      town.rigRegistered(rig, 'alpha'),
+      town.webhookAdded(kept, 'https://hooks.example.com/kept'),
+      town.webhookAdded(removed, 'https://hooks.example.com/removed'),
+      town.webhookRemoved(removed),
+    ]);
     const convoys = Array.from({ length: 4 }, () => town.convoy({ defaultRigId: rig }));
     const lives = convoys.map((c) => convoyLife(c, 12));
     for (let step = 0; step < Math.max(...lives.map((l) => l.length)); step++) {
@@ -91,11 +102,22 @@ describe('rebuildReadModels', () => {
     await waitForAll([town.subject, failing.subject, ...convoys.map((c) => c.subject)]);
     const live = await snapshotReadModels(ds);
     expect(live['beads']).toHaveLength(4 * 12 + 3);
+    expect(live['webhooks']).toHaveLength(2);
+    expect(live['webhooks']).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({ id: kept, removed_at: null }),
+        expect.objectContaining({ id: removed, removed_at: expect.any(Date) }),
+      ]),
+    );
+    expect(live['bead_attempts']).toHaveLength(4 * 14 + 1);
+    expect(live['bead_attempts']).toContainEqual(
+      expect.objectContaining({ number: 1, outcome: 'FAILED', exit_code: 1, output_tail: 'npm test\n2 failing\n' }),
+    );
 
     const report = await rebuildReadModels(ds, bus);
 
     expect(await snapshotReadModels(ds)).toEqual(live);
-    const commits = 2 + lives.reduce((n, l) => n + l.length, 0) + 4;
+    const commits = 5 + lives.reduce((n, l) => n + l.length, 0) + 4;
     expect(report).toMatchObject({ subjects: 6, commits, holds: [] });
     expect(report.events).toBeGreaterThan(commits);
     console.info(

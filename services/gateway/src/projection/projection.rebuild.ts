@@ -1,8 +1,10 @@
 import { DeliverPolicy } from '@nats-io/jetstream';
 import { EventStore, PoisonMessageError, type Bus, type EventParser, type StoredCommit } from '@gastown/bus';
-import type { DataSource, EntityManager } from 'typeorm';
+import { InvalidEventError, parseEvent } from '@gastown/contracts';
+import { QueryFailedError, type DataSource, type EntityManager } from 'typeorm';
 import { applyCommit } from '../read-models/read-models.projector';
 import { holdSubject, listHolds, poisonReason, type ProjectionHold } from './projection.applier';
+import { envelopeOnly } from './projection.runner';
 
 export interface RebuildOptions {
   parse?: EventParser;
@@ -23,11 +25,26 @@ export interface RebuildReport {
   readonly seconds: number;
 }
 
-const READ_MODEL_TABLES = ['towns', 'rigs', 'convoys', 'beads', 'bead_dependencies', 'projection_checkpoints', 'projection_holds'];
+/**
+ * Everything projected from the event stream. The webhook delivery tables are not: they come from
+ * the delivery log, whose projector finds its checkpoints gone and simply applies its next records.
+ */
+const READ_MODEL_TABLES = ['towns', 'rigs', 'webhooks', 'convoys', 'beads', 'bead_dependencies', 'bead_attempts', 'agents', 'convoy_events', 'projection_checkpoints', 'projection_holds'];
 const CONSUMER_BUFFER_BYTES = 8 * 1024 * 1024;
+/**
+ * A batch and the live projector can deadlock: rows shared by every convoy of a town (its agents)
+ * are locked in the batch's order by one and in stream order by the other. PostgreSQL rolls one
+ * back; the batch is then simply applied again.
+ */
+const BATCH_TRIES = 5;
 
-/** A replayed message: its commit, or why it cannot be one. */
-type Replayed = StoredCommit | PoisonMessageError;
+function isLockConflict(error: unknown): boolean {
+  const code = error instanceof QueryFailedError ? (error.driverError as { code?: unknown } | undefined)?.code : undefined;
+  return code === '40P01' || code === '40001';
+}
+
+/** A replayed message: its commit (with its events as stored), or why it cannot be one. */
+type Replayed = (StoredCommit & { readonly storedEvents: readonly unknown[] }) | PoisonMessageError;
 
 /**
  * Empties the read models and replays the whole event stream into them through the same
@@ -39,7 +56,8 @@ export async function rebuildReadModels(dataSource: DataSource, bus: Bus, option
   const started = process.hrtime.bigint();
   const batchCommits = options.batchCommits ?? 200;
   const batchEvents = options.batchEvents ?? 5000;
-  const store = new EventStore(bus, { parse: options.parse });
+  const store = new EventStore(bus, { parse: envelopeOnly });
+  const parse = options.parse ?? parseEvent;
 
   await dataSource.transaction(async (tx) => {
     await tx.query(`TRUNCATE ${READ_MODEL_TABLES.join(', ')}`);
@@ -60,7 +78,18 @@ export async function rebuildReadModels(dataSource: DataSource, bus: Bus, option
     const items = batch;
     batch = [];
     batchSize = 0;
-    await dataSource.transaction((tx) => applyBatch(tx, items, held));
+    for (let tries = 1; ; tries++) {
+      const heldBefore = new Set(held);
+      try {
+        await dataSource.transaction((tx) => applyBatch(tx, items, held));
+        break;
+      } catch (error) {
+        if (!isLockConflict(error) || tries >= BATCH_TRIES) throw error;
+        // The batch was rolled back whole, holds included; the live projector may have applied some of it meanwhile.
+        held.clear();
+        for (const subject of heldBefore) held.add(subject);
+      }
+    }
     transactions++;
   };
 
@@ -73,7 +102,7 @@ export async function rebuildReadModels(dataSource: DataSource, bus: Bus, option
     try {
       for await (const m of messages) {
         if (m.seq > lastSeq) break;
-        const item = await decode(store, { subject: m.subject, seq: m.seq, data: m.data, time: m.time });
+        const item = await decode(store, parse, { subject: m.subject, seq: m.seq, data: m.data, time: m.time });
         subjects.add(m.subject);
         if (!(item instanceof PoisonMessageError)) {
           commits++;
@@ -102,9 +131,23 @@ export async function rebuildReadModels(dataSource: DataSource, bus: Bus, option
   };
 }
 
-async function decode(store: EventStore, message: Parameters<EventStore['decodeCommit']>[0]): Promise<Replayed> {
+/** Reads the commit as stored, then upcasts its events as the live projector does. */
+async function decode(
+  store: EventStore,
+  parse: EventParser,
+  message: Parameters<EventStore['decodeCommit']>[0],
+): Promise<Replayed> {
   try {
-    return await store.decodeCommit(message);
+    const stored = await store.decodeCommit(message);
+    const events = stored.events.map((event, index) => {
+      try {
+        return parse(event);
+      } catch (error) {
+        if (!(error instanceof InvalidEventError)) throw error;
+        throw new PoisonMessageError(stored.subject, stored.seq, `event ${index}: ${error.message}`);
+      }
+    });
+    return { ...stored, events, storedEvents: stored.events };
   } catch (error) {
     if (error instanceof PoisonMessageError) return error;
     throw error;
@@ -124,7 +167,7 @@ async function applyBatch(tx: EntityManager, items: readonly Replayed[], held: S
     }
     await tx.query('SAVEPOINT replay_commit');
     try {
-      const outcome = await applyCommit(tx, item);
+      const outcome = await applyCommit(tx, item, item.storedEvents);
       if (outcome === 'gap') {
         await hold(tx, held, item.subject, item.seq, `commit follows seq ${item.prevSeq}, which the replay did not apply`);
       }

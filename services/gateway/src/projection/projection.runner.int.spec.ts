@@ -7,7 +7,7 @@ import {
   readDeadLetters,
   type Bus,
 } from '@gastown/bus';
-import { BeadSubmittedV1, createEventParser, eventSchemas } from '@gastown/contracts';
+import { BeadSubmittedV2, createEventParser, eventSchemas, upcasters } from '@gastown/contracts';
 import { createTestDatabase, eventually, TEST_NATS_URL, testNamespace, type TestDatabase } from '@gastown/testing';
 import { Client } from 'pg';
 import type { DataSource } from 'typeorm';
@@ -18,10 +18,10 @@ import { rebuildReadModels } from './projection.rebuild';
 import { ProjectionRunner, type ProjectionRunnerOptions } from './projection.runner';
 import { ReadModelWaiter } from './read-model.waiter';
 
-/** The next build knows BeadSubmitted v2 (an additive field) and upcasts v1 to it. */
+/** The next build knows BeadSubmitted v3 (an additive field) and upcasts the older versions to it. */
 const upgraded = createEventParser(
-  { ...eventSchemas, BeadSubmitted: { 1: BeadSubmittedV1, 2: BeadSubmittedV1.extend({ reviewer: z.string() }) } },
-  { BeadSubmitted: { 1: (data) => ({ ...(data as object), reviewer: 'unknown' }) } },
+  { ...eventSchemas, BeadSubmitted: { ...eventSchemas.BeadSubmitted, 3: BeadSubmittedV2.extend({ reviewer: z.string() }) } },
+  { ...upcasters, BeadSubmitted: { ...upcasters['BeadSubmitted'], 2: (data) => ({ ...(data as object), reviewer: 'unknown' }) } },
 );
 const quiet = { info: () => undefined, warn: () => undefined, error: () => undefined };
 /** The consumer reports each failed delivery here; the outage test reads it to prove deliveries were cut off. */
@@ -135,8 +135,8 @@ describe('ProjectionRunner', () => {
     const [, dispatchedSeq] = await appendAndWait(poisoned.created([{}]), poisoned.dispatched(0), healthy.created([{}]));
 
     const submitted = poisoned.submitted(0).events[1];
-    const v2 = { ...submitted, schemaVersion: 2, data: { ...submitted.data, reviewer: 'mayor' } };
-    const poisonSeq = await writer.publishUnchecked({ subject: poisoned.subject, commitId: v2.commandId, events: [v2] });
+    const v3 = { ...submitted, schemaVersion: 3, data: { ...submitted.data, reviewer: 'mayor' } };
+    const poisonSeq = await writer.publishUnchecked({ subject: poisoned.subject, commitId: v3.commandId, events: [v3] });
     const [afterPoison] = await writer.appendAll([poisoned.merged(0)]);
     await appendAndWait(healthy.dispatched(0), healthy.submitted(0));
 
@@ -145,7 +145,7 @@ describe('ProjectionRunner', () => {
       return found.length ? found : null;
     });
     expect(holds).toEqual([
-      expect.objectContaining({ subject: poisoned.subject, seq: poisonSeq, reason: expect.stringContaining('unknown version 2 of event type "BeadSubmitted"') }),
+      expect.objectContaining({ subject: poisoned.subject, seq: poisonSeq, reason: expect.stringContaining('unknown version 3 of event type "BeadSubmitted"') }),
     ]);
     await eventually('the commit after the poison to be acknowledged without being applied', async () => {
       const info = await bus.jsm.consumers.info(bus.names.eventStream, runner.durable);
@@ -218,7 +218,7 @@ describe('ProjectionRunner', () => {
 
     await runner.stop();
     const live = await eventually('a snapshot after the outage', () => snapshotReadModels(ds));
-    // The stream holds the v2 event of the poison test: the rebuild reads with the same build as the live runner.
+    // The stream holds the v3 event of the poison test: the rebuild reads with the same build as the live runner.
     await rebuildReadModels(ds, bus, { parse: upgraded });
     expect(await snapshotReadModels(ds)).toEqual(live);
     await runner.start();

@@ -47,7 +47,7 @@ export interface RetryResult {
  * The consumer only checks the commit envelope; events are validated here, so that an event this
  * build cannot read holds its subject (and only it) instead of being parked out of order.
  */
-const envelopeOnly: EventParser = (input) => input as GastownEvent;
+export const envelopeOnly: EventParser = (input) => input as GastownEvent;
 
 /**
  * Feeds the read models from the event stream. Each commit is applied in its own transaction
@@ -144,7 +144,8 @@ export class ProjectionRunner {
   /** Validates the events with this build's parser, then applies the commit; data problems hold the subject. */
   private async project(commit: StoredCommit): Promise<ProjectOutcome> {
     try {
-      return await applyInTransaction(this.dataSource, { ...commit, events: commit.events.map((e) => this.parse(e)) });
+      const parsed = { ...commit, events: commit.events.map((e) => this.parse(e)) };
+      return await applyInTransaction(this.dataSource, parsed, commit.events);
     } catch (error) {
       const reason = poisonReason(error);
       if (reason === null) throw error;

@@ -27,7 +27,8 @@ const CONVOY_VIEW = `query ($id: ID!) { convoy(id: $id) {
   status
   landings { rigId commit }
   progress { total open inProgress inReview closed failed cancelled blocked }
-  beads { id status ready blocked blockedReason attempts assignee branch lastReason headCommit mergeCommit }
+  beads { id status ready blocked blockedReason attemptCount assignee branch lastReason headCommit mergeCommit
+    attempts { number outcome exitCode reason } }
   dependencyEdges { beadId dependsOnBeadId }
   waves
 } }`;
@@ -48,12 +49,19 @@ interface BeadView {
   ready: boolean;
   blocked: boolean;
   blockedReason: string | null;
-  attempts: number;
+  attemptCount: number;
+  attempts: AttemptView[];
   assignee: string | null;
   branch: string | null;
   lastReason: string | null;
   headCommit: string | null;
   mergeCommit: string | null;
+}
+interface AttemptView {
+  number: number;
+  outcome: string;
+  exitCode: number | null;
+  reason: string | null;
 }
 interface Edge {
   beadId: string;
@@ -101,6 +109,13 @@ function recount(commits: readonly StoredCommit[]): Omit<ConvoyView, 'waves'> {
     if (!found) throw new Error(`an event names bead ${id}, which no BeadCreated announced`);
     return found;
   };
+  const attemptOf = (ref: { beadId: string; attempt: number }) => bead(ref.beadId).attempts.find((a) => a.number === ref.attempt);
+  /** An attempt's outcome, with the reason and exit code when the event tells them. */
+  const endAttempt = (ref: { beadId: string; attempt: number }, outcome: string, reason: string | null = null, exitCode: number | null = null) => {
+    const attempt = attemptOf(ref);
+    if (!attempt) throw new Error(`an event names attempt ${ref.attempt} of bead ${ref.beadId}, which no BeadDispatched announced`);
+    Object.assign(attempt, { outcome, reason: reason ?? attempt.reason, exitCode: exitCode ?? attempt.exitCode });
+  };
 
   for (const event of commits.flatMap((c) => c.events)) {
     switch (event.type) {
@@ -140,7 +155,8 @@ function recount(commits: readonly StoredCommit[]): Omit<ConvoyView, 'waves'> {
           id: d.beadId,
           index: d.index,
           status: 'OPEN',
-          attempts: 0,
+          attemptCount: 0,
+          attempts: [],
           assignee: null,
           branch: null,
           lastReason: null,
@@ -171,36 +187,51 @@ function recount(commits: readonly StoredCommit[]): Omit<ConvoyView, 'waves'> {
       case 'BeadDispatched': {
         // A dispatch takes the bead out of the ready set without an event of its own.
         ready.delete(event.data.beadId);
-        Object.assign(bead(event.data.beadId), {
+        const dispatched = bead(event.data.beadId);
+        Object.assign(dispatched, {
           status: 'IN_PROGRESS',
-          attempts: event.data.attempt,
+          attemptCount: event.data.attempt,
           assignee: event.data.agent.name,
           branch: event.data.branch,
         });
+        dispatched.attempts.push({ number: event.data.attempt, outcome: 'RUNNING', exitCode: null, reason: null });
         break;
       }
       case 'BeadStarted':
         break;
       case 'BeadSubmitted':
         Object.assign(bead(event.data.beadId), { status: 'IN_REVIEW', branch: event.data.branch, headCommit: event.data.headCommit });
+        endAttempt(event.data, 'SUBMITTED', null, event.data.agentResult?.exitCode ?? null);
         break;
       case 'BeadMerged':
         Object.assign(bead(event.data.beadId), { status: 'CLOSED', mergeCommit: event.data.mergeCommit });
+        endAttempt(event.data, 'MERGED');
         break;
       case 'BeadReworkRequested':
       case 'BeadAttemptFailed':
       case 'BeadAgentLost':
         // The attempt is over: nobody works on the bead until the next dispatch names an agent.
         Object.assign(bead(event.data.beadId), { status: 'OPEN', assignee: null, lastReason: event.data.reason });
+        endAttempt(
+          event.data,
+          event.type === 'BeadReworkRequested' ? 'REWORK' : event.type === 'BeadAgentLost' ? 'LOST' : 'FAILED',
+          event.data.reason,
+          event.type === 'BeadAttemptFailed' ? (event.data.agentResult?.exitCode ?? null) : null,
+        );
         break;
       case 'BeadFailed':
         Object.assign(bead(event.data.beadId), { status: 'FAILED', assignee: null, lastReason: event.data.reason });
+        // Only an attempt still running fails with the bead; one that was lost or sent back keeps its outcome.
+        if (attemptOf(event.data)?.outcome === 'RUNNING') endAttempt(event.data, 'FAILED', event.data.reason, event.data.agentResult?.exitCode ?? null);
         break;
       case 'BeadRetried':
         bead(event.data.beadId).status = 'OPEN';
         break;
       case 'BeadCancelled':
         bead(event.data.beadId).status = 'CANCELLED';
+        for (const attempt of bead(event.data.beadId).attempts) {
+          if (attempt.outcome === 'RUNNING' || attempt.outcome === 'SUBMITTED') attempt.outcome = 'CANCELLED';
+        }
         break;
       case 'RigLanded':
         // A rig's landing replaces any earlier one of the same rig and moves to the end.
@@ -304,6 +335,7 @@ const stepArb: fc.Arbitrary<Step> = fc.record({
 });
 
 const sha1 = (seed: string) => createHash('sha1').update(seed).digest('hex');
+const AGENT_RESULT = { signal: null, timedOut: false, durationMs: 25, outputTail: 'the end of the output\n' };
 const pickFrom = <T>(items: readonly T[], n: number): T | undefined => (items.length > 0 ? items[n % items.length] : undefined);
 
 type Outcome = { accepted: true; appended: boolean } | { accepted: false; code: string };
@@ -342,7 +374,7 @@ const OPS = {
   failAttempt: { weight: 15, plausible: (s) => has(s, 'IN_PROGRESS') },
   agentLost: { weight: 10, plausible: (s) => has(s, 'IN_PROGRESS') },
   retryBead: { weight: 20, plausible: (s) => has(s, 'FAILED') },
-  addDependency: { weight: 15, plausible: (s) => editable(s) && s.view.beads.some((b) => b.status === 'OPEN' && b.attempts === 0) },
+  addDependency: { weight: 15, plausible: (s) => editable(s) && s.view.beads.some((b) => b.status === 'OPEN' && b.attemptCount === 0) },
   removeDependency: { weight: 10, plausible: (s) => editable(s) && s.view.dependencyEdges.length > 0 },
   startLanding: { weight: 30, plausible: (s) => s.view.status === 'READY_TO_LAND' },
   recordRigLanded: { weight: 40, plausible: (s) => s.view.status === 'LANDING' },
@@ -464,7 +496,7 @@ describe('read models against the events, through the GraphQL API', () => {
 
   /** The bead's current attempt, or (implausible steps) a stale or future one. */
   function attemptFor(step: Step, bead: BeadView): number {
-    return step.plausible ? Math.max(1, bead.attempts) : Math.max(1, bead.attempts + (step.variant % 3) - 1);
+    return step.plausible ? Math.max(1, bead.attemptCount) : Math.max(1, bead.attemptCount + (step.variant % 3) - 1);
   }
 
   async function act(s: Scenario, op: Op, step: Step): Promise<Outcome> {
@@ -482,7 +514,7 @@ describe('read models against the events, through the GraphQL API', () => {
         return mutation(s, `mutation ($id: ID!) { retryBead(id: $id) { id } }`, { id: bead.id });
       }
       case 'addDependency': {
-        const bead = beadFor(s, step, (b) => b.status === 'OPEN' && b.attempts === 0);
+        const bead = beadFor(s, step, (b) => b.status === 'OPEN' && b.attemptCount === 0);
         // An implausible step may name the bead itself, which must be refused as a one-bead cycle.
         const others = s.view.beads.filter((b) => b.id !== bead.id || !step.plausible);
         const on = pickFrom(others, step.other) ?? bead;
@@ -523,7 +555,9 @@ describe('read models against the events, through the GraphQL API', () => {
         const attempt = attemptFor(step, bead);
         const dispatched = s.dispatches.get(bead.id)?.branch ?? 'bead/never-dispatched';
         const branch = step.plausible || step.variant % 4 !== 0 ? dispatched : 'bead/someone-elses-branch';
-        return convoyCommand(s, 'SubmitBead', { beadId: bead.id, attempt, branch, headCommit: sha1(`head ${bead.id} ${attempt}`) });
+        // Half the runners report how the agent ended, as older runners do not.
+        const agentResult = step.variant % 2 === 0 ? { ...AGENT_RESULT, exitCode: 0 } : undefined;
+        return convoyCommand(s, 'SubmitBead', { beadId: bead.id, attempt, branch, headCommit: sha1(`head ${bead.id} ${attempt}`), agentResult });
       }
       case 'merge': {
         const bead = beadFor(s, step, status('IN_REVIEW'));
@@ -542,6 +576,7 @@ describe('read models against the events, through the GraphQL API', () => {
           attempt: attemptFor(step, bead),
           reason: 'the build is red',
           unrecoverable: step.variant % 4 === 0,
+          agentResult: step.variant % 3 === 0 ? undefined : { ...AGENT_RESULT, exitCode: step.variant },
         });
       }
       case 'agentLost': {

@@ -1,9 +1,26 @@
+import { AgentRow } from './agent.entity';
+import { BeadAttemptRow } from './bead-attempt.entity';
 import { BeadDependencyRow } from './bead-dependency.entity';
 import { BeadRow } from './bead.entity';
 import { CheckpointRow, ProjectionHoldRow } from './checkpoint.entity';
 import { ConvoyRow } from './convoy.entity';
 import { RigRow } from './rig.entity';
 import { TownRow } from './town.entity';
+import { WebhookDeliveryAttemptRow, WebhookDeliveryRow, WebhookRow } from './webhook.entity';
 
-export const READ_MODEL_ENTITIES = [TownRow, RigRow, ConvoyRow, BeadRow, BeadDependencyRow, CheckpointRow, ProjectionHoldRow];
-export { BeadDependencyRow, BeadRow, CheckpointRow, ConvoyRow, ProjectionHoldRow, RigRow, TownRow };
+export const READ_MODEL_ENTITIES = [
+  TownRow,
+  RigRow,
+  ConvoyRow,
+  BeadRow,
+  BeadDependencyRow,
+  BeadAttemptRow,
+  AgentRow,
+  CheckpointRow,
+  ProjectionHoldRow,
+  WebhookRow,
+  WebhookDeliveryRow,
+  WebhookDeliveryAttemptRow,
+];
+export { AgentRow, BeadAttemptRow, BeadDependencyRow, BeadRow, CheckpointRow, ConvoyRow, ProjectionHoldRow, RigRow, TownRow };
+export { WebhookDeliveryAttemptRow, WebhookDeliveryRow, WebhookRow };

@@ -188,7 +188,7 @@ describe('applyCommit', () => {
     expect((await beads(convoy))[0]).toMatchObject({ status: 'OPEN', last_reason: 'heartbeat lost', attempts: 2 });
     await project(
       convoy.dispatched(0, 3),
-      convoy.commit(event('BeadAttemptFailed', { beadId: convoy.bead(0), attempt: 3, reason: 'build broke' })),
+      convoy.commit(event('BeadAttemptFailed', { beadId: convoy.bead(0), attempt: 3, reason: 'build broke', agentResult: null })),
     );
     expect((await beads(convoy))[0]).toMatchObject({ status: 'OPEN', last_reason: 'build broke', attempts: 3 });
 
@@ -241,12 +241,12 @@ describe('applyCommit', () => {
       ...[0, 1, 2, 3, 4].map((i) => convoy.dispatched(i)),
       convoy.submitted(0),
       convoy.commit(event('BeadReworkRequested', { beadId: b(0), attempt: 1, reason: 'add tests' })),
-      convoy.commit(event('BeadAttemptFailed', { beadId: b(1), attempt: 1, reason: 'build broke' })),
+      convoy.commit(event('BeadAttemptFailed', { beadId: b(1), attempt: 1, reason: 'build broke', agentResult: null })),
       convoy.commit(
         event('BeadAgentLost', { beadId: b(2), attempt: 1, agentId: 'agent-2-1', reason: 'heartbeat lost' }),
-        event('BeadFailed', { beadId: b(2), attempt: 1, reason: 'heartbeat lost' }),
+        event('BeadFailed', { beadId: b(2), attempt: 1, reason: 'heartbeat lost', agentResult: null }),
       ),
-      convoy.commit(event('BeadFailed', { beadId: b(3), attempt: 1, reason: 'unrecoverable' })),
+      convoy.commit(event('BeadFailed', { beadId: b(3), attempt: 1, reason: 'unrecoverable', agentResult: null })),
       convoy.submitted(4),
       convoy.merged(4),
     );

@@ -1,11 +1,13 @@
 import type { StoredCommit } from '@gastown/bus';
 import { InvalidEventError, type EventMeta, type EventOf, type EventType, type GastownEvent } from '@gastown/contracts';
 import type { EntityManager } from 'typeorm';
+import { recordConvoyHistory } from '../history/history.projection';
+import { projectAttempts } from './bead-attempts.projector';
+import { advanceCheckpoint, lockCheckpoint } from '../projection/projection.checkpoint';
+
+export { PROJECTION_CHANNEL } from '../projection/projection.checkpoint';
 
 export type ApplyOutcome = 'applied' | 'duplicate' | 'gap';
-
-/** Channel on which every applied commit is announced as `<subject> <seq>`; the waiter listens to it. */
-export const PROJECTION_CHANNEL = 'gt_projection';
 
 /** Large enough to make a 10,000-bead convoy a handful of statements, small enough to bound one statement's memory. */
 const BULK_CHUNK = 1000;
@@ -19,16 +21,14 @@ type Columns = Record<string, unknown>;
  * compare-and-set: a redelivered commit is a 'duplicate', a commit whose predecessor is not
  * applied yet is a 'gap', and neither changes anything.
  */
-export async function applyCommit(tx: EntityManager, commit: StoredCommit): Promise<ApplyOutcome> {
+export async function applyCommit(
+  tx: EntityManager,
+  commit: StoredCommit,
+  /** The commit's events as the stream holds them, before upcasting; the history keeps them so. */
+  storedEvents: readonly unknown[] = commit.events,
+): Promise<ApplyOutcome> {
   const at = lastOccurredAt(commit.events);
-  await tx.query(
-    `INSERT INTO projection_checkpoints (subject, last_seq, updated_at) VALUES ($1, 0, $2) ON CONFLICT (subject) DO NOTHING`,
-    [commit.subject, at],
-  );
-  const [{ last_seq }] = (await tx.query(`SELECT last_seq FROM projection_checkpoints WHERE subject = $1 FOR UPDATE`, [
-    commit.subject,
-  ])) as { last_seq: string }[];
-  const lastSeq = Number(last_seq);
+  const lastSeq = await lockCheckpoint(tx, commit.subject, at);
   if (lastSeq >= commit.seq) return 'duplicate';
   if (lastSeq !== commit.prevSeq) return 'gap';
 
@@ -39,14 +39,9 @@ export async function applyCommit(tx: EntityManager, commit: StoredCommit): Prom
     await handler(tx, run.events);
   }
   await touchConvoys(tx, commit.events);
-
-  const moved = await affected(
-    tx,
-    `UPDATE projection_checkpoints SET last_seq = $2, updated_at = $3 WHERE subject = $1 AND last_seq = $4`,
-    [commit.subject, commit.seq, at, lastSeq],
-  );
-  if (moved !== 1) throw new Error(`checkpoint of ${commit.subject} moved under its lock`);
-  await tx.query(`SELECT pg_notify($1, $2)`, [PROJECTION_CHANNEL, `${commit.subject} ${commit.seq}`]);
+  await projectAttempts(tx, commit);
+  await recordConvoyHistory(tx, commit, storedEvents);
+  await advanceCheckpoint(tx, commit.subject, lastSeq, commit.seq, at);
   return 'applied';
 }
 
@@ -63,11 +58,6 @@ function runsOf(events: readonly GastownEvent[]): { type: EventType; events: Gas
     else runs.push({ type: event.type, events: [event] });
   }
   return runs;
-}
-
-async function affected(tx: EntityManager, sql: string, params: unknown[]): Promise<number> {
-  const [, count] = (await tx.query(sql, params)) as [unknown[], number];
-  return count;
 }
 
 function each<K extends EventType>(apply: (tx: EntityManager, event: EventOf<K>) => Promise<void>): Handler<K> {
@@ -133,6 +123,22 @@ const rigRegistered = each<'RigRegistered'>(async (tx, e) => {
     `INSERT INTO rigs (id, town_id, name, git_url, default_branch, config, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7)`,
     [e.data.rigId, e.townId, e.data.name, e.data.gitUrl, e.data.defaultBranch, JSON.stringify(e.data.config), e.occurredAt],
   );
+});
+
+/** The secret stays in the event: only the deliverer signs, and nothing reads it from PostgreSQL. */
+const webhookAdded = each<'WebhookAdded'>(async (tx, e) => {
+  await tx.query(`INSERT INTO webhooks (id, town_id, url, events, created_at) VALUES ($1, $2, $3, $4::text[], $5)`, [
+    e.data.webhookId,
+    e.townId,
+    e.data.url,
+    e.data.events,
+    e.occurredAt,
+  ]);
+});
+
+/** Kept with its removal time, so its deliveries still name it and a repeated removal can answer with it. */
+const webhookRemoved = each<'WebhookRemoved'>(async (tx, e) => {
+  await tx.query(`UPDATE webhooks SET removed_at = $3 WHERE id = $1 AND town_id = $2`, [e.data.webhookId, e.townId, e.occurredAt]);
 });
 
 const convoyCreated = each<'ConvoyCreated'>(async (tx, e) => {
@@ -367,4 +373,6 @@ const handlers: { [K in EventType]: Handler<K> } = {
   ConvoyFailed: convoyFailed,
   ConvoyReactivated: convoyReactivated,
   ConvoyCancelled: convoyCancelled,
+  WebhookAdded: webhookAdded,
+  WebhookRemoved: webhookRemoved,
 };

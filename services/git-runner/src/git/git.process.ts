@@ -1,3 +1,4 @@
+import { redactCredentials } from '@gastown/contracts';
 import { GitError, simpleGit, type SimpleGit } from 'simple-git';
 
 /**
@@ -33,16 +34,6 @@ export class GitCommandError extends Error {
     super(`git ${subcommand} failed (exit code ${exitCode})${stderr ? `: ${stderr}` : ''}`);
     this.name = 'GitCommandError';
   }
-}
-
-/**
- * Replaces the userinfo of every URL in `text`, and every literal secret, with `***`. Git prints
- * remote URLs in many of its errors, and a rig's URL may carry a token.
- */
-export function redactCredentials(text: string, secrets: readonly string[] = []): string {
-  let redacted = text.replace(/([a-z][a-z0-9+.-]*:\/\/)[^/\s@'"]+@/gi, '$1***@');
-  for (const secret of secrets) if (secret) redacted = redacted.split(secret).join('***');
-  return redacted;
 }
 
 /**

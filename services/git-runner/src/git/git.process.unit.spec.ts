@@ -1,4 +1,5 @@
-import { displayUrl, redactCredentials, urlSecrets } from './git.process';
+import { redactCredentials } from '@gastown/contracts';
+import { displayUrl, urlSecrets } from './git.process';
 
 describe('credential redaction', () => {
   it('hides the userinfo of every URL in a message and every literal secret', () => {

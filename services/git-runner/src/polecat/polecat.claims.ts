@@ -2,28 +2,11 @@ import { Logger } from '@nestjs/common';
 import { JetStreamApiCodes, JetStreamApiError, StorageType } from '@nats-io/jetstream';
 import { Kvm, type KV } from '@nats-io/kv';
 import type { Bus } from '@gastown/bus';
-import type { Names } from '@gastown/contracts';
+import { AttemptClaim, attemptClaimKey } from '@gastown/contracts';
 import type { ConvoyReport } from '../jobs/convoy.commands';
 
-/** Claims are the history of who ran which attempt: kept, never expired or deleted. */
-export function claimsBucket(names: Names): string {
-  return `${names.namespace}-claims`;
-}
-
-interface ClaimValue {
-  runnerId: string;
-  /**
-   * `running`: the holder heartbeats it while the attempt is prepared and the agent runs.
-   * `released`: the holder gave the attempt back before its agent started (a transient error); the next delivery takes it.
-   * `finished`: the attempt is over; `report` is what the holder told (or is telling) the convoy service.
-   */
-  state: 'running' | 'released' | 'finished';
-  /** The holder's clock at its last heartbeat. */
-  aliveAt: number;
-  /** The holder promises a heartbeat well within this; a claim older than it has a dead holder. */
-  staleAfterMs: number;
-  report?: ConvoyReport | null;
-}
+/** The shared claim shape, with the report this runner wrote into it. */
+type ClaimValue = Omit<AttemptClaim, 'report'> & { report?: ConvoyReport | null };
 
 export type ClaimResult =
   | { kind: 'claimed'; claim: HeldClaim }
@@ -51,20 +34,17 @@ function encode(value: ClaimValue): Uint8Array {
 
 function decode(data: Uint8Array): ClaimValue | undefined {
   try {
-    const value = JSON.parse(decoder.decode(data)) as Partial<ClaimValue>;
-    const valid =
-      typeof value.runnerId === 'string' &&
-      (value.state === 'running' || value.state === 'released' || value.state === 'finished') &&
-      typeof value.aliveAt === 'number' &&
-      typeof value.staleAfterMs === 'number';
-    return valid ? (value as ClaimValue) : undefined;
+    const value = AttemptClaim.safeParse(JSON.parse(decoder.decode(data)));
+    // Runners write only their own reports into claims, so what one reads back is a ConvoyReport.
+    return value.success ? (value.data as ClaimValue) : undefined;
   } catch {
     return undefined;
   }
 }
 
 /**
- * Which runner runs which attempt, on NATS KV (`<ns>-claims`, key `agent.<bead>.<attempt>`).
+ * Which runner runs which attempt, on NATS KV (`names.claimsBucket`, key `agent.<bead>.<attempt>`).
+ * Claims are the history of who ran which attempt: kept, never expired or deleted.
  * Creating the key is the claim, so one attempt gets one agent however often its job is
  * delivered. The holder heartbeats the claim as it heartbeats the job; a reader tells a live
  * holder (a duplicate delivery: drop it) from a dead one (its agent is lost) by that heartbeat,
@@ -93,7 +73,7 @@ export class AttemptClaims {
 
   async claim(beadId: string, attempt: number): Promise<ClaimResult> {
     const kv = await this.kv();
-    const key = `agent.${beadId}.${attempt}`;
+    const key = attemptClaimKey(beadId, attempt);
     const running = (): ClaimValue => ({ runnerId: this.runnerId, state: 'running', aliveAt: Date.now(), staleAfterMs: this.staleAfterMs });
     for (let tries = 0; tries < CLAIM_TRIES; tries++) {
       try {
@@ -124,7 +104,7 @@ export class AttemptClaims {
   private kv(): Promise<KV> {
     this.bucket ??= new Kvm(this.bus.js)
       // No direct gets: a claim must be read from the stream leader, never from a lagging replica.
-      .create(claimsBucket(this.bus.names), { history: 1, storage: StorageType.File, allow_direct: false })
+      .create(this.bus.names.claimsBucket, { history: 1, storage: StorageType.File, allow_direct: false })
       .catch((error: unknown) => {
         this.bucket = undefined;
         throw error;

@@ -53,6 +53,8 @@ describe('the polecat: agent jobs in a running git-runner', () => {
     const submitted = await fixture.waitForEvent(convoyId, 'BeadSubmitted');
     expect(submitted.data).toMatchObject({ beadId: bead.beadId, attempt: 1, branch: bead.branch });
     expect(submitted.data.headCommit).toBe(rig.origin.tip(bead.branch));
+    expect(submitted.data.agentResult).toMatchObject({ exitCode: 0, signal: null, timedOut: false });
+    expect(submitted.data.agentResult?.outputTail).toContain(`demo agent: wrote ${beadFilePath(bead.beadId)}`);
     expect(await fixture.waitForEvent(convoyId, 'BeadStarted')).toMatchObject({ actor: { kind: 'service', id: `git-runner:${runner}` } });
     expect(rig.origin.git(['show', `${bead.branch}:${beadFilePath(bead.beadId)}`], rig.origin.url)).toBe('# Add the header\n\nEvery page gets one.');
     // The work starts from the convoy's feature branch, which the polecat created on origin.
@@ -74,6 +76,8 @@ describe('the polecat: agent jobs in a running git-runner', () => {
     const failed = await fixture.waitForEvent(convoyId, 'BeadAttemptFailed');
     expect(failed.data.reason).toMatch(/^agent exited with code 1; the end of its output:\n/);
     expect(failed.data.reason).toContain(`demo agent: failing as told by demo:fail (bead ${bead.beadId}, attempt 1)`);
+    expect(failed.data.agentResult).toMatchObject({ exitCode: 1, signal: null, timedOut: false });
+    expect(failed.data.agentResult?.outputTail).toContain(`demo agent: failing as told by demo:fail (bead ${bead.beadId}, attempt 1)`);
     expect(rig.origin.tip(bead.branch)).toBeUndefined();
   });
 
@@ -86,6 +90,7 @@ describe('the polecat: agent jobs in a running git-runner', () => {
 
     const failed = await fixture.waitForEvent(convoyId, 'BeadAttemptFailed');
     expect(failed.data.reason).toMatch(/^agent timed out after 1.5s; the end of its output:\n[\s\S]*hanging as told by demo:hang/);
+    expect(failed.data.agentResult).toMatchObject({ exitCode: null, timedOut: true });
     expect(group(pgid)).toBe('ESRCH');
   });
 

@@ -1,6 +1,6 @@
 import { realpath } from 'node:fs/promises';
 import { Logger } from '@nestjs/common';
-import type { AgentRef, JobOf, MergeMode } from '@gastown/contracts';
+import type { AgentRef, AgentResult, JobOf, MergeMode } from '@gastown/contracts';
 import type { ConvoyView } from '@gastown/convoy-view';
 import { agentEnvironment } from '../agent/agent.config';
 import { buildPrompt, type PromptBlocker } from '../agent/agent.prompt';
@@ -14,7 +14,7 @@ import type { DataLayout } from '../runner/data.layout';
 import type { AgentRecords } from './agent.records';
 import type { AttemptClaims, HeldClaim } from './polecat.claims';
 import type { OwnedAttempt, RunningAttempts } from './polecat.attempts';
-import { failureReason } from './polecat.reason';
+import { agentResultOf, failureReason } from './polecat.reason';
 
 type AgentJob = JobOf<'agent'>;
 
@@ -214,9 +214,11 @@ export class PolecatHandler {
 
     const stopped = this.stopped(job, task, attempt);
     if (stopped !== undefined) return stopped;
+    const { secrets } = agentEnvironment(agent, env);
+    const agentResult = agentResultOf(outcome, secrets);
     if (outcome.exitCode !== 0 || outcome.timedOut) {
       this.logger.log(`attempt ${ref(job)} failed: ${outcome.timedOut ? 'timed out' : `exit ${outcome.exitCode ?? outcome.signal}`}`);
-      return failReport(job, failureReason(outcome, agentTimeoutMs, agentEnvironment(agent, env).secrets));
+      return failReport(job, failureReason(outcome, agentTimeoutMs, secrets), agentResult);
     }
     let head: string;
     try {
@@ -226,13 +228,13 @@ export class PolecatHandler {
       });
       head = await repository.pushBranch(workdir, task.branch);
     } catch (error) {
-      return failReport(job, `the agent finished, but its work could not be committed and pushed: ${(error as Error).message}`);
+      return failReport(job, `the agent finished, but its work could not be committed and pushed: ${(error as Error).message}`, agentResult);
     }
     this.logger.log(`attempt ${ref(job)} done in ${outcome.durationMs} ms: ${task.branch} at ${head.slice(0, 12)}`);
     return {
       type: 'SubmitBead',
       commandId: `submit:${job.beadId}:${job.attempt}`,
-      data: { beadId: job.beadId, attempt: job.attempt, branch: task.branch, headCommit: head },
+      data: { beadId: job.beadId, attempt: job.attempt, branch: task.branch, headCommit: head, agentResult },
     };
   }
 
@@ -258,11 +260,12 @@ export class PolecatHandler {
   }
 }
 
-function failReport(job: AgentJob, reason: string): ConvoyReport {
+/** `agentResult` only when an agent ran: a runner that could not start one has no exit to tell. */
+function failReport(job: AgentJob, reason: string, agentResult?: AgentResult): ConvoyReport {
   return {
     type: 'FailBeadAttempt',
     commandId: `fail:${job.beadId}:${job.attempt}`,
-    data: { beadId: job.beadId, attempt: job.attempt, reason, unrecoverable: false },
+    data: { beadId: job.beadId, attempt: job.attempt, reason, unrecoverable: false, ...(agentResult ? { agentResult } : {}) },
   };
 }
 

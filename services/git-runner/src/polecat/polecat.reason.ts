@@ -1,7 +1,7 @@
+import { redactCredentials, type AgentResult } from '@gastown/contracts';
 import type { AgentOutcome } from '../agent/agent.runner';
-import { redactCredentials } from '../git/git.process';
 
-/** What of the agent's output goes into the event log: enough to see why it failed, not its whole log. */
+/** What of the agent's output goes into a reason: enough to see why it failed, not its whole log. */
 const TAIL_CHARS = 2_000;
 
 /** The end of the agent's output, bounded, with URL credentials and the values handed over by passEnv removed. */
@@ -19,4 +19,18 @@ export function failureReason(outcome: AgentOutcome, timeoutMs: number, secrets:
       : `agent was killed by ${outcome.signal ?? 'an unknown signal'}`;
   const tail = reportableTail(outcome.outputTail, secrets);
   return tail ? `${what}; the end of its output:\n${tail}` : what;
+}
+
+/**
+ * How the agent ended, for the attempt's record. Only this runner knows the passEnv values, so
+ * they are removed here; the convoy service removes URL credentials and town tokens again.
+ */
+export function agentResultOf(outcome: AgentOutcome, secrets: readonly string[]): AgentResult {
+  return {
+    exitCode: outcome.exitCode,
+    signal: outcome.signal,
+    timedOut: outcome.timedOut,
+    durationMs: Math.max(0, Math.round(outcome.durationMs)),
+    outputTail: redactCredentials(outcome.outputTail, secrets),
+  };
 }

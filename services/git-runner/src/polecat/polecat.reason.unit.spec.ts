@@ -1,5 +1,5 @@
 import type { AgentOutcome } from '../agent/agent.runner';
-import { failureReason, reportableTail } from './polecat.reason';
+import { agentResultOf, failureReason, reportableTail } from './polecat.reason';
 
 const outcome = (fields: Partial<AgentOutcome>): AgentOutcome => ({
   exitCode: null,
@@ -37,5 +37,10 @@ describe('failure reasons', () => {
     expect(tail).toHaveLength(2_001);
     expect(tail.endsWith('THE END')).toBe(true);
     expect(tail.startsWith('…')).toBe(true);
+  });
+
+  it('given an agent that failed with a passed secret in its output, when its result is reported, then exit, duration and the whole tail are kept without the secret', () => {
+    const result = agentResultOf(outcome({ exitCode: 2, durationMs: 1234, outputTail: 'key sk-ant-123456 rejected\nbye\n' }), ['sk-ant-123456']);
+    expect(result).toEqual({ exitCode: 2, signal: null, timedOut: false, durationMs: 1234, outputTail: 'key *** rejected\nbye\n' });
   });
 });

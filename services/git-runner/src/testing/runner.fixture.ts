@@ -17,7 +17,6 @@ import {
 import { eventually, startService, TEST_NATS_URL, testNamespace, type ServiceProcess } from '@gastown/testing';
 import { createOrigin, type OriginFixture } from '../git/testing/origin.fixture';
 import { leaseBucket } from '../lease/rig.lease';
-import { claimsBucket } from '../polecat/polecat.claims';
 
 const silent = { info: () => undefined, warn: () => undefined, error: () => undefined };
 
@@ -185,7 +184,7 @@ export class RunnerFixture {
     this.killLeftAgents();
     await this.convoyService?.stop();
     await deleteTopology(this.bus).catch(() => undefined);
-    for (const bucket of [claimsBucket(this.bus.names), leaseBucket(this.bus.names)]) {
+    for (const bucket of [this.bus.names.claimsBucket, leaseBucket(this.bus.names)]) {
       await this.bus.jsm.streams.delete(`KV_${bucket}`).catch(() => undefined);
     }
     await this.bus.close();

@@ -1,0 +1,98 @@
+import {
+  nameUuid,
+  WEBHOOK_EVENT_NAMES,
+  type ConvoyStatus,
+  type GastownEvent,
+  type MergeMode,
+  type WebhookDeliveryJob,
+  type WebhookEventType,
+} from '@gastown/contracts';
+
+/** What the dispatcher knows of a webhook, from its town's events: enough to sign and send. */
+export interface WebhookConfig {
+  readonly webhookId: string;
+  readonly url: string;
+  readonly events: readonly WebhookEventType[];
+  readonly secret: string;
+}
+
+/** The town's webhooks by id. */
+export type Webhooks = Map<string, WebhookConfig>;
+
+/** Folds one town event into the webhooks, in place; every other event leaves them as they are. */
+export function foldWebhooks(webhooks: Webhooks, event: GastownEvent): Webhooks {
+  if (event.type === 'WebhookAdded') webhooks.set(event.data.webhookId, { ...event.data });
+  if (event.type === 'WebhookRemoved') webhooks.delete(event.data.webhookId);
+  return webhooks;
+}
+
+type Outcome = Extract<GastownEvent, { type: 'ConvoyLanded' | 'ConvoyFailed' | 'ConvoyCancelled' }>;
+
+const OUTCOMES: Readonly<Record<Outcome['type'], { event: WebhookEventType; status: ConvoyStatus }>> = {
+  ConvoyLanded: { event: 'CONVOY_LANDED', status: 'LANDED' },
+  ConvoyFailed: { event: 'CONVOY_FAILED', status: 'FAILED' },
+  ConvoyCancelled: { event: 'CONVOY_CANCELLED', status: 'CANCELLED' },
+};
+
+/** The events of a commit that end a convoy (for now: a failed convoy can still be retried). */
+export function convoyOutcomes(events: readonly GastownEvent[]): Outcome[] {
+  return events.filter((event): event is Outcome => Object.hasOwn(OUTCOMES, event.type));
+}
+
+/** What a payload says about the convoy beyond the outcome event, from the convoy's creation. */
+export interface ConvoyHeader {
+  readonly title: string;
+  readonly mergeMode: MergeMode;
+}
+
+/** One id per webhook and outcome event, whoever computes it and however often. */
+export function deliveryIdOf(webhookId: string, eventId: string): string {
+  return nameUuid(webhookId, `delivery:${eventId}`);
+}
+
+/**
+ * The deliveries a convoy commit calls for: one per outcome event and webhook subscribed to it.
+ * `webhooks` must be the town's webhooks as of just before the commit, so that one added before
+ * the outcome is told and one removed before it is not.
+ */
+export function plannedDeliveries(
+  commit: { readonly seq: number; readonly events: readonly GastownEvent[] },
+  webhooks: ReadonlyMap<string, WebhookConfig>,
+  header: ConvoyHeader,
+  enqueuedAt: string,
+): WebhookDeliveryJob[] {
+  const jobs: WebhookDeliveryJob[] = [];
+  for (const outcome of convoyOutcomes(commit.events)) {
+    const { event, status } = OUTCOMES[outcome.type];
+    const convoyId = outcome.convoyId as string;
+    for (const webhook of webhooks.values()) {
+      if (!webhook.events.includes(event)) continue;
+      const deliveryId = deliveryIdOf(webhook.webhookId, outcome.eventId);
+      jobs.push({
+        deliveryId,
+        townId: outcome.townId,
+        webhookId: webhook.webhookId,
+        convoyId,
+        event,
+        enqueuedAt,
+        payload: {
+          id: deliveryId,
+          event: WEBHOOK_EVENT_NAMES[event],
+          townId: outcome.townId,
+          convoy: {
+            id: convoyId,
+            title: header.title,
+            status,
+            mergeMode: header.mergeMode,
+            landings: outcome.type === 'ConvoyLanded' ? outcome.data.landings.map(({ rigId, commit }) => ({ rigId, commit })) : [],
+            failureReason: outcome.type === 'ConvoyFailed' ? outcome.data.reason : null,
+            cancelReason: outcome.type === 'ConvoyCancelled' ? outcome.data.reason : null,
+          },
+          sequence: commit.seq,
+          occurredAt: outcome.occurredAt,
+        },
+      });
+    }
+  }
+  return jobs;
+}

@@ -1,0 +1,109 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { followStream, type Bus, type StoredCommit } from '@gastown/bus';
+import { parseEventSubject } from '@gastown/contracts';
+import { DataSource } from 'typeorm';
+import { BUS } from '../bus/bus.module';
+import { GATEWAY_CONFIG } from '../config/config.module';
+import type { GatewayConfig } from '../config/gateway.config';
+import type { GatewayContext } from '../graphql/graphql.context';
+import { apiError, notFound } from '../graphql/graphql.errors';
+import { isUuid } from '../graphql/graphql.ids';
+import { beadIdsOf, type HistoryEventView } from '../history/history.event';
+import { HistoryService } from '../history/history.service';
+import { ReadModelTimeoutError, ReadModelWaiter } from '../projection/read-model.waiter';
+import { BeadRow, ConvoyRow } from '../read-models/read-models.entities';
+import { ChangeFeed } from './live.feed';
+
+export interface ConvoyChangeView {
+  readonly sequence: number;
+  readonly convoyId: string;
+  readonly events: HistoryEventView[];
+  readonly convoy: ConvoyRow;
+}
+
+export interface BeadChangeView {
+  readonly sequence: number;
+  readonly beadId: string;
+  readonly events: HistoryEventView[];
+  readonly bead: BeadRow;
+}
+
+function checkAfterSequence(afterSequence: number | null | undefined): number | undefined {
+  if (afterSequence == null) return undefined;
+  if (!Number.isSafeInteger(afterSequence) || afterSequence < 0) {
+    throw apiError('BAD_USER_INPUT', `afterSequence must be a stream sequence, a whole number from 0 (got ${afterSequence})`, {
+      argument: 'afterSequence',
+    });
+  }
+  return afterSequence;
+}
+
+/**
+ * Live changes of the town's convoys and beads, read from the event stream (a core NATS
+ * subscription would also see appends the stream refused) and paired with the read models once
+ * they show the change, so what a client sees is never older than the events it was sent.
+ */
+@Injectable()
+export class LiveService {
+  constructor(
+    @Inject(BUS) private readonly bus: Bus,
+    private readonly db: DataSource,
+    private readonly waiter: ReadModelWaiter,
+    private readonly history: HistoryService,
+    @Inject(GATEWAY_CONFIG) private readonly config: GatewayConfig,
+  ) {}
+
+  async convoyChanges(ctx: GatewayContext, convoyId: string | null, afterSequence: number | null): Promise<ChangeFeed<ConvoyChangeView>> {
+    const townId = ctx.town.id;
+    const afterSeq = checkAfterSequence(afterSequence);
+    if (convoyId !== null && !(isUuid(convoyId) && (await this.db.getRepository(ConvoyRow).existsBy({ id: convoyId, townId })))) {
+      throw notFound('convoy', convoyId);
+    }
+    const names = this.bus.names;
+    const filterSubject = convoyId === null ? names.townConvoyEvents(townId) : names.convoyEvents(townId, convoyId);
+    const follower = await followStream(this.bus, { filterSubject, afterSeq });
+    return new ChangeFeed(follower, async (commit) => {
+      const id = parseEventSubject(names.namespace, commit.subject)?.convoyId;
+      if (!id) return null;
+      await this.readModelsAt(commit);
+      const [convoy, events] = await Promise.all([
+        this.db.getRepository(ConvoyRow).findOneBy({ id, townId }),
+        this.history.viewsOfCommit(townId, commit.seq, commit.events),
+      ]);
+      if (!convoy) throw new Error(`convoy ${id} is not in the read models although they reached seq ${commit.seq}`);
+      return { sequence: commit.seq, convoyId: id, events, convoy };
+    });
+  }
+
+  async beadChanges(ctx: GatewayContext, beadId: string, afterSequence: number | null): Promise<ChangeFeed<BeadChangeView>> {
+    const townId = ctx.town.id;
+    const afterSeq = checkAfterSequence(afterSequence);
+    const found = isUuid(beadId) ? await this.db.getRepository(BeadRow).findOneBy({ id: beadId, townId }) : null;
+    if (!found) throw notFound('bead', beadId);
+    const follower = await followStream(this.bus, { filterSubject: this.bus.names.convoyEvents(townId, found.convoyId), afterSeq });
+    return new ChangeFeed(follower, async (commit) => {
+      if (!commit.events.some((event) => beadIdsOf(event).includes(beadId))) return null;
+      await this.readModelsAt(commit);
+      const [bead, views] = await Promise.all([
+        this.db.getRepository(BeadRow).findOneBy({ id: beadId, townId }),
+        this.history.viewsOfCommit(townId, commit.seq, commit.events),
+      ]);
+      if (!bead) throw new Error(`bead ${beadId} is not in the read models although they reached seq ${commit.seq}`);
+      return { sequence: commit.seq, beadId, events: views.filter((view) => view.beadIds.includes(beadId)), bead };
+    });
+  }
+
+  /** The change goes out with the read models at least as new as it; a stalled projection ends the subscription. */
+  private async readModelsAt(commit: StoredCommit): Promise<void> {
+    try {
+      await this.waiter.waitFor(commit.subject, commit.seq, this.config.readModelWaitMs);
+    } catch (error) {
+      if (!(error instanceof ReadModelTimeoutError)) throw error;
+      throw apiError(
+        'UNAVAILABLE',
+        `${error.message}; subscribe again with the sequence of the last change you received as afterSequence to resume`,
+        { sequence: commit.seq },
+      );
+    }
+  }
+}

@@ -1,0 +1,13 @@
+import { Field, InputType } from '@nestjs/graphql';
+import type { WebhookEventType } from '@gastown/contracts';
+import { WebhookEventEnum } from './webhook.model';
+
+@InputType()
+export class AddWebhookInput {
+  @Field({ description: 'http:// or https://, without credentials: receivers check the signature instead.' })
+  url!: string;
+  @Field(() => [WebhookEventEnum], { nullable: true, description: 'Default: every event.' })
+  events?: WebhookEventType[] | null;
+  @Field(() => String, { nullable: true, description: 'Idempotency key: a retry with the same id adds nothing and shows the same secret.' })
+  commandId?: string | null;
+}
