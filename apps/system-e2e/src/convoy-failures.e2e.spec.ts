@@ -1,6 +1,6 @@
 import { execFileSync } from 'node:child_process';
 import { eventually } from '@gastown/testing';
-import { SystemHarness } from './system.harness';
+import { SystemHarness } from '@gastown/system-testing';
 
 describe('a convoy whose work fails', () => {
   let system: SystemHarness;
@@ -23,8 +23,19 @@ describe('a convoy whose work fails', () => {
     const failed = await system.until(created.id, ['FAILED', 'LANDED']);
     expect(failed.status).toBe('FAILED');
     const [broken, after] = [...failed.beads].sort((x, y) => x.index - y.index);
-    expect(broken).toMatchObject({ status: 'FAILED', attempts: 3 });
+    expect(broken).toMatchObject({ status: 'FAILED', attemptCount: 3 });
     expect(broken.lastReason).toMatch(/exited with code 1/);
+    const { bead } = await system.gql<{ bead: { attempts: { number: number; outcome: string; exitCode: number | null; outputTail: string | null }[] } }>(
+      'query ($id: ID!) { bead(id: $id) { attempts { number outcome exitCode outputTail } } }',
+      { id: broken.id },
+    );
+    // The last attempt ended the bead (BeadFailed) and still tells how its agent ended.
+    expect(bead.attempts.map((a) => [a.number, a.outcome, a.exitCode])).toEqual([
+      [1, 'FAILED', 1],
+      [2, 'FAILED', 1],
+      [3, 'FAILED', 1],
+    ]);
+    for (const attempt of bead.attempts) expect(attempt.outputTail).toContain(`demo agent: failing as told by demo:fail-until 4`);
     expect(after).toMatchObject({ status: 'OPEN', blocked: true });
     expect(after.blockedReason).toMatch(/broken/);
 

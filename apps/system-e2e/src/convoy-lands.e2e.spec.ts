@@ -1,5 +1,5 @@
 import { eventually } from '@gastown/testing';
-import { SystemHarness, type BeadRead } from './system.harness';
+import { SystemHarness, type BeadRead } from '@gastown/system-testing';
 
 const beadFile = (bead: BeadRead) => `beads/${bead.id.slice(0, 8)}.md`;
 

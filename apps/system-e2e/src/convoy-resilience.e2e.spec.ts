@@ -1,5 +1,5 @@
 import { eventually } from '@gastown/testing';
-import { SystemHarness, type ConvoyRead } from './system.harness';
+import { SystemHarness, type ConvoyRead } from '@gastown/system-testing';
 
 /** A layered plan: `width` independent beads, then `width` more each depending on one of the first. */
 function layered(width: number, body = '') {

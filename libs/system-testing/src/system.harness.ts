@@ -35,7 +35,8 @@ interface GqlError {
 export class SystemHarness {
   readonly processes = new Map<string, ServiceProcess>();
   private readonly origins: OriginRepository[] = [];
-  private token = '';
+  /** The town's bearer token, for clients under test that run as their own processes. */
+  token = '';
   townId = '';
 
   private constructor(
@@ -190,14 +191,14 @@ export class SystemHarness {
 
 export const CONVOY_FIELDS = `id title status mergeMode featureBranch landedCommit failureReason
   progress { total open inProgress inReview closed failed cancelled blocked }
-  beads { id index title status attempts assignee branch headCommit mergeCommit lastReason blocked blockedReason }`;
+  beads { id index title status attemptCount assignee branch headCommit mergeCommit lastReason blocked blockedReason }`;
 
 export interface BeadRead {
   id: string;
   index: number;
   title: string;
   status: string;
-  attempts: number;
+  attemptCount: number;
   assignee: string | null;
   branch: string | null;
   headCommit: string | null;

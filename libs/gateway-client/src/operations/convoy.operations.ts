@@ -1,0 +1,194 @@
+import type { GatewayClient } from '../client/gateway.client';
+import type { SlingBatchInput } from '../plan/plan.resolver';
+
+export type ConvoyStatus = 'STAGED' | 'ACTIVE' | 'READY_TO_LAND' | 'LANDING' | 'LANDED' | 'FAILED' | 'CANCELLED';
+export type BeadStatus = 'OPEN' | 'IN_PROGRESS' | 'IN_REVIEW' | 'CLOSED' | 'FAILED' | 'CANCELLED';
+
+export interface ConvoyProgress {
+  total: number;
+  open: number;
+  inProgress: number;
+  inReview: number;
+  closed: number;
+  failed: number;
+  cancelled: number;
+  blocked: number;
+}
+
+export interface ConvoySummary {
+  id: string;
+  title: string;
+  status: ConvoyStatus;
+  mergeMode: 'REVIEW_THEN_LAND' | 'REVIEW_AND_MERGE';
+  staged: boolean;
+  featureBranch: string | null;
+  createdAt: string;
+  updatedAt: string;
+  landedAt: string | null;
+  landedCommit: string | null;
+  failureReason: string | null;
+  cancelReason: string | null;
+  progress: ConvoyProgress;
+}
+
+export interface BeadSummary {
+  id: string;
+  index: number;
+  title: string;
+  status: BeadStatus;
+  rigId: string;
+  ready: boolean;
+  blocked: boolean;
+  blockedReason: string | null;
+  assignee: string | null;
+  branch: string | null;
+  attemptCount: number;
+  lastReason: string | null;
+  mergeCommit: string | null;
+  blockedBy: { id: string }[];
+}
+
+export interface ConvoyDetail extends ConvoySummary {
+  landings: { rigId: string; commit: string }[];
+  waves: string[][];
+  beads: BeadSummary[];
+}
+
+export const CONVOY_FIELDS = `id title status mergeMode staged featureBranch createdAt updatedAt landedAt landedCommit failureReason cancelReason
+  progress { total open inProgress inReview closed failed cancelled blocked }`;
+
+export const BEAD_FIELDS = `id index title status rigId ready blocked blockedReason assignee branch attemptCount lastReason mergeCommit blockedBy { id }`;
+
+const DETAIL_FIELDS = `${CONVOY_FIELDS} landings { rigId commit } waves beads { ${BEAD_FIELDS} }`;
+
+export async function listConvoys(
+  client: GatewayClient,
+  filter: { status?: ConvoyStatus; rigId?: string; first?: number; after?: string } = {},
+): Promise<{ convoys: ConvoySummary[]; totalCount: number; endCursor: string | null; hasNextPage: boolean }> {
+  const data = await client.request<{
+    convoys: { edges: { node: ConvoySummary }[]; totalCount: number; pageInfo: { endCursor: string | null; hasNextPage: boolean } };
+  }>(
+    `query ($status: ConvoyStatus, $rigId: ID, $first: Int, $after: String) {
+      convoys(status: $status, rigId: $rigId, first: $first, after: $after) {
+        edges { node { ${CONVOY_FIELDS} } } totalCount pageInfo { endCursor hasNextPage }
+      }
+    }`,
+    { status: filter.status, rigId: filter.rigId, first: filter.first ?? 20, after: filter.after },
+  );
+  return {
+    convoys: data.convoys.edges.map((e) => e.node),
+    totalCount: data.convoys.totalCount,
+    ...data.convoys.pageInfo,
+  };
+}
+
+export async function convoyStatus(client: GatewayClient, id: string): Promise<ConvoyDetail> {
+  const data = await client.request<{ convoy: ConvoyDetail }>(`query ($id: ID!) { convoy(id: $id) { ${DETAIL_FIELDS} } }`, { id });
+  return data.convoy;
+}
+
+export async function slingBatch(client: GatewayClient, input: SlingBatchInput): Promise<ConvoyDetail> {
+  const data = await client.request<{ slingBatch: ConvoyDetail }>(
+    `mutation ($input: SlingBatchInput!) { slingBatch(input: $input) { ${DETAIL_FIELDS} } }`,
+    { input },
+  );
+  return data.slingBatch;
+}
+
+export interface SlingInput {
+  title: string;
+  body?: string;
+  rigId: string;
+  mergeMode?: 'REVIEW_THEN_LAND' | 'REVIEW_AND_MERGE';
+  staged?: boolean;
+  commandId?: string;
+}
+
+export async function sling(client: GatewayClient, input: SlingInput): Promise<ConvoyDetail> {
+  const data = await client.request<{ sling: ConvoyDetail }>(`mutation ($input: SlingInput!) { sling(input: $input) { ${DETAIL_FIELDS} } }`, {
+    input,
+  });
+  return data.sling;
+}
+
+export async function startConvoy(client: GatewayClient, id: string, commandId?: string): Promise<ConvoyDetail> {
+  const data = await client.request<{ startConvoy: ConvoyDetail }>(
+    `mutation ($id: ID!, $commandId: String) { startConvoy(id: $id, commandId: $commandId) { ${DETAIL_FIELDS} } }`,
+    { id, commandId },
+  );
+  return data.startConvoy;
+}
+
+export async function closeConvoy(client: GatewayClient, id: string, reason: string, commandId?: string): Promise<ConvoyDetail> {
+  const data = await client.request<{ closeConvoy: ConvoyDetail }>(
+    `mutation ($id: ID!, $reason: String!, $commandId: String) { closeConvoy(id: $id, reason: $reason, commandId: $commandId) { ${DETAIL_FIELDS} } }`,
+    { id, reason, commandId },
+  );
+  return data.closeConvoy;
+}
+
+export interface HistoryEvent {
+  sequence: number;
+  index: number;
+  type: string;
+  occurredAt: string;
+  actor: { kind: string; id: string };
+  beadIds: string[];
+  summary: string;
+  data: unknown;
+}
+
+/** A page of the convoy's history, oldest first, after `afterSequence` (the whole history without it). */
+export async function convoyEvents(
+  client: GatewayClient,
+  convoyId: string,
+  page: { afterSequence?: number; first?: number } = {},
+): Promise<HistoryEvent[]> {
+  const data = await client.request<{ convoy: { events: HistoryEvent[] } }>(
+    `query ($id: ID!, $afterSequence: Float, $first: Int) {
+      convoy(id: $id) { events(afterSequence: $afterSequence, first: $first) { sequence index type occurredAt actor { kind id } beadIds summary data } }
+    }`,
+    { id: convoyId, afterSequence: page.afterSequence, first: page.first ?? 500 },
+  );
+  return data.convoy.events;
+}
+
+export interface ConvoyChange {
+  sequence: number;
+  convoyId: string;
+  events: { sequence: number; index: number; type: string; occurredAt: string; summary: string; beadIds: string[] }[];
+  convoy: ConvoySummary;
+}
+
+/** The subscription document for one convoy (or all of the town without convoyId), resumable by sequence. */
+export const CONVOY_CHANGED = `subscription ($convoyId: ID, $afterSequence: Float) {
+  convoyChanged(convoyId: $convoyId, afterSequence: $afterSequence) {
+    sequence convoyId events { sequence index type occurredAt summary beadIds } convoy { ${CONVOY_FIELDS} }
+  }
+}`;
+
+/**
+ * Follows a convoy's changes, resuming after the last sequence seen whenever the connection
+ * comes back, so a watcher never misses the change that lands the convoy.
+ */
+export function watchConvoy(
+  client: GatewayClient,
+  convoyId: string | undefined,
+  sink: { next(change: ConvoyChange): void; error(error: Error): void; reconnecting?(): void; connected?(): void },
+  afterSequence?: number,
+) {
+  let last = afterSequence;
+  return client.subscribe<{ convoyChanged: ConvoyChange }>(
+    CONVOY_CHANGED,
+    () => ({ convoyId, afterSequence: last }),
+    {
+      next: ({ convoyChanged }) => {
+        last = convoyChanged.sequence;
+        sink.next(convoyChanged);
+      },
+      error: (error) => sink.error(error),
+      reconnecting: () => sink.reconnecting?.(),
+      connected: () => sink.connected?.(),
+    },
+  );
+}

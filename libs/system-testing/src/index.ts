@@ -1,0 +1,2 @@
+export * from './system.harness';
+export * from './origin.repository';
