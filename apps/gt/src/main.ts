@@ -1,35 +1,40 @@
-import { contextFromEnv, UsageError } from './cli.context';
-import { createTown } from './town/town.command';
-
-const USAGE = `gt — drive Gastown from the command line
-
-  gt town create <name> [--json]   create a town and print its id and token
-
-Environment: NATS_URL (nats://127.0.0.1:4222), GT_NAMESPACE (gt), GATEWAY_URL (http://127.0.0.1:4000/graphql)
-Exit codes: 0 done, 1 refused or failed, 2 usage error`;
+import { COMMANDS, findCommand, usage } from './cli.commands';
+import { contextFromEnv } from './cli.context';
+import { EXIT, exitCodeOf, formatError, UsageError } from './cli.errors';
 
 async function main(argv: string[]): Promise<number> {
-  const json = argv.includes('--json');
-  const args = argv.filter((a) => a !== '--json');
+  // Known before parsing, so that even a usage error answers in the form the script asked for.
+  const terminator = argv.indexOf('--');
+  const json = (terminator < 0 ? argv : argv.slice(0, terminator)).includes('--json');
   const ctx = contextFromEnv(process.env, json);
   try {
-    const [group, verb, ...rest] = args;
-    if (group === 'town' && verb === 'create') {
-      await createTown(ctx, rest);
-      return 0;
+    const [first] = argv;
+    if (first === undefined) {
+      ctx.err(usage(COMMANDS));
+      return EXIT.usage;
     }
-    if (!group || group === 'help' || group === '--help') {
-      ctx.out(USAGE);
-      return group ? 0 : 2;
+    if (first === 'help' || first === '--help' || first === '-h') {
+      const topic = findCommand(COMMANDS, argv.slice(1));
+      ctx.out(topic ? `usage: ${topic.command.usage}\n  ${topic.command.summary}` : usage(COMMANDS));
+      return EXIT.ok;
     }
-    throw new UsageError(`unknown command "${args.join(' ')}"\n\n${USAGE}`);
+    const found = findCommand(COMMANDS, argv);
+    if (!found) {
+      const words = argv.filter((a) => !a.startsWith('-')).slice(0, 2).join(' ');
+      throw new UsageError(`unknown command "${words}"; commands: ${COMMANDS.map((c) => c.name).join(', ')} (gt help shows them all)`);
+    }
+    const { command, rest } = found;
+    const options = rest.includes('--') ? rest.slice(0, rest.indexOf('--')) : rest;
+    if (options.includes('--help') || options.includes('-h')) {
+      ctx.out(`usage: ${command.usage}\n  ${command.summary}`);
+      return EXIT.ok;
+    }
+    return (await command.run(ctx, rest)) ?? EXIT.ok;
   } catch (error) {
-    const message = error instanceof Error ? error.message : String(error);
-    if (json) ctx.err(JSON.stringify({ error: message }));
-    else ctx.err(`gt: ${message}`);
-    if (error instanceof UsageError) return 2;
-    return 1;
+    ctx.err(formatError(error, json));
+    return exitCodeOf(error);
   }
 }
 
+// Exit at once: an idle keep-alive connection to the gateway must not hold a script up.
 main(process.argv.slice(2)).then((code) => process.exit(code));

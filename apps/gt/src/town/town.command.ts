@@ -1,16 +1,35 @@
 import { randomUUID } from 'node:crypto';
 import { CommandReply, generateTownToken, hashTownToken, names } from '@gastown/contracts';
 import { CommandClient, connectBus } from '@gastown/bus';
-import { CliContext, CommandFailedError, UsageError } from '../cli.context';
+import { parseCommandArgs, type CliCommand } from '../cli.command';
+import type { CliContext } from '../cli.context';
+import { CommandFailedError, UsageError } from '../cli.errors';
 
 /**
  * `gt town create <name>`: the operator's way in. It speaks to the convoy service over NATS
  * (creating a town needs no town token), then waits until the gateway accepts the new token
  * so the printed token works at once.
  */
-export async function createTown(ctx: CliContext, args: string[]): Promise<void> {
-  const name = args.join(' ').trim();
-  if (!name) throw new UsageError('usage: gt town create <name> [--json]');
+export const townCreate: CliCommand = {
+  name: 'town create',
+  usage: 'gt town create <name> [--json]',
+  summary: 'create a town and print its id and token (the only command that needs no GT_TOKEN)',
+  async run(ctx, argv) {
+    const { positionals } = parseCommandArgs(this, argv, {}, { min: 1, max: Infinity, names: 'the town name' });
+    const name = positionals.join(' ').trim();
+    if (!name) throw new UsageError(`missing the town name\nusage: ${this.usage}`);
+    const { townId, token } = await createTown(ctx, name);
+    if (ctx.json) {
+      ctx.out(JSON.stringify({ townId, name, token }));
+    } else {
+      ctx.out(`town "${name}" created: ${townId}`);
+      ctx.out(`token (shown once, keep it secret): ${token}`);
+      ctx.out('use it as: export GT_TOKEN=<token>  (or the header Authorization: Bearer <token>)');
+    }
+  },
+};
+
+async function createTown(ctx: CliContext, name: string): Promise<{ townId: string; token: string }> {
   const token = generateTownToken();
   const townId = randomUUID();
   // Only problems reach stderr: stdout carries the answer, which scripts parse with --json.
@@ -28,21 +47,14 @@ export async function createTown(ctx: CliContext, args: string[]): Promise<void>
       actor: { kind: 'user', id: 'gt-cli' },
       data: { name, tokenHash: hashTownToken(token) },
     });
-    if (!reply.ok) throw new CommandFailedError(`${reply.error.code}: ${reply.error.message}`);
+    if (!reply.ok) throw new CommandFailedError(reply.error.message, reply.error.code, reply.error.details ?? {});
   } finally {
     await bus.close();
   }
-  const readable = await gatewayAccepts(ctx.gatewayUrl, token);
-  if (!readable) {
+  if (!(await gatewayAccepts(ctx.gatewayUrl, token))) {
     ctx.err(`warning: the gateway at ${ctx.gatewayUrl} did not confirm the town yet; the token works once it has caught up`);
   }
-  if (ctx.json) {
-    ctx.out(JSON.stringify({ townId, token }));
-  } else {
-    ctx.out(`town "${name}" created: ${townId}`);
-    ctx.out(`token (shown once, keep it secret): ${token}`);
-    ctx.out(`use it as: Authorization: Bearer <token>`);
-  }
+  return { townId, token };
 }
 
 async function gatewayAccepts(url: string, token: string, timeoutMs = 10_000): Promise<boolean> {

@@ -1,0 +1,51 @@
+import type { ConvoyDetail, ConvoySummary } from '@gastown/gateway-client';
+import { firstLine, table, time } from '../output/output.format';
+import { progressCounts, renderBar } from './progress.format';
+
+export function formatConvoyList(page: { convoys: readonly ConvoySummary[]; totalCount: number; hasNextPage: boolean }): string[] {
+  if (page.convoys.length === 0) return ['no convoys match'];
+  const lines = table(
+    ['ID', 'STATUS', 'DONE', 'UPDATED', 'TITLE'],
+    page.convoys.map((c) => [c.id, c.status, `${c.progress.closed}/${c.progress.total}`, time(c.updatedAt), c.title]),
+  );
+  if (page.hasNextPage) lines.push(`showing ${page.convoys.length} of ${page.totalCount}; raise --limit to see more`);
+  return lines;
+}
+
+/** Why a convoy stopped, or where it landed: the line a person looks for first. */
+function outcome(convoy: ConvoySummary): string[] {
+  if (convoy.status === 'LANDED') return [`  landed ${time(convoy.landedAt)}${convoy.landedCommit ? ` at ${convoy.landedCommit}` : ''}`];
+  if (convoy.status === 'FAILED') return [`  failed: ${convoy.failureReason ?? 'no reason recorded'}`];
+  if (convoy.status === 'CANCELLED') return [`  cancelled: ${convoy.cancelReason ?? 'no reason recorded'}`];
+  if (convoy.status === 'STAGED') return [`  staged: start it with gt convoy start ${convoy.id}`];
+  return [];
+}
+
+export function formatConvoyStatus(convoy: ConvoyDetail, options: { color: boolean }): string[] {
+  const header = [
+    `convoy "${convoy.title}" ${convoy.id}`,
+    `  ${convoy.status} · ${convoy.mergeMode.toLowerCase()}${convoy.featureBranch ? ` · feature branch ${convoy.featureBranch}` : ''}`,
+    `  ${renderBar(convoy.progress, 40, options.color)} ${progressCounts(convoy.progress)}`,
+    ...outcome(convoy),
+  ];
+  const beads = table(
+    ['#', 'STATUS', 'ASSIGNEE', 'TRIES', 'ID', 'TITLE', 'NOTE'],
+    [...convoy.beads]
+      .sort((a, b) => a.index - b.index)
+      .map((b) => [
+        String(b.index),
+        b.blocked ? `${b.status} (blocked)` : b.status,
+        b.assignee ?? '-',
+        String(b.attemptCount),
+        b.id,
+        b.title,
+        firstLine(b.blockedReason ?? b.lastReason),
+      ]),
+  );
+  return [...header, '', ...beads];
+}
+
+/** The answer to start and close: what the convoy is now. */
+export function formatConvoyChanged(verb: string, convoy: ConvoySummary): string[] {
+  return [`convoy "${convoy.title}" ${verb}: ${convoy.status}`, ...outcome(convoy)];
+}

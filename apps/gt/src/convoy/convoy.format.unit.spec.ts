@@ -1,0 +1,44 @@
+import { aBead, aConvoy, aConvoyDetail, progressOf } from '../gt.fixtures';
+import { formatConvoyChanged, formatConvoyList, formatConvoyStatus } from './convoy.format';
+
+describe('convoy output', () => {
+  it('given a page of convoys, when listed, then each row has the full id to copy, status, done count and title', () => {
+    const lines = formatConvoyList({ convoys: [aConvoy()], totalCount: 1, hasNextPage: false });
+    expect(lines[0]).toMatch(/^ID\s+STATUS\s+DONE\s+UPDATED\s+TITLE$/);
+    expect(lines[1]).toMatch(/^c0000000-0000-4000-8000-000000000001\s+ACTIVE\s+1\/4\s+2026-11-23 12:00:05Z\s+Login page$/);
+  });
+
+  it('given more convoys than the limit, when listed, then it says how many there are', () => {
+    expect(formatConvoyList({ convoys: [aConvoy()], totalCount: 30, hasNextPage: true }).at(-1)).toBe('showing 1 of 30; raise --limit to see more');
+  });
+
+  it('given no convoys, when listed, then it says so', () => {
+    expect(formatConvoyList({ convoys: [], totalCount: 0, hasNextPage: false })).toEqual(['no convoys match']);
+  });
+
+  it('given a convoy with a held and a reworked bead, when shown, then beads are in plan order with the reason', () => {
+    const lines = formatConvoyStatus(
+      aConvoyDetail([
+        aBead({ index: 1, title: 'API', blocked: true, blockedReason: 'upstream bead "Schema" failed' }),
+        aBead({ index: 0, title: 'Schema', status: 'FAILED', attemptCount: 3, lastReason: 'tests fail\nmore detail' }),
+      ]),
+      { color: false },
+    );
+    expect(lines[0]).toBe('convoy "Login page" c0000000-0000-4000-8000-000000000001');
+    const rows = lines.slice(lines.indexOf('') + 2);
+    expect(rows[0]).toMatch(/^0\s+FAILED\s+-\s+3\s+\S+\s+Schema\s+tests fail$/);
+    expect(rows[1]).toMatch(/^1\s+OPEN \(blocked\)\s+-\s+0\s+\S+\s+API\s+upstream bead "Schema" failed$/);
+  });
+
+  it.each([
+    [{ status: 'LANDED' as const, landedAt: '2026-11-23T12:01:00Z', landedCommit: 'abc123' }, '  landed 2026-11-23 12:01:00Z at abc123'],
+    [{ status: 'FAILED' as const, failureReason: 'bead "API" failed 3 times' }, '  failed: bead "API" failed 3 times'],
+    [{ status: 'CANCELLED' as const, cancelReason: 'wrong plan' }, '  cancelled: wrong plan'],
+  ])('given a finished convoy, when shown, then the outcome is on its own line', (overrides, line) => {
+    expect(formatConvoyStatus(aConvoyDetail([], { ...overrides, progress: progressOf({}) }), { color: false })).toContain(line);
+  });
+
+  it('given a staged convoy that was started, when reported, then the new status is shown', () => {
+    expect(formatConvoyChanged('started', aConvoy())).toEqual(['convoy "Login page" started: ACTIVE']);
+  });
+});
