@@ -1,0 +1,140 @@
+import fc from 'fast-check';
+import type { BeadStatus } from '@gastown/gateway-client';
+import { bead, convoy, id } from '../mayor.fixtures';
+import { blockingBeads, summarizeBeads, summarizeConvoy, summarizeConvoyList, SUMMARY_LINES } from './convoy.summary';
+
+const sha = 'abcdef0123456789abcdef0123456789abcdef01';
+
+/** Login: Schema FAILED holds Seed directly and UI through Seed; API is working, Docs merged. */
+function loginConvoy() {
+  const schema = bead(0, 'Schema', { status: 'FAILED', attemptCount: 3, lastReason: 'tests fail: users table missing' });
+  const seed = bead(1, 'Seed', { blocked: true, blockedReason: 'waits on "Schema" which FAILED', blockedBy: [{ id: schema.id }] });
+  const ui = bead(2, 'UI', { blocked: true, blockedBy: [{ id: seed.id }] });
+  const api = bead(3, 'API', { status: 'IN_PROGRESS', assignee: 'nux', attemptCount: 2 });
+  const docs = bead(4, 'Docs', { status: 'CLOSED', mergeCommit: sha });
+  return convoy('Login', [schema, seed, ui, api, docs]);
+}
+
+describe('convoy summaries', () => {
+  it('given an active convoy held by a failed bead, when summarised, then one sentence gives progress, the blocked beads and the failed one to retry', () => {
+    const text = summarizeConvoy(loginConvoy());
+
+    expect(text).toContain(
+      `Convoy "Login" (id ${id(50)}) is ACTIVE: 1 of 5 beads closed, 1 in progress, 2 blocked (waiting on "Schema" which FAILED), 1 failed.`,
+    );
+    expect(text).toContain('Failed: #0 "Schema" (tests fail: users table missing)');
+    expect(text).toContain('gt_bead_retry');
+  });
+
+  it('given a blocked bead that waits on another blocked bead, when the blockers are found, then the failed bead at the root is named once', () => {
+    expect(blockingBeads(loginConvoy().beads).map((b) => b.title)).toEqual(['Schema']);
+  });
+
+  it('given any dependency graph, when the blockers are found, then each is FAILED or CANCELLED upstream of a blocked bead, and a direct one is never missed', () => {
+    const statuses: BeadStatus[] = ['OPEN', 'IN_PROGRESS', 'CLOSED', 'FAILED', 'CANCELLED'];
+    const graph = fc.integer({ min: 1, max: 12 }).chain((n) =>
+      fc.tuple(
+        fc.array(fc.constantFrom(...statuses), { minLength: n, maxLength: n }),
+        fc.array(fc.boolean(), { minLength: n, maxLength: n }),
+        fc.array(fc.array(fc.nat(), { maxLength: 3 }), { minLength: n, maxLength: n }),
+      ),
+    );
+    fc.assert(
+      fc.property(graph, ([status, blocked, deps]) => {
+        // Edges only point backwards, as in a plan that passed the cycle check.
+        const beads = status.map((s, i) =>
+          bead(i, `t${i}`, {
+            status: s,
+            blocked: s === 'OPEN' && blocked[i],
+            blockedBy: i === 0 ? [] : [...new Set(deps[i].map((d) => d % i))].map((d) => ({ id: id(100 + d) })),
+          }),
+        );
+        const upstreamOfBlocked = new Set<string>();
+        const visit = (i: number): void => {
+          for (const { id: up } of beads[i].blockedBy) {
+            if (upstreamOfBlocked.has(up)) continue;
+            upstreamOfBlocked.add(up);
+            visit(beads.findIndex((b) => b.id === up));
+          }
+        };
+        beads.forEach((b, i) => b.blocked && visit(i));
+        const found = blockingBeads(beads);
+        for (const blocker of found) {
+          expect(['FAILED', 'CANCELLED']).toContain(blocker.status);
+          expect(upstreamOfBlocked.has(blocker.id)).toBe(true);
+        }
+        const direct = beads
+          .filter((b) => b.blocked)
+          .flatMap((b) => beads.filter((up) => b.blockedBy.some((ref) => ref.id === up.id)))
+          .filter((up) => up.status === 'FAILED' || up.status === 'CANCELLED');
+        for (const blocker of direct) expect(found).toContainEqual(blocker);
+      }),
+    );
+  });
+
+  it('given a landed convoy, when summarised, then it says LANDED with the short landing commit', () => {
+    const beads = [bead(0, 'Schema', { status: 'CLOSED' }), bead(1, 'API', { status: 'CLOSED' })];
+    const text = summarizeConvoy(convoy('Login', beads, { status: 'LANDED', landedCommit: sha, landedAt: '2026-11-25T09:10:00.000Z' }));
+
+    expect(text).toBe(
+      `Convoy "Login" (id ${id(50)}) is LANDED: 2 of 2 beads closed. Landed as commit abcdef012345 at 2026-11-25T09:10:00.000Z.`,
+    );
+  });
+
+  it('given a staged convoy, when summarised, then it says nothing runs until gt_convoy_start', () => {
+    expect(summarizeConvoy(convoy('Login', [bead(0, 'Schema')], { status: 'STAGED' }))).toContain('until gt_convoy_start');
+  });
+
+  it('given a failed or closed convoy, when summarised, then the reason is given', () => {
+    expect(summarizeConvoy(convoy('Login', [], { status: 'FAILED', failureReason: 'landing conflicts with main' }))).toContain(
+      'It failed: landing conflicts with main.',
+    );
+    expect(summarizeConvoy(convoy('Login', [], { status: 'CANCELLED', cancelReason: 'superseded' }))).toContain('It was closed: superseded.');
+  });
+
+  it('given convoys of the town, when listed, then each line names title, status, progress and id', () => {
+    const active = loginConvoy();
+    const text = summarizeConvoyList({ convoys: [active], totalCount: 1, hasNextPage: false }, 'ACTIVE');
+
+    expect(text).toBe(`1 ACTIVE convoy, newest first:\n- "Login" ACTIVE, 1 of 5 beads closed, 1 in progress, 2 blocked, 1 failed (id ${id(50)})`);
+    expect(summarizeConvoyList({ convoys: [], totalCount: 0, hasNextPage: false }, 'LANDED')).toBe('No LANDED convoys in this town.');
+  });
+
+  it('given more convoys than a summary shows, when listed, then the rest is counted', () => {
+    const many = Array.from({ length: SUMMARY_LINES + 5 }, () => loginConvoy());
+    const text = summarizeConvoyList({ convoys: many, totalCount: 40, hasNextPage: true });
+
+    expect(text.split('\n').filter((l) => l.startsWith('- '))).toHaveLength(SUMMARY_LINES);
+    expect(text).toContain('…and 15 more (ask for more with first).');
+  });
+
+  it('given the beads of a convoy, when listed, then each line has index, title, status, the reason that matters and the id', () => {
+    const login = loginConvoy();
+    const text = summarizeBeads(login, login.beads);
+
+    expect(text.split('\n')).toEqual([
+      'Convoy "Login" (ACTIVE): 1 of 5 beads closed, 1 in progress, 2 blocked (waiting on "Schema" which FAILED), 1 failed:',
+      `- #0 "Schema" FAILED, after 3 attempts: tests fail: users table missing (id ${id(100)})`,
+      `- #1 "Seed" OPEN, blocked: waits on "Schema" which FAILED (id ${id(101)})`,
+      `- #2 "UI" OPEN, blocked (id ${id(102)})`,
+      `- #3 "API" IN_PROGRESS, by nux, attempt 2 (id ${id(103)})`,
+      `- #4 "Docs" CLOSED, merged as abcdef012345 (id ${id(104)})`,
+    ]);
+  });
+
+  it('given a status filter, when listed, then the head counts the matching beads, or says there is none', () => {
+    const login = loginConvoy();
+
+    expect(summarizeBeads(login, login.beads.filter((b) => b.status === 'CLOSED'), 'CLOSED')).toBe(
+      `Convoy "Login" (ACTIVE) has 5 beads, 1 CLOSED:\n- #4 "Docs" CLOSED, merged as abcdef012345 (id ${id(104)})`,
+    );
+    expect(summarizeBeads(login, [], 'IN_REVIEW')).toBe('Convoy "Login" (ACTIVE) has 5 beads, 0 IN_REVIEW.');
+  });
+
+  it('given an open bead waiting on others, when listed, then it names them by index', () => {
+    const schema = bead(0, 'Schema', { status: 'IN_PROGRESS' });
+    const api = bead(1, 'API', { blockedBy: [{ id: schema.id }] });
+
+    expect(summarizeBeads(convoy('Login', [schema, api]), [api])).toContain(`- #1 "API" OPEN, waits on #0 (id ${id(101)})`);
+  });
+});
