@@ -1,9 +1,9 @@
 import type { StoredCommit } from '@gastown/bus';
-import type { AgentResult, EventMeta, EventOf, EventType, GastownEvent } from '@gastown/contracts';
+import type { AgentResult, EventMeta, EventOf, EventType } from '@gastown/contracts';
 import type { EntityManager } from 'typeorm';
+import { each, runsOf, type RunHandler } from './event-runs.projector';
 import type { AttemptOutcome } from './bead-attempt.entity';
 
-type AttemptHandler<K extends EventType> = (tx: EntityManager, events: readonly EventOf<K>[]) => Promise<void>;
 type AttemptRef = EventMeta & { data: { beadId: string; attempt: number } };
 
 /**
@@ -17,27 +17,11 @@ type AttemptRef = EventMeta & { data: { beadId: string; attempt: number } };
  */
 export async function projectAttempts(tx: EntityManager, commit: StoredCommit): Promise<void> {
   for (const run of runsOf(commit.events)) {
-    const handler = handlers[run.type] as AttemptHandler<EventType> | undefined;
+    const handler = handlers[run.type] as RunHandler<EventType> | undefined;
     if (handler) await handler(tx, run.events);
   }
 }
 
-/** Consecutive events of one type: a cancelled plan of thousands of beads becomes one statement. */
-function runsOf(events: readonly GastownEvent[]): { type: EventType; events: GastownEvent[] }[] {
-  const runs: { type: EventType; events: GastownEvent[] }[] = [];
-  for (const event of events) {
-    const last = runs[runs.length - 1];
-    if (last && last.type === event.type) last.events.push(event);
-    else runs.push({ type: event.type, events: [event] });
-  }
-  return runs;
-}
-
-function each<K extends EventType>(apply: (tx: EntityManager, event: EventOf<K>) => Promise<void>): AttemptHandler<K> {
-  return async (tx, events) => {
-    for (const event of events) await apply(tx, event);
-  };
-}
 
 interface AttemptEnd {
   outcome: AttemptOutcome;
@@ -163,7 +147,7 @@ const beadFailed = each<'BeadFailed'>(async (tx, e) => {
  * statement ends their running or unreviewed attempts, one idles their agents. The agents named
  * in ConvoyCancelled.stopAgents are exactly the ones on these beads.
  */
-const beadsCancelled: AttemptHandler<'BeadCancelled'> = async (tx, events) => {
+const beadsCancelled: RunHandler<'BeadCancelled'> = async (tx, events) => {
   const byConvoy = new Map<string, EventOf<'BeadCancelled'>[]>();
   for (const e of events) {
     const group = byConvoy.get(e.convoyId as string);
@@ -186,7 +170,7 @@ const beadsCancelled: AttemptHandler<'BeadCancelled'> = async (tx, events) => {
   }
 };
 
-const handlers: { [K in EventType]?: AttemptHandler<K> } = {
+const handlers: { [K in EventType]?: RunHandler<K> } = {
   BeadDispatched: beadDispatched,
   BeadStarted: beadStarted,
   BeadSubmitted: beadSubmitted,

@@ -1,6 +1,7 @@
 import type { StoredCommit } from '@gastown/bus';
 import { InvalidEventError, type EventMeta, type EventOf, type EventType, type GastownEvent } from '@gastown/contracts';
 import type { EntityManager } from 'typeorm';
+import { each, runsOf, type RunHandler } from './event-runs.projector';
 import { recordConvoyHistory } from '../history/history.projection';
 import { projectAttempts } from './bead-attempts.projector';
 import { advanceCheckpoint, lockCheckpoint } from '../projection/projection.checkpoint';
@@ -12,7 +13,6 @@ export type ApplyOutcome = 'applied' | 'duplicate' | 'gap';
 /** Large enough to make a 10,000-bead convoy a handful of statements, small enough to bound one statement's memory. */
 const BULK_CHUNK = 1000;
 
-type Handler<K extends EventType> = (tx: EntityManager, events: readonly EventOf<K>[]) => Promise<void>;
 type Columns = Record<string, unknown>;
 
 /**
@@ -33,7 +33,7 @@ export async function applyCommit(
   if (lastSeq !== commit.prevSeq) return 'gap';
 
   for (const run of runsOf(commit.events)) {
-    const handler = Object.hasOwn(handlers, run.type) ? (handlers[run.type] as Handler<EventType>) : undefined;
+    const handler = Object.hasOwn(handlers, run.type) ? (handlers[run.type] as RunHandler<EventType>) : undefined;
     // Only a parser extended beyond the contracts can produce a type without a handler.
     if (!handler) throw new InvalidEventError(`the read models have no projection for "${run.type}"`, run.type, []);
     await handler(tx, run.events);
@@ -49,22 +49,6 @@ function lastOccurredAt(events: readonly GastownEvent[]): string {
   return events[events.length - 1].occurredAt;
 }
 
-/** Consecutive events of one type, so that bulk handlers see a whole plan at once. */
-function runsOf(events: readonly GastownEvent[]): { type: EventType; events: GastownEvent[] }[] {
-  const runs: { type: EventType; events: GastownEvent[] }[] = [];
-  for (const event of events) {
-    const last = runs[runs.length - 1];
-    if (last && last.type === event.type) last.events.push(event);
-    else runs.push({ type: event.type, events: [event] });
-  }
-  return runs;
-}
-
-function each<K extends EventType>(apply: (tx: EntityManager, event: EventOf<K>) => Promise<void>): Handler<K> {
-  return async (tx, events) => {
-    for (const event of events) await apply(tx, event);
-  };
-}
 
 function chunks<T>(items: readonly T[], size = BULK_CHUNK): T[][] {
   const out: T[][] = [];
@@ -165,7 +149,7 @@ const convoyCreated = each<'ConvoyCreated'>(async (tx, e) => {
 });
 
 /** A plan arrives as one commit of up to thousands of beads: insert them and their edges in bulk. */
-const beadsCreated: Handler<'BeadCreated'> = async (tx, events) => {
+const beadsCreated: RunHandler<'BeadCreated'> = async (tx, events) => {
   const byConvoy = new Map<string, EventOf<'BeadCreated'>[]>();
   for (const e of events) {
     const convoyId = e.convoyId as string;
@@ -343,7 +327,7 @@ const convoyCancelled = each<'ConvoyCancelled'>((tx, e) =>
 );
 
 /** Every event type of the contracts has exactly one handler: a new type fails to compile until it is projected. */
-const handlers: { [K in EventType]: Handler<K> } = {
+const handlers: { [K in EventType]: RunHandler<K> } = {
   TownCreated: townCreated,
   RigRegistered: rigRegistered,
   ConvoyCreated: convoyCreated,
