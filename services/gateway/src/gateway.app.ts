@@ -6,6 +6,7 @@ import type { NestExpressApplication } from '@nestjs/platform-express';
 import { AppModule } from './app.module';
 import type { GatewayConfig } from './config/gateway.config';
 import { GRAPHQL_PATH } from './graphql/graphql.module';
+import { limitWebSocketMessages } from './graphql/graphql.websocket';
 import { MAX_BODY_BYTES } from './graphql/graphql.limits';
 
 export interface GatewayApp {
@@ -31,6 +32,8 @@ export async function createGatewayApp(config: GatewayConfig, options: GatewayAp
   });
   app.useBodyParser('json', { limit: MAX_BODY_BYTES });
   try {
+    await app.init();
+    limitWebSocketMessages(app);
     await app.listen(config.port, host);
   } catch (error) {
     await app.close().catch(() => undefined);

@@ -1,8 +1,9 @@
 import type { IncomingMessage } from 'node:http';
-import { Logger } from '@nestjs/common';
+import { Logger, type INestApplication } from '@nestjs/common';
+import { GraphQLModule } from '@nestjs/graphql';
 import { GraphQLError, parse, specifiedRules, validate, type GraphQLFormattedError } from 'graphql';
 import type { Context, ServerOptions } from 'graphql-ws';
-import type { WebSocket } from 'ws';
+import type { WebSocket, WebSocketServer } from 'ws';
 import type { AuthService, AuthenticatedTown } from '../auth/auth.service';
 import { formatGraphQLError } from './graphql.errors';
 import { MAX_QUERY_DEPTH, MAX_QUERY_TOKENS, maxDepthRule } from './graphql.limits';
@@ -12,6 +13,11 @@ export const WS_UNAUTHORIZED = 4401;
 const WS_INTERNAL_ERROR = 4500;
 /** Each subscription holds a stream consumer; a connection opening more is a client bug or abuse. */
 export const MAX_SUBSCRIPTIONS_PER_CONNECTION = 16;
+/**
+ * A subscribe message is a query and its variables: a megabyte is plenty. ws's default, 100 MiB,
+ * would let a client that has not even authenticated make the gateway buffer that much.
+ */
+export const MAX_WS_MESSAGE_BYTES = 1024 * 1024;
 /** A WebSocket close reason must fit in 123 bytes. */
 const CLOSE_REASON_BYTES = 123;
 
@@ -101,4 +107,16 @@ export function websocketOptions(auth: AuthService): Partial<ServerOptions<Recor
       result.errors ? { ...result, errors: result.errors.map((error) => formatGraphQLError(error.toJSON(), error)) } : undefined,
     onError: (_ctx, _id, _payload, errors) => errors.map(clientError),
   };
+}
+
+/**
+ * Nest creates the graphql-ws WebSocket server itself and offers no option for its message size,
+ * so the limit is set on the server it created (ws reads it at every upgrade). If a Nest upgrade
+ * moves that server, the gateway refuses to start rather than run unbounded; a test covers it.
+ */
+export function limitWebSocketMessages(app: INestApplication): void {
+  const adapter = app.get(GraphQLModule).graphQlAdapter as unknown as { _subscriptionService?: { wss?: WebSocketServer } };
+  const wss = adapter._subscriptionService?.wss;
+  if (!wss) throw new Error('the GraphQL WebSocket server was not found, so its message size cannot be bounded');
+  wss.options.maxPayload = MAX_WS_MESSAGE_BYTES;
 }

@@ -1,7 +1,8 @@
 import { connectBus, EventStore, type Bus, type StoredCommit } from '@gastown/bus';
 import { eventually, TEST_NATS_URL } from '@gastown/testing';
 import { GatewayHarness, type TestTown } from '../gateway.fixtures';
-import { MAX_SUBSCRIPTIONS_PER_CONNECTION, WS_UNAUTHORIZED } from '../graphql/graphql.websocket';
+import WebSocket from 'ws';
+import { MAX_SUBSCRIPTIONS_PER_CONNECTION, MAX_WS_MESSAGE_BYTES, WS_UNAUTHORIZED } from '../graphql/graphql.websocket';
 import { ConvoyDriver } from '../history/history.fixtures';
 import { openLiveClient, Received, type LiveClient } from './live.fixtures';
 
@@ -138,6 +139,17 @@ describe('live changes over graphql-ws', () => {
       code: WS_UNAUTHORIZED,
       reason: 'missing credentials: send connectionParams { authorization: "Bearer <town token>" }',
     });
+  });
+
+  it('given a client that has not authenticated, when it sends a message over the size limit, then the socket is closed as too big and the gateway serves on', async () => {
+    const socket = new WebSocket(h.url.replace(/^http/, 'ws'), 'graphql-transport-ws');
+    await new Promise((resolve, reject) => socket.once('open', resolve).once('error', reject));
+    const closed = new Promise<number>((resolve) => socket.once('close', (code) => resolve(code)));
+
+    socket.send(JSON.stringify({ type: 'connection_init', payload: { padding: 'x'.repeat(MAX_WS_MESSAGE_BYTES) } }));
+
+    expect(await closed).toBe(1009);
+    await expect(h.ok<{ town: { id: string } }>(town.token, '{ town { id } }')).resolves.toEqual({ town: { id: town.id } });
   });
 
   it("given another town, when it subscribes to this town's convoy, then NOT_FOUND, and following its own town shows only its own convoys", async () => {
