@@ -19,3 +19,14 @@ export async function measure(n: number, concurrency: number, task: (i: number) 
   );
   return { latencies: latencies.sort((a, b) => a - b), seconds: (performance.now() - started) / 1000 };
 }
+
+/** Waits for a callback-style signal, failing with `what` after `timeoutMs` so a lost event stops a bench instead of hanging it. */
+export function bounded<T>(timeoutMs: number, what: string, register: (done: (value: T) => void) => void): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`no ${what} within ${timeoutMs} ms`)), timeoutMs);
+    register((value) => {
+      clearTimeout(timer);
+      resolve(value);
+    });
+  });
+}

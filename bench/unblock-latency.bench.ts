@@ -19,7 +19,7 @@ import { cpus } from 'node:os';
 import { StorageType } from '@nats-io/jetstream';
 import { CommandClient, type Bus } from '@gastown/bus';
 import { beadIdFor, convoyIdFor, generateTownToken, hashTownToken, type CommandReply } from '@gastown/contracts';
-import { percentile } from './bench.measure';
+import { bounded, percentile } from './bench.measure';
 import { benchNamespace, hex, NATS_URL, openNamespace, pool, runBench, startServices, type Teardown } from './bench.system';
 
 const CONVOYS = Math.min(Math.max(Number(process.argv[2] ?? 100) || 100, 1), 1000);
@@ -106,27 +106,17 @@ class Observer {
   dispatchOf(beadId: string): Promise<Dispatched> {
     const seen = this.seen(beadId);
     if (seen) return Promise.resolve(seen);
-    return bounded(`the BeadDispatched of bead ${beadId}`, (done) => this.dispatchWaiters.set(beadId, done));
+    return bounded(EVENT_WAIT_MS, `the BeadDispatched of bead ${beadId}`, (done) => this.dispatchWaiters.set(beadId, done));
   }
 
   /** Resolves at the next BeadDispatched of any bead. */
   nextDispatch(): Promise<void> {
-    return bounded('any BeadDispatched', (done) => this.anyDispatch.push(() => done(undefined)));
+    return bounded(EVENT_WAIT_MS, 'any BeadDispatched', (done) => this.anyDispatch.push(() => done(undefined)));
   }
 
   baselineOf(subject: string): Promise<number> {
-    return bounded(`the baseline message on ${subject}`, (done) => this.baselineWaiters.set(subject, done));
+    return bounded(EVENT_WAIT_MS, `the baseline message on ${subject}`, (done) => this.baselineWaiters.set(subject, done));
   }
-}
-
-function bounded<T>(what: string, register: (done: (value: T) => void) => void): Promise<T> {
-  return new Promise<T>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`no ${what} within ${EVENT_WAIT_MS} ms`)), EVENT_WAIT_MS);
-    register((value) => {
-      clearTimeout(timer);
-      resolve(value);
-    });
-  });
 }
 
 interface Link {

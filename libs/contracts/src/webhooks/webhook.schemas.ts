@@ -39,18 +39,22 @@ export const WebhookPayload = z.object({
 });
 export type WebhookPayload = z.infer<typeof WebhookPayload>;
 
-/**
- * One delivery to one webhook, queued by the dispatcher's notifier for its deliverer. The job
- * carries no secret and no URL: the deliverer reads them from the town's events at each attempt,
- * so a webhook removed meanwhile gets nothing more.
- */
-export const WebhookDeliveryJob = z.object({
+/** Which delivery: one webhook told of one convoy outcome, the same on every attempt. */
+const DeliveryRef = z.object({
   deliveryId: z.uuid(),
   townId: z.uuid(),
   webhookId: z.uuid(),
   convoyId: z.uuid(),
   event: WebhookEventType,
   enqueuedAt: z.iso.datetime(),
+});
+
+/**
+ * One delivery to one webhook, queued by the dispatcher's notifier for its deliverer. The job
+ * carries no secret and no URL: the deliverer reads them from the town's events at each attempt,
+ * so a webhook removed meanwhile gets nothing more.
+ */
+export const WebhookDeliveryJob = DeliveryRef.extend({
   payload: WebhookPayload,
 });
 export type WebhookDeliveryJob = z.infer<typeof WebhookDeliveryJob>;
@@ -60,13 +64,7 @@ export const WebhookAttemptOutcome = z.enum(['DELIVERED', 'RETRYING', 'FAILED'])
 export type WebhookAttemptOutcome = z.infer<typeof WebhookAttemptOutcome>;
 
 /** One attempt of a delivery, appended to the delivery log; the gateway projects the log for the API. */
-export const WebhookAttemptRecord = z.object({
-  deliveryId: z.uuid(),
-  townId: z.uuid(),
-  webhookId: z.uuid(),
-  convoyId: z.uuid(),
-  event: WebhookEventType,
-  enqueuedAt: z.iso.datetime(),
+export const WebhookAttemptRecord = DeliveryRef.extend({
   attempt: z.number().int().positive(),
   at: z.iso.datetime(),
   /** Null when no HTTP answer came (refused, timed out). */

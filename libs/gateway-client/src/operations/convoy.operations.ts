@@ -1,19 +1,8 @@
+import type { BeadStatus, ConvoyProgress, ConvoyStatus } from '@gastown/contracts';
 import type { GatewayClient } from '../client/gateway.client';
 import type { SlingBatchInput } from '../plan/plan.resolver';
 
-export type ConvoyStatus = 'STAGED' | 'ACTIVE' | 'READY_TO_LAND' | 'LANDING' | 'LANDED' | 'FAILED' | 'CANCELLED';
-export type BeadStatus = 'OPEN' | 'IN_PROGRESS' | 'IN_REVIEW' | 'CLOSED' | 'FAILED' | 'CANCELLED';
-
-export interface ConvoyProgress {
-  total: number;
-  open: number;
-  inProgress: number;
-  inReview: number;
-  closed: number;
-  failed: number;
-  cancelled: number;
-  blocked: number;
-}
+export type { BeadStatus, ConvoyProgress, ConvoyStatus } from '@gastown/contracts';
 
 export interface ConvoySummary {
   id: string;
