@@ -13,6 +13,7 @@ import { HistoryService } from '../history/history.service';
 import { ReadModelTimeoutError, ReadModelWaiter } from '../projection/read-model.waiter';
 import { BeadRow, ConvoyRow } from '../read-models/read-models.entities';
 import { ChangeFeed } from './live.feed';
+import { ChangeSnapshots } from './live.snapshots';
 
 export interface ConvoyChangeView {
   readonly sequence: number;
@@ -43,8 +44,18 @@ function checkAfterSequence(afterSequence: number | null | undefined): number | 
  * subscription would also see appends the stream refused) and paired with the read models once
  * they show the change, so what a client sees is never older than the events it was sent.
  */
+/** Decisions with more events than this are not shared between subscribers (see snapshotOf). */
+const MAX_SHARED_EVENTS = 200;
+
+interface CommitSnapshot {
+  readonly views: HistoryEventView[];
+  readonly convoy: ConvoyRow | null;
+}
+
 @Injectable()
 export class LiveService {
+  private readonly snapshots = new ChangeSnapshots<CommitSnapshot>();
+
   constructor(
     @Inject(BUS) private readonly bus: Bus,
     private readonly db: DataSource,
@@ -65,13 +76,9 @@ export class LiveService {
     return new ChangeFeed(follower, async (commit) => {
       const id = parseEventSubject(names.namespace, commit.subject)?.convoyId;
       if (!id) return null;
-      await this.readModelsAt(commit);
-      const [convoy, events] = await Promise.all([
-        this.db.getRepository(ConvoyRow).findOneBy({ id, townId }),
-        this.history.viewsOfCommit(townId, commit.seq, commit.events),
-      ]);
+      const { convoy, views } = await this.snapshotOf(townId, id, commit);
       if (!convoy) throw new Error(`convoy ${id} is not in the read models although they reached seq ${commit.seq}`);
-      return { sequence: commit.seq, convoyId: id, events, convoy };
+      return { sequence: commit.seq, convoyId: id, events: views, convoy };
     });
   }
 
@@ -83,14 +90,26 @@ export class LiveService {
     const follower = await followStream(this.bus, { filterSubject: this.bus.names.convoyEvents(townId, found.convoyId), afterSeq });
     return new ChangeFeed(follower, async (commit) => {
       if (!commit.events.some((event) => beadIdsOf(event).includes(beadId))) return null;
-      await this.readModelsAt(commit);
-      const [bead, views] = await Promise.all([
-        this.db.getRepository(BeadRow).findOneBy({ id: beadId, townId }),
-        this.history.viewsOfCommit(townId, commit.seq, commit.events),
-      ]);
+      const { views } = await this.snapshotOf(townId, found.convoyId, commit);
+      const bead = await this.db.getRepository(BeadRow).findOneBy({ id: beadId, townId });
       if (!bead) throw new Error(`bead ${beadId} is not in the read models although they reached seq ${commit.seq}`);
       return { sequence: commit.seq, beadId, events: views.filter((view) => view.beadIds.includes(beadId)), bead };
     });
+  }
+
+  /** The read models at the commit and its events as history, read once for every subscriber of the change. */
+  private snapshotOf(townId: string, convoyId: string, commit: StoredCommit): Promise<CommitSnapshot> {
+    const load = async (): Promise<CommitSnapshot> => {
+      await this.readModelsAt(commit);
+      const [convoy, views] = await Promise.all([
+        this.db.getRepository(ConvoyRow).findOneBy({ id: convoyId, townId }),
+        this.history.viewsOfCommit(townId, commit.seq, commit.events),
+      ]);
+      return { convoy, views };
+    };
+    // A whole plan in one decision would pin megabytes per cached entry; those are rare, read them each time.
+    if (commit.events.length > MAX_SHARED_EVENTS) return load();
+    return this.snapshots.get(`${townId} ${commit.subject} ${commit.seq}`, load);
   }
 
   /** The change goes out with the read models at least as new as it; a stalled projection ends the subscription. */
