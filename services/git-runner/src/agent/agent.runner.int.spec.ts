@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { eventually } from '@gastown/testing';
 import { AgentConfig } from '@gastown/contracts';
@@ -218,6 +218,24 @@ describe('runAgent with real processes', () => {
     expect(log).toContain("passEnv names not set in the runner's environment: NOT_SET_ANYWHERE");
     expect(log).toContain('passEnv names never handed to an agent (they would point git elsewhere): GIT_DIR');
     expect(log).not.toContain('small');
+  });
+
+  it('given an agent that prints the key passEnv handed it and a URL with a password, when it ends, then neither stays in its log on disk', async () => {
+    const script = "console.log('using key ' + process.env.AGENT_API_KEY + ' against https://bot:hunter2-pass@git.example.com/web.git');";
+    await mkdir(dirname(outputFile), { recursive: true });
+    await writeFile(outputFile, 'an earlier attempt, already redacted\n');
+
+    const outcome = await run({ kind: 'command', command: [process.execPath, '-e', script], passEnv: ['AGENT_API_KEY'] }, promptFor('Leaky agent'), {
+      env: { ...process.env, AGENT_API_KEY: 'sk-live-0123456789abcdef' },
+    });
+
+    const log = await readFile(outputFile, 'utf8');
+    expect(outcome.exitCode).toBe(0);
+    expect(log).toContain('using key');
+    expect(log).not.toContain('sk-live-0123456789abcdef');
+    expect(log).not.toContain('hunter2-pass');
+    expect(log.startsWith('an earlier attempt, already redacted\n')).toBe(true);
+    expect(outcome.outputTail).not.toContain('sk-live-0123456789abcdef');
   });
 
   it('given stdin: prompt, when a command agent reads its standard input, then it gets the prompt', async () => {

@@ -1,7 +1,8 @@
 import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { appendFile, mkdir, open, realpath, stat, writeFile, type FileHandle } from 'node:fs/promises';
+import { appendFile, mkdir, open, readFile, realpath, stat, writeFile, type FileHandle } from 'node:fs/promises';
+import { redactCredentials } from '@gastown/contracts';
 import { basename, dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { agentEnvironment, expandCommand, type AgentConfig, type AgentEnvironment } from './agent.config';
 
@@ -304,6 +305,7 @@ export async function runAgent(options: RunAgentOptions): Promise<AgentOutcome> 
   }
   const durationMs = Date.now() - started;
   await note(`finished after ${durationMs} ms: ${exit.signal ? `signal ${exit.signal}` : `exit code ${exit.code}`}`);
+  await redactLog(outputFile, from, environment.secrets).catch((error: unknown) => (logError ??= error));
   if (stopReason === 'callback') throw callbackError;
   if (logError) throw logError;
   return outcome(
@@ -316,4 +318,16 @@ export async function runAgent(options: RunAgentOptions): Promise<AgentOutcome> 
     },
     await readTail(outputFile, from),
   );
+}
+
+/**
+ * The log stays on the runner's disk after the attempt: what the agent printed of the values
+ * passEnv handed it (API keys) or of credentials in URLs must not stay there either. Only this
+ * attempt's part is rewritten, once its whole process group is gone and nothing writes any more.
+ */
+async function redactLog(outputFile: string, from: number, secrets: readonly string[]): Promise<void> {
+  const log = await readFile(outputFile);
+  const attempt = log.subarray(from).toString('utf8');
+  const redacted = redactCredentials(attempt, secrets);
+  if (redacted !== attempt) await writeFile(outputFile, Buffer.concat([log.subarray(0, from), Buffer.from(redacted)]));
 }
