@@ -1,22 +1,10 @@
-import { convoyEvents, convoyStatus, watchConvoy, type ConvoyChange, type GatewayClient } from '@gastown/gateway-client';
+import { convoySequence, convoyStatus, watchConvoy, type ConvoyChange } from '@gastown/gateway-client';
 import type { CliContext } from '../cli.context';
 import { EXIT } from '../cli.errors';
 import { isFinished, redraw, watchFrame, watchLine, type WatchState } from './progress.format';
 import { formatConvoyStatus } from './convoy.format';
 
 export type WatchOutput = 'tty' | 'lines' | 'json-lines' | 'json';
-
-const PAGE = 500;
-
-/** The sequence of the convoy's newest event: following from there misses nothing and repeats nothing. */
-async function lastSequence(client: GatewayClient, convoyId: string): Promise<number | undefined> {
-  let last: number | undefined;
-  for (;;) {
-    const page = await convoyEvents(client, convoyId, { afterSequence: last, first: PAGE });
-    if (page.length > 0) last = page[page.length - 1].sequence;
-    if (page.length < PAGE) return last;
-  }
-}
 
 /**
  * `gt convoy status <id> --watch`: follows convoyChanged until the convoy lands (exit 0), fails
@@ -25,7 +13,8 @@ async function lastSequence(client: GatewayClient, convoyId: string): Promise<nu
  */
 export async function watchConvoyStatus(ctx: CliContext, convoyId: string, output: WatchOutput): Promise<number> {
   const client = ctx.client();
-  const after = await lastSequence(client, convoyId);
+  // The sequence first, the state second: a decision in between is shown twice, never missed.
+  const after = await convoySequence(client, convoyId);
   const initial = await convoyStatus(client, convoyId);
   const state: WatchState = { convoy: initial, reconnecting: false };
   let drawn = 0;
@@ -52,7 +41,7 @@ export async function watchConvoyStatus(ctx: CliContext, convoyId: string, outpu
   };
 
   if (output === 'tty') ctx.out(`convoy "${initial.title}" ${initial.id}`);
-  show({ sequence: after ?? 0, convoyId, events: [], convoy: initial });
+  show({ sequence: after, convoyId, events: [], convoy: initial });
   if (isFinished(initial.status)) return finish();
 
   return new Promise<number>((resolve, reject) => {

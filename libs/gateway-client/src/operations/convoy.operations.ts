@@ -116,30 +116,9 @@ export async function closeConvoy(client: GatewayClient, id: string, reason: str
   return data.closeConvoy;
 }
 
-export interface HistoryEvent {
-  sequence: number;
-  index: number;
-  type: string;
-  occurredAt: string;
-  actor: { kind: string; id: string };
-  beadIds: string[];
-  summary: string;
-  data: unknown;
-}
-
-/** A page of the convoy's history, oldest first, after `afterSequence` (the whole history without it). */
-export async function convoyEvents(
-  client: GatewayClient,
-  convoyId: string,
-  page: { afterSequence?: number; first?: number } = {},
-): Promise<HistoryEvent[]> {
-  const data = await client.request<{ convoy: { events: HistoryEvent[] } }>(
-    `query ($id: ID!, $afterSequence: Float, $first: Int) {
-      convoy(id: $id) { events(afterSequence: $afterSequence, first: $first) { sequence index type occurredAt actor { kind id } beadIds summary data } }
-    }`,
-    { id: convoyId, afterSequence: page.afterSequence, first: page.first ?? 500 },
-  );
-  return data.convoy.events;
+/** The sequence of the convoy's newest decision: following from it misses nothing and repeats nothing. */
+export async function convoySequence(client: GatewayClient, id: string): Promise<number> {
+  return (await client.request<{ convoy: { sequence: number } }>(`query ($id: ID!) { convoy(id: $id) { sequence } }`, { id })).convoy.sequence;
 }
 
 export interface ConvoyChange {

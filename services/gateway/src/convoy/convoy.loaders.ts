@@ -11,6 +11,7 @@ const CONVOY_BY_ID = Symbol('convoyById');
 const BEADS_BY_CONVOY = Symbol('beadsByConvoy');
 const EDGES_BY_CONVOY = Symbol('edgesByConvoy');
 const PROGRESS_BY_CONVOY = Symbol('progressByConvoy');
+const SEQUENCE_BY_CONVOY = Symbol('sequenceByConvoy');
 
 function groupBy<T>(rows: readonly T[], key: (row: T) => string): Map<string, T[]> {
   const groups = new Map<string, T[]>();
@@ -93,6 +94,23 @@ export class ConvoyLoaders {
           );
           const byConvoy = new Map(rows.map(({ convoyId, ...progress }) => [convoyId, progress]));
           return convoyIds.map((id) => byConvoy.get(id) ?? emptyProgress());
+        }),
+    );
+  }
+
+  /** The stream sequence of the newest decision the read models hold for each convoy (an index-only scan). */
+  sequence(ctx: GatewayContext): DataLoader<string, number> {
+    return ctx.loaders.get(
+      SEQUENCE_BY_CONVOY,
+      () =>
+        new DataLoader<string, number>(async (convoyIds) => {
+          const rows: { convoyId: string; seq: string }[] = await this.db.query(
+            `SELECT convoy_id AS "convoyId", max(seq) AS seq FROM convoy_events
+              WHERE town_id = $1 AND convoy_id = ANY($2::uuid[]) GROUP BY convoy_id`,
+            [ctx.town.id, convoyIds.filter(isUuid)],
+          );
+          const byConvoy = new Map(rows.map((row) => [row.convoyId, Number(row.seq)]));
+          return convoyIds.map((id) => byConvoy.get(id) ?? 0);
         }),
     );
   }

@@ -1,4 +1,4 @@
-import { Args, ID, Mutation, Parent, Query, ResolveField, Resolver } from '@nestjs/graphql';
+import { Args, Float, ID, Mutation, Parent, Query, ResolveField, Resolver } from '@nestjs/graphql';
 import { wavesById } from '@gastown/dag';
 import type { BeadDependencyRow, BeadRow, ConvoyRow, RigRow } from '../read-models/read-models.entities';
 import { Bead } from '../bead/bead.model';
@@ -76,6 +76,14 @@ export class ConvoyResolver {
   featureBranch(@Parent() convoy: ConvoyRow): string | null {
     if (convoy.mergeMode === 'REVIEW_AND_MERGE') return null;
     return convoy.featureBranches.find((b) => b.rigId === convoy.defaultRigId)?.branch ?? null;
+  }
+
+  @ResolveField(() => Float, {
+    description:
+      'The stream sequence of the newest decision this convoy shows: subscribe to convoyChanged with it as afterSequence to follow on from here without a gap (read it before the fields you display).',
+  })
+  sequence(@Ctx() ctx: GatewayContext, @Parent() convoy: ConvoyRow): Promise<number> {
+    return this.loaders.sequence(ctx).load(convoy.id);
   }
 
   @ResolveField(() => ConvoyProgress)

@@ -63,6 +63,15 @@ describe('convoy and bead history over GraphQL', () => {
     expect(history.at(-1)?.type).toBe('ConvoyLanded');
   });
 
+  it('given that convoy, when its sequence is read, then it is the sequence of its last stored decision, the point to follow on from', async () => {
+    const commits = await new EventStore(bus).readSubject(bus.names.convoyEvents(town.id, driver.convoy.id));
+    const { convoy } = await h.ok<{ convoy: { sequence: number } }>(town.token, 'query ($id: ID!) { convoy(id: $id) { sequence } }', {
+      id: driver.convoy.id,
+    });
+
+    expect(convoy.sequence).toBe(commits.at(-1)?.seq);
+  });
+
   it('given that history, when each decision is summarized, then the sentences say who took which bead and why it came back, failed, was held and landed', () => {
     const summaries = history.map((e) => e.summary);
 
