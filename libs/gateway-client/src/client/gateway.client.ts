@@ -8,6 +8,10 @@ export interface GatewayClientOptions {
   /** A town token (gt_…): every call is scoped to that town. */
   readonly token: string;
   readonly timeoutMs?: number;
+  /** The WebSocket class for subscriptions: ws under Node, the browser's own in a page. */
+  readonly webSocketImpl?: unknown;
+  /** Failed reconnects in a row before a subscription gives up; a dashboard left open waits forever. */
+  readonly maxReconnects?: number;
 }
 
 interface GraphQLResponse<T> {
@@ -54,11 +58,15 @@ export class GatewayClient {
   readonly url: string;
   private readonly token: string;
   private readonly timeoutMs: number;
+  private readonly webSocketImpl: unknown;
+  private readonly maxReconnects: number;
 
   constructor(options: GatewayClientOptions) {
     this.url = options.url;
     this.token = options.token;
     this.timeoutMs = options.timeoutMs ?? 30_000;
+    this.webSocketImpl = options.webSocketImpl ?? WebSocket;
+    this.maxReconnects = options.maxReconnects ?? MAX_RECONNECTS;
   }
 
   async request<T>(query: string, variables: Record<string, unknown> = {}): Promise<T> {
@@ -96,7 +104,7 @@ export class GatewayClient {
     let closing = false;
     let client: Client | undefined;
     let failures = 0;
-    let retryTimer: NodeJS.Timeout | undefined;
+    let retryTimer: ReturnType<typeof setTimeout> | undefined;
 
     const fail = (error: GatewayError): void => {
       if (closing) return;
@@ -109,7 +117,7 @@ export class GatewayClient {
       let delivered = false;
       const current = createClient({
         url: this.url.replace(/^http/, 'ws'),
-        webSocketImpl: WebSocket,
+        webSocketImpl: this.webSocketImpl,
         connectionParams: { authorization: `Bearer ${this.token}` },
         retryAttempts: 0,
         on: {
@@ -137,7 +145,7 @@ export class GatewayClient {
             if (refusal) return fail(refusal);
             void current.dispose();
             failures = delivered ? 1 : failures + 1;
-            if (failures > MAX_RECONNECTS) return fail(socketError(error, this.url));
+            if (failures > this.maxReconnects) return fail(socketError(error, this.url));
             sink.reconnecting?.();
             retryTimer = setTimeout(connect, Math.min(200 * 2 ** (failures - 1), 5_000));
           },
