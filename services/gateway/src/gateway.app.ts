@@ -8,6 +8,7 @@ import type { GatewayConfig } from './config/gateway.config';
 import { GRAPHQL_PATH } from './graphql/graphql.module';
 import { limitWebSocketMessages } from './graphql/graphql.websocket';
 import { MAX_BODY_BYTES } from './graphql/graphql.limits';
+import { serveDashboard } from './dashboard/dashboard.static';
 
 export interface GatewayApp {
   readonly app: INestApplication;
@@ -31,6 +32,8 @@ export async function createGatewayApp(config: GatewayConfig, options: GatewayAp
     logger: new ServiceLogger(options.logLevels),
   });
   app.useBodyParser('json', { limit: MAX_BODY_BYTES });
+  // Before init: Nest answers 404 for whatever its routes did not take once it is initialised.
+  if (config.dashboardDir) serveDashboard(app, config.dashboardDir);
   try {
     await app.init();
     limitWebSocketMessages(app);

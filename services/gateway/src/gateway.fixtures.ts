@@ -52,6 +52,8 @@ export function startConvoyService(
 export interface GatewayHarnessOptions {
   /** Extra environment of the convoy service, e.g. smaller attempt budgets to reach exhaustion sooner. */
   convoyEnv?: Record<string, string>;
+  /** A built dashboard to serve, as DASHBOARD_DIR does. */
+  dashboardDir?: string;
 }
 
 /**
@@ -75,6 +77,7 @@ export class GatewayHarness {
       natsUrl: TEST_NATS_URL,
       namespace,
       readModelWaitMs: 10_000,
+      dashboardDir: options.dashboardDir ?? null,
     };
     const [gateway, convoyService] = await Promise.allSettled([
       createGatewayApp(config, { logLevels: ['error'] }),

@@ -1,3 +1,5 @@
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import { z } from 'zod';
 
 /**
@@ -11,6 +13,8 @@ export interface GatewayConfig {
   readonly namespace: string;
   /** How long a mutation waits for the read models to show its own write. */
   readonly readModelWaitMs: number;
+  /** The built dashboard to serve beside the API, or null for an API-only gateway. */
+  readonly dashboardDir: string | null;
 }
 
 export class GatewayConfigError extends Error {
@@ -94,6 +98,14 @@ const GatewayEnv = z.object({
       return value;
     }),
   READ_MODEL_WAIT_MS: integer('READ_MODEL_WAIT_MS', 1, 600_000, 10_000),
+  DASHBOARD_DIR: z
+    .string()
+    .optional()
+    .superRefine((value, ctx) => {
+      if (value !== undefined && !existsSync(join(value, 'index.html'))) {
+        ctx.addIssue({ code: 'custom', message: `DASHBOARD_DIR must be a built dashboard holding index.html (nx build dashboard writes dist/apps/dashboard/browser); ${value} holds none` });
+      }
+    }),
 });
 
 /** Empty variables count as unset, which is what `FOO= node main.js` means to most people. */
@@ -111,5 +123,6 @@ export function loadGatewayConfig(env: NodeJS.ProcessEnv = process.env): Gateway
     natsUrl: v.NATS_URL,
     namespace: v.GT_NAMESPACE,
     readModelWaitMs: v.READ_MODEL_WAIT_MS,
+    dashboardDir: v.DASHBOARD_DIR ?? null,
   };
 }

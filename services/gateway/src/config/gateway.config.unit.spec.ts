@@ -1,6 +1,11 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { GatewayConfigError, loadGatewayConfig } from './gateway.config';
 
 const DATABASE_URL = 'postgres://gastown:secret@127.0.0.1:5432/gastown';
+const dashboard = mkdtempSync(join(tmpdir(), 'gt-dashboard-'));
+writeFileSync(join(dashboard, 'index.html'), '<!doctype html>');
 
 function problemsOf(env: NodeJS.ProcessEnv): string[] {
   try {
@@ -20,6 +25,7 @@ describe('gateway configuration', () => {
       natsUrl: 'nats://127.0.0.1:4222',
       namespace: 'gt',
       readModelWaitMs: 10_000,
+      dashboardDir: null,
     });
   });
 
@@ -31,6 +37,7 @@ describe('gateway configuration', () => {
         NATS_URL: 'nats://10.0.0.1:4222,nats://10.0.0.2:4222',
         GT_NAMESPACE: 'prod_eu',
         READ_MODEL_WAIT_MS: '2500',
+        DASHBOARD_DIR: dashboard,
       }),
     ).toEqual({
       port: 8080,
@@ -38,11 +45,18 @@ describe('gateway configuration', () => {
       natsUrl: 'nats://10.0.0.1:4222,nats://10.0.0.2:4222',
       namespace: 'prod_eu',
       readModelWaitMs: 2500,
+      dashboardDir: dashboard,
     });
   });
 
   it('given empty variables, when loaded, then they count as unset', () => {
     expect(loadGatewayConfig({ DATABASE_URL, GATEWAY_PORT: '', GT_NAMESPACE: '' })).toMatchObject({ port: 4000, namespace: 'gt' });
+  });
+
+  it('given a DASHBOARD_DIR without a built dashboard, when loaded, then it says what to build', () => {
+    expect(problemsOf({ DATABASE_URL, DASHBOARD_DIR: '/nonexistent/dashboard' })).toEqual([
+      'DASHBOARD_DIR must be a built dashboard holding index.html (nx build dashboard writes dist/apps/dashboard/browser); /nonexistent/dashboard holds none',
+    ]);
   });
 
   it('given no DATABASE_URL, when loaded, then the message says it is required', () => {

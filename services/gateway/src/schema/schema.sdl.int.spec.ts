@@ -14,7 +14,7 @@ describe('the schema export', () => {
   beforeAll(async () => {
     db = await createTestDatabase();
     gateway = await createGatewayApp(
-      { port: 0, databaseUrl: db.url, natsUrl: TEST_NATS_URL, namespace, readModelWaitMs: 10_000 },
+      { port: 0, databaseUrl: db.url, natsUrl: TEST_NATS_URL, namespace, readModelWaitMs: 10_000, dashboardDir: null },
       { logLevels: ['error'] },
     );
   });

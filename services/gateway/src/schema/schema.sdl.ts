@@ -24,6 +24,7 @@ const UNUSED_CONFIG: GatewayConfig = {
   natsUrl: 'nats://unused',
   namespace: 'gt',
   readModelWaitMs: 1,
+  dashboardDir: null,
 };
 
 type ModuleRef = Type | DynamicModule | ForwardReference | Promise<DynamicModule>;
