@@ -1,0 +1,198 @@
+import type { DestroyRef } from '@angular/core';
+import { TestBed } from '@angular/core/testing';
+import { TestbedHarnessEnvironment } from '@angular/cdk/testing/testbed';
+import { Router, provideRouter } from '@angular/router';
+import { GatewayError } from '@gastown/gateway-client/client';
+import { GatewayService, type LiveSink } from '../gateway/gateway.service';
+import { TimelineHarness } from '../timeline/timeline.harness';
+import { CloseConvoyDialogHarness } from './close-convoy.harness';
+import { convoyBead, convoyDetail } from './convoy.fixtures';
+import { ConvoyPage } from './convoy.page';
+import type { ConvoyDetail } from './convoy.store';
+
+type Change = { convoyChanged: { sequence: number; convoy: ConvoyDetail } };
+
+/** Our GatewayService: the convoy read answers from `convoy`, mutations from `mutate`, live changes are pushed by the test. */
+class FakeGateway {
+  convoy: () => Promise<ConvoyDetail> = () => Promise.resolve(convoyDetail());
+  mutate: (name: string, variables: Record<string, unknown>) => Promise<ConvoyDetail> = () => Promise.reject(new Error('unexpected'));
+  readonly sent: { name: string; variables: Record<string, unknown> }[] = [];
+  readonly sinks: LiveSink<Change>[] = [];
+
+  async request<T>(document: string, variables: Record<string, unknown> = {}): Promise<T> {
+    const mutation = /(startConvoy|closeConvoy)\(/.exec(document)?.[1];
+    if (mutation) {
+      this.sent.push({ name: mutation, variables });
+      return { [mutation]: await this.mutate(mutation, variables) } as T;
+    }
+    if (document.includes('convoy(id:')) return { convoy: await this.convoy() } as T;
+    return new Promise<T>(() => undefined);
+  }
+
+  live<T>(_document: string, _variables: () => Record<string, unknown>, sink: LiveSink<T>, _destroyRef: DestroyRef): void {
+    this.sinks.push(sink as LiveSink<Change>);
+  }
+
+  push(convoy: ConvoyDetail): void {
+    for (const sink of this.sinks) sink.next({ convoyChanged: { sequence: convoy.sequence, convoy } });
+  }
+}
+
+async function setup(configure: (gateway: FakeGateway) => void = () => undefined, bead?: string) {
+  const gateway = new FakeGateway();
+  configure(gateway);
+  TestBed.configureTestingModule({ providers: [provideRouter([]), { provide: GatewayService, useValue: gateway }] });
+  const navigate = jest.spyOn(TestBed.inject(Router), 'navigate').mockResolvedValue(true);
+  const fixture = TestBed.createComponent(ConvoyPage);
+  fixture.componentRef.setInput('convoyId', 'convoy-1');
+  if (bead) fixture.componentRef.setInput('bead', bead);
+  await fixture.whenStable();
+  const element = fixture.nativeElement as HTMLElement;
+  const loader = TestbedHarnessEnvironment.loader(fixture);
+  return {
+    gateway,
+    fixture,
+    navigate,
+    timeline: () => loader.getHarness(TimelineHarness),
+    dialog: () => loader.getHarness(CloseConvoyDialogHarness),
+    text: (selector: string) => element.querySelector(selector)?.textContent?.replace(/\s+/g, ' ').trim() ?? null,
+    click: async (selector: string) => {
+      (element.querySelector(selector) as HTMLElement).click();
+      await fixture.whenStable();
+    },
+  };
+}
+
+describe('ConvoyPage', () => {
+  it('given an active convoy, then its title, state, branch, progress and bead graph show, with a way to close it but not to start it', async () => {
+    const { text, timeline } = await setup();
+
+    expect(text('h1')).toBe('Login page');
+    expect(text('[data-testid=convoy-status]')).toBe('active');
+    expect(text('[data-testid=feature-branch]')).toBe('convoy/login-page/ab51edf9/head');
+    expect(text('gt-copy-button')).toBe('Copy');
+    expect(text('gt-progress-bar')).toContain('1 closed');
+    expect(text('[data-testid=start-convoy]')).toBeNull();
+    expect(text('[data-testid=close-convoy]')).toBe('Close convoy');
+    expect((await (await timeline()).chips()).map((c) => c.id)).toEqual(['b-schema', 'b-api', 'b-ui', 'b-e2e']);
+  });
+
+  it('given a staged convoy, when it is started, then startConvoy is sent and the page follows it going active', async () => {
+    const { gateway, text, click, fixture } = await setup((g) => {
+      g.convoy = () => Promise.resolve(convoyDetail({ status: 'STAGED', staged: true }));
+      g.mutate = () => Promise.resolve(convoyDetail({ sequence: 11, status: 'ACTIVE' }));
+    });
+
+    await click('[data-testid=start-convoy]');
+    await fixture.whenStable();
+
+    expect(gateway.sent).toEqual([{ name: 'startConvoy', variables: { id: 'convoy-1', commandId: expect.any(String) } }]);
+    expect(text('[data-testid=convoy-status]')).toBe('active');
+    expect(text('[data-testid=start-convoy]')).toBeNull();
+  });
+
+  it('given a staged convoy that someone else starts, then the start button goes live', async () => {
+    const { gateway, text, fixture } = await setup((g) => (g.convoy = () => Promise.resolve(convoyDetail({ status: 'STAGED', staged: true }))));
+    expect(text('[data-testid=start-convoy]')).toBe('Start convoy');
+
+    gateway.push(convoyDetail({ sequence: 12, status: 'ACTIVE' }));
+    await fixture.whenStable();
+
+    expect(text('[data-testid=start-convoy]')).toBeNull();
+  });
+
+  it('when the convoy is closed through the dialog, then closeConvoy carries the reason and the page shows it closed', async () => {
+    const { gateway, text, click, dialog, fixture } = await setup((g) => {
+      g.mutate = (_name, variables) =>
+        Promise.resolve(convoyDetail({ sequence: 13, status: 'CANCELLED', cancelReason: String(variables['reason']) }));
+    });
+
+    await click('[data-testid=close-convoy]');
+    const close = await dialog();
+    expect(await close.consequences()).toContain('1 agent will be stopped (bead “API” in progress, worked by Slit).');
+    await close.typeReason('Wrong plan');
+    await close.confirm();
+    await fixture.whenStable();
+
+    expect(gateway.sent).toEqual([{ name: 'closeConvoy', variables: expect.objectContaining({ id: 'convoy-1', reason: 'Wrong plan' }) }]);
+    expect(await close.isOpen()).toBe(false);
+    expect(text('[data-testid=convoy-status]')).toBe('cancelled');
+    expect(text('[data-testid=cancel-reason]')).toBe('Closed: Wrong plan');
+    expect(text('[data-testid=close-convoy]')).toBeNull();
+    expect(document.activeElement?.tagName).toBe('H1');
+  });
+
+  it('when closing is refused, then the dialog stays open and says why', async () => {
+    const { click, dialog } = await setup((g) => (g.mutate = () => Promise.reject(new GatewayError('CONFLICT', 'The convoy is landing.'))));
+
+    await click('[data-testid=close-convoy]');
+    const close = await dialog();
+    await close.typeReason('stop');
+    await close.confirm();
+
+    expect(await close.isOpen()).toBe(true);
+    expect(await close.error()).toBe('Could not close the convoy: The convoy is landing.');
+  });
+
+  it('given a landed convoy, then the landing commit shows and it can no longer be closed', async () => {
+    const { text } = await setup(
+      (g) => (g.convoy = () => Promise.resolve(convoyDetail({ status: 'LANDED', landedCommit: 'fff1a1de515f6cda4a568b379b43cfd4b3da2bdc', landedAt: '2025-01-01T10:06:00Z' }))),
+    );
+
+    expect(text('[data-testid=landed-commit] code')).toBe('fff1a1de515f');
+    expect(text('[data-testid=close-convoy]')).toBeNull();
+  });
+
+  it('given a convoy over two rigs, then each rig shows its feature branch and landing, and chips name their rig', async () => {
+    const { text, timeline } = await setup(
+      (g) =>
+        (g.convoy = () =>
+          Promise.resolve(
+            convoyDetail({
+              rigs: [
+                { id: 'rig-web', name: 'web' },
+                { id: 'rig-api', name: 'api' },
+              ],
+              featureBranches: [
+                { rigId: 'rig-web', branch: 'convoy/x/web' },
+                { rigId: 'rig-api', branch: 'convoy/x/api' },
+              ],
+              landings: [{ rigId: 'rig-api', commit: 'abcdef1234567890' }],
+              beads: [convoyBead('b-schema', 'Schema', { rigId: 'rig-api' })],
+              waves: [['b-schema']],
+              dependencyEdges: [],
+            }),
+          )),
+    );
+
+    expect(text('[data-testid=convoy-rigs] li:nth-child(1) a')).toBe('web');
+    expect(text('[data-testid=convoy-rigs] li:nth-child(1)')).toMatch(/convoy\/x\/web Copy not landed$/);
+    expect(text('[data-testid=convoy-rigs] li:nth-child(2) a')).toBe('api');
+    expect(text('[data-testid=convoy-rigs] li:nth-child(2)')).toMatch(/convoy\/x\/api Copy landed abcdef123456 Copy$/);
+    expect((await (await timeline()).chip('b-schema')).name).toBe('Bead “Schema”, open, rig api');
+  });
+
+  it('given an id of no convoy of this town, then the page says so', async () => {
+    const { text } = await setup((g) => (g.convoy = () => Promise.reject(new GatewayError('NOT_FOUND', 'no convoy'))));
+
+    expect(text('h1')).toBe('No such convoy in this town');
+    expect(text('[data-testid=convoy-not-found]')).toContain('convoy-1');
+  });
+
+  it('when a bead chip is clicked, then the bead goes into the address so its drawer opens', async () => {
+    const { navigate, timeline } = await setup();
+
+    await (await timeline()).clickChip('b-api');
+
+    expect(navigate).toHaveBeenCalledWith([], expect.objectContaining({ queryParams: { bead: 'b-api' }, queryParamsHandling: 'merge' }));
+  });
+
+  it('given a bead in the address, then its drawer is open, its chip is current, and closing the drawer clears the address', async () => {
+    const { navigate, timeline, click } = await setup(undefined, 'b-ui');
+
+    expect((await (await timeline()).chip('b-ui')).current).toBe(true);
+    await click('[data-testid=close-drawer]');
+
+    expect(navigate).toHaveBeenCalledWith([], expect.objectContaining({ queryParams: { bead: null }, queryParamsHandling: 'merge' }));
+  });
+});

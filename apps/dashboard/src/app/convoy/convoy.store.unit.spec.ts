@@ -1,0 +1,178 @@
+import type { DestroyRef } from '@angular/core';
+import { TestBed } from '@angular/core/testing';
+import { GatewayError } from '@gastown/gateway-client/client';
+import { GatewayService, type LiveSink } from '../gateway/gateway.service';
+import { convoyDetail } from './convoy.fixtures';
+import { ConvoyStore, type ConvoyDetail } from './convoy.store';
+
+interface Live {
+  document: string;
+  variables: () => Record<string, unknown>;
+  sink: LiveSink<{ convoyChanged: { sequence: number; convoy: ConvoyDetail } }>;
+  ended: boolean;
+}
+
+/** Our GatewayService's two doors, answering from a script. */
+class FakeGateway {
+  readonly calls: { document: string; variables: Record<string, unknown> }[] = [];
+  readonly subscriptions: Live[] = [];
+  answer: (document: string, variables: Record<string, unknown>) => Promise<unknown> = () => Promise.resolve({ convoy: convoyDetail() });
+
+  request<T>(document: string, variables: Record<string, unknown> = {}): Promise<T> {
+    this.calls.push({ document, variables });
+    return this.answer(document, variables) as Promise<T>;
+  }
+
+  live<T>(document: string, variables: () => Record<string, unknown>, sink: LiveSink<T>, destroyRef: DestroyRef): void {
+    const live = { document, variables, sink: sink as Live['sink'], ended: false };
+    this.subscriptions.push(live);
+    destroyRef.onDestroy(() => (live.ended = true));
+  }
+
+  mutations(name: string) {
+    return this.calls.filter((c) => c.document.includes(`${name}(`));
+  }
+}
+
+function setup() {
+  const gateway = new FakeGateway();
+  TestBed.configureTestingModule({ providers: [ConvoyStore, { provide: GatewayService, useValue: gateway }] });
+  return { gateway, store: TestBed.inject(ConvoyStore) };
+}
+
+const change = (sequence: number, extra: Partial<ConvoyDetail> = {}) => ({ convoyChanged: { sequence, convoy: convoyDetail({ sequence, ...extra }) } });
+
+describe('ConvoyStore', () => {
+  it('given a convoy, when loaded, then it is shown and followed from the sequence it was read at', async () => {
+    const { gateway, store } = setup();
+
+    await store.load('convoy-1');
+
+    expect(gateway.calls[0].variables).toEqual({ id: 'convoy-1' });
+    expect(store.convoy()?.title).toBe('Login page');
+    expect(store.loading()).toBe(false);
+    expect(gateway.subscriptions).toHaveLength(1);
+    expect(gateway.subscriptions[0].document).toContain('convoyChanged(convoyId: $convoyId, afterSequence: $afterSequence)');
+    expect(gateway.subscriptions[0].variables()).toEqual({ convoyId: 'convoy-1', afterSequence: 10 });
+  });
+
+  it('when changes arrive, then each newer one replaces the convoy, a repeated one is ignored, and a reconnect resumes after the last', async () => {
+    const { gateway, store } = setup();
+    await store.load('convoy-1');
+    const live = gateway.subscriptions[0];
+
+    live.sink.next(change(12, { status: 'READY_TO_LAND' }));
+    expect(store.convoy()?.status).toBe('READY_TO_LAND');
+
+    live.sink.next(change(11, { status: 'ACTIVE' }));
+    live.sink.next(change(12, { status: 'ACTIVE' }));
+    expect(store.convoy()?.status).toBe('READY_TO_LAND');
+
+    live.sink.next(change(15, { status: 'LANDED', landedCommit: 'fff1a1de' }));
+    expect(store.convoy()?.landedCommit).toBe('fff1a1de');
+    expect(live.variables()).toEqual({ convoyId: 'convoy-1', afterSequence: 15 });
+  });
+
+  it('given an id no convoy of this town has, when loaded, then it says so and follows nothing', async () => {
+    const { gateway, store } = setup();
+    gateway.answer = () => Promise.reject(new GatewayError('NOT_FOUND', 'convoy x not found'));
+
+    await store.load('x');
+
+    expect(store.notFound()).toBe(true);
+    expect(store.convoy()).toBeNull();
+    expect(store.loadError()).toBeNull();
+    expect(gateway.subscriptions).toHaveLength(0);
+  });
+
+  it('given an unreachable gateway, when loaded, then the reason is shown', async () => {
+    const { gateway, store } = setup();
+    gateway.answer = () => Promise.reject(new GatewayError('UNREACHABLE', 'The gateway did not answer.'));
+
+    await store.load('convoy-1');
+
+    expect(store.notFound()).toBe(false);
+    expect(store.loadError()).toBe('The gateway did not answer.');
+  });
+
+  it('when the subscription is refused for good, then the page says live updates stopped', async () => {
+    const { gateway, store } = setup();
+    await store.load('convoy-1');
+
+    gateway.subscriptions[0].sink.error?.(new GatewayError('INTERNAL', 'boom'));
+
+    expect(store.loadError()).toBe('Live updates stopped: boom');
+    expect(store.convoy()?.title).toBe('Login page');
+  });
+
+  it('when another convoy is loaded, then the first one stops being followed and its late answers are dropped', async () => {
+    const { gateway, store } = setup();
+    await store.load('convoy-1');
+    const first = gateway.subscriptions[0];
+
+    await store.load('convoy-2');
+    first.sink.next(change(99, { title: 'Stale' }));
+
+    expect(first.ended).toBe(true);
+    expect(store.convoy()?.title).toBe('Login page');
+    expect(gateway.subscriptions[1].variables()).toEqual({ convoyId: 'convoy-2', afterSequence: 10 });
+  });
+
+  describe('given a staged convoy', () => {
+    it('when started, then startConvoy is sent with an idempotency key, busy shows meanwhile, and the result is shown', async () => {
+      const { gateway, store } = setup();
+      gateway.answer = () => Promise.resolve({ convoy: convoyDetail({ status: 'STAGED', staged: true }) });
+      await store.load('convoy-1');
+      let release: (value: unknown) => void = () => undefined;
+      gateway.answer = () => new Promise((resolve) => (release = resolve));
+
+      const started = store.start();
+      expect(store.busy()).toBe('start');
+      release({ startConvoy: convoyDetail({ sequence: 11, status: 'ACTIVE' }) });
+
+      expect(await started).toBe(true);
+      expect(store.busy()).toBeNull();
+      expect(store.convoy()?.status).toBe('ACTIVE');
+      const [sent] = gateway.mutations('startConvoy');
+      expect(sent.variables).toEqual({ id: 'convoy-1', commandId: expect.stringMatching(/^[0-9a-f-]{36}$/) });
+    });
+
+    it('when started twice, then each action carries its own key', async () => {
+      const { gateway, store } = setup();
+      await store.load('convoy-1');
+      gateway.answer = () => Promise.resolve({ startConvoy: convoyDetail({ sequence: 11 }) });
+
+      await store.start();
+      await store.start();
+
+      const [a, b] = gateway.mutations('startConvoy').map((c) => c.variables['commandId']);
+      expect(a).not.toBe(b);
+    });
+  });
+
+  it('when closed, then closeConvoy carries the reason, and the live echo of that decision changes nothing', async () => {
+    const { gateway, store } = setup();
+    await store.load('convoy-1');
+    gateway.answer = () => Promise.resolve({ closeConvoy: convoyDetail({ sequence: 14, status: 'CANCELLED', cancelReason: 'wrong plan' }) });
+
+    expect(await store.close('wrong plan')).toBe(true);
+    gateway.subscriptions[0].sink.next(change(13, { status: 'ACTIVE' }));
+
+    expect(gateway.mutations('closeConvoy')[0].variables).toEqual(expect.objectContaining({ id: 'convoy-1', reason: 'wrong plan' }));
+    expect(store.convoy()?.status).toBe('CANCELLED');
+    expect(store.convoy()?.cancelReason).toBe('wrong plan');
+    expect(gateway.subscriptions[0].variables()['afterSequence']).toBe(14);
+  });
+
+  it('when the gateway refuses to close, then the error says why and nothing is busy', async () => {
+    const { gateway, store } = setup();
+    await store.load('convoy-1');
+    gateway.answer = () => Promise.reject(new GatewayError('CONFLICT', 'The convoy already landed.'));
+
+    expect(await store.close('late')).toBe(false);
+
+    expect(store.error()).toEqual({ action: 'close', message: 'Could not close the convoy: The convoy already landed.' });
+    expect(store.busy()).toBeNull();
+    expect(store.convoy()?.status).toBe('ACTIVE');
+  });
+});

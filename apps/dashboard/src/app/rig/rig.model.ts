@@ -1,0 +1,72 @@
+import type { AgentStatus, AttemptOutcome, BeadState, BeadStatus, ConvoyProgress, ConvoyStatus, MergeMode } from '../gateway/gateway.types';
+
+export interface RigInfo {
+  id: string;
+  name: string;
+  gitUrl: string;
+  defaultBranch: string;
+  createdAt: string;
+  config: {
+    maxPolecats: number;
+    agentTimeoutMs: number;
+    agent: { kind: 'DEMO' | 'COMMAND'; command: string[] | null };
+    checks: { name: string }[];
+  };
+}
+
+export interface RigAgent {
+  id: string;
+  name: string;
+  status: AgentStatus;
+  currentBead: { id: string; title: string; convoyId: string } | null;
+  lastHeartbeatAt: string | null;
+  lastSeenAt: string;
+  attemptsTotal: number;
+}
+
+export interface RigBead {
+  id: string;
+  title: string;
+  status: BeadStatus;
+  blocked: boolean;
+  rigId: string;
+  assignee: string | null;
+  convoyId: string;
+  /** Oldest first. */
+  attempts: { number: number; outcome: AttemptOutcome; endedAt: string | null }[];
+}
+
+/** A convoy as the API gives it: every bead, on any rig. */
+export interface RigConvoy {
+  id: string;
+  title: string;
+  status: ConvoyStatus;
+  mergeMode: MergeMode;
+  sequence: number;
+  createdAt: string;
+  progress: ConvoyProgress;
+  beads: RigBead[];
+}
+
+/** A convoy as the rig view shows it: only the rig's own beads, counted on their own. */
+export interface RigConvoyView {
+  id: string;
+  title: string;
+  status: ConvoyStatus;
+  mergeMode: MergeMode;
+  createdAt: string;
+  inFlight: boolean;
+  /** The whole convoy's bead count, across rigs. */
+  convoyTotal: number;
+  rigProgress: ConvoyProgress;
+  beads: (RigBead & { state: BeadState })[];
+}
+
+export interface MergeQueueEntry {
+  /** 1 is the next one the refinery takes. */
+  position: number;
+  bead: RigBead;
+  convoyTitle: string;
+  /** When its attempt was handed in; null if the API has not said. */
+  submittedAt: string | null;
+}
