@@ -10,7 +10,7 @@ import { cleanups, ensureNats, ensurePostgres, pipe, stopChild } from './infra.m
 const root = resolve(fileURLToPath(import.meta.url), '../..');
 const dataDir = resolve(process.env.GASTOWN_DATA_DIR || join(root, '.data'));
 const SERVICES = ['convoy', 'gateway', 'dispatcher', 'git-runner'];
-const COLOURS = { convoy: 36, gateway: 35, dispatcher: 94, 'git-runner': 31, nats: 33, postgres: 34, start: 32 };
+const COLOURS = { convoy: 36, gateway: 35, dispatcher: 94, 'git-runner': 31, nats: 33, postgres: 34, start: 32, dashboard: 92 };
 
 function log(source, line) {
   const tag = source.padEnd(10);
@@ -73,6 +73,28 @@ function runService(name, env, restarts = 0) {
   });
 }
 
+/**
+ * The gateway serves the dashboard from its build. Nx's cache makes this a few seconds when
+ * nothing changed; DASHBOARD_DIR points at a build made elsewhere and skips it.
+ */
+function buildDashboard(env) {
+  if (env.DASHBOARD_DIR) return Promise.resolve(env.DASHBOARD_DIR);
+  return new Promise((done, failed) => {
+    const child = spawn(join(root, 'node_modules', '.bin', 'nx'), ['build', 'dashboard', '--output-style=static'], {
+      cwd: root,
+      env: { ...env, NX_DAEMON: 'false', NX_NO_CLOUD: 'true', NX_TUI: 'false' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    running.set('dashboard', child);
+    pipe(log, 'dashboard', child);
+    child.once('exit', (code) => {
+      running.delete('dashboard');
+      if (code === 0) done(join(root, 'dist', 'apps', 'dashboard', 'browser'));
+      else failed(new Error(`the dashboard build failed (exit ${code}); see above`));
+    });
+  });
+}
+
 async function shutdown(code = 0) {
   if (stopping) return;
   stopping = true;
@@ -93,17 +115,21 @@ async function main() {
   const { port } = validateConfig(process.env);
   process.on('SIGINT', () => void shutdown(0));
   process.on('SIGTERM', () => void shutdown(0));
+  const dashboard = buildDashboard(process.env);
   const natsUrl = await ensureNats(process.env, { dataDir, log, fail });
   const databaseUrl = await ensurePostgres(process.env, { dataDir, log });
+  const dashboardDir = await dashboard;
   const env = {
     GIT_RUNNER_DATA_DIR: join(dataDir, 'git-runner'),
     ...process.env,
     NATS_URL: natsUrl,
     DATABASE_URL: databaseUrl,
     GATEWAY_PORT: String(port),
+    DASHBOARD_DIR: dashboardDir,
   };
   for (const name of SERVICES) runService(name, env);
-  log('start', `GraphQL API: http://127.0.0.1:${port}/graphql — create a town with: npx gt town create <name>`);
+  log('start', `Dashboard: http://127.0.0.1:${port}/ · GraphQL API: http://127.0.0.1:${port}/graphql`);
+  log('start', 'create a town (it prints the token to sign in with): npx gt town create <name>');
 }
 
 main().catch(async (error) => {
