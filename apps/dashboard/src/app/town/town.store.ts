@@ -131,12 +131,13 @@ export class TownStore {
   }
 
   private upsert(convoy: ConvoySummary): void {
-    this.convoys.update((list) => {
-      const at = list.findIndex((c) => c.id === convoy.id);
-      if (at >= 0) return list.map((c, i) => (i === at ? convoy : c));
-      this.totalConvoys.update((n) => n + 1);
-      return [convoy, ...list];
-    });
+    const list = this.convoys();
+    if (list.some((c) => c.id === convoy.id)) {
+      this.convoys.set(list.map((c) => (c.id === convoy.id ? convoy : c)));
+      return;
+    }
+    this.convoys.set([convoy, ...list]);
+    this.totalConvoys.update((n) => n + 1);
   }
 
   /** One read at a time; changes arriving meanwhile ask for exactly one more read after it. */
