@@ -214,7 +214,8 @@ describe('the dashboard against the whole running system', () => {
     await page.getByRole('link', { name: 'Overview', exact: true }).click();
     await page.getByTestId('convoy-card').first().waitFor();
     await page.getByRole('button', { name: 'Switch to dark theme' }).click();
-    expect(await page.evaluate(() => document.documentElement.getAttribute('data-theme'))).toBe('dark');
+    // The theme is applied by an effect after the click is handled, not within it.
+    await page.locator('html[data-theme=dark]').waitFor({ state: 'attached' });
 
     expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(390);
     expect(await seriousViolations(page)).toEqual([]);
