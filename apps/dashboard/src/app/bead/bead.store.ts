@@ -1,5 +1,6 @@
 import { DestroyRef, EnvironmentInjector, Injectable, createEnvironmentInjector, inject, signal } from '@angular/core';
 import { GatewayError } from '@gastown/gateway-client/client';
+import { newCommandId } from '../gateway/command-id';
 import { GatewayService } from '../gateway/gateway.service';
 import type { BeadDetail, BeadEvent } from './bead.model';
 
@@ -107,7 +108,7 @@ export class BeadStore {
     try {
       const { retryBead } = await this.gateway.request<{ retryBead: BeadDetail }>(RETRY_BEAD, {
         id: bead.id,
-        commandId: crypto.randomUUID(),
+        commandId: newCommandId(),
       });
       if (this.scope === scope) this.current.set(retryBead);
     } catch (error) {

@@ -1,5 +1,6 @@
 import { DestroyRef, EnvironmentInjector, Injectable, PendingTasks, createEnvironmentInjector, inject, signal } from '@angular/core';
 import { GatewayError } from '@gastown/gateway-client/client';
+import { newCommandId } from '../gateway/command-id';
 import { GatewayService } from '../gateway/gateway.service';
 import type { BeadStatus, ConvoyProgress, ConvoyStatus, MergeMode } from '../gateway/gateway.types';
 
@@ -174,7 +175,7 @@ export class ConvoyStore {
     this.actionFailure.set(null);
     const done = this.pending.add();
     try {
-      const data = await this.gateway.request<Record<string, ConvoyDetail>>(document, { ...variables, id: convoy.id, commandId: commandId() });
+      const data = await this.gateway.request<Record<string, ConvoyDetail>>(document, { ...variables, id: convoy.id, commandId: newCommandId() });
       const [updated] = Object.values(data);
       if (updated.id === this.state()?.id) {
         // Mutations return once the projector applied them: the live change for this decision adds nothing.
@@ -201,17 +202,4 @@ export class ConvoyStore {
 
 function messageOf(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
-}
-
-/**
- * A fresh idempotency key per action. crypto.randomUUID exists only in secure contexts, and a
- * dashboard served over plain http on a LAN host is not one; getRandomValues works everywhere.
- */
-function commandId(): string {
-  if (typeof crypto.randomUUID === 'function') return crypto.randomUUID();
-  const bytes = crypto.getRandomValues(new Uint8Array(16));
-  bytes[6] = (bytes[6] & 0x0f) | 0x40;
-  bytes[8] = (bytes[8] & 0x3f) | 0x80;
-  const hex = [...bytes].map((b) => b.toString(16).padStart(2, '0')).join('');
-  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
 }

@@ -1,6 +1,7 @@
 import { Injectable, PendingTasks, inject, signal } from '@angular/core';
 import { GatewayError, type GatewayErrorCode } from '@gastown/gateway-client/client';
 import type { SlingBatchInput } from '@gastown/gateway-client/plan';
+import { newCommandId } from '../gateway/command-id';
 import { GatewayService } from '../gateway/gateway.service';
 
 export interface RigOption {
@@ -79,7 +80,7 @@ export class NewConvoyStore {
   private async send(input: SlingBatchInput): Promise<string | null> {
     const { commandId: _ignored, ...draft } = input;
     const key = JSON.stringify(draft);
-    if (this.sent?.key !== key) this.sent = { key, commandId: crypto.randomUUID() };
+    if (this.sent?.key !== key) this.sent = { key, commandId: newCommandId() };
     this._busy.set(true);
     this._serverError.set(null);
     try {
