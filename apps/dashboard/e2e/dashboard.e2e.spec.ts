@@ -27,7 +27,8 @@ describe('the dashboard against the whole running system', () => {
   beforeAll(async () => {
     mkdirSync(SHOTS, { recursive: true });
     browser = await launchChromium();
-    system = await SystemHarness.start({ env: { DASHBOARD_DIR } });
+    // Two attempts per bead, so a bead that fails twice is FAILED and waits for a person.
+    system = await SystemHarness.start({ env: { DASHBOARD_DIR, CONVOY_MAX_ATTEMPTS: '2' } });
     origin = new URL(system.url).origin;
     rigId = await system.registerRig('web', system.origin().bare);
     context = await browser.newContext({ viewport: { width: 1400, height: 900 } });
@@ -223,7 +224,36 @@ describe('the dashboard against the whole running system', () => {
     await page.setViewportSize({ width: 1400, height: 900 });
   });
 
+  it('given a bead whose agent failed every attempt, then its dependent is marked blocked with why; when a person retries it from the drawer, then both close and the convoy lands', async () => {
+    const convoy = await system.slingBatch({
+      title: 'Flaky work',
+      defaultRigId: rigId,
+      tasks: [{ title: 'Flaky', body: 'demo:fail-until 3' }, { title: 'Downstream', dependsOn: [0] }],
+    });
+    await page.goto(`${origin}/convoys/${convoy.id}`);
+    const flaky = page.locator('[data-testid=bead-chip][data-status=FAILED]').filter({ hasText: 'Flaky' });
+    await flaky.waitFor({ timeout: LIVE_MS });
+    const downstream = page.locator('[data-testid=bead-chip][data-blocked=true]').filter({ hasText: 'Downstream' });
+    await downstream.waitFor({ timeout: LIVE_MS });
+    expect(await downstream.textContent()).toContain('blocked');
+
+    await flaky.click();
+    const drawer = page.getByTestId('bead-drawer');
+    await drawer.getByTestId('retry-bead').waitFor();
+    expect(await drawer.getByTestId('bead-attempt').count()).toBe(2);
+    expect(await drawer.getByTestId('attempt-output').first().textContent()).toContain('demo');
+    expect(await seriousViolations(page)).toEqual([]);
+    await drawer.getByTestId('retry-bead').click();
+
+    await drawer.locator('[data-testid=bead-status][data-status=CLOSED]').waitFor({ timeout: LIVE_MS });
+    expect(await drawer.getByTestId('bead-attempt').count()).toBe(3);
+    await page.locator('[data-testid=convoy-status][data-status=LANDED]').waitFor({ timeout: LIVE_MS });
+    expect(await page.locator('[data-testid=bead-chip][data-status=CLOSED]').count()).toBe(2);
+  });
+
   it('given the gateway dies, then the page says the connection is lost; when it is back, then changes arrive again by themselves', async () => {
+    await page.getByRole('link', { name: 'Overview', exact: true }).click();
+    await page.getByTestId('convoy-card').first().waitFor();
     const banner = page.getByTestId('connection');
     await system.kill('gateway-1');
     await banner.getByText('Connection to the gateway lost').waitFor({ timeout: LIVE_MS });
