@@ -1,7 +1,7 @@
-import type { DestroyRef } from '@angular/core';
 import { TestBed } from '@angular/core/testing';
 import { GatewayError } from '@gastown/gateway-client/client';
-import { GatewayService, type LiveSink } from '../gateway/gateway.service';
+import { FakeGateway } from '../gateway/gateway.fake';
+import { GatewayService } from '../gateway/gateway.service';
 import { attempt, beadDetail, beadEvent } from './bead.fixtures';
 import type { BeadDetail, BeadEvent } from './bead.model';
 import { BeadStore } from './bead.store';
@@ -10,16 +10,9 @@ interface Change {
   beadChanged: { sequence: number; events: BeadEvent[]; bead: BeadDetail };
 }
 
-interface Subscription {
-  variables: () => Record<string, unknown>;
-  sink: LiveSink<Change>;
-  closed: boolean;
-}
-
 /** Our own GatewayService, answering from memory: the store under test only sees its API. */
-class FakeGateway {
+class BeadGateway extends FakeGateway<Change> {
   beads = new Map<string, BeadDetail & { events: BeadEvent[] }>();
-  subscriptions: Subscription[] = [];
   mutations: Record<string, unknown>[] = [];
   refuseRetry: GatewayError | null = null;
   /** Holds the next bead read until released, to race two loads. */
@@ -39,20 +32,10 @@ class FakeGateway {
     if (!bead) throw new GatewayError('NOT_FOUND', `bead ${variables['id']} not found`);
     return { bead };
   }
-
-  live(_document: string, variables: () => Record<string, unknown>, sink: LiveSink<Change>, destroyRef: DestroyRef): void {
-    const subscription = { variables, sink, closed: false };
-    this.subscriptions.push(subscription);
-    destroyRef.onDestroy(() => (subscription.closed = true));
-  }
-
-  get open(): Subscription[] {
-    return this.subscriptions.filter((s) => !s.closed);
-  }
 }
 
 function setup() {
-  const gateway = new FakeGateway();
+  const gateway = new BeadGateway();
   TestBed.configureTestingModule({ providers: [BeadStore, { provide: GatewayService, useValue: gateway }] });
   return { gateway, store: TestBed.inject(BeadStore) };
 }

@@ -1,32 +1,18 @@
-import type { DestroyRef } from '@angular/core';
 import { TestBed } from '@angular/core/testing';
 import { GatewayError } from '@gastown/gateway-client/client';
-import { GatewayService, type LiveSink } from '../gateway/gateway.service';
+import { FakeGateway } from '../gateway/gateway.fake';
+import { GatewayService } from '../gateway/gateway.service';
 import { convoyDetail } from './convoy.fixtures';
 import { ConvoyStore, type ConvoyDetail } from './convoy.store';
 
-interface Live {
-  document: string;
-  variables: () => Record<string, unknown>;
-  sink: LiveSink<{ convoyChanged: { sequence: number; convoy: ConvoyDetail } }>;
-  ended: boolean;
-}
-
 /** Our GatewayService's two doors, answering from a script. */
-class FakeGateway {
+class ConvoyGateway extends FakeGateway<{ convoyChanged: { sequence: number; convoy: ConvoyDetail } }> {
   readonly calls: { document: string; variables: Record<string, unknown> }[] = [];
-  readonly subscriptions: Live[] = [];
   answer: (document: string, variables: Record<string, unknown>) => Promise<unknown> = () => Promise.resolve({ convoy: convoyDetail() });
 
   request<T>(document: string, variables: Record<string, unknown> = {}): Promise<T> {
     this.calls.push({ document, variables });
     return this.answer(document, variables) as Promise<T>;
-  }
-
-  live<T>(document: string, variables: () => Record<string, unknown>, sink: LiveSink<T>, destroyRef: DestroyRef): void {
-    const live = { document, variables, sink: sink as Live['sink'], ended: false };
-    this.subscriptions.push(live);
-    destroyRef.onDestroy(() => (live.ended = true));
   }
 
   mutations(name: string) {
@@ -35,7 +21,7 @@ class FakeGateway {
 }
 
 function setup() {
-  const gateway = new FakeGateway();
+  const gateway = new ConvoyGateway();
   TestBed.configureTestingModule({ providers: [ConvoyStore, { provide: GatewayService, useValue: gateway }] });
   return { gateway, store: TestBed.inject(ConvoyStore) };
 }
@@ -113,7 +99,7 @@ describe('ConvoyStore', () => {
     await store.load('convoy-2');
     first.sink.next(change(99, { title: 'Stale' }));
 
-    expect(first.ended).toBe(true);
+    expect(first.closed).toBe(true);
     expect(store.convoy()?.title).toBe('Login page');
     expect(gateway.subscriptions[1].variables()).toEqual({ convoyId: 'convoy-2', afterSequence: 10 });
   });

@@ -1,7 +1,7 @@
-import type { DestroyRef } from '@angular/core';
 import { TestBed } from '@angular/core/testing';
 import { GatewayError } from '@gastown/gateway-client/client';
-import { GatewayService, type LiveSink } from '../gateway/gateway.service';
+import { FakeGateway } from '../gateway/gateway.fake';
+import { GatewayService } from '../gateway/gateway.service';
 import { inReview, rigAgent, rigBead, rigConvoy, rigInfo } from './rig.fixtures';
 import type { RigAgent, RigConvoy } from './rig.model';
 import { RigStore } from './rig.store';
@@ -10,20 +10,13 @@ interface Change {
   convoyChanged: { sequence: number; convoy: RigConvoy };
 }
 
-interface Subscription {
-  variables: () => Record<string, unknown>;
-  sink: LiveSink<Change>;
-  closed: boolean;
-}
-
 /** Our own GatewayService, answering from memory: the store under test only sees its API. */
-class FakeGateway {
+class RigGateway extends FakeGateway<Change> {
   rigs = new Map([['r-1', rigInfo()], ['r-2', rigInfo({ id: 'r-2', name: 'api' })]]);
   convoys: RigConvoy[] = [];
   agents: RigAgent[] = [rigAgent('polecat-1')];
   agentReads = 0;
   pending: Promise<unknown>[] = [];
-  subscriptions: Subscription[] = [];
 
   request(document: string, variables: Record<string, unknown>): Promise<unknown> {
     const answer = this.answer(document, variables);
@@ -41,16 +34,6 @@ class FakeGateway {
     return { rig: { ...rig, agents: this.agents }, convoys: { edges: this.convoys.map((node) => ({ node })) } };
   }
 
-  live(_document: string, variables: () => Record<string, unknown>, sink: LiveSink<Change>, destroyRef: DestroyRef): void {
-    const subscription = { variables, sink, closed: false };
-    this.subscriptions.push(subscription);
-    destroyRef.onDestroy(() => (subscription.closed = true));
-  }
-
-  get open(): Subscription[] {
-    return this.subscriptions.filter((s) => !s.closed);
-  }
-
   /** Lets every answered read land. */
   async settle(): Promise<void> {
     while (this.pending.length > 0) await Promise.all(this.pending.splice(0));
@@ -58,7 +41,7 @@ class FakeGateway {
 }
 
 async function loaded(convoys: RigConvoy[] = []) {
-  const gateway = new FakeGateway();
+  const gateway = new RigGateway();
   gateway.convoys = convoys;
   TestBed.configureTestingModule({ providers: [RigStore, { provide: GatewayService, useValue: gateway }] });
   const store = TestBed.inject(RigStore);
@@ -143,7 +126,7 @@ describe('RigStore', () => {
   });
 
   it('given an unknown rig, then it says so and follows nothing', async () => {
-    const gateway = new FakeGateway();
+    const gateway = new RigGateway();
     TestBed.configureTestingModule({ providers: [RigStore, { provide: GatewayService, useValue: gateway }] });
     const store = TestBed.inject(RigStore);
     await store.load('r-404');

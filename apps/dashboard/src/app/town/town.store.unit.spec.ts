@@ -1,5 +1,6 @@
 import { TestBed } from '@angular/core/testing';
-import { GatewayService, type LiveSink } from '../gateway/gateway.service';
+import { FakeGateway } from '../gateway/gateway.fake';
+import { GatewayService } from '../gateway/gateway.service';
 import { TownStore, type ConvoySummary } from './town.store';
 
 function convoy(id: string, overrides: Partial<ConvoySummary> = {}): ConvoySummary {
@@ -21,11 +22,9 @@ function convoy(id: string, overrides: Partial<ConvoySummary> = {}): ConvoySumma
 }
 
 /** Our own GatewayService, answering from memory: the store under test only sees its API. */
-class FakeGateway {
+class TownGateway extends FakeGateway<{ convoyChanged: { sequence: number; convoy: ConvoySummary } }> {
   convoys: ConvoySummary[] = [];
   agentReads = 0;
-  sink: LiveSink<{ convoyChanged: { sequence: number; convoy: ConvoySummary } }> | null = null;
-  variables: (() => Record<string, unknown>) | null = null;
 
   async request(document: string): Promise<unknown> {
     if (document.includes('TownOverview')) {
@@ -37,15 +36,10 @@ class FakeGateway {
     this.agentReads++;
     return { agents: [] };
   }
-
-  live(_document: string, variables: () => Record<string, unknown>, sink: LiveSink<never>): void {
-    this.variables = variables;
-    this.sink = sink;
-  }
 }
 
 async function loaded(convoys: ConvoySummary[]) {
-  const gateway = new FakeGateway();
+  const gateway = new TownGateway();
   gateway.convoys = convoys;
   TestBed.configureTestingModule({ providers: [TownStore, { provide: GatewayService, useValue: gateway }] });
   const store = TestBed.inject(TownStore);
@@ -69,17 +63,17 @@ describe('TownStore', () => {
   it('given the list shows decisions up to sequence 40, then it follows the town from there and, after a reconnect, from the last change it saw', async () => {
     const { gateway } = await loaded([convoy('a', { sequence: 40 }), convoy('b', { sequence: 17 })]);
 
-    expect(gateway.variables?.()).toEqual({ afterSequence: 40 });
-    gateway.sink?.next({ convoyChanged: { sequence: 44, convoy: convoy('a', { sequence: 44 }) } });
-    expect(gateway.variables?.()).toEqual({ afterSequence: 44 });
+    expect(gateway.open[0].variables()).toEqual({ afterSequence: 40 });
+    gateway.open[0].sink.next({ convoyChanged: { sequence: 44, convoy: convoy('a', { sequence: 44 }) } });
+    expect(gateway.open[0].variables()).toEqual({ afterSequence: 44 });
   });
 
   it('when a change lands a convoy, then its card moves to recent; a new convoy appears; a replayed change is ignored', async () => {
     const { store, gateway } = await loaded([convoy('a', { sequence: 5 })]);
 
-    gateway.sink?.next({ convoyChanged: { sequence: 6, convoy: convoy('a', { sequence: 6, status: 'LANDED', landedCommit: 'abc' }) } });
-    gateway.sink?.next({ convoyChanged: { sequence: 7, convoy: convoy('new', { sequence: 7 }) } });
-    gateway.sink?.next({ convoyChanged: { sequence: 6, convoy: convoy('a', { sequence: 6, status: 'ACTIVE' }) } });
+    gateway.open[0].sink.next({ convoyChanged: { sequence: 6, convoy: convoy('a', { sequence: 6, status: 'LANDED', landedCommit: 'abc' }) } });
+    gateway.open[0].sink.next({ convoyChanged: { sequence: 7, convoy: convoy('new', { sequence: 7 }) } });
+    gateway.open[0].sink.next({ convoyChanged: { sequence: 6, convoy: convoy('a', { sequence: 6, status: 'ACTIVE' }) } });
 
     expect(store.recent().map((c) => [c.id, c.status])).toEqual([['a', 'LANDED']]);
     expect(store.active().map((c) => c.id)).toEqual(['new']);
@@ -90,7 +84,7 @@ describe('TownStore', () => {
     const { gateway } = await loaded([convoy('a', { sequence: 5 })]);
     const before = gateway.agentReads;
 
-    gateway.sink?.next({ convoyChanged: { sequence: 6, convoy: convoy('a', { sequence: 6 }) } });
+    gateway.open[0].sink.next({ convoyChanged: { sequence: 6, convoy: convoy('a', { sequence: 6 }) } });
     await Promise.resolve();
 
     expect(gateway.agentReads).toBeGreaterThan(before);
