@@ -116,6 +116,8 @@ async function main() {
   process.on('SIGINT', () => void shutdown(0));
   process.on('SIGTERM', () => void shutdown(0));
   const dashboard = buildDashboard(process.env);
+  // A build failing while NATS and PostgreSQL start is reported by the await below, with a clean shutdown.
+  dashboard.catch(() => undefined);
   const natsUrl = await ensureNats(process.env, { dataDir, log, fail });
   const databaseUrl = await ensurePostgres(process.env, { dataDir, log });
   const dashboardDir = await dashboard;
