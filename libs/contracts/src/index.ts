@@ -16,3 +16,4 @@ export * from './commands/town.commands';
 export * from './commands/convoy.commands';
 export * from './jobs/job.schemas';
 export * from './webhooks/webhook.schemas';
+export * from './domain/text.rules';
