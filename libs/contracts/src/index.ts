@@ -2,6 +2,7 @@ export * from './domain/convoy.types';
 export * from './domain/id.generation';
 export * from './domain/town.token';
 export * from './domain/rig.config';
+export * from './domain/agent.profile';
 export * from './domain/secret.redaction';
 export * from './domain/agent.result';
 export * from './domain/attempt.claim';

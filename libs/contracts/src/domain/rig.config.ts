@@ -8,6 +8,9 @@ const EnvName = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'an environment var
 export const AgentConfig = z.discriminatedUnion('kind', [
   /** Built in: deterministic file changes derived from the bead, so a convoy lands with no LLM. */
   z.object({ kind: z.literal('demo') }),
+  /** One of the operator's agent profiles (see agent.profile.ts); the town chooses it by name only. */
+  z.object({ kind: z.literal('profile'), profile: z.string().min(1).max(40) }),
+  /** Any argv the town likes: refused unless the operator enables it for a single-tenant install. */
   z.object({
     kind: z.literal('command'),
     /** `{prompt}` is replaced by the prompt file's path, `{workdir}` by the worktree. */
