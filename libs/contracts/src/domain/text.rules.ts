@@ -43,7 +43,7 @@ export interface TextProblem {
 const REFUSED: Record<TextKind, RegExp> = {
   line: /[\p{Cc}\p{Cf}\u2028\u2029\uD800-\uDFFF]/u,
   reason: /[\p{Cc}\u2028\u2029\uD800-\uDFFF]/u,
-  body: /[\0-\x08\x0B\x0C\x0E-\x1F\x7F-\x9F\uD800-\uDFFF]/u,
+  body: /(?![\n\r\t])[\p{Cc}\uD800-\uDFFF]/u,
 };
 const BIDI = /[\u202A-\u202E\u2066-\u2069]/;
 

@@ -82,6 +82,7 @@ export class ConvoyCommandService {
             maxTasks: this.config.maxTasks,
             maxAttempts: this.config.maxAttempts,
             maxLandingAttempts: this.config.maxLandingAttempts,
+            maxPlanBytes: this.config.maxPlanBytes ?? convoyDecider.DEFAULT_LIMITS.maxPlanBytes,
           }),
       });
       // A rig registered on another replica moments ago may be missing from this cache.

@@ -1,5 +1,8 @@
+import { readFileSync } from 'node:fs';
 import { z } from 'zod';
-import { namespaceSetting, natsUrlSetting, parseEnv, wholeNumberSetting } from '@gastown/service-runtime';
+import { readAgentPolicy, type AgentPolicy } from '@gastown/contracts';
+import { DEFAULT_LIMITS } from '../convoy/convoy.decider';
+import { ConfigError, namespaceSetting, natsUrlSetting, parseEnv, wholeNumberSetting } from '@gastown/service-runtime';
 
 const Env = z.object({
   NATS_URL: natsUrlSetting(),
@@ -7,6 +10,12 @@ const Env = z.object({
   CONVOY_MAX_TASKS: wholeNumberSetting('CONVOY_MAX_TASKS', 10_000),
   CONVOY_MAX_ATTEMPTS: wholeNumberSetting('CONVOY_MAX_ATTEMPTS', 3),
   CONVOY_MAX_LANDING_ATTEMPTS: wholeNumberSetting('CONVOY_MAX_LANDING_ATTEMPTS', 3),
+  // Followers read a decision whole; see DEFAULT_LIMITS for how the default was measured.
+  CONVOY_MAX_PLAN_BYTES: wholeNumberSetting('CONVOY_MAX_PLAN_BYTES', DEFAULT_LIMITS.maxPlanBytes, {
+    min: 64 * 1024,
+    max: 256 * 1024 * 1024,
+    unit: ' bytes',
+  }),
 });
 
 export interface ConvoyConfig {
@@ -15,17 +24,28 @@ export interface ConvoyConfig {
   maxTasks: number;
   maxAttempts: number;
   maxLandingAttempts: number;
+  /**
+   * The operator's agent profiles and what a town may ask of an agent; absent in hand-made test
+   * configurations, where the multi-tenant default (the demo agent only) applies.
+   */
+  agents?: AgentPolicy;
+  /** Absent in hand-made test configurations: the decider's default then applies. */
+  maxPlanBytes?: number;
 }
 
 /** Validates the environment once at start; every bad value gets its own line. */
 export function loadConvoyConfig(env: NodeJS.ProcessEnv = process.env): ConvoyConfig {
   const e = parseEnv('convoy service', Env, env);
+  const agents = readAgentPolicy(env, (path) => readFileSync(path, 'utf8'));
+  if (!agents.ok) throw new ConfigError('convoy service', agents.problems);
   return {
     natsUrl: e.NATS_URL,
     namespace: e.GT_NAMESPACE,
     maxTasks: e.CONVOY_MAX_TASKS,
     maxAttempts: e.CONVOY_MAX_ATTEMPTS,
     maxLandingAttempts: e.CONVOY_MAX_LANDING_ATTEMPTS,
+    agents: agents.policy,
+    maxPlanBytes: e.CONVOY_MAX_PLAN_BYTES,
   };
 }
 

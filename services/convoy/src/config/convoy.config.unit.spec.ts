@@ -9,12 +9,19 @@ describe('convoy configuration', () => {
       maxTasks: 10_000,
       maxAttempts: 3,
       maxLandingAttempts: 3,
+      maxPlanBytes: 8 * 1024 * 1024,
     });
   });
 
   it('given several bad values, when loaded, then each one is named in the error', () => {
     expect(() => loadConvoyConfig({ NATS_URL: 'localhost', CONVOY_MAX_TASKS: '-4', GT_NAMESPACE: 'Bad NS' })).toThrow(
       /NATS_URL must look like nats:\/\/host:port[\s\S]*GT_NAMESPACE must be[\s\S]*CONVOY_MAX_TASKS must be a positive whole number, got "-4"/,
+    );
+  });
+
+  it('given a plan byte limit below 64 KiB, when loaded, then it is refused naming the variable and the range', () => {
+    expect(() => loadConvoyConfig({ CONVOY_MAX_PLAN_BYTES: '1000' })).toThrow(
+      /CONVOY_MAX_PLAN_BYTES must be a whole number from 65536 to 268435456 bytes, got "1000"/,
     );
   });
 

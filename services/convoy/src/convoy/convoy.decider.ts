@@ -1,6 +1,9 @@
 import {
   beadIdFor,
   redactAgentResult,
+  storableText,
+  TEXT_LIMITS,
+  textProblem,
   type AgentResult,
   type BeadStatus,
   type ConvoyCommand,
@@ -14,7 +17,7 @@ import type { Decision } from '../decider/decider.decision';
 import { DomainError, rejectInput, type InputError } from '../decider/decider.error';
 import { clip, listTitles, quote } from './convoy.messages';
 import { beadBranchName, featureBranchName, slugify } from './convoy.naming';
-import { assertAcyclic, assertNotFlat, checkTasks, type PlannedTask } from './convoy.plan';
+import { assertAcyclic, assertNotFlat, assertPlanSize, checkTasks, type PlannedTask } from './convoy.plan';
 import {
   deriveBeadEvents,
   deriveReactivation,
@@ -43,9 +46,11 @@ export interface DecideContext {
   maxAttempts: number;
   /** Recorded in ConvoyCreated; later decisions use the convoy's recorded value. */
   maxLandingAttempts: number;
+  /** The most a plan's decision (SlingBatch, Sling, AddTasks) may weigh, JSON-encoded. */
+  maxPlanBytes: number;
 }
 
-export const DEFAULT_LIMITS = { maxTasks: 10_000, maxAttempts: 3, maxLandingAttempts: 3 } as const;
+export const DEFAULT_LIMITS = { maxTasks: 10_000, maxAttempts: 3, maxLandingAttempts: 3, maxPlanBytes: 8 * 1024 * 1024 } as const;
 
 export function createDecideContext(
   input: Pick<DecideContext, 'now' | 'rigs'> & Partial<Pick<DecideContext, keyof typeof DEFAULT_LIMITS>>,
@@ -53,7 +58,7 @@ export function createDecideContext(
   return { ...DEFAULT_LIMITS, ...input };
 }
 
-const REASON_LENGTH = 20_000;
+const REASON_LENGTH = TEXT_LIMITS.reason;
 const COMMIT = /^[0-9a-f]{40}([0-9a-f]{24})?$/;
 const NOT_A_TOWN_RIG = 'is not a rig of this town';
 
@@ -243,9 +248,10 @@ const townRigProblem = (ctx: DecideContext) => (rigId: string) => (ctx.rigs.has(
 function slingBatch(command: ConvoyCommandOf<'SlingBatch'>, state: ConvoyState, ctx: DecideContext): NewEvent[] {
   requireNewConvoy(state, command);
   const d = command.data;
+  assertPlanSize('the plan', d, ctx.maxPlanBytes);
   const errors: InputError[] = [];
   const title = d.title.trim();
-  if (title === '') errors.push({ path: ['title'], value: d.title, message: 'title must not be empty' });
+  errors.push(...titleErrors(d.title, title));
   if (!ctx.rigs.has(d.defaultRigId)) {
     errors.push({
       path: ['defaultRigId'],
@@ -278,15 +284,26 @@ function slingBatch(command: ConvoyCommandOf<'SlingBatch'>, state: ConvoyState, 
     (i) => planned[i].title,
   );
   assertNotFlat(planned.length, countEdges(planned), d.parallel);
-  return creationEvents(command.convoyId, { ...d, title }, planned, ctx);
+  const events = creationEvents(command.convoyId, { ...d, title }, planned, ctx);
+  assertPlanSize('the convoy it creates', events, ctx.maxPlanBytes);
+  return events;
+}
+
+function titleErrors(raw: string, title: string): InputError[] {
+  const problem = textProblem('title', raw, 'line', TEXT_LIMITS.title);
+  if (problem) return [{ path: ['title'], value: problem.codePoint ?? raw.length, message: problem.message }];
+  return title === '' ? [{ path: ['title'], value: raw, message: 'title must not be empty' }] : [];
 }
 
 function sling(command: ConvoyCommandOf<'Sling'>, state: ConvoyState, ctx: DecideContext): NewEvent[] {
   requireNewConvoy(state, command);
   const d = command.data;
+  assertPlanSize('the plan', d, ctx.maxPlanBytes);
   const errors: InputError[] = [];
   const title = d.title.trim();
-  if (title === '') errors.push({ path: ['title'], value: d.title, message: 'title must not be empty' });
+  errors.push(...titleErrors(d.title, title));
+  const bodyProblem = d.body === undefined ? null : textProblem('body', d.body, 'body', TEXT_LIMITS.body);
+  if (bodyProblem) errors.push({ path: ['body'], value: bodyProblem.codePoint ?? d.body?.length, message: bodyProblem.message });
   if (!ctx.rigs.has(d.rigId)) {
     errors.push({ path: ['rigId'], value: d.rigId, message: `rigId ${JSON.stringify(d.rigId)} ${NOT_A_TOWN_RIG}` });
   }
@@ -361,6 +378,7 @@ function addTasks(command: ConvoyCommandOf<'AddTasks'>, state: ConvoyState, ctx:
     });
   }
   const tasks = command.data.tasks;
+  assertPlanSize('the tasks', command.data, ctx.maxPlanBytes);
   const existing = state.beadOrder.length;
   const errors: InputError[] = [];
   if (tasks.length === 0) errors.push({ path: ['tasks'], value: tasks, message: 'tasks: add at least one task' });
@@ -397,7 +415,9 @@ function addTasks(command: ConvoyCommandOf<'AddTasks'>, state: ConvoyState, ctx:
 
   const convoyId = state.convoyId ?? command.convoyId;
   const newIds = planned.map((_, position) => beadIdFor(convoyId, existing + position));
-  return beadCreations(planned, existing, (i) => (i < existing ? state.beadOrder[i] : newIds[i - existing]), newIds);
+  const events = beadCreations(planned, existing, (i) => (i < existing ? state.beadOrder[i] : newIds[i - existing]), newIds);
+  assertPlanSize('the beads they create', events, ctx.maxPlanBytes);
+  return events;
 }
 
 /** Every bead's blockers as indices, in bead index order. */
@@ -413,6 +433,8 @@ function beadAt(state: ConvoyState, indexOrId: number | string): BeadState {
 function closeConvoy(command: ConvoyCommandOf<'CloseConvoy'>, state: ConvoyState): NewEvent[] {
   requireExistingConvoy(state, command);
   const reason = requireReason(command.data.reason);
+  const problem = textProblem('reason', command.data.reason, 'reason', REASON_LENGTH);
+  if (problem) throw rejectInput([{ path: ['reason'], value: problem.codePoint ?? reason.length, message: problem.message }]);
   if (state.status === 'CANCELLED') return [];
   requireLiveConvoy(state, command);
   const beads = orderedBeads(state);
@@ -624,8 +646,12 @@ function requireAttemptBead(state: ConvoyState, command: AttemptCommand, allowed
   return bead;
 }
 
+/**
+ * Reasons mostly come from services and carry agent or git output, which may hold anything:
+ * made storable rather than refused, so a failure is never lost over one bad byte.
+ */
 function requireReason(value: string): string {
-  const reason = value.trim();
+  const reason = storableText(value.trim());
   if (reason === '') throw rejectInput([{ path: ['reason'], value, message: 'reason must not be empty' }]);
   if (reason.length > REASON_LENGTH) {
     throw rejectInput([

@@ -1104,6 +1104,92 @@ describe('convoy decider', () => {
     });
   });
 
+  describe('hostile text', () => {
+    it('given a NUL in a task title, when slung, then the task is named with the code point and position and nothing is written', () => {
+      spec()
+        .given([])
+        .when(slingBatch([task('Build'), task('Ship'), task('Te\0st', [1])], { parallel: true }))
+        .thenThrows('BAD_USER_INPUT', 'task 2 ("Te\\u0000st"): tasks[2].title contains a control character U+0000 at position 2');
+    });
+
+    it.each([
+      ['a newline (a forged commit trailer)', 'Fix\nSigned-off-by: Mallory <m@evil>', 'a line break U+000A at position 3'],
+      ['a right-to-left override', 'abc\u202Etxt.exe', 'a bidirectional control character U+202E at position 3'],
+      ['a zero-width space', 'ad\u200Bmin', 'an invisible format character U+200B at position 2'],
+      ['a lone surrogate', 'x\uD800', 'a lone surrogate U+D800 at position 1'],
+    ])('given %s in a task title, when slung, then it is refused naming the task', (_, title, what) => {
+      spec()
+        .given([])
+        .when(slingBatch([task(title)]))
+        .thenThrows('BAD_USER_INPUT', new RegExp(`^task 0 \\(.*\\): tasks\\[0\\]\\.title contains ${what.replace(/[()+]/g, '\\$&')}$`));
+    });
+
+    it('given a body with a bell character among newlines and tabs, when slung, then only the bell is named', () => {
+      spec()
+        .given([])
+        .when(slingBatch([{ title: 'Doc', body: 'Steps:\n\t1. ring \u0007' }]))
+        .thenThrows('BAD_USER_INPUT', 'task 0 ("Doc"): tasks[0].body contains a control character U+0007 at position 16');
+    });
+
+    it('given a title of 201 characters and a body over 16 KiB, when slung, then both limits are named', () => {
+      spec()
+        .given([])
+        .when(slingBatch([{ title: 't'.repeat(201), body: 'b'.repeat(16 * 1024 + 1) }]))
+        .thenThrows('BAD_USER_INPUT', /tasks\[0\]\.title must be at most 200 characters \(it has 201\).*tasks\[0\]\.body must be at most 16384 characters \(it has 16385\)/);
+    });
+
+    it('given a convoy title with a newline, when slung, then the title is refused', () => {
+      spec()
+        .given([])
+        .when(slingBatch([task('A')], { title: 'Ship\nit' }))
+        .thenThrows('BAD_USER_INPUT', 'title contains a line break U+000A at position 4');
+    });
+
+    it('given a Sling with a NUL in its body, when slung, then the body is named', () => {
+      spec()
+        .given([])
+        .when(command('Sling', { title: 'Fix', body: 'a\0', rigId: RIG_API, mergeMode: 'REVIEW_THEN_LAND', staged: false }))
+        .thenThrows('BAD_USER_INPUT', 'body contains a control character U+0000 at position 1');
+    });
+
+    it('given a staged convoy, when tasks with a zero-width joiner in a title are added, then the task is named by its convoy index', () => {
+      spec()
+        .given(historyOf([slingBatch([task('A')], { staged: true })]))
+        .when(addTasks([task('B', [0]), task('C\u200D', [1])]))
+        .thenThrows('BAD_USER_INPUT', 'task 2 ("C\u200D"): tasks[1].title contains an invisible format character U+200D at position 1');
+    });
+
+    it('given a plan larger than the byte limit, when slung, then the size and the limit are named', () => {
+      const tasks = Array.from({ length: 20 }, (_, i) => ({ title: `t${i}`, body: 'x'.repeat(1000) }));
+      spec(createDecideContext({ ...ctx, maxPlanBytes: 10_000 }))
+        .given([])
+        .when(slingBatch(tasks, { parallel: true }))
+        .thenThrows('BAD_USER_INPUT', /^the plan encodes to 20\d{3} bytes, over the limit of 10000 bytes per decision/);
+    });
+
+    it('given a plan just under the limit whose events weigh more, when slung, then the decided size is refused', () => {
+      const tasks = Array.from({ length: 40 }, (_, i) => task(`t${i}`, i === 0 ? [] : [i - 1]));
+      const size = JSON.stringify(slingBatch(tasks).data).length;
+      spec(createDecideContext({ ...ctx, maxPlanBytes: size + 10 }))
+        .given([])
+        .when(slingBatch(tasks))
+        .thenThrows('BAD_USER_INPUT', /^the convoy it creates encodes to \d+ bytes, over the limit of \d+ bytes/);
+    });
+
+    it('given a close reason with a NUL, when closed, then it is refused and the convoy stays open', () => {
+      spec()
+        .given(historyOf([slingBatch([task('A')])]))
+        .when(close('done\0'))
+        .thenThrows('BAD_USER_INPUT', 'reason contains a control character U+0000 at position 4');
+    });
+
+    it('given an agent failure whose reason holds a NUL, when reported, then it is recorded with U+FFFD instead', () => {
+      const state = initialState();
+      for (const c of [slingBatch([task('A')]), dispatch(0)]) envelope(decide(c, state, ctx).events, c).forEach((e) => evolve(state, e));
+      expect(decide(fail(0, 1, 'exit 1: \0 in output', true), state, ctx).events[0]).toMatchObject({ type: 'BeadFailed', data: { reason: 'exit 1: \uFFFD in output' } });
+    });
+  });
+
   describe('scale', () => {
     it('given a chain of 10,000 tasks, when slung and worked, then every decision stays fast', () => {
       const n = 10_000;

@@ -1,4 +1,4 @@
-import type { TaskInput } from '@gastown/contracts';
+import { jsonByteLength, TEXT_LIMITS, textProblem, type TaskInput } from '@gastown/contracts';
 import { describeCycle, describeFlatBatch, findCycle, isFlatBatch, type Deps } from '@gastown/dag';
 import { DomainError, type InputError } from '../decider/decider.error';
 import { quote } from './convoy.messages';
@@ -25,6 +25,20 @@ function taskLabel(index: number, title: string): string {
   return title === '' ? `task ${index}` : `task ${index} (${quote(title)})`;
 }
 
+/**
+ * Every follower (dispatcher, projector, subscriptions) reads a decision whole, so its encoded
+ * size is bounded: checked on what the client sent before anything else, then on the events
+ * decided, which can be larger (bead ids in place of indices).
+ */
+export function assertPlanSize(what: string, value: unknown, maxBytes: number): void {
+  const size = jsonByteLength(value);
+  if (size <= maxBytes) return;
+  throw DomainError.badInput(
+    `${what} encodes to ${size} bytes, over the limit of ${maxBytes} bytes per decision: stage the convoy and add its tasks in parts (AddTasks), or shorten the bodies`,
+    { path: ['tasks'], size, limit: maxBytes },
+  );
+}
+
 /** Checks every task and collects every problem, so that one reply lists them all. */
 export function checkTasks(
   tasks: readonly TaskInput[],
@@ -37,8 +51,15 @@ export function checkTasks(
     const title = task.title.trim();
     const label = taskLabel(index, title);
     const at = (...rest: (string | number)[]) => ['tasks', position, ...rest];
-    if (title === '') {
+    const titleProblem = textProblem(`tasks[${position}].title`, task.title, 'line', TEXT_LIMITS.title);
+    if (titleProblem) {
+      errors.push({ path: at('title'), value: titleProblem.codePoint ?? task.title.length, message: `${label}: ${titleProblem.message}` });
+    } else if (title === '') {
       errors.push({ path: at('title'), value: task.title, message: `${label}: title must not be empty` });
+    }
+    const bodyProblem = task.body === undefined ? null : textProblem(`tasks[${position}].body`, task.body, 'body', TEXT_LIMITS.body);
+    if (bodyProblem) {
+      errors.push({ path: at('body'), value: bodyProblem.codePoint ?? task.body?.length, message: `${label}: ${bodyProblem.message}` });
     }
     if (task.rigId !== undefined) {
       const problem = scope.rigProblem(task.rigId);
