@@ -3,6 +3,8 @@ import {
   WEBHOOK_EVENT_TYPES,
   WEBHOOK_SECRET,
   type GastownEvent,
+  TEXT_LIMITS,
+  textProblem,
   type NewEvent,
   type RigConfig,
   type TownCommand,
@@ -42,9 +44,9 @@ export interface TownDecideContext {
   now: string;
 }
 
-const NAME_LENGTH = 100;
+const NAME_LENGTH = TEXT_LIMITS.name;
 const GIT_URL_LENGTH = 2000;
-const BRANCH_LENGTH = 200;
+const BRANCH_LENGTH = TEXT_LIMITS.branch;
 const TOKEN_HASH = /^[0-9a-f]{64}$/;
 /** Each webhook is one more delivery per landing; a town that needs more wants a fan-out service of its own. */
 export const MAX_WEBHOOKS_PER_TOWN = 10;
@@ -109,7 +111,7 @@ function createTown(command: Extract<TownCommand, { type: 'CreateTown' }>, state
   if (state.exists) throw DomainError.conflict(`town ${command.townId} already exists`, { townId: command.townId });
   const name = command.data.name.trim();
   const errors: InputError[] = [];
-  const nameProblem = lengthProblem('name', name, NAME_LENGTH);
+  const nameProblem = lineProblem('name', command.data.name, NAME_LENGTH);
   if (nameProblem) errors.push({ path: ['name'], value: command.data.name, message: nameProblem });
   if (!TOKEN_HASH.test(command.data.tokenHash)) {
     errors.push({ path: ['tokenHash'], value: null, message: 'tokenHash must be 64 lower-case hex characters (a sha256)' });
@@ -138,7 +140,7 @@ function registerRig(command: Extract<TownCommand, { type: 'RegisterRig' }>, sta
   }
 
   const errors: InputError[] = [];
-  const nameProblem = lengthProblem('name', name, NAME_LENGTH);
+  const nameProblem = lineProblem('name', command.data.name, NAME_LENGTH);
   if (nameProblem) {
     errors.push({ path: ['name'], value: command.data.name, message: nameProblem });
   } else if ([...state.rigs.values()].some((rig) => rig.name.toLowerCase() === name.toLowerCase())) {
@@ -149,12 +151,15 @@ function registerRig(command: Extract<TownCommand, { type: 'RegisterRig' }>, sta
     // The value is left out of details: a rejected URL may carry a secret.
     errors.push({ path: ['gitUrl'], value: null, message: urlProblem });
   }
+  const branchText = textProblem('defaultBranch', defaultBranch, 'line', BRANCH_LENGTH);
   if (defaultBranch.length > BRANCH_LENGTH) {
     errors.push({
       path: ['defaultBranch'],
       value: defaultBranch.length,
       message: `defaultBranch must be at most ${BRANCH_LENGTH} characters (it has ${defaultBranch.length})`,
     });
+  } else if (branchText) {
+    errors.push({ path: ['defaultBranch'], value: branchText.codePoint, message: branchText.message });
   } else if (!isValidRefName(defaultBranch) || defaultBranch.startsWith('-')) {
     errors.push({
       path: ['defaultBranch'],
@@ -257,10 +262,14 @@ function webhookUrlProblem(url: string): string | null {
   return null;
 }
 
-function lengthProblem(field: string, value: string, max: number): string | null {
-  if (value === '') return `${field} must not be empty`;
-  if (value.length > max) return `${field} must be at most ${max} characters (it has ${value.length})`;
-  return null;
+/**
+ * Names are shown, compared and stored in PostgreSQL: one line of visible characters, checked
+ * as sent so the position points into what the user typed.
+ */
+function lineProblem(field: string, raw: string, max: number): string | null {
+  const problem = textProblem(field, raw, 'line', max);
+  if (problem) return problem.message;
+  return raw.trim() === '' ? `${field} must not be empty` : null;
 }
 
 const SUPPORTED =
@@ -270,8 +279,8 @@ const SCHEME = /^([A-Za-z][A-Za-z0-9+.-]*):\/\//;
 const PASSWORD_IN_URL = /^[A-Za-z][A-Za-z0-9+.-]*:\/\/[^/?#@]*:[^/?#@]*@/;
 const PASSWORD_IN_SCP = /^[^/@:\s]+:[^/@\s]*@/;
 const SCP_LIKE = /^([^@/:\s]+)@([^@/:\s]+):(.+)$/;
-const hasSpaceOrControl = (text: string) =>
-  /\s/.test(text) || [...text].some((c) => c.charCodeAt(0) < 0x20 || c.charCodeAt(0) === 0x7f);
+/** Whitespace, or anything the one-line text rule refuses (controls, invisible characters, lone surrogates). */
+const hasSpaceOrControl = (text: string) => /\s/.test(text) || textProblem('url', text, 'line', Infinity) !== null;
 
 /**
  * Why git should not be pointed at this URL, or null. Passwords are refused without echoing

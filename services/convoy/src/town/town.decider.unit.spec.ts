@@ -361,4 +361,34 @@ describe('town decider', () => {
         .thenThrows('NOT_FOUND', `webhook ${WEBHOOK_ID} not found in town ${TOWN_ID}`);
     });
   });
+  describe('hostile text', () => {
+    it('given a town, when a rig name holds a NUL, then it is refused with the code point and position and nothing is written', () => {
+      spec.given([townCreated]).when(registerRig({ name: 'ap\0i' })).thenThrows('BAD_USER_INPUT', 'name contains a control character U+0000 at position 2');
+    });
+
+    it.each([
+      ['a newline', 'api\nx', 'a line break U+000A at position 3'],
+      ['a right-to-left override', '\u202Eipa', 'a bidirectional control character U+202E at position 0'],
+      ['a zero-width space', 'a\u200Bpi', 'an invisible format character U+200B at position 1'],
+      ['a lone surrogate', 'api\uDC00', 'a lone surrogate U+DC00 at position 3'],
+    ])('given a town, when a rig name holds %s, then it is refused naming it', (_, name, what) => {
+      spec.given([townCreated]).when(registerRig({ name })).thenThrows('BAD_USER_INPUT', `name contains ${what}`);
+    });
+
+    it('given no town, when its name holds a zero-width joiner, then it is refused', () => {
+      spec.given([]).when(createTown('Gas\u200Dtown')).thenThrows('BAD_USER_INPUT', 'name contains an invisible format character U+200D at position 3');
+    });
+
+    it('given a town, when the default branch holds a bidi isolate, then it is refused naming the branch field', () => {
+      spec
+        .given([townCreated])
+        .when(registerRig({ defaultBranch: 'ma\u2066in' }))
+        .thenThrows('BAD_USER_INPUT', 'defaultBranch contains a bidirectional control character U+2066 at position 2');
+    });
+
+    it('given a town, when a git URL or a webhook URL holds a zero-width space or a NUL, then each is refused', () => {
+      spec.given([townCreated]).when(registerRig({ gitUrl: 'https://git\u200B.example.com/a.git' })).thenThrows('BAD_USER_INPUT', /^gitUrl .* is not a git URL this town can use/);
+      spec.given([townCreated]).when(addWebhook({ url: 'https://hooks.example.com/\0' })).thenThrows('BAD_USER_INPUT', 'url must not contain spaces or control characters');
+    });
+  });
 });
