@@ -1,4 +1,4 @@
-import { connect, type NatsConnection } from '@nats-io/transport-node';
+import { connect, errors as natsErrors, type NatsConnection } from '@nats-io/transport-node';
 import {
   DiscardPolicy,
   JetStreamApiCodes,
@@ -31,6 +31,11 @@ export interface Bus {
   close(): Promise<void>;
 }
 
+/** How a service proves who it is to an authenticating server; never logged. */
+export type NatsCredentials =
+  | { readonly user: string; readonly password: string; readonly inboxPrefix?: string }
+  | { readonly token: string; readonly inboxPrefix?: string };
+
 export interface ConnectBusOptions {
   /** One URL or a comma-separated list. */
   servers: string;
@@ -38,6 +43,8 @@ export interface ConnectBusOptions {
   /** The connection name the server shows in its monitoring, e.g. the service name. */
   name: string;
   logger?: BusLogger;
+  /** Absent: an anonymous connection, which only a server without authorization accepts. */
+  credentials?: NatsCredentials;
 }
 
 const STREAM_NAME_IN_USE = 10058;
@@ -69,10 +76,15 @@ export function claimCheckBucket(names: Names): string {
 export async function connectBus(options: ConnectBusOptions): Promise<Bus> {
   const names = namesOf(options.namespace);
   const log = options.logger ?? consoleLogger(`bus ${options.name}`);
+  const credentials = options.credentials;
   const nc = await connect({
     servers: options.servers.split(',').map((s) => s.trim()),
     name: options.name,
     maxReconnectAttempts: -1,
+    ...(credentials && 'token' in credentials ? { token: credentials.token } : {}),
+    ...(credentials && 'user' in credentials ? { user: credentials.user, pass: credentials.password } : {}),
+    // A server that restricts subscriptions to a user's own inbox needs the replies to land there.
+    ...(credentials?.inboxPrefix ? { inboxPrefix: credentials.inboxPrefix } : {}),
   });
   const bus: Bus = {
     nc,
@@ -93,12 +105,19 @@ export async function connectBus(options: ConnectBusOptions): Promise<Bus> {
   return bus;
 }
 
-async function ensureStream(jsm: JetStreamManager, config: Partial<StreamConfig> & { name: string }): Promise<void> {
+async function ensureStream(bus: Bus, config: Partial<StreamConfig> & { name: string }): Promise<void> {
   try {
-    await jsm.streams.add(config);
+    await bus.jsm.streams.add(config);
   } catch (error) {
     if (!(error instanceof JetStreamApiError) || error.code !== STREAM_NAME_IN_USE) throw error;
-    await jsm.streams.update(config.name, config);
+    try {
+      await bus.jsm.streams.update(config.name, config);
+    } catch (refused) {
+      // On an authenticating server only the stream's owner may change its limits; the others
+      // work with the stream as it is until the owner (the convoy service) brings it up to date.
+      if (!(refused instanceof natsErrors.PermissionViolationError)) throw refused;
+      bus.log.warn(`stream ${config.name} differs from this version's topology; left for its owner to update`);
+    }
   }
 }
 
@@ -113,7 +132,7 @@ export function maxDeliveriesAdvisory(stream: string, consumer: string): string 
 
 export async function ensureTopology(bus: Bus): Promise<void> {
   const { names } = bus;
-  await ensureStream(bus.jsm, {
+  await ensureStream(bus, {
     name: names.eventStream,
     subjects: [names.allEvents],
     storage: StorageType.File,
@@ -129,7 +148,7 @@ export async function ensureTopology(bus: Bus): Promise<void> {
     duplicate_window: nanos(DUPLICATE_WINDOW_MS),
     allow_direct: true,
   });
-  await ensureStream(bus.jsm, {
+  await ensureStream(bus, {
     name: names.dlqStream,
     // The server's own give-up notices are captured too: a consumer that died on a message's last
     // delivery could not park it itself, and a plain subscriber would miss the advisory while down.
@@ -148,7 +167,7 @@ export async function ensureTopology(bus: Bus): Promise<void> {
     duplicate_window: nanos(DUPLICATE_WINDOW_MS),
     allow_direct: true,
   });
-  await ensureStream(bus.jsm, {
+  await ensureStream(bus, {
     name: names.jobStream,
     subjects: [`${names.namespace}.job.>`],
     storage: StorageType.File,
@@ -160,7 +179,7 @@ export async function ensureTopology(bus: Bus): Promise<void> {
     discard: DiscardPolicy.New,
     duplicate_window: nanos(DUPLICATE_WINDOW_MS),
   });
-  await ensureStream(bus.jsm, {
+  await ensureStream(bus, {
     name: names.webhookLogStream,
     subjects: [names.allWebhookLogs],
     storage: StorageType.File,

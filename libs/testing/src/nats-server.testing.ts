@@ -1,4 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 
 export const NATS_SERVER_BINARY = process.env['NATS_SERVER_BIN'] ?? '/usr/sbin/nats-server';
 
@@ -24,13 +26,19 @@ export interface NatsServerOptions {
   port: number;
   storeDir: string;
   timeoutMs?: number;
+  /** Extra server configuration (e.g. an `authorization` block), written beside the store and passed with -c. */
+  config?: string;
 }
 
 /** Starts `nats-server -js` on 127.0.0.1 and resolves once it accepts clients (JetStream is restored by then). */
-export function startNatsServer({ port, storeDir, timeoutMs = 10_000 }: NatsServerOptions): Promise<NatsServerProcess> {
-  const child: ChildProcess = spawn(NATS_SERVER_BINARY, ['-js', '-a', '127.0.0.1', '-p', String(port), '-sd', storeDir], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+export function startNatsServer({ port, storeDir, timeoutMs = 10_000, config }: NatsServerOptions): Promise<NatsServerProcess> {
+  const args = ['-js', '-a', '127.0.0.1', '-p', String(port), '-sd', storeDir];
+  if (config !== undefined) {
+    const file = join(storeDir, `nats-server-${port}.conf`);
+    writeFileSync(file, config, { mode: 0o600 });
+    args.push('-c', file);
+  }
+  const child: ChildProcess = spawn(NATS_SERVER_BINARY, args, { stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
   let exited = false;
   const exit = new Promise<void>((done) =>
