@@ -1,5 +1,5 @@
 import { Logger } from '@nestjs/common';
-import type { JobOf } from '@gastown/contracts';
+import { singleLineText, type JobOf } from '@gastown/contracts';
 import type { ConvoyView } from '@gastown/convoy-view';
 import { checkEnvironment, describeCheckFailure, runChecks } from '../git/rig.checks';
 import { BranchNotFoundError, TargetMovedError } from '../git/rig.errors';
@@ -81,7 +81,7 @@ export class LandingHandler {
 
     let outcome;
     try {
-      outcome = await repository.merge({ source: convoy.featureBranch, target, message: `Land convoy "${convoy.title}"`, key });
+      outcome = await repository.merge({ source: convoy.featureBranch, target, message: `Land convoy "${singleLineText(convoy.title)}"`, key });
     } catch (error) {
       if (error instanceof BranchNotFoundError && error.branch === convoy.featureBranch) {
         return failed(`the feature branch ${convoy.featureBranch} is not on origin`);

@@ -1,6 +1,6 @@
 import { realpath } from 'node:fs/promises';
 import { Logger } from '@nestjs/common';
-import type { AgentRef, AgentResult, JobOf, MergeMode } from '@gastown/contracts';
+import { singleLineText, type AgentRef, type AgentResult, type JobOf, type MergeMode } from '@gastown/contracts';
 import type { ConvoyView } from '@gastown/convoy-view';
 import { agentEnvironment } from '../agent/agent.config';
 import { buildPrompt, type PromptBlocker } from '../agent/agent.prompt';
@@ -223,7 +223,7 @@ export class PolecatHandler {
     let head: string;
     try {
       await repository.commitAll(workdir, {
-        message: `${task.beadTitle}\n\nBead ${job.beadId} attempt ${job.attempt}`,
+        message: `${singleLineText(task.beadTitle)}\n\nBead ${job.beadId} attempt ${job.attempt}`,
         author: { name: `Polecat ${task.agent.name}`, email: 'polecat@gastown.local' },
       });
       head = await repository.pushBranch(workdir, task.branch);

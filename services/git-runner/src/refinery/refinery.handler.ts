@@ -1,5 +1,5 @@
 import { Logger } from '@nestjs/common';
-import type { JobOf } from '@gastown/contracts';
+import { singleLineText, type JobOf } from '@gastown/contracts';
 import { targetBranchOf, type ConvoyView } from '@gastown/convoy-view';
 import { checkEnvironment, describeCheckFailure, runChecks } from '../git/rig.checks';
 import { BranchNotFoundError, TargetMovedError } from '../git/rig.errors';
@@ -86,7 +86,7 @@ export class RefineryHandler {
 
     let outcome;
     try {
-      outcome = await repository.merge({ source: bead.branch, target, message: `Merge bead "${bead.title}" (${job.beadId.slice(0, 8)})`, key });
+      outcome = await repository.merge({ source: bead.branch, target, message: `Merge bead "${singleLineText(bead.title)}" (${job.beadId.slice(0, 8)})`, key });
     } catch (error) {
       // The submitted work is gone from origin: only a new attempt can bring it back.
       if (error instanceof BranchNotFoundError && error.branch === bead.branch) {
