@@ -57,7 +57,7 @@ export class ConvoyCommandService {
       convoyId: null,
       meta: command,
       creates: command.type === 'CreateTown',
-      decide: (state, now) => townDecider.decideTown(command, state, { now }),
+      decide: (state, now) => townDecider.decideTown(command, state, { now, agents: this.config.agents }),
     });
   }
 

@@ -1,5 +1,6 @@
 import { loadConvoyConfig } from './convoy.config';
 import { redactUrl } from '@gastown/service-runtime';
+import { DEFAULT_AGENT_POLICY } from '@gastown/contracts';
 
 describe('convoy configuration', () => {
   it('given an empty environment, when loaded, then the documented defaults apply', () => {
@@ -9,6 +10,7 @@ describe('convoy configuration', () => {
       maxTasks: 10_000,
       maxAttempts: 3,
       maxLandingAttempts: 3,
+      agents: DEFAULT_AGENT_POLICY,
       maxPlanBytes: 8 * 1024 * 1024,
     });
   });
@@ -22,6 +24,15 @@ describe('convoy configuration', () => {
   it('given a plan byte limit below 64 KiB, when loaded, then it is refused naming the variable and the range', () => {
     expect(() => loadConvoyConfig({ CONVOY_MAX_PLAN_BYTES: '1000' })).toThrow(
       /CONVOY_MAX_PLAN_BYTES must be a whole number from 65536 to 268435456 bytes, got "1000"/,
+    );
+  });
+
+  it('given agent settings, when loaded, then the operator catalogue is read, and bad ones are refused naming the variable', () => {
+    const config = loadConvoyConfig({ GASTOWN_AGENT_PROFILES_JSON: '{"sleep":{"command":["sleep","30"]}}', GASTOWN_ALLOW_TOWN_AGENT_COMMANDS: 'true' });
+    expect([...(config.agents?.profiles.keys() ?? [])]).toEqual(['demo', 'sleep']);
+    expect(config.agents?.allowTownCommands).toBe(true);
+    expect(() => loadConvoyConfig({ GASTOWN_AGENT_PASS_ENV_ALLOWED: 'NATS_URL' })).toThrow(
+      'convoy service: invalid configuration\n  - GASTOWN_AGENT_PASS_ENV_ALLOWED: NATS_URL is an infrastructure variable and is never handed to an agent',
     );
   });
 

@@ -1,5 +1,6 @@
 import {
   DEFAULT_RIG_CONFIG,
+  type AgentPolicy,
   WEBHOOK_EVENT_TYPES,
   WEBHOOK_SECRET,
   type GastownEvent,
@@ -13,6 +14,7 @@ import {
 import type { Decision } from '../decider/decider.decision';
 import { DomainError, rejectInput, type InputError } from '../decider/decider.error';
 import { isValidRefName } from '../convoy/convoy.naming';
+import { agentProblems } from './town.agent';
 
 export interface Rig {
   rigId: string;
@@ -42,6 +44,8 @@ export interface TownState {
 
 export interface TownDecideContext {
   now: string;
+  /** The operator's agent profiles and rules; the multi-tenant default when absent. */
+  agents?: AgentPolicy;
 }
 
 const NAME_LENGTH = TEXT_LIMITS.name;
@@ -84,13 +88,13 @@ export function evolveTown(state: TownState, event: GastownEvent): TownState {
   }
 }
 
-export function decideTown(command: TownCommand, state: TownState, _ctx?: TownDecideContext): Decision {
+export function decideTown(command: TownCommand, state: TownState, ctx?: TownDecideContext): Decision {
   const duplicate = state.handledCommands.has(command.commandId);
   switch (command.type) {
     case 'CreateTown':
       return decided(duplicate ? [] : createTown(command, state), { townId: command.townId }, duplicate);
     case 'RegisterRig':
-      return decided(duplicate ? [] : registerRig(command, state), { townId: command.townId, rigId: command.data.rigId }, duplicate);
+      return decided(duplicate ? [] : registerRig(command, state, ctx?.agents), { townId: command.townId, rigId: command.data.rigId }, duplicate);
     case 'AddWebhook': {
       const events = duplicate ? [] : addWebhook(command, state);
       const added = events.length > 0 ? command.data : state.webhooks.get(command.data.webhookId);
@@ -120,7 +124,7 @@ function createTown(command: Extract<TownCommand, { type: 'CreateTown' }>, state
   return [{ type: 'TownCreated', data: { name, tokenHash: command.data.tokenHash } }];
 }
 
-function registerRig(command: Extract<TownCommand, { type: 'RegisterRig' }>, state: TownState): NewEvent[] {
+function registerRig(command: Extract<TownCommand, { type: 'RegisterRig' }>, state: TownState, agents?: AgentPolicy): NewEvent[] {
   if (!state.exists) throw DomainError.notFound(`town ${command.townId} does not exist`, { townId: command.townId });
   const { rigId, defaultBranch } = command.data;
   const name = command.data.name.trim();
@@ -167,13 +171,7 @@ function registerRig(command: Extract<TownCommand, { type: 'RegisterRig' }>, sta
       message: `defaultBranch ${JSON.stringify(defaultBranch)} is not a valid branch name`,
     });
   }
-  if (config.agent.kind === 'command' && config.agent.command[0].startsWith('-')) {
-    errors.push({
-      path: ['config', 'agent', 'command', 0],
-      value: config.agent.command[0],
-      message: 'config.agent.command[0] must name a program, not an option',
-    });
-  }
+  errors.push(...agentProblems(config, agents));
   config.checks.forEach((check, i) => {
     if (check.command[0].startsWith('-')) {
       errors.push({ path: ['config', 'checks', i, 'command', 0], value: check.command[0], message: `config.checks[${i}] ("${check.name}") must start with a program, not an option` });
