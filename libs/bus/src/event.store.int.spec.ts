@@ -5,6 +5,7 @@ import { TEST_NATS_URL, testNamespace } from '@gastown/testing';
 import { connectBus, deleteTopology, ensureTopology, type Bus } from './bus.connection';
 import { AppendRefusedError, PoisonMessageError, WrongExpectedSequenceError } from './bus.errors';
 import { EventStore } from './event.store';
+import { PayloadReadTimeoutError } from './payload.store';
 import { beadsCreated, convoyStarted, newConvoyScope, recordingLogger } from './testing/event.fixture';
 
 describe('EventStore on JetStream', () => {
@@ -149,6 +150,21 @@ describe('EventStore on JetStream', () => {
       size: Buffer.byteLength(JSON.stringify(events)),
     });
     console.info(`3 MB decision: append ${appendMs} ms, readSubject ${readMs} ms, ${observed.length} concurrent reads`);
+  });
+
+  it('gives up a read of an overflow object past its deadline instead of waiting for ever, and reads it with room to spare', async () => {
+    const scope = newConvoyScope(bus.names);
+    const events = beadsCreated(scope, 5_000, 300);
+    await store.append(scope.subject, { commitId: 'slow-plan', expectedSeq: 0, events });
+
+    const hurried = new EventStore(bus, { payloadReadTimeoutMs: 1 });
+    const started = Date.now();
+    await expect(hurried.readSubject(scope.subject)).rejects.toThrow(PayloadReadTimeoutError);
+    await expect(hurried.readSubject(scope.subject)).rejects.toThrow(/took longer than 1 ms/);
+    expect(Date.now() - started).toBeLessThan(5_000);
+
+    const patient = new EventStore(bus, { payloadReadTimeoutMs: 30_000 });
+    expect((await patient.readSubject(scope.subject))[0].events).toHaveLength(5_000);
   });
 
   it('deletes the overflow object of a decision that lost the race', async () => {

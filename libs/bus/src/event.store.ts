@@ -48,6 +48,8 @@ export interface EventStoreOptions {
   inlineLimitBytes?: number;
   /** Replaces parseEvent from contracts, e.g. createEventParser with extra upcasters. */
   parse?: EventParser;
+  /** Deadline of one read of an overflow object; default DEFAULT_PAYLOAD_READ_TIMEOUT_MS. */
+  payloadReadTimeoutMs?: number;
 }
 
 const encoder = new TextEncoder();
@@ -88,7 +90,7 @@ export class EventStore {
     private readonly bus: Bus,
     options: EventStoreOptions = {},
   ) {
-    this.payloads = new PayloadStore(bus, bus.names.payloadBucket);
+    this.payloads = new PayloadStore(bus, bus.names.payloadBucket, options.payloadReadTimeoutMs);
     this.parse = options.parse ?? parseEvent;
     this.inlineLimit = options.inlineLimitBytes ?? defaultInlineLimit(bus);
   }
@@ -161,8 +163,9 @@ export class EventStore {
 
   /**
    * Turns a stored message into its commit. Anything wrong with the stored data itself raises
-   * PoisonMessageError; infrastructure failures (object store unreachable) pass through so
-   * callers retry them.
+   * PoisonMessageError; infrastructure failures (object store unreachable, a read past its
+   * deadline: PayloadReadTimeoutError) pass through so callers retry them, a bounded number of
+   * times.
    */
   async decodeCommit(message: RawStoredMessage): Promise<StoredCommit> {
     const { subject, seq } = message;

@@ -13,6 +13,8 @@ export interface FollowOptions {
   parse?: EventParser;
   /** How long the consumer outlives a reader that vanished without return() (a killed process). */
   inactiveThresholdMs?: number;
+  /** Deadline of one read of a commit kept in the object store; past it the iteration ends with the error. */
+  payloadReadTimeoutMs?: number;
 }
 
 const DEFAULT_BATCH = 8;
@@ -62,7 +64,7 @@ export class StreamFollower implements AsyncIterableIterator<StoredCommit> {
       // Milliseconds: the client converts to the server's nanoseconds itself; nanos() here made it 3.8 years.
       inactive_threshold: options.inactiveThresholdMs ?? INACTIVE_THRESHOLD_MS,
     });
-    const store = new EventStore(bus, { parse: options.parse });
+    const store = new EventStore(bus, { parse: options.parse, payloadReadTimeoutMs: options.payloadReadTimeoutMs });
     return new StreamFollower(bus, consumer, store, options.batch ?? DEFAULT_BATCH, options.filterSubject);
   }
 
