@@ -54,5 +54,5 @@ export {
   type CapabilityGap,
 } from './jetstream.capabilities';
 export { followStream, StreamFollower, type FollowOptions } from './stream.follower';
-export type { PayloadRef } from './payload.store';
+export { DEFAULT_PAYLOAD_READ_TIMEOUT_MS, PayloadReadTimeoutError, type PayloadRef } from './payload.store';
 export type { RawStoredMessage } from './subject.reader';

@@ -17,6 +17,8 @@ export class AppModule {
             new DispatchRunner(bus, {
               dispatcherId: config.dispatcherId,
               log: lineLogger('dispatcher'),
+              payloadReadTimeoutMs: config.payloadReadTimeoutMs,
+              readAttempts: config.readAttempts,
               limits: {
                 ...DEFAULT_PLAN_LIMITS,
                 maxAgentsPerTown: config.maxAgentsPerTown,

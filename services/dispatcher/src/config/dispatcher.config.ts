@@ -1,6 +1,8 @@
 import { hostname } from 'node:os';
 import { z } from 'zod';
+import { DEFAULT_PAYLOAD_READ_TIMEOUT_MS } from '@gastown/bus';
 import { namespaceSetting, natsUrlSetting, parseEnv, wholeNumberSetting } from '@gastown/service-runtime';
+import { DEFAULT_READ_ATTEMPTS } from '../dispatch/dispatch.runner';
 
 const DAY_MS = 24 * 60 * 60_000;
 
@@ -17,6 +19,13 @@ const Env = z
     DISPATCHER_WEBHOOK_RETRY_MAX_MS: wholeNumberSetting('DISPATCHER_WEBHOOK_RETRY_MAX_MS', 600_000, { max: DAY_MS, unit: ' ms' }),
     DISPATCHER_WEBHOOK_TIMEOUT_MS: wholeNumberSetting('DISPATCHER_WEBHOOK_TIMEOUT_MS', 10_000, { min: 100, max: 120_000, unit: ' ms' }),
     DISPATCHER_WEBHOOK_CONCURRENCY: wholeNumberSetting('DISPATCHER_WEBHOOK_CONCURRENCY', 8, { max: 256 }),
+    // The largest plan the convoy service admits reads in a few seconds; see DEFAULT_PAYLOAD_READ_TIMEOUT_MS.
+    DISPATCHER_PAYLOAD_READ_TIMEOUT_MS: wholeNumberSetting('DISPATCHER_PAYLOAD_READ_TIMEOUT_MS', DEFAULT_PAYLOAD_READ_TIMEOUT_MS, {
+      min: 100,
+      max: 600_000,
+      unit: ' ms',
+    }),
+    DISPATCHER_READ_ATTEMPTS: wholeNumberSetting('DISPATCHER_READ_ATTEMPTS', DEFAULT_READ_ATTEMPTS, { max: 20 }),
     DISPATCHER_ID: z
       .string()
       .optional()
@@ -47,6 +56,10 @@ export interface DispatcherConfig {
   maxAgentsPerTown: number;
   retryBaseMs: number;
   retryMaxMs: number;
+  /** Deadline of one read of a commit kept in the object store. */
+  payloadReadTimeoutMs: number;
+  /** Reads of one commit before it is parked and its convoy held, so the others go on. */
+  readAttempts: number;
   webhooks: WebhookSettings;
 }
 
@@ -72,6 +85,8 @@ export function loadDispatcherConfig(env: NodeJS.ProcessEnv = process.env): Disp
     maxAgentsPerTown: e.DISPATCHER_MAX_AGENTS_PER_TOWN,
     retryBaseMs: e.DISPATCHER_RETRY_BASE_MS,
     retryMaxMs: e.DISPATCHER_RETRY_MAX_MS,
+    payloadReadTimeoutMs: e.DISPATCHER_PAYLOAD_READ_TIMEOUT_MS,
+    readAttempts: e.DISPATCHER_READ_ATTEMPTS,
     webhooks: {
       maxAttempts: e.DISPATCHER_WEBHOOK_MAX_ATTEMPTS,
       retryBaseMs: e.DISPATCHER_WEBHOOK_RETRY_BASE_MS,

@@ -11,6 +11,8 @@ describe('dispatcher configuration', () => {
       maxAgentsPerTown: 16,
       retryBaseMs: 2_000,
       retryMaxMs: 60_000,
+      payloadReadTimeoutMs: 30_000,
+      readAttempts: 3,
       webhooks: { maxAttempts: 8, retryBaseMs: 5_000, retryMaxMs: 600_000, timeoutMs: 10_000, concurrency: 8 },
     });
   });
@@ -29,6 +31,8 @@ describe('dispatcher configuration', () => {
         DISPATCHER_WEBHOOK_RETRY_MAX_MS: '400',
         DISPATCHER_WEBHOOK_TIMEOUT_MS: '2000',
         DISPATCHER_WEBHOOK_CONCURRENCY: '2',
+        DISPATCHER_PAYLOAD_READ_TIMEOUT_MS: '5000',
+        DISPATCHER_READ_ATTEMPTS: '2',
       }),
     ).toEqual({
       natsUrl: 'nats://a:4222,nats://b:4222',
@@ -37,6 +41,8 @@ describe('dispatcher configuration', () => {
       maxAgentsPerTown: 40,
       retryBaseMs: 500,
       retryMaxMs: 30_000,
+      payloadReadTimeoutMs: 5_000,
+      readAttempts: 2,
       webhooks: { maxAttempts: 3, retryBaseMs: 100, retryMaxMs: 400, timeoutMs: 2_000, concurrency: 2 },
     });
   });
@@ -49,12 +55,14 @@ describe('dispatcher configuration', () => {
         DISPATCHER_MAX_AGENTS_PER_TOWN: '0',
         DISPATCHER_RETRY_BASE_MS: 'soon',
         DISPATCHER_ID: 'two words',
+        DISPATCHER_PAYLOAD_READ_TIMEOUT_MS: '10',
       });
     expect(load).toThrow(/NATS_URL must look like nats:\/\/host:port/);
     expect(load).toThrow(/\n {2}- GT_NAMESPACE must be/);
     expect(load).toThrow(/\n {2}- DISPATCHER_MAX_AGENTS_PER_TOWN must be a positive whole number, got "0"/);
     expect(load).toThrow(/\n {2}- DISPATCHER_RETRY_BASE_MS must be a whole number from 1 to 86400000 ms, got "soon"/);
     expect(load).toThrow(/\n {2}- DISPATCHER_ID must be/);
+    expect(load).toThrow(/\n {2}- DISPATCHER_PAYLOAD_READ_TIMEOUT_MS must be a whole number from 100 to 600000 ms, got "10"/);
   });
 
   it('given a maximum back-off below the base, when loaded, then both values are named', () => {

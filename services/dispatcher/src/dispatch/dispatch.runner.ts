@@ -29,7 +29,16 @@ export interface DispatchRunnerOptions {
   log: BusLogger;
   /** How long a command may wait for the convoy service before it counts as unanswered. */
   commandTimeoutMs?: number;
+  /** Deadline of one read of a commit kept in the object store (a large plan). */
+  payloadReadTimeoutMs?: number;
+  /**
+   * Reads of one commit, the first included, before it is treated as poison: parked in the
+   * dead-letter stream and its convoy held, so the follower moves on to every other convoy.
+   */
+  readAttempts?: number;
 }
+
+export const DEFAULT_READ_ATTEMPTS = 3;
 
 const DLQ_CONSUMER = 'dispatcher';
 const ACTOR = { kind: 'service', id: 'dispatcher' } as const;
@@ -79,7 +88,7 @@ export class DispatchRunner {
     private readonly bus: Bus,
     private readonly options: DispatchRunnerOptions,
   ) {
-    this.store = new EventStore(bus);
+    this.store = new EventStore(bus, { payloadReadTimeoutMs: options.payloadReadTimeoutMs });
     this.commands = new CommandClient(bus);
     this.log = options.log;
   }
@@ -150,8 +159,13 @@ export class DispatchRunner {
     this.schedulePass();
   }
 
-  /** The commit, or null when it can never be decoded (it is parked and its convoy held). */
+  /**
+   * The commit, or null when it can never be decoded or could not be read in the attempts
+   * allowed (it is parked and its convoy held). Commits are folded in stream order, so every
+   * later commit of every town waits while one is retried: the bound keeps that wait short.
+   */
   private async decode(raw: RawStoredMessage): Promise<StoredCommit | null> {
+    const attempts = this.options.readAttempts ?? DEFAULT_READ_ATTEMPTS;
     for (let attempt = 1; !this.stopping; attempt++) {
       try {
         return await this.store.decodeCommit(raw);
@@ -160,7 +174,10 @@ export class DispatchRunner {
           await this.park(raw, error instanceof PoisonMessageError ? error.reason : error.message);
           return null;
         }
-        // The object store is unreachable, say: every later commit waits, since order matters.
+        if (attempt >= attempts) {
+          await this.park(raw, `could not be read in ${attempts} attempts: ${describe(error)}`);
+          return null;
+        }
         const delay = backoffMs(attempt, this.options.limits);
         this.log.warn(`could not read ${raw.subject}#${raw.seq} (${describe(error)}); trying again in ${delay} ms`);
         await this.pause(delay);
