@@ -1,7 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { readFileSync } from 'node:fs';
 import { z } from 'zod';
-import { readAgentPolicy, type AgentPolicy } from '@gastown/contracts';
 import { readAgentPolicy, type AgentPolicy } from '@gastown/contracts';
 import { DEFAULT_LIMITS } from '../convoy/convoy.decider';
 import { ConfigError, namespaceSetting, natsUrlSetting, parseEnv, wholeNumberSetting } from '@gastown/service-runtime';
@@ -31,11 +29,6 @@ export interface ConvoyConfig {
    * configurations, where the multi-tenant default (the demo agent only) applies.
    */
   agents?: AgentPolicy;
-  /**
-   * The operator's agent profiles and what a town may ask of an agent; absent in hand-made test
-   * configurations, where the multi-tenant default (the demo agent only) applies.
-   */
-  agents?: AgentPolicy;
   /** Absent in hand-made test configurations: the decider's default then applies. */
   maxPlanBytes?: number;
 }
@@ -45,15 +38,12 @@ export function loadConvoyConfig(env: NodeJS.ProcessEnv = process.env): ConvoyCo
   const e = parseEnv('convoy service', Env, env);
   const agents = readAgentPolicy(env, (path) => readFileSync(path, 'utf8'));
   if (!agents.ok) throw new ConfigError('convoy service', agents.problems);
-  const agents = readAgentPolicy(env, (path) => readFileSync(path, 'utf8'));
-  if (!agents.ok) throw new ConfigError('convoy service', agents.problems);
   return {
     natsUrl: e.NATS_URL,
     namespace: e.GT_NAMESPACE,
     maxTasks: e.CONVOY_MAX_TASKS,
     maxAttempts: e.CONVOY_MAX_ATTEMPTS,
     maxLandingAttempts: e.CONVOY_MAX_LANDING_ATTEMPTS,
-    agents: agents.policy,
     agents: agents.policy,
     maxPlanBytes: e.CONVOY_MAX_PLAN_BYTES,
   };
