@@ -95,6 +95,30 @@ export function storableText(value: string): string {
   return value.replace(UNSTORABLE, '\uFFFD');
 }
 
+/**
+ * The same value with every string and key made storable (see storableText), for whole events on their
+ * way into PostgreSQL. Values holding nothing to replace come back as they are, not copied.
+ */
+export function storableValue<T>(value: T): T {
+  if (typeof value === 'string') return storableText(value) as T;
+  if (Array.isArray(value)) {
+    const items = value.map(storableValue);
+    return (items.some((item, i) => item !== value[i]) ? items : value) as T;
+  }
+  if (value !== null && typeof value === 'object' && !(value instanceof Date)) {
+    let changed = false;
+    // Keys too: jsonb refuses a NUL in a key as in a value.
+    const entries = Object.entries(value).map(([key, item]) => {
+      const storedKey = storableText(key);
+      const stored = storableValue(item);
+      changed ||= stored !== item || storedKey !== key;
+      return [storedKey, stored] as const;
+    });
+    return (changed ? Object.fromEntries(entries) : value) as T;
+  }
+  return value;
+}
+
 /** One line whatever it held: every control character and line break becomes a space. For messages built from old events. */
 export function singleLineText(value: string): string {
   return storableText(value).replace(LINE_BREAKING, ' ');

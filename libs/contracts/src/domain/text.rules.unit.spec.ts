@@ -1,5 +1,5 @@
 import fc from 'fast-check';
-import { jsonByteLength, singleLineText, storableText, TEXT_LIMITS, textProblem } from './text.rules';
+import { jsonByteLength, singleLineText, storableText, storableValue, TEXT_LIMITS, textProblem } from './text.rules';
 
 const visible = fc.string({ unit: fc.constantFrom(...'abc XYZ-_.é日本🚀'), maxLength: 40 });
 
@@ -80,6 +80,24 @@ describe('text rules', () => {
 
   it('given text that is already fine, when made storable, then it is the same string', () => {
     fc.assert(fc.property(visible, (value) => expect(storableText(value)).toBe(value)));
+  });
+
+  it('given an event with a NUL deep in its data, when made storable, then only that string changes', () => {
+    const event = { type: 'BeadCreated', data: { title: 'a\0b', dependsOn: ['x'], index: 3, at: new Date(0) } };
+    const stored = storableValue(event);
+    expect(stored).toEqual({ type: 'BeadCreated', data: { title: 'a\uFFFDb', dependsOn: ['x'], index: 3, at: new Date(0) } });
+    expect(stored.data.dependsOn).toBe(event.data.dependsOn);
+    expect(event.data.title).toBe('a\0b');
+  });
+
+  it('given any JSON value, when made storable, then its JSON holds no NUL and no lone surrogate escape, and clean values are returned as they are', () => {
+    fc.assert(
+      fc.property(fc.jsonValue({ stringUnit: 'binary' }), (value) => {
+        expect(JSON.stringify(storableValue(value))).not.toMatch(/\\u0000|\\ud[89a-f]/i);
+        const clean = JSON.parse(JSON.stringify(storableValue(value))) as unknown;
+        expect(storableValue(clean)).toBe(clean);
+      }),
+    );
   });
 
   it('given a value, when measured, then the size is the UTF-8 length of its JSON', () => {
