@@ -285,6 +285,31 @@ describe('applyCommit', () => {
     expect(await convoyRow(convoy)).toMatchObject({ landings: [{ rigId: rigB, commit: sha('beta 2') }] });
   });
 
+  it('given events stored before the text rules with a NUL or a lone surrogate, when projected, then they apply with U+FFFD and the town goes on', async () => {
+    const hostile = new TownFixture(bus.names.namespace, new FixtureClock());
+    const rig = randomUUID();
+    const later = randomUUID();
+    expect(await project(hostile.created('bad\0town'), hostile.rigRegistered(rig, 'ap\0i'))).toEqual(['applied', 'applied']);
+    const convoy = hostile.convoy({ defaultRigId: rig });
+    expect(
+      await project(
+        convoy.created([{ title: 'Te\0st' }, { title: 'half \uD83D' }], { title: 'NUL\0convoy' }),
+        convoy.dispatched(0),
+        convoy.attemptFailed(0, 1, 'exit 1: \0\uDC00'),
+        hostile.rigRegistered(later, 'proper'),
+      ),
+    ).toEqual(['applied', 'applied', 'applied', 'applied']);
+
+    const rigs = await ds.query(`SELECT name FROM rigs WHERE town_id = $1 ORDER BY name`, [hostile.townId]);
+    expect(rigs).toEqual([{ name: 'ap\uFFFDi' }, { name: 'proper' }]);
+    expect((await convoyRow(convoy))['title']).toBe('NUL\uFFFDconvoy');
+    const titles = await ds.query(`SELECT title, last_reason FROM beads WHERE convoy_id = $1 ORDER BY idx`, [convoy.convoyId]);
+    expect(titles).toEqual([
+      { title: 'Te\uFFFDst', last_reason: 'exit 1: \uFFFD\uFFFD' },
+      { title: 'half \uFFFD', last_reason: null },
+    ]);
+  });
+
   it('given a commit applied twice, then the second is a duplicate and changes nothing', async () => {
     const convoy = town.convoy({ defaultRigId: rigA });
     const [created, dispatched] = await appendAndRead(convoy.created([{}, {}]), convoy.dispatched(0));

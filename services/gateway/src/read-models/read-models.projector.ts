@@ -1,5 +1,5 @@
 import type { StoredCommit } from '@gastown/bus';
-import { InvalidEventError, type EventMeta, type EventOf, type EventType, type GastownEvent } from '@gastown/contracts';
+import { InvalidEventError, storableValue, type EventMeta, type EventOf, type EventType, type GastownEvent } from '@gastown/contracts';
 import type { EntityManager } from 'typeorm';
 import { each, runsOf, type RunHandler } from './event-runs.projector';
 import { recordConvoyHistory } from '../history/history.projection';
@@ -23,10 +23,14 @@ type Columns = Record<string, unknown>;
  */
 export async function applyCommit(
   tx: EntityManager,
-  commit: StoredCommit,
+  decoded: StoredCommit,
   /** The commit's events as the stream holds them, before upcasting; the history keeps them so. */
-  storedEvents: readonly unknown[] = commit.events,
+  stored: readonly unknown[] = decoded.events,
 ): Promise<ApplyOutcome> {
+  // Events written before the text rules may hold a NUL or a lone surrogate, which PostgreSQL
+  // refuses in text and jsonb: stored as U+FFFD, so one string never freezes a town's read models.
+  const commit = { ...decoded, events: storableValue(decoded.events) };
+  const storedEvents = storableValue(stored);
   const at = lastOccurredAt(commit.events);
   const lastSeq = await lockCheckpoint(tx, commit.subject, at);
   if (lastSeq >= commit.seq) return 'duplicate';
