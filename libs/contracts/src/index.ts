@@ -18,3 +18,5 @@ export * from './commands/convoy.commands';
 export * from './jobs/job.schemas';
 export * from './webhooks/webhook.schemas';
 export * from './domain/text.rules';
+export * from './domain/egress.policy';
+export * from './probe/rig.probe.schemas';

@@ -13,6 +13,10 @@ export interface Names {
   readonly leaseBucket: string;
   /** KV bucket of attempt claims, key `agent.<bead>.<attempt>` (attemptClaimKey), value an AttemptClaim. */
   readonly claimsBucket: string;
+  /** KV bucket of local repository owners: key from the repository's real git dir, value a RepositoryOwner. */
+  readonly repositoryOwnersBucket: string;
+  /** Request/reply to the git-runners (queue group): may this town use this remote, and does it have the branch? */
+  readonly rigProbe: string;
   /** All events of every town. */
   readonly allEvents: string;
   townEvents(townId: string): string;
@@ -65,6 +69,8 @@ export function names(namespace = 'gt'): Names {
     jobStream: `${upper}_JOBS`,
     leaseBucket: `${namespace}-leases`,
     claimsBucket: `${namespace}-claims`,
+    repositoryOwnersBucket: `${namespace}-repo-owners`,
+    rigProbe: `${namespace}.rpc.rig.probe`,
     job: (kind, rigId) => `${namespace}.job.${kind}.${token('rig id', rigId)}`,
     jobs: (kind) => `${namespace}.job.${kind}.*`,
     cancelBroadcast: `${namespace}.ctl.cancel`,

@@ -17,6 +17,15 @@ describe('subjects', () => {
     expect(attemptClaimKey(convoy, 2)).toBe(`agent.${convoy}.2`);
   });
 
+  it('given a namespace, then repository owners and the rig probe are its own and outside every stream', () => {
+    const n = names('prod');
+    expect(n.repositoryOwnersBucket).toBe('prod-repo-owners');
+    expect(n.rigProbe).toBe('prod.rpc.rig.probe');
+    for (const streamed of [n.allEvents, `${n.namespace}.job.>`, n.allWebhookLogs]) {
+      expect(n.rigProbe.startsWith(streamed.replace('>', ''))).toBe(false);
+    }
+  });
+
   it('given a namespace, then webhook jobs are a kind of their own on the job stream and the delivery log has a subject per webhook', () => {
     const n = names('prod');
     expect(n.webhookJob(town)).toBe(`prod.job.webhook.${town}`);
