@@ -5,26 +5,33 @@ export const Argv = z.array(z.string().min(1).max(4000)).min(1).max(200);
 
 const EnvName = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'an environment variable name');
 
-export const AgentConfig = z.discriminatedUnion('kind', [
-  /** Built in: deterministic file changes derived from the bead, so a convoy lands with no LLM. */
-  z.object({ kind: z.literal('demo') }),
-  /** One of the operator's agent profiles (see agent.profile.ts); the town chooses it by name only. */
-  z.object({ kind: z.literal('profile'), profile: z.string().min(1).max(40) }),
-  /** Any argv the town likes: refused unless the operator enables it for a single-tenant install. */
-  z.object({
-    kind: z.literal('command'),
-    /** `{prompt}` is replaced by the prompt file's path, `{workdir}` by the worktree. */
-    command: Argv,
-    /**
-     * Names of the git-runner's own environment variables handed to the agent (API keys live
-     * there). Values never enter the event log.
-     */
-    passEnv: z.array(EnvName).max(50).default([]),
-    /** `prompt`: the prompt file is the agent's standard input (Claude Code, Codex, opencode read it there). */
-    stdin: z.enum(['none', 'prompt']).default('none'),
-  }),
-]);
+/** Built in: deterministic file changes derived from the bead, so a convoy lands with no LLM. */
+const DemoAgent = z.object({ kind: z.literal('demo') });
+
+/** Any argv the town likes: refused unless the operator enables it for a single-tenant install. */
+const CommandAgent = z.object({
+  kind: z.literal('command'),
+  /** `{prompt}` is replaced by the prompt file's path, `{workdir}` by the worktree. */
+  command: Argv,
+  /**
+   * Names of the git-runner's own environment variables handed to the agent (API keys live
+   * there). Values never enter the event log.
+   */
+  passEnv: z.array(EnvName).max(50).default([]),
+  /** `prompt`: the prompt file is the agent's standard input (Claude Code, Codex, opencode read it there). */
+  stdin: z.enum(['none', 'prompt']).default('none'),
+});
+
+/** One of the operator's agent profiles (see agent.profile.ts); the town chooses it by name only. */
+const ProfileAgent = z.object({ kind: z.literal('profile'), profile: z.string().min(1).max(40) });
+
+/** What the runner can start as it is: the demo agent or an argv. */
+export const AgentConfig = z.discriminatedUnion('kind', [DemoAgent, CommandAgent]);
 export type AgentConfig = z.infer<typeof AgentConfig>;
+
+/** What a rig names as its agent; a profile is resolved against the operator's catalogue when it runs. */
+export const RigAgentConfig = z.discriminatedUnion('kind', [DemoAgent, ProfileAgent, CommandAgent]);
+export type RigAgentConfig = z.infer<typeof RigAgentConfig>;
 
 export const RigCheck = z.object({ name: z.string().min(1).max(100), command: Argv });
 export type RigCheck = z.infer<typeof RigCheck>;
@@ -34,7 +41,7 @@ const MINUTE = 60_000;
 export const RigConfig = z.object({
   /** Agents working on this rig at once. */
   maxPolecats: z.number().int().min(1).max(64),
-  agent: AgentConfig,
+  agent: RigAgentConfig,
   agentTimeoutMs: z.number().int().min(1_000).max(24 * 60 * MINUTE),
   /** Run on every merge result before anything is pushed; the first failure stops the merge. */
   checks: z.array(RigCheck).max(20),

@@ -1,14 +1,65 @@
 import type { z } from 'zod';
-import type { AgentConfig } from '@gastown/contracts';
+import {
+  isInfrastructureEnv,
+  passEnvProblem,
+  profileNames,
+  type AgentConfig as RunnableAgent,
+  type AgentPolicy,
+  type RigConfig,
+} from '@gastown/contracts';
 
 /**
- * The agent of a rig is configured in the rig's registration (`RigConfig.agent` in contracts,
- * validated by the town decider); the runner only turns it into a process. This file holds what
- * the runner adds: the placeholders of a command and the agent's environment.
+ * The agent of a rig is named in the rig's registration (`RigConfig.agent` in contracts,
+ * validated by the town decider against the operator's policy); the runner resolves it against
+ * the same policy again when it runs, and turns it into a process. This file holds what the
+ * runner adds: the resolution, the placeholders of a command and the agent's environment.
  */
-export type { AgentConfig } from '@gastown/contracts';
+export type AgentConfig = RunnableAgent & {
+  /** The operator's profile this agent comes from; absent for a town's own command. */
+  readonly profile?: string;
+  /** Whether the sandbox lets the agent reach the network: only a profile that says so. */
+  readonly network?: boolean;
+};
 /** What a person writes: defaults (passEnv, stdin) may be left out. */
-export type AgentConfigInput = z.input<typeof AgentConfig>;
+export type AgentConfigInput = z.input<typeof RunnableAgent>;
+
+/** A rig's agent as it will run: what to start, with which variables, network and timeout. */
+export type ResolvedAgent = AgentConfig & { readonly network: boolean; readonly timeoutMs: number };
+
+/** The operator's limits the runner applies to every agent, whatever the rig says. */
+export interface AgentLimits {
+  readonly policy: AgentPolicy;
+  /** GIT_RUNNER_MAX_AGENT_TIMEOUT_MS. */
+  readonly maxAgentTimeoutMs: number;
+}
+
+/**
+ * The rig's agent under the operator's policy, or why it may not run. The convoy service
+ * already refused what the policy forbids at registration; this is checked again because a rig
+ * may have been registered before the operator changed the policy, or by a compromised writer.
+ * The timeout is the least of the rig's, the profile's and the operator's.
+ */
+export function resolveAgent(config: Pick<RigConfig, 'agent' | 'agentTimeoutMs'>, limits: AgentLimits): ResolvedAgent | { refused: string } {
+  const { policy } = limits;
+  const agent = config.agent;
+  const timeout = (profileCap: number | null) => Math.min(config.agentTimeoutMs, limits.maxAgentTimeoutMs, profileCap ?? Infinity);
+  if (agent.kind === 'command') {
+    if (!policy.allowTownCommands) {
+      return { refused: "the rig runs its own command, which this installation does not allow (GASTOWN_ALLOW_TOWN_AGENT_COMMANDS); register it again with one of the operator's agent profiles" };
+    }
+    const problems = agent.passEnv.map((name) => passEnvProblem(name, policy)).filter((p) => p !== null);
+    if (problems.length > 0) return { refused: `the rig's passEnv is not allowed: ${problems.join('; ')}` };
+    return { ...agent, network: false, timeoutMs: timeout(null) };
+  }
+  const name = agent.kind === 'profile' ? agent.profile : agent.kind;
+  const profile = policy.profiles.get(name);
+  if (!profile) return { refused: `the rig names the agent profile ${JSON.stringify(name)}, which this runner does not know (it knows ${profileNames(policy)})` };
+  const problems = profile.passEnv.map((n) => passEnvProblem(n, policy)).filter((p) => p !== null);
+  if (problems.length > 0) return { refused: `the profile ${name} passes variables the operator does not allow: ${problems.join('; ')}` };
+  const runnable: RunnableAgent =
+    profile.run.kind === 'demo' ? { kind: 'demo' } : { kind: 'command', command: [...profile.run.command], stdin: profile.run.stdin, passEnv: [...profile.passEnv] };
+  return { ...runnable, profile: name, network: profile.network, timeoutMs: timeout(profile.timeoutMs) };
+}
 
 /**
  * The runner's variables every agent gets: what a program needs to find its tools, its home
@@ -38,17 +89,11 @@ const BASELINE_ENV = [
   'NODE_EXTRA_CA_CERTS',
 ];
 
-/**
- * Variables that point git at a particular repository. Handed to an agent, its `git commit`
- * would write somewhere other than its worktree.
- */
-const GIT_LOCATION_ENV = ['GIT_DIR', 'GIT_WORK_TREE', 'GIT_INDEX_FILE', 'GIT_OBJECT_DIRECTORY', 'GIT_COMMON_DIR'];
-
 export interface AgentEnvironment {
   readonly env: Record<string, string>;
   /** `passEnv` names the runner's environment does not have: the agent starts without them. */
   readonly missing: readonly string[];
-  /** `passEnv` names that are never handed over (GIT_DIR and its kind). */
+  /** `passEnv` names that are never handed over: infrastructure variables (see isInfrastructureEnv). */
   readonly refused: readonly string[];
   /** Values handed over through `passEnv` (API keys): never to be repeated in a report or a log. */
   readonly secrets: readonly string[];
@@ -65,7 +110,8 @@ export function agentEnvironment(config: AgentConfig, runnerEnv: Readonly<Record
   const refused: string[] = [];
   const secrets: string[] = [];
   for (const name of config.kind === 'command' ? config.passEnv : []) {
-    if (GIT_LOCATION_ENV.includes(name)) {
+    // Whatever resolved this agent, the runner's own credentials and git locations stay here.
+    if (isInfrastructureEnv(name)) {
       refused.push(name);
       continue;
     }

@@ -1,7 +1,9 @@
+import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { resolve } from 'node:path';
 import { z } from 'zod';
-import { namespaceSetting, natsUrlSetting, parseEnv, wholeNumberSetting } from '@gastown/service-runtime';
+import { readAgentPolicy, type AgentPolicy } from '@gastown/contracts';
+import { ConfigError, namespaceSetting, natsUrlSetting, parseEnv, wholeNumberSetting } from '@gastown/service-runtime';
 
 const RUNNER_ID = /^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$/;
 
@@ -20,6 +22,9 @@ const Env = z.object({
   GIT_RUNNER_ACK_WAIT_MS: wholeNumberSetting('GIT_RUNNER_ACK_WAIT_MS', 60_000, { min: 1_000, max: 3_600_000, unit: ' ms' }),
   // At most half of the lease bucket's 10 minute max age (see rig.lease.ts).
   GIT_RUNNER_LEASE_TTL_MS: wholeNumberSetting('GIT_RUNNER_LEASE_TTL_MS', 15_000, { min: 1_000, max: 300_000, unit: ' ms' }),
+  // The operator's caps on what a rig may ask for (a rig allows up to 24 h per agent, 4 h per check).
+  GIT_RUNNER_MAX_AGENT_TIMEOUT_MS: wholeNumberSetting('GIT_RUNNER_MAX_AGENT_TIMEOUT_MS', 2 * 3_600_000, { min: 1_000, max: 24 * 3_600_000, unit: ' ms' }),
+  GIT_RUNNER_MAX_CHECK_TIMEOUT_MS: wholeNumberSetting('GIT_RUNNER_MAX_CHECK_TIMEOUT_MS', 30 * 60_000, { min: 1_000, max: 4 * 3_600_000, unit: ' ms' }),
 });
 
 export interface GitRunnerConfig {
@@ -34,11 +39,19 @@ export interface GitRunnerConfig {
   /** How long a job may go without a heartbeat before another replica gets it. */
   ackWaitMs: number;
   leaseTtlMs: number;
+  /** The operator's agent profiles and rules, checked again before every agent starts. */
+  agentPolicy: AgentPolicy;
+  /** No agent runs longer than this, whatever its rig or profile says. */
+  maxAgentTimeoutMs: number;
+  /** No check runs longer than this, whatever its rig says. */
+  maxCheckTimeoutMs: number;
 }
 
 /** Validates the environment once at start; every bad value gets its own line. */
 export function loadGitRunnerConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.cwd()): GitRunnerConfig {
   const e = parseEnv('git-runner', Env, env);
+  const agents = readAgentPolicy(env, (path) => readFileSync(path, 'utf8'));
+  if (!agents.ok) throw new ConfigError('git-runner', agents.problems);
   return {
     natsUrl: e.NATS_URL,
     namespace: e.GT_NAMESPACE,
@@ -47,5 +60,8 @@ export function loadGitRunnerConfig(env: NodeJS.ProcessEnv = process.env, cwd = 
     maxAgents: e.GIT_RUNNER_MAX_AGENTS,
     ackWaitMs: e.GIT_RUNNER_ACK_WAIT_MS,
     leaseTtlMs: e.GIT_RUNNER_LEASE_TTL_MS,
+    agentPolicy: agents.policy,
+    maxAgentTimeoutMs: e.GIT_RUNNER_MAX_AGENT_TIMEOUT_MS,
+    maxCheckTimeoutMs: e.GIT_RUNNER_MAX_CHECK_TIMEOUT_MS,
   };
 }

@@ -1,4 +1,5 @@
 import { hostname } from 'node:os';
+import { DEFAULT_AGENT_POLICY } from '@gastown/contracts';
 import { loadGitRunnerConfig } from './git-runner.config';
 
 describe('git-runner configuration', () => {
@@ -11,6 +12,9 @@ describe('git-runner configuration', () => {
       maxAgents: 4,
       ackWaitMs: 60_000,
       leaseTtlMs: 15_000,
+      agentPolicy: DEFAULT_AGENT_POLICY,
+      maxAgentTimeoutMs: 7_200_000,
+      maxCheckTimeoutMs: 1_800_000,
     });
   });
 
@@ -25,6 +29,8 @@ describe('git-runner configuration', () => {
           GIT_RUNNER_MAX_AGENTS: '8',
           GIT_RUNNER_ACK_WAIT_MS: '3000',
           GIT_RUNNER_LEASE_TTL_MS: '5000',
+          GIT_RUNNER_MAX_AGENT_TIMEOUT_MS: '600000',
+          GIT_RUNNER_MAX_CHECK_TIMEOUT_MS: '60000',
         },
         '/srv',
       ),
@@ -36,7 +42,21 @@ describe('git-runner configuration', () => {
       maxAgents: 8,
       ackWaitMs: 3_000,
       leaseTtlMs: 5_000,
+      agentPolicy: DEFAULT_AGENT_POLICY,
+      maxAgentTimeoutMs: 600_000,
+      maxCheckTimeoutMs: 60_000,
     });
+  });
+
+  it('given agent settings, when loaded, then the catalogue is read, and a bad one or a cap out of range is refused by name', () => {
+    const config = loadGitRunnerConfig({ GASTOWN_AGENT_PROFILES_JSON: '{"sleep":{"command":["sleep","30"],"network":true}}' });
+    expect(config.agentPolicy.profiles.get('sleep')).toMatchObject({ network: true, run: { kind: 'command', command: ['sleep', '30'] } });
+    expect(() => loadGitRunnerConfig({ GIT_RUNNER_MAX_AGENT_TIMEOUT_MS: '90000000' })).toThrow(
+      'GIT_RUNNER_MAX_AGENT_TIMEOUT_MS must be a whole number from 1000 to 86400000 ms, got "90000000"',
+    );
+    expect(() => loadGitRunnerConfig({ GASTOWN_AGENT_PROFILES_JSON: '{"x":{"command":["a"],"passEnv":["SSH_AUTH_SOCK"]}}' })).toThrow(
+      'git-runner: invalid configuration\n  - GASTOWN_AGENT_PROFILES_JSON: x.passEnv: SSH_AUTH_SOCK is an infrastructure variable and is never handed to an agent',
+    );
   });
 
   it('given several bad values, when loaded, then each one is named on its own line', () => {

@@ -17,6 +17,8 @@ export interface LandingDeps {
   commands: ConvoyCommands;
   workspaces: RigWorkspaces;
   lease: RigLease;
+  /** The operator's cap on a check, whatever its rig asks for (GIT_RUNNER_MAX_CHECK_TIMEOUT_MS). */
+  maxCheckTimeoutMs: number;
 }
 
 interface Landing {
@@ -103,7 +105,8 @@ export class LandingHandler {
         return failed(`landing on ${target} conflicts in: ${outcome.files.join(', ')}`);
       case 'merged':
         try {
-          const { checks, checkTimeoutMs } = rig.config;
+          const { checks } = rig.config;
+          const checkTimeoutMs = Math.min(rig.config.checkTimeoutMs, this.deps.maxCheckTimeoutMs);
           const result = await runChecks(outcome.worktree, checks, { timeoutMs: checkTimeoutMs, env: checkEnvironment() });
           if (!result.ok && result.failed) return failed(describeCheckFailure(result.failed, checkTimeoutMs));
           await repository.pushMerge({ commit: outcome.commit, target, expectedTip: outcome.targetTip, fence: held.fence });

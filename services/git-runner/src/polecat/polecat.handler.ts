@@ -2,7 +2,7 @@ import { realpath } from 'node:fs/promises';
 import { Logger } from '@nestjs/common';
 import { singleLineText, type AgentRef, type AgentResult, type JobOf, type MergeMode } from '@gastown/contracts';
 import type { ConvoyView } from '@gastown/convoy-view';
-import { agentEnvironment } from '../agent/agent.config';
+import { agentEnvironment, resolveAgent, type AgentLimits } from '../agent/agent.config';
 import { buildPrompt, type PromptBlocker } from '../agent/agent.prompt';
 import { AgentStartError, runAgent } from '../agent/agent.runner';
 import type { RigRepository } from '../git/rig.repository';
@@ -29,6 +29,8 @@ export interface PolecatDeps {
   layout: DataLayout;
   /** The runner's own environment; an agent gets its baseline and its rig's passEnv from it. */
   env: Readonly<Record<string, string | undefined>>;
+  /** The operator's profiles and caps: a rig's agent runs only as they allow. */
+  agents: AgentLimits;
 }
 
 /** What an attempt needs from its convoy, copied out of the shared view. */
@@ -182,7 +184,9 @@ export class PolecatHandler {
     workdir: string,
   ): Promise<ConvoyReport | null> {
     const { layout, records, env } = this.deps;
-    const { agent, agentTimeoutMs } = rig.config;
+    const agent = resolveAgent(rig.config, this.deps.agents);
+    if ('refused' in agent) return failReport(job, `the agent may not run: ${agent.refused}`);
+    const { timeoutMs } = agent;
     const prompt = buildPrompt({
       convoyTitle: task.convoyTitle,
       bead: { id: job.beadId, title: task.beadTitle, body: task.beadBody },
@@ -196,7 +200,7 @@ export class PolecatHandler {
     try {
       outcome = await runAgent({
         config: agent,
-        timeoutMs: agentTimeoutMs,
+        timeoutMs,
         workdir,
         prompt,
         promptDir: layout.promptDir,
@@ -218,7 +222,7 @@ export class PolecatHandler {
     const agentResult = agentResultOf(outcome, secrets);
     if (outcome.exitCode !== 0 || outcome.timedOut) {
       this.logger.log(`attempt ${ref(job)} failed: ${outcome.timedOut ? 'timed out' : `exit ${outcome.exitCode ?? outcome.signal}`}`);
-      return failReport(job, failureReason(outcome, agentTimeoutMs, secrets), agentResult);
+      return failReport(job, failureReason(outcome, timeoutMs, secrets), agentResult);
     }
     let head: string;
     try {

@@ -17,6 +17,8 @@ export interface RefineryDeps {
   commands: ConvoyCommands;
   workspaces: RigWorkspaces;
   lease: RigLease;
+  /** The operator's cap on a check, whatever its rig asks for (GIT_RUNNER_MAX_CHECK_TIMEOUT_MS). */
+  maxCheckTimeoutMs: number;
 }
 
 interface Review {
@@ -107,7 +109,8 @@ export class RefineryHandler {
         return rework(`merge conflict with ${target} in: ${outcome.files.join(', ')} (the next attempt starts from the current ${target})`);
       case 'merged':
         try {
-          const { checks, checkTimeoutMs } = rig.config;
+          const { checks } = rig.config;
+          const checkTimeoutMs = Math.min(rig.config.checkTimeoutMs, this.deps.maxCheckTimeoutMs);
           const result = await runChecks(outcome.worktree, checks, { timeoutMs: checkTimeoutMs, env: checkEnvironment() });
           if (!result.ok && result.failed) return rework(describeCheckFailure(result.failed, checkTimeoutMs));
           await repository.pushMerge({ commit: outcome.commit, target, expectedTip: outcome.targetTip, fence: held.fence });

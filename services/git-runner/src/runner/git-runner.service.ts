@@ -60,7 +60,7 @@ export class GitRunner {
 
     const commands = new ConvoyCommands(bus, new CommandClient(bus), config.runnerId);
     const lease = new RigLease(bus, { holderId: config.runnerId, ttlMs: config.leaseTtlMs });
-    const git = { truth: this.truth, commands, workspaces: this.workspaces, lease };
+    const git = { truth: this.truth, commands, workspaces: this.workspaces, lease, maxCheckTimeoutMs: config.maxCheckTimeoutMs };
     const polecat = new PolecatHandler({
       runnerId: config.runnerId,
       truth: this.truth,
@@ -71,6 +71,7 @@ export class GitRunner {
       records: this.records,
       layout: this.layout,
       env: process.env,
+      agents: { policy: config.agentPolicy, maxAgentTimeoutMs: config.maxAgentTimeoutMs },
     });
     // Listening before any agent can start, so no cancellation is missed.
     this.cancels = listenForCancels(bus, this.attempts);
