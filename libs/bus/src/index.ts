@@ -7,7 +7,19 @@ export {
   type Bus,
   type BusLogger,
   type ConnectBusOptions,
+  type NatsCredentials,
 } from './bus.connection';
+export {
+  inboxPrefixOf,
+  natsAuthorizationConfig,
+  natsCredentialsOf,
+  natsUserOf,
+  NATS_SERVICES,
+  permissionMatrix,
+  type NatsService,
+  type NatsUser,
+  type SubjectPermissions,
+} from './nats.permissions';
 export {
   AppendRefusedError,
   NoResponderError,
