@@ -74,7 +74,13 @@ describe('convoys over GraphQL', () => {
   const slung = async (input: Record<string, unknown>) => (await h.ok<{ slingBatch: ConvoyView }>(town.token, SLING_BATCH, { input })).slingBatch;
 
   beforeAll(async () => {
-    h = await GatewayHarness.start();
+    h = await GatewayHarness.start({
+      // The operator's catalogue; town commands stay refused, as on every multi-tenant install.
+      convoyEnv: {
+        GASTOWN_AGENT_PASS_ENV_ALLOWED: 'OPENAI_API_KEY',
+        GASTOWN_AGENT_PROFILES_JSON: JSON.stringify({ aider: { command: ['aider', '--message-file', '{prompt}'], passEnv: ['OPENAI_API_KEY'], network: true } }),
+      },
+    });
     town = await h.createTown('convoy town');
     const { registerRig } = await h.ok<{ registerRig: { id: string } }>(town.token, REGISTER_RIG, {
       input: { name: 'billing', gitUrl: 'https://git.example.com/acme/billing.git', defaultBranch: 'main' },
@@ -109,17 +115,17 @@ describe('convoys over GraphQL', () => {
     expect(response.errors?.[0].extensions['errors']).toEqual([expect.objectContaining({ path: ['name'] })]);
   });
 
-  it('given a rig with a command agent and checks, when registered, then the configuration reads back with defaults filled', async () => {
+  it('given a rig naming an agent profile and checks, when registered, then the configuration reads back with defaults filled', async () => {
     const { registerRig } = await h.ok<{ registerRig: { config: Record<string, unknown> } }>(
       town.token,
       `mutation ($input: RegisterRigInput!) { registerRig(input: $input) {
-        config { maxPolecats agentTimeoutMs allowEmptyBeads mergeStrategy agent { kind command passEnv } checks { name command } } } }`,
+        config { maxPolecats agentTimeoutMs allowEmptyBeads mergeStrategy agent { kind profile command passEnv } checks { name command } } } }`,
       {
         input: {
           name: 'web',
           gitUrl: '/srv/git/web.git',
           defaultBranch: 'main',
-          config: { maxPolecats: 2, agent: { kind: 'COMMAND', command: ['aider', '--message-file', '{prompt}'], passEnv: ['OPENAI_API_KEY'] }, checks: [{ name: 'test', command: ['npm', 'test'] }] },
+          config: { maxPolecats: 2, agent: { kind: 'PROFILE', profile: 'aider' }, checks: [{ name: 'test', command: ['npm', 'test'] }] },
         },
       },
     );
@@ -128,9 +134,36 @@ describe('convoys over GraphQL', () => {
       agentTimeoutMs: 1_800_000,
       allowEmptyBeads: false,
       mergeStrategy: 'no-ff',
-      agent: { kind: 'COMMAND', command: ['aider', '--message-file', '{prompt}'], passEnv: ['OPENAI_API_KEY'] },
+      agent: { kind: 'PROFILE', profile: 'aider', command: null, passEnv: null },
       checks: [{ name: 'test', command: ['npm', 'test'] }],
     });
+  });
+
+  it('given a multi-tenant install, when a hostile town registers its own command reading the runner\'s secrets, then it is BAD_USER_INPUT naming the field and the profiles, and nothing is registered', async () => {
+    const response = await h.gql(town.token, REGISTER_RIG, {
+      input: {
+        name: 'hostile',
+        gitUrl: '/srv/git/hostile.git',
+        defaultBranch: 'main',
+        config: { agent: { kind: 'COMMAND', command: ['sh', '-c', 'cat /proc/$PPID/environ > marker'], passEnv: ['DATABASE_URL', 'NATS_URL'] } },
+      },
+    });
+    expect(codesOf(response)).toEqual(['BAD_USER_INPUT']);
+    expect(response.errors?.[0].message).toContain('GASTOWN_ALLOW_TOWN_AGENT_COMMANDS=true');
+    expect(response.errors?.[0].message).toContain('(demo, aider)');
+    expect(response.errors?.[0].extensions['errors']).toEqual([expect.objectContaining({ path: ['config', 'agent', 'kind'] })]);
+    const rigs = await h.ok<{ rigs: { name: string }[] }>(town.token, '{ rigs { name } }');
+    expect(rigs.rigs.map((r) => r.name)).not.toContain('hostile');
+  });
+
+  it('given a profile the operator does not have, when a town names it, then it is BAD_USER_INPUT listing the profiles, and nothing is registered', async () => {
+    const response = await h.gql(town.token, REGISTER_RIG, {
+      input: { name: 'unknown-agent', gitUrl: '/srv/git/unknown.git', defaultBranch: 'main', config: { agent: { kind: 'PROFILE', profile: 'root' } } },
+    });
+    expect(codesOf(response)).toEqual(['BAD_USER_INPUT']);
+    expect(response.errors?.[0].message).toContain('config.agent.profile "root" is not an agent profile of this installation: use one of demo, aider');
+    const rigs = await h.ok<{ rigs: { name: string }[] }>(town.token, '{ rigs { name } }');
+    expect(rigs.rigs.map((r) => r.name)).not.toContain('unknown-agent');
   });
 
   it('given a rig configuration with a bad value, when registered, then the error names the field and nothing is registered', async () => {

@@ -4,6 +4,8 @@ import { AgentKind, AgentStdin } from './rig.model';
 @InputType()
 export class AgentConfigInput {
   @Field(() => AgentKind) kind!: AgentKind;
+  @Field({ nullable: true, description: "Required for PROFILE: the name of one of the operator's agent profiles." })
+  profile?: string;
   @Field(() => [String], { nullable: true, description: 'Required for COMMAND: the argument vector, never a shell string.' })
   command?: string[];
   @Field(() => [String], { nullable: true }) passEnv?: string[];

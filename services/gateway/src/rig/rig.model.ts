@@ -2,9 +2,15 @@ import { Field, GraphQLISODateTime, ID, Int, ObjectType, registerEnumType } from
 
 export enum AgentKind {
   DEMO = 'demo',
+  PROFILE = 'profile',
   COMMAND = 'command',
 }
-registerEnumType(AgentKind, { name: 'AgentKind', description: 'DEMO: the built-in agent (no LLM). COMMAND: a program run in the worktree.' });
+registerEnumType(AgentKind, {
+  name: 'AgentKind',
+  description:
+    "DEMO: the built-in agent (no LLM). PROFILE: one of the operator's agent profiles, named in `profile`. " +
+    'COMMAND: a program of the town run in the worktree, refused unless the operator enabled town commands (single-tenant installs).',
+});
 
 export enum AgentStdin {
   NONE = 'none',
@@ -15,6 +21,8 @@ registerEnumType(AgentStdin, { name: 'AgentStdin', description: 'PROMPT: the pro
 @ObjectType({ description: 'Which agent works on the beads of a rig.' })
 export class AgentConfigModel {
   @Field(() => AgentKind) kind!: AgentKind;
+  @Field({ nullable: true, description: "For PROFILE: the name of the operator's agent profile." })
+  profile?: string;
   @Field(() => [String], { nullable: true, description: 'Argument vector; {prompt} is the prompt file, {workdir} the worktree.' })
   command?: string[];
   @Field(() => [String], { nullable: true, description: "Names of the git-runner's environment variables handed to the agent." })
