@@ -2,7 +2,9 @@ import { randomUUID } from 'node:crypto';
 import { EventStore } from '@gastown/bus';
 import { beadIdFor, type GastownEvent } from '@gastown/contracts';
 import { eventually } from '@gastown/testing';
-import { SystemHarness, type GqlError } from '@gastown/system-testing';
+import { SystemHarness } from '@gastown/system-testing';
+
+type GqlError = NonNullable<Awaited<ReturnType<SystemHarness['gqlRaw']>>['errors']>[number];
 
 /** Small enough that a test plan crosses it quickly; the default is 8 MiB. */
 const MAX_PLAN_BYTES = 64 * 1024;
