@@ -1,9 +1,10 @@
 import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
-import { resolve } from 'node:path';
+import { isAbsolute, resolve } from 'node:path';
 import { z } from 'zod';
 import { readAgentPolicy, type AgentPolicy } from '@gastown/contracts';
 import { ConfigError, namespaceSetting, natsUrlSetting, parseEnv, wholeNumberSetting } from '@gastown/service-runtime';
+import type { SandboxSettings } from '../sandbox/sandbox';
 
 const RUNNER_ID = /^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$/;
 
@@ -25,6 +26,23 @@ const Env = z.object({
   // The operator's caps on what a rig may ask for (a rig allows up to 24 h per agent, 4 h per check).
   GIT_RUNNER_MAX_AGENT_TIMEOUT_MS: wholeNumberSetting('GIT_RUNNER_MAX_AGENT_TIMEOUT_MS', 2 * 3_600_000, { min: 1_000, max: 24 * 3_600_000, unit: ' ms' }),
   GIT_RUNNER_MAX_CHECK_TIMEOUT_MS: wholeNumberSetting('GIT_RUNNER_MAX_CHECK_TIMEOUT_MS', 30 * 60_000, { min: 1_000, max: 4 * 3_600_000, unit: ' ms' }),
+  GIT_RUNNER_SANDBOX: z
+    .string()
+    .optional()
+    .transform((v) => v || 'bwrap')
+    .refine((v): v is 'bwrap' | 'none' => v === 'bwrap' || v === 'none', {
+      message: 'GIT_RUNNER_SANDBOX must be "bwrap" (the default) or "none" (single-user development only)',
+    }),
+  GIT_RUNNER_BWRAP_PATH: z
+    .string()
+    .optional()
+    .transform((v) => v || 'bwrap')
+    .refine((v) => isAbsolute(v) || /^[A-Za-z0-9._-]+$/.test(v), {
+      message: 'GIT_RUNNER_BWRAP_PATH must be an absolute path or a program name on PATH',
+    }),
+  // Never 0: inside the sandbox an agent is nobody in particular.
+  GIT_RUNNER_SANDBOX_UID: wholeNumberSetting('GIT_RUNNER_SANDBOX_UID', 65_534, { min: 1, max: 4_294_967_294 }),
+  GIT_RUNNER_SANDBOX_GID: wholeNumberSetting('GIT_RUNNER_SANDBOX_GID', 65_534, { min: 1, max: 4_294_967_294 }),
 });
 
 export interface GitRunnerConfig {
@@ -45,6 +63,8 @@ export interface GitRunnerConfig {
   maxAgentTimeoutMs: number;
   /** No check runs longer than this, whatever its rig says. */
   maxCheckTimeoutMs: number;
+  /** Where agents and checks run (see sandbox/sandbox.ts). */
+  sandbox: SandboxSettings;
 }
 
 /** Validates the environment once at start; every bad value gets its own line. */
@@ -63,5 +83,9 @@ export function loadGitRunnerConfig(env: NodeJS.ProcessEnv = process.env, cwd = 
     agentPolicy: agents.policy,
     maxAgentTimeoutMs: e.GIT_RUNNER_MAX_AGENT_TIMEOUT_MS,
     maxCheckTimeoutMs: e.GIT_RUNNER_MAX_CHECK_TIMEOUT_MS,
+    sandbox:
+      e.GIT_RUNNER_SANDBOX === 'none'
+        ? { kind: 'none' }
+        : { kind: 'bwrap', bwrapPath: e.GIT_RUNNER_BWRAP_PATH, uid: e.GIT_RUNNER_SANDBOX_UID, gid: e.GIT_RUNNER_SANDBOX_GID },
   };
 }

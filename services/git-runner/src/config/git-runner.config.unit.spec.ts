@@ -15,6 +15,7 @@ describe('git-runner configuration', () => {
       agentPolicy: DEFAULT_AGENT_POLICY,
       maxAgentTimeoutMs: 7_200_000,
       maxCheckTimeoutMs: 1_800_000,
+      sandbox: { kind: 'bwrap', bwrapPath: 'bwrap', uid: 65_534, gid: 65_534 },
     });
   });
 
@@ -45,6 +46,7 @@ describe('git-runner configuration', () => {
       agentPolicy: DEFAULT_AGENT_POLICY,
       maxAgentTimeoutMs: 600_000,
       maxCheckTimeoutMs: 60_000,
+      sandbox: { kind: 'bwrap', bwrapPath: 'bwrap', uid: 65_534, gid: 65_534 },
     });
   });
 
@@ -81,6 +83,28 @@ describe('git-runner configuration', () => {
       '  - GIT_RUNNER_MAX_AGENTS must be a whole number from 1 to 64, got "0"',
       '  - GIT_RUNNER_ACK_WAIT_MS must be a whole number from 1000 to 3600000 ms, got "soon"',
       '  - GIT_RUNNER_LEASE_TTL_MS must be a whole number from 1000 to 300000 ms, got "900000"',
+    ]);
+  });
+
+  it('given sandbox settings, when loaded, then bwrap takes its program and ids and none must be named', () => {
+    expect(
+      loadGitRunnerConfig({ GIT_RUNNER_BWRAP_PATH: '/opt/bwrap/bin/bwrap', GIT_RUNNER_SANDBOX_UID: '1500', GIT_RUNNER_SANDBOX_GID: '1600' }).sandbox,
+    ).toEqual({ kind: 'bwrap', bwrapPath: '/opt/bwrap/bin/bwrap', uid: 1_500, gid: 1_600 });
+    expect(loadGitRunnerConfig({ GIT_RUNNER_SANDBOX: 'none' }).sandbox).toEqual({ kind: 'none' });
+  });
+
+  it('given bad sandbox settings, when loaded, then each is refused by name and uid 0 is never accepted', () => {
+    let message = '';
+    try {
+      loadGitRunnerConfig({ GIT_RUNNER_SANDBOX: 'off', GIT_RUNNER_BWRAP_PATH: 'bin/bwrap', GIT_RUNNER_SANDBOX_UID: '0', GIT_RUNNER_SANDBOX_GID: '-1' });
+    } catch (error) {
+      message = (error as Error).message;
+    }
+    expect(message.split('\n').slice(1)).toEqual([
+      '  - GIT_RUNNER_SANDBOX must be "bwrap" (the default) or "none" (single-user development only)',
+      '  - GIT_RUNNER_BWRAP_PATH must be an absolute path or a program name on PATH',
+      '  - GIT_RUNNER_SANDBOX_UID must be a whole number from 1 to 4294967294, got "0"',
+      '  - GIT_RUNNER_SANDBOX_GID must be a whole number from 1 to 4294967294, got "-1"',
     ]);
   });
 });
