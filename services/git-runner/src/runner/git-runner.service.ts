@@ -14,7 +14,10 @@ import { listenForCancels } from '../polecat/cancel.listener';
 import { AttemptClaims } from '../polecat/polecat.claims';
 import { RunningAttempts } from '../polecat/polecat.attempts';
 import { PolecatHandler } from '../polecat/polecat.handler';
+import { RigProbeResponder } from '../probe/rig.probe.responder';
 import { RefineryHandler } from '../refinery/refinery.handler';
+import { RepositoryOwners } from '../rigs/repository.owners';
+import { RepositoryPolicy } from '../rigs/repository.policy';
 import { RigWorkspaces } from '../rigs/rig.workspaces';
 import { createSandbox, type Sandbox } from '../sandbox/sandbox';
 import { DataDirLock } from './data-dir.lock';
@@ -37,6 +40,7 @@ export class GitRunner {
   private readonly truth: JobTruth;
   private readonly workspaces: RigWorkspaces;
   private readonly records: AgentRecords;
+  private readonly probes: RigProbeResponder;
   private readonly sandbox: Sandbox;
   private readonly attempts = new RunningAttempts();
   private readonly consumers: RunningJobConsumer[] = [];
@@ -49,7 +53,9 @@ export class GitRunner {
     this.layout = new DataLayout(config.dataDir, config.namespace);
     this.lock = new DataDirLock(this.layout.lockFile);
     this.truth = new JobTruth(new EventStore(bus), bus.names);
-    this.workspaces = new RigWorkspaces(this.layout);
+    const policy = new RepositoryPolicy({ ...config.repositories, dataDir: config.dataDir }, new RepositoryOwners(bus));
+    this.workspaces = new RigWorkspaces(this.layout, policy);
+    this.probes = new RigProbeResponder(bus, policy, this.layout.probeDir);
     this.records = new AgentRecords(this.layout);
     this.sandbox = createSandbox(config.sandbox);
   }
@@ -87,6 +93,7 @@ export class GitRunner {
     });
     // Listening before any agent can start, so no cancellation is missed.
     this.cancels = listenForCancels(bus, this.attempts);
+    this.probes.start();
     const start = <K extends JobKind>(kind: K, concurrency: number, handler: JobHandler<K>) =>
       startJobConsumer(bus, { kind, concurrency, ackWaitMs: config.ackWaitMs, handler });
     this.consumers.push(
@@ -103,7 +110,7 @@ export class GitRunner {
     const stopping = this.consumers.splice(0).map((consumer) => consumer.stop());
     const agents = this.attempts.stopAll();
     if (agents > 0) this.logger.log(`stopping ${agents} running agent${agents === 1 ? '' : 's'}; their attempts are reported lost`);
-    await Promise.all(stopping);
+    await Promise.all([...stopping, this.probes.stop()]);
     this.cancels?.unsubscribe();
     this.lock.release();
   }
