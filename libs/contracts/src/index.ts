@@ -4,6 +4,7 @@ export * from './domain/town.token';
 export * from './domain/rig.config';
 export * from './domain/agent.profile';
 export * from './domain/secret.redaction';
+export * from './domain/secret.sealing';
 export * from './domain/agent.result';
 export * from './domain/attempt.claim';
 export * from './subjects/subject.builders';

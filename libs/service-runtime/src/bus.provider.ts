@@ -1,15 +1,23 @@
 import type { FactoryProvider } from '@nestjs/common';
-import { connectBus, ensureTopology, type Bus } from '@gastown/bus';
+import { connectBus, ensureTopology, type Bus, type NatsCredentials } from '@gastown/bus';
 import { lineLogger } from './service.logger';
 
 /** Injection token of a service's connected bus. */
 export const BUS = Symbol('BUS');
 
+export interface BusSettings {
+  servers: string;
+  namespace: string;
+  name: string;
+  /** Absent: an anonymous connection (a server without authorization). */
+  credentials?: NatsCredentials;
+}
+
 /**
  * The connected bus with the whole topology ensured: every service may be the first to start,
  * and creating what exists already is a no-op.
  */
-export function busProvider(options: { servers: string; namespace: string; name: string }): FactoryProvider<Bus> {
+export function busProvider(options: BusSettings): FactoryProvider<Bus> {
   return {
     provide: BUS,
     useFactory: async () => {

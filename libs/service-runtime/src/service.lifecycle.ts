@@ -1,6 +1,6 @@
 import { Inject, Injectable, type OnApplicationBootstrap, type OnApplicationShutdown, type Provider } from '@nestjs/common';
 import type { Bus } from '@gastown/bus';
-import { BUS, busProvider } from './bus.provider';
+import { BUS, busProvider, type BusSettings } from './bus.provider';
 
 /** The one long-running piece of a service: its command server, dispatcher or job consumers. */
 export interface ServiceRunner {
@@ -42,7 +42,7 @@ class ServiceLifecycle implements OnApplicationBootstrap, OnApplicationShutdown 
 
 /** Everything a bus-driven service needs: the connected bus, its runner, and their life cycle. */
 export function serviceProviders(
-  bus: { servers: string; namespace: string; name: string },
+  bus: BusSettings,
   createRunner: (bus: Bus) => ServiceRunner,
 ): Provider[] {
   return [busProvider(bus), { provide: RUNNER, inject: [BUS], useFactory: createRunner }, ServiceLifecycle];

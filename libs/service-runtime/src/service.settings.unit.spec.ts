@@ -1,5 +1,18 @@
 import { z } from 'zod';
-import { ConfigError, namespaceSetting, natsUrlSetting, parseEnv, redactUrl, wholeNumberSetting } from './service.settings';
+import {
+  ConfigError,
+  namespaceSetting,
+  natsAuthSettings,
+  natsCredentialsFromEnv,
+  natsUrlSetting,
+  parseEnv,
+  redactUrl,
+  refineNatsAuth,
+  refineSecretsKey,
+  secretKeyringFromEnv,
+  secretsKeySettings,
+  wholeNumberSetting,
+} from './service.settings';
 
 const Env = z.object({
   NATS_URL: natsUrlSetting(),
@@ -33,5 +46,36 @@ describe('service settings', () => {
     const line = redactUrl('nats://alice:s3cret@a:4222,nats://b:4222');
     expect(line).not.toMatch(/alice|s3cret/);
     expect(line).toBe('nats://***@a:4222,nats://b:4222');
+  });
+});
+
+describe('NATS credentials and the secrets key', () => {
+  const Auth = z.object({ ...natsAuthSettings(), ...secretsKeySettings() }).superRefine((e, ctx) => {
+    refineNatsAuth(e, ctx);
+    refineSecretsKey(e, ctx);
+  });
+  const KEY = 'a'.repeat(64);
+
+  it('given a user and password, when read, then the service connects as that user with replies on its own inbox prefix', () => {
+    const e = parseEnv('svc', Auth, { NATS_USER: 'gt-convoy', NATS_PASSWORD: 'pw', GASTOWN_SECRETS_KEY: KEY });
+    expect(natsCredentialsFromEnv(e, 'convoy', 'gt')).toEqual({ user: 'gt-convoy', password: 'pw', inboxPrefix: '_INBOX_gt_convoy' });
+    expect(natsCredentialsFromEnv({ NATS_TOKEN: 't', NATS_INBOX_PREFIX: 'mine' }, 'git-runner', 'gt')).toEqual({ token: 't', inboxPrefix: 'mine' });
+    expect(natsCredentialsFromEnv({}, 'gateway', 'gt')).toBeUndefined();
+  });
+
+  it('given half a credential, both kinds at once, or no secrets key, when read, then each problem is named without echoing a value', () => {
+    const refuse = (env: Record<string, string>) => () => parseEnv('svc', Auth, env);
+    expect(refuse({ NATS_USER: 'u', GASTOWN_SECRETS_KEY: KEY })).toThrow('NATS_PASSWORD is required with NATS_USER');
+    expect(refuse({ NATS_PASSWORD: 'hunter2', GASTOWN_SECRETS_KEY: KEY })).toThrow('NATS_USER is required with NATS_PASSWORD');
+    expect(refuse({ NATS_TOKEN: 't', NATS_USER: 'u', NATS_PASSWORD: 'p', GASTOWN_SECRETS_KEY: KEY })).toThrow(/NATS_TOKEN and NATS_USER\/NATS_PASSWORD exclude each other/);
+    expect(refuse({})).toThrow(/GASTOWN_SECRETS_KEY is required: 32 bytes/);
+    expect(refuse({ GASTOWN_SECRETS_KEY: 'hunter2' })).toThrow(/GASTOWN_SECRETS_KEY must be 32 bytes/);
+    expect(refuse({ GASTOWN_SECRETS_KEY: 'hunter2' })).not.toThrow(/hunter2/);
+    expect(refuse({ GASTOWN_SECRETS_KEY: KEY, GASTOWN_SECRETS_PREVIOUS_KEYS: 'nope' })).toThrow(/GASTOWN_SECRETS_PREVIOUS_KEYS entry 1 must be 32 bytes/);
+  });
+
+  it('given a key, when the keyring is built, then it seals and opens', () => {
+    const ring = secretKeyringFromEnv({ GASTOWN_SECRETS_KEY: KEY });
+    expect(ring.open(ring.seal('s', 'ctx'), 'ctx')).toBe('s');
   });
 });

@@ -66,3 +66,9 @@ export async function eventually<T>(
     await new Promise((r) => setTimeout(r, intervalMs));
   }
 }
+
+/**
+ * The GASTOWN_SECRETS_KEY of every service a test starts (startService passes it unless the test
+ * sets its own), so a gateway's sealed webhook key opens in the dispatcher of the same test.
+ */
+export const TEST_SECRETS_KEY = process.env['GASTOWN_SECRETS_KEY'] || '7e57'.repeat(16);

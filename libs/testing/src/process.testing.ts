@@ -1,5 +1,6 @@
 import { ChildProcess, spawn } from 'node:child_process';
 import { join, resolve } from 'node:path';
+import { TEST_SECRETS_KEY } from './infra.testing';
 
 export const WORKSPACE_ROOT = resolve(__dirname, '../../..');
 
@@ -27,7 +28,7 @@ export function startService(name: string, options: StartOptions = {}): Promise<
   const script = join(WORKSPACE_ROOT, options.script ?? join('services', name, 'src', 'main.ts'));
   const child = spawn(process.execPath, ['-r', '@swc-node/register', script], {
     cwd: WORKSPACE_ROOT,
-    env: { ...process.env, ...options.env, SWC_NODE_PROJECT: join(WORKSPACE_ROOT, 'tsconfig.base.json') },
+    env: { ...process.env, GASTOWN_SECRETS_KEY: TEST_SECRETS_KEY, ...options.env, SWC_NODE_PROJECT: join(WORKSPACE_ROOT, 'tsconfig.base.json') },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let output = '';

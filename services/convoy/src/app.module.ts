@@ -9,7 +9,7 @@ export class AppModule {
     return {
       module: AppModule,
       providers: serviceProviders(
-        { servers: config.natsUrl, namespace: config.namespace, name: 'convoy' },
+        { servers: config.natsUrl, namespace: config.namespace, name: 'convoy', credentials: config.natsCredentials },
         (bus) => new ConvoyCommandService(bus, config),
       ),
     };

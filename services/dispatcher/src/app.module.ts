@@ -11,7 +11,7 @@ export class AppModule {
     return {
       module: AppModule,
       providers: serviceProviders(
-        { servers: config.natsUrl, namespace: config.namespace, name: `dispatcher ${config.dispatcherId}` },
+        { servers: config.natsUrl, namespace: config.namespace, name: `dispatcher ${config.dispatcherId}`, credentials: config.natsCredentials },
         (bus) =>
           runnersInOrder(
             new DispatchRunner(bus, {

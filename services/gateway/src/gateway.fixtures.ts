@@ -2,12 +2,13 @@ import { randomUUID } from 'node:crypto';
 import { Bus, CommandClient, connectBus, deleteTopology, NoResponderError } from '@gastown/bus';
 import { StorageType } from '@nats-io/jetstream';
 import { Kvm } from '@nats-io/kv';
-import { attemptClaimKey, CommandReply, generateTownToken, hashTownToken, type AttemptClaim } from '@gastown/contracts';
+import { attemptClaimKey, CommandReply, generateTownToken, hashTownToken, SecretKeyring, type AttemptClaim } from '@gastown/contracts';
 import {
   createTestDatabase,
   eventually,
   startService,
   TEST_NATS_URL,
+  TEST_SECRETS_KEY,
   testNamespace,
   type ServiceProcess,
   type TestDatabase,
@@ -78,6 +79,7 @@ export class GatewayHarness {
       namespace,
       readModelWaitMs: 10_000,
       dashboardDir: options.dashboardDir ?? null,
+      secrets: SecretKeyring.fromSettings(TEST_SECRETS_KEY),
     };
     const [gateway, convoyService] = await Promise.allSettled([
       createGatewayApp(config, { logLevels: ['error'] }),

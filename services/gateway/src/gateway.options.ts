@@ -1,3 +1,5 @@
+import type { NatsCredentials } from '@gastown/bus';
+
 /**
  * Injection token of the configuration the bus, read-model and projection modules need. The
  * app provides it globally (config/config.module.ts) from the validated environment.
@@ -11,4 +13,6 @@ export interface GatewayOptions {
   readonly natsUrl: string;
   /** Prefix of every subject, stream and bucket (see `names()` in contracts). */
   readonly namespace: string;
+  /** Absent for a NATS server without authorization. */
+  readonly natsCredentials?: NatsCredentials;
 }

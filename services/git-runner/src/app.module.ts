@@ -9,7 +9,7 @@ export class AppModule {
     return {
       module: AppModule,
       providers: serviceProviders(
-        { servers: config.natsUrl, namespace: config.namespace, name: `git-runner ${config.runnerId}` },
+        { servers: config.natsUrl, namespace: config.namespace, name: `git-runner ${config.runnerId}`, credentials: config.natsCredentials },
         (bus) => new GitRunner(bus, config),
       ),
     };

@@ -18,14 +18,17 @@ export const RegisterRig = CommandMeta.extend({
   }),
 });
 
-/** Url and events are checked by the town decider, which names each problem; the secret comes from the gateway. */
+/**
+ * Url, events and secret are checked by the town decider, which names each problem. The secret
+ * comes from the gateway already sealed (a SealedSecret): it is never in clear on the bus.
+ */
 export const AddWebhook = CommandMeta.extend({
   type: z.literal('AddWebhook'),
   data: z.object({
     webhookId: z.uuid(),
     url: z.string(),
     events: z.array(z.string()),
-    secret: z.string(),
+    secret: z.unknown(),
   }),
 });
 

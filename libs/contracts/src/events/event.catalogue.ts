@@ -41,7 +41,14 @@ export type Upcasters = Record<string, Record<number, (data: unknown) => unknown
 /** Events stored before agent results were reported say nothing about the agent's exit. */
 const withoutAgentResult = (data: unknown) => ({ ...(data as object), agentResult: null });
 
+/** A key stored in clear before sealing existed stays usable; it is marked so, never re-sealed here (no key in contracts). */
+const withLegacyClearSecret = (data: unknown) => {
+  const v1 = data as { secret: string };
+  return { ...v1, secret: { alg: 'none', value: v1.secret } };
+};
+
 export const upcasters: Upcasters = {
+  WebhookAdded: { 1: withLegacyClearSecret },
   BeadSubmitted: { 1: withoutAgentResult },
   BeadAttemptFailed: { 1: withoutAgentResult },
   BeadFailed: { 1: withoutAgentResult },

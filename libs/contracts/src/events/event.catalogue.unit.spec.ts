@@ -44,6 +44,19 @@ describe('event catalogue', () => {
     },
   );
 
+  it('given a WebhookAdded v1 with its key in clear, when parsed, then it is v2 with every other field and the key marked as a legacy clear secret', () => {
+    const stored = fixture('WebhookAdded.v1.json');
+    const parsed = parseEvent(stored);
+    expect(parsed.schemaVersion).toBe(2);
+    expect(parsed.data).toEqual({ ...stored.data, secret: { alg: 'none', value: stored.data.secret } });
+  });
+
+  it('given a WebhookAdded v2 whose key is a bare string, when parsed, then it is refused naming the secret', () => {
+    const stored = fixture('WebhookAdded.v2.json');
+    stored.data.secret = 'q3Jt1V8fZx0cK2mN5pR7sT9uW4yA6bD8eF0gH2iJ4kL';
+    expect(() => parseEvent(stored)).toThrow(/invalid WebhookAdded v2: secret/);
+  });
+
   it('given a v2 agent result with an output tail beyond the limit, when parsed, then outputTail is named', () => {
     const stored = fixture('BeadAttemptFailed.v2.json');
     stored.data.agentResult.outputTail = 'x'.repeat(AGENT_OUTPUT_TAIL_MAX + 1);

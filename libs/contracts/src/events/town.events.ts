@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { RigConfig } from '../domain/rig.config';
+import { StoredSecret } from '../domain/secret.sealing';
 import { WEBHOOK_SECRET, WebhookEventType } from '../webhooks/webhook.schemas';
 
 export const TownCreatedV1 = z.object({
@@ -17,8 +18,8 @@ export const RigRegisteredV1 = z.object({
 });
 
 /**
- * The secret is stored here because the deliverer signs with it. Readers other than the
- * deliverer drop it: it is never projected, logged or shown in a history.
+ * v1 stored the signing key in clear: anyone who could read the stream could sign as Gastown.
+ * Kept so that those events still parse; the upcaster hands their key on as a legacy clear secret.
  */
 export const WebhookAddedV1 = z.object({
   webhookId: z.uuid(),
@@ -27,11 +28,22 @@ export const WebhookAddedV1 = z.object({
   secret: z.string().regex(WEBHOOK_SECRET),
 });
 
+/**
+ * v2: the signing key sealed with the operator's key for this town's webhook only (see
+ * secret.sealing.ts); only the gateway (to show it once) and the dispatcher (to sign) open it.
+ */
+export const WebhookAddedV2 = z.object({
+  webhookId: z.uuid(),
+  url: z.string().min(1).max(2000),
+  events: z.array(WebhookEventType).min(1),
+  secret: StoredSecret,
+});
+
 export const WebhookRemovedV1 = z.object({ webhookId: z.uuid() });
 
 export const townEventSchemas = {
   TownCreated: { 1: TownCreatedV1 },
   RigRegistered: { 1: RigRegisteredV1 },
-  WebhookAdded: { 1: WebhookAddedV1 },
+  WebhookAdded: { 1: WebhookAddedV1, 2: WebhookAddedV2 },
   WebhookRemoved: { 1: WebhookRemovedV1 },
 } as const;

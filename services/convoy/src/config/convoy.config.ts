@@ -2,7 +2,8 @@ import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import { readAgentPolicy, type AgentPolicy } from '@gastown/contracts';
 import { DEFAULT_LIMITS } from '../convoy/convoy.decider';
-import { ConfigError, namespaceSetting, natsUrlSetting, parseEnv, wholeNumberSetting } from '@gastown/service-runtime';
+import type { NatsCredentials } from '@gastown/bus';
+import { ConfigError, loadNatsCredentials, namespaceSetting, natsUrlSetting, parseEnv, wholeNumberSetting } from '@gastown/service-runtime';
 
 const Env = z.object({
   NATS_URL: natsUrlSetting(),
@@ -20,6 +21,8 @@ const Env = z.object({
 
 export interface ConvoyConfig {
   natsUrl: string;
+  /** NATS_USER/NATS_PASSWORD or NATS_TOKEN; absent for a server without authorization. */
+  natsCredentials?: NatsCredentials;
   namespace: string;
   maxTasks: number;
   maxAttempts: number;
@@ -40,6 +43,7 @@ export function loadConvoyConfig(env: NodeJS.ProcessEnv = process.env): ConvoyCo
   if (!agents.ok) throw new ConfigError('convoy service', agents.problems);
   return {
     natsUrl: e.NATS_URL,
+    natsCredentials: loadNatsCredentials('convoy service', 'convoy', env),
     namespace: e.GT_NAMESPACE,
     maxTasks: e.CONVOY_MAX_TASKS,
     maxAttempts: e.CONVOY_MAX_ATTEMPTS,

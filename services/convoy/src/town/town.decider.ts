@@ -2,7 +2,8 @@ import {
   DEFAULT_RIG_CONFIG,
   type AgentPolicy,
   WEBHOOK_EVENT_TYPES,
-  WEBHOOK_SECRET,
+  SealedSecret,
+  type StoredSecret,
   type GastownEvent,
   TEXT_LIMITS,
   textProblem,
@@ -28,7 +29,7 @@ export interface Webhook {
   webhookId: string;
   url: string;
   events: WebhookEventType[];
-  secret: string;
+  secret: StoredSecret;
 }
 
 export interface TownState {
@@ -183,14 +184,15 @@ function registerRig(command: Extract<TownCommand, { type: 'RegisterRig' }>, sta
 
 function addWebhook(command: Extract<TownCommand, { type: 'AddWebhook' }>, state: TownState): NewEvent[] {
   if (!state.exists) throw DomainError.notFound(`town ${command.townId} does not exist`, { townId: command.townId });
-  const { webhookId, secret } = command.data;
+  const { webhookId } = command.data;
+  const sealed = SealedSecret.safeParse(command.data.secret);
   const url = command.data.url.trim();
   const events = WEBHOOK_EVENT_TYPES.filter((type) => command.data.events.includes(type));
 
   const existing = state.webhooks.get(webhookId);
   if (existing) {
     // Adding the same webhook again is a retry, not a change.
-    const same = existing.url === url && existing.secret === secret && existing.events.join() === events.join();
+    const same = existing.url === url && JSON.stringify(existing.secret) === JSON.stringify(command.data.secret) && existing.events.join() === events.join();
     if (same) return [];
     throw DomainError.conflict(`webhook ${webhookId} already exists with other settings`, { webhookId });
   }
@@ -218,17 +220,17 @@ function addWebhook(command: Extract<TownCommand, { type: 'AddWebhook' }>, state
       });
     }
   });
-  if (!WEBHOOK_SECRET.test(secret)) {
-    errors.push({ path: ['secret'], value: null, message: 'secret must be 32 random bytes in base64url (43 characters)' });
+  if (!sealed.success) {
+    errors.push({ path: ['secret'], value: null, message: "secret must be sealed with the operator's key (GASTOWN_SECRETS_KEY): a clear secret is never stored" });
   }
-  if (errors.length > 0) throw rejectInput(errors);
+  if (errors.length > 0 || !sealed.success) throw rejectInput(errors);
   if (state.webhooks.size >= MAX_WEBHOOKS_PER_TOWN) {
     throw DomainError.conflict(
       `town ${command.townId} already has ${state.webhooks.size} webhooks, the most a town may have; remove one before adding another`,
       { townId: command.townId, limit: MAX_WEBHOOKS_PER_TOWN },
     );
   }
-  return [{ type: 'WebhookAdded', data: { webhookId, url, events, secret } }];
+  return [{ type: 'WebhookAdded', data: { webhookId, url, events, secret: sealed.data } }];
 }
 
 function removeWebhook(command: Extract<TownCommand, { type: 'RemoveWebhook' }>, state: TownState): NewEvent[] {

@@ -26,7 +26,8 @@ const registerRig = (data: Partial<Extract<TownCommand, { type: 'RegisterRig' }>
 });
 
 const WEBHOOK_ID = '33333333-3333-4333-8333-333333333333';
-const SECRET = 'q3Jt1V8fZx0cK2mN5pR7sT9uW4yA6bD8eF0gH2iJ4kL';
+const sealedSecret = (sealed: string) => ({ alg: 'A256GCM' as const, keyId: '0f3a9c1e7b2d4a68', nonce: '2xWq0n4v9Kc1Zp7L', sealed });
+const SECRET = sealedSecret('Q0JqY3h2bW5aTnR5V0VlQk9WR2dPQk1zZ0hBc2l2a3Jp');
 const ALL_EVENTS = ['CONVOY_LANDED', 'CONVOY_FAILED', 'CONVOY_CANCELLED'] as const;
 type AddWebhookData = Extract<TownCommand, { type: 'AddWebhook' }>['data'];
 const addWebhook = (data: Partial<AddWebhookData> = {}, commandId?: string): TownCommand => ({
@@ -227,7 +228,7 @@ describe('town decider', () => {
     it('given a webhook added by a command, when that command comes again, then nothing is written and the stored secret is answered', () => {
       const decision = spec
         .given([townCreated, { ...webhookAdded(), commandId: 'hook-1' }])
-        .when(addWebhook({ secret: 'x'.repeat(43) }, 'hook-1'))
+        .when(addWebhook({ secret: sealedSecret('x'.repeat(43)) }, 'hook-1'))
         .thenNothing();
       expect(decision).toEqual({ events: [], duplicate: true, result: { townId: TOWN_ID, webhookId: WEBHOOK_ID, secret: SECRET } });
     });
@@ -235,9 +236,9 @@ describe('town decider', () => {
     it('given a webhook, when its id is added again with another secret, then it is a conflict and no secret is answered', () => {
       const error = spec
         .given([townCreated, webhookAdded()])
-        .when(addWebhook({ secret: 'y'.repeat(43) }))
+        .when(addWebhook({ secret: sealedSecret('y'.repeat(43)) }))
         .thenThrows('CONFLICT', `webhook ${WEBHOOK_ID} already exists with other settings`);
-      expect(JSON.stringify(error.details)).not.toContain(SECRET);
+      expect(JSON.stringify(error.details)).not.toContain(SECRET.sealed);
     });
 
     it('given a removed webhook, when its id is added again, then the id is not reused', () => {
@@ -290,12 +291,12 @@ describe('town decider', () => {
         .thenThrows('BAD_USER_INPUT', 'events[1] "BEAD_MERGED" is not a webhook event: use CONVOY_LANDED, CONVOY_FAILED, CONVOY_CANCELLED');
     });
 
-    it('given a town, when the secret is weak, then it is refused without echoing it', () => {
+    it('given a town, when the secret comes in clear instead of sealed, then it is refused without echoing it and nothing is written', () => {
       const error = spec
         .given([townCreated])
-        .when(addWebhook({ secret: 'hunter2' }))
-        .thenThrows('BAD_USER_INPUT', 'secret must be 32 random bytes in base64url (43 characters)');
-      expect(JSON.stringify(error.details)).not.toContain('hunter2');
+        .when(addWebhook({ secret: 'q3Jt1V8fZx0cK2mN5pR7sT9uW4yA6bD8eF0gH2iJ4kL' }))
+        .thenThrows('BAD_USER_INPUT', "secret must be sealed with the operator's key (GASTOWN_SECRETS_KEY): a clear secret is never stored");
+      expect(JSON.stringify(error.details)).not.toContain('q3Jt1V8f');
     });
 
     it('given a town with the most webhooks, when one more is added, then the limit is named', () => {
@@ -350,6 +351,7 @@ describe('town decider', () => {
         .thenThrows('NOT_FOUND', `webhook ${WEBHOOK_ID} not found in town ${TOWN_ID}`);
     });
   });
+
   describe('hostile text', () => {
     it('given a town, when a rig name holds a NUL, then it is refused with the code point and position and nothing is written', () => {
       spec.given([townCreated]).when(registerRig({ name: 'ap\0i' })).thenThrows('BAD_USER_INPUT', 'name contains a control character U+0000 at position 2');

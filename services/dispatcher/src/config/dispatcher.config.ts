@@ -1,7 +1,20 @@
 import { hostname } from 'node:os';
 import { z } from 'zod';
 import { DEFAULT_PAYLOAD_READ_TIMEOUT_MS } from '@gastown/bus';
-import { namespaceSetting, natsUrlSetting, parseEnv, wholeNumberSetting } from '@gastown/service-runtime';
+import type { NatsCredentials } from '@gastown/bus';
+import type { SecretKeyring } from '@gastown/contracts';
+import {
+  namespaceSetting,
+  natsAuthSettings,
+  natsCredentialsFromEnv,
+  natsUrlSetting,
+  parseEnv,
+  refineNatsAuth,
+  refineSecretsKey,
+  secretKeyringFromEnv,
+  secretsKeySettings,
+  wholeNumberSetting,
+} from '@gastown/service-runtime';
 import { DEFAULT_READ_ATTEMPTS } from '../dispatch/dispatch.runner';
 
 const DAY_MS = 24 * 60 * 60_000;
@@ -9,6 +22,8 @@ const DAY_MS = 24 * 60 * 60_000;
 const Env = z
   .object({
     NATS_URL: natsUrlSetting(),
+    ...natsAuthSettings(),
+    ...secretsKeySettings(),
     GT_NAMESPACE: namespaceSetting(),
     DISPATCHER_MAX_AGENTS_PER_TOWN: wholeNumberSetting('DISPATCHER_MAX_AGENTS_PER_TOWN', 16),
     // A back-off is waited for with a timer; a day bounds it well inside what a timer can hold.
@@ -35,6 +50,8 @@ const Env = z
       }),
   })
   .superRefine((e, ctx) => {
+    refineNatsAuth(e, ctx);
+    refineSecretsKey(e, ctx);
     const { DISPATCHER_RETRY_BASE_MS: base, DISPATCHER_RETRY_MAX_MS: max } = e;
     if (max < base) {
       ctx.addIssue({ code: 'custom', message: `DISPATCHER_RETRY_MAX_MS (${max}) must not be below DISPATCHER_RETRY_BASE_MS (${base})` });
@@ -50,6 +67,8 @@ const Env = z
 
 export interface DispatcherConfig {
   natsUrl: string;
+  /** Absent for a NATS server without authorization. */
+  natsCredentials?: NatsCredentials;
   namespace: string;
   /** Names this replica in the server's connection list and in its own log lines. */
   dispatcherId: string;
@@ -73,6 +92,8 @@ export interface WebhookSettings {
   timeoutMs: number;
   /** POSTs this replica runs at once. */
   concurrency: number;
+  /** Opens each webhook's sealed signing key at the moment of signing (GASTOWN_SECRETS_KEY). */
+  secrets: SecretKeyring;
 }
 
 /** Validates the environment once at start; every bad value gets its own line. */
@@ -80,6 +101,7 @@ export function loadDispatcherConfig(env: NodeJS.ProcessEnv = process.env): Disp
   const e = parseEnv('dispatcher', Env, env);
   return {
     natsUrl: e.NATS_URL,
+    natsCredentials: natsCredentialsFromEnv(e, 'dispatcher', e.GT_NAMESPACE),
     namespace: e.GT_NAMESPACE,
     dispatcherId: e.DISPATCHER_ID,
     maxAgentsPerTown: e.DISPATCHER_MAX_AGENTS_PER_TOWN,
@@ -93,6 +115,7 @@ export function loadDispatcherConfig(env: NodeJS.ProcessEnv = process.env): Disp
       retryMaxMs: e.DISPATCHER_WEBHOOK_RETRY_MAX_MS,
       timeoutMs: e.DISPATCHER_WEBHOOK_TIMEOUT_MS,
       concurrency: e.DISPATCHER_WEBHOOK_CONCURRENCY,
+      secrets: secretKeyringFromEnv(e),
     },
   };
 }

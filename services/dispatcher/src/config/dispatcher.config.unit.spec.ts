@@ -1,11 +1,15 @@
 import { hostname } from 'node:os';
+import { SecretKeyring } from '@gastown/contracts';
 import { loadDispatcherConfig } from './dispatcher.config';
 import { redactUrl } from '@gastown/service-runtime';
 
+const KEY = { GASTOWN_SECRETS_KEY: '11'.repeat(32) };
+
 describe('dispatcher configuration', () => {
   it('given an empty environment, when loaded, then the documented defaults apply', () => {
-    expect(loadDispatcherConfig({})).toEqual({
+    expect(loadDispatcherConfig(KEY)).toEqual({
       natsUrl: 'nats://127.0.0.1:4222',
+      natsCredentials: undefined,
       namespace: 'gt',
       dispatcherId: `${hostname()}-${process.pid}`,
       maxAgentsPerTown: 16,
@@ -13,14 +17,17 @@ describe('dispatcher configuration', () => {
       retryMaxMs: 60_000,
       payloadReadTimeoutMs: 30_000,
       readAttempts: 3,
-      webhooks: { maxAttempts: 8, retryBaseMs: 5_000, retryMaxMs: 600_000, timeoutMs: 10_000, concurrency: 8 },
+      webhooks: { maxAttempts: 8, retryBaseMs: 5_000, retryMaxMs: 600_000, timeoutMs: 10_000, concurrency: 8, secrets: expect.any(SecretKeyring) },
     });
   });
 
   it('given every value set, when loaded, then each is used', () => {
     expect(
       loadDispatcherConfig({
+        ...KEY,
         NATS_URL: 'nats://a:4222,nats://b:4222',
+        NATS_USER: 'gt-dispatcher',
+        NATS_PASSWORD: 'pw',
         GT_NAMESPACE: 'prod',
         DISPATCHER_ID: 'dispatcher-1',
         DISPATCHER_MAX_AGENTS_PER_TOWN: '40',
@@ -36,6 +43,7 @@ describe('dispatcher configuration', () => {
       }),
     ).toEqual({
       natsUrl: 'nats://a:4222,nats://b:4222',
+      natsCredentials: { user: 'gt-dispatcher', password: 'pw', inboxPrefix: '_INBOX_prod_dispatcher' },
       namespace: 'prod',
       dispatcherId: 'dispatcher-1',
       maxAgentsPerTown: 40,
@@ -43,7 +51,7 @@ describe('dispatcher configuration', () => {
       retryMaxMs: 30_000,
       payloadReadTimeoutMs: 5_000,
       readAttempts: 2,
-      webhooks: { maxAttempts: 3, retryBaseMs: 100, retryMaxMs: 400, timeoutMs: 2_000, concurrency: 2 },
+      webhooks: { maxAttempts: 3, retryBaseMs: 100, retryMaxMs: 400, timeoutMs: 2_000, concurrency: 2, secrets: expect.any(SecretKeyring) },
     });
   });
 
@@ -66,27 +74,31 @@ describe('dispatcher configuration', () => {
   });
 
   it('given a maximum back-off below the base, when loaded, then both values are named', () => {
-    expect(() => loadDispatcherConfig({ DISPATCHER_RETRY_BASE_MS: '5000', DISPATCHER_RETRY_MAX_MS: '100' })).toThrow(
+    expect(() => loadDispatcherConfig({ ...KEY, DISPATCHER_RETRY_BASE_MS: '5000', DISPATCHER_RETRY_MAX_MS: '100' })).toThrow(
       /DISPATCHER_RETRY_MAX_MS \(100\) must not be below DISPATCHER_RETRY_BASE_MS \(5000\)/,
     );
   });
 
   it('given a webhook back-off cap below its base, when loaded, then both values are named', () => {
-    expect(() => loadDispatcherConfig({ DISPATCHER_WEBHOOK_RETRY_BASE_MS: '5000', DISPATCHER_WEBHOOK_RETRY_MAX_MS: '100' })).toThrow(
+    expect(() => loadDispatcherConfig({ ...KEY, DISPATCHER_WEBHOOK_RETRY_BASE_MS: '5000', DISPATCHER_WEBHOOK_RETRY_MAX_MS: '100' })).toThrow(
       /DISPATCHER_WEBHOOK_RETRY_MAX_MS \(100\) must not be below DISPATCHER_WEBHOOK_RETRY_BASE_MS \(5000\)/,
     );
   });
 
   it('given a webhook timeout of 50 ms, when loaded, then the allowed range is named', () => {
-    expect(() => loadDispatcherConfig({ DISPATCHER_WEBHOOK_TIMEOUT_MS: '50' })).toThrow(
+    expect(() => loadDispatcherConfig({ ...KEY, DISPATCHER_WEBHOOK_TIMEOUT_MS: '50' })).toThrow(
       /DISPATCHER_WEBHOOK_TIMEOUT_MS must be a whole number from 100 to 120000 ms, got "50"/,
     );
   });
 
   it('given a back-off longer than a day, when loaded, then it is refused', () => {
-    expect(() => loadDispatcherConfig({ DISPATCHER_RETRY_MAX_MS: '999999999999' })).toThrow(
+    expect(() => loadDispatcherConfig({ ...KEY, DISPATCHER_RETRY_MAX_MS: '999999999999' })).toThrow(
       /DISPATCHER_RETRY_MAX_MS must be a whole number from 1 to 86400000 ms, got "999999999999"/,
     );
+  });
+
+  it('given no GASTOWN_SECRETS_KEY, when loaded, then the dispatcher refuses to start, naming the variable', () => {
+    expect(() => loadDispatcherConfig({})).toThrow(/GASTOWN_SECRETS_KEY is required/);
   });
 
   it('given server URLs with credentials, when prepared for a log line, then the secrets are gone', () => {

@@ -2,6 +2,7 @@ import { PoisonMessageError, runMessageConsumer, type Bus, type BusLogger, type 
 import {
   WEBHOOK_EVENT_NAMES,
   WebhookDeliveryJob,
+  webhookSecretContext,
   type WebhookAttemptOutcome,
   type WebhookAttemptRecord,
 } from '@gastown/contracts';
@@ -39,7 +40,7 @@ const decoder = new TextDecoder();
 const clip = (text: string) => (text.length > ERROR_MAX_CHARS ? `${text.slice(0, ERROR_MAX_CHARS)}…` : text);
 
 /** The delays between attempts: exponential from the base, capped; one fewer than the attempts. */
-export function retryDelaysMs({ maxAttempts, retryBaseMs, retryMaxMs }: WebhookSettings): number[] {
+export function retryDelaysMs({ maxAttempts, retryBaseMs, retryMaxMs }: Pick<WebhookSettings, 'maxAttempts' | 'retryBaseMs' | 'retryMaxMs'>): number[] {
   return Array.from({ length: maxAttempts - 1 }, (_, i) => backoffMs(i + 1, { retryBaseMs, retryMaxMs }));
 }
 
@@ -118,7 +119,7 @@ export class WebhookDeliverer {
           'x-gastown-event': WEBHOOK_EVENT_NAMES[job.event],
           'x-gastown-delivery': job.deliveryId,
           'x-gastown-timestamp': String(timestamp),
-          'x-gastown-signature': webhookSignature(webhook.secret, timestamp, body),
+          'x-gastown-signature': webhookSignature(this.options.settings.secrets.open(webhook.secret, webhookSecretContext(job.townId, job.webhookId)), timestamp, body),
         },
         body,
         // A redirect could carry the signed body to a host the town never named.

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { Bus, CommandClient, connectBus, deleteTopology, ensureTopology, EventStore, type BusLogger } from '@gastown/bus';
-import { convoyIdFor, generateTownToken, hashTownToken, type CommandReply, type CommandSuccess } from '@gastown/contracts';
+import { convoyIdFor, generateTownToken, hashTownToken, SecretKeyring, type CommandReply, type CommandSuccess } from '@gastown/contracts';
 import { foldConvoy } from '@gastown/convoy-view';
 import {
   createTestDatabase,
@@ -8,6 +8,7 @@ import {
   freePort,
   startService,
   TEST_NATS_URL,
+  TEST_SECRETS_KEY,
   testNamespace,
   type ServiceProcess,
   type TestDatabase,
@@ -91,7 +92,7 @@ export class WebhookWorld {
     const bus = await connectBus({ servers: TEST_NATS_URL, namespace: this.bus.names.namespace, name: 'webhook-spec-runner', logger: log });
     const runner = new WebhookRunner(bus, {
       log,
-      settings: { maxAttempts: 3, retryBaseMs: 100, retryMaxMs: 400, timeoutMs: 2_000, concurrency: 4, ...settings },
+      settings: { maxAttempts: 3, retryBaseMs: 100, retryMaxMs: 400, timeoutMs: 2_000, concurrency: 4, secrets: SecretKeyring.fromSettings(TEST_SECRETS_KEY), ...settings },
     });
     let stopped: Promise<void> | undefined;
     const running: RunningWebhooks = {

@@ -4,16 +4,18 @@ import {
   type ConvoyStatus,
   type GastownEvent,
   type MergeMode,
+  type StoredSecret,
   type WebhookDeliveryJob,
   type WebhookEventType,
 } from '@gastown/contracts';
 
-/** What the dispatcher knows of a webhook, from its town's events: enough to sign and send. */
+/** What the dispatcher knows of a webhook, from its town's events: enough to sign (once its key is opened) and send. */
 export interface WebhookConfig {
   readonly webhookId: string;
   readonly url: string;
   readonly events: readonly WebhookEventType[];
-  readonly secret: string;
+  /** Sealed; opened only at the moment of signing, so no clear copy is cached. */
+  readonly secret: StoredSecret;
 }
 
 /** The town's webhooks by id. */

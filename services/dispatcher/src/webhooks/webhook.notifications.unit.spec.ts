@@ -7,7 +7,7 @@ const CONVOY = 'aaaaaaaa-0000-4000-8000-000000000001';
 const RIG = '11111111-1111-4111-8111-111111111111';
 const HOOK_ALL = '33333333-3333-4333-8333-333333333333';
 const HOOK_LANDED = '44444444-4444-4444-8444-444444444444';
-const SECRET = 'q3Jt1V8fZx0cK2mN5pR7sT9uW4yA6bD8eF0gH2iJ4kL';
+const SECRET = { alg: 'A256GCM' as const, keyId: '0f3a9c1e7b2d4a68', nonce: '2xWq0n4v9Kc1Zp7L', sealed: 'Q0JqY3h2bW5aTnR5V0VlQk9WR2dPQk1zZ0hBc2l2a3Jp' };
 const AT = '2026-01-01T09:00:00.000Z';
 const HEADER = { title: 'Login page', mergeMode: 'REVIEW_THEN_LAND' as const };
 const ENQUEUED = '2026-01-01T09:00:01.000Z';
@@ -108,7 +108,7 @@ describe('webhook notifications', () => {
 
     it('given a webhook with a secret, when a delivery is planned, then the secret is nowhere in the job', () => {
       const [job] = plannedDeliveries({ seq: 42, events: [landed()] }, webhooksOf(hook(HOOK_ALL, ALL)), HEADER, ENQUEUED);
-      expect(JSON.stringify(job)).not.toContain(SECRET);
+      expect(JSON.stringify(job)).not.toContain(SECRET.sealed);
     });
 
     it('given any webhooks and outcomes, when planned twice, then the same delivery ids come out, one per webhook and subscribed outcome', () => {

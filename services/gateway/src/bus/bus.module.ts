@@ -17,6 +17,7 @@ export const BUS = 'BUS';
           namespace: options.namespace,
           name: 'gateway',
           logger: lineLogger('bus'),
+          credentials: options.natsCredentials,
         });
         try {
           await ensureTopology(bus);

@@ -12,6 +12,7 @@ export class ConfigModule {
       databaseUrl: config.databaseUrl,
       natsUrl: config.natsUrl,
       namespace: config.namespace,
+      natsCredentials: config.natsCredentials,
     };
     return {
       module: ConfigModule,

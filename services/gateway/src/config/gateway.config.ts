@@ -1,6 +1,9 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { z } from 'zod';
+import type { NatsCredentials } from '@gastown/bus';
+import type { SecretKeyring } from '@gastown/contracts';
+import { natsAuthSettings, natsCredentialsFromEnv, refineNatsAuth, refineSecretsKey, secretKeyringFromEnv, secretsKeySettings } from '@gastown/service-runtime';
 
 /**
  * Everything the gateway reads from its environment. Parsed once at start so a bad value stops
@@ -15,6 +18,13 @@ export interface GatewayConfig {
   readonly readModelWaitMs: number;
   /** The built dashboard to serve beside the API, or null for an API-only gateway. */
   readonly dashboardDir: string | null;
+  /** NATS_USER/NATS_PASSWORD or NATS_TOKEN; absent for a server without authorization. */
+  readonly natsCredentials?: NatsCredentials;
+  /**
+   * Seals a webhook's signing key before it leaves the gateway, and opens it to show it once.
+   * Always set from GASTOWN_SECRETS_KEY; absent only in hand-made test configurations without webhooks.
+   */
+  readonly secrets?: SecretKeyring;
 }
 
 export class GatewayConfigError extends Error {
@@ -106,7 +116,13 @@ const GatewayEnv = z.object({
         ctx.addIssue({ code: 'custom', message: `DASHBOARD_DIR must be a built dashboard holding index.html (nx build dashboard writes dist/apps/dashboard/browser); ${value} holds none` });
       }
     }),
-});
+  ...natsAuthSettings(),
+  ...secretsKeySettings(),
+})
+  .superRefine((e, ctx) => {
+    refineNatsAuth(e, ctx);
+    refineSecretsKey(e, ctx);
+  });
 
 /** Empty variables count as unset, which is what `FOO= node main.js` means to most people. */
 function present(env: NodeJS.ProcessEnv): Record<string, string> {
@@ -124,5 +140,7 @@ export function loadGatewayConfig(env: NodeJS.ProcessEnv = process.env): Gateway
     namespace: v.GT_NAMESPACE,
     readModelWaitMs: v.READ_MODEL_WAIT_MS,
     dashboardDir: v.DASHBOARD_DIR ?? null,
+    natsCredentials: natsCredentialsFromEnv(v, 'gateway', v.GT_NAMESPACE),
+    secrets: secretKeyringFromEnv(v),
   };
 }

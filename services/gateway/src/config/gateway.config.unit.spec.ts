@@ -1,9 +1,11 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { SecretKeyring } from '@gastown/contracts';
 import { GatewayConfigError, loadGatewayConfig } from './gateway.config';
 
 const DATABASE_URL = 'postgres://gastown:secret@127.0.0.1:5432/gastown';
+const GASTOWN_SECRETS_KEY = '22'.repeat(32);
 const dashboard = mkdtempSync(join(tmpdir(), 'gt-dashboard-'));
 writeFileSync(join(dashboard, 'index.html'), '<!doctype html>');
 
@@ -19,13 +21,14 @@ function problemsOf(env: NodeJS.ProcessEnv): string[] {
 
 describe('gateway configuration', () => {
   it('given only DATABASE_URL, when loaded, then every other setting has its documented default', () => {
-    expect(loadGatewayConfig({ DATABASE_URL })).toEqual({
+    expect(loadGatewayConfig({ DATABASE_URL, GASTOWN_SECRETS_KEY })).toEqual({
       port: 4000,
       databaseUrl: DATABASE_URL,
       natsUrl: 'nats://127.0.0.1:4222',
       namespace: 'gt',
       readModelWaitMs: 10_000,
       dashboardDir: null,
+      secrets: expect.any(SecretKeyring),
     });
   });
 
@@ -33,6 +36,9 @@ describe('gateway configuration', () => {
     expect(
       loadGatewayConfig({
         DATABASE_URL,
+        GASTOWN_SECRETS_KEY,
+        NATS_USER: 'prod_eu-gateway',
+        NATS_PASSWORD: 'pw',
         GATEWAY_PORT: '8080',
         NATS_URL: 'nats://10.0.0.1:4222,nats://10.0.0.2:4222',
         GT_NAMESPACE: 'prod_eu',
@@ -46,15 +52,17 @@ describe('gateway configuration', () => {
       namespace: 'prod_eu',
       readModelWaitMs: 2500,
       dashboardDir: dashboard,
+      natsCredentials: { user: 'prod_eu-gateway', password: 'pw', inboxPrefix: '_INBOX_prod_eu_gateway' },
+      secrets: expect.any(SecretKeyring),
     });
   });
 
   it('given empty variables, when loaded, then they count as unset', () => {
-    expect(loadGatewayConfig({ DATABASE_URL, GATEWAY_PORT: '', GT_NAMESPACE: '' })).toMatchObject({ port: 4000, namespace: 'gt' });
+    expect(loadGatewayConfig({ DATABASE_URL, GASTOWN_SECRETS_KEY, GATEWAY_PORT: '', GT_NAMESPACE: '' })).toMatchObject({ port: 4000, namespace: 'gt' });
   });
 
   it('given a DASHBOARD_DIR without a built dashboard, when loaded, then it says what to build', () => {
-    expect(problemsOf({ DATABASE_URL, DASHBOARD_DIR: '/nonexistent/dashboard' })).toEqual([
+    expect(problemsOf({ DATABASE_URL, GASTOWN_SECRETS_KEY, DASHBOARD_DIR: '/nonexistent/dashboard' })).toEqual([
       'DASHBOARD_DIR must be a built dashboard holding index.html (nx build dashboard writes dist/apps/dashboard/browser); /nonexistent/dashboard holds none',
     ]);
   });
@@ -93,8 +101,14 @@ describe('gateway configuration', () => {
     );
   });
 
+  it('given no GASTOWN_SECRETS_KEY, or a NATS user without its password, when loaded, then the gateway refuses to start naming the variable and no value', () => {
+    expect(problemsOf({ DATABASE_URL })).toEqual([expect.stringMatching(/^GASTOWN_SECRETS_KEY is required: 32 bytes/)]);
+    expect(problemsOf({ DATABASE_URL, GASTOWN_SECRETS_KEY: 'hunter2' })).toEqual([expect.stringMatching(/^GASTOWN_SECRETS_KEY must be 32 bytes/)]);
+    expect(problemsOf({ DATABASE_URL, GASTOWN_SECRETS_KEY, NATS_USER: 'gt-gateway' })).toEqual(['NATS_PASSWORD is required with NATS_USER']);
+  });
+
   it('given a DATABASE_URL without a database name, when loaded, then it asks for one', () => {
-    expect(problemsOf({ DATABASE_URL: 'postgres://127.0.0.1:5432' })).toEqual([
+    expect(problemsOf({ DATABASE_URL: 'postgres://127.0.0.1:5432', GASTOWN_SECRETS_KEY })).toEqual([
       'DATABASE_URL must name a database, e.g. postgres://user@127.0.0.1:5432/gastown',
     ]);
   });

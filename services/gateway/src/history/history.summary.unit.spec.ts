@@ -121,7 +121,7 @@ describe('history event data', () => {
     const added = latestFixture('WebhookAdded');
 
     expect(publicData(added.data)).not.toHaveProperty('secret');
-    expect(JSON.stringify(publicData(added.data))).not.toContain((added.data as { secret: string }).secret);
+    expect(JSON.stringify(publicData(added.data))).not.toContain((added.data as { secret: { sealed: string } }).secret.sealed);
   });
 
   it('given a town event, when made public, then the token hash is gone', () => {

@@ -106,7 +106,7 @@ export class TownFixture extends AggregateFixture {
   }
 
   webhookAdded(webhookId: string, url: string): FixtureCommit {
-    const secret = sha(webhookId).slice(0, 40).padEnd(43, '_');
+    const secret = { alg: 'A256GCM' as const, keyId: sha(webhookId).slice(0, 16), nonce: sha(webhookId).slice(16, 32), sealed: sha(webhookId) };
     return this.commit(event('WebhookAdded', { webhookId, url, events: ['CONVOY_LANDED', 'CONVOY_FAILED'], secret }));
   }
 

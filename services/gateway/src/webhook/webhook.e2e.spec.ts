@@ -89,6 +89,22 @@ describe('webhooks over GraphQL', () => {
     await remove(webhook.id);
   });
 
+  it("given a webhook added, when every message of the event stream is read raw, then the secret's bytes (as text, base64 or hex) are nowhere in it: it is stored sealed", async () => {
+    const { secret, webhook } = await added({ url: 'https://hooks.example.com/raw-stream' });
+    const forms = [secret, Buffer.from(secret).toString('base64'), Buffer.from(secret).toString('hex')];
+
+    const info = await bus.jsm.streams.info(bus.names.eventStream);
+    const raw: string[] = [];
+    for (let seq = info.state.first_seq; seq <= info.state.last_seq; seq++) {
+      const message = await bus.jsm.streams.getMessage(bus.names.eventStream, { seq });
+      if (message) raw.push(Buffer.from(message.data).toString('utf8'));
+    }
+    const stream = raw.join('\n');
+    expect(stream).toContain(webhook.id);
+    for (const form of forms) expect(stream.includes(form)).toBe(false);
+    await remove(webhook.id);
+  });
+
   it('given an addition whose answer was lost, when it is repeated with the same commandId, then the same webhook and secret come back and nothing is added', async () => {
     const input = { url: 'https://hooks.example.com/retried', events: ['CONVOY_LANDED'], commandId: randomUUID() };
     const first = await added(input);

@@ -1,8 +1,10 @@
 import { randomBytes } from 'node:crypto';
-import { Injectable } from '@nestjs/common';
-import { nameUuid, WEBHOOK_EVENT_TYPES } from '@gastown/contracts';
+import { Inject, Injectable } from '@nestjs/common';
+import { nameUuid, StoredSecret, WEBHOOK_EVENT_TYPES, webhookSecretContext } from '@gastown/contracts';
 import { DataSource, IsNull } from 'typeorm';
 import { CommandService } from '../command/command.service';
+import { GATEWAY_CONFIG } from '../config/config.module';
+import type { GatewayConfig } from '../config/gateway.config';
 import type { GatewayContext } from '../graphql/graphql.context';
 import { apiError, notFound } from '../graphql/graphql.errors';
 import { isUuid } from '../graphql/graphql.ids';
@@ -22,6 +24,7 @@ export class WebhookService {
   constructor(
     private readonly db: DataSource,
     private readonly commands: CommandService,
+    @Inject(GATEWAY_CONFIG) private readonly config: GatewayConfig,
   ) {}
 
   /** The town's webhooks in the order they were added; removed ones are gone from the list. */
@@ -49,12 +52,18 @@ export class WebhookService {
     const commandId = this.commands.commandIdOf(input.commandId);
     // Derived from the command id, so a retried addition names the same webhook.
     const webhookId = nameUuid(townId, `webhook:${commandId}`);
+    const { secrets } = this.config;
+    if (!secrets) throw apiError('UNAVAILABLE', 'webhooks are unavailable: this gateway was started without GASTOWN_SECRETS_KEY', {});
+    const context = webhookSecretContext(townId, webhookId);
+    // Sealed here, so the key is in clear nowhere but in this answer: not in the command, the event or a read model.
+    const sealed = secrets.seal(randomBytes(32).toString('base64url'), context);
     const result = await this.commands.town(ctx, commandId, {
       type: 'AddWebhook',
-      data: { webhookId, url: input.url, events: input.events ?? [...WEBHOOK_EVENT_TYPES], secret: randomBytes(32).toString('base64url') },
+      data: { webhookId, url: input.url, events: input.events ?? [...WEBHOOK_EVENT_TYPES], secret: sealed },
     });
-    const secret = result['secret'];
-    if (typeof secret !== 'string') {
+    // A retried command is answered with the key stored the first time, which is the one to show.
+    const stored = StoredSecret.safeParse(result['secret']);
+    if (!stored.success) {
       throw apiError('CONFLICT', `webhook ${webhookId}, added by command ${commandId}, has been removed since; add a new one`, {
         id: webhookId,
         commandId,
@@ -62,7 +71,7 @@ export class WebhookService {
     }
     const webhook = await this.db.getRepository(WebhookRow).findOneBy({ id: webhookId, townId });
     if (!webhook) throw notFound('webhook', webhookId);
-    return { webhook, secret };
+    return { webhook, secret: secrets.open(stored.data, context) };
   }
 
   /** Answers with the removed webhook; a retry with the same command id answers the same. */
