@@ -41,6 +41,9 @@ describe('gt CLI against the running system', () => {
       GATEWAY_PORT: String(port),
       GATEWAY_URL: `http://127.0.0.1:${port}/graphql`,
       GT_TOKEN: '',
+      // A single-tenant install with one operator profile: town commands and profiles both reach a rig.
+      GASTOWN_ALLOW_TOWN_AGENT_COMMANDS: 'true',
+      GASTOWN_AGENT_PROFILES_JSON: JSON.stringify({ claude: { command: ['claude', '-p'], stdin: 'prompt' } }),
     };
     bus = await connectBus({ servers: TEST_NATS_URL, namespace, name: 'gt-e2e' });
     services = await Promise.all([
@@ -112,6 +115,13 @@ describe('gt CLI against the running system', () => {
       });
     });
 
+    it('given --agent-profile, when a rig is added, then the rig names the operator profile and the list shows it', async () => {
+      const run = await gt(['rig', 'add', 'docs', '--url', '/srv/docs.git', '--agent-profile', 'claude', '--json'], env);
+      expect(run.code).toBe(0);
+      expect(jsonOf<RigSummary>(run).config.agent).toEqual({ kind: 'PROFILE', profile: 'claude', command: null });
+      expect((await gt(['rig', 'list'], env)).stdout).toMatch(/docs .* profile claude/);
+    });
+
     it('given a check written as a shell string, when a rig is added, then it exits with 2 before sending anything', async () => {
       const run = await gt(['rig', 'add', 'shell', '--url', '/srv/x.git', '--check', 'test=npm test'], env);
       expect(run.code).toBe(2);
@@ -165,7 +175,7 @@ describe('gt CLI against the running system', () => {
       ['a task without a title', 'title: t\nrig: web\ntasks:\n  - title: A\n  - body: untitled\n    depends_on: [0]\n', /tasks\[1\]\.title is required/],
       ['an unknown field', 'title: t\nrig: web\ntasks:\n  - title: A\n    dependson: [1]\n', /tasks\[0\]: unknown field "dependson"/],
       ['a bad merge mode', 'title: t\nrig: web\nmerge_mode: squash\ntasks:\n  - title: A\n', /merge_mode must be review_then_land or review_and_merge/],
-      ['an unknown rig', 'title: t\nrig: wbe\ntasks:\n  - title: A\n', /unknown rig "wbe" \(rigs of this town: api, web\)/],
+      ['an unknown rig', 'title: t\nrig: wbe\ntasks:\n  - title: A\n', /unknown rig "wbe" \(rigs of this town: api, docs, web\)/],
       ['a missing dependency', 'title: t\nrig: web\ntasks:\n  - title: A\n  - title: B\n    depends_on: [Shema]\n', /tasks\[1\] "B" depends_on\[0\]: no task has the title or id "Shema"/],
       ['a cycle', 'title: t\nrig: web\ntasks:\n  - title: A\n    depends_on: [B]\n  - title: B\n    depends_on: [A]\n', /tasks 0 → 1 → 0 form a cycle: "A" depends on "B"/],
       ['a YAML syntax error', 'title: t\nrig: [web\ntasks:\n  - title: A\n', /at line \d+, column \d+/],

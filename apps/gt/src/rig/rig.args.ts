@@ -7,6 +7,7 @@ export interface RigAddFlags {
   branch?: string;
   'max-polecats'?: string;
   agent?: string;
+  'agent-profile'?: string;
   'agent-command'?: string;
   check?: string[];
 }
@@ -38,12 +39,15 @@ export function checkFlag(value: string): { name: string; command: string[] } {
 
 export function rigAddInput(name: string, flags: RigAddFlags): RegisterRigInput {
   if (!flags.url?.trim()) throw new UsageError('--url is required: the git URL of the repository (a path, file://, ssh:// or https://)');
-  if (flags.agent !== undefined && flags['agent-command'] !== undefined) {
-    throw new UsageError('give either --agent demo or --agent-command, not both');
-  }
+  const agentFlags = (['agent', 'agent-profile', 'agent-command'] as const).filter((flag) => flags[flag] !== undefined);
+  if (agentFlags.length > 1) throw new UsageError(`give one of --agent demo, --agent-profile or --agent-command, not ${agentFlags.map((f) => `--${f}`).join(' and ')}`);
   if (flags.agent !== undefined && flags.agent.trim().toLowerCase() !== 'demo') {
-    throw new UsageError(`--agent must be demo (use --agent-command '<argv as JSON array>' for any other agent), not "${flags.agent}"`);
+    throw new UsageError(
+      `--agent must be demo (use --agent-profile <name> for one of the operator's agent profiles, or --agent-command '<argv as JSON array>' where the operator allows it), not "${flags.agent}"`,
+    );
   }
+  const profile = flags['agent-profile']?.trim();
+  if (profile === '') throw new UsageError("--agent-profile needs the name of one of the operator's agent profiles");
   const maxPolecats = integerFlag('max-polecats', flags['max-polecats'], 1, 1000);
   const checks = (flags.check ?? []).map(checkFlag);
   const names = checks.map((c) => c.name);
@@ -52,6 +56,7 @@ export function rigAddInput(name: string, flags: RigAddFlags): RegisterRigInput 
   const config: NonNullable<RegisterRigInput['config']> = {
     ...(maxPolecats !== undefined ? { maxPolecats } : {}),
     ...(flags.agent !== undefined ? { agent: { kind: 'DEMO' as const } } : {}),
+    ...(profile !== undefined ? { agent: { kind: 'PROFILE' as const, profile } } : {}),
     ...(flags['agent-command'] !== undefined
       ? { agent: { kind: 'COMMAND' as const, command: argvFlag('--agent-command', flags['agent-command']) } }
       : {}),

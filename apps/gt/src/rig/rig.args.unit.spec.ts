@@ -35,9 +35,15 @@ describe('rig add flags', () => {
     expect(rigAddInput('web', { url: 'u', agent: 'demo' }).config).toEqual({ agent: { kind: 'DEMO' } });
   });
 
+  it('given --agent-profile, when read, then the agent is that operator profile, by name only', () => {
+    expect(rigAddInput('web', { url: 'u', 'agent-profile': ' claude ' }).config).toEqual({ agent: { kind: 'PROFILE', profile: 'claude' } });
+  });
+
   it.each([
     ['no URL', {}, /--url is required/],
-    ['both agents', { url: 'u', agent: 'demo', 'agent-command': '["x"]' }, /either --agent demo or --agent-command/],
+    ['both agents', { url: 'u', agent: 'demo', 'agent-command': '["x"]' }, /give one of --agent demo, --agent-profile or --agent-command, not --agent and --agent-command/],
+    ['a profile and a command', { url: 'u', 'agent-profile': 'claude', 'agent-command': '["x"]' }, /not --agent-profile and --agent-command/],
+    ['an empty profile', { url: 'u', 'agent-profile': ' ' }, /--agent-profile needs the name/],
     ['another agent name', { url: 'u', agent: 'claude' }, /--agent must be demo/],
     ['zero polecats', { url: 'u', 'max-polecats': '0' }, /--max-polecats must be a whole number/],
     ['the same check twice', { url: 'u', check: ['t=["a"]', 't=["b"]'] }, /--check t is given twice/],

@@ -6,7 +6,7 @@ import { formatRigAdded, formatRigList } from './rig.format';
 export const rigAdd: CliCommand = {
   name: 'rig add',
   usage:
-    "gt rig add <name> --url <git url> [--branch main] [--max-polecats N] [--agent demo | --agent-command '<argv JSON>'] [--check name='<argv JSON>']... [--json]",
+    "gt rig add <name> --url <git url> [--branch main] [--max-polecats N] [--agent demo | --agent-profile <name> | --agent-command '<argv JSON>'] [--check name='<argv JSON>']... [--json]",
   summary: 'register a repository as a rig of the town',
   async run(ctx, argv) {
     const { values, positionals } = parseCommandArgs(
@@ -17,6 +17,7 @@ export const rigAdd: CliCommand = {
         branch: { type: 'string' },
         'max-polecats': { type: 'string' },
         agent: { type: 'string' },
+        'agent-profile': { type: 'string' },
         'agent-command': { type: 'string' },
         check: { type: 'string', multiple: true },
       },

@@ -2,7 +2,10 @@ import type { RigSummary } from '@gastown/gateway-client';
 import { table } from '../output/output.format';
 
 function agentOf(rig: RigSummary): string {
-  return rig.config.agent.kind === 'DEMO' ? 'demo' : JSON.stringify(rig.config.agent.command ?? []);
+  const { agent } = rig.config;
+  if (agent.kind === 'DEMO') return 'demo';
+  if (agent.kind === 'PROFILE') return `profile ${agent.profile ?? '?'}`;
+  return JSON.stringify(agent.command ?? []);
 }
 
 export function formatRigList(rigs: readonly RigSummary[]): string[] {

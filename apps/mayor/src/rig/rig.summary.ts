@@ -1,7 +1,9 @@
 import type { RigSummary } from '@gastown/gateway-client';
 
 function describeAgent(rig: RigSummary): string {
-  const agent = rig.config.agent.kind === 'DEMO' ? 'the demo agent' : `agent \`${(rig.config.agent.command ?? []).join(' ')}\``;
+  const { kind, profile, command } = rig.config.agent;
+  const agent =
+    kind === 'DEMO' ? 'the demo agent' : kind === 'PROFILE' ? `the operator's agent profile "${profile ?? '?'}"` : `agent \`${(command ?? []).join(' ')}\``;
   const checks = rig.config.checks.length ? `, checks: ${rig.config.checks.map((c) => c.name).join(', ')}` : '';
   return `${agent}, up to ${rig.config.maxPolecats} polecat${rig.config.maxPolecats === 1 ? '' : 's'}${checks}`;
 }

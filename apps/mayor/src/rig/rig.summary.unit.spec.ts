@@ -8,10 +8,13 @@ describe('rig summaries and lookup', () => {
       config: { maxPolecats: 1, agent: { kind: 'COMMAND', command: ['claude', '-p', '{prompt}'] }, agentTimeoutMs: 60_000, checks: [{ name: 'test', command: ['npm', 'test'] }] },
     });
 
-    expect(summarizeRigs([rig(1, 'web'), command]).split('\n')).toEqual([
-      '2 rigs in this town; use the name as a plan\'s rig:',
+    const profile = rig(3, 'docs', { config: { maxPolecats: 2, agent: { kind: 'PROFILE', profile: 'claude', command: null }, agentTimeoutMs: 60_000, checks: [] } });
+
+    expect(summarizeRigs([rig(1, 'web'), command, profile]).split('\n')).toEqual([
+      '3 rigs in this town; use the name as a plan\'s rig:',
       `- "web": /srv/git/web.git (default branch main), the demo agent, up to 4 polecats (id ${id(1)})`,
       `- "api": /srv/git/api.git (default branch main), agent \`claude -p {prompt}\`, up to 1 polecat, checks: test (id ${id(2)})`,
+      `- "docs": /srv/git/docs.git (default branch main), the operator's agent profile "claude", up to 2 polecats (id ${id(3)})`,
     ]);
   });
 

@@ -1,15 +1,24 @@
 import type { GatewayClient } from '../client/gateway.client';
 
+/** DEMO: the built-in agent. PROFILE: one of the operator's agent profiles. COMMAND: the town's own argv (single-tenant installs only). */
+export type AgentKind = 'DEMO' | 'PROFILE' | 'COMMAND';
+
 export interface RigSummary {
   id: string;
   name: string;
   gitUrl: string;
   defaultBranch: string;
   createdAt: string;
-  config: { maxPolecats: number; agent: { kind: 'DEMO' | 'COMMAND'; command: string[] | null }; agentTimeoutMs: number; checks: { name: string; command: string[] }[] };
+  config: {
+    maxPolecats: number;
+    /** `profile` names the operator's agent profile of a PROFILE agent; older gateways leave it out. */
+    agent: { kind: AgentKind; profile?: string | null; command: string[] | null };
+    agentTimeoutMs: number;
+    checks: { name: string; command: string[] }[];
+  };
 }
 
-const RIG_FIELDS = `id name gitUrl defaultBranch createdAt config { maxPolecats agent { kind command } agentTimeoutMs checks { name command } }`;
+const RIG_FIELDS = `id name gitUrl defaultBranch createdAt config { maxPolecats agent { kind profile command } agentTimeoutMs checks { name command } }`;
 
 export async function listRigs(client: GatewayClient): Promise<RigSummary[]> {
   return (await client.request<{ rigs: RigSummary[] }>(`{ rigs { ${RIG_FIELDS} } }`)).rigs;
@@ -21,7 +30,7 @@ export interface RegisterRigInput {
   defaultBranch: string;
   config?: {
     maxPolecats?: number;
-    agent?: { kind: 'DEMO' | 'COMMAND'; command?: string[]; passEnv?: string[]; stdin?: 'NONE' | 'PROMPT' };
+    agent?: { kind: AgentKind; profile?: string; command?: string[]; passEnv?: string[]; stdin?: 'NONE' | 'PROMPT' };
     agentTimeoutMs?: number;
     checks?: { name: string; command: string[] }[];
     checkTimeoutMs?: number;
