@@ -1,5 +1,5 @@
 import { ArgsType, Field, ID, InputType, Int } from '@nestjs/graphql';
-import type { ConvoyStatus, MergeMode } from '@gastown/contracts';
+import { TEXT_LIMITS, textProblem, type ConvoyStatus, type MergeMode, type TextKind } from '@gastown/contracts';
 import { ConvoyStatusEnum, MergeModeEnum } from '../graphql/graphql.enums';
 
 const COMMAND_ID = 'Idempotency key: a retry with the same id changes nothing more and returns the same result.';
@@ -42,4 +42,46 @@ export class ConvoysArgs {
   @Field(() => ID, { nullable: true, description: 'Only convoys with a bead on this rig.' }) rigId?: string;
   @Field(() => Int, { defaultValue: 20, description: `Page size, at most ${MAX_PAGE_SIZE}.` }) first!: number;
   @Field({ nullable: true, description: 'The endCursor of the previous page.' }) after?: string;
+}
+
+export interface InputTextProblem {
+  /** The argument as the client addressed it, e.g. `tasks[3].title`. */
+  argument: string;
+  message: string;
+}
+
+const TITLE_SHOWN = 60;
+const shown = (title: string) => JSON.stringify(title.length > TITLE_SHOWN ? `${title.slice(0, TITLE_SHOWN - 1)}…` : title);
+
+function check(argument: string, value: string | null | undefined, kind: TextKind, max: number, label?: string): InputTextProblem | null {
+  const problem = value == null ? null : textProblem(argument, value, kind, max);
+  if (!problem) return null;
+  return { argument, message: label ? `${label}: ${problem.message}` : problem.message };
+}
+
+/**
+ * The first text in a plan that the convoy service would refuse, found before the command is
+ * sent so a hostile plan costs no round trip; the convoy service checks again and stays the
+ * authority (it also reports every problem at once, and the plan's size).
+ */
+export function planTextProblem(
+  input: { title?: string; body?: string | null; tasks?: readonly TaskInput[] },
+  /** False for AddTasks: a task's convoy index is then not the gateway's to know, so only its field is named. */
+  namesTaskIndex = true,
+): InputTextProblem | null {
+  const convoy = check('title', input.title, 'line', TEXT_LIMITS.title) ?? check('body', input.body, 'body', TEXT_LIMITS.body);
+  if (convoy) return convoy;
+  for (const [i, task] of (input.tasks ?? []).entries()) {
+    const label = namesTaskIndex ? `task ${i} (${shown(task.title.trim())})` : undefined;
+    const found =
+      check(`tasks[${i}].title`, task.title, 'line', TEXT_LIMITS.title, label) ??
+      check(`tasks[${i}].body`, task.body, 'body', TEXT_LIMITS.body, label);
+    if (found) return found;
+  }
+  return null;
+}
+
+/** A close reason is one line: it is shown in lists and in webhook payloads. */
+export function reasonTextProblem(reason: string): InputTextProblem | null {
+  return check('reason', reason, 'reason', TEXT_LIMITS.reason);
 }

@@ -7,13 +7,17 @@ import type { GatewayContext } from '../graphql/graphql.context';
 import { apiError, notFound } from '../graphql/graphql.errors';
 import { isUuid } from '../graphql/graphql.ids';
 import { decodeConvoyCursor, encodeConvoyCursor } from './convoy.cursor';
-import { ConvoysArgs, MAX_PAGE_SIZE, SlingBatchInput, SlingInput, TaskInput } from './convoy.inputs';
+import { ConvoysArgs, MAX_PAGE_SIZE, planTextProblem, reasonTextProblem, SlingBatchInput, SlingInput, TaskInput, type InputTextProblem } from './convoy.inputs';
 import { ConvoyLoaders } from './convoy.loaders';
 
 export interface ConvoyPage {
   edges: { cursor: string; node: ConvoyRow }[];
   pageInfo: { hasNextPage: boolean; endCursor: string | null };
   totalCount: number;
+}
+
+function refuseText(problem: InputTextProblem | null): void {
+  if (problem) throw apiError('BAD_USER_INPUT', problem.message, { argument: problem.argument });
 }
 
 const toTaskCommands = (tasks: readonly TaskInput[]): TaskCommandInput[] =>
@@ -73,6 +77,7 @@ export class ConvoyService {
   }
 
   async slingBatch(ctx: GatewayContext, input: SlingBatchInput): Promise<ConvoyRow> {
+    refuseText(planTextProblem(input));
     return this.create(ctx, input.commandId, (convoyId) => ({
       convoyId,
       type: 'SlingBatch',
@@ -88,6 +93,7 @@ export class ConvoyService {
   }
 
   async sling(ctx: GatewayContext, input: SlingInput): Promise<ConvoyRow> {
+    refuseText(planTextProblem(input));
     return this.create(ctx, input.commandId, (convoyId) => ({
       convoyId,
       type: 'Sling',
@@ -102,6 +108,7 @@ export class ConvoyService {
   }
 
   async addTasks(ctx: GatewayContext, convoyId: string, tasks: TaskInput[], commandId?: string): Promise<ConvoyRow> {
+    refuseText(planTextProblem({ tasks }, false));
     return this.change(ctx, convoyId, commandId, { convoyId, type: 'AddTasks', data: { tasks: toTaskCommands(tasks) } });
   }
 
@@ -110,6 +117,7 @@ export class ConvoyService {
   }
 
   async close(ctx: GatewayContext, convoyId: string, reason: string, commandId?: string): Promise<ConvoyRow> {
+    refuseText(reasonTextProblem(reason));
     return this.change(ctx, convoyId, commandId, { convoyId, type: 'CloseConvoy', data: { reason } });
   }
 

@@ -1,4 +1,5 @@
 import { Field, InputType, Int } from '@nestjs/graphql';
+import { TEXT_LIMITS, textProblem } from '@gastown/contracts';
 import { AgentKind, AgentStdin } from './rig.model';
 
 @InputType()
@@ -36,4 +37,22 @@ export class RegisterRigInput {
   @Field(() => RigConfigInput, { nullable: true }) config?: RigConfigInput;
   @Field({ nullable: true, description: 'Idempotency key: a retry with the same id registers nothing new.' })
   commandId?: string;
+}
+
+/**
+ * The first text of a registration the convoy service would refuse (a NUL or an invisible
+ * character in the name, the branch or the URL), found before the remote is probed or a command
+ * sent; the town decider checks again and stays the authority.
+ */
+export function rigTextProblem(input: Pick<RegisterRigInput, 'name' | 'gitUrl' | 'defaultBranch'>): { argument: string; message: string } | null {
+  const fields = [
+    ['name', input.name, TEXT_LIMITS.name],
+    ['gitUrl', input.gitUrl, Infinity],
+    ['defaultBranch', input.defaultBranch, TEXT_LIMITS.branch],
+  ] as const;
+  for (const [argument, value, max] of fields) {
+    const problem = textProblem(argument, value, 'line', max);
+    if (problem) return { argument, message: problem.message };
+  }
+  return null;
 }

@@ -1,7 +1,8 @@
 import { Args, ID, Mutation, Query, Resolver } from '@nestjs/graphql';
 import type { RigRow } from '../read-models/read-models.entities';
 import { Ctx, type GatewayContext } from '../graphql/graphql.context';
-import { RegisterRigInput } from './rig.inputs';
+import { apiError } from '../graphql/graphql.errors';
+import { RegisterRigInput, rigTextProblem } from './rig.inputs';
 import { Rig } from './rig.model';
 import { RigService } from './rig.service';
 
@@ -21,6 +22,8 @@ export class RigResolver {
 
   @Mutation(() => Rig)
   registerRig(@Ctx() ctx: GatewayContext, @Args('input') input: RegisterRigInput): Promise<RigRow> {
+    const problem = rigTextProblem(input);
+    if (problem) throw apiError('BAD_USER_INPUT', problem.message, { argument: problem.argument });
     return this.service.register(ctx, input);
   }
 }

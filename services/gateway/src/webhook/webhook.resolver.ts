@@ -1,7 +1,8 @@
 import { Args, ID, Int, Mutation, Parent, Query, ResolveField, Resolver } from '@nestjs/graphql';
 import type { WebhookDeliveryAttemptRow, WebhookDeliveryRow, WebhookRow } from '../read-models/read-models.entities';
 import { Ctx, type GatewayContext } from '../graphql/graphql.context';
-import { AddWebhookInput } from './webhook.inputs';
+import { apiError } from '../graphql/graphql.errors';
+import { AddWebhookInput, webhookUrlProblem } from './webhook.inputs';
 import { WebhookLoaders } from './webhook.loaders';
 import { Webhook, WebhookAttempt, WebhookCreated, WebhookDelivery } from './webhook.model';
 import { checkFirst, WebhookService } from './webhook.service';
@@ -32,6 +33,8 @@ export class WebhookResolver {
 
   @Mutation(() => WebhookCreated, { description: 'Notifies the url of convoy outcomes with signed POSTs.' })
   addWebhook(@Ctx() ctx: GatewayContext, @Args('input') input: AddWebhookInput): Promise<{ webhook: WebhookRow; secret: string }> {
+    const problem = webhookUrlProblem(input.url);
+    if (problem) throw apiError('BAD_USER_INPUT', problem, { argument: 'url' });
     return this.service.add(ctx, input);
   }
 
