@@ -11,6 +11,7 @@ import {
   type JetStreamManager,
   type StreamConfig,
 } from '@nats-io/jetstream';
+import { Kvm } from '@nats-io/kv';
 import { Objm } from '@nats-io/obj';
 import { names as namesOf, type Names } from '@gastown/contracts';
 import { assertServerVersion } from './jetstream.capabilities';
@@ -194,6 +195,8 @@ export async function ensureTopology(bus: Bus): Promise<void> {
   const objm = new Objm(bus.js);
   await objm.create(names.payloadBucket, { storage: StorageType.File });
   await objm.create(claimCheckBucket(names), { storage: StorageType.File, ttl: nanos(CLAIM_CHECK_TTL_MS) });
+  // Who owns a local repository is decided once, by `create`, and never expires: no max age.
+  await new Kvm(bus.js).create(names.repositoryOwnersBucket, { history: 1, storage: StorageType.File, allow_direct: false });
 }
 
 /** Removes every stream and bucket of the bus's namespace. For test suites and throwaway installs. */
@@ -207,6 +210,7 @@ export async function deleteTopology(bus: Bus): Promise<void> {
     names.jobStream,
     names.webhookLogStream,
     `KV_${names.leaseBucket}`,
+    `KV_${names.repositoryOwnersBucket}`,
   ];
   for (const stream of streams) {
     await bus.jsm.streams.delete(stream).catch((error: unknown) => {

@@ -179,13 +179,16 @@ export function permissionMatrix(namespace = 'gt'): Record<NatsService, SubjectP
         ...writeKv(n.repositoryOwnersBucket),
         dlq,
       ],
-      subscribe: [n.cancelBroadcast],
+      // registerRig's check of a remote is served by a queue group of runners; the answer goes back through allow_responses.
+      subscribe: [n.cancelBroadcast, n.rigProbe],
+      allowResponses: true,
     }),
     gateway: build('gateway', {
       publish: [
         ...events,
         n.commands.convoy,
         n.commands.town,
+        n.rigProbe,
         ...readStream(n.webhookLogStream),
         ...readKv(n.claimsBucket),
         dlq,

@@ -76,7 +76,13 @@ describe('the NATS permission matrix', () => {
     expect(other.operator.publish.some((p) => matches(p, n.job('agent', 'r')))).toBe(false);
   });
 
-  it('given users and passwords, when the server configuration is rendered, then it names every user once with its password quoted and grants responses to the convoy service alone', () => {
+  it('given the rig probe, when asked, then only the gateway (and the operator) may ask and only git-runners answer', () => {
+    expect(publishers(n.rigProbe)).toEqual(['gateway', 'operator']);
+    expect(NATS_SERVICES.filter((s) => mayRead(s, n.rigProbe))).toEqual(['git-runner', 'operator']);
+    expect(matrix['git-runner'].allowResponses).toBe(true);
+  });
+
+  it('given users and passwords, when the server configuration is rendered, then it names every user once with its password quoted and grants responses to the services that answer requests alone', () => {
     const users = Object.fromEntries(NATS_SERVICES.map((s) => [s, { user: natsUserOf(s, 'gt'), password: `p"w-${s}` }])) as Record<
       NatsService,
       { user: string; password: string }
@@ -86,7 +92,7 @@ describe('the NATS permission matrix', () => {
       expect(config.split(`user: "gt-${service}"`)).toHaveLength(2);
       expect(config).toContain(`password: ${JSON.stringify(`p"w-${service}`)}`);
     }
-    expect(config.match(/allow_responses: true/g)).toHaveLength(1);
+    expect(config.match(/allow_responses: true/g)).toHaveLength(2);
     expect(config.startsWith('authorization {')).toBe(true);
   });
 });

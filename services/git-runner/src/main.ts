@@ -6,6 +6,7 @@ import { AppModule } from './app.module';
 import { loadGitRunnerConfig } from './config/git-runner.config';
 import { displayUrl } from './git/git.process';
 import { DataDirInUseError } from './runner/data-dir.lock';
+import { SandboxUnavailableError } from './sandbox/sandbox.errors';
 
 async function bootstrap(): Promise<void> {
   const config = loadGitRunnerConfig();
@@ -17,11 +18,23 @@ async function bootstrap(): Promise<void> {
     `git-runner ready (${config.runnerId}, nats ${displayUrl(config.natsUrl)}, namespace ${config.namespace}, ` +
       `data ${config.dataDir}, up to ${config.maxAgents} agents)`,
   );
+  const { repositories } = config;
+  const roots = [...repositories.localRoots, ...Object.values(repositories.localRootsByTown).flat()];
+  new Logger('git-runner').log(
+    `local repositories: ${roots.length > 0 ? `under ${repositories.localRoots.join(', ') || '(no shared root)'}` : 'refused (GASTOWN_LOCAL_REPO_ROOTS is empty)'}` +
+      `${Object.keys(repositories.localRootsByTown).length > 0 ? ` and per-town roots of ${Object.keys(repositories.localRootsByTown).length} towns` : ''}; ` +
+      `inside addresses allowed: ${repositories.egressAllow.length > 0 ? `${repositories.egressAllow.length} GASTOWN_EGRESS_ALLOW entries` : 'none'}`,
+  );
+  if (repositories.ambientCredentials) {
+    new Logger('git-runner').warn(
+      "GIT_RUNNER_AMBIENT_GIT_CREDENTIALS=true: git uses this runner's own ssh-agent, keys and credential helpers for every town; single-tenant installs only",
+    );
+  }
 }
 
 bootstrap().catch((error: unknown) => {
   // Both are the operator's to fix; a restart would only fail the same way.
-  if (error instanceof ConfigError || error instanceof DataDirInUseError) {
+  if (error instanceof ConfigError || error instanceof DataDirInUseError || error instanceof SandboxUnavailableError) {
     process.stderr.write(`${error.message}\n`);
     process.exit(2);
   }

@@ -1,12 +1,57 @@
 import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
-import { resolve } from 'node:path';
+import { isAbsolute, resolve } from 'node:path';
 import { z } from 'zod';
-import { readAgentPolicy, type AgentPolicy } from '@gastown/contracts';
+import { egressAllowSetting, readAgentPolicy, type AgentPolicy, type EgressAllowList } from '@gastown/contracts';
 import type { NatsCredentials } from '@gastown/bus';
 import { ConfigError, loadNatsCredentials, namespaceSetting, natsUrlSetting, parseEnv, wholeNumberSetting } from '@gastown/service-runtime';
+import type { SandboxSettings } from '../sandbox/sandbox';
 
 const RUNNER_ID = /^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$/;
+const TOWN_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/** Absolute directories separated by ":" or ","; relative ones are refused, since they would depend on where the runner starts. */
+const localRootsSetting = () =>
+  z
+    .string()
+    .optional()
+    .transform((text, ctx) => {
+      const roots = (text ?? '').split(/[:,]/).map((r) => r.trim()).filter((r) => r !== '');
+      const relative = roots.find((r) => !isAbsolute(r));
+      if (relative !== undefined) {
+        ctx.addIssue({ code: 'custom', message: `GASTOWN_LOCAL_REPO_ROOTS must list absolute directories, got "${relative}"` });
+        return z.NEVER;
+      }
+      return roots.map((r) => resolve(r));
+    });
+
+const rootsByTownSetting = () =>
+  z
+    .string()
+    .optional()
+    .transform((text, ctx): Record<string, string[]> => {
+      if (text === undefined || text.trim() === '') return {};
+      const problem = (why: string) => {
+        ctx.addIssue({ code: 'custom', message: `GASTOWN_LOCAL_REPO_ROOTS_BY_TOWN ${why}, e.g. {"<town id>": ["/srv/git/acme"]}` });
+        return z.NEVER;
+      };
+      let json: unknown;
+      try {
+        json = JSON.parse(text);
+      } catch {
+        return problem('must be a JSON object');
+      }
+      if (typeof json !== 'object' || json === null || Array.isArray(json)) return problem('must be a JSON object');
+      const byTown: Record<string, string[]> = {};
+      for (const [town, roots] of Object.entries(json)) {
+        if (!TOWN_ID.test(town)) return problem(`has the key "${town}", which is not a town id`);
+        if (!Array.isArray(roots) || !roots.every((r): r is string => typeof r === 'string' && isAbsolute(r))) {
+          return problem(`must map town ${town} to a list of absolute directories`);
+        }
+        byTown[town.toLowerCase()] = roots.map((r) => resolve(r));
+      }
+      return byTown;
+    });
 
 const Env = z.object({
   NATS_URL: natsUrlSetting(),
@@ -26,6 +71,33 @@ const Env = z.object({
   // The operator's caps on what a rig may ask for (a rig allows up to 24 h per agent, 4 h per check).
   GIT_RUNNER_MAX_AGENT_TIMEOUT_MS: wholeNumberSetting('GIT_RUNNER_MAX_AGENT_TIMEOUT_MS', 2 * 3_600_000, { min: 1_000, max: 24 * 3_600_000, unit: ' ms' }),
   GIT_RUNNER_MAX_CHECK_TIMEOUT_MS: wholeNumberSetting('GIT_RUNNER_MAX_CHECK_TIMEOUT_MS', 30 * 60_000, { min: 1_000, max: 4 * 3_600_000, unit: ' ms' }),
+  GASTOWN_LOCAL_REPO_ROOTS: localRootsSetting(),
+  GASTOWN_LOCAL_REPO_ROOTS_BY_TOWN: rootsByTownSetting(),
+  GASTOWN_EGRESS_ALLOW: egressAllowSetting(),
+  GIT_RUNNER_AMBIENT_GIT_CREDENTIALS: z
+    .string()
+    .optional()
+    .refine((v) => v === undefined || ['', 'true', 'false'].includes(v), {
+      message: 'GIT_RUNNER_AMBIENT_GIT_CREDENTIALS must be "true" or "false"',
+    })
+    .transform((v) => v === 'true'),
+  GIT_RUNNER_SANDBOX: z
+    .string()
+    .optional()
+    .transform((v) => v || 'bwrap')
+    .refine((v): v is 'bwrap' | 'none' => v === 'bwrap' || v === 'none', {
+      message: 'GIT_RUNNER_SANDBOX must be "bwrap" (the default) or "none" (single-user development only)',
+    }),
+  GIT_RUNNER_BWRAP_PATH: z
+    .string()
+    .optional()
+    .transform((v) => v || 'bwrap')
+    .refine((v) => isAbsolute(v) || /^[A-Za-z0-9._-]+$/.test(v), {
+      message: 'GIT_RUNNER_BWRAP_PATH must be an absolute path or a program name on PATH',
+    }),
+  // Never 0: inside the sandbox an agent is nobody in particular.
+  GIT_RUNNER_SANDBOX_UID: wholeNumberSetting('GIT_RUNNER_SANDBOX_UID', 65_534, { min: 1, max: 4_294_967_294 }),
+  GIT_RUNNER_SANDBOX_GID: wholeNumberSetting('GIT_RUNNER_SANDBOX_GID', 65_534, { min: 1, max: 4_294_967_294 }),
 });
 
 export interface GitRunnerConfig {
@@ -48,6 +120,20 @@ export interface GitRunnerConfig {
   maxAgentTimeoutMs: number;
   /** No check runs longer than this, whatever its rig says. */
   maxCheckTimeoutMs: number;
+  repositories: RepositorySettings;
+  /** Where agents and checks run (see sandbox/sandbox.ts). */
+  sandbox: SandboxSettings;
+}
+
+/** Where towns' repositories may be and how git may reach them (see RepositoryPolicy). */
+export interface RepositorySettings {
+  /** Local repositories are refused unless under one of these (none by default). */
+  localRoots: string[];
+  localRootsByTown: Record<string, string[]>;
+  /** Inside addresses git may connect to (none by default). */
+  egressAllow: EgressAllowList;
+  /** The runner's own ssh-agent, keys and credential helpers serve git: single-tenant installs only. */
+  ambientCredentials: boolean;
 }
 
 /** Validates the environment once at start; every bad value gets its own line. */
@@ -67,5 +153,15 @@ export function loadGitRunnerConfig(env: NodeJS.ProcessEnv = process.env, cwd = 
     agentPolicy: agents.policy,
     maxAgentTimeoutMs: e.GIT_RUNNER_MAX_AGENT_TIMEOUT_MS,
     maxCheckTimeoutMs: e.GIT_RUNNER_MAX_CHECK_TIMEOUT_MS,
+    repositories: {
+      localRoots: e.GASTOWN_LOCAL_REPO_ROOTS,
+      localRootsByTown: e.GASTOWN_LOCAL_REPO_ROOTS_BY_TOWN,
+      egressAllow: e.GASTOWN_EGRESS_ALLOW,
+      ambientCredentials: e.GIT_RUNNER_AMBIENT_GIT_CREDENTIALS,
+    },
+    sandbox:
+      e.GIT_RUNNER_SANDBOX === 'none'
+        ? { kind: 'none' }
+        : { kind: 'bwrap', bwrapPath: e.GIT_RUNNER_BWRAP_PATH, uid: e.GIT_RUNNER_SANDBOX_UID, gid: e.GIT_RUNNER_SANDBOX_GID },
   };
 }

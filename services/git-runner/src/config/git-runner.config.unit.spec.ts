@@ -15,6 +15,8 @@ describe('git-runner configuration', () => {
       agentPolicy: DEFAULT_AGENT_POLICY,
       maxAgentTimeoutMs: 7_200_000,
       maxCheckTimeoutMs: 1_800_000,
+      repositories: { localRoots: [], localRootsByTown: {}, egressAllow: [], ambientCredentials: false },
+      sandbox: { kind: 'bwrap', bwrapPath: 'bwrap', uid: 65_534, gid: 65_534 },
     });
   });
 
@@ -31,6 +33,10 @@ describe('git-runner configuration', () => {
           GIT_RUNNER_LEASE_TTL_MS: '5000',
           GIT_RUNNER_MAX_AGENT_TIMEOUT_MS: '600000',
           GIT_RUNNER_MAX_CHECK_TIMEOUT_MS: '60000',
+          GASTOWN_LOCAL_REPO_ROOTS: '/srv/git:/home/dev/,/tmp',
+          GASTOWN_LOCAL_REPO_ROOTS_BY_TOWN: '{"2F1E8A5C-7D3B-4C1A-9E2F-0A1B2C3D4E5F": ["/srv/acme"]}',
+          GASTOWN_EGRESS_ALLOW: '127.0.0.1:8080',
+          GIT_RUNNER_AMBIENT_GIT_CREDENTIALS: 'true',
         },
         '/srv',
       ),
@@ -45,6 +51,13 @@ describe('git-runner configuration', () => {
       agentPolicy: DEFAULT_AGENT_POLICY,
       maxAgentTimeoutMs: 600_000,
       maxCheckTimeoutMs: 60_000,
+      repositories: {
+        localRoots: ['/srv/git', '/home/dev', '/tmp'],
+        localRootsByTown: { '2f1e8a5c-7d3b-4c1a-9e2f-0a1b2c3d4e5f': ['/srv/acme'] },
+        egressAllow: [{ kind: 'range', family: 4, prefix: [127, 0, 0, 1], bits: 32, port: 8080 }],
+        ambientCredentials: true,
+      },
+      sandbox: { kind: 'bwrap', bwrapPath: 'bwrap', uid: 65_534, gid: 65_534 },
     });
   });
 
@@ -81,6 +94,48 @@ describe('git-runner configuration', () => {
       '  - GIT_RUNNER_MAX_AGENTS must be a whole number from 1 to 64, got "0"',
       '  - GIT_RUNNER_ACK_WAIT_MS must be a whole number from 1000 to 3600000 ms, got "soon"',
       '  - GIT_RUNNER_LEASE_TTL_MS must be a whole number from 1000 to 300000 ms, got "900000"',
+    ]);
+  });
+
+  it('given bad repository settings, when loaded, then each variable is named with what is wrong', () => {
+    let message = '';
+    try {
+      loadGitRunnerConfig({
+        GASTOWN_LOCAL_REPO_ROOTS: '/srv/git:relative/dir',
+        GASTOWN_LOCAL_REPO_ROOTS_BY_TOWN: '{"acme": ["/srv"]}',
+        GASTOWN_EGRESS_ALLOW: '10.0.0.0/40',
+        GIT_RUNNER_AMBIENT_GIT_CREDENTIALS: 'yes',
+      });
+    } catch (error) {
+      message = (error as Error).message;
+    }
+    expect(message.split('\n').slice(1)).toEqual([
+      '  - GASTOWN_LOCAL_REPO_ROOTS must list absolute directories, got "relative/dir"',
+      '  - GASTOWN_LOCAL_REPO_ROOTS_BY_TOWN has the key "acme", which is not a town id, e.g. {"<town id>": ["/srv/git/acme"]}',
+      expect.stringMatching(/^ {2}- GASTOWN_EGRESS_ALLOW entry "10\.0\.0\.0\/40" has a prefix length above 32/),
+      '  - GIT_RUNNER_AMBIENT_GIT_CREDENTIALS must be "true" or "false"',
+    ]);
+  });
+
+  it('given sandbox settings, when loaded, then bwrap takes its program and ids and none must be named', () => {
+    expect(
+      loadGitRunnerConfig({ GIT_RUNNER_BWRAP_PATH: '/opt/bwrap/bin/bwrap', GIT_RUNNER_SANDBOX_UID: '1500', GIT_RUNNER_SANDBOX_GID: '1600' }).sandbox,
+    ).toEqual({ kind: 'bwrap', bwrapPath: '/opt/bwrap/bin/bwrap', uid: 1_500, gid: 1_600 });
+    expect(loadGitRunnerConfig({ GIT_RUNNER_SANDBOX: 'none' }).sandbox).toEqual({ kind: 'none' });
+  });
+
+  it('given bad sandbox settings, when loaded, then each is refused by name and uid 0 is never accepted', () => {
+    let message = '';
+    try {
+      loadGitRunnerConfig({ GIT_RUNNER_SANDBOX: 'off', GIT_RUNNER_BWRAP_PATH: 'bin/bwrap', GIT_RUNNER_SANDBOX_UID: '0', GIT_RUNNER_SANDBOX_GID: '-1' });
+    } catch (error) {
+      message = (error as Error).message;
+    }
+    expect(message.split('\n').slice(1)).toEqual([
+      '  - GIT_RUNNER_SANDBOX must be "bwrap" (the default) or "none" (single-user development only)',
+      '  - GIT_RUNNER_BWRAP_PATH must be an absolute path or a program name on PATH',
+      '  - GIT_RUNNER_SANDBOX_UID must be a whole number from 1 to 4294967294, got "0"',
+      '  - GIT_RUNNER_SANDBOX_GID must be a whole number from 1 to 4294967294, got "-1"',
     ]);
   });
 });

@@ -5,14 +5,13 @@ import { GitError, simpleGit, type SimpleGit } from 'simple-git';
  * The only variables a git child process gets from the runner's own environment. Everything
  * else (NATS credentials, tokens of other systems) stays out of git and out of its hooks; a
  * `GIT_*` variable inherited by accident (GIT_DIR, GIT_WORK_TREE) could point git at another
- * repository, and simple-git would strip it anyway.
+ * repository, and simple-git would strip it anyway. The runner's own identity (HOME with its
+ * git config, .netrc and keys; the ssh-agent) is passed only to a single-tenant install.
  */
 const INHERITED = [
   'PATH',
-  'HOME',
   'USER',
   'TMPDIR',
-  'SSH_AUTH_SOCK',
   'HTTP_PROXY',
   'HTTPS_PROXY',
   'NO_PROXY',
@@ -21,8 +20,47 @@ const INHERITED = [
   'no_proxy',
 ];
 
+const AMBIENT_IDENTITY = ['HOME', 'SSH_AUTH_SOCK'];
+
 /** A git process that hears nothing for this long is stuck (a dead remote, a hung transport), not slow. */
 const SILENCE_LIMIT_MS = 5 * 60_000;
+
+/** The subcommands that talk to a remote: only they get the connection's checks, pins and credentials. */
+const REMOTE_SUBCOMMANDS: ReadonlySet<string> = new Set(['fetch', 'push', 'ls-remote', 'clone', 'pull']);
+
+/**
+ * ssh as the runner runs it for a town: no agent, no key or config of the runner's user, no
+ * prompt, no proxy command; only hosts the operator already trusts (known_hosts). Every word is a
+ * constant: git hands GIT_SSH_COMMAND to a shell.
+ */
+export const CONTAINED_SSH = [
+  'ssh',
+  '-F', '/dev/null',
+  '-o', 'BatchMode=yes',
+  '-o', 'IdentitiesOnly=yes',
+  '-o', 'IdentityFile=none',
+  '-o', 'IdentityAgent=none',
+  '-o', 'PasswordAuthentication=no',
+  '-o', 'KbdInteractiveAuthentication=no',
+  '-o', 'ProxyCommand=none',
+  '-o', 'ProxyJump=none',
+  '-o', 'StrictHostKeyChecking=yes',
+];
+
+/** Transports a remote may use; `ext::` (runs a command) and the unauthenticated `git://` are not among them. */
+const ALLOWED_PROTOCOLS = 'file:http:https:ssh';
+
+/**
+ * What one remote command needs beyond the runner's defaults: `-c` settings (an address pinned
+ * for curl, later a rig's own credentials) and variables (an ssh command aimed at a checked
+ * address). Built by the caller, per command, right before git connects.
+ */
+export interface GitConnection {
+  readonly args: readonly string[];
+  readonly env: Readonly<Record<string, string>>;
+}
+
+export const NO_CONNECTION: GitConnection = { args: [], env: {} };
 
 /** A git command that exited non-zero. The message holds the subcommand and git's own words, never credentials. */
 export class GitCommandError extends Error {
@@ -76,6 +114,18 @@ export interface GitProcessOptions {
   env?: Record<string, string>;
   /** Strings that must never appear in an error (the rig URL's credentials). */
   secrets?: readonly string[];
+  /**
+   * Lets git use the runner's own credentials (HOME's config and keys, the ssh-agent, credential
+   * helpers). Only for a single-tenant install: every town would be served by them alike.
+   */
+  ambientCredentials?: boolean;
+  /**
+   * Checks the remote again and says how to reach it, before every command that talks to it;
+   * throws to refuse. Absent: the remote is used as configured (tests of local repositories).
+   */
+  connection?: () => Promise<GitConnection>;
+  /** How long a command may go without output before it is stopped (default five minutes). */
+  silenceLimitMs?: number;
 }
 
 /**
@@ -87,19 +137,36 @@ export interface GitProcessOptions {
  */
 export class GitProcess {
   private readonly env: Record<string, string>;
-  private readonly allowEnvironment: string[];
+  private readonly baseArgs: string[];
   private readonly secrets: readonly string[];
+  private readonly connection: () => Promise<GitConnection>;
+  private readonly silenceLimitMs: number;
 
   constructor(options: GitProcessOptions = {}) {
     const inherited: Record<string, string> = {};
-    for (const name of INHERITED) {
+    const ambient = options.ambientCredentials === true;
+    for (const name of [...INHERITED, ...(ambient ? AMBIENT_IDENTITY : [])]) {
       const value = process.env[name];
       if (value !== undefined) inherited[name] = value;
     }
-    this.env = { ...inherited, LC_ALL: 'C', GIT_TERMINAL_PROMPT: '0', ...options.env };
-    // simple-git refuses a GIT_* (or EDITOR, PAGER…) variable unless it is named here: ours and the operator's are meant.
-    this.allowEnvironment = ['GIT_TERMINAL_PROMPT', ...Object.keys(options.env ?? {})];
+    const contained: Record<string, string> = ambient
+      ? {}
+      : {
+          // No HOME: neither ~/.gitconfig nor the ~/.netrc that curl would read for any host.
+          HOME: '/nonexistent',
+          GIT_CONFIG_GLOBAL: '/dev/null',
+          GIT_SSH_COMMAND: CONTAINED_SSH.join(' '),
+        };
+    this.env = { ...inherited, LC_ALL: 'C', GIT_TERMINAL_PROMPT: '0', GIT_ALLOW_PROTOCOL: ALLOWED_PROTOCOLS, ...contained, ...options.env };
+    this.baseArgs = [
+      // A redirect would take git to a host nobody checked (and past the pinned address).
+      '-c', 'http.followRedirects=false',
+      // Empties the list of helpers, the system's and the user's included.
+      ...(ambient ? [] : ['-c', 'credential.helper=']),
+    ];
     this.secrets = options.secrets ?? [];
+    this.connection = options.connection ?? (() => Promise.resolve(NO_CONNECTION));
+    this.silenceLimitMs = options.silenceLimitMs ?? SILENCE_LIMIT_MS;
   }
 
   /**
@@ -107,10 +174,11 @@ export class GitProcess {
    * that: a `-z` listing may hold names that begin with spaces). A non-zero exit throws GitCommandError.
    */
   async run(cwd: string, args: string[]): Promise<string> {
+    const subcommand = args.find((arg) => !arg.startsWith('-') && !arg.includes('=')) ?? 'git';
+    const connection = REMOTE_SUBCOMMANDS.has(subcommand) ? await this.connection() : NO_CONNECTION;
     try {
-      return (await this.client(cwd).raw(args)).replace(/\n$/, '');
+      return (await this.client(cwd, connection).raw([...this.baseArgs, ...connection.args, ...args])).replace(/\n$/, '');
     } catch (error) {
-      const subcommand = args.find((arg) => !arg.startsWith('-') && !arg.includes('=')) ?? 'git';
       if (error instanceof GitExit) throw new GitCommandError(subcommand, error.exitCode, error.message);
       throw new GitCommandError(subcommand, -1, this.redact(error instanceof Error ? error.message : String(error)));
     }
@@ -134,11 +202,15 @@ export class GitProcess {
     return redactCredentials(text, this.secrets);
   }
 
-  private client(cwd: string): SimpleGit {
+  private client(cwd: string, connection: GitConnection): SimpleGit {
+    const env = { ...this.env, ...connection.env };
     return simpleGit({
       baseDir: cwd,
-      allowEnvironment: this.allowEnvironment,
-      timeout: { block: SILENCE_LIMIT_MS },
+      // simple-git refuses a GIT_* (or EDITOR, PAGER…) variable unless it is named here; every one set here is the runner's own.
+      allowEnvironment: Object.keys(env),
+      // The ssh command, the emptied helper list and the config paths are the runner's constants, not a town's input.
+      unsafe: { allowUnsafeSshCommand: true, allowUnsafeCredentialHelper: true, allowUnsafeConfigPaths: true, allowUnsafeProtocolOverride: true },
+      timeout: { block: this.silenceLimitMs },
       // simple-git only fails a command that wrote to stderr, and `diff --quiet` exits 1 silently:
       // every non-zero exit must fail, with its code, for `test` to read the answer.
       errors: (error, { exitCode, stdErr }) => {
@@ -147,6 +219,6 @@ export class GitProcess {
         const detail = stderr || (error instanceof Error ? error.message : '');
         return new GitExit(exitCode || -1, this.redact(detail));
       },
-    }).env(this.env);
+    }).env(env);
   }
 }

@@ -1,7 +1,7 @@
 import { mkdirSync, realpathSync } from 'node:fs';
 import { mkdir, readdir, rm, stat } from 'node:fs/promises';
 import { join, relative } from 'node:path';
-import { displayUrl, GitCommandError, GitProcess, urlSecrets } from './git.process';
+import { displayUrl, GitCommandError, GitProcess, urlSecrets, type GitConnection } from './git.process';
 import { BranchNotFoundError, TargetMovedError } from './rig.errors';
 
 export interface RigRepositoryOptions {
@@ -13,6 +13,10 @@ export interface RigRepositoryOptions {
   dir: string;
   /** Extra variables for every git process (an operator's credential setup). */
   env?: Record<string, string>;
+  /** Single-tenant installs only: git may use the runner's own credentials. */
+  ambientCredentials?: boolean;
+  /** Re-checks origin and says how to reach it before every fetch and push; throws to refuse. */
+  connection?: () => Promise<GitConnection>;
 }
 
 export interface GitAuthor {
@@ -133,7 +137,12 @@ export class RigRepository {
     mkdirSync(options.dir, { recursive: true });
     this.root = realpathSync(options.dir);
     this.clone = join(this.root, 'clone');
-    this.git = new GitProcess({ env: options.env, secrets: urlSecrets(options.gitUrl) });
+    this.git = new GitProcess({
+      env: options.env,
+      secrets: urlSecrets(options.gitUrl),
+      ambientCredentials: options.ambientCredentials,
+      connection: options.connection,
+    });
   }
 
   /** Creates the clone when missing and fetches origin. Concurrent callers share one fetch. */

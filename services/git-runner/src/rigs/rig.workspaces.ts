@@ -3,6 +3,7 @@ import { Logger } from '@nestjs/common';
 import { RigRepository } from '../git/rig.repository';
 import type { JobTruth, RigInfo } from '../jobs/job.truth';
 import type { DataLayout } from '../runner/data.layout';
+import type { RepositoryPolicy } from './repository.policy';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
@@ -23,7 +24,10 @@ export class RigWorkspaces {
   private readonly logger = new Logger('git-runner');
   private readonly repositories = new Map<string, RigRepository>();
 
-  constructor(private readonly layout: DataLayout) {}
+  constructor(
+    private readonly layout: DataLayout,
+    private readonly policy: RepositoryPolicy,
+  ) {}
 
   repository(rig: RigInfo): RigRepository {
     let repository = this.repositories.get(rig.rigId);
@@ -33,6 +37,9 @@ export class RigWorkspaces {
         gitUrl: rig.gitUrl,
         defaultBranch: rig.defaultBranch,
         dir: this.layout.rigDir(rig.townId, rig.rigId),
+        ambientCredentials: this.policy.ambientCredentials,
+        // Checked again at every fetch and push: a DNS answer or an owner may have changed since registration.
+        connection: () => this.policy.connect(rig.townId, rig.gitUrl),
       });
       this.repositories.set(rig.rigId, repository);
     }

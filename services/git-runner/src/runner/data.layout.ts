@@ -9,6 +9,7 @@ import { join } from 'node:path';
  *     <data>/<namespace>/prompts/                           every prompt as the agent received it
  *     <data>/<namespace>/logs/<convoy>/<bead>-a<n>.log      every attempt's output
  *     <data>/<namespace>/agents/<key>.json                  the process group of each running agent
+ *     <data>/<namespace>/probe/                             an empty working directory for ls-remote
  *
  * Prompts and logs stay outside the worktrees, so nothing of them can be committed.
  */
@@ -41,6 +42,10 @@ export class DataLayout {
 
   agentLog(convoyId: string, beadId: string, attempt: number): string {
     return join(this.root, 'logs', convoyId, `${beadId}-a${attempt}.log`);
+  }
+
+  get probeDir(): string {
+    return join(this.root, 'probe');
   }
 
   get agentsDir(): string {

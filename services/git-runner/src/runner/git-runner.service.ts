@@ -14,8 +14,12 @@ import { listenForCancels } from '../polecat/cancel.listener';
 import { AttemptClaims } from '../polecat/polecat.claims';
 import { RunningAttempts } from '../polecat/polecat.attempts';
 import { PolecatHandler } from '../polecat/polecat.handler';
+import { RigProbeResponder } from '../probe/rig.probe.responder';
 import { RefineryHandler } from '../refinery/refinery.handler';
+import { RepositoryOwners } from '../rigs/repository.owners';
+import { RepositoryPolicy } from '../rigs/repository.policy';
 import { RigWorkspaces } from '../rigs/rig.workspaces';
+import { createSandbox, type Sandbox } from '../sandbox/sandbox';
 import { DataDirLock } from './data-dir.lock';
 import { DataLayout } from './data.layout';
 
@@ -36,6 +40,8 @@ export class GitRunner {
   private readonly truth: JobTruth;
   private readonly workspaces: RigWorkspaces;
   private readonly records: AgentRecords;
+  private readonly sandbox: Sandbox;
+  private readonly probes: RigProbeResponder;
   private readonly attempts = new RunningAttempts();
   private readonly consumers: RunningJobConsumer[] = [];
   private cancels: Subscription | undefined;
@@ -47,12 +53,23 @@ export class GitRunner {
     this.layout = new DataLayout(config.dataDir, config.namespace);
     this.lock = new DataDirLock(this.layout.lockFile);
     this.truth = new JobTruth(new EventStore(bus), bus.names);
-    this.workspaces = new RigWorkspaces(this.layout);
+    const policy = new RepositoryPolicy({ ...config.repositories, dataDir: config.dataDir }, new RepositoryOwners(bus));
+    this.workspaces = new RigWorkspaces(this.layout, policy);
+    this.probes = new RigProbeResponder(bus, policy, this.layout.probeDir);
     this.records = new AgentRecords(this.layout);
+    this.sandbox = createSandbox(config.sandbox);
   }
 
   async start(): Promise<void> {
-    const { bus, config } = this;
+    const { bus, config, sandbox } = this;
+    // Before anything else: a runner that cannot confine agents takes no work at all.
+    await sandbox.probe();
+    if (sandbox.kind === 'none') {
+      this.logger.warn(
+        'GIT_RUNNER_SANDBOX=none: AGENTS AND CHECKS RUN UNCONFINED, as this runner\'s user, with its files, processes and network. ' +
+          'Any town can take over this machine. Use it only on a single-user development machine; set GIT_RUNNER_SANDBOX=bwrap otherwise.',
+      );
+    }
     this.lock.acquire();
     // Agents of a killed predecessor first: they would write into worktrees the recovery removes.
     await this.records.reapOrphans();
@@ -60,7 +77,7 @@ export class GitRunner {
 
     const commands = new ConvoyCommands(bus, new CommandClient(bus), config.runnerId);
     const lease = new RigLease(bus, { holderId: config.runnerId, ttlMs: config.leaseTtlMs });
-    const git = { truth: this.truth, commands, workspaces: this.workspaces, lease, maxCheckTimeoutMs: config.maxCheckTimeoutMs };
+    const git = { truth: this.truth, commands, workspaces: this.workspaces, lease, maxCheckTimeoutMs: config.maxCheckTimeoutMs, sandbox };
     const polecat = new PolecatHandler({
       runnerId: config.runnerId,
       truth: this.truth,
@@ -71,10 +88,12 @@ export class GitRunner {
       records: this.records,
       layout: this.layout,
       env: process.env,
+      sandbox,
       agents: { policy: config.agentPolicy, maxAgentTimeoutMs: config.maxAgentTimeoutMs },
     });
     // Listening before any agent can start, so no cancellation is missed.
     this.cancels = listenForCancels(bus, this.attempts);
+    this.probes.start();
     const start = <K extends JobKind>(kind: K, concurrency: number, handler: JobHandler<K>) =>
       startJobConsumer(bus, { kind, concurrency, ackWaitMs: config.ackWaitMs, handler });
     this.consumers.push(
@@ -91,7 +110,7 @@ export class GitRunner {
     const stopping = this.consumers.splice(0).map((consumer) => consumer.stop());
     const agents = this.attempts.stopAll();
     if (agents > 0) this.logger.log(`stopping ${agents} running agent${agents === 1 ? '' : 's'}; their attempts are reported lost`);
-    await Promise.all(stopping);
+    await Promise.all([...stopping, this.probes.stop()]);
     this.cancels?.unsubscribe();
     this.lock.release();
   }
