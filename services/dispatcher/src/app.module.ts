@@ -22,6 +22,7 @@ export class AppModule {
               limits: {
                 ...DEFAULT_PLAN_LIMITS,
                 maxAgentsPerTown: config.maxAgentsPerTown,
+                agentSlots: config.agentSlots,
                 retryBaseMs: config.retryBaseMs,
                 retryMaxMs: config.retryMaxMs,
               },

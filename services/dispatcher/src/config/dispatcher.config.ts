@@ -26,6 +26,8 @@ const Env = z
     ...secretsKeySettings(),
     GT_NAMESPACE: namespaceSetting(),
     DISPATCHER_MAX_AGENTS_PER_TOWN: wholeNumberSetting('DISPATCHER_MAX_AGENTS_PER_TOWN', 16),
+    // 0: not known. The sum of every runner's GIT_RUNNER_MAX_AGENTS; with it, free slots go to the town with the fewest agents at work.
+    DISPATCHER_AGENT_SLOTS: wholeNumberSetting('DISPATCHER_AGENT_SLOTS', 0, { min: 0, max: 100_000 }),
     // A back-off is waited for with a timer; a day bounds it well inside what a timer can hold.
     DISPATCHER_RETRY_BASE_MS: wholeNumberSetting('DISPATCHER_RETRY_BASE_MS', 2_000, { max: DAY_MS, unit: ' ms' }),
     DISPATCHER_RETRY_MAX_MS: wholeNumberSetting('DISPATCHER_RETRY_MAX_MS', 60_000, { max: DAY_MS, unit: ' ms' }),
@@ -73,6 +75,8 @@ export interface DispatcherConfig {
   /** Names this replica in the server's connection list and in its own log lines. */
   dispatcherId: string;
   maxAgentsPerTown: number;
+  /** The agent slots of all git-runners together; 0 when not known (no cap, no fair order of the runners' queue). */
+  agentSlots: number;
   retryBaseMs: number;
   retryMaxMs: number;
   /** Deadline of one read of a commit kept in the object store. */
@@ -105,6 +109,7 @@ export function loadDispatcherConfig(env: NodeJS.ProcessEnv = process.env): Disp
     namespace: e.GT_NAMESPACE,
     dispatcherId: e.DISPATCHER_ID,
     maxAgentsPerTown: e.DISPATCHER_MAX_AGENTS_PER_TOWN,
+    agentSlots: e.DISPATCHER_AGENT_SLOTS,
     retryBaseMs: e.DISPATCHER_RETRY_BASE_MS,
     retryMaxMs: e.DISPATCHER_RETRY_MAX_MS,
     payloadReadTimeoutMs: e.DISPATCHER_PAYLOAD_READ_TIMEOUT_MS,

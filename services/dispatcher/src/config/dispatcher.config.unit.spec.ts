@@ -13,6 +13,7 @@ describe('dispatcher configuration', () => {
       namespace: 'gt',
       dispatcherId: `${hostname()}-${process.pid}`,
       maxAgentsPerTown: 16,
+      agentSlots: 0,
       retryBaseMs: 2_000,
       retryMaxMs: 60_000,
       payloadReadTimeoutMs: 30_000,
@@ -31,6 +32,7 @@ describe('dispatcher configuration', () => {
         GT_NAMESPACE: 'prod',
         DISPATCHER_ID: 'dispatcher-1',
         DISPATCHER_MAX_AGENTS_PER_TOWN: '40',
+        DISPATCHER_AGENT_SLOTS: '12',
         DISPATCHER_RETRY_BASE_MS: '500',
         DISPATCHER_RETRY_MAX_MS: '30000',
         DISPATCHER_WEBHOOK_MAX_ATTEMPTS: '3',
@@ -47,6 +49,7 @@ describe('dispatcher configuration', () => {
       namespace: 'prod',
       dispatcherId: 'dispatcher-1',
       maxAgentsPerTown: 40,
+      agentSlots: 12,
       retryBaseMs: 500,
       retryMaxMs: 30_000,
       payloadReadTimeoutMs: 5_000,
@@ -61,6 +64,7 @@ describe('dispatcher configuration', () => {
         NATS_URL: 'localhost',
         GT_NAMESPACE: 'Bad NS',
         DISPATCHER_MAX_AGENTS_PER_TOWN: '0',
+        DISPATCHER_AGENT_SLOTS: '-1',
         DISPATCHER_RETRY_BASE_MS: 'soon',
         DISPATCHER_ID: 'two words',
         DISPATCHER_PAYLOAD_READ_TIMEOUT_MS: '10',
@@ -68,6 +72,7 @@ describe('dispatcher configuration', () => {
     expect(load).toThrow(/NATS_URL must look like nats:\/\/host:port/);
     expect(load).toThrow(/\n {2}- GT_NAMESPACE must be/);
     expect(load).toThrow(/\n {2}- DISPATCHER_MAX_AGENTS_PER_TOWN must be a positive whole number, got "0"/);
+    expect(load).toThrow(/\n {2}- DISPATCHER_AGENT_SLOTS must be a whole number from 0 to 100000, got "-1"/);
     expect(load).toThrow(/\n {2}- DISPATCHER_RETRY_BASE_MS must be a whole number from 1 to 86400000 ms, got "soon"/);
     expect(load).toThrow(/\n {2}- DISPATCHER_ID must be/);
     expect(load).toThrow(/\n {2}- DISPATCHER_PAYLOAD_READ_TIMEOUT_MS must be a whole number from 100 to 600000 ms, got "10"/);

@@ -121,6 +121,20 @@ describe('dispatch planner properties', () => {
     );
   });
 
+  it('with the runners\' slots known, never plans more agents than there are free slots, even over two passes', () => {
+    fc.assert(
+      fc.property(worldArb, fc.integer({ min: 1, max: 8 }), (spec, agentSlots) => {
+        const state = build(spec);
+        const limits = { ...LIMITS, maxAgentsPerTown: spec.townCap, agentSlots };
+        const first = dispatchesOf(plan(state, T0, NOTHING_DONE, limits));
+        const second = dispatchesOf(plan(state, T0, { effects: new Set(first.map((d) => d.key)), dispatching: first }, limits));
+        const working = inProgress(state).length;
+        expect(first.length + second.length).toBeLessThanOrEqual(Math.max(0, agentSlots - working));
+      }),
+      { numRuns: 500 },
+    );
+  });
+
   it('plans the same dispatches, with the same command ids and polecats, every time it sees the same state', () => {
     fc.assert(
       fc.property(worldArb, (spec) => {

@@ -67,7 +67,17 @@ export interface Done {
 export const NOTHING_DONE: Done = { effects: new Set<string>(), dispatching: [] };
 
 export interface PlanLimits {
+  /**
+   * Agents one town may have at work at once. Set below the runners' agent slots, so another
+   * town always finds a free slot however much work this one has (see README, fair share).
+   */
   maxAgentsPerTown: number;
+  /**
+   * The agent slots of all runners together (0: not known, no cap here). When set, no more
+   * agents are dispatched than there are slots, so no town's job queues on a runner behind
+   * another town's, and each free slot goes to the town with the fewest agents at work.
+   */
+  agentSlots: number;
   retryBaseMs: number;
   retryMaxMs: number;
   /** A cancellation younger than this is broadcast again by a freshly started dispatcher. */
@@ -76,6 +86,7 @@ export interface PlanLimits {
 
 export const DEFAULT_PLAN_LIMITS: PlanLimits = {
   maxAgentsPerTown: 16,
+  agentSlots: 0,
   retryBaseMs: 2_000,
   retryMaxMs: 60_000,
   cancelReplayMs: 5 * 60_000,
@@ -117,8 +128,10 @@ class Occupancy {
   private readonly perRig = new Map<string, number>();
   private readonly perTown = new Map<string, number>();
   private readonly agents = new Map<string, Set<string>>();
+  total = 0;
 
   occupy(townId: string, rigId: string, agentId: string | undefined): void {
+    this.total += 1;
     this.perRig.set(rigId, this.onRig(rigId) + 1);
     this.perTown.set(townId, this.inTown(townId) + 1);
     if (agentId === undefined) return;
@@ -217,11 +230,11 @@ export function plan(state: DispatchStateView, now: number, done: Done, limits: 
     }
   }
 
-  candidates.sort(
-    (a, b) =>
-      a.readySeq - b.readySeq || a.bead.index - b.bead.index || a.view.convoyId.localeCompare(b.view.convoyId),
-  );
-  for (const { view, bead } of candidates) {
+  const earlier = (a: Candidate, b: Candidate) =>
+    a.readySeq - b.readySeq || a.bead.index - b.bead.index || a.view.convoyId.localeCompare(b.view.convoyId);
+  candidates.sort(earlier);
+  for (const { view, bead } of fairOrder(candidates, occupancy, earlier)) {
+    if (limits.agentSlots > 0 && occupancy.total >= limits.agentSlots) break;
     const attempt = bead.attempt + 1;
     const commandId = dispatchCommandId(bead.beadId, attempt);
     if (done.effects.has(commandId)) continue;
@@ -251,4 +264,31 @@ export function plan(state: DispatchStateView, now: number, done: Done, limits: 
 
   if (Number.isFinite(wake)) actions.push({ kind: 'wake', at: wake });
   return actions;
+}
+
+/**
+ * The candidates one at a time, each taken from the town with the fewest agents at work at that
+ * moment (ties: the town whose next bead became ready first), each town's own in ready order. A
+ * town with many ready beads then waits behind its own work, not another town behind it. Reads
+ * the occupancy as the caller fills it, so a dispatch counts before the next pick.
+ */
+function* fairOrder(sorted: readonly Candidate[], occupancy: Occupancy, earlier: (a: Candidate, b: Candidate) => number): Generator<Candidate> {
+  const queues = new Map<string, Candidate[]>();
+  for (const candidate of sorted) {
+    const queue = queues.get(candidate.view.townId) ?? [];
+    queue.push(candidate);
+    queues.set(candidate.view.townId, queue);
+  }
+  while (queues.size > 0) {
+    let next: { townId: string; queue: Candidate[] } | undefined;
+    for (const [townId, queue] of queues) {
+      const load = occupancy.inTown(townId);
+      const best = next === undefined ? Infinity : occupancy.inTown(next.townId);
+      if (next === undefined || load < best || (load === best && earlier(queue[0], next.queue[0]) < 0)) next = { townId, queue };
+    }
+    if (next === undefined) return;
+    const candidate = next.queue.shift() as Candidate;
+    if (next.queue.length === 0) queues.delete(next.townId);
+    yield candidate;
+  }
 }

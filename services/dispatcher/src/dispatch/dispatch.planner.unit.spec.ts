@@ -79,6 +79,34 @@ describe('dispatch planner', () => {
       expect(actions.filter((d) => d.convoyId === CONVOY_B)).toHaveLength(2);
     });
 
+    it('given 4 runner slots, town B with 6 ready beads and town A with 1, when planned, then A gets a slot and B the other 3', () => {
+      const world = new World().rig(RIG_API, 8).rig(RIG_ELSEWHERE, 8, OTHER_TOWN);
+      world.sling(CONVOY_B, parallel(6, RIG_ELSEWHERE), { townId: OTHER_TOWN });
+      const [mine] = world.sling(CONVOY_A, parallel(1));
+
+      const actions = dispatches(plan(world.state, T0, NOTHING_DONE, { ...LIMITS, agentSlots: 4 }));
+
+      expect(actions.map((d) => d.beadId)).toContain(mine);
+      expect(actions.filter((d) => d.convoyId === CONVOY_B)).toHaveLength(3);
+    });
+
+    it('given B holding 3 of 4 slots with more beads ready, when A\'s bead becomes ready, then the free slot goes to A, not to B\'s older beads', () => {
+      const world = new World().rig(RIG_API, 8).rig(RIG_ELSEWHERE, 8, OTHER_TOWN);
+      const theirs = world.sling(CONVOY_B, parallel(6, RIG_ELSEWHERE), { townId: OTHER_TOWN });
+      theirs.slice(0, 3).forEach((id, i) => world.dispatched(CONVOY_B, id, polecatOf(RIG_ELSEWHERE, i)));
+      const [mine] = world.sling(CONVOY_A, parallel(1));
+
+      expect(dispatches(plan(world.state, T0, NOTHING_DONE, { ...LIMITS, agentSlots: 4 })).map((d) => d.beadId)).toEqual([mine]);
+    });
+
+    it('given every slot taken, when planned, then nothing more is dispatched until one frees', () => {
+      const world = new World().rig(RIG_API, 8);
+      const ids = world.sling(CONVOY_A, parallel(3));
+      ids.slice(0, 2).forEach((id, i) => world.dispatched(CONVOY_A, id, polecatOf(RIG_API, i)));
+
+      expect(dispatches(plan(world.state, T0, NOTHING_DONE, { ...LIMITS, agentSlots: 2 }))).toEqual([]);
+    });
+
     it('given a dispatch already sent whose event has not arrived, when planned, then it keeps its slot and its name', () => {
       const world = new World().rig(RIG_API, 2);
       const ids = world.sling(CONVOY_A, parallel(4));
