@@ -1,6 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { eventually, startService } from '@gastown/testing';
+import { hostProcessesWith } from './sandbox/testing/sandbox.testing';
 import { RunnerFixture, type TestRig } from './testing/runner.fixture';
 
 function group(pgid: number): string {
@@ -59,9 +60,10 @@ describe('git-runner process', () => {
     expect(second.output()).toContain(`belongs to the running process ${first.child.pid}`);
   });
 
-  it('given a runner SIGKILLed mid-agent, when the ack wait passes, then another runner reports the agent lost; the restarted runner stops the orphan', async () => {
+  it('given a runner without a sandbox SIGKILLed mid-agent, when the ack wait passes, then another runner reports the agent lost; the restarted runner stops the orphan', async () => {
     const rig = await fixture.registerRig();
-    const doomed = await fixture.startRunner('runner-doomed');
+    const unconfined = { GIT_RUNNER_SANDBOX: 'none' };
+    const doomed = await fixture.startRunner('runner-doomed', unconfined);
     const { convoyId, bead, pgid, record, worktree } = await hangingAgent(rig, 'runner-doomed');
 
     doomed.child.kill('SIGKILL');
@@ -74,12 +76,38 @@ describe('git-runner process', () => {
     // Its own process group outlived the runner: nothing but the restarted runner stops it.
     expect(group(pgid)).toBe('alive');
 
-    const restarted = await fixture.startRunner('runner-doomed');
+    const restarted = await fixture.startRunner('runner-doomed', unconfined);
     // SIGKILLed at once; gone once init has reaped them.
     await eventually('the orphaned agent group to be gone', async () => group(pgid) === 'ESRCH', { timeoutMs: 5_000 });
     expect(existsSync(record)).toBe(false);
     expect(existsSync(worktree)).toBe(false);
     expect(restarted.output()).toMatch(/stopped agent process group \d+ left running/);
+  });
+
+  it('given a runner SIGKILLed mid-agent, when it dies, then its sandboxed agent dies with it', async () => {
+    const rig = await fixture.registerRig();
+    const doomed = await fixture.startRunner('runner-sandboxed');
+    const { worktree } = await hangingAgent(rig, 'runner-sandboxed');
+    expect(hostProcessesWith(`GASTOWN_WORKDIR=${worktree}\0`)).not.toEqual([]);
+
+    doomed.child.kill('SIGKILL');
+    await doomed.exited();
+
+    await eventually('the agent to die with its runner', async () => hostProcessesWith(`GASTOWN_WORKDIR=${worktree}\0`).length === 0, { timeoutMs: 5_000 });
+  });
+
+  it('given a bwrap that cannot start, when the runner starts, then it refuses all work, naming GIT_RUNNER_SANDBOX and what failed, and exits with 2', async () => {
+    const runner = await startService('git-runner', {
+      env: { ...fixture.env, GIT_RUNNER_ID: 'runner-unconfinable', GIT_RUNNER_DATA_DIR: fixture.dataDir('runner-unconfinable'), GIT_RUNNER_BWRAP_PATH: '/nonexistent' },
+    });
+    expect(await runner.exited()).toBe(2);
+    expect(runner.output()).toContain('GIT_RUNNER_SANDBOX=bwrap: the sandbox cannot start (/nonexistent: spawn /nonexistent ENOENT)');
+    expect(runner.output()).not.toContain('git-runner ready');
+  });
+
+  it('given GIT_RUNNER_SANDBOX=none, when the runner starts, then it says loudly that agents run unconfined', async () => {
+    const runner = await fixture.startRunner('runner-unconfined', { GIT_RUNNER_SANDBOX: 'none' });
+    expect(runner.output()).toContain('GIT_RUNNER_SANDBOX=none: AGENTS AND CHECKS RUN UNCONFINED');
   });
 
   it('given a runner stopped with SIGTERM mid-agent, when it shuts down, then it stops the agent and reports it lost itself', async () => {

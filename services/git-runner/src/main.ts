@@ -6,6 +6,7 @@ import { AppModule } from './app.module';
 import { loadGitRunnerConfig } from './config/git-runner.config';
 import { displayUrl } from './git/git.process';
 import { DataDirInUseError } from './runner/data-dir.lock';
+import { SandboxUnavailableError } from './sandbox/sandbox.errors';
 
 async function bootstrap(): Promise<void> {
   const config = loadGitRunnerConfig();
@@ -33,7 +34,7 @@ async function bootstrap(): Promise<void> {
 
 bootstrap().catch((error: unknown) => {
   // Both are the operator's to fix; a restart would only fail the same way.
-  if (error instanceof ConfigError || error instanceof DataDirInUseError) {
+  if (error instanceof ConfigError || error instanceof DataDirInUseError || error instanceof SandboxUnavailableError) {
     process.stderr.write(`${error.message}\n`);
     process.exit(2);
   }

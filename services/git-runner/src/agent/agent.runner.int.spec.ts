@@ -5,6 +5,8 @@ import { dirname, join } from 'node:path';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { eventually } from '@gastown/testing';
 import { AgentConfig } from '@gastown/contracts';
+import { UnconfinedSandbox } from '../sandbox/sandbox.none';
+import { hostProcessesWith, testSandbox } from '../sandbox/testing/sandbox.testing';
 import type { AgentConfigInput } from './agent.config';
 import { buildPrompt } from './agent.prompt';
 import { AgentStartError, runAgent, type AgentOutcome, type RunAgentOptions } from './agent.runner';
@@ -20,7 +22,7 @@ function probe(pid: number): string {
   }
 }
 
-describe('runAgent with real processes', () => {
+describe('runAgent with real processes in the sandbox', () => {
   let root: string;
   let workdir: string;
   let promptDir: string;
@@ -53,16 +55,21 @@ describe('runAgent with real processes', () => {
   }
 
   function run(config: AgentConfigInput, prompt: string, extra: Partial<RunAgentOptions> = {}): Promise<AgentOutcome> {
-    return runAgent({ config: AgentConfig.parse(config), timeoutMs: 30_000, workdir, prompt, promptDir, outputFile, env: process.env, ...extra });
+    const options = { config: AgentConfig.parse(config), timeoutMs: 30_000, workdir, prompt, promptDir, outputFile, env: process.env };
+    return runAgent({ ...options, sandbox, ...extra });
   }
 
-  /** The grandchild the hanging demo agent reports in its log. */
-  async function grandchildPid(): Promise<number> {
-    const line = await eventually('the hanging demo agent to report its grandchild', async () =>
-      /grandchild pid (\d+)/.exec(await readFile(outputFile, 'utf8').catch(() => '')),
+  const sandbox = testSandbox();
+
+  /** Once the hanging demo agent reports its grandchild (whose pid is one of the sandbox's own namespace). */
+  async function grandchildStarted(): Promise<void> {
+    await eventually('the hanging demo agent to report its grandchild', async () =>
+      /grandchild pid (\d+)/.test(await readFile(outputFile, 'utf8').catch(() => '')),
     );
-    return Number(line[1]);
   }
+
+  /** Host processes of this test's agent, found by the worktree every one of them has in GASTOWN_WORKDIR. */
+  const agentProcesses = () => hostProcessesWith(`GASTOWN_WORKDIR=${workdir}\0`);
 
   it('given a bead, when the demo agent runs, then it writes its file in the worktree and exits 0', async () => {
     let startedPid: number | undefined;
@@ -111,28 +118,30 @@ describe('runAgent with real processes', () => {
     expect(existsSync(join(workdir, 'beads'))).toBe(false);
   });
 
-  it('given demo:hang and a 1.5 s timeout, when the time is up, then the agent and its grandchild are gone', async () => {
+  // Long enough for the demo agent to start (node compiles its TypeScript) on a loaded machine.
+  it('given demo:hang and a 6 s timeout, when the time is up, then the agent and its grandchild are gone', async () => {
     let pid = 0;
-    const outcome = await run({ kind: 'demo' }, promptFor('Hang', 'demo:hang'), { timeoutMs: 1_500, onStarted: (p) => (pid = p) });
+    const outcome = await run({ kind: 'demo' }, promptFor('Hang', 'demo:hang'), { timeoutMs: 6_000, onStarted: (p) => (pid = p) });
 
     expect(outcome).toMatchObject({ exitCode: null, signal: 'SIGTERM', timedOut: true, cancelled: false });
-    expect(outcome.durationMs).toBeGreaterThanOrEqual(1_500);
-    const grandchild = await grandchildPid();
-    expect({ agent: probe(pid), grandchild: probe(grandchild) }).toEqual({ agent: 'ESRCH', grandchild: 'ESRCH' });
-    expect(outcome.outputTail).toMatch(/timed out after 1500 ms: sent SIGTERM to process group \d+/);
+    expect(outcome.durationMs).toBeGreaterThanOrEqual(6_000);
+    await grandchildStarted();
+    expect({ agent: probe(pid), left: agentProcesses() }).toEqual({ agent: 'ESRCH', left: [] });
+    expect(outcome.outputTail).toMatch(/timed out after 6000 ms: sent SIGTERM to process group \d+/);
   });
 
   it('given a running agent, when the signal aborts, then it is cancelled and its whole group is gone', async () => {
     const controller = new AbortController();
     let pid = 0;
     const running = run({ kind: 'demo' }, promptFor('Hang', 'demo:hang'), { signal: controller.signal, onStarted: (p) => (pid = p) });
-    const grandchild = await grandchildPid();
+    await grandchildStarted();
+    expect(agentProcesses().length).toBeGreaterThanOrEqual(2);
 
     controller.abort();
     const outcome = await running;
 
     expect(outcome).toMatchObject({ exitCode: null, signal: 'SIGTERM', timedOut: false, cancelled: true });
-    expect({ agent: probe(pid), grandchild: probe(grandchild) }).toEqual({ agent: 'ESRCH', grandchild: 'ESRCH' });
+    expect({ agent: probe(pid), left: agentProcesses() }).toEqual({ agent: 'ESRCH', left: [] });
   });
 
   it('given a signal aborted before the start, when run, then nothing is started and the outcome is cancelled', async () => {
@@ -248,10 +257,22 @@ describe('runAgent with real processes', () => {
     expect(await readFile(join(workdir, 'stdin.txt'), 'utf8')).toBe(prompt);
   });
 
-  it('given an agent that exits leaving a background process, when it ends, then the leftover is stopped too', async () => {
+  it('given an agent that exits leaving a background process, when it ends, then the leftover is gone with its sandbox', async () => {
     const script = "const c = require('child_process').spawn('sleep', ['30'], { stdio: 'ignore' }); console.log('left pid ' + c.pid); process.exit(0);";
 
     const outcome = await run({ kind: 'command', command: [process.execPath, '-e', script] }, promptFor('Leave a process'));
+
+    expect(outcome.exitCode).toBe(0);
+    expect(outcome.outputTail).toMatch(/left pid \d+/);
+    expect(agentProcesses()).toEqual([]);
+  });
+
+  it('given the unconfined sandbox and an agent that leaves a background process, when it ends, then the runner stops the leftover', async () => {
+    const script = "const c = require('child_process').spawn('sleep', ['30'], { stdio: 'ignore' }); console.log('left pid ' + c.pid); process.exit(0);";
+
+    const outcome = await run({ kind: 'command', command: [process.execPath, '-e', script] }, promptFor('Leave a process'), {
+      sandbox: new UnconfinedSandbox(),
+    });
 
     expect(outcome.exitCode).toBe(0);
     const left = Number(/left pid (\d+)/.exec(outcome.outputTail)?.[1]);

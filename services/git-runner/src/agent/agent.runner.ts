@@ -1,9 +1,10 @@
-import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { appendFile, mkdir, open, readFile, realpath, stat, writeFile, type FileHandle } from 'node:fs/promises';
 import { redactCredentials } from '@gastown/contracts';
 import { basename, dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
+import type { Sandbox, SandboxProcess } from '../sandbox/sandbox';
+import { restoreWorktreeGit, worktreeGit, type WorktreeGit } from '../sandbox/sandbox.git';
 import { agentEnvironment, expandCommand, type AgentConfig, type AgentEnvironment } from './agent.config';
 
 export interface RunAgentOptions {
@@ -22,6 +23,11 @@ export interface RunAgentOptions {
    * plus the variables its configuration names in `passEnv`, and the runner's own variables.
    */
   readonly env: Readonly<Record<string, string | undefined>>;
+  /**
+   * Where the agent runs: it sees the worktree, its prompt and a toolchain, and nothing else of
+   * the runner; the network only when its configuration (an operator's profile) says `network`.
+   */
+  readonly sandbox: Sandbox;
   /** Aborting stops the agent as a timeout does; the outcome then says `cancelled`. */
   readonly signal?: AbortSignal;
   /**
@@ -79,6 +85,8 @@ interface Launch {
   readonly args: readonly string[];
   readonly env: Record<string, string>;
   readonly stdinFromPrompt: boolean;
+  /** What the agent reads besides the worktree: its prompt, and for the demo agent its sources and node_modules. */
+  readonly readOnly: readonly string[];
 }
 
 function launchFor(config: AgentConfig, { env }: AgentEnvironment, workdir: string, promptFile: string): Launch {
@@ -91,10 +99,12 @@ function launchFor(config: AgentConfig, { env }: AgentEnvironment, workdir: stri
       args: ['-r', require.resolve('@swc-node/register'), join(__dirname, 'demo-agent.main.ts'), promptFile],
       env: { ...env, SWC_NODE_PROJECT: join(root, 'tsconfig.base.json'), ...own },
       stdinFromPrompt: false,
+      // Only what it loads: the workspace also holds the runner's default data directory (.data).
+      readOnly: [promptFile, join(root, 'node_modules'), join(root, 'package.json'), join(root, 'tsconfig.base.json'), __dirname],
     };
   }
   const [program = '', ...args] = expandCommand(config.command, { prompt: promptFile, workdir });
-  return { program, args, env: { ...env, ...own }, stdinFromPrompt: config.stdin === 'prompt' };
+  return { program, args, env: { ...env, ...own }, stdinFromPrompt: config.stdin === 'prompt', readOnly: [promptFile] };
 }
 
 async function prepareFiles(options: RunAgentOptions): Promise<{ workdir: string; promptFile: string; outputFile: string }> {
@@ -120,29 +130,10 @@ async function prepareFiles(options: RunAgentOptions): Promise<{ workdir: string
   return { workdir, promptFile, outputFile };
 }
 
-/** Sends a signal to every process of the group; a group that is already gone is not an error. */
-function signalGroup(pgid: number, signal: NodeJS.Signals): void {
-  try {
-    process.kill(-pgid, signal);
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code !== 'ESRCH') throw error;
-  }
-}
-
-function groupExists(pgid: number): boolean {
-  try {
-    process.kill(-pgid, 0);
-    return true;
-  } catch (error) {
-    // EPERM: a member we may not signal still exists.
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
-
-/** Polls because no event reports that a process group became empty. */
-async function groupGone(pgid: number, withinMs: number): Promise<boolean> {
+/** Polls because no event reports that a process group (or a sandbox's namespace) became empty. */
+async function allGone(running: SandboxProcess, withinMs: number): Promise<boolean> {
   const deadline = Date.now() + withinMs;
-  while (groupExists(pgid)) {
+  while (running.running()) {
     if (Date.now() >= deadline) return false;
     await new Promise((r) => setTimeout(r, GROUP_POLL_MS));
   }
@@ -150,16 +141,17 @@ async function groupGone(pgid: number, withinMs: number): Promise<boolean> {
 }
 
 /**
- * SIGTERM to the whole group, SIGKILL after the grace period. Resolves once the group is empty,
- * or after a second grace period when something in it cannot be reaped (then the log says so).
+ * SIGTERM to the whole group, SIGKILL after the grace period. Resolves once nothing of the agent
+ * runs, or after a second grace period when something cannot be reaped (then the log says so).
  */
-async function stopGroup(pgid: number, graceMs: number, note: (line: string) => Promise<void>, why: string): Promise<void> {
-  signalGroup(pgid, 'SIGTERM');
-  await note(`${why}: sent SIGTERM to process group ${pgid}`);
-  if (await groupGone(pgid, graceMs)) return;
-  signalGroup(pgid, 'SIGKILL');
-  await note(`process group ${pgid} still running ${graceMs} ms after SIGTERM: sent SIGKILL`);
-  if (!(await groupGone(pgid, graceMs))) await note(`process group ${pgid} still exists ${graceMs} ms after SIGKILL`);
+async function stopGroup(running: SandboxProcess, graceMs: number, note: (line: string) => Promise<void>, why: string): Promise<void> {
+  const { pid } = running;
+  running.signal('SIGTERM');
+  await note(`${why}: sent SIGTERM to process group ${pid}`);
+  if (await allGone(running, graceMs)) return;
+  running.signal('SIGKILL');
+  await note(`process group ${pid} still running ${graceMs} ms after SIGTERM: sent SIGKILL`);
+  if (!(await allGone(running, graceMs))) await note(`process group ${pid} still exists ${graceMs} ms after SIGKILL`);
 }
 
 /** The end of the log since `from`, decoded without a broken character at its start. */
@@ -178,36 +170,33 @@ async function readTail(file: string, from: number): Promise<string> {
   }
 }
 
-interface Started {
-  readonly pid: number;
-  readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+interface Placement {
+  readonly sandbox: Sandbox;
+  readonly network: boolean;
+  readonly workdir: string;
+  readonly git: WorktreeGit | undefined;
+  readonly outputFile: string;
+  readonly promptFile: string;
 }
 
-async function start(launch: Launch, workdir: string, outputFile: string, promptFile: string): Promise<Started> {
+async function start(launch: Launch, { sandbox, network, workdir, git, outputFile, promptFile }: Placement): Promise<SandboxProcess> {
   let log: FileHandle | undefined;
   let stdin: FileHandle | undefined;
   try {
     log = await open(outputFile, 'a');
     stdin = launch.stdinFromPrompt ? await open(promptFile, 'r') : undefined;
-    const child = spawn(launch.program, launch.args, {
-      cwd: workdir,
+    // Its own process group, so a timeout or cancellation reaches everything it started.
+    return await sandbox.spawn({
+      argv: [launch.program, ...launch.args],
+      worktree: workdir,
+      readOnly: launch.readOnly,
+      git,
       env: launch.env,
+      network,
       // The log file itself, not pipes: output written by leftover grandchildren after the
       // agent exits cannot keep a pipe (and the runner) waiting, and nothing is lost on a crash.
       stdio: [stdin?.fd ?? 'ignore', log.fd, log.fd],
-      // Its own process group, so a timeout or cancellation reaches everything it started.
-      detached: true,
-      shell: false,
     });
-    // Listened for at once: a program that exits immediately must not finish unobserved.
-    const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((done) =>
-      child.once('exit', (code, signal) => done({ code, signal })),
-    );
-    await new Promise<void>((ok, fail) => {
-      child.once('spawn', ok);
-      child.once('error', fail);
-    });
-    return { pid: child.pid as number, exited };
   } finally {
     // The child holds its own copies of these descriptors.
     await log?.close();
@@ -226,6 +215,7 @@ export async function runAgent(options: RunAgentOptions): Promise<AgentOutcome> 
   const { workdir, promptFile, outputFile } = await prepareFiles(options);
   const environment = agentEnvironment(config, options.env);
   const launch = launchFor(config, environment, workdir, promptFile);
+  const git = await worktreeGit(workdir);
   let logError: unknown;
   // Stopping the agent must never wait on a failed log write; the failure is reported at the end.
   const note = async (line: string) => {
@@ -254,9 +244,9 @@ export async function runAgent(options: RunAgentOptions): Promise<AgentOutcome> 
   await note(`starting ${label}`);
 
   const started = Date.now();
-  let running: Started;
+  let running: SandboxProcess;
   try {
-    running = await start(launch, workdir, outputFile, promptFile);
+    running = await start(launch, { sandbox: options.sandbox, network: config.network === true, workdir, git, outputFile, promptFile });
   } catch (error) {
     await note(`could not start ${label}: ${(error as Error).message}`);
     throw new AgentStartError(`could not start ${label} (${launch.program}): ${(error as Error).message}`);
@@ -270,7 +260,7 @@ export async function runAgent(options: RunAgentOptions): Promise<AgentOutcome> 
   const stop = (reason: 'timeout' | 'abort' | 'callback', why: string) => {
     if (!alive || stopReason) return;
     stopReason = reason;
-    stopping = stopGroup(pid, killGraceMs, note, why);
+    stopping = stopGroup(running, killGraceMs, note, why);
   };
   // A callback that throws is a bug in the caller; the agent is stopped rather than left running unobserved.
   const call = (callback: () => void) => {
@@ -298,11 +288,13 @@ export async function runAgent(options: RunAgentOptions): Promise<AgentOutcome> 
   signal?.removeEventListener('abort', onAbort);
   if (stopping) {
     await stopping;
-  } else if (groupExists(pid)) {
+  } else if (running.running()) {
     // The agent is done but left processes behind (a dev server, a watcher): they would hold the
     // worktree and outlive the attempt.
-    await stopGroup(pid, killGraceMs, note, 'exited, leaving processes behind');
+    await stopGroup(running, killGraceMs, note, 'exited, leaving processes behind');
   }
+  // Before the runner's own git runs in the worktree again (commitAll), with nothing of the agent left to undo it.
+  if (git) await restoreWorktreeGit(git).catch((error: unknown) => (logError ??= error));
   const durationMs = Date.now() - started;
   await note(`finished after ${durationMs} ms: ${exit.signal ? `signal ${exit.signal}` : `exit code ${exit.code}`}`);
   await redactLog(outputFile, from, environment.secrets).catch((error: unknown) => (logError ??= error));

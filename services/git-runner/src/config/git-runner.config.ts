@@ -5,6 +5,7 @@ import { z } from 'zod';
 import { egressAllowSetting, readAgentPolicy, type AgentPolicy, type EgressAllowList } from '@gastown/contracts';
 import type { NatsCredentials } from '@gastown/bus';
 import { ConfigError, loadNatsCredentials, namespaceSetting, natsUrlSetting, parseEnv, wholeNumberSetting } from '@gastown/service-runtime';
+import type { SandboxSettings } from '../sandbox/sandbox';
 
 const RUNNER_ID = /^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$/;
 const TOWN_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -80,6 +81,23 @@ const Env = z.object({
       message: 'GIT_RUNNER_AMBIENT_GIT_CREDENTIALS must be "true" or "false"',
     })
     .transform((v) => v === 'true'),
+  GIT_RUNNER_SANDBOX: z
+    .string()
+    .optional()
+    .transform((v) => v || 'bwrap')
+    .refine((v): v is 'bwrap' | 'none' => v === 'bwrap' || v === 'none', {
+      message: 'GIT_RUNNER_SANDBOX must be "bwrap" (the default) or "none" (single-user development only)',
+    }),
+  GIT_RUNNER_BWRAP_PATH: z
+    .string()
+    .optional()
+    .transform((v) => v || 'bwrap')
+    .refine((v) => isAbsolute(v) || /^[A-Za-z0-9._-]+$/.test(v), {
+      message: 'GIT_RUNNER_BWRAP_PATH must be an absolute path or a program name on PATH',
+    }),
+  // Never 0: inside the sandbox an agent is nobody in particular.
+  GIT_RUNNER_SANDBOX_UID: wholeNumberSetting('GIT_RUNNER_SANDBOX_UID', 65_534, { min: 1, max: 4_294_967_294 }),
+  GIT_RUNNER_SANDBOX_GID: wholeNumberSetting('GIT_RUNNER_SANDBOX_GID', 65_534, { min: 1, max: 4_294_967_294 }),
 });
 
 export interface GitRunnerConfig {
@@ -103,6 +121,8 @@ export interface GitRunnerConfig {
   /** No check runs longer than this, whatever its rig says. */
   maxCheckTimeoutMs: number;
   repositories: RepositorySettings;
+  /** Where agents and checks run (see sandbox/sandbox.ts). */
+  sandbox: SandboxSettings;
 }
 
 /** Where towns' repositories may be and how git may reach them (see RepositoryPolicy). */
@@ -139,5 +159,9 @@ export function loadGitRunnerConfig(env: NodeJS.ProcessEnv = process.env, cwd = 
       egressAllow: e.GASTOWN_EGRESS_ALLOW,
       ambientCredentials: e.GIT_RUNNER_AMBIENT_GIT_CREDENTIALS,
     },
+    sandbox:
+      e.GIT_RUNNER_SANDBOX === 'none'
+        ? { kind: 'none' }
+        : { kind: 'bwrap', bwrapPath: e.GIT_RUNNER_BWRAP_PATH, uid: e.GIT_RUNNER_SANDBOX_UID, gid: e.GIT_RUNNER_SANDBOX_GID },
   };
 }

@@ -16,6 +16,7 @@ describe('git-runner configuration', () => {
       maxAgentTimeoutMs: 7_200_000,
       maxCheckTimeoutMs: 1_800_000,
       repositories: { localRoots: [], localRootsByTown: {}, egressAllow: [], ambientCredentials: false },
+      sandbox: { kind: 'bwrap', bwrapPath: 'bwrap', uid: 65_534, gid: 65_534 },
     });
   });
 
@@ -56,6 +57,7 @@ describe('git-runner configuration', () => {
         egressAllow: [{ kind: 'range', family: 4, prefix: [127, 0, 0, 1], bits: 32, port: 8080 }],
         ambientCredentials: true,
       },
+      sandbox: { kind: 'bwrap', bwrapPath: 'bwrap', uid: 65_534, gid: 65_534 },
     });
   });
 
@@ -112,6 +114,28 @@ describe('git-runner configuration', () => {
       '  - GASTOWN_LOCAL_REPO_ROOTS_BY_TOWN has the key "acme", which is not a town id, e.g. {"<town id>": ["/srv/git/acme"]}',
       expect.stringMatching(/^ {2}- GASTOWN_EGRESS_ALLOW entry "10\.0\.0\.0\/40" has a prefix length above 32/),
       '  - GIT_RUNNER_AMBIENT_GIT_CREDENTIALS must be "true" or "false"',
+    ]);
+  });
+
+  it('given sandbox settings, when loaded, then bwrap takes its program and ids and none must be named', () => {
+    expect(
+      loadGitRunnerConfig({ GIT_RUNNER_BWRAP_PATH: '/opt/bwrap/bin/bwrap', GIT_RUNNER_SANDBOX_UID: '1500', GIT_RUNNER_SANDBOX_GID: '1600' }).sandbox,
+    ).toEqual({ kind: 'bwrap', bwrapPath: '/opt/bwrap/bin/bwrap', uid: 1_500, gid: 1_600 });
+    expect(loadGitRunnerConfig({ GIT_RUNNER_SANDBOX: 'none' }).sandbox).toEqual({ kind: 'none' });
+  });
+
+  it('given bad sandbox settings, when loaded, then each is refused by name and uid 0 is never accepted', () => {
+    let message = '';
+    try {
+      loadGitRunnerConfig({ GIT_RUNNER_SANDBOX: 'off', GIT_RUNNER_BWRAP_PATH: 'bin/bwrap', GIT_RUNNER_SANDBOX_UID: '0', GIT_RUNNER_SANDBOX_GID: '-1' });
+    } catch (error) {
+      message = (error as Error).message;
+    }
+    expect(message.split('\n').slice(1)).toEqual([
+      '  - GIT_RUNNER_SANDBOX must be "bwrap" (the default) or "none" (single-user development only)',
+      '  - GIT_RUNNER_BWRAP_PATH must be an absolute path or a program name on PATH',
+      '  - GIT_RUNNER_SANDBOX_UID must be a whole number from 1 to 4294967294, got "0"',
+      '  - GIT_RUNNER_SANDBOX_GID must be a whole number from 1 to 4294967294, got "-1"',
     ]);
   });
 });

@@ -1,22 +1,15 @@
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { randomInt } from 'node:crypto';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { eventually } from '@gastown/testing';
+import { hostProcessesWith, testSandbox } from '../sandbox/testing/sandbox.testing';
 import { checkEnvironment, describeCheckFailure, runChecks, type FailedCheck } from './rig.checks';
 
-/** Alive and not a zombie: a killed process whose parent has not reaped it yet is gone for our purpose. */
-function running(pid: number): boolean {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return stat.slice(stat.lastIndexOf(')') + 2)[0] !== 'Z';
-  } catch {
-    return false;
-  }
-}
-
-describe('runChecks', () => {
+describe('runChecks in the sandbox', () => {
   let cwd: string;
   const env = { PATH: process.env['PATH'] ?? '' };
+  const sandbox = testSandbox();
 
   beforeAll(() => {
     cwd = mkdtempSync(join(tmpdir(), 'gt-checks-'));
@@ -31,7 +24,7 @@ describe('runChecks', () => {
         { name: 'write', command: ['sh', '-c', 'echo built > artefact.txt'] },
         { name: 'read', command: ['grep', '-q', 'built', 'artefact.txt'] },
       ],
-      { timeoutMs: 5_000, env },
+      { timeoutMs: 5_000, env, sandbox },
     );
     expect(result).toEqual({ ok: true });
   });
@@ -44,7 +37,7 @@ describe('runChecks', () => {
         { name: 'unit', command: ['sh', '-c', noisy] },
         { name: 'never', command: ['touch', 'never-ran.txt'] },
       ],
-      { timeoutMs: 5_000, env },
+      { timeoutMs: 5_000, env, sandbox },
     );
 
     expect(result.ok).toBe(false);
@@ -61,26 +54,26 @@ describe('runChecks', () => {
     const env = checkEnvironment({ PATH: '/usr/bin:/bin', HOME: '/home/runner', NATS_URL: 'nats://u:p@h', ANTHROPIC_API_KEY: 'sk' });
     expect(env).toEqual({ CI: 'true', PATH: '/usr/bin:/bin', HOME: '/home/runner' });
 
-    const result = await runChecks(cwd, [{ name: 'env', command: ['sh', '-c', 'env; exit 1'] }], { timeoutMs: 5_000, env });
+    const result = await runChecks(cwd, [{ name: 'env', command: ['sh', '-c', 'env; exit 1'] }], { timeoutMs: 5_000, env, sandbox });
     expect(result.failed?.outputTail).toContain('CI=true');
     expect(result.failed?.outputTail).not.toMatch(/NATS_URL|ANTHROPIC/);
   });
 
   it('kills the whole process group on timeout, grandchildren included', async () => {
-    const pidFile = join(cwd, 'grandchild.pid');
+    // A duration no other process on this machine sleeps for, to find the grandchild from outside.
+    const duration = `60.${randomInt(1e9)}`;
     const started = Date.now();
     const result = await runChecks(
       cwd,
-      [{ name: 'hangs', command: ['sh', '-c', `sleep 60 & echo $! > ${pidFile}; echo waiting; wait`] }],
-      { timeoutMs: 500, env },
+      [{ name: 'hangs', command: ['sh', '-c', `sleep ${duration} & echo waiting; wait`] }],
+      { timeoutMs: 1_500, env, sandbox },
     );
 
     expect(Date.now() - started).toBeLessThan(5_000);
     expect(result.failed).toMatchObject({ name: 'hangs', exitCode: null, signal: 'SIGKILL', timedOut: true });
     expect(result.failed?.outputTail).toContain('waiting');
-    expect(describeCheckFailure(result.failed as FailedCheck, 500)).toBe('check "hangs" timed out after 0.5s:\nwaiting');
-    const grandchild = Number(readFileSync(pidFile, 'utf8'));
-    await eventually('the grandchild sleep to be gone', async () => !running(grandchild), { timeoutMs: 3_000 });
+    expect(describeCheckFailure(result.failed as FailedCheck, 1_500)).toBe('check "hangs" timed out after 1.5s:\nwaiting');
+    await eventually('the grandchild sleep to be gone', async () => hostProcessesWith(`sleep\0${duration}`).length === 0, { timeoutMs: 3_000 });
   });
 
   it('runs without a shell and without the runner environment', async () => {
@@ -93,7 +86,7 @@ describe('runChecks', () => {
           // One argument, taken literally: no shell splits it or expands it.
           { name: 'literal', command: ['test', '$(touch injected.txt)', '=', '$(touch injected.txt)'] },
         ],
-        { timeoutMs: 5_000, env },
+        { timeoutMs: 5_000, env, sandbox },
       );
       expect(result).toEqual({ ok: true });
       expect(existsSync(join(cwd, 'injected.txt'))).toBe(false);
@@ -103,7 +96,7 @@ describe('runChecks', () => {
   });
 
   it('reports a program that does not exist as a failed check', async () => {
-    const result = await runChecks(cwd, [{ name: 'missing', command: ['gt-no-such-program'] }], { timeoutMs: 5_000, env });
+    const result = await runChecks(cwd, [{ name: 'missing', command: ['gt-no-such-program'] }], { timeoutMs: 5_000, env, sandbox });
     expect(result.failed).toMatchObject({ name: 'missing', exitCode: null, timedOut: false });
     expect(result.failed?.outputTail).toContain('ENOENT');
   });

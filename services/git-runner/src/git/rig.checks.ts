@@ -1,4 +1,4 @@
-import { spawn } from 'node:child_process';
+import type { Sandbox, SandboxProcess } from '../sandbox/sandbox';
 
 export interface Check {
   name: string;
@@ -14,6 +14,8 @@ export interface ChecksOptions {
    * the repository, which must not see the runner's credentials. Pass PATH and whatever else they need.
    */
   env: Record<string, string>;
+  /** Where checks run: the worktree, a toolchain, no network, a private /tmp and nothing else of the runner. */
+  sandbox: Sandbox;
 }
 
 export interface FailedCheck {
@@ -71,50 +73,37 @@ export async function runChecks(cwd: string, checks: Check[], options: ChecksOpt
   return { ok: true };
 }
 
-function runCheck(cwd: string, check: Check, { timeoutMs, env }: ChecksOptions): Promise<FailedCheck | undefined> {
-  const [program, ...args] = check.command;
-  if (!program) throw new Error(`check ${check.name} has no command`);
-  return new Promise((settle) => {
-    let tail = Buffer.alloc(0);
-    const keep = (chunk: Buffer) => {
-      tail = Buffer.concat([tail, chunk]);
-      if (tail.length > TAIL_BYTES) tail = tail.subarray(tail.length - TAIL_BYTES);
-    };
-    const failure = (fields: Omit<FailedCheck, 'name' | 'outputTail'>): FailedCheck => ({
-      name: check.name,
-      ...fields,
-      outputTail: tail.toString('utf8'),
-    });
-    // Its own process group, so a timeout kills what the check started too (a test server, a watcher).
-    const child = spawn(program, args, { cwd, env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
-    let timedOut = false;
-    const timer = setTimeout(() => {
-      timedOut = true;
-      killGroup(child.pid);
-    }, timeoutMs);
-    child.stdout.on('data', keep);
-    child.stderr.on('data', keep);
-    child.once('error', (error) => {
-      clearTimeout(timer);
-      keep(Buffer.from(`${error.message}\n`));
-      settle(failure({ exitCode: null, signal: null, timedOut: false }));
-    });
-    // 'close' waits for the pipes, which a leftover grandchild would hold open forever; the
-    // group is killed at exit so nothing a check started outlives it, and the pipes then close.
-    child.once('exit', () => killGroup(child.pid));
-    child.once('close', (exitCode, signal) => {
-      clearTimeout(timer);
-      settle(exitCode === 0 && !timedOut ? undefined : failure({ exitCode, signal, timedOut }));
-    });
+async function runCheck(cwd: string, check: Check, { timeoutMs, env, sandbox }: ChecksOptions): Promise<FailedCheck | undefined> {
+  if (!check.command[0]) throw new Error(`check ${check.name} has no command`);
+  let tail = Buffer.alloc(0);
+  const keep = (chunk: Buffer) => {
+    tail = Buffer.concat([tail, chunk]);
+    if (tail.length > TAIL_BYTES) tail = tail.subarray(tail.length - TAIL_BYTES);
+  };
+  const failure = (fields: Omit<FailedCheck, 'name' | 'outputTail'>): FailedCheck => ({
+    name: check.name,
+    ...fields,
+    outputTail: tail.toString('utf8'),
   });
-}
-
-function killGroup(pid: number | undefined): void {
-  if (pid === undefined) return;
+  let started: SandboxProcess;
   try {
-    process.kill(-pid, 'SIGKILL');
+    // Its own process group, so a timeout kills what the check started too (a test server, a watcher).
+    started = await sandbox.spawn({ argv: check.command, worktree: cwd, env, network: false, stdio: ['ignore', 'pipe', 'pipe'] });
   } catch (error) {
-    // ESRCH: the group is already gone.
-    if ((error as NodeJS.ErrnoException).code !== 'ESRCH') throw error;
+    keep(Buffer.from(`${(error as Error).message}\n`));
+    return failure({ exitCode: null, signal: null, timedOut: false });
   }
+  started.child.stdout?.on('data', keep);
+  started.child.stderr?.on('data', keep);
+  let timedOut = false;
+  const timer = setTimeout(() => {
+    timedOut = true;
+    started.signal('SIGKILL');
+  }, timeoutMs);
+  // 'close' waits for the pipes, which a leftover grandchild would hold open forever; the
+  // group is killed at exit so nothing a check started outlives it, and the pipes then close.
+  void started.exited.then(() => started.signal('SIGKILL'));
+  const { code, signal } = await started.closed;
+  clearTimeout(timer);
+  return code === 0 && !timedOut ? undefined : failure({ exitCode: code, signal, timedOut });
 }

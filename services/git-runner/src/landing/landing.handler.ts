@@ -9,6 +9,7 @@ import { RetryJobSoon } from '../jobs/job.errors';
 import type { JobTruth, RigInfo } from '../jobs/job.truth';
 import { withRigLease, type HeldRigLease, type RigLease } from '../lease/rig.lease';
 import type { RigWorkspaces } from '../rigs/rig.workspaces';
+import type { Sandbox } from '../sandbox/sandbox';
 
 type LandJob = JobOf<'land'>;
 
@@ -19,6 +20,8 @@ export interface LandingDeps {
   lease: RigLease;
   /** The operator's cap on a check, whatever its rig asks for (GIT_RUNNER_MAX_CHECK_TIMEOUT_MS). */
   maxCheckTimeoutMs: number;
+  /** Where checks run (GIT_RUNNER_SANDBOX). */
+  sandbox: Sandbox;
 }
 
 interface Landing {
@@ -107,7 +110,7 @@ export class LandingHandler {
         try {
           const { checks } = rig.config;
           const checkTimeoutMs = Math.min(rig.config.checkTimeoutMs, this.deps.maxCheckTimeoutMs);
-          const result = await runChecks(outcome.worktree, checks, { timeoutMs: checkTimeoutMs, env: checkEnvironment() });
+          const result = await runChecks(outcome.worktree, checks, { timeoutMs: checkTimeoutMs, env: checkEnvironment(), sandbox: this.deps.sandbox });
           if (!result.ok && result.failed) return failed(describeCheckFailure(result.failed, checkTimeoutMs));
           await repository.pushMerge({ commit: outcome.commit, target, expectedTip: outcome.targetTip, fence: held.fence });
         } catch (error) {

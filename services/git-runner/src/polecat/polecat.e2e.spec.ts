@@ -81,15 +81,16 @@ describe('the polecat: agent jobs in a running git-runner', () => {
     expect(rig.origin.tip(bead.branch)).toBeUndefined();
   });
 
-  it('given a hanging agent and a 1.5 s timeout, when the time is up, then its process group is gone and the attempt failed as timed out', async () => {
-    const rig = await fixture.registerRig({ agentTimeoutMs: 1_500 });
+  // Long enough for the demo agent to start in its sandbox (node compiles its TypeScript) on a loaded machine.
+  it('given a hanging agent and a 5 s timeout, when the time is up, then its process group is gone and the attempt failed as timed out', async () => {
+    const rig = await fixture.registerRig({ agentTimeoutMs: 5_000 });
     const { convoyId, bead, job } = await slingAndDispatch(rig, 'demo:hang');
 
     await fixture.publish(job);
     const pgid = await runningAgent(bead.beadId, bead.attempt);
 
     const failed = await fixture.waitForEvent(convoyId, 'BeadAttemptFailed');
-    expect(failed.data.reason).toMatch(/^agent timed out after 1.5s; the end of its output:\n[\s\S]*hanging as told by demo:hang/);
+    expect(failed.data.reason).toMatch(/^agent timed out after 5s; the end of its output:\n[\s\S]*hanging as told by demo:hang/);
     expect(failed.data.agentResult).toMatchObject({ exitCode: null, timedOut: true });
     expect(group(pgid)).toBe('ESRCH');
   });

@@ -11,6 +11,7 @@ import type { JobContext } from '../jobs/job.consumer';
 import type { JobTruth, RigInfo } from '../jobs/job.truth';
 import type { RigWorkspaces } from '../rigs/rig.workspaces';
 import type { DataLayout } from '../runner/data.layout';
+import type { Sandbox } from '../sandbox/sandbox';
 import type { AgentRecords } from './agent.records';
 import type { AttemptClaims, HeldClaim } from './polecat.claims';
 import type { OwnedAttempt, RunningAttempts } from './polecat.attempts';
@@ -29,6 +30,8 @@ export interface PolecatDeps {
   layout: DataLayout;
   /** The runner's own environment; an agent gets its baseline and its rig's passEnv from it. */
   env: Readonly<Record<string, string | undefined>>;
+  /** Where agents run (GIT_RUNNER_SANDBOX). */
+  sandbox: Sandbox;
   /** The operator's profiles and caps: a rig's agent runs only as they allow. */
   agents: AgentLimits;
 }
@@ -206,6 +209,7 @@ export class PolecatHandler {
         promptDir: layout.promptDir,
         outputFile: layout.agentLog(job.convoyId, job.beadId, job.attempt),
         env,
+        sandbox: this.deps.sandbox,
         signal: attempt.signal,
         onStarted: (pid) => records.write(worktreeKey, { pid, workdir }),
       });

@@ -19,6 +19,7 @@ import { RefineryHandler } from '../refinery/refinery.handler';
 import { RepositoryOwners } from '../rigs/repository.owners';
 import { RepositoryPolicy } from '../rigs/repository.policy';
 import { RigWorkspaces } from '../rigs/rig.workspaces';
+import { createSandbox, type Sandbox } from '../sandbox/sandbox';
 import { DataDirLock } from './data-dir.lock';
 import { DataLayout } from './data.layout';
 
@@ -39,6 +40,7 @@ export class GitRunner {
   private readonly truth: JobTruth;
   private readonly workspaces: RigWorkspaces;
   private readonly records: AgentRecords;
+  private readonly sandbox: Sandbox;
   private readonly probes: RigProbeResponder;
   private readonly attempts = new RunningAttempts();
   private readonly consumers: RunningJobConsumer[] = [];
@@ -55,10 +57,19 @@ export class GitRunner {
     this.workspaces = new RigWorkspaces(this.layout, policy);
     this.probes = new RigProbeResponder(bus, policy, this.layout.probeDir);
     this.records = new AgentRecords(this.layout);
+    this.sandbox = createSandbox(config.sandbox);
   }
 
   async start(): Promise<void> {
-    const { bus, config } = this;
+    const { bus, config, sandbox } = this;
+    // Before anything else: a runner that cannot confine agents takes no work at all.
+    await sandbox.probe();
+    if (sandbox.kind === 'none') {
+      this.logger.warn(
+        'GIT_RUNNER_SANDBOX=none: AGENTS AND CHECKS RUN UNCONFINED, as this runner\'s user, with its files, processes and network. ' +
+          'Any town can take over this machine. Use it only on a single-user development machine; set GIT_RUNNER_SANDBOX=bwrap otherwise.',
+      );
+    }
     this.lock.acquire();
     // Agents of a killed predecessor first: they would write into worktrees the recovery removes.
     await this.records.reapOrphans();
@@ -66,7 +77,7 @@ export class GitRunner {
 
     const commands = new ConvoyCommands(bus, new CommandClient(bus), config.runnerId);
     const lease = new RigLease(bus, { holderId: config.runnerId, ttlMs: config.leaseTtlMs });
-    const git = { truth: this.truth, commands, workspaces: this.workspaces, lease, maxCheckTimeoutMs: config.maxCheckTimeoutMs };
+    const git = { truth: this.truth, commands, workspaces: this.workspaces, lease, maxCheckTimeoutMs: config.maxCheckTimeoutMs, sandbox };
     const polecat = new PolecatHandler({
       runnerId: config.runnerId,
       truth: this.truth,
@@ -77,6 +88,7 @@ export class GitRunner {
       records: this.records,
       layout: this.layout,
       env: process.env,
+      sandbox,
       agents: { policy: config.agentPolicy, maxAgentTimeoutMs: config.maxAgentTimeoutMs },
     });
     // Listening before any agent can start, so no cancellation is missed.

@@ -1,0 +1,272 @@
+import { spawn } from 'node:child_process';
+import { accessSync, constants, existsSync, lstatSync, mkdirSync, mkdtempSync, readlinkSync, realpathSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
+import type { Readable, Writable } from 'node:stream';
+import type { Sandbox, SandboxProcess, SandboxSpec } from './sandbox';
+import { SandboxProgramError, SandboxUnavailableError } from './sandbox.errors';
+import { endsOf, groupAlive, processRunning, signalGroup } from './sandbox.process';
+
+export interface BwrapSettings {
+  /** The bwrap program: a path, or a name looked up on /usr/sbin:/usr/bin:/sbin:/bin. */
+  readonly bwrapPath: string;
+  /** The unprivileged user and group the process runs as inside; never 0. */
+  readonly uid: number;
+  readonly gid: number;
+}
+
+/** What of the host the sandbox shows, read once: the toolchain and the few /etc files programs need. */
+export interface BwrapHost {
+  /** Top-level links of a merged-/usr system (/bin -> usr/bin), recreated inside as the same links. */
+  readonly links: readonly { readonly path: string; readonly target: string }[];
+  /** Directories bound read-only: /usr, real /bin or /lib directories, node's own prefix. */
+  readonly toolchain: readonly string[];
+  /** The /etc entries present on the host among those programs need (libraries, TLS roots, name resolution). */
+  readonly etc: readonly string[];
+}
+
+/** Inside, HOME is private and empty, and the user has a name of its own. */
+export const SANDBOX_HOME = '/home/sandbox';
+const SANDBOX_USER = 'sandbox';
+/** bwrap's own environment, which its init keeps and the sandbox can read as /proc/1/environ. */
+const BWRAP_PATH_ENV = '/usr/sbin:/usr/bin:/sbin:/bin';
+const INFO_FD = 3;
+const PASSWD_FD = 4;
+const GROUP_FD = 5;
+const PROBE_TIMEOUT_MS = 15_000;
+
+/**
+ * Of /etc only what libraries, TLS and name resolution read. /etc/passwd and /etc/group are
+ * generated (the host's name its service accounts), and nothing else of /etc (the runner's
+ * configuration, ssh keys, PostgreSQL's files) is visible.
+ */
+const ETC = [
+  '/etc/ld.so.cache',
+  '/etc/ld.so.conf',
+  '/etc/ld.so.conf.d',
+  '/etc/alternatives',
+  '/etc/ssl',
+  '/etc/ca-certificates',
+  '/etc/pki',
+  '/etc/localtime',
+  '/etc/nsswitch.conf',
+  '/etc/host.conf',
+  '/etc/gai.conf',
+  '/etc/hosts',
+  '/etc/resolv.conf',
+  '/etc/services',
+  '/etc/protocols',
+];
+const TOP_LEVEL = ['/bin', '/sbin', '/lib', '/lib32', '/lib64', '/libx32'];
+
+function isInside(parent: string, child: string): boolean {
+  const rel = relative(parent, child);
+  return rel === '' || (!isAbsolute(rel) && rel.split(sep)[0] !== '..');
+}
+
+/** The host as the sandbox will show it. */
+export function inspectHost(execPath = process.execPath): BwrapHost {
+  const links: { path: string; target: string }[] = [];
+  const toolchain = ['/usr'];
+  for (const path of TOP_LEVEL) {
+    const stat = lstatSync(path, { throwIfNoEntry: false });
+    if (stat?.isSymbolicLink()) links.push({ path, target: readlinkSync(path) });
+    else if (stat?.isDirectory()) toolchain.push(path);
+  }
+  // node may live outside /usr (nvm, /opt): its install prefix, for the demo agent and node-based agents.
+  const node = realpathSync(execPath);
+  if (!toolchain.some((dir) => isInside(dir, node))) toolchain.push(dirname(dirname(node)));
+  return { links, toolchain, etc: ETC.filter((path) => existsSync(path)) };
+}
+
+/** The generated /etc/passwd and /etc/group: the sandbox user, and root for tools that name file owners. */
+export function identityFiles({ uid, gid }: Pick<BwrapSettings, 'uid' | 'gid'>): { passwd: string; group: string } {
+  return {
+    passwd: `root:x:0:0:root:/root:/usr/sbin/nologin\n${SANDBOX_USER}:x:${uid}:${gid}:Gastown sandbox:${SANDBOX_HOME}:/bin/sh\n`,
+    group: `root:x:0:\n${SANDBOX_USER}:x:${gid}:\n`,
+  };
+}
+
+/**
+ * bwrap's arguments for a spec, as Flatpak confines an app: every namespace of its own (network
+ * only when allowed), no capabilities, no new user namespaces inside, a session of its own (no
+ * terminal injection), killed with its parent, an unprivileged uid, exactly the given
+ * environment, its own /proc, /dev and /tmp, the toolchain read-only, and of the runner's files
+ * only the worktree (read-write) and the given read-only paths, each at its own path.
+ */
+export function bwrapArgs(spec: SandboxSpec, settings: Pick<BwrapSettings, 'uid' | 'gid'>, host: BwrapHost): string[] {
+  if (settings.uid === 0 || settings.gid === 0) throw new RangeError('the sandbox never runs as uid or gid 0');
+  const env: Record<string, string> = { ...spec.env, HOME: SANDBOX_HOME, TMPDIR: '/tmp', USER: SANDBOX_USER, LOGNAME: SANDBOX_USER };
+  const args = ['--unshare-all', '--unshare-user', ...(spec.network ? ['--share-net'] : []), '--disable-userns'];
+  args.push('--die-with-parent', '--new-session', '--cap-drop', 'ALL');
+  args.push('--uid', String(settings.uid), '--gid', String(settings.gid), '--hostname', 'gastown-sandbox');
+  args.push('--clearenv', ...Object.entries(env).flatMap(([name, value]) => ['--setenv', name, value]));
+  for (const dir of host.toolchain) args.push('--ro-bind', dir, dir);
+  for (const { path, target } of host.links) args.push('--symlink', target, path);
+  for (const path of host.etc) args.push('--ro-bind', path, path);
+  args.push('--ro-bind-data', String(PASSWD_FD), '/etc/passwd', '--ro-bind-data', String(GROUP_FD), '/etc/group');
+  args.push('--proc', '/proc', '--dev', '/dev', '--tmpfs', '/tmp', '--tmpfs', '/home', '--dir', SANDBOX_HOME);
+  // After /tmp and /home: a path under them is bound into the fresh tmpfs.
+  for (const path of spec.readOnly ?? []) args.push('--ro-bind', path, path);
+  args.push('--bind', spec.worktree, spec.worktree);
+  if (spec.git) {
+    const { adminDir, commonDir } = spec.git;
+    // What `git add` and `git commit` write; the clone's config and hooks stay out of reach,
+    // and objects/info read-only, or an `alternates` file there could borrow another clone's objects.
+    for (const dir of [adminDir, join(commonDir, 'objects'), join(commonDir, 'refs'), join(commonDir, 'logs')]) args.push('--bind', dir, dir);
+    args.push('--ro-bind', join(commonDir, 'objects', 'info'), join(commonDir, 'objects', 'info'));
+    for (const file of ['HEAD', 'config', 'packed-refs', 'shallow', 'info']) {
+      args.push('--ro-bind-try', join(commonDir, file), join(commonDir, file));
+    }
+  }
+  args.push('--chdir', spec.worktree, '--info-fd', String(INFO_FD), '--', ...spec.argv);
+  return args;
+}
+
+/** The program as the sandbox would find it, checked on the host against what the sandbox shows. */
+export function findProgram(spec: SandboxSpec, host: BwrapHost): string | undefined {
+  const [program = ''] = spec.argv;
+  const visible = [...host.toolchain, ...host.links.map((link) => link.path), ...(spec.readOnly ?? []), spec.worktree];
+  const usable = (path: string) => {
+    if (!visible.some((root) => isInside(root, path))) return false;
+    try {
+      accessSync(path, constants.X_OK);
+      return statSync(path).isFile();
+    } catch {
+      return false;
+    }
+  };
+  if (program.includes('/')) {
+    const path = resolve(spec.worktree, program);
+    return usable(path) ? path : undefined;
+  }
+  const path = spec.env['PATH'] ?? '';
+  return path
+    .split(':')
+    .filter((dir) => isAbsolute(dir))
+    .map((dir) => join(dir, program))
+    .find(usable);
+}
+
+/** Confinement with bubblewrap (https://github.com/containers/bubblewrap), as Flatpak uses it. */
+export class BwrapSandbox implements Sandbox {
+  readonly kind = 'bwrap';
+
+  constructor(
+    private readonly settings: BwrapSettings,
+    private readonly host: BwrapHost = inspectHost(),
+  ) {}
+
+  async spawn(spec: SandboxSpec): Promise<SandboxProcess> {
+    if (spec.argv.length === 0 || !findProgram(spec, this.host)) {
+      throw new SandboxProgramError(
+        `spawn ${spec.argv[0] ?? '(no program)'} ENOENT: no such program inside the sandbox (PATH ${spec.env['PATH'] ?? 'unset'}, ` +
+          `toolchain ${[...this.host.toolchain, ...(spec.readOnly ?? [])].join(', ')})`,
+      );
+    }
+    if (spec.git) {
+      mkdirSync(join(spec.git.commonDir, 'objects', 'info'), { recursive: true });
+      mkdirSync(join(spec.git.commonDir, 'logs'), { recursive: true });
+    }
+    const child = spawn(this.settings.bwrapPath, bwrapArgs(spec, this.settings, this.host), {
+      cwd: '/',
+      // Only what bwrap itself needs: its init keeps this environment, readable inside. The
+      // worktree names the sandbox for the reaper of a previous runner's agents (agent.records.ts).
+      env: { PATH: BWRAP_PATH_ENV, ...(spec.env['GASTOWN_WORKDIR'] ? { GASTOWN_WORKDIR: spec.env['GASTOWN_WORKDIR'] } : {}) },
+      stdio: [...spec.stdio, 'pipe', 'pipe', 'pipe'],
+      // A process group of its own: signalling it reaches bwrap; its namespace dies with it (--die-with-parent).
+      detached: true,
+      shell: false,
+    });
+    const { exited, closed, started } = endsOf(child);
+    const extra = child.stdio as unknown as readonly (Readable & Writable)[];
+    const { passwd, group } = identityFiles(this.settings);
+    feed(extra[PASSWD_FD] as Writable, passwd);
+    feed(extra[GROUP_FD] as Writable, group);
+    await started;
+    // The namespace's init, known once bwrap reports it; a bwrap that fails its set-up exits first
+    // and says why on the process's stderr.
+    const init = await Promise.race([initOf(extra[INFO_FD] as Readable), exited.then(() => undefined)]);
+    const pid = child.pid as number;
+    return {
+      child,
+      pid,
+      exited,
+      closed,
+      signal: (signal) => {
+        signalGroup(pid, signal);
+        // The init ignores SIGTERM from outside, but its group holds the program: it gets the signal too.
+        if (init !== undefined && processRunning(init)) signalGroup(init, signal);
+      },
+      // bwrap reaps the init, which takes the namespace's last processes with it; when bwrap is
+      // killed first, the init (killed with its parent) goes a moment later.
+      running: () => groupAlive(pid) || (init !== undefined && processRunning(init)),
+    };
+  }
+
+  async probe(): Promise<void> {
+    const worktree = mkdtempSync(join(tmpdir(), 'gt-sandbox-probe-'));
+    try {
+      const started = await this.spawn({ argv: ['true'], worktree, env: { PATH: BWRAP_PATH_ENV }, network: false, stdio: ['ignore', 'ignore', 'pipe'] });
+      const failure = await probeFailure(started);
+      if (failure) {
+        throw new SandboxUnavailableError(
+          `GIT_RUNNER_SANDBOX=bwrap: the sandbox cannot start (${this.settings.bwrapPath}: ${failure}); ` +
+            'install bubblewrap (apt-get install bubblewrap) or set GIT_RUNNER_BWRAP_PATH, or on a single-user machine choose GIT_RUNNER_SANDBOX=none',
+        );
+      }
+    } catch (error) {
+      if (error instanceof SandboxUnavailableError) throw error;
+      throw new SandboxUnavailableError(
+        `GIT_RUNNER_SANDBOX=bwrap: the sandbox cannot start (${this.settings.bwrapPath}: ${(error as Error).message}); ` +
+          'install bubblewrap (apt-get install bubblewrap) or set GIT_RUNNER_BWRAP_PATH, or on a single-user machine choose GIT_RUNNER_SANDBOX=none',
+      );
+    } finally {
+      rmSync(worktree, { recursive: true, force: true });
+    }
+  }
+}
+
+/** A bwrap that dies before reading its data makes the write fail; its exit then says why. */
+function feed(stream: Writable, data: string): void {
+  stream.on('error', () => undefined);
+  stream.end(data);
+}
+
+/** The host pid of the namespace's init, from bwrap's --info-fd; undefined when bwrap wrote none. */
+function initOf(stream: Readable): Promise<number | undefined> {
+  let text = '';
+  stream.on('error', () => undefined);
+  stream.on('data', (chunk: Buffer) => (text += chunk.toString('utf8')));
+  return new Promise((settle) =>
+    stream.once('close', () => {
+      try {
+        const pid = (JSON.parse(text) as { 'child-pid'?: unknown })['child-pid'];
+        settle(typeof pid === 'number' ? pid : undefined);
+      } catch {
+        settle(undefined);
+      }
+    }),
+  );
+}
+
+/** Why a probe run failed, or undefined when it exited 0. */
+async function probeFailure(started: SandboxProcess): Promise<string | undefined> {
+  let stderr = '';
+  started.child.stderr?.on('data', (chunk: Buffer) => (stderr += chunk.toString('utf8')));
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<string>((settle) => {
+    timer = setTimeout(() => {
+      started.signal('SIGKILL');
+      settle(`\`true\` did not finish within ${PROBE_TIMEOUT_MS} ms`);
+    }, PROBE_TIMEOUT_MS);
+  });
+  const ended = started.closed.then(({ code, signal }) =>
+    code === 0 ? undefined : `\`true\` ended with ${signal ?? `exit code ${code}`}${stderr.trim() ? `: ${stderr.trim()}` : ''}`,
+  );
+  try {
+    return await Promise.race([ended, late]);
+  } finally {
+    clearTimeout(timer);
+  }
+}

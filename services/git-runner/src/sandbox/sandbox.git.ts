@@ -1,0 +1,53 @@
+import { lstat, readFile, rm, writeFile } from 'node:fs/promises';
+import { basename, dirname, isAbsolute, join, resolve } from 'node:path';
+
+/**
+ * The git metadata of a linked worktree: its `.git` file names the worktree's admin directory
+ * (`<clone>/worktrees/<name>`), whose `commondir` file names the clone. A sandboxed agent may
+ * write the admin directory, so the runner restores these pointers before its own git runs
+ * there again: a `.git` or `commondir` pointing at a directory the agent made, holding a config
+ * with `core.fsmonitor`, would run the agent's command as the runner.
+ */
+export interface WorktreeGit {
+  readonly worktree: string;
+  readonly adminDir: string;
+  readonly commonDir: string;
+  /** The pointer files as git wrote them, path to content. */
+  readonly pointers: ReadonlyMap<string, string>;
+}
+
+async function regularFile(path: string): Promise<string | undefined> {
+  const stat = await lstat(path).catch(() => undefined);
+  return stat?.isFile() ? readFile(path, 'utf8') : undefined;
+}
+
+/** The metadata of the linked worktree at `worktree`; undefined for a plain directory or a main worktree. */
+export async function worktreeGit(worktree: string): Promise<WorktreeGit | undefined> {
+  const dotGitPath = join(worktree, '.git');
+  const dotGit = await regularFile(dotGitPath);
+  const gitdir = dotGit && /^gitdir: (.+)$/m.exec(dotGit)?.[1]?.trim();
+  if (!dotGit || !gitdir) return undefined;
+  const adminDir = resolve(worktree, gitdir);
+  const commondirPath = join(adminDir, 'commondir');
+  const commondir = await regularFile(commondirPath);
+  if (commondir === undefined) return undefined;
+  const commonDir = isAbsolute(commondir.trim()) ? commondir.trim() : resolve(adminDir, commondir.trim());
+  // Anything else is not the layout `git worktree add` makes, and is not given to an agent.
+  if (dirname(adminDir) !== join(commonDir, 'worktrees') || basename(adminDir) === '') return undefined;
+  const pointers = new Map([[dotGitPath, dotGit], [commondirPath, commondir]]);
+  const back = await regularFile(join(adminDir, 'gitdir'));
+  if (back !== undefined) pointers.set(join(adminDir, 'gitdir'), back);
+  return { worktree, adminDir, commonDir, pointers };
+}
+
+/**
+ * Puts back the pointers as git wrote them, whatever the agent left in their place (a
+ * directory, a symlink, another path), and removes a per-worktree config the runner never makes.
+ */
+export async function restoreWorktreeGit(git: WorktreeGit): Promise<void> {
+  for (const [path, content] of git.pointers) {
+    await rm(path, { recursive: true, force: true });
+    await writeFile(path, content, { flag: 'wx' });
+  }
+  await rm(join(git.adminDir, 'config.worktree'), { recursive: true, force: true });
+}

@@ -1,0 +1,29 @@
+import { readdirSync, readFileSync } from 'node:fs';
+import { BwrapSandbox } from '../sandbox.bwrap';
+import { processRunning } from '../sandbox.process';
+
+/** The sandbox a runner gets by default, for specs that run real processes in it. */
+export function testSandbox(): BwrapSandbox {
+  return new BwrapSandbox({ bwrapPath: 'bwrap', uid: 65_534, gid: 65_534 });
+}
+
+/**
+ * Host pids of running processes whose command line or environment contains `text`. Pids a
+ * process reports from inside a sandbox are those of its own pid namespace, meaningless here;
+ * a unique argument or variable finds it from outside.
+ */
+export function hostProcessesWith(text: string): number[] {
+  const found: number[] = [];
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry) || Number(entry) === process.pid) continue;
+    const read = (file: string) => {
+      try {
+        return readFileSync(`/proc/${entry}/${file}`, 'utf8');
+      } catch {
+        return '';
+      }
+    };
+    if ((read('cmdline').includes(text) || read('environ').includes(text)) && processRunning(Number(entry))) found.push(Number(entry));
+  }
+  return found;
+}
