@@ -66,6 +66,20 @@ describe('parsePlan', () => {
     expect(problemsOf(() => parsePlan('title: "  "\nrig: web\ntasks:\n  - title: A\n'))).toEqual(['title must not be empty']);
   });
 
+  it('given a NUL in a task title, a bidi override in the plan title and a bell in a body, when parsed, then each is named with its code point and position', () => {
+    const plan = JSON.stringify({ title: 'Ship \u202E', rig: 'web', tasks: [{ title: 'Te\u0000st', body: 'line\n\tring \u0007' }] });
+    expect(problemsOf(() => parsePlan(plan))).toEqual([
+      'title contains a bidirectional control character U+202E at position 5',
+      'tasks[0].title contains a control character U+0000 at position 2',
+      'tasks[0].body contains a control character U+0007 at position 11',
+    ]);
+  });
+
+  it('given a multi-line body with CRLF line ends and tabs, when parsed, then it is accepted as written', () => {
+    const plan = JSON.stringify({ title: 'Docs', rig: 'web', tasks: [{ title: 'Readme', body: 'Steps:\r\n\t1. write\r\n' }] });
+    expect(parsePlan(plan).tasks[0].body).toBe('Steps:\r\n\t1. write\r\n');
+  });
+
   it('given a merge mode that does not exist, when parsed, then the message lists the two that do', () => {
     expect(problemsOf(() => parsePlan(`${MINIMAL}merge_mode: squash\n`))).toEqual(['merge_mode must be review_then_land or review_and_merge']);
   });

@@ -1,4 +1,6 @@
 import { z } from 'zod';
+// The text rules alone: the contracts' index brings node:crypto, which a browser bundle cannot hold.
+import { TEXT_LIMITS, textProblem, type TextKind } from '@gastown/contracts/text';
 
 export const MERGE_MODES = ['REVIEW_THEN_LAND', 'REVIEW_AND_MERGE'] as const;
 export type MergeModeName = (typeof MERGE_MODES)[number];
@@ -6,6 +8,11 @@ export type MergeModeName = (typeof MERGE_MODES)[number];
 /** Plan files are written by people, so every message says what the field must be, in their words. */
 const text = (required = 'is required') =>
   z.string({ error: (issue) => (issue.input === undefined ? required : 'must be text') });
+/** The convoy service's text rules, reported while the plan is read, with the position in the field. */
+const textRule = (kind: TextKind, max: number) => (value: string, ctx: z.RefinementCtx) => {
+  const problem = textProblem('', value, kind, max);
+  if (problem) ctx.addIssue({ code: 'custom', message: problem.message.trim() });
+};
 const flag = () => z.boolean({ error: () => 'must be true or false' });
 
 /** Accepts `review_then_land`, `review-then-land` or `REVIEW_THEN_LAND`. */
@@ -25,8 +32,8 @@ const DependencyRef = z.union(
 export const PlanTask = z.strictObject(
   {
     id: text().min(1, 'must not be empty').max(100, 'must be at most 100 characters').optional(),
-    title: text().trim().min(1, 'must not be empty'),
-    body: text().optional(),
+    title: text().trim().min(1, 'must not be empty').superRefine(textRule('line', TEXT_LIMITS.title)),
+    body: text().superRefine(textRule('body', TEXT_LIMITS.body)).optional(),
     rig: text().min(1, 'must not be empty (a rig name or id)').optional(),
     depends_on: z.array(DependencyRef, { error: () => 'must be a list of task indices, titles or ids' }).default([]),
   },
@@ -37,7 +44,7 @@ export type PlanTask = z.infer<typeof PlanTask>;
 /** The plan file of `gt sling-batch` and the dashboard, and the arguments of the Mayor's gt_sling_batch. */
 export const Plan = z.strictObject(
   {
-    title: text().trim().min(1, 'must not be empty'),
+    title: text().trim().min(1, 'must not be empty').superRefine(textRule('line', TEXT_LIMITS.title)),
     /** The default rig, by name or id; a task may name another. */
     rig: text('is required (the rig name or id)').min(1, 'must not be empty (a rig name or id)'),
     merge_mode: MergeModeField.default('REVIEW_THEN_LAND'),
