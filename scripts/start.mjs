@@ -5,7 +5,7 @@
 import { spawn } from 'node:child_process';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { cleanups, ensureNats, ensurePostgres, pipe, stopChild } from './infra.mjs';
+import { cleanups, ensurePostgres, ensureSecretsKey, ensureSecuredNats, pipe, stopChild } from './infra.mjs';
 
 const root = resolve(fileURLToPath(import.meta.url), '../..');
 const dataDir = resolve(process.env.GASTOWN_DATA_DIR || join(root, '.data'));
@@ -118,18 +118,21 @@ async function main() {
   const dashboard = buildDashboard(process.env);
   // A build failing while NATS and PostgreSQL start is reported by the await below, with a clean shutdown.
   dashboard.catch(() => undefined);
-  const natsUrl = await ensureNats(process.env, { dataDir, log, fail });
+  const nats = await ensureSecuredNats(process.env, { dataDir, root, log, fail });
+  const secretsKey = ensureSecretsKey(process.env, { dataDir, log });
   const databaseUrl = await ensurePostgres(process.env, { dataDir, log });
   const dashboardDir = await dashboard;
   const env = {
     GIT_RUNNER_DATA_DIR: join(dataDir, 'git-runner'),
     ...process.env,
-    NATS_URL: natsUrl,
+    NATS_URL: nats.url,
+    GASTOWN_SECRETS_KEY: secretsKey,
     DATABASE_URL: databaseUrl,
     GATEWAY_PORT: String(port),
     DASHBOARD_DIR: dashboardDir,
   };
-  for (const name of SERVICES) runService(name, env);
+  // Each service connects as its own NATS user, so the server's permissions tell them apart.
+  for (const name of SERVICES) runService(name, { ...env, ...nats.envFor(name) });
   log('start', `Dashboard: http://127.0.0.1:${port}/ · GraphQL API: http://127.0.0.1:${port}/graphql`);
   log('start', 'create a town (it prints the token to sign in with): npx gt town create <name>');
 }

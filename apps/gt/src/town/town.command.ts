@@ -38,6 +38,7 @@ async function createTown(ctx: CliContext, name: string): Promise<{ townId: stri
     namespace: ctx.namespace,
     name: 'gt-cli',
     logger: { info: () => undefined, warn: ctx.err, error: ctx.err },
+    credentials: ctx.natsCredentials,
   });
   try {
     const reply = await new CommandClient(bus).request<CommandReply>(names(ctx.namespace).commands.town, {
