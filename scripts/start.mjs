@@ -3,6 +3,7 @@
 // NATS and PostgreSQL when none is given, then runs every service in the foreground with
 // prefixed logs, restarts a service that dies, and stops everything cleanly on Ctrl-C.
 import { spawn } from 'node:child_process';
+import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { cleanups, ensurePostgres, ensureSecretsKey, ensureSecuredNats, pipe, stopChild } from './infra.mjs';
@@ -122,9 +123,14 @@ async function main() {
   const secretsKey = ensureSecretsKey(process.env, { dataDir, log });
   const databaseUrl = await ensurePostgres(process.env, { dataDir, log });
   const dashboardDir = await dashboard;
+  // One machine, one developer: repositories in /tmp and the home directory may be registered by
+  // local path. A shared install lists its own roots (or none) in GASTOWN_LOCAL_REPO_ROOTS.
+  const localRoots = process.env.GASTOWN_LOCAL_REPO_ROOTS ?? ['/tmp', homedir()].join(':');
+  log('start', `local repositories may be registered under: ${localRoots || '(nowhere: GASTOWN_LOCAL_REPO_ROOTS is empty)'}`);
   const env = {
     GIT_RUNNER_DATA_DIR: join(dataDir, 'git-runner'),
     ...process.env,
+    GASTOWN_LOCAL_REPO_ROOTS: localRoots,
     NATS_URL: nats.url,
     GASTOWN_SECRETS_KEY: secretsKey,
     DATABASE_URL: databaseUrl,

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Bus, CommandClient, connectBus, deleteTopology, EventStore } from '@gastown/bus';
+import { Bus, CommandClient, connectBus, deleteTopology, EventStore, type NatsCredentials } from '@gastown/bus';
 import { CommandReply, generateTownToken, GastownEvent, hashTownToken } from '@gastown/contracts';
 import {
   createTestDatabase,
@@ -21,11 +21,24 @@ export interface HarnessOptions {
   runners?: number;
   /** Extra environment for every service (attempt budgets, timeouts). */
   env?: Record<string, string>;
+  /** The namespace to run in; a fresh one by default. */
+  namespace?: string;
+  /**
+   * Another NATS server than the shared one, e.g. an authenticating one: the harness connects
+   * with the operator's credentials and each service gets its own environment (its NATS user).
+   */
+  nats?: { url: string; operator?: NatsCredentials; serviceEnv?: (service: string) => Record<string, string> };
 }
 
-interface GqlError {
+export interface GqlError {
   message: string;
-  extensions?: { code?: string };
+  extensions?: { code?: string; errors?: { path: (string | number)[]; message: string }[] };
+}
+
+export interface OtherTown {
+  readonly token: string;
+  readonly townId: string;
+  gqlRaw<T>(query: string, variables?: Record<string, unknown>): Promise<{ data?: T; errors?: GqlError[] }>;
 }
 
 /**
@@ -38,6 +51,7 @@ export class SystemHarness {
   /** The town's bearer token, for clients under test that run as their own processes. */
   token = '';
   townId = '';
+  private serviceEnv: (service: string) => Record<string, string> = () => ({});
 
   private constructor(
     readonly namespace: string,
@@ -49,21 +63,32 @@ export class SystemHarness {
   ) {}
 
   static async start(options: HarnessOptions = {}): Promise<SystemHarness> {
-    const namespace = testNamespace();
+    const namespace = options.namespace ?? testNamespace();
+    const natsUrl = options.nats?.url ?? TEST_NATS_URL;
     const db = await createTestDatabase();
     const port = await freePort();
     const env = {
-      NATS_URL: TEST_NATS_URL,
+      NATS_URL: natsUrl,
       GT_NAMESPACE: namespace,
       DATABASE_URL: db.url,
       GATEWAY_PORT: String(port),
       GIT_RUNNER_ACK_WAIT_MS: '3000',
       DISPATCHER_RETRY_BASE_MS: '200',
       DISPATCHER_RETRY_MAX_MS: '1000',
+      // Origins are temporary bare repositories; webhook receivers listen on loopback.
+      GASTOWN_LOCAL_REPO_ROOTS: tmpdir(),
+      GASTOWN_EGRESS_ALLOW: '127.0.0.1',
       ...options.env,
     };
-    const bus = await connectBus({ servers: TEST_NATS_URL, namespace, name: 'system-e2e', logger: { info: () => undefined, warn: () => undefined, error: console.error } });
+    const bus = await connectBus({
+      servers: natsUrl,
+      namespace,
+      name: 'system-e2e',
+      logger: { info: () => undefined, warn: () => undefined, error: console.error },
+      credentials: options.nats?.operator,
+    });
     const harness = new SystemHarness(namespace, db, bus, env, mkdtempSync(join(tmpdir(), 'gt-system-')), `http://127.0.0.1:${port}/graphql`);
+    if (options.nats?.serviceEnv) harness.serviceEnv = options.nats.serviceEnv;
     try {
       await Promise.all([harness.startProcess('convoy'), harness.startProcess('gateway')]);
       const starts: Promise<ServiceProcess>[] = [];
@@ -81,7 +106,7 @@ export class SystemHarness {
   /** Starts (or restarts) one replica; its name is `<service>-<n>`. */
   async startProcess(service: string, replica = 1): Promise<ServiceProcess> {
     const name = `${service}-${replica}`;
-    const env: Record<string, string> = { ...this.env };
+    const env: Record<string, string> = { ...this.env, ...this.serviceEnv(service) };
     if (service === 'git-runner') {
       env['GIT_RUNNER_ID'] = name;
       env['GIT_RUNNER_DATA_DIR'] = join(this.dataDir, name);
@@ -113,23 +138,36 @@ export class SystemHarness {
   }
 
   private async createTown(): Promise<void> {
-    this.token = generateTownToken();
-    this.townId = randomUUID();
+    const town = await this.addTown('system e2e');
+    this.token = town.token;
+    this.townId = town.townId;
+  }
+
+  /** Another town on the same system, with its own token: a neighbour, or a hostile tenant. */
+  async addTown(name: string): Promise<OtherTown> {
+    const token = generateTownToken();
+    const townId = randomUUID();
     const reply = await new CommandClient(this.bus).request<CommandReply>(this.bus.names.commands.town, {
       type: 'CreateTown',
       commandId: randomUUID(),
-      townId: this.townId,
+      townId,
       actor: { kind: 'user', id: 'system-e2e' },
-      data: { name: 'system e2e', tokenHash: hashTownToken(this.token) },
+      data: { name, tokenHash: hashTownToken(token) },
     });
     if (!reply.ok) throw new Error(reply.error.message);
-    await eventually('the gateway to know the town', async () => (await this.gqlRaw<{ town: { id: string } }>('{ town { id } }')).data?.town);
+    const town: OtherTown = { token, townId, gqlRaw: (query, variables = {}) => this.gqlAs(token, query, variables) };
+    await eventually('the gateway to know the town', async () => (await town.gqlRaw<{ town: { id: string } }>('{ town { id } }')).data?.town);
+    return town;
   }
 
   async gqlRaw<T>(query: string, variables: Record<string, unknown> = {}): Promise<{ data?: T; errors?: GqlError[] }> {
+    return this.gqlAs(this.token, query, variables);
+  }
+
+  private async gqlAs<T>(token: string, query: string, variables: Record<string, unknown>): Promise<{ data?: T; errors?: GqlError[] }> {
     const response = await fetch(this.url, {
       method: 'POST',
-      headers: { 'content-type': 'application/json', authorization: `Bearer ${this.token}` },
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
       body: JSON.stringify({ query, variables }),
     });
     return (await response.json()) as { data?: T; errors?: GqlError[] };

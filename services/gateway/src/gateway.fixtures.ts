@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { Bus, CommandClient, connectBus, deleteTopology, NoResponderError } from '@gastown/bus';
+import { Bus, CommandClient, connectBus, deleteTopology, NoResponderError, serveCommands, type CommandServer } from '@gastown/bus';
 import { StorageType } from '@nats-io/jetstream';
 import { Kvm } from '@nats-io/kv';
 import { attemptClaimKey, CommandReply, generateTownToken, hashTownToken, SecretKeyring, type AttemptClaim } from '@gastown/contracts';
@@ -62,6 +62,8 @@ export interface GatewayHarnessOptions {
  * the gateway on a free loopback port. Towns are created over NATS, the way the CLI does it.
  */
 export class GatewayHarness {
+  private probes: CommandServer | undefined;
+
   private constructor(
     readonly namespace: string,
     readonly db: TestDatabase,
@@ -93,6 +95,7 @@ export class GatewayHarness {
     }
     const harness = new GatewayHarness(namespace, db, gateway.value, convoyService.value);
     try {
+      harness.playRigProbe();
       await harness.untilConvoyServiceAnswers();
     } catch (error) {
       await harness.close();
@@ -118,6 +121,14 @@ export class GatewayHarness {
         ),
       );
     }
+  }
+
+  /**
+   * Plays the git-runners' answer to registerRig's check of the remote: every remote is fine.
+   * What a runner really checks is tested in the git-runner's and the system's suites.
+   */
+  private playRigProbe(): void {
+    this.probes = serveCommands(this.bus, this.bus.names.rigProbe, 'git-runner', () => Promise.resolve({ ok: true }));
   }
 
   get url(): string {
@@ -193,6 +204,7 @@ export class GatewayHarness {
   }
 
   async close(): Promise<void> {
+    await this.probes?.stop();
     await this.convoyService.stop();
     await this.gateway.close();
     const bus = await connectBus({

@@ -2,7 +2,7 @@ import { hostname } from 'node:os';
 import { z } from 'zod';
 import { DEFAULT_PAYLOAD_READ_TIMEOUT_MS } from '@gastown/bus';
 import type { NatsCredentials } from '@gastown/bus';
-import type { SecretKeyring } from '@gastown/contracts';
+import { egressAllowSetting, type EgressAllowList, type SecretKeyring } from '@gastown/contracts';
 import {
   namespaceSetting,
   natsAuthSettings,
@@ -36,6 +36,7 @@ const Env = z
     DISPATCHER_WEBHOOK_RETRY_MAX_MS: wholeNumberSetting('DISPATCHER_WEBHOOK_RETRY_MAX_MS', 600_000, { max: DAY_MS, unit: ' ms' }),
     DISPATCHER_WEBHOOK_TIMEOUT_MS: wholeNumberSetting('DISPATCHER_WEBHOOK_TIMEOUT_MS', 10_000, { min: 100, max: 120_000, unit: ' ms' }),
     DISPATCHER_WEBHOOK_CONCURRENCY: wholeNumberSetting('DISPATCHER_WEBHOOK_CONCURRENCY', 8, { max: 256 }),
+    GASTOWN_EGRESS_ALLOW: egressAllowSetting(),
     // The largest plan the convoy service admits reads in a few seconds; see DEFAULT_PAYLOAD_READ_TIMEOUT_MS.
     DISPATCHER_PAYLOAD_READ_TIMEOUT_MS: wholeNumberSetting('DISPATCHER_PAYLOAD_READ_TIMEOUT_MS', DEFAULT_PAYLOAD_READ_TIMEOUT_MS, {
       min: 100,
@@ -96,6 +97,8 @@ export interface WebhookSettings {
   timeoutMs: number;
   /** POSTs this replica runs at once. */
   concurrency: number;
+  /** Inside addresses (loopback, private…) receivers may have; absent, none: a town's URL may not reach the inside. */
+  egressAllow?: EgressAllowList;
   /** Opens each webhook's sealed signing key at the moment of signing (GASTOWN_SECRETS_KEY). */
   secrets: SecretKeyring;
 }
@@ -120,6 +123,7 @@ export function loadDispatcherConfig(env: NodeJS.ProcessEnv = process.env): Disp
       retryMaxMs: e.DISPATCHER_WEBHOOK_RETRY_MAX_MS,
       timeoutMs: e.DISPATCHER_WEBHOOK_TIMEOUT_MS,
       concurrency: e.DISPATCHER_WEBHOOK_CONCURRENCY,
+      ...(e.GASTOWN_EGRESS_ALLOW.length > 0 ? { egressAllow: e.GASTOWN_EGRESS_ALLOW } : {}),
       secrets: secretKeyringFromEnv(e),
     },
   };

@@ -112,4 +112,13 @@ describe('dispatcher configuration', () => {
     expect(line).toContain('nats-1:4222');
     expect(line).toContain('nats-2:4222');
   });
+
+  it('given an egress allow-list, when loaded, then webhooks may reach those inside addresses and a bad entry is named', () => {
+    expect(loadDispatcherConfig({ ...KEY, GASTOWN_EGRESS_ALLOW: '127.0.0.1:8080' }).webhooks.egressAllow).toEqual([
+      { kind: 'range', family: 4, prefix: [127, 0, 0, 1], bits: 32, port: 8080 },
+    ]);
+    expect(() => loadDispatcherConfig({ ...KEY, GASTOWN_EGRESS_ALLOW: '10.0.0.0/99' })).toThrow(
+      /GASTOWN_EGRESS_ALLOW entry "10\.0\.0\.0\/99" has a prefix length above 32/,
+    );
+  });
 });

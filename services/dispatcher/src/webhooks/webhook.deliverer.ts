@@ -9,6 +9,7 @@ import {
 import { backoffMs } from '../dispatch/dispatch.planner';
 import type { WebhookSettings } from '../config/dispatcher.config';
 import type { WebhookConfig } from './webhook.notifications';
+import { EgressRefusedError, postWebhook, type WebhookResolver } from './webhook.egress';
 import { webhookSignature } from './webhook.signature';
 import { TownWebhooks } from './webhook.towns';
 
@@ -18,6 +19,8 @@ export interface WebhookDelivererOptions {
   settings: WebhookSettings;
   log: BusLogger;
   durable?: string;
+  /** How receiver host names are resolved; the system's resolver unless a test plays DNS. */
+  resolve?: WebhookResolver;
 }
 
 /** What one POST came to: the HTTP status when there was an answer, the reason when it failed. */
@@ -111,8 +114,7 @@ export class WebhookDeliverer {
     const elapsed = () => Math.round(performance.now() - started);
     const { timeoutMs } = this.options.settings;
     try {
-      const response = await fetch(webhook.url, {
-        method: 'POST',
+      const status = await postWebhook(webhook.url, {
         headers: {
           'content-type': 'application/json',
           'user-agent': 'Gastown-Webhook/1',
@@ -122,13 +124,11 @@ export class WebhookDeliverer {
           'x-gastown-signature': webhookSignature(this.options.settings.secrets.open(webhook.secret, webhookSecretContext(job.townId, job.webhookId)), timestamp, body),
         },
         body,
-        // A redirect could carry the signed body to a host the town never named.
-        redirect: 'manual',
-        signal: AbortSignal.timeout(timeoutMs),
+        timeoutMs,
+        // Towns name the receiver: it must not be the inside of the host's networks, and a redirect could carry the signed body anywhere.
+        allow: this.options.settings.egressAllow ?? [],
+        resolve: this.options.resolve,
       });
-      // Only the status matters; the socket is freed without reading what the receiver wrote.
-      await response.body?.cancel().catch(() => undefined);
-      const { status } = response;
       const error =
         status >= 200 && status < 300
           ? null
@@ -137,6 +137,7 @@ export class WebhookDeliverer {
             : `the receiver answered ${status}`;
       return { statusCode: status, error, durationMs: elapsed() };
     } catch (error) {
+      if (error instanceof EgressRefusedError) return { statusCode: null, error: clip(`refused, nothing was sent: ${error.message}`), durationMs: elapsed() };
       return { statusCode: null, error: clip(failureOf(error, timeoutMs)), durationMs: elapsed() };
     }
   }

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { Bus, CommandClient, connectBus, deleteTopology, ensureTopology, EventStore, type BusLogger } from '@gastown/bus';
-import { convoyIdFor, generateTownToken, hashTownToken, SecretKeyring, type CommandReply, type CommandSuccess } from '@gastown/contracts';
+import { convoyIdFor, generateTownToken, hashTownToken, parseEgressAllowList, SecretKeyring, type CommandReply, type CommandSuccess } from '@gastown/contracts';
 import { foldConvoy } from '@gastown/convoy-view';
 import {
   createTestDatabase,
@@ -22,6 +22,8 @@ import { WebhookRunner } from './webhook.runner';
  * runners (the dispatcher's part under test) that can be stopped and started again.
  */
 const actor = { kind: 'service', id: 'webhook-spec' } as const;
+/** The receivers of these specs listen on loopback, which towns may only reach when the operator allows it. */
+const LOOPBACK_RECEIVERS = parseEgressAllowList('127.0.0.1');
 const sha = (hex: string) => hex.repeat(40 / hex.length);
 
 export interface RunningWebhooks {
@@ -92,7 +94,7 @@ export class WebhookWorld {
     const bus = await connectBus({ servers: TEST_NATS_URL, namespace: this.bus.names.namespace, name: 'webhook-spec-runner', logger: log });
     const runner = new WebhookRunner(bus, {
       log,
-      settings: { maxAttempts: 3, retryBaseMs: 100, retryMaxMs: 400, timeoutMs: 2_000, concurrency: 4, secrets: SecretKeyring.fromSettings(TEST_SECRETS_KEY), ...settings },
+      settings: { maxAttempts: 3, retryBaseMs: 100, retryMaxMs: 400, timeoutMs: 2_000, concurrency: 4, egressAllow: LOOPBACK_RECEIVERS, secrets: SecretKeyring.fromSettings(TEST_SECRETS_KEY), ...settings },
     });
     let stopped: Promise<void> | undefined;
     const running: RunningWebhooks = {

@@ -1,20 +1,30 @@
-import { Injectable } from '@nestjs/common';
-import { nameUuid } from '@gastown/contracts';
+import { Inject, Injectable } from '@nestjs/common';
+import { CommandClient, NoResponderError, RequestTimeoutError, type Bus } from '@gastown/bus';
+import { nameUuid, RigProbeReply, type RigProbeRequest } from '@gastown/contracts';
 import { DataSource } from 'typeorm';
+import { BUS } from '../bus/bus.module';
 import { RigRow } from '../read-models/read-models.entities';
 import { CommandService } from '../command/command.service';
 import type { GatewayContext } from '../graphql/graphql.context';
-import { notFound } from '../graphql/graphql.errors';
+import { apiError, notFound } from '../graphql/graphql.errors';
 import { RigLoaders } from './rig.loaders';
 import type { RegisterRigInput, RigConfigInput } from './rig.inputs';
 
+/** Longer than the runner's own ls-remote deadline, so a slow remote is answered by the runner, not by this timeout. */
+const PROBE_TIMEOUT_MS = 25_000;
+
 @Injectable()
 export class RigService {
+  private readonly client: CommandClient;
+
   constructor(
     private readonly db: DataSource,
     private readonly loaders: RigLoaders,
     private readonly commands: CommandService,
-  ) {}
+    @Inject(BUS) private readonly bus: Bus,
+  ) {
+    this.client = new CommandClient(bus);
+  }
 
   list(townId: string): Promise<RigRow[]> {
     return this.db.getRepository(RigRow).find({ where: { townId }, order: { name: 'ASC' } });
@@ -31,11 +41,35 @@ export class RigService {
     const commandId = this.commands.commandIdOf(input.commandId);
     // Derived from the command id, so a retried registration names the same rig.
     const rigId = nameUuid(townId, `rig:${commandId}`);
+    await this.probe({ townId, gitUrl: input.gitUrl.trim(), defaultBranch: input.defaultBranch });
     await this.commands.town(ctx, commandId, {
       type: 'RegisterRig',
       data: { rigId, name: input.name, gitUrl: input.gitUrl, defaultBranch: input.defaultBranch, config: toRigConfig(input.config) },
     });
     return this.get(ctx, rigId);
+  }
+
+  /**
+   * A git-runner checks the remote before anything is registered: the operator's rules for local
+   * paths and inside addresses, that it answers without the runner's own credentials, and that
+   * it has the default branch. A problem becomes the town's BAD_USER_INPUT, on the field at fault.
+   */
+  private async probe(request: RigProbeRequest): Promise<void> {
+    let raw: unknown;
+    try {
+      raw = await this.client.request<unknown>(this.bus.names.rigProbe, request, { timeoutMs: PROBE_TIMEOUT_MS });
+    } catch (error) {
+      if (error instanceof NoResponderError || error instanceof RequestTimeoutError) {
+        const why = error instanceof NoResponderError ? 'no git-runner is running' : `no git-runner answered within ${PROBE_TIMEOUT_MS} ms`;
+        throw apiError('UNAVAILABLE', `gitUrl could not be checked: ${why}; nothing was registered, retry later with the same commandId`);
+      }
+      throw error;
+    }
+    const reply = RigProbeReply.safeParse(raw);
+    if (!reply.success) throw new Error(`malformed reply from a git-runner on ${this.bus.names.rigProbe}: ${reply.error.message}`);
+    if (reply.data.ok) return;
+    const { field, message } = reply.data;
+    throw apiError('BAD_USER_INPUT', message, { errors: [{ path: [field], message }] });
   }
 }
 
