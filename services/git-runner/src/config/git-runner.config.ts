@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
-import { isAbsolute, resolve } from 'node:path';
+import { isAbsolute, relative, resolve } from 'node:path';
 import { z } from 'zod';
 import { egressAllowSetting, readAgentPolicy, type AgentPolicy, type EgressAllowList } from '@gastown/contracts';
 import type { NatsCredentials } from '@gastown/bus';
@@ -98,6 +98,18 @@ const Env = z.object({
   // Never 0: inside the sandbox an agent is nobody in particular.
   GIT_RUNNER_SANDBOX_UID: wholeNumberSetting('GIT_RUNNER_SANDBOX_UID', 65_534, { min: 1, max: 4_294_967_294 }),
   GIT_RUNNER_SANDBOX_GID: wholeNumberSetting('GIT_RUNNER_SANDBOX_GID', 65_534, { min: 1, max: 4_294_967_294 }),
+  GIT_RUNNER_SANDBOX_READ_ONLY: z
+    .string()
+    .optional()
+    .transform((text, ctx) => {
+      const paths = (text ?? '').split(/[:,]/).map((p) => p.trim()).filter((p) => p !== '');
+      const notAbsolute = paths.find((p) => !isAbsolute(p));
+      if (notAbsolute !== undefined) {
+        ctx.addIssue({ code: 'custom', message: `GIT_RUNNER_SANDBOX_READ_ONLY must list absolute paths, got "${notAbsolute}"` });
+        return z.NEVER;
+      }
+      return paths.map((p) => resolve(p));
+    }),
 });
 
 export interface GitRunnerConfig {
@@ -159,9 +171,18 @@ export function loadGitRunnerConfig(env: NodeJS.ProcessEnv = process.env, cwd = 
       egressAllow: e.GASTOWN_EGRESS_ALLOW,
       ambientCredentials: e.GIT_RUNNER_AMBIENT_GIT_CREDENTIALS,
     },
-    sandbox:
-      e.GIT_RUNNER_SANDBOX === 'none'
-        ? { kind: 'none' }
-        : { kind: 'bwrap', bwrapPath: e.GIT_RUNNER_BWRAP_PATH, uid: e.GIT_RUNNER_SANDBOX_UID, gid: e.GIT_RUNNER_SANDBOX_GID },
+    sandbox: sandboxSettings(e, resolve(cwd, e.GIT_RUNNER_DATA_DIR || '.data/git-runner')),
   };
+}
+
+/** A read-only path holding the data directory, or inside it, would show agents other towns' clones. */
+function sandboxSettings(e: z.infer<typeof Env>, dataDir: string): SandboxSettings {
+  if (e.GIT_RUNNER_SANDBOX === 'none') return { kind: 'none' };
+  const within = (parent: string, child: string) => !/^\.\.(\/|$)/.test(relative(parent, child));
+  const overlapping = e.GIT_RUNNER_SANDBOX_READ_ONLY.find((path) => within(path, dataDir) || within(dataDir, path));
+  if (overlapping !== undefined) {
+    throw new ConfigError('git-runner', [`GIT_RUNNER_SANDBOX_READ_ONLY must not hold the data directory ${dataDir} or anything in it, got "${overlapping}"`]);
+  }
+  const { GIT_RUNNER_BWRAP_PATH: bwrapPath, GIT_RUNNER_SANDBOX_UID: uid, GIT_RUNNER_SANDBOX_GID: gid, GIT_RUNNER_SANDBOX_READ_ONLY: readOnly } = e;
+  return { kind: 'bwrap', bwrapPath, uid, gid, readOnly };
 }

@@ -16,7 +16,7 @@ describe('git-runner configuration', () => {
       maxAgentTimeoutMs: 7_200_000,
       maxCheckTimeoutMs: 1_800_000,
       repositories: { localRoots: [], localRootsByTown: {}, egressAllow: [], ambientCredentials: false },
-      sandbox: { kind: 'bwrap', bwrapPath: 'bwrap', uid: 65_534, gid: 65_534 },
+      sandbox: { kind: 'bwrap', bwrapPath: 'bwrap', uid: 65_534, gid: 65_534, readOnly: [] },
     });
   });
 
@@ -57,7 +57,7 @@ describe('git-runner configuration', () => {
         egressAllow: [{ kind: 'range', family: 4, prefix: [127, 0, 0, 1], bits: 32, port: 8080 }],
         ambientCredentials: true,
       },
-      sandbox: { kind: 'bwrap', bwrapPath: 'bwrap', uid: 65_534, gid: 65_534 },
+      sandbox: { kind: 'bwrap', bwrapPath: 'bwrap', uid: 65_534, gid: 65_534, readOnly: [] },
     });
   });
 
@@ -119,15 +119,26 @@ describe('git-runner configuration', () => {
 
   it('given sandbox settings, when loaded, then bwrap takes its program and ids and none must be named', () => {
     expect(
-      loadGitRunnerConfig({ GIT_RUNNER_BWRAP_PATH: '/opt/bwrap/bin/bwrap', GIT_RUNNER_SANDBOX_UID: '1500', GIT_RUNNER_SANDBOX_GID: '1600' }).sandbox,
-    ).toEqual({ kind: 'bwrap', bwrapPath: '/opt/bwrap/bin/bwrap', uid: 1_500, gid: 1_600 });
+      loadGitRunnerConfig({
+        GIT_RUNNER_BWRAP_PATH: '/opt/bwrap/bin/bwrap',
+        GIT_RUNNER_SANDBOX_UID: '1500',
+        GIT_RUNNER_SANDBOX_GID: '1600',
+        GIT_RUNNER_SANDBOX_READ_ONLY: '/opt/claude:/srv/tools/,/usr/local/share/agents',
+      }).sandbox,
+    ).toEqual({ kind: 'bwrap', bwrapPath: '/opt/bwrap/bin/bwrap', uid: 1_500, gid: 1_600, readOnly: ['/opt/claude', '/srv/tools', '/usr/local/share/agents'] });
     expect(loadGitRunnerConfig({ GIT_RUNNER_SANDBOX: 'none' }).sandbox).toEqual({ kind: 'none' });
   });
 
   it('given bad sandbox settings, when loaded, then each is refused by name and uid 0 is never accepted', () => {
     let message = '';
     try {
-      loadGitRunnerConfig({ GIT_RUNNER_SANDBOX: 'off', GIT_RUNNER_BWRAP_PATH: 'bin/bwrap', GIT_RUNNER_SANDBOX_UID: '0', GIT_RUNNER_SANDBOX_GID: '-1' });
+      loadGitRunnerConfig({
+        GIT_RUNNER_SANDBOX: 'off',
+        GIT_RUNNER_BWRAP_PATH: 'bin/bwrap',
+        GIT_RUNNER_SANDBOX_UID: '0',
+        GIT_RUNNER_SANDBOX_GID: '-1',
+        GIT_RUNNER_SANDBOX_READ_ONLY: '/opt/ok:tools',
+      });
     } catch (error) {
       message = (error as Error).message;
     }
@@ -136,6 +147,16 @@ describe('git-runner configuration', () => {
       '  - GIT_RUNNER_BWRAP_PATH must be an absolute path or a program name on PATH',
       '  - GIT_RUNNER_SANDBOX_UID must be a whole number from 1 to 4294967294, got "0"',
       '  - GIT_RUNNER_SANDBOX_GID must be a whole number from 1 to 4294967294, got "-1"',
+      '  - GIT_RUNNER_SANDBOX_READ_ONLY must list absolute paths, got "tools"',
     ]);
+  });
+
+  it('given read-only paths that hold the data directory or lie in it, when loaded, then they are refused: agents would see every town', () => {
+    for (const path of ['/srv/gastown', '/srv/gastown/.data/git-runner/gt/rigs', '/']) {
+      expect(() => loadGitRunnerConfig({ GIT_RUNNER_SANDBOX_READ_ONLY: `/opt/tools:${path}` }, '/srv/gastown')).toThrow(
+        `GIT_RUNNER_SANDBOX_READ_ONLY must not hold the data directory /srv/gastown/.data/git-runner or anything in it, got "${path}"`,
+      );
+    }
+    expect(loadGitRunnerConfig({ GIT_RUNNER_SANDBOX_READ_ONLY: '/srv/gastown-tools' }, '/srv/gastown').sandbox).toMatchObject({ readOnly: ['/srv/gastown-tools'] });
   });
 });

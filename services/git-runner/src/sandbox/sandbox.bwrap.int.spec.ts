@@ -212,6 +212,19 @@ describe('the bwrap sandbox, attacked by a hostile agent', () => {
     expect(hostProcessesWith(`sleep\0${duration}`)).toEqual([]);
   });
 
+  it("given a toolchain the operator lists as read-only, when an agent runs a program from it, then it runs; without the listing it is refused before anything starts", async () => {
+    const tools = join(root, 'opt-tools');
+    mkdirSync(tools, { recursive: true });
+    writeFileSync(join(tools, 'agent-tool'), '#!/bin/sh\necho "tool ran" > tool.txt\n', { mode: 0o755 });
+    const spec = { argv: [join(tools, 'agent-tool')], worktree, env: { PATH: '/usr/bin:/bin' }, network: false, stdio: ['ignore', 'ignore', 'ignore'] } as const;
+
+    const listed = new BwrapSandbox({ bwrapPath: 'bwrap', uid: 65_534, gid: 65_534, readOnly: [tools] });
+    expect(await (await listed.spawn(spec)).exited).toEqual({ code: 0, signal: null });
+    expect(found('tool.txt')).toBe('tool ran\n');
+
+    await expect(sandbox.spawn(spec)).rejects.toThrow(/^spawn \S+agent-tool ENOENT: no such program inside the sandbox/);
+  });
+
   it('given a bwrap that does not exist, when the sandbox is probed, then it refuses, naming the setting and what failed', async () => {
     const broken = new BwrapSandbox({ bwrapPath: '/nonexistent/bwrap', uid: 65_534, gid: 65_534 });
 

@@ -13,6 +13,8 @@ export interface BwrapSettings {
   /** The unprivileged user and group the process runs as inside; never 0. */
   readonly uid: number;
   readonly gid: number;
+  /** The operator's extra read-only paths for every sandbox (GIT_RUNNER_SANDBOX_READ_ONLY): a toolchain in /opt. */
+  readonly readOnly?: readonly string[];
 }
 
 /** What of the host the sandbox shows, read once: the toolchain and the few /etc files programs need. */
@@ -157,7 +159,8 @@ export class BwrapSandbox implements Sandbox {
     private readonly host: BwrapHost = inspectHost(),
   ) {}
 
-  async spawn(spec: SandboxSpec): Promise<SandboxProcess> {
+  async spawn(request: SandboxSpec): Promise<SandboxProcess> {
+    const spec = { ...request, readOnly: [...(this.settings.readOnly ?? []), ...(request.readOnly ?? [])] };
     if (spec.argv.length === 0 || !findProgram(spec, this.host)) {
       throw new SandboxProgramError(
         `spawn ${spec.argv[0] ?? '(no program)'} ENOENT: no such program inside the sandbox (PATH ${spec.env['PATH'] ?? 'unset'}, ` +

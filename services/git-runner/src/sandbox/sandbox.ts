@@ -71,7 +71,7 @@ export interface Sandbox {
 
 /** The operator's choice (GIT_RUNNER_SANDBOX and its settings, see git-runner.config.ts). */
 export type SandboxSettings =
-  | { readonly kind: 'bwrap'; readonly bwrapPath: string; readonly uid: number; readonly gid: number }
+  | { readonly kind: 'bwrap'; readonly bwrapPath: string; readonly uid: number; readonly gid: number; readonly readOnly: readonly string[] }
   | { readonly kind: 'none' };
 
 export function createSandbox(settings: SandboxSettings): Sandbox {
