@@ -4,6 +4,7 @@ import {
   passEnvProblem,
   profileNames,
   type AgentConfig as RunnableAgent,
+  type AgentProfileInput,
   type AgentPolicy,
   type RigConfig,
 } from '@gastown/contracts';
@@ -133,11 +134,13 @@ export function expandCommand(argv: readonly string[], values: { prompt: string;
 }
 
 /**
- * Recipes for real coding agents, as JSON-ready configurations. Each one reads the task from
- * the prompt file (by path or on standard input), runs with the worktree as its current
- * directory, and is started without a shell. Flags were checked against each tool's
- * documentation, not run here; the notes say where a version may differ. Each names the API key
- * variables its tool reads in `passEnv`, so the runner hands them over from its own environment.
+ * Recipes for real coding agents, as entries of the operator's profile catalogue
+ * (GASTOWN_AGENT_PROFILES). Each one reads the task from the prompt file (by path or on standard
+ * input), runs with the worktree as its current directory, and is started without a shell.
+ * Flags were checked against each tool's documentation, not run here; the notes say where a
+ * version may differ. Each names the API key variables its tool reads in `passEnv` (the operator
+ * must also list them in GASTOWN_AGENT_PASS_ENV_ALLOWED) and asks for the network, since each
+ * calls its model's API.
  *
  * - **Claude Code**: `claude -p` reads the prompt from standard input when no prompt argument is
  *   given. `--permission-mode acceptEdits` lets it edit files without asking; shell commands it
@@ -158,20 +161,19 @@ export function expandCommand(argv: readonly string[], values: { prompt: string;
  *   `permission` settings of the installation; a headless run needs them set to allow.
  */
 export const AGENT_RECIPES = {
-  claudeCode: {
-    kind: 'command',
+  claude: {
     command: ['claude', '-p', '--permission-mode', 'acceptEdits'],
     passEnv: ['ANTHROPIC_API_KEY'],
     stdin: 'prompt',
+    network: true,
   },
   codex: {
-    kind: 'command',
     command: ['codex', 'exec', '--sandbox', 'workspace-write', '-'],
     passEnv: ['OPENAI_API_KEY'],
     stdin: 'prompt',
+    network: true,
   },
   aider: {
-    kind: 'command',
     command: [
       'aider',
       '--yes-always',
@@ -184,11 +186,12 @@ export const AGENT_RECIPES = {
       '{prompt}',
     ],
     passEnv: ['ANTHROPIC_API_KEY', 'OPENAI_API_KEY'],
+    network: true,
   },
   opencode: {
-    kind: 'command',
     command: ['opencode', 'run'],
     passEnv: ['ANTHROPIC_API_KEY', 'OPENAI_API_KEY'],
     stdin: 'prompt',
+    network: true,
   },
-} satisfies Record<string, AgentConfigInput>;
+} satisfies Record<string, z.input<typeof AgentProfileInput>>;

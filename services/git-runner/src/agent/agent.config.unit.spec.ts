@@ -93,8 +93,13 @@ describe('resolveAgent', () => {
 });
 
 describe('agent recipes', () => {
-  it.each(Object.entries(AGENT_RECIPES))('given the %s recipe, when parsed by the contracts, then it is a valid rig agent', (_, recipe) => {
-    expect(AgentConfig.parse(recipe)).toMatchObject({ kind: 'command', passEnv: expect.any(Array) });
+  it('given the recipes as the operator\'s catalogue, when read with their keys allowed, then each is a profile with the network', () => {
+    const read = readAgentPolicy(
+      { GASTOWN_AGENT_PROFILES_JSON: JSON.stringify(AGENT_RECIPES), GASTOWN_AGENT_PASS_ENV_ALLOWED: 'ANTHROPIC_API_KEY,OPENAI_API_KEY' },
+      () => '',
+    );
+    expect(read.ok).toBe(true);
+    if (read.ok) expect([...read.policy.profiles.values()].filter((p) => p.network).map((p) => p.name)).toEqual(Object.keys(AGENT_RECIPES));
   });
 });
 
