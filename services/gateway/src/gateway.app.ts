@@ -4,6 +4,8 @@ import { ServiceLogger } from '@gastown/service-runtime';
 import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { AppModule } from './app.module';
+import { authenticateBeforeBody } from './auth/auth.middleware';
+import { AuthService } from './auth/auth.service';
 import type { GatewayConfig } from './config/gateway.config';
 import { GRAPHQL_PATH } from './graphql/graphql.module';
 import { limitWebSocketMessages } from './graphql/graphql.websocket';
@@ -31,6 +33,8 @@ export async function createGatewayApp(config: GatewayConfig, options: GatewayAp
     bodyParser: false,
     logger: new ServiceLogger(options.logLevels),
   });
+  // Registered first, so the token is checked before the body parser reads a byte.
+  app.use(GRAPHQL_PATH, authenticateBeforeBody(app.get(AuthService)));
   app.useBodyParser('json', { limit: MAX_BODY_BYTES });
   // Before init: Nest answers 404 for whatever its routes did not take once it is initialised.
   if (config.dashboardDir) serveDashboard(app, config.dashboardDir);

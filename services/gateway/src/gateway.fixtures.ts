@@ -14,7 +14,7 @@ import {
   type TestDatabase,
 } from '@gastown/testing';
 import { BUS } from './bus/bus.module';
-import type { GatewayConfig } from './config/gateway.config';
+import { DEFAULT_FAIR_SHARE, type FairShareSettings, type GatewayConfig } from './config/gateway.config';
 import { createGatewayApp, type GatewayApp } from './gateway.app';
 import { ReadModelWaiter } from './projection/read-model.waiter';
 
@@ -55,6 +55,8 @@ export interface GatewayHarnessOptions {
   convoyEnv?: Record<string, string>;
   /** A built dashboard to serve, as DASHBOARD_DIR does. */
   dashboardDir?: string;
+  /** Fair-share limits other than the defaults, e.g. a tiny mutation burst to reach it in a test. */
+  fairShare?: Partial<FairShareSettings>;
 }
 
 /**
@@ -82,6 +84,7 @@ export class GatewayHarness {
       readModelWaitMs: 10_000,
       dashboardDir: options.dashboardDir ?? null,
       secrets: SecretKeyring.fromSettings(TEST_SECRETS_KEY),
+      fairShare: { ...DEFAULT_FAIR_SHARE, ...options.fairShare },
     };
     const [gateway, convoyService] = await Promise.allSettled([
       createGatewayApp(config, { logLevels: ['error'] }),

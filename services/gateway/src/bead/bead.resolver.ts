@@ -1,13 +1,27 @@
-import { Args, ID, Mutation, Parent, Query, ResolveField, Resolver } from '@nestjs/graphql';
+import { Args, ID, Int, Mutation, Parent, Query, ResolveField, Resolver } from '@nestjs/graphql';
 import type { BeadRow, ConvoyRow, RigRow } from '../read-models/read-models.entities';
 import { Convoy } from '../convoy/convoy.model';
 import { ConvoyLoaders } from '../convoy/convoy.loaders';
 import { Ctx, type GatewayContext } from '../graphql/graphql.context';
+import { DEFAULT_LINKS_PAGE, MAX_LINKS_PAGE } from '../graphql/graphql.cost';
+import { apiError } from '../graphql/graphql.errors';
 import { Rig } from '../rig/rig.model';
 import { RigLoaders } from '../rig/rig.loaders';
 import { BeadLoaders } from './bead.loaders';
 import { Bead } from './bead.model';
 import { BeadService } from './bead.service';
+
+const LINKS_FIRST = {
+  name: 'first',
+  options: { type: () => Int, defaultValue: DEFAULT_LINKS_PAGE, description: `At most ${MAX_LINKS_PAGE}.` },
+} as const;
+
+function linksPage(first: number): number {
+  if (!Number.isInteger(first) || first < 0 || first > MAX_LINKS_PAGE) {
+    throw apiError('BAD_USER_INPUT', `first must be between 0 and ${MAX_LINKS_PAGE} (got ${first})`, { argument: 'first' });
+  }
+  return first;
+}
 
 const COMMAND_ID = { nullable: true, description: 'Idempotency key: a retry with the same id changes nothing more.' };
 
@@ -68,13 +82,13 @@ export class BeadResolver {
     return rig;
   }
 
-  @ResolveField(() => [Bead], { description: 'The beads this one waits for.' })
-  blockedBy(@Ctx() ctx: GatewayContext, @Parent() bead: BeadRow): Promise<BeadRow[]> {
-    return this.loaders.blockers(ctx).load(bead.id);
+  @ResolveField(() => [Bead], { description: `The beads this one waits for, in plan order: the first ${DEFAULT_LINKS_PAGE} unless asked for more.` })
+  blockedBy(@Ctx() ctx: GatewayContext, @Parent() bead: BeadRow, @Args(LINKS_FIRST.name, LINKS_FIRST.options) first: number): Promise<BeadRow[]> {
+    return this.loaders.blockers(ctx, linksPage(first)).load(bead.id);
   }
 
-  @ResolveField(() => [Bead], { description: 'The beads that wait for this one.' })
-  blocks(@Ctx() ctx: GatewayContext, @Parent() bead: BeadRow): Promise<BeadRow[]> {
-    return this.loaders.dependents(ctx).load(bead.id);
+  @ResolveField(() => [Bead], { description: `The beads that wait for this one, in plan order: the first ${DEFAULT_LINKS_PAGE} unless asked for more.` })
+  blocks(@Ctx() ctx: GatewayContext, @Parent() bead: BeadRow, @Args(LINKS_FIRST.name, LINKS_FIRST.options) first: number): Promise<BeadRow[]> {
+    return this.loaders.dependents(ctx, linksPage(first)).load(bead.id);
   }
 }

@@ -25,7 +25,47 @@ export interface GatewayConfig {
    * Always set from GASTOWN_SECRETS_KEY; absent only in hand-made test configurations without webhooks.
    */
   readonly secrets?: SecretKeyring;
+  /** What one town may take of the gateway; DEFAULT_FAIR_SHARE when absent. */
+  readonly fairShare?: FairShareSettings;
 }
+
+/** Limits that keep one town from slowing the others (see README, fair share). */
+export interface FairShareSettings {
+  /** CONVOY_MAX_TASKS, as the convoy service reads it: the bound of a convoy's lists in query costs. */
+  readonly maxTasks: number;
+  /** The static cost above which an operation is refused before it runs. */
+  readonly maxQueryCost: number;
+  /** How long one HTTP operation may run before it is aborted. */
+  readonly queryDeadlineMs: number;
+  /** Actual query cost (objects returned) a town may spend: burst, then per second. */
+  readonly queryCostBurst: number;
+  readonly queryCostPerSecond: number;
+  /** Mutations a town may send: burst, then per second. */
+  readonly mutationBurst: number;
+  readonly mutationsPerSecond: number;
+  readonly maxSubscriptionsPerConnection: number;
+  readonly maxSubscriptionsPerTown: number;
+  /** Open WebSocket connections from one remote address. */
+  readonly maxConnectionsPerSource: number;
+}
+
+/**
+ * Sized so that the shipped clients' heaviest reads (the dashboard's rig view over 50 convoys of
+ * CONVOY_MAX_TASKS beads) fit the cost limit, while lists nested in lists (a bead's blockers'
+ * dependents' blockers…) do not, and so that tests and npm start never meet the rate limits.
+ */
+export const DEFAULT_FAIR_SHARE: FairShareSettings = {
+  maxTasks: 10_000,
+  maxQueryCost: 10_000_000,
+  queryDeadlineMs: 30_000,
+  queryCostBurst: 2_000_000,
+  queryCostPerSecond: 200_000,
+  mutationBurst: 100,
+  mutationsPerSecond: 20,
+  maxSubscriptionsPerConnection: 16,
+  maxSubscriptionsPerTown: 256,
+  maxConnectionsPerSource: 64,
+};
 
 export class GatewayConfigError extends Error {
   constructor(readonly problems: readonly string[]) {
@@ -108,6 +148,16 @@ const GatewayEnv = z.object({
       return value;
     }),
   READ_MODEL_WAIT_MS: integer('READ_MODEL_WAIT_MS', 1, 600_000, 10_000),
+  CONVOY_MAX_TASKS: integer('CONVOY_MAX_TASKS', 1, 1_000_000, DEFAULT_FAIR_SHARE.maxTasks),
+  GATEWAY_MAX_QUERY_COST: integer('GATEWAY_MAX_QUERY_COST', 1, 1_000_000_000_000, DEFAULT_FAIR_SHARE.maxQueryCost),
+  GATEWAY_QUERY_DEADLINE_MS: integer('GATEWAY_QUERY_DEADLINE_MS', 1, 600_000, DEFAULT_FAIR_SHARE.queryDeadlineMs),
+  GATEWAY_QUERY_COST_BURST: integer('GATEWAY_QUERY_COST_BURST', 1, 1_000_000_000_000, DEFAULT_FAIR_SHARE.queryCostBurst),
+  GATEWAY_QUERY_COST_PER_SECOND: integer('GATEWAY_QUERY_COST_PER_SECOND', 1, 1_000_000_000_000, DEFAULT_FAIR_SHARE.queryCostPerSecond),
+  GATEWAY_MUTATION_BURST: integer('GATEWAY_MUTATION_BURST', 1, 1_000_000, DEFAULT_FAIR_SHARE.mutationBurst),
+  GATEWAY_MUTATIONS_PER_SECOND: integer('GATEWAY_MUTATIONS_PER_SECOND', 1, 1_000_000, DEFAULT_FAIR_SHARE.mutationsPerSecond),
+  GATEWAY_MAX_SUBSCRIPTIONS_PER_CONNECTION: integer('GATEWAY_MAX_SUBSCRIPTIONS_PER_CONNECTION', 1, 1_000, DEFAULT_FAIR_SHARE.maxSubscriptionsPerConnection),
+  GATEWAY_MAX_SUBSCRIPTIONS_PER_TOWN: integer('GATEWAY_MAX_SUBSCRIPTIONS_PER_TOWN', 1, 100_000, DEFAULT_FAIR_SHARE.maxSubscriptionsPerTown),
+  GATEWAY_MAX_CONNECTIONS_PER_SOURCE: integer('GATEWAY_MAX_CONNECTIONS_PER_SOURCE', 1, 100_000, DEFAULT_FAIR_SHARE.maxConnectionsPerSource),
   DASHBOARD_DIR: z
     .string()
     .optional()
@@ -142,5 +192,17 @@ export function loadGatewayConfig(env: NodeJS.ProcessEnv = process.env): Gateway
     dashboardDir: v.DASHBOARD_DIR ?? null,
     natsCredentials: natsCredentialsFromEnv(v, 'gateway', v.GT_NAMESPACE),
     secrets: secretKeyringFromEnv(v),
+    fairShare: {
+      maxTasks: v.CONVOY_MAX_TASKS,
+      maxQueryCost: v.GATEWAY_MAX_QUERY_COST,
+      queryDeadlineMs: v.GATEWAY_QUERY_DEADLINE_MS,
+      queryCostBurst: v.GATEWAY_QUERY_COST_BURST,
+      queryCostPerSecond: v.GATEWAY_QUERY_COST_PER_SECOND,
+      mutationBurst: v.GATEWAY_MUTATION_BURST,
+      mutationsPerSecond: v.GATEWAY_MUTATIONS_PER_SECOND,
+      maxSubscriptionsPerConnection: v.GATEWAY_MAX_SUBSCRIPTIONS_PER_CONNECTION,
+      maxSubscriptionsPerTown: v.GATEWAY_MAX_SUBSCRIPTIONS_PER_TOWN,
+      maxConnectionsPerSource: v.GATEWAY_MAX_CONNECTIONS_PER_SOURCE,
+    },
   };
 }

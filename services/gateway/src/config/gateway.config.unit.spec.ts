@@ -2,7 +2,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { SecretKeyring } from '@gastown/contracts';
-import { GatewayConfigError, loadGatewayConfig } from './gateway.config';
+import { DEFAULT_FAIR_SHARE, GatewayConfigError, loadGatewayConfig } from './gateway.config';
 
 const DATABASE_URL = 'postgres://gastown:secret@127.0.0.1:5432/gastown';
 const GASTOWN_SECRETS_KEY = '22'.repeat(32);
@@ -29,6 +29,7 @@ describe('gateway configuration', () => {
       readModelWaitMs: 10_000,
       dashboardDir: null,
       secrets: expect.any(SecretKeyring),
+      fairShare: DEFAULT_FAIR_SHARE,
     });
   });
 
@@ -44,6 +45,16 @@ describe('gateway configuration', () => {
         GT_NAMESPACE: 'prod_eu',
         READ_MODEL_WAIT_MS: '2500',
         DASHBOARD_DIR: dashboard,
+        CONVOY_MAX_TASKS: '500',
+        GATEWAY_MAX_QUERY_COST: '50000',
+        GATEWAY_QUERY_DEADLINE_MS: '2000',
+        GATEWAY_QUERY_COST_BURST: '40000',
+        GATEWAY_QUERY_COST_PER_SECOND: '4000',
+        GATEWAY_MUTATION_BURST: '10',
+        GATEWAY_MUTATIONS_PER_SECOND: '2',
+        GATEWAY_MAX_SUBSCRIPTIONS_PER_CONNECTION: '4',
+        GATEWAY_MAX_SUBSCRIPTIONS_PER_TOWN: '8',
+        GATEWAY_MAX_CONNECTIONS_PER_SOURCE: '3',
       }),
     ).toEqual({
       port: 8080,
@@ -54,6 +65,18 @@ describe('gateway configuration', () => {
       dashboardDir: dashboard,
       natsCredentials: { user: 'prod_eu-gateway', password: 'pw', inboxPrefix: '_INBOX_prod_eu_gateway' },
       secrets: expect.any(SecretKeyring),
+      fairShare: {
+        maxTasks: 500,
+        maxQueryCost: 50_000,
+        queryDeadlineMs: 2000,
+        queryCostBurst: 40_000,
+        queryCostPerSecond: 4000,
+        mutationBurst: 10,
+        mutationsPerSecond: 2,
+        maxSubscriptionsPerConnection: 4,
+        maxSubscriptionsPerTown: 8,
+        maxConnectionsPerSource: 3,
+      },
     });
   });
 
@@ -105,6 +128,15 @@ describe('gateway configuration', () => {
     expect(problemsOf({ DATABASE_URL })).toEqual([expect.stringMatching(/^GASTOWN_SECRETS_KEY is required: 32 bytes/)]);
     expect(problemsOf({ DATABASE_URL, GASTOWN_SECRETS_KEY: 'hunter2' })).toEqual([expect.stringMatching(/^GASTOWN_SECRETS_KEY must be 32 bytes/)]);
     expect(problemsOf({ DATABASE_URL, GASTOWN_SECRETS_KEY, NATS_USER: 'gt-gateway' })).toEqual(['NATS_PASSWORD is required with NATS_USER']);
+  });
+
+  it.each([
+    ['GATEWAY_MAX_QUERY_COST', '0', 'GATEWAY_MAX_QUERY_COST must be an integer from 1 to 1000000000000 (got "0")'],
+    ['GATEWAY_QUERY_DEADLINE_MS', 'forever', 'GATEWAY_QUERY_DEADLINE_MS must be an integer from 1 to 600000 (got "forever")'],
+    ['GATEWAY_MUTATIONS_PER_SECOND', '-5', 'GATEWAY_MUTATIONS_PER_SECOND must be an integer from 1 to 1000000 (got "-5")'],
+    ['GATEWAY_MAX_SUBSCRIPTIONS_PER_TOWN', '1.5', 'GATEWAY_MAX_SUBSCRIPTIONS_PER_TOWN must be an integer from 1 to 100000 (got "1.5")'],
+  ])('given %s=%s, when loaded, then the fair-share limit is refused by name', (name, value, message) => {
+    expect(problemsOf({ DATABASE_URL, [name]: value })).toEqual([message]);
   });
 
   it('given a DATABASE_URL without a database name, when loaded, then it asks for one', () => {

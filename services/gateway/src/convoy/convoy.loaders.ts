@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import DataLoader from 'dataloader';
 import { emptyProgress } from '@gastown/contracts';
-import { DataSource, In } from 'typeorm';
+import { DataSource, In, LessThan } from 'typeorm';
 import { BeadDependencyRow, BeadRow, ConvoyRow } from '../read-models/read-models.entities';
 import type { GatewayContext } from '../graphql/graphql.context';
 import { isUuid } from '../graphql/graphql.ids';
@@ -40,14 +40,15 @@ export class ConvoyLoaders {
     );
   }
 
-  /** The convoy's beads in plan order. */
-  beads(ctx: GatewayContext): DataLoader<string, BeadRow[]> {
+  /** The convoy's beads in plan order; with `first`, only the first ones, cut in the database. */
+  beads(ctx: GatewayContext, first: number | null = null): DataLoader<string, BeadRow[]> {
     return ctx.loaders.get(
-      BEADS_BY_CONVOY,
+      first === null ? BEADS_BY_CONVOY : Symbol.for(`beadsByConvoy:${first}`),
       () =>
         new DataLoader<string, BeadRow[]>(async (convoyIds) => {
+          // Plan indices run from 0 without gaps, so the first n beads are those below n.
           const rows = await this.db.getRepository(BeadRow).find({
-            where: { townId: ctx.town.id, convoyId: In([...convoyIds]) },
+            where: { townId: ctx.town.id, convoyId: In([...convoyIds]), ...(first === null ? {} : { idx: LessThan(first) }) },
             order: { convoyId: 'ASC', idx: 'ASC' },
           });
           const groups = groupBy(rows, (r) => r.convoyId);

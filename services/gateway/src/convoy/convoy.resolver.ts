@@ -1,8 +1,9 @@
-import { Args, Float, ID, Mutation, Parent, Query, ResolveField, Resolver } from '@nestjs/graphql';
+import { Args, Float, ID, Int, Mutation, Parent, Query, ResolveField, Resolver } from '@nestjs/graphql';
 import { wavesById } from '@gastown/dag';
 import type { BeadDependencyRow, BeadRow, ConvoyRow, RigRow } from '../read-models/read-models.entities';
 import { Bead } from '../bead/bead.model';
 import { Ctx, type GatewayContext } from '../graphql/graphql.context';
+import { apiError } from '../graphql/graphql.errors';
 import { Rig } from '../rig/rig.model';
 import { RigLoaders } from '../rig/rig.loaders';
 import { ConvoysArgs, SlingBatchInput, SlingInput, TaskInput } from './convoy.inputs';
@@ -91,9 +92,16 @@ export class ConvoyResolver {
     return this.loaders.progress(ctx).load(convoy.id);
   }
 
-  @ResolveField(() => [Bead], { description: 'In plan order.' })
-  beads(@Ctx() ctx: GatewayContext, @Parent() convoy: ConvoyRow): Promise<BeadRow[]> {
-    return this.loaders.beads(ctx).load(convoy.id);
+  @ResolveField(() => [Bead], { description: 'In plan order; every bead unless first is given.' })
+  beads(
+    @Ctx() ctx: GatewayContext,
+    @Parent() convoy: ConvoyRow,
+    @Args('first', { type: () => Int, nullable: true, description: 'Only the first beads in plan order.' }) first?: number | null,
+  ): Promise<BeadRow[]> {
+    if (first !== undefined && first !== null && (!Number.isInteger(first) || first < 0)) {
+      throw apiError('BAD_USER_INPUT', `first must be 0 or more (got ${first})`, { argument: 'first' });
+    }
+    return this.loaders.beads(ctx, first ?? null).load(convoy.id);
   }
 
   @ResolveField(() => [DependencyEdge])

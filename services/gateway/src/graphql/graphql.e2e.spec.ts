@@ -2,13 +2,13 @@ import { PostgresQueryRunner } from 'typeorm/driver/postgres/PostgresQueryRunner
 import { codesOf, GatewayHarness, type GqlResponse, type TestTown } from '../gateway.fixtures';
 import { MAX_QUERY_CHARS } from './graphql.limits';
 
-const NESTED_10 = `{ convoys { edges { node { beads { blockedBy { blocks { convoy { beads { rig { name } } } } } } } } } }`;
+const NESTED_10 = `{ convoys(first: 2) { edges { node { beads(first: 4) { blockedBy(first: 2) { blocks(first: 2) { convoy { beads(first: 4) { rig { name } } } } } } } } } }`;
 const NESTED_11 = `{ convoys { edges { node { beads { blockedBy { blocks { convoy { beads { rig { id } blocks { blockedBy { id } } } } } } } } } } }`;
 const NESTED_11_BY_FRAGMENT = `
   query { convoys { edges { node { ...Deep } } } }
   fragment Deep on Convoy { beads { blockedBy { blocks { convoy { beads { convoy { rigs { name } } } } } } } }`;
 const LIST = `query ($first: Int) { convoys(first: $first) { edges { node { id progress { total } waves rigs { name }
-  beads { index rig { name } convoy { title } blockedBy { index } blocks { index } } dependencyEdges { beadId } } } } }`;
+  beads(first: 10) { index rig { name } convoy { title } blockedBy { index } blocks { index } } dependencyEdges { beadId } } } } }`;
 
 function expectNoInternals(response: GqlResponse<unknown>): void {
   const text = JSON.stringify(response);

@@ -16,6 +16,9 @@ const PASSED_THROUGH: ReadonlySet<string> = new Set([
   'CONFLICT',
   'UNAUTHENTICATED',
   'UNAVAILABLE',
+  'QUERY_TOO_COSTLY',
+  'RATE_LIMITED',
+  'DEADLINE_EXCEEDED',
 ]);
 
 /** Apollo's own request errors: all caused by what the client sent, and their messages are safe to show. */

@@ -4,9 +4,13 @@ import { MiddlewareConsumer, Module, NestModule } from '@nestjs/common';
 import { APP_FILTER } from '@nestjs/core';
 import { GraphQLModule, type GraphQLWsSubscriptionsConfig } from '@nestjs/graphql';
 import { AuthModule } from '../auth/auth.module';
+import { authenticatedTown } from '../auth/auth.middleware';
 import { AuthService } from '../auth/auth.service';
+import { GATEWAY_CONFIG } from '../config/config.module';
+import { DEFAULT_FAIR_SHARE, type GatewayConfig } from '../config/gateway.config';
 import { GatewayContext, RequestLoaders } from './graphql.context';
 import { formatGraphQLError } from './graphql.errors';
+import { FairShare, fairSharePlugin } from './graphql.fair-share';
 import { GraphQLExceptionFilter } from './graphql.exception-filter';
 import { MAX_QUERY_DEPTH, MAX_QUERY_TOKENS, maxDepthRule, QuerySizeMiddleware } from './graphql.limits';
 import { isSocketContext, townOfSocket, websocketOptions, type SocketContext } from './graphql.websocket';
@@ -18,25 +22,29 @@ export const GRAPHQL_PATH = '/graphql';
     GraphQLModule.forRootAsync<ApolloDriverConfig>({
       driver: ApolloDriver,
       imports: [AuthModule],
-      inject: [AuthService],
-      useFactory: (auth: AuthService): ApolloDriverConfig => ({
-        path: GRAPHQL_PATH,
-        autoSchemaFile: true,
-        sortSchema: true,
-        playground: false,
-        includeStacktraceInErrorResponses: false,
-        formatError: formatGraphQLError,
-        validationRules: [maxDepthRule(MAX_QUERY_DEPTH)],
-        parseOptions: { maxTokens: MAX_QUERY_TOKENS },
-        // Nest's type names a subset of graphql-ws's options, but it hands them all to useServer.
-        subscriptions: { 'graphql-ws': websocketOptions(auth) as GraphQLWsSubscriptionsConfig },
-        // Over HTTP, authentication happens once per request, before parsing, and fails the
-        // request as a whole; over a WebSocket, once per connection (websocketOptions).
-        context: async (request: { req: IncomingMessage } | SocketContext): Promise<GatewayContext> => ({
-          town: isSocketContext(request) ? townOfSocket(request) : await auth.authenticate(request.req.headers.authorization),
-          loaders: new RequestLoaders(),
-        }),
-      }),
+      inject: [AuthService, GATEWAY_CONFIG],
+      useFactory: (auth: AuthService, config: GatewayConfig): ApolloDriverConfig => {
+        const fairShare = config.fairShare ?? DEFAULT_FAIR_SHARE;
+        return {
+          path: GRAPHQL_PATH,
+          autoSchemaFile: true,
+          sortSchema: true,
+          playground: false,
+          includeStacktraceInErrorResponses: false,
+          formatError: formatGraphQLError,
+          validationRules: [maxDepthRule(MAX_QUERY_DEPTH)],
+          plugins: [fairSharePlugin(new FairShare(fairShare))],
+          parseOptions: { maxTokens: MAX_QUERY_TOKENS },
+          // Nest's type names a subset of graphql-ws's options, but it hands them all to useServer.
+          subscriptions: { 'graphql-ws': websocketOptions(auth, fairShare) as GraphQLWsSubscriptionsConfig },
+          // Over HTTP, authentication happens once per request, before the body is read, and fails the
+          // request as a whole; over a WebSocket, once per connection (websocketOptions).
+          context: async (request: { req: IncomingMessage } | SocketContext): Promise<GatewayContext> => ({
+            town: isSocketContext(request) ? townOfSocket(request) : await authenticatedTown(request.req, auth),
+            loaders: new RequestLoaders(),
+          }),
+        };
+      },
     }),
   ],
   providers: [{ provide: APP_FILTER, useClass: GraphQLExceptionFilter }],

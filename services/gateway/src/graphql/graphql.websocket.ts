@@ -5,6 +5,7 @@ import { GraphQLError, parse, specifiedRules, validate, type GraphQLFormattedErr
 import type { Context, ServerOptions } from 'graphql-ws';
 import type { WebSocket, WebSocketServer } from 'ws';
 import type { AuthService, AuthenticatedTown } from '../auth/auth.service';
+import { DEFAULT_FAIR_SHARE, type FairShareSettings } from '../config/gateway.config';
 import { formatGraphQLError } from './graphql.errors';
 import { MAX_QUERY_DEPTH, MAX_QUERY_TOKENS, maxDepthRule } from './graphql.limits';
 
@@ -12,7 +13,9 @@ import { MAX_QUERY_DEPTH, MAX_QUERY_TOKENS, maxDepthRule } from './graphql.limit
 export const WS_UNAUTHORIZED = 4401;
 const WS_INTERNAL_ERROR = 4500;
 /** Each subscription holds a stream consumer; a connection opening more is a client bug or abuse. */
-export const MAX_SUBSCRIPTIONS_PER_CONNECTION = 16;
+export const MAX_SUBSCRIPTIONS_PER_CONNECTION = DEFAULT_FAIR_SHARE.maxSubscriptionsPerConnection;
+/** The close code of a connection over its source's cap (HTTP's 429). */
+export const WS_TOO_MANY_CONNECTIONS = 4429;
 /**
  * A subscribe message is a query and its variables: a megabyte is plenty. ws's default, 100 MiB,
  * would let a client that has not even authenticated make the gateway buffer that much.
@@ -31,6 +34,77 @@ export interface SocketExtra {
 export type SocketContext = Context<Record<string, unknown> | undefined, SocketExtra>;
 
 const logger = new Logger('GraphQLWebSocket');
+
+/** How long failures with the same message are counted instead of logged again. */
+const FAILURE_LOG_WINDOW_MS = 10_000;
+
+/**
+ * When NATS or the database fails, every subscriber fails at once: one line per distinct
+ * failure and window, with how many subscribers it hit, instead of a stack per subscriber.
+ */
+export class FailureLog {
+  private readonly recent = new Map<string, { since: number; suppressed: number }>();
+
+  constructor(
+    private readonly write: (line: string) => void,
+    private readonly clock: () => number = Date.now,
+  ) {}
+
+  failed(message: string): void {
+    const now = this.clock();
+    const seen = this.recent.get(message);
+    if (seen && now - seen.since < FAILURE_LOG_WINDOW_MS) {
+      seen.suppressed += 1;
+      return;
+    }
+    const more = seen && seen.suppressed > 0 ? ` (and ${seen.suppressed} more subscribers in the last ${FAILURE_LOG_WINDOW_MS / 1000} s)` : '';
+    this.write(`a subscription failed: ${message}${more}`);
+    this.recent.set(message, { since: now, suppressed: 0 });
+    for (const [key, value] of this.recent) if (now - value.since >= FAILURE_LOG_WINDOW_MS && key !== message) this.recent.delete(key);
+  }
+}
+
+/** Live connections by town and by remote address, for the per-town and per-source caps. */
+class SocketCounts {
+  private readonly byTown = new Map<string, Set<SocketContext>>();
+  private readonly bySource = new Map<string, number>();
+
+  sourceCount(source: string): number {
+    return this.bySource.get(source) ?? 0;
+  }
+
+  addSource(source: string): void {
+    this.bySource.set(source, this.sourceCount(source) + 1);
+  }
+
+  removeSource(source: string): void {
+    const left = this.sourceCount(source) - 1;
+    if (left > 0) this.bySource.set(source, left);
+    else this.bySource.delete(source);
+  }
+
+  addTown(townId: string, ctx: SocketContext): void {
+    const set = this.byTown.get(townId) ?? new Set();
+    set.add(ctx);
+    this.byTown.set(townId, set);
+  }
+
+  removeTown(townId: string, ctx: SocketContext): void {
+    const set = this.byTown.get(townId);
+    set?.delete(ctx);
+    if (set?.size === 0) this.byTown.delete(townId);
+  }
+
+  /** graphql-ws keeps ctx.subscriptions exact (an entry from subscribe until it ends), so the sum is too. */
+  townSubscriptions(townId: string): number {
+    let total = 0;
+    for (const ctx of this.byTown.get(townId) ?? []) total += Object.keys(ctx.subscriptions).length;
+    return total;
+  }
+}
+
+const SOURCE = Symbol('source');
+type CountedExtra = SocketExtra & { [SOURCE]?: string };
 
 /** Apollo calls the context function with `{ req }`; graphql-ws with its connection context. */
 export function isSocketContext(value: unknown): value is SocketContext {
@@ -53,11 +127,22 @@ function isUnauthenticated(error: unknown): error is GraphQLError {
   return error instanceof GraphQLError && error.extensions['code'] === 'UNAUTHENTICATED';
 }
 
-/** Errors graphql-ws reports before a subscription runs (validation, limits) are the client's. */
-function clientError(error: GraphQLError): GraphQLFormattedError {
-  if (error.originalError) return formatGraphQLError(error.toJSON(), error);
+/**
+ * Errors graphql-ws reports before a subscription runs (validation, limits) are the client's;
+ * one thrown while it ran and not raised on purpose is the server's, logged once per kind.
+ */
+function clientError(error: GraphQLError, failures: FailureLog): GraphQLFormattedError {
+  if (error.originalError) {
+    if (error.originalError instanceof GraphQLError) return formatGraphQLError(error.toJSON(), error);
+    failures.failed(error.message);
+    return { message: 'internal error', extensions: { code: 'INTERNAL' } };
+  }
   const { message, locations, path } = error.toJSON();
   return { message, locations, path, extensions: { code: String(error.extensions['code'] ?? 'BAD_USER_INPUT') } };
+}
+
+function capError(message: string): GraphQLError[] {
+  return [new GraphQLError(message, { extensions: { code: 'RATE_LIMITED' } })];
 }
 
 /**
@@ -65,11 +150,23 @@ function clientError(error: GraphQLError): GraphQLFormattedError {
  * set headers on a WebSocket) and is checked once, on connection_init; the same limits and the
  * same error policy as over HTTP apply to every operation on the socket.
  */
-export function websocketOptions(auth: AuthService): Partial<ServerOptions<Record<string, unknown> | undefined, SocketExtra>> {
+export function websocketOptions(
+  auth: AuthService,
+  limits: FairShareSettings = DEFAULT_FAIR_SHARE,
+  failures: FailureLog = new FailureLog((line) => logger.warn(line)),
+): Partial<ServerOptions<Record<string, unknown> | undefined, SocketExtra>> {
+  const counts = new SocketCounts();
   return {
     parse: (source) => parse(source, { maxTokens: MAX_QUERY_TOKENS }),
     validate: (schema, document) => validate(schema, document, [...specifiedRules, maxDepthRule(MAX_QUERY_DEPTH)]),
     onConnect: async (ctx) => {
+      const source = ctx.extra.request.socket.remoteAddress ?? 'unknown';
+      if (counts.sourceCount(source) >= limits.maxConnectionsPerSource) {
+        ctx.extra.socket.close(WS_TOO_MANY_CONNECTIONS, closeReason(`at most ${limits.maxConnectionsPerSource} connections from one address`));
+        return false;
+      }
+      counts.addSource(source);
+      (ctx.extra as CountedExtra)[SOURCE] = source;
       // HTTP header names are case-insensitive, and clients carry that habit into connectionParams.
       const params = ctx.connectionParams ?? {};
       const authorization = Object.entries(params).find(([key]) => key.toLowerCase() === 'authorization')?.[1];
@@ -80,6 +177,7 @@ export function websocketOptions(auth: AuthService): Partial<ServerOptions<Recor
           });
         }
         ctx.extra.town = await auth.authenticate(authorization);
+        counts.addTown(ctx.extra.town.id, ctx);
         return true;
       } catch (error) {
         if (isUnauthenticated(error)) {
@@ -93,19 +191,28 @@ export function websocketOptions(auth: AuthService): Partial<ServerOptions<Recor
       }
     },
     onSubscribe: (ctx) => {
-      // The new subscription is already reserved in ctx.subscriptions.
-      if (Object.keys(ctx.subscriptions).length > MAX_SUBSCRIPTIONS_PER_CONNECTION) {
+      // The new subscription is already reserved in ctx.subscriptions, and so counted below.
+      if (Object.keys(ctx.subscriptions).length > limits.maxSubscriptionsPerConnection) {
         return [
-          new GraphQLError(`at most ${MAX_SUBSCRIPTIONS_PER_CONNECTION} operations may run at once on one connection`, {
+          new GraphQLError(`at most ${limits.maxSubscriptionsPerConnection} operations may run at once on one connection`, {
             extensions: { code: 'BAD_USER_INPUT' },
           }),
         ];
       }
+      const town = ctx.extra.town;
+      if (town && counts.townSubscriptions(town.id) > limits.maxSubscriptionsPerTown) {
+        return capError(`the town already runs ${limits.maxSubscriptionsPerTown} subscriptions, its limit; end some before starting more`);
+      }
       return undefined;
+    },
+    onClose: (ctx) => {
+      const source = (ctx.extra as CountedExtra)[SOURCE];
+      if (source !== undefined) counts.removeSource(source);
+      if (ctx.extra.town) counts.removeTown(ctx.extra.town.id, ctx);
     },
     onNext: (_ctx, _id, _payload, _args, result) =>
       result.errors ? { ...result, errors: result.errors.map((error) => formatGraphQLError(error.toJSON(), error)) } : undefined,
-    onError: (_ctx, _id, _payload, errors) => errors.map(clientError),
+    onError: (_ctx, _id, _payload, errors) => errors.map((error) => clientError(error, failures)),
   };
 }
 

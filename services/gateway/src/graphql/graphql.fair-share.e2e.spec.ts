@@ -1,0 +1,233 @@
+import { request } from 'node:http';
+import { eventually } from '@gastown/testing';
+import { codesOf, GatewayHarness, type GqlError, type TestTown } from '../gateway.fixtures';
+import { openLiveClient, Received, type LiveClient } from '../live/live.fixtures';
+import type { CostExtension } from './graphql.fair-share';
+
+const BIG_CONVOY = 1_000;
+const DEPTH_5 = `query ($id: ID!) { convoy(id: $id) { beads { blockedBy { blocks { blockedBy { id } } } } } }`;
+const CONVOY_CHANGED = `subscription { convoyChanged { sequence } }`;
+
+interface CostedResponse {
+  status: number;
+  data?: Record<string, unknown> | null;
+  errors?: GqlError[];
+  extensions?: { cost?: CostExtension };
+}
+
+/** Like h.gql, but keeps the extensions, where the cost is reported. */
+async function post(url: string, token: string, query: string, variables?: Record<string, unknown>): Promise<CostedResponse> {
+  const response = await fetch(url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+    body: JSON.stringify({ query, variables }),
+  });
+  return { status: response.status, ...((await response.json()) as Omit<CostedResponse, 'status'>) };
+}
+
+/** A chain plan: each task waits for the one before, so every bead has blockers and dependents. */
+function chain(count: number, rigId: string): Record<string, unknown> {
+  return {
+    title: 'big convoy',
+    defaultRigId: rigId,
+    staged: true,
+    tasks: Array.from({ length: count }, (_, i) => ({ title: `task ${i}`, dependsOn: i === 0 ? [] : [i - 1] })),
+  };
+}
+
+async function registerRig(h: GatewayHarness, town: TestTown, name: string): Promise<string> {
+  const { registerRig: rig } = await h.ok<{ registerRig: { id: string } }>(
+    town.token,
+    `mutation ($input: RegisterRigInput!) { registerRig(input: $input) { id } }`,
+    { input: { name, gitUrl: `/srv/git/${name}.git`, defaultBranch: 'main' } },
+  );
+  return rig.id;
+}
+
+describe('fair share: a hostile town against the gateway', () => {
+  let h: GatewayHarness;
+  let hostile: TestTown;
+  let victim: TestTown;
+  let bigConvoyId: string;
+  const sockets: LiveClient[] = [];
+
+  beforeAll(async () => {
+    h = await GatewayHarness.start({
+      fairShare: { mutationBurst: 6, mutationsPerSecond: 1, queryCostBurst: 5_000, queryCostPerSecond: 500, maxSubscriptionsPerTown: 3 },
+    });
+    [hostile, victim] = await Promise.all([h.createTown('hostile'), h.createTown('victim')]);
+    const rigId = await registerRig(h, hostile, 'hostile-rig');
+    const { slingBatch } = await h.ok<{ slingBatch: { id: string } }>(
+      hostile.token,
+      `mutation ($input: SlingBatchInput!) { slingBatch(input: $input) { id } }`,
+      { input: chain(BIG_CONVOY, rigId) },
+    );
+    bigConvoyId = slingBatch.id;
+  }, 120_000);
+
+  afterAll(async () => {
+    await Promise.all(sockets.map((s) => s.dispose()));
+    await h?.close();
+  });
+
+  it('given the depth-5 query on its own 1,000-bead convoy, when sent, then it is refused before running, naming its cost and the limit', async () => {
+    const started = performance.now();
+    const response = await post(h.url, hostile.token, DEPTH_5, { id: bigConvoyId });
+    const elapsedMs = performance.now() - started;
+
+    expect(response.status).toBe(400);
+    expect(codesOf(response)).toEqual(['QUERY_TOO_COSTLY']);
+    expect(response.errors?.[0].message).toBe(
+      'the operation costs 1275510001, above the limit of 10000000: ask for fewer items (first), fewer aliases or less nesting',
+    );
+    expect(response.errors?.[0].extensions).toMatchObject({ cost: 1_275_510_001, limit: 10_000_000 });
+    expect(response.data).toBeUndefined();
+    expect(response.extensions?.cost).toMatchObject({ requestedQueryCost: 1_275_510_001, actualQueryCost: 0 });
+    expect(elapsedMs).toBeLessThan(5_000);
+  });
+
+  it('given 500 aliases of a cheap-looking list, when sent, then the aliases add up and the query is refused', async () => {
+    const aliases = Array.from({ length: 500 }, (_, i) => `a${i}: convoys { edges { node { beads { id } } } }`).join(' ');
+    const response = await post(h.url, hostile.token, `{ ${aliases} }`);
+
+    expect(codesOf(response)).toEqual(['QUERY_TOO_COSTLY']);
+    expect(response.errors?.[0].message).toContain(`costs ${500 * (1 + 20 * (1 + 1 + 10_000))}, above the limit of 10000000`);
+  });
+
+  it('given a query within budget, when answered, then extensions.cost reports what was asked, what it cost and the town’s own bucket', async () => {
+    const response = await post(h.url, hostile.token, `query ($id: ID!) { convoy(id: $id) { beads(first: 10) { id blockedBy { id } } } }`, {
+      id: bigConvoyId,
+    });
+
+    expect(response.errors).toBeUndefined();
+    expect(response.extensions?.cost).toMatchObject({
+      requestedQueryCost: 1 + 10 * (1 + 50),
+      actualQueryCost: 1 + 1 + 10 + 9,
+      maximumQueryCost: 10_000_000,
+      throttleStatus: { maximumAvailable: 5_000, restoreRate: 500 },
+    });
+  });
+
+  it('given a hostile town that spent its query budget, when the victim asks, then the victim’s bucket is whole and its answer comes', async () => {
+    const spend = `query ($id: ID!) { convoy(id: $id) { beads { id title } } }`;
+    let limited: CostedResponse | undefined;
+    await eventually(
+      'the hostile town rate limited on query cost',
+      async () => {
+        const responses = await Promise.all(Array.from({ length: 10 }, () => post(h.url, hostile.token, spend, { id: bigConvoyId })));
+        limited = responses.find((r) => codesOf(r).includes('RATE_LIMITED'));
+        return limited;
+      },
+      { timeoutMs: 60_000, intervalMs: 0 },
+    );
+
+    expect(limited?.status).toBe(429);
+    expect(limited?.errors?.[0].extensions['retryAfterMs']).toBeGreaterThan(0);
+    const victimAnswer = await post(h.url, victim.token, `{ town { id } }`);
+    expect(victimAnswer.data).toEqual({ town: { id: victim.id } });
+    expect(victimAnswer.extensions?.cost?.throttleStatus.currentlyAvailable).toBeGreaterThan(5_000 - 10);
+  }, 90_000);
+
+  it('given a flood of mutations, when over the burst, then RATE_LIMITED with retryAfterMs, and the victim’s mutations still pass', async () => {
+    const close = `mutation ($id: ID!) { closeConvoy(id: $id, reason: "flood") { id } }`;
+    const responses = await Promise.all(
+      Array.from({ length: 12 }, () => h.gql(hostile.token, close, { id: '00000000-0000-4000-8000-000000000000' })),
+    );
+    const limited = responses.filter((r) => codesOf(r).includes('RATE_LIMITED'));
+
+    expect(limited.length).toBeGreaterThan(0);
+    expect(limited[0].status).toBe(429);
+    expect(limited[0].errors?.[0].extensions['retryAfterMs']).toEqual(expect.any(Number));
+    expect(limited[0].errors?.[0].message).toMatch(/^rate limited: the town sends more than 1 mutations a second; retry in \d/);
+    const victimRig = await h.gql(victim.token, `mutation { registerRig(input: { name: "calm", gitUrl: "/srv/git/calm.git", defaultBranch: "main" }) { id } }`);
+    expect(victimRig.errors).toBeUndefined();
+  });
+
+  it('given an unauthenticated 60 MB POST, when sent, then 401 comes back before the client has sent the body', async () => {
+    const total = 60 * 1024 * 1024;
+    const chunk = Buffer.alloc(1024 * 1024, 'a');
+    const { status, body, sentWhenAnswered } = await new Promise<{ status: number; body: string; sentWhenAnswered: number }>((done, fail) => {
+      let sent = 0;
+      const req = request(h.url, { method: 'POST', headers: { 'content-type': 'application/json', 'content-length': String(total) } });
+      let answered = false;
+      req.on('response', (res) => {
+        answered = true;
+        const answeredAt = sent;
+        let text = '';
+        res.on('data', (part: Buffer) => (text += part.toString()));
+        res.on('end', () => {
+          req.destroy();
+          done({ status: res.statusCode ?? 0, body: text, sentWhenAnswered: answeredAt });
+        });
+      });
+      req.on('error', (error: NodeJS.ErrnoException) => {
+        // The server closes the connection after answering; writes after that fail, which is the point.
+        if (error.code !== 'EPIPE' && error.code !== 'ECONNRESET') fail(error);
+      });
+      const write = (): void => {
+        while (sent < total && !answered && !req.destroyed) {
+          sent += chunk.length;
+          if (!req.write(chunk)) {
+            req.once('drain', write);
+            return;
+          }
+        }
+        if (!answered && !req.destroyed) req.end();
+      };
+      write();
+    });
+
+    expect(status).toBe(401);
+    expect(JSON.parse(body)).toEqual({ errors: [{ message: expect.stringContaining('missing credentials'), extensions: { code: 'UNAUTHENTICATED' } }] });
+    expect(sentWhenAnswered).toBeLessThan(total / 2);
+  });
+
+  it('given a town at its subscription cap, when it opens one more, then it is refused while another town still subscribes', async () => {
+    const [first, second] = [openLiveClient(h.url, hostile.token), openLiveClient(h.url, hostile.token)];
+    sockets.push(first, second);
+    const running = [
+      new Received(first.client, CONVOY_CHANGED, {}),
+      new Received(first.client, CONVOY_CHANGED, {}),
+      new Received(second.client, CONVOY_CHANGED, {}),
+    ];
+    const refused = new Received(second.client, CONVOY_CHANGED, {});
+    await eventually('the refusal', async () => refused.errors.length > 0);
+
+    expect(refused.errors[0]?.[0]).toMatchObject({ extensions: { code: 'RATE_LIMITED' } });
+    expect(refused.errors[0]?.[0].message).toContain('the town already runs 3 subscriptions');
+    expect(running.every((r) => r.errors.length === 0)).toBe(true);
+
+    const calm = openLiveClient(h.url, victim.token);
+    sockets.push(calm);
+    const allowed = new Received<{ convoyChanged: { sequence: number } }>(calm.client, CONVOY_CHANGED, {});
+    const rigId = await registerRig(h, victim, 'victim-rig');
+    await h.ok(victim.token, `mutation ($rig: ID!) { sling(input: { title: "still live", rigId: $rig }) { id } }`, { rig: rigId });
+    await allowed.until('the victim’s own change', () => true);
+  });
+});
+
+describe('fair share: the execution deadline', () => {
+  let h: GatewayHarness;
+  let town: TestTown;
+
+  beforeAll(async () => {
+    h = await GatewayHarness.start({ fairShare: { queryDeadlineMs: 1 } });
+    town = await h.createTown('slow');
+    const rigId = await registerRig(h, town, 'slow-rig');
+    await h.ok(town.token, `mutation ($input: SlingBatchInput!) { slingBatch(input: $input) { id } }`, { input: chain(50, rigId) });
+  }, 120_000);
+
+  afterAll(async () => {
+    await h?.close();
+  });
+
+  it('given an operation that runs past the deadline, when answered, then one DEADLINE_EXCEEDED error and no partial data', async () => {
+    const response = await post(h.url, town.token, `{ convoys { edges { node { beads(first: 50) { blockedBy { blocks { title } } } } } } }`);
+
+    expect(response.status).toBe(200);
+    expect(response.data).toBeNull();
+    expect(response.errors).toEqual([
+      { message: 'the operation ran past the 1 ms deadline and was aborted; ask for less at once', extensions: { code: 'DEADLINE_EXCEEDED', deadlineMs: 1 } },
+    ]);
+  });
+});

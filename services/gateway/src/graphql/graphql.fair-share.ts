@@ -1,0 +1,141 @@
+import type { ApolloServerPlugin, GraphQLRequestContextWillSendResponse } from '@apollo/server';
+import { GraphQLError, type GraphQLSchema } from 'graphql';
+import type { FairShareSettings } from '../config/gateway.config';
+import type { GatewayContext } from './graphql.context';
+import { costModel, operationCost, rootFieldCount, type CostModel } from './graphql.cost';
+import { TownBuckets, type BucketState } from './graphql.rate-limit';
+
+/** Codes of the fair-share refusals; clients act on them (wait, ask for less). */
+export const FAIR_SHARE_CODES = ['QUERY_TOO_COSTLY', 'RATE_LIMITED', 'DEADLINE_EXCEEDED'] as const;
+
+/** What every response says about its cost, in Shopify's shape so clients can pace themselves. */
+export interface CostExtension {
+  readonly requestedQueryCost: number;
+  readonly actualQueryCost: number;
+  readonly maximumQueryCost: number;
+  readonly throttleStatus: BucketState;
+}
+
+export function rateLimited(what: string, retryAfterMs: number): GraphQLError {
+  const seconds = (retryAfterMs / 1000).toFixed(retryAfterMs < 10_000 ? 1 : 0);
+  return new GraphQLError(`rate limited: ${what}; retry in ${seconds} s`, {
+    extensions: { code: 'RATE_LIMITED', retryAfterMs, http: { status: 429, headers: new Map([['retry-after', String(Math.ceil(retryAfterMs / 1000))]]) } },
+  });
+}
+
+/** Objects in a result: what a query actually cost, the same unit as the static estimate. */
+export function countObjects(value: unknown): number {
+  if (Array.isArray(value)) return value.reduce((sum: number, item) => sum + countObjects(item), 0);
+  if (value === null || typeof value !== 'object') return 0;
+  let count = 1;
+  for (const child of Object.values(value)) count += countObjects(child);
+  return count;
+}
+
+/** The per-town buckets, shared by every request of the gateway process. */
+export class FairShare {
+  readonly model: CostModel;
+  readonly queryCost: TownBuckets;
+  readonly mutations: TownBuckets;
+
+  constructor(
+    readonly settings: FairShareSettings,
+    clock: () => number = Date.now,
+  ) {
+    this.model = costModel({ maxTasks: settings.maxTasks });
+    this.queryCost = new TownBuckets({ burst: settings.queryCostBurst, perSecond: settings.queryCostPerSecond }, clock);
+    this.mutations = new TownBuckets({ burst: settings.mutationBurst, perSecond: settings.mutationsPerSecond }, clock);
+  }
+}
+
+interface RequestCost {
+  requested: number;
+  town: string | null;
+  deadlineExceeded: boolean;
+}
+
+/**
+ * Apollo plugin: refuses an operation whose static cost exceeds the budget before it runs,
+ * spends the town's mutation and query-cost buckets, aborts execution past the deadline, and
+ * reports the cost in `extensions.cost` of every response. HTTP only: subscriptions are bounded
+ * per connection and per town in graphql.websocket.ts.
+ */
+export function fairSharePlugin(fair: FairShare): ApolloServerPlugin<GatewayContext> {
+  const { settings } = fair;
+  const deadlineError = () =>
+    new GraphQLError(`the operation ran past the ${settings.queryDeadlineMs} ms deadline and was aborted; ask for less at once`, {
+      extensions: { code: 'DEADLINE_EXCEEDED', deadlineMs: settings.queryDeadlineMs },
+    });
+
+  const report = (ctx: GraphQLRequestContextWillSendResponse<GatewayContext>, cost: RequestCost): void => {
+    const body = ctx.response.body;
+    if (body.kind !== 'single') return;
+    const result = body.singleResult;
+    if (cost.deadlineExceeded) {
+      // One error for the request, not one per field that was cut off.
+      result.data = null;
+      const { message, extensions } = deadlineError();
+      result.errors = [{ message, extensions: { ...extensions } }];
+    }
+    const actual = countObjects(result.data);
+    if (cost.town === null) return;
+    const bucket = fair.queryCost.of(cost.town);
+    bucket.charge(actual, fair.queryCost.now);
+    const extension: CostExtension = {
+      requestedQueryCost: cost.requested,
+      actualQueryCost: actual,
+      maximumQueryCost: settings.maxQueryCost,
+      throttleStatus: bucket.state(fair.queryCost.now),
+    };
+    result.extensions = { ...result.extensions, cost: extension };
+  };
+
+  return {
+    async requestDidStart() {
+      const cost: RequestCost = { requested: 0, town: null, deadlineExceeded: false };
+      return {
+        async didResolveOperation({ schema, document, operation, request, contextValue }) {
+          cost.town = contextValue.town.id;
+          // Apollo refuses a document without a resolvable operation before this hook.
+          if (!operation) return;
+          cost.requested = operationCost(fair.model, { schema: schema as GraphQLSchema, document, operation, variables: request.variables ?? {} });
+          if (cost.requested > settings.maxQueryCost) {
+            throw new GraphQLError(
+              `the operation costs ${cost.requested}, above the limit of ${settings.maxQueryCost}: ask for fewer items (first), fewer aliases or less nesting`,
+              { extensions: { code: 'QUERY_TOO_COSTLY', cost: cost.requested, limit: settings.maxQueryCost, http: { status: 400 } } },
+            );
+          }
+          if (operation.operation !== 'mutation') {
+            const wait = fair.queryCost.of(cost.town).waitFor(0, fair.queryCost.now);
+            if (wait > 0) throw rateLimited(`the town's queries cost more than ${settings.queryCostPerSecond} a second`, wait);
+          } else {
+            const writes = rootFieldCount(document, operation);
+            if (writes > settings.mutationBurst) {
+              throw new GraphQLError(`the operation holds ${writes} mutations; at most ${settings.mutationBurst} may be sent at once`, {
+                extensions: { code: 'BAD_USER_INPUT', limit: settings.mutationBurst, http: { status: 400 } },
+              });
+            }
+            const wait = fair.mutations.of(cost.town).take(writes, fair.mutations.now);
+            if (wait > 0) throw rateLimited(`the town sends more than ${settings.mutationsPerSecond} mutations a second`, wait);
+          }
+        },
+        async executionDidStart({ operation }) {
+          // A mutation is bounded by READ_MODEL_WAIT_MS instead: cutting it short after its write would hide what it did.
+          if (operation?.operation === 'mutation') return undefined;
+          const deadline = Date.now() + settings.queryDeadlineMs;
+          return {
+            willResolveField() {
+              if (cost.deadlineExceeded || Date.now() > deadline) {
+                cost.deadlineExceeded = true;
+                throw deadlineError();
+              }
+            },
+          };
+        },
+        async willSendResponse(ctx) {
+          report(ctx, cost);
+        },
+      };
+    },
+  };
+}
