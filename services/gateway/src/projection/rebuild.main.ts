@@ -1,10 +1,11 @@
 /**
  * Rebuilds the read models from the event stream:
- *   DATABASE_URL=postgres://… NATS_URL=nats://… GT_NAMESPACE=gt \
+ *   DATABASE_URL=postgres://… NATS_URL=nats://… GT_NAMESPACE=gt [NATS_USER=… NATS_PASSWORD=…] \
  *     node -r @swc-node/register services/gateway/src/projection/rebuild.main.ts
  * Safe while the gateway runs: its projector and the replay meet at the same rows.
  */
 import { connectBus, consoleLogger } from '@gastown/bus';
+import { loadNatsCredentials } from '@gastown/service-runtime';
 import { createReadModelDataSource, ensureDatabase, initializeReadModelDataSource } from '../read-models/read-models.datasource';
 import { rebuildReadModels } from './projection.rebuild';
 
@@ -22,7 +23,9 @@ async function main(): Promise<void> {
 
   await ensureDatabase(databaseUrl);
   const dataSource = await initializeReadModelDataSource(createReadModelDataSource(databaseUrl));
-  const bus = await connectBus({ servers: natsUrl, namespace, name: 'read-model-rebuild', logger: log });
+  // It reads what the gateway reads, so the gateway's NATS user (or the operator's) is enough.
+  const credentials = loadNatsCredentials('read-model rebuild', 'gateway', process.env);
+  const bus = await connectBus({ servers: natsUrl, namespace, name: 'read-model-rebuild', logger: log, credentials });
   try {
     await dataSource.runMigrations();
     const report = await rebuildReadModels(dataSource, bus);
