@@ -173,7 +173,7 @@ describe('the bwrap sandbox, attacked by a hostile agent', () => {
     expect(git(clone, 'rev-parse', 'gt/bead-2')).toBe(git(clone, 'rev-parse', 'main'));
   });
 
-  it("given git metadata it may write, when the agent plants a config, a hook and new git pointers, then the runner's clone is untouched and the pointers are restored", async () => {
+  it("given git metadata it may write, when the agent plants a config, a hook, symlinks and new git pointers, then the runner's clone is untouched, the links are gone and the pointers are restored", async () => {
     const pwned = join(tmpdir(), `gt-pwned-${randomBytes(6).toString('hex')}`);
     const dotGit = readFileSync(join(worktree, '.git'), 'utf8');
     const admin = dotGit.replace(/^gitdir: /, '').trim();
@@ -184,6 +184,8 @@ describe('the bwrap sandbox, attacked by a hostile agent', () => {
       `git config core.fsmonitor 'touch ${pwned}' > config.txt 2>&1; echo "exit $?" >> config.txt; ` +
         `echo 'touch ${pwned}' > ${join(clone, 'hooks', 'post-commit')} 2> hook.txt; echo "exit $?" >> hook.txt; ` +
         `echo '[alternates]' > ${join(clone, 'objects', 'info', 'alternates')} 2> alternates.txt; echo "exit $?" >> alternates.txt; ` +
+        `mkdir -p ${join(clone, 'objects', 'ee')} && ln -sf /etc/hostname ${join(clone, 'objects', 'ee', 'f'.repeat(38))} && ` +
+        `ln -sf /etc/hostname ${join(clone, 'refs', 'heads', 'borrowed')} && ln -sf /etc/hostname ${join(admin, 'ORIG_HEAD')} && ` +
         `mkdir -p evil && printf '[core]\\n\\tfsmonitor = touch ${pwned}\\n' > evil/config && ` +
         `echo 'gitdir: evil' > .git && echo "$PWD/evil" > ${join(admin, 'commondir')}`,
     );
@@ -197,6 +199,9 @@ describe('the bwrap sandbox, attacked by a hostile agent', () => {
     expect(existsSync(join(clone, 'objects', 'info', 'alternates'))).toBe(false);
     expect(readFileSync(join(worktree, '.git'), 'utf8')).toBe(dotGit);
     expect(readFileSync(join(admin, 'commondir'), 'utf8')).toBe(commondir);
+    for (const link of [join(clone, 'objects', 'ee', 'f'.repeat(38)), join(clone, 'refs', 'heads', 'borrowed'), join(admin, 'ORIG_HEAD')]) {
+      expect(existsSync(link)).toBe(false);
+    }
     // The runner's own git in the worktree, as commitAll runs it: nothing of the agent's config runs.
     git(worktree, 'add', '--all');
     git(worktree, 'status', '--short');

@@ -5,6 +5,7 @@ import { dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import type { Readable, Writable } from 'node:stream';
 import type { Sandbox, SandboxProcess, SandboxSpec } from './sandbox';
 import { SandboxProgramError, SandboxUnavailableError } from './sandbox.errors';
+import { writableGitDirs } from './sandbox.git';
 import { endsOf, groupAlive, processRunning, signalGroup } from './sandbox.process';
 
 export interface BwrapSettings {
@@ -112,10 +113,10 @@ export function bwrapArgs(spec: SandboxSpec, settings: Pick<BwrapSettings, 'uid'
   for (const path of spec.readOnly ?? []) args.push('--ro-bind', path, path);
   args.push('--bind', spec.worktree, spec.worktree);
   if (spec.git) {
-    const { adminDir, commonDir } = spec.git;
+    const { commonDir } = spec.git;
     // What `git add` and `git commit` write; the clone's config and hooks stay out of reach,
     // and objects/info read-only, or an `alternates` file there could borrow another clone's objects.
-    for (const dir of [adminDir, join(commonDir, 'objects'), join(commonDir, 'refs'), join(commonDir, 'logs')]) args.push('--bind', dir, dir);
+    for (const dir of writableGitDirs(spec.git)) args.push('--bind', dir, dir);
     args.push('--ro-bind', join(commonDir, 'objects', 'info'), join(commonDir, 'objects', 'info'));
     for (const file of ['HEAD', 'config', 'packed-refs', 'shallow', 'info']) {
       args.push('--ro-bind-try', join(commonDir, file), join(commonDir, file));

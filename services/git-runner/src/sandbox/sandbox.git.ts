@@ -1,4 +1,4 @@
-import { lstat, readFile, rm, writeFile } from 'node:fs/promises';
+import { lstat, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { basename, dirname, isAbsolute, join, resolve } from 'node:path';
 
 /**
@@ -40,9 +40,17 @@ export async function worktreeGit(worktree: string): Promise<WorktreeGit | undef
   return { worktree, adminDir, commonDir, pointers };
 }
 
+/** What the sandbox lets an agent write besides its worktree (see bwrapArgs). */
+export function writableGitDirs(git: Pick<WorktreeGit, 'adminDir' | 'commonDir'>): string[] {
+  return [git.adminDir, join(git.commonDir, 'objects'), join(git.commonDir, 'refs'), join(git.commonDir, 'logs')];
+}
+
 /**
  * Puts back the pointers as git wrote them, whatever the agent left in their place (a
- * directory, a symlink, another path), and removes a per-worktree config the runner never makes.
+ * directory, a symlink, another path), removes a per-worktree config the runner never makes,
+ * and removes every symlink from the git directories the agent could write: git makes none
+ * there, and the runner's git, reading through one, would read a host file (another town's
+ * object) the agent itself could never see.
  */
 export async function restoreWorktreeGit(git: WorktreeGit): Promise<void> {
   for (const [path, content] of git.pointers) {
@@ -50,4 +58,8 @@ export async function restoreWorktreeGit(git: WorktreeGit): Promise<void> {
     await writeFile(path, content, { flag: 'wx' });
   }
   await rm(join(git.adminDir, 'config.worktree'), { recursive: true, force: true });
+  for (const dir of writableGitDirs(git)) {
+    const entries = await readdir(dir, { recursive: true, withFileTypes: true }).catch(() => []);
+    for (const entry of entries.filter((e) => e.isSymbolicLink())) await rm(join(entry.parentPath, entry.name), { force: true });
+  }
 }
