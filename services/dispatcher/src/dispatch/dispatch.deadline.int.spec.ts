@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { Objm } from '@nats-io/obj';
 import { CommandClient, connectBus, EventStore, readDeadLetters, type Bus, type BusLogger } from '@gastown/bus';
 import { convoyIdFor, generateTownToken, hashTownToken, type CommandReply } from '@gastown/contracts';
 import { eventually, TEST_NATS_URL } from '@gastown/testing';
@@ -33,11 +34,14 @@ describe('dispatcher reads with deadlines', () => {
     world = await Harness.start();
     client = new CommandClient(world.bus);
   });
-  afterAll(async () => {
-    for (const { runner, bus } of running) {
+  // Each test judges its own dispatcher: one left running would park the next test's commits first.
+  afterEach(async () => {
+    for (const { runner, bus } of running.splice(0)) {
       await runner.stop();
       await bus.close();
     }
+  });
+  afterAll(async () => {
     await world?.stop();
   });
 
@@ -105,6 +109,28 @@ describe('dispatcher reads with deadlines', () => {
     ]);
     expect(lines.some((l) => l.startsWith('error') && l.includes(`convoy ${hostile.convoyId} is held`))).toBe(true);
     expect(lines.some((l) => l.includes(`dispatch bead #0 ${hostile.beadIds[0]}`))).toBe(false);
+  }, 120_000);
+
+  it('given a stored plan whose object was deleted, when a dispatcher follows the stream, then that convoy is parked at once and the next town’s convoy is dispatched', async () => {
+    const rigId = await world.rig(1);
+    const lost = await sling(world.townId, largePlan(rigId, 200, 6_000));
+    const lostSubject = world.bus.names.convoyEvents(world.townId, lost.convoyId);
+    const stored = await world.bus.jsm.streams.getMessage(world.bus.names.eventStream, { last_by_subj: lostSubject });
+    const { payload } = stored?.json<{ payload: { bucket: string; name: string } }>() ?? { payload: { bucket: '', name: '' } };
+    await (await new Objm(world.bus.js).open(payload.bucket)).delete(payload.name);
+    const bystander = await otherTown();
+    const victim = await sling(bystander.townId, { title: 'After the lost plan', defaultRigId: bystander.rigId, mergeMode: 'REVIEW_AND_MERGE', tasks: [{ title: 'fix' }] });
+
+    await dispatcher('deadline-missing', {});
+
+    const victimSubject = world.bus.names.convoyEvents(bystander.townId, victim.convoyId);
+    await eventually(
+      'the next town’s bead dispatched',
+      async () => (await new EventStore(world.bus).readSubject(victimSubject)).some((c) => c.events.some((e) => e.type === 'BeadDispatched')),
+      { timeoutMs: 60_000 },
+    );
+    const letters = (await readDeadLetters(world.bus, 'dispatcher')).filter((l) => l.subject === lostSubject);
+    expect(letters).toEqual([expect.objectContaining({ reason: expect.stringMatching(/is missing/) })]);
   }, 120_000);
 
   it('given the largest plan the convoy service admits, when a dispatcher with the default deadline catches up, then it reads it well within the deadline and dispatches it', async () => {
