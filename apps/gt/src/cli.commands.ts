@@ -59,6 +59,7 @@ export function usage(commands: readonly CliCommand[]): string {
     '  3  the gateway is unreachable',
     '  4  UNAUTHENTICATED: the token is wrong',
     '  5  NOT_FOUND: no such convoy, bead or webhook in this town',
+    '  6  RATE_LIMITED: the town is over its share of the gateway even after gt waited; retry later',
   );
   return lines.join('\n');
 }

@@ -1,4 +1,4 @@
-import { GatewayError, PlanError } from '@gastown/gateway-client';
+import { GatewayError, PlanError, retryHint } from '@gastown/gateway-client';
 
 /** Exit codes scripts rely on; `gt help` documents them. */
 export const EXIT = {
@@ -8,6 +8,7 @@ export const EXIT = {
   unreachable: 3,
   unauthenticated: 4,
   notFound: 5,
+  rateLimited: 6,
 } as const;
 
 /** A mistake in the command line or its environment: nothing was sent. */
@@ -45,6 +46,7 @@ export function exitCodeOf(error: unknown): number {
     if (error.code === 'UNREACHABLE') return EXIT.unreachable;
     if (error.code === 'UNAUTHENTICATED') return EXIT.unauthenticated;
     if (error.code === 'NOT_FOUND') return EXIT.notFound;
+    if (error.code === 'RATE_LIMITED') return EXIT.rateLimited;
   }
   return EXIT.failed;
 }
@@ -65,6 +67,10 @@ export function formatError(error: unknown, json: boolean): string {
       ? '\n(check GT_TOKEN: it must be the token printed by `gt town create` for this gateway)'
       : report.code === 'UNREACHABLE'
         ? '\n(is the gateway running? set GATEWAY_URL or GATEWAY_PORT to where it listens)'
-        : '';
+        : error instanceof GatewayError && error.code === 'RATE_LIMITED'
+          ? `\n(the town is over its share of the gateway and gt waited as long as it may; ${retryHint(error) ?? 'retry shortly'}; nothing was changed)`
+          : error instanceof GatewayError && error.code === 'QUERY_TOO_COSTLY'
+            ? '\n(ask for less at once: fewer items per page or a narrower filter)'
+            : '';
   return `gt: ${report.message}${hint}`;
 }

@@ -1,4 +1,4 @@
-import { GatewayError, PlanError, type RigRef } from '@gastown/gateway-client';
+import { GatewayError, PlanError, retryHint, type RigRef } from '@gastown/gateway-client';
 import { UnknownRigError } from './rig/rig.lookup';
 
 export interface ExplainContext {
@@ -51,6 +51,17 @@ export function explainError(error: unknown, context: ExplainContext): string {
     }
     case 'UNAVAILABLE':
       return `The gateway is up but could not finish ${context.tool} in time (${error.message}). Call it again in a moment.`;
+    case 'RATE_LIMITED':
+      return (
+        `The town is over its share of the gateway (${error.message}); ${context.tool} was refused before it ran, so nothing was changed. ` +
+        `Wait, then call ${context.tool} again with the same arguments: ${retryHint(error) ?? 'retry in a few seconds'}. Fewer calls at once avoid it.`
+      );
+    case 'QUERY_TOO_COSTLY':
+    case 'DEADLINE_EXCEEDED':
+      return (
+        `The gateway refused ${context.tool} as too large to answer at once (${error.message}). Nothing was changed. ` +
+        'Ask for less: a single convoy (gt_convoy_status) or fewer items, then go on from there.'
+      );
     case 'NOT_FOUND':
       return (
         `Not found: ${error.message}. Convoy ids come from gt_list_convoys, bead ids from gt_list_beads, ` +

@@ -12,6 +12,17 @@ const rigs = [
 const explain = (error: unknown, tool = 'gt_sling_batch', known = rigs) => explainError(error, { tool, gatewayUrl, rigs: known });
 
 describe('explaining a refused call to the model', () => {
+  it('given a rate-limited call, when explained, then the model is told nothing changed, to call again with the same arguments and when', () => {
+    const refusal = new GatewayError('RATE_LIMITED', 'rate limited: the town sends more than 20 mutations a second; retry in 2.5 s', {
+      retryAfterMs: 2_500,
+    });
+
+    const text = explain(refusal, 'gt_convoy_start');
+
+    expect(text).toContain('nothing was changed');
+    expect(text).toContain('call gt_convoy_start again with the same arguments: retry in 2.5 s');
+  });
+
   it('given a plan whose tasks form a cycle, when explained, then it names each task of the loop with index and title and the dependencies to remove', () => {
     const refusal = new GatewayError('BAD_USER_INPUT', 'tasks 0 → 2 → 0 form a cycle: "Schema" depends on "API", "API" depends on "Schema"', {
       cycle: [

@@ -12,6 +12,11 @@ export interface GatewayClientOptions {
   readonly webSocketImpl?: unknown;
   /** Failed reconnects in a row before a subscription gives up; a dashboard left open waits forever. */
   readonly maxReconnects?: number;
+  /**
+   * How long one request may wait in all for the gateway's RATE_LIMITED retryAfterMs before the
+   * error reaches the caller; 0 surfaces it at once (e.g. a UI that shows its own countdown).
+   */
+  readonly maxRateLimitWaitMs?: number;
 }
 
 interface GraphQLResponse<T> {
@@ -26,7 +31,13 @@ const KNOWN_CODES: ReadonlySet<string> = new Set([
   'UNAUTHENTICATED',
   'UNAVAILABLE',
   'INTERNAL',
+  'RATE_LIMITED',
+  'QUERY_TOO_COSTLY',
+  'DEADLINE_EXCEEDED',
 ]);
+
+/** A short wait for the town's bucket to refill is better than failing a command. */
+const DEFAULT_MAX_RATE_LIMIT_WAIT_MS = 10_000;
 
 function toGatewayError(error: { message: string; extensions?: Record<string, unknown> }): GatewayError {
   const { code, ...details } = error.extensions ?? {};
@@ -60,6 +71,7 @@ export class GatewayClient {
   private readonly timeoutMs: number;
   private readonly webSocketImpl: unknown;
   private readonly maxReconnects: number;
+  private readonly maxRateLimitWaitMs: number;
 
   constructor(options: GatewayClientOptions) {
     this.url = options.url;
@@ -67,9 +79,29 @@ export class GatewayClient {
     this.timeoutMs = options.timeoutMs ?? 30_000;
     this.webSocketImpl = options.webSocketImpl ?? WebSocket;
     this.maxReconnects = options.maxReconnects ?? MAX_RECONNECTS;
+    this.maxRateLimitWaitMs = options.maxRateLimitWaitMs ?? DEFAULT_MAX_RATE_LIMIT_WAIT_MS;
   }
 
+  /**
+   * Sends one operation. A RATE_LIMITED answer is retried after the wait the gateway asked for
+   * while the waits add up to at most maxRateLimitWaitMs: the gateway refuses such a request
+   * before running it, so sending it again never does anything twice, mutations included.
+   */
   async request<T>(query: string, variables: Record<string, unknown> = {}): Promise<T> {
+    let waited = 0;
+    for (;;) {
+      try {
+        return await this.requestOnce<T>(query, variables);
+      } catch (error) {
+        const wait = error instanceof GatewayError ? error.retryAfterMs : null;
+        if (wait === null || waited + wait > this.maxRateLimitWaitMs) throw error;
+        waited += wait;
+        await new Promise((resolve) => setTimeout(resolve, wait));
+      }
+    }
+  }
+
+  private async requestOnce<T>(query: string, variables: Record<string, unknown>): Promise<T> {
     let response: Response;
     try {
       response = await fetch(this.url, {

@@ -1,4 +1,5 @@
 import { request } from 'node:http';
+import { GatewayClient, GatewayError, retryHint } from '@gastown/gateway-client';
 import { eventually } from '@gastown/testing';
 import { codesOf, GatewayHarness, type GqlError, type TestTown } from '../gateway.fixtures';
 import { openLiveClient, Received, type LiveClient } from '../live/live.fixtures';
@@ -141,6 +142,22 @@ describe('fair share: a hostile town against the gateway', () => {
     expect(limited[0].errors?.[0].message).toMatch(/^rate limited: the town sends more than 1 mutations a second; retry in \d/);
     const victimRig = await h.gql(victim.token, `mutation { registerRig(input: { name: "calm", gitUrl: "/srv/git/calm.git", defaultBranch: "main" }) { id } }`);
     expect(victimRig.errors).toBeUndefined();
+  });
+
+  it('given a client of a rate-limited town, when it sends a mutation, then it surfaces RATE_LIMITED or waits the time asked and gets through', async () => {
+    const close = `mutation ($id: ID!) { closeConvoy(id: $id, reason: "flood") { id } }`;
+    const variables = { id: '00000000-0000-4000-8000-000000000000' };
+    await Promise.all(Array.from({ length: 8 }, () => h.gql(hostile.token, close, variables)));
+
+    const impatient = new GatewayClient({ url: h.url, token: hostile.token, maxRateLimitWaitMs: 0 });
+    const refused = await impatient.request(close, variables).catch((error: unknown) => error);
+    expect(refused).toBeInstanceOf(GatewayError);
+    expect((refused as GatewayError).code).toBe('RATE_LIMITED');
+    expect(retryHint(refused as GatewayError)).toMatch(/^retry in \d+(\.\d)? s$/);
+
+    const patient = new GatewayClient({ url: h.url, token: hostile.token, maxRateLimitWaitMs: 30_000 });
+    const answered = await patient.request(close, variables).catch((error: unknown) => error);
+    expect((answered as GatewayError).code).toBe('NOT_FOUND');
   });
 
   it('given an unauthenticated 60 MB POST, when sent, then 401 comes back before the client has sent the body', async () => {

@@ -1,6 +1,6 @@
 import { DestroyRef, Injectable, inject, signal } from '@angular/core';
 import { Router } from '@angular/router';
-import { GatewayError } from '@gastown/gateway-client/client';
+import { GatewayError, retryHint } from '@gastown/gateway-client/client';
 import { SessionStore } from '../session/session.store';
 
 export type ConnectionState = 'connected' | 'reconnecting';
@@ -32,7 +32,7 @@ export class GatewayService {
       return await client.request<T>(document, variables);
     } catch (error) {
       this.endSessionIfRefused(error);
-      throw error;
+      throw explainRateLimit(error);
     }
   }
 
@@ -74,4 +74,11 @@ export class GatewayService {
       void this.router.navigate(['/sign-in']);
     }
   }
+}
+
+/** The client already waited what it may; the page says why it stopped and when to try again. */
+function explainRateLimit(error: unknown): unknown {
+  if (!(error instanceof GatewayError) || error.code !== 'RATE_LIMITED') return error;
+  const when = retryHint(error) ?? 'retry in a few seconds';
+  return new GatewayError('RATE_LIMITED', `This town is sending more than its share to the gateway; nothing was changed. Please ${when}.`, error.details);
 }

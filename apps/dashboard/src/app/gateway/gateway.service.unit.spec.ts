@@ -11,9 +11,11 @@ class FakeClient {
   readonly variables: (() => Record<string, unknown>)[] = [];
   closed = 0;
   refuseRequests = false;
+  rateLimited = false;
 
   async request(): Promise<unknown> {
     if (this.refuseRequests) throw new GatewayError('UNAUTHENTICATED', 'invalid token');
+    if (this.rateLimited) throw new GatewayError('RATE_LIMITED', 'rate limited: too many mutations', { retryAfterMs: 2_500 });
     return { ok: true };
   }
 
@@ -49,6 +51,18 @@ function setup() {
 }
 
 describe('GatewayService', () => {
+  it('given a town over its rate limit, when a request is refused, then the error says nothing changed and when to retry, and the session stays', async () => {
+    const { gateway, client, session } = setup();
+    client.rateLimited = true;
+
+    const error = await gateway.request('mutation { x }').catch((e: unknown) => e);
+
+    expect(error).toBeInstanceOf(GatewayError);
+    expect((error as GatewayError).code).toBe('RATE_LIMITED');
+    expect((error as GatewayError).message).toBe('This town is sending more than its share to the gateway; nothing was changed. Please retry in 2.5 s.');
+    expect(session.endedBecause).toBeNull();
+  });
+
   it('given two live subscriptions, when both sockets drop, then the shell shows reconnecting until both are back', () => {
     const { gateway, client } = setup();
     const sink = { next: jest.fn() };
