@@ -191,6 +191,7 @@ async function start(launch: Launch, { sandbox, network, workdir, git, outputFil
       worktree: workdir,
       readOnly: launch.readOnly,
       git,
+      gitWritable: true,
       env: launch.env,
       network,
       // The log file itself, not pipes: output written by leftover grandchildren after the

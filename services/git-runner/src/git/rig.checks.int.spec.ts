@@ -1,5 +1,6 @@
 import { randomInt } from 'node:crypto';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { eventually } from '@gastown/testing';
@@ -93,6 +94,38 @@ describe('runChecks in the sandbox', () => {
     } finally {
       delete process.env['GT_RUNNER_SECRET'];
     }
+  });
+
+  it("given a git worktree, when checks read its history and one tries to commit and repoint .git, then reading works, writing is refused and the pointer is restored", async () => {
+    const git = (dir: string, ...args: string[]) =>
+      execFileSync('git', ['-c', 'user.name=Spec', '-c', 'user.email=spec@example.com', ...args], { cwd: dir, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+    const clone = join(cwd, 'clone.git');
+    const scratch = join(cwd, 'scratch');
+    git(cwd, 'init', '-q', '--bare', '-b', 'main', clone);
+    git(cwd, 'clone', '-q', clone, join(cwd, 'seed'));
+    writeFileSync(join(cwd, 'seed', 'README.md'), '# checks\n');
+    git(join(cwd, 'seed'), 'add', '.');
+    git(join(cwd, 'seed'), 'commit', '-qm', 'init');
+    git(join(cwd, 'seed'), 'push', '-q', 'origin', 'main');
+    git(clone, 'worktree', 'add', '-q', '--detach', scratch, 'main');
+    const dotGit = readFileSync(join(scratch, '.git'), 'utf8');
+
+    const result = await runChecks(
+      scratch,
+      [
+        { name: 'clean', command: ['git', 'diff', '--exit-code', 'HEAD'] },
+        { name: 'history', command: ['sh', '-c', 'git log --format=%s > log.txt'] },
+        { name: 'commit', command: ['sh', '-c', 'git -c user.name=C -c user.email=c@example.com commit -q --allow-empty -m sneaky; echo "exit $?" > commit.txt'] },
+        { name: 'repoint', command: ['sh', '-c', 'echo "gitdir: /tmp/evil" > .git'] },
+      ],
+      { timeoutMs: 10_000, env: { PATH: process.env['PATH'] ?? '' }, sandbox },
+    );
+
+    expect(result).toEqual({ ok: true });
+    expect(readFileSync(join(scratch, 'log.txt'), 'utf8')).toBe('init\n');
+    expect(readFileSync(join(scratch, 'commit.txt'), 'utf8')).toMatch(/^exit [1-9]/);
+    expect(git(clone, 'log', '--format=%s', 'main').trim()).toBe('init');
+    expect(readFileSync(join(scratch, '.git'), 'utf8')).toBe(dotGit);
   });
 
   it('reports a program that does not exist as a failed check', async () => {

@@ -1,4 +1,5 @@
 import type { Sandbox, SandboxProcess } from '../sandbox/sandbox';
+import { restoreWorktreeGit, worktreeGit, type WorktreeGit } from '../sandbox/sandbox.git';
 
 export interface Check {
   name: string;
@@ -66,14 +67,18 @@ export function describeCheckFailure(failed: FailedCheck, timeoutMs: number): st
 
 /** Runs the checks one after another in `cwd` and stops at the first that fails. */
 export async function runChecks(cwd: string, checks: Check[], options: ChecksOptions): Promise<ChecksResult> {
+  // Read-only, so `git diff --exit-code` can be a check; the pointers are put back after each
+  // check, which could rewrite the worktree's `.git` file before the runner's git meets it again.
+  const git = await worktreeGit(cwd);
   for (const check of checks) {
-    const failed = await runCheck(cwd, check, options);
+    const failed = await runCheck(cwd, check, git, options).finally(() => (git ? restoreWorktreeGit(git) : undefined));
     if (failed) return { ok: false, failed };
   }
   return { ok: true };
 }
 
-async function runCheck(cwd: string, check: Check, { timeoutMs, env, sandbox }: ChecksOptions): Promise<FailedCheck | undefined> {
+async function runCheck(cwd: string, check: Check, git: WorktreeGit | undefined, options: ChecksOptions): Promise<FailedCheck | undefined> {
+  const { timeoutMs, env, sandbox } = options;
   if (!check.command[0]) throw new Error(`check ${check.name} has no command`);
   let tail = Buffer.alloc(0);
   const keep = (chunk: Buffer) => {
@@ -88,7 +93,7 @@ async function runCheck(cwd: string, check: Check, { timeoutMs, env, sandbox }: 
   let started: SandboxProcess;
   try {
     // Its own process group, so a timeout kills what the check started too (a test server, a watcher).
-    started = await sandbox.spawn({ argv: check.command, worktree: cwd, env, network: false, stdio: ['ignore', 'pipe', 'pipe'] });
+    started = await sandbox.spawn({ argv: check.command, worktree: cwd, git, env, network: false, stdio: ['ignore', 'pipe', 'pipe'] });
   } catch (error) {
     keep(Buffer.from(`${(error as Error).message}\n`));
     return failure({ exitCode: null, signal: null, timedOut: false });

@@ -116,7 +116,7 @@ export function bwrapArgs(spec: SandboxSpec, settings: Pick<BwrapSettings, 'uid'
     const { commonDir } = spec.git;
     // What `git add` and `git commit` write; the clone's config and hooks stay out of reach,
     // and objects/info read-only, or an `alternates` file there could borrow another clone's objects.
-    for (const dir of writableGitDirs(spec.git)) args.push('--bind', dir, dir);
+    for (const dir of writableGitDirs(spec.git)) args.push(spec.gitWritable ? '--bind' : '--ro-bind', dir, dir);
     args.push('--ro-bind', join(commonDir, 'objects', 'info'), join(commonDir, 'objects', 'info'));
     for (const file of ['HEAD', 'config', 'packed-refs', 'shallow', 'info']) {
       args.push('--ro-bind-try', join(commonDir, file), join(commonDir, file));

@@ -100,7 +100,8 @@ describe('bwrap arguments', () => {
 
   it("given the worktree's git metadata, when built, then its admin directory, objects, refs and logs are writable and the clone's config, HEAD and objects/info only readable; hooks are not there", () => {
     const clone = '/data/rigs/t/r/clone';
-    const args = bwrapArgs(spec({ git: { worktree, adminDir: `${clone}/worktrees/bead-a1`, commonDir: clone, pointers: new Map() } }), ids, host);
+    const git = { worktree, adminDir: `${clone}/worktrees/bead-a1`, commonDir: clone, pointers: new Map<string, string>() };
+    const args = bwrapArgs(spec({ git, gitWritable: true }), ids, host);
 
     expect(pairs(args, '--bind').map(([source]) => source)).toEqual([
       worktree,
@@ -118,6 +119,18 @@ describe('bwrap arguments', () => {
       `${clone}/info`,
     ]);
     expect(args.join(' ')).not.toContain('hooks');
+  });
+
+  it("given the worktree's git metadata for a check, when built, then all of it is only readable", () => {
+    const clone = '/data/rigs/t/r/clone';
+    const git = { worktree, adminDir: `${clone}/worktrees/scratch`, commonDir: clone, pointers: new Map<string, string>() };
+
+    const args = bwrapArgs(spec({ git }), ids, host);
+
+    expect(pairs(args, '--bind')).toEqual([[worktree, worktree]]);
+    expect(pairs(args, '--ro-bind').map(([source]) => source)).toEqual(
+      expect.arrayContaining([`${clone}/worktrees/scratch`, `${clone}/objects`, `${clone}/refs`, `${clone}/logs`, `${clone}/objects/info`]),
+    );
   });
 
   it('given the passwd and group files, when generated, then they name the sandbox user with its ids and home', () => {

@@ -23,10 +23,12 @@ export interface SandboxSpec {
   /** Files and directories the process may read at their own paths (a prompt file, the demo agent's sources). */
   readonly readOnly?: readonly string[];
   /**
-   * The worktree's git metadata the process may write so that `git add` and `git commit` work:
-   * its own admin directory and the clone's objects and refs, never the clone's config or hooks.
+   * The worktree's git metadata, readable so that `git status` and `git diff` work: its own admin
+   * directory and the clone's objects and refs, never the clone's hooks.
    */
   readonly git?: WorktreeGit;
+  /** Whether the process may also write that metadata, so that `git add` and `git commit` work (agents commit). */
+  readonly gitWritable?: boolean;
   /** The whole environment of the process, already filtered by the caller. */
   readonly env: Readonly<Record<string, string>>;
   /** Off unless an operator's profile allows it. */
