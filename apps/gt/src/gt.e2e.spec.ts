@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Bus, connectBus, deleteTopology } from '@gastown/bus';
+import { Bus, connectBus, deleteTopology, serveCommands, type CommandServer } from '@gastown/bus';
 import type { ConvoyDetail, RigSummary, WebhookSummary } from '@gastown/gateway-client';
 import {
   createTestDatabase,
@@ -24,6 +24,7 @@ describe('gt CLI against the running system', () => {
   let services: ServiceProcess[] = [];
   let env: Record<string, string>;
   let rig: RigSummary;
+  let probes: CommandServer;
 
   const file = (name: string, text: string) => {
     const path = join(files, name);
@@ -46,6 +47,8 @@ describe('gt CLI against the running system', () => {
       GASTOWN_AGENT_PROFILES_JSON: JSON.stringify({ claude: { command: ['claude', '-p'], stdin: 'prompt' } }),
     };
     bus = await connectBus({ servers: TEST_NATS_URL, namespace, name: 'gt-e2e' });
+    // Plays the git-runners' check of a rig's remote, which accepts every one here: no runner runs in this suite.
+    probes = serveCommands(bus, bus.names.rigProbe, 'git-runner', () => Promise.resolve({ ok: true }));
     services = await Promise.all([
       startService('convoy', { env, readyText: 'convoy service ready' }),
       startService('gateway', { env, readyText: 'gateway ready' }),
@@ -57,6 +60,7 @@ describe('gt CLI against the running system', () => {
 
   afterAll(async () => {
     await Promise.all(services.map((s) => s.stop()));
+    await probes.stop();
     await deleteTopology(bus);
     await bus.close();
     await db.drop();
