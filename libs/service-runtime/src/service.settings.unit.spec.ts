@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import {
   ConfigError,
+  loadNatsCredentials,
   namespaceSetting,
   natsAuthSettings,
   natsCredentialsFromEnv,
@@ -72,6 +73,18 @@ describe('NATS credentials and the secrets key', () => {
     expect(refuse({ GASTOWN_SECRETS_KEY: 'hunter2' })).toThrow(/GASTOWN_SECRETS_KEY must be 32 bytes/);
     expect(refuse({ GASTOWN_SECRETS_KEY: 'hunter2' })).not.toThrow(/hunter2/);
     expect(refuse({ GASTOWN_SECRETS_KEY: KEY, GASTOWN_SECRETS_PREVIOUS_KEYS: 'nope' })).toThrow(/GASTOWN_SECRETS_PREVIOUS_KEYS entry 1 must be 32 bytes/);
+  });
+
+  it('given a service whose schema leaves credentials out, when they are loaded on their own, then the namespace names the inbox and a bad pair is refused naming the service', () => {
+    expect(loadNatsCredentials('git-runner', 'git-runner', { NATS_USER: 'acme-git-runner', NATS_PASSWORD: 'pw', GT_NAMESPACE: 'acme' })).toEqual({
+      user: 'acme-git-runner',
+      password: 'pw',
+      inboxPrefix: '_INBOX_acme_git_runner',
+    });
+    expect(loadNatsCredentials('convoy service', 'convoy', { NATS_USER: '', NATS_PASSWORD: '' })).toBeUndefined();
+    expect(() => loadNatsCredentials('convoy service', 'convoy', { NATS_PASSWORD: 'hunter2' })).toThrow(
+      'convoy service: invalid configuration\n  - NATS_USER is required with NATS_PASSWORD',
+    );
   });
 
   it('given a key, when the keyring is built, then it seals and opens', () => {
