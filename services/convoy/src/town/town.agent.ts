@@ -4,7 +4,8 @@ import type { InputError } from '../decider/decider.error';
 /**
  * What a town may ask of an agent under the operator's policy. A town is an untrusted tenant:
  * it names one of the operator's profiles; its own argv runs only on a single-tenant install
- * that enabled it, and then it still receives only the variables the operator allowed.
+ * that enabled it, and then it still receives only the variables the operator allowed. Every
+ * problem is named at once, so a refused command also says which of its variables would be.
  */
 export function agentProblems(config: RigConfig, policy: AgentPolicy = DEFAULT_AGENT_POLICY): InputError[] {
   const agent = config.agent;
@@ -19,18 +20,16 @@ export function agentProblems(config: RigConfig, policy: AgentPolicy = DEFAULT_A
       },
     ];
   }
-  if (!policy.allowTownCommands) {
-    return [
-      {
-        path: ['config', 'agent', 'kind'],
-        value: 'command',
-        message:
-          'config.agent: a town may not run its own command on this installation; pick one of the operator\'s agent profiles ' +
-          `(${profileNames(policy)}), or the operator must enable town commands for a single-tenant install (GASTOWN_ALLOW_TOWN_AGENT_COMMANDS=true)`,
-      },
-    ];
-  }
   const errors: InputError[] = [];
+  if (!policy.allowTownCommands) {
+    errors.push({
+      path: ['config', 'agent', 'kind'],
+      value: 'command',
+      message:
+        'config.agent: a town may not run its own command on this installation; pick one of the operator\'s agent profiles ' +
+        `(${profileNames(policy)}), or the operator must enable town commands for a single-tenant install (GASTOWN_ALLOW_TOWN_AGENT_COMMANDS=true)`,
+    });
+  }
   if (agent.command[0].startsWith('-')) {
     errors.push({ path: ['config', 'agent', 'command', 0], value: agent.command[0], message: 'config.agent.command[0] must name a program, not an option' });
   }

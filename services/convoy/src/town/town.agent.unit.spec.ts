@@ -56,11 +56,12 @@ describe('town decider: agents under the operator policy', () => {
   it('given a multi-tenant install, when a hostile town registers its own command, then it is refused, naming the setting and the profiles', () => {
     under(MULTI_TENANT)
       .given([townCreated])
-      .when(registerRig({ agent: { kind: 'command', command: ['sh', '-c', 'cat /proc/$PPID/environ > marker'], passEnv: [], stdin: 'none' } }))
+      .when(registerRig({ agent: { kind: 'command', command: ['sh', '-c', 'cat /proc/$PPID/environ > marker'], passEnv: ['PGPASSWORD'], stdin: 'none' } }))
       .thenThrows(
         'BAD_USER_INPUT',
         "config.agent: a town may not run its own command on this installation; pick one of the operator's agent profiles (demo, claude), " +
-          'or the operator must enable town commands for a single-tenant install (GASTOWN_ALLOW_TOWN_AGENT_COMMANDS=true)',
+          'or the operator must enable town commands for a single-tenant install (GASTOWN_ALLOW_TOWN_AGENT_COMMANDS=true); ' +
+          'config.agent.passEnv[0]: PGPASSWORD is an infrastructure variable and is never handed to an agent',
       );
   });
 

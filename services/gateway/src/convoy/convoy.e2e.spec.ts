@@ -151,7 +151,11 @@ describe('convoys over GraphQL', () => {
     expect(codesOf(response)).toEqual(['BAD_USER_INPUT']);
     expect(response.errors?.[0].message).toContain('GASTOWN_ALLOW_TOWN_AGENT_COMMANDS=true');
     expect(response.errors?.[0].message).toContain('(demo, aider)');
-    expect(response.errors?.[0].extensions['errors']).toEqual([expect.objectContaining({ path: ['config', 'agent', 'kind'] })]);
+    expect(response.errors?.[0].extensions['errors']).toEqual([
+      expect.objectContaining({ path: ['config', 'agent', 'kind'] }),
+      expect.objectContaining({ path: ['config', 'agent', 'passEnv', 0], message: 'config.agent.passEnv[0]: DATABASE_URL is an infrastructure variable and is never handed to an agent' }),
+      expect.objectContaining({ path: ['config', 'agent', 'passEnv', 1], message: 'config.agent.passEnv[1]: NATS_URL is an infrastructure variable and is never handed to an agent' }),
+    ]);
     const rigs = await h.ok<{ rigs: { name: string }[] }>(town.token, '{ rigs { name } }');
     expect(rigs.rigs.map((r) => r.name)).not.toContain('hostile');
   });
