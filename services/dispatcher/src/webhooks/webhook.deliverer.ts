@@ -112,7 +112,14 @@ export class WebhookDeliverer {
     const timestamp = Math.floor(Date.now() / 1000);
     const started = performance.now();
     const elapsed = () => Math.round(performance.now() - started);
-    const { timeoutMs } = this.options.settings;
+    const { timeoutMs, secrets } = this.options.settings;
+    let key: string;
+    try {
+      key = secrets.open(webhook.secret, webhookSecretContext(job.townId, job.webhookId));
+    } catch (error) {
+      // Nothing goes out unsigned; the reason names a key id and the operator's settings, never a secret.
+      return { statusCode: null, error: clip(`nothing was sent: the signing key cannot be opened (${(error as Error).message})`), durationMs: 0 };
+    }
     try {
       const status = await postWebhook(webhook.url, {
         headers: {
@@ -121,7 +128,7 @@ export class WebhookDeliverer {
           'x-gastown-event': WEBHOOK_EVENT_NAMES[job.event],
           'x-gastown-delivery': job.deliveryId,
           'x-gastown-timestamp': String(timestamp),
-          'x-gastown-signature': webhookSignature(this.options.settings.secrets.open(webhook.secret, webhookSecretContext(job.townId, job.webhookId)), timestamp, body),
+          'x-gastown-signature': webhookSignature(key, timestamp, body),
         },
         body,
         timeoutMs,

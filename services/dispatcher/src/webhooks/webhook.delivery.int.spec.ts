@@ -1,7 +1,8 @@
-import { createHmac } from 'node:crypto';
+import { createHmac, randomBytes } from 'node:crypto';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { readDeadLetters } from '@gastown/bus';
+import { SecretKeyring, secretKeyId } from '@gastown/contracts';
 import { eventually, freePort, startHttpReceiver, type HttpReceiver } from '@gastown/testing';
 import { WEBHOOK_DELIVERER_DURABLE } from './webhook.deliverer';
 import { WebhookWorld } from './webhook.harness';
@@ -217,6 +218,25 @@ describe('webhook delivery', () => {
     expect(third.lines.filter((line) => line.includes(' queued: '))).toEqual([expect.stringContaining(`of convoy ${next} `)]);
     await world.ok(REMOVE_WEBHOOK, { id: webhook.id });
     await third.stop();
+  });
+
+  it("given a dispatcher without the key that sealed a webhook's signing key, when a convoy is cancelled, then nothing is sent and each attempt names the missing key", async () => {
+    const hook = await receiver(200);
+    const { webhook } = await addWebhook(hook.url);
+    const stranger = randomBytes(32);
+    const webhooks = await world.webhooks({ maxAttempts: 2, secrets: new SecretKeyring(stranger) });
+    const convoyId = await world.sling('Locked out');
+    await world.cancel(convoyId);
+
+    const [delivery] = await settled('the failed delivery', { webhookId: webhook.id }, (found) => found.some((d) => d.status === 'FAILED'));
+    expect(delivery.attempts.map((a) => a.error)).toEqual([
+      expect.stringMatching(/^nothing was sent: the signing key cannot be opened \(secret sealed with key [0-9a-f]{16}, which is neither GASTOWN_SECRETS_KEY nor one of GASTOWN_SECRETS_PREVIOUS_KEYS\)$/),
+      expect.stringMatching(/^nothing was sent/),
+    ]);
+    expect(delivery.attempts[0].error).not.toContain(secretKeyId(stranger));
+    expect(hook.requests).toEqual([]);
+    await world.ok(REMOVE_WEBHOOK, { id: webhook.id });
+    await webhooks.stop();
   });
 
   it('given a receiver that refuses connections and one that never answers, when a convoy is cancelled, then each attempt is logged without a status and with the reason', async () => {
