@@ -37,7 +37,7 @@ export interface FairShareSettings {
   readonly maxQueryCost: number;
   /** How long one HTTP operation may run before it is aborted. */
   readonly queryDeadlineMs: number;
-  /** Actual query cost (objects returned) a town may spend: burst, then per second. */
+  /** Query cost a town may have in flight (burst) and spend per second; a read's unused cost is given back. */
   readonly queryCostBurst: number;
   readonly queryCostPerSecond: number;
   /** Mutations a town may send: burst, then per second. */
@@ -50,16 +50,17 @@ export interface FairShareSettings {
 }
 
 /**
- * Sized so that the shipped clients' heaviest reads (the dashboard's rig view over 50 convoys of
- * CONVOY_MAX_TASKS beads) fit the cost limit, while lists nested in lists (a bead's blockers'
- * dependents' blockers…) do not, and so that tests and npm start never meet the rate limits.
+ * A read costs what the town's own data can return (see TownBounds), so ordinary clients' reads
+ * stay far below the limit, while nested lists of a town with huge, dense convoys (a bead's
+ * blockers' dependents' blockers…) do not fit. Reads are paid before they run, which also caps
+ * what one town has in flight at once; the rates leave tests and npm start unthrottled.
  */
 export const DEFAULT_FAIR_SHARE: FairShareSettings = {
   maxTasks: 10_000,
-  maxQueryCost: 10_000_000,
+  maxQueryCost: 1_000_000,
   queryDeadlineMs: 30_000,
-  queryCostBurst: 2_000_000,
-  queryCostPerSecond: 200_000,
+  queryCostBurst: 1_000_000,
+  queryCostPerSecond: 500_000,
   mutationBurst: 100,
   mutationsPerSecond: 20,
   maxSubscriptionsPerConnection: 16,

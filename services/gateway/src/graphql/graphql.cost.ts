@@ -31,10 +31,28 @@ export interface CostModel {
   readonly mutationCost: number;
 }
 
+/**
+ * The largest lists one town actually holds, read from its read models: a bound as real as
+ * CONVOY_MAX_TASKS, and far tighter for the towns that never come near it, so ordinary clients'
+ * queries cost what their data costs while a town with huge, dense convoys pays for them.
+ */
+export interface TownBounds {
+  readonly beadsPerConvoy: number;
+  readonly edgesPerConvoy: number;
+  readonly blockersPerBead: number;
+  readonly dependentsPerBead: number;
+  readonly rigs: number;
+}
+
 /** The bounds the gateway knows; what the services do not bound is bounded here and said so. */
 export interface CostLimits {
   /** CONVOY_MAX_TASKS: beads in one convoy, and so rigs, landings and edges counted once per bead. */
   readonly maxTasks: number;
+  /**
+   * The town's own largest lists, for reads. Absent for mutations, whose answer may hold the
+   * convoy they just created, which no read model shows yet.
+   */
+  readonly town?: TownBounds;
 }
 
 /** A bead's blockers and dependents are paged: a bead may wait for every other bead of its convoy. */
@@ -47,23 +65,26 @@ export const ATTEMPTS_BOUND = 10;
 /** Attempts of one webhook delivery. */
 export const DELIVERY_ATTEMPTS_BOUND = 10;
 
-export function costModel({ maxTasks }: CostLimits): CostModel {
+export function costModel({ maxTasks, town }: CostLimits): CostModel {
+  const real = (bound: number, actual: number | undefined) => (actual === undefined ? bound : Math.min(bound, actual));
+  const beads = real(maxTasks, town?.beadsPerConvoy);
+  const rigs = real(TOWN_LIST_BOUND, town?.rigs);
   const bounds: [string, ListBound][] = [
-    ['Query.agents', TOWN_LIST_BOUND * 64],
-    ['Query.rigs', TOWN_LIST_BOUND],
+    ['Query.agents', rigs * 64],
+    ['Query.rigs', rigs],
     ['Query.webhooks', TOWN_LIST_BOUND],
     ['Query.webhookDeliveries', { first: 'own', max: 200 }],
     ['ConvoyConnection.edges', { first: 'page' }],
-    ['Convoy.beads', { first: 'own', max: maxTasks }],
-    ['Convoy.dependencyEdges', maxTasks],
-    ['Convoy.waves', maxTasks],
-    ['Convoy.rigs', maxTasks],
-    ['Convoy.featureBranches', maxTasks],
-    ['Convoy.landings', maxTasks],
+    ['Convoy.beads', { first: 'own', max: beads }],
+    ['Convoy.dependencyEdges', real(maxTasks, town?.edgesPerConvoy)],
+    ['Convoy.waves', beads],
+    ['Convoy.rigs', Math.min(beads, rigs)],
+    ['Convoy.featureBranches', Math.min(beads, rigs)],
+    ['Convoy.landings', Math.min(beads, rigs)],
     ['Convoy.events', { first: 'own', max: 1_000 }],
     ['ConvoyChange.events', maxTasks + 1],
-    ['Bead.blockedBy', { first: 'own', max: MAX_LINKS_PAGE }],
-    ['Bead.blocks', { first: 'own', max: MAX_LINKS_PAGE }],
+    ['Bead.blockedBy', { first: 'own', max: real(MAX_LINKS_PAGE, town?.blockersPerBead) }],
+    ['Bead.blocks', { first: 'own', max: real(MAX_LINKS_PAGE, town?.dependentsPerBead) }],
     ['Bead.attempts', ATTEMPTS_BOUND],
     ['Bead.events', { first: 'own', max: 1_000 }],
     ['BeadChange.events', maxTasks + 1],

@@ -34,6 +34,14 @@ describe('static query cost', () => {
     expect(expected).toBe(1_275_510_001);
   });
 
+  it('given a town whose largest convoy holds 40 beads of at most 3 blockers and 2 dependents, when the depth-5 query is costed for it, then its own bounds multiply', () => {
+    const town = { beadsPerConvoy: 40, edgesPerConvoy: 60, blockersPerBead: 3, dependentsPerBead: 2, rigs: 1 };
+    const document = parse(`{ convoy(id: ${ID}) { beads { blockedBy { blocks { blockedBy { id } } } } dependencyEdges { beadId } rigs { id } } }`);
+    const operation = document.definitions[0] as OperationDefinitionNode;
+    const cost = operationCost(costModel({ maxTasks: MAX_TASKS, town }), { schema, document, operation });
+    expect(cost).toBe(1 + 40 * (1 + 3 * (1 + 2 * (1 + 3))) + 60 + 1);
+  });
+
   it('given a page size in a variable or an argument, when costed, then the list multiplies by it instead of its bound', () => {
     expect(costOf(`query ($n: Int!) { convoys(first: $n) { totalCount edges { node { id } } } }`, { n: 5 })).toBe(1 + 5 * 2);
     expect(costOf(`{ convoy(id: ${ID}) { beads(first: 3) { blockedBy(first: 2) { id } } } }`)).toBe(1 + 3 * (1 + 2));

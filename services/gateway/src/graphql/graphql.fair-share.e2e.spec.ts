@@ -6,6 +6,7 @@ import { openLiveClient, Received, type LiveClient } from '../live/live.fixtures
 import type { CostExtension } from './graphql.fair-share';
 
 const BIG_CONVOY = 1_000;
+const LINKS = 50;
 const DEPTH_5 = `query ($id: ID!) { convoy(id: $id) { beads { blockedBy { blocks { blockedBy { id } } } } } }`;
 const CONVOY_CHANGED = `subscription { convoyChanged { sequence } }`;
 
@@ -26,13 +27,16 @@ async function post(url: string, token: string, query: string, variables?: Recor
   return { status: response.status, ...((await response.json()) as Omit<CostedResponse, 'status'>) };
 }
 
-/** A chain plan: each task waits for the one before, so every bead has blockers and dependents. */
-function chain(count: number, rigId: string): Record<string, unknown> {
+/** Each task waits for up to `links` tasks before it, so most beads have that many blockers and dependents. */
+function dense(count: number, links: number, rigId: string): Record<string, unknown> {
   return {
     title: 'big convoy',
     defaultRigId: rigId,
     staged: true,
-    tasks: Array.from({ length: count }, (_, i) => ({ title: `task ${i}`, dependsOn: i === 0 ? [] : [i - 1] })),
+    tasks: Array.from({ length: count }, (_, i) => ({
+      title: `task ${i}`,
+      dependsOn: Array.from({ length: Math.min(i, links) }, (_, k) => i - 1 - k),
+    })),
   };
 }
 
@@ -61,7 +65,7 @@ describe('fair share: a hostile town against the gateway', () => {
     const { slingBatch } = await h.ok<{ slingBatch: { id: string } }>(
       hostile.token,
       `mutation ($input: SlingBatchInput!) { slingBatch(input: $input) { id } }`,
-      { input: chain(BIG_CONVOY, rigId) },
+      { input: dense(BIG_CONVOY, LINKS, rigId) },
     );
     bigConvoyId = slingBatch.id;
   }, 120_000);
@@ -71,19 +75,21 @@ describe('fair share: a hostile town against the gateway', () => {
     await h?.close();
   });
 
-  it('given the depth-5 query on its own 1,000-bead convoy, when sent, then it is refused before running, naming its cost and the limit', async () => {
+  it('given the depth-5 query on its own dense 1,000-bead convoy, when sent, then it is refused before running, naming its cost and the limit', async () => {
     const started = performance.now();
     const response = await post(h.url, hostile.token, DEPTH_5, { id: bigConvoyId });
     const elapsedMs = performance.now() - started;
 
     expect(response.status).toBe(400);
     expect(codesOf(response)).toEqual(['QUERY_TOO_COSTLY']);
+    // 1,000 beads × 50 blockers × 50 dependents × 50 blockers: the town's own largest lists.
+    const cost = 1 + BIG_CONVOY * (1 + LINKS * (1 + LINKS * (1 + LINKS)));
     expect(response.errors?.[0].message).toBe(
-      'the operation costs 1275510001, above the limit of 10000000: ask for fewer items (first), fewer aliases or less nesting',
+      `the operation costs ${cost}, above the limit of 5000: ask for fewer items (first), fewer aliases or less nesting`,
     );
-    expect(response.errors?.[0].extensions).toMatchObject({ cost: 1_275_510_001, limit: 10_000_000 });
+    expect(response.errors?.[0].extensions).toMatchObject({ cost, limit: 5_000 });
     expect(response.data).toBeUndefined();
-    expect(response.extensions?.cost).toMatchObject({ requestedQueryCost: 1_275_510_001, actualQueryCost: 0 });
+    expect(response.extensions?.cost).toMatchObject({ requestedQueryCost: cost, actualQueryCost: 0 });
     expect(elapsedMs).toBeLessThan(5_000);
   });
 
@@ -92,7 +98,7 @@ describe('fair share: a hostile town against the gateway', () => {
     const response = await post(h.url, hostile.token, `{ ${aliases} }`);
 
     expect(codesOf(response)).toEqual(['QUERY_TOO_COSTLY']);
-    expect(response.errors?.[0].message).toContain(`costs ${500 * (1 + 20 * (1 + 1 + 10_000))}, above the limit of 10000000`);
+    expect(response.errors?.[0].message).toContain(`costs ${500 * (1 + 20 * (1 + 1 + BIG_CONVOY))}, above the limit of 5000`);
   });
 
   it('given a query within budget, when answered, then extensions.cost reports what was asked, what it cost and the town’s own bucket', async () => {
@@ -102,9 +108,9 @@ describe('fair share: a hostile town against the gateway', () => {
 
     expect(response.errors).toBeUndefined();
     expect(response.extensions?.cost).toMatchObject({
-      requestedQueryCost: 1 + 10 * (1 + 50),
-      actualQueryCost: 1 + 1 + 10 + 9,
-      maximumQueryCost: 10_000_000,
+      requestedQueryCost: 1 + 10 * (1 + LINKS),
+      actualQueryCost: 1 + 1 + 10 + (0 + 1 + 2 + 3 + 4 + 5 + 6 + 7 + 8 + 9),
+      maximumQueryCost: 1_000_000,
       throttleStatus: { maximumAvailable: 5_000, restoreRate: 500 },
     });
   });
@@ -231,7 +237,7 @@ describe('fair share: the execution deadline', () => {
     h = await GatewayHarness.start({ fairShare: { queryDeadlineMs: 1 } });
     town = await h.createTown('slow');
     const rigId = await registerRig(h, town, 'slow-rig');
-    await h.ok(town.token, `mutation ($input: SlingBatchInput!) { slingBatch(input: $input) { id } }`, { input: chain(50, rigId) });
+    await h.ok(town.token, `mutation ($input: SlingBatchInput!) { slingBatch(input: $input) { id } }`, { input: dense(50, 1, rigId) });
   }, 120_000);
 
   afterAll(async () => {

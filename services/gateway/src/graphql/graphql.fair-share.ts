@@ -2,7 +2,7 @@ import type { ApolloServerPlugin, GraphQLRequestContextWillSendResponse } from '
 import { GraphQLError, type GraphQLSchema } from 'graphql';
 import type { FairShareSettings } from '../config/gateway.config';
 import type { GatewayContext } from './graphql.context';
-import { costModel, operationCost, rootFieldCount, type CostModel } from './graphql.cost';
+import { costModel, operationCost, rootFieldCount, type CostModel, type TownBounds } from './graphql.cost';
 import { TownBuckets, type BucketState } from './graphql.rate-limit';
 
 /** Codes of the fair-share refusals; clients act on them (wait, ask for less). */
@@ -40,6 +40,8 @@ export class FairShare {
 
   constructor(
     readonly settings: FairShareSettings,
+    /** The town's own largest lists; without it, every read is priced at CONVOY_MAX_TASKS. */
+    readonly townBounds: ((townId: string) => Promise<TownBounds>) | null = null,
     clock: () => number = Date.now,
   ) {
     this.model = costModel({ maxTasks: settings.maxTasks });
@@ -50,6 +52,8 @@ export class FairShare {
 
 interface RequestCost {
   requested: number;
+  /** Taken from the town's query bucket before running; what the query did not use is given back. */
+  taken: number;
   town: string | null;
   deadlineExceeded: boolean;
 }
@@ -80,7 +84,7 @@ export function fairSharePlugin(fair: FairShare): ApolloServerPlugin<GatewayCont
     const actual = countObjects(result.data);
     if (cost.town === null) return;
     const bucket = fair.queryCost.of(cost.town);
-    bucket.charge(actual, fair.queryCost.now);
+    bucket.charge(actual - cost.taken, fair.queryCost.now);
     const extension: CostExtension = {
       requestedQueryCost: cost.requested,
       actualQueryCost: actual,
@@ -90,24 +94,35 @@ export function fairSharePlugin(fair: FairShare): ApolloServerPlugin<GatewayCont
     result.extensions = { ...result.extensions, cost: extension };
   };
 
+  /** A mutation may answer with the convoy it just created, which the town's bounds do not show yet: as big as a plan may be. */
+  const boundsFor = async (townId: string, reading: boolean): Promise<TownBounds> => {
+    const town = await (fair.townBounds as (id: string) => Promise<TownBounds>)(townId);
+    return reading ? town : { ...town, beadsPerConvoy: settings.maxTasks, edgesPerConvoy: settings.maxTasks };
+  };
+
   return {
     async requestDidStart() {
-      const cost: RequestCost = { requested: 0, town: null, deadlineExceeded: false };
+      const cost: RequestCost = { requested: 0, taken: 0, town: null, deadlineExceeded: false };
       return {
         async didResolveOperation({ schema, document, operation, request, contextValue }) {
           cost.town = contextValue.town.id;
           // Apollo refuses a document without a resolvable operation before this hook.
           if (!operation) return;
-          cost.requested = operationCost(fair.model, { schema: schema as GraphQLSchema, document, operation, variables: request.variables ?? {} });
-          if (cost.requested > settings.maxQueryCost) {
+          const reading = operation.operation !== 'mutation';
+          const model = fair.townBounds ? costModel({ maxTasks: settings.maxTasks, town: await boundsFor(cost.town, reading) }) : fair.model;
+          cost.requested = operationCost(model, { schema: schema as GraphQLSchema, document, operation, variables: request.variables ?? {} });
+          // A read is paid before it runs, so no town has more at once in flight than its bucket holds.
+          const limit = reading ? Math.min(settings.maxQueryCost, settings.queryCostBurst) : settings.maxQueryCost;
+          if (cost.requested > limit) {
             throw new GraphQLError(
-              `the operation costs ${cost.requested}, above the limit of ${settings.maxQueryCost}: ask for fewer items (first), fewer aliases or less nesting`,
-              { extensions: { code: 'QUERY_TOO_COSTLY', cost: cost.requested, limit: settings.maxQueryCost, http: { status: 400 } } },
+              `the operation costs ${cost.requested}, above the limit of ${limit}: ask for fewer items (first), fewer aliases or less nesting`,
+              { extensions: { code: 'QUERY_TOO_COSTLY', cost: cost.requested, limit, http: { status: 400 } } },
             );
           }
-          if (operation.operation !== 'mutation') {
-            const wait = fair.queryCost.of(cost.town).waitFor(0, fair.queryCost.now);
+          if (reading) {
+            const wait = fair.queryCost.of(cost.town).take(cost.requested, fair.queryCost.now);
             if (wait > 0) throw rateLimited(`the town's queries cost more than ${settings.queryCostPerSecond} a second`, wait);
+            cost.taken = cost.requested;
           } else {
             const writes = rootFieldCount(document, operation);
             if (writes > settings.mutationBurst) {

@@ -3,6 +3,7 @@ import { ApolloDriver, ApolloDriverConfig } from '@nestjs/apollo';
 import { MiddlewareConsumer, Module, NestModule } from '@nestjs/common';
 import { APP_FILTER } from '@nestjs/core';
 import { GraphQLModule, type GraphQLWsSubscriptionsConfig } from '@nestjs/graphql';
+import { DataSource } from 'typeorm';
 import { AuthModule } from '../auth/auth.module';
 import { authenticatedTown } from '../auth/auth.middleware';
 import { AuthService } from '../auth/auth.service';
@@ -11,6 +12,7 @@ import { DEFAULT_FAIR_SHARE, type GatewayConfig } from '../config/gateway.config
 import { GatewayContext, RequestLoaders } from './graphql.context';
 import { formatGraphQLError } from './graphql.errors';
 import { FairShare, fairSharePlugin } from './graphql.fair-share';
+import { TownBoundsReader } from './graphql.town-bounds';
 import { GraphQLExceptionFilter } from './graphql.exception-filter';
 import { MAX_QUERY_DEPTH, MAX_QUERY_TOKENS, maxDepthRule, QuerySizeMiddleware } from './graphql.limits';
 import { isSocketContext, townOfSocket, websocketOptions, type SocketContext } from './graphql.websocket';
@@ -22,9 +24,10 @@ export const GRAPHQL_PATH = '/graphql';
     GraphQLModule.forRootAsync<ApolloDriverConfig>({
       driver: ApolloDriver,
       imports: [AuthModule],
-      inject: [AuthService, GATEWAY_CONFIG],
-      useFactory: (auth: AuthService, config: GatewayConfig): ApolloDriverConfig => {
+      inject: [AuthService, GATEWAY_CONFIG, DataSource],
+      useFactory: (auth: AuthService, config: GatewayConfig, db: DataSource): ApolloDriverConfig => {
         const fairShare = config.fairShare ?? DEFAULT_FAIR_SHARE;
+        const bounds = new TownBoundsReader(db);
         return {
           path: GRAPHQL_PATH,
           autoSchemaFile: true,
@@ -33,7 +36,7 @@ export const GRAPHQL_PATH = '/graphql';
           includeStacktraceInErrorResponses: false,
           formatError: formatGraphQLError,
           validationRules: [maxDepthRule(MAX_QUERY_DEPTH)],
-          plugins: [fairSharePlugin(new FairShare(fairShare))],
+          plugins: [fairSharePlugin(new FairShare(fairShare, (townId) => bounds.of(townId)))],
           parseOptions: { maxTokens: MAX_QUERY_TOKENS },
           // Nest's type names a subset of graphql-ws's options, but it hands them all to useServer.
           subscriptions: { 'graphql-ws': websocketOptions(auth, fairShare) as GraphQLWsSubscriptionsConfig },
