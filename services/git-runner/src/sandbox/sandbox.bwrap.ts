@@ -6,7 +6,7 @@ import type { Readable, Writable } from 'node:stream';
 import type { Sandbox, SandboxProcess, SandboxSpec } from './sandbox';
 import { SandboxProgramError, SandboxUnavailableError } from './sandbox.errors';
 import { writableGitDirs } from './sandbox.git';
-import { endsOf, groupAlive, processRunning, signalGroup } from './sandbox.process';
+import { endsOf, processRunning, signalGroup } from './sandbox.process';
 
 export interface BwrapSettings {
   /** The bwrap program: a path, or a name looked up on /usr/sbin:/usr/bin:/sbin:/bin. */
@@ -199,12 +199,14 @@ export class BwrapSandbox implements Sandbox {
       closed,
       signal: (signal) => {
         signalGroup(pid, signal);
-        // The init ignores SIGTERM from outside, but its group holds the program: it gets the signal too.
-        if (init !== undefined && processRunning(init)) signalGroup(init, signal);
+        // bwrap dies of the signal, and its namespace must go with it: --die-with-parent only holds
+        // once the init has armed it, which a stop right after the start can precede. The init
+        // killed, the kernel kills every process of its pid namespace.
+        if (init !== undefined && processRunning(init)) killProcess(init);
       },
-      // bwrap reaps the init, which takes the namespace's last processes with it; when bwrap is
-      // killed first, the init (killed with its parent) goes a moment later.
-      running: () => groupAlive(pid) || (init !== undefined && processRunning(init)),
+      // Everything the sandbox runs is in the init's pid namespace, which ends with the init. Not
+      // its process groups: a dead init may wait a while in bwrap's group for the host to reap it.
+      running: () => (child.exitCode === null && child.signalCode === null) || (init !== undefined && processRunning(init)),
     };
   }
 
@@ -228,6 +230,14 @@ export class BwrapSandbox implements Sandbox {
     } finally {
       rmSync(worktree, { recursive: true, force: true });
     }
+  }
+}
+
+function killProcess(pid: number): void {
+  try {
+    process.kill(pid, 'SIGKILL');
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'ESRCH') throw error;
   }
 }
 
