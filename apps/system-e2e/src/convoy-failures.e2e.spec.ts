@@ -1,4 +1,5 @@
 import { execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { eventually } from '@gastown/testing';
 import { SystemHarness } from '@gastown/system-testing';
 
@@ -105,18 +106,18 @@ async function waitForStarted(system: SystemHarness, convoyId: string): Promise<
   });
 }
 
+/**
+ * Gone or a zombie: the sandbox's init (a bwrap process, found by its command line too) may be
+ * left for the machine's init to reap a moment after it died, and runs nothing meanwhile.
+ */
 async function waitForGone(pids: number[]): Promise<void> {
-  await eventually(
-    'the agent processes to be gone',
-    async () =>
-      pids.every((pid) => {
-        try {
-          process.kill(pid, 0);
-          return false;
-        } catch {
-          return true;
-        }
-      }),
-    { timeoutMs: 10_000 },
-  );
+  const running = (pid: number) => {
+    try {
+      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+      return stat.slice(stat.lastIndexOf(')') + 2)[0] !== 'Z';
+    } catch {
+      return false;
+    }
+  };
+  await eventually('the agent processes to be gone', async () => !pids.some(running), { timeoutMs: 10_000 });
 }
