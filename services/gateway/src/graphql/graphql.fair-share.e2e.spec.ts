@@ -253,4 +253,14 @@ describe('fair share: the execution deadline', () => {
       { message: 'the operation ran past the 1 ms deadline and was aborted; ask for less at once', extensions: { code: 'DEADLINE_EXCEEDED', deadlineMs: 1 } },
     ]);
   });
+
+  it('given many operations cut off in the middle of their lists, when they are answered, then the gateway goes on serving', async () => {
+    const cut = await Promise.all(
+      Array.from({ length: 20 }, () => post(h.url, town.token, `{ convoys { edges { node { beads { id title blockedBy { id title } blocks { id } } } } } }`)),
+    );
+    expect(cut.every((r) => r.errors?.[0]?.extensions.code === 'DEADLINE_EXCEEDED')).toBe(true);
+
+    const after = await h.gql(town.token, `mutation { registerRig(input: { name: "after", gitUrl: "/srv/git/after.git", defaultBranch: "main" }) { id } }`);
+    expect(after.errors).toBeUndefined();
+  });
 });

@@ -55,7 +55,6 @@ interface RequestCost {
   /** Taken from the town's query bucket before running; what the query did not use is given back. */
   taken: number;
   town: string | null;
-  deadlineExceeded: boolean;
 }
 
 /**
@@ -66,19 +65,14 @@ interface RequestCost {
  */
 export function fairSharePlugin(fair: FairShare): ApolloServerPlugin<GatewayContext> {
   const { settings } = fair;
-  const deadlineError = () =>
-    new GraphQLError(`the operation ran past the ${settings.queryDeadlineMs} ms deadline and was aborted; ask for less at once`, {
-      extensions: { code: 'DEADLINE_EXCEEDED', deadlineMs: settings.queryDeadlineMs },
-    });
-
   const report = (ctx: GraphQLRequestContextWillSendResponse<GatewayContext>, cost: RequestCost): void => {
     const body = ctx.response.body;
     if (body.kind !== 'single') return;
     const result = body.singleResult;
-    if (cost.deadlineExceeded) {
+    if (ctx.contextValue.deadline.exceeded) {
       // One error for the request, not one per field that was cut off.
       result.data = null;
-      const { message, extensions } = deadlineError();
+      const { message, extensions } = ctx.contextValue.deadline.error();
       result.errors = [{ message, extensions: { ...extensions } }];
     }
     const actual = countObjects(result.data);
@@ -102,7 +96,7 @@ export function fairSharePlugin(fair: FairShare): ApolloServerPlugin<GatewayCont
 
   return {
     async requestDidStart() {
-      const cost: RequestCost = { requested: 0, taken: 0, town: null, deadlineExceeded: false };
+      const cost: RequestCost = { requested: 0, taken: 0, town: null };
       return {
         async didResolveOperation({ schema, document, operation, request, contextValue }) {
           cost.town = contextValue.town.id;
@@ -134,18 +128,9 @@ export function fairSharePlugin(fair: FairShare): ApolloServerPlugin<GatewayCont
             if (wait > 0) throw rateLimited(`the town sends more than ${settings.mutationsPerSecond} mutations a second`, wait);
           }
         },
-        async executionDidStart({ operation }) {
+        async executionDidStart({ operation, contextValue }) {
           // A mutation is bounded by READ_MODEL_WAIT_MS instead: cutting it short after its write would hide what it did.
-          if (operation?.operation === 'mutation') return undefined;
-          const deadline = Date.now() + settings.queryDeadlineMs;
-          return {
-            willResolveField() {
-              if (cost.deadlineExceeded || Date.now() > deadline) {
-                cost.deadlineExceeded = true;
-                throw deadlineError();
-              }
-            },
-          };
+          if (operation?.operation !== 'mutation') contextValue.deadline.start(settings.queryDeadlineMs);
         },
         async willSendResponse(ctx) {
           report(ctx, cost);

@@ -9,7 +9,7 @@ import { authenticatedTown } from '../auth/auth.middleware';
 import { AuthService } from '../auth/auth.service';
 import { GATEWAY_CONFIG } from '../config/config.module';
 import { DEFAULT_FAIR_SHARE, type GatewayConfig } from '../config/gateway.config';
-import { GatewayContext, RequestLoaders } from './graphql.context';
+import { GatewayContext, QueryDeadline, RequestLoaders, withDeadlines } from './graphql.context';
 import { formatGraphQLError } from './graphql.errors';
 import { FairShare, fairSharePlugin } from './graphql.fair-share';
 import { TownBoundsReader } from './graphql.town-bounds';
@@ -45,7 +45,9 @@ export const GRAPHQL_PATH = '/graphql';
           context: async (request: { req: IncomingMessage } | SocketContext): Promise<GatewayContext> => ({
             town: isSocketContext(request) ? townOfSocket(request) : await authenticatedTown(request.req, auth),
             loaders: new RequestLoaders(),
+            deadline: new QueryDeadline(),
           }),
+          transformSchema: withDeadlines,
         };
       },
     }),
