@@ -100,8 +100,9 @@ describe('the GraphQL endpoint', () => {
     }
   });
 
-  it('given a 10,000-task plan with bodies sent as variables, when slung, then the convoy comes back complete', async () => {
-    const body = 'Implement the step described in the design document, with tests. '.repeat(16);
+  it('given a 10,000-task plan with bodies sent as variables, within the plan size limit, when slung, then the convoy comes back complete', async () => {
+    // About 7 MB of events: under CONVOY_MAX_PLAN_BYTES' default (8 MiB), which bounds what every follower must read.
+    const body = 'Implement the step described in the design document, with tests. '.repeat(8);
     const tasks = Array.from({ length: 10_000 }, (_, i) => ({
       title: `step ${i}`,
       body,
