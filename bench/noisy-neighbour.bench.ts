@@ -1,0 +1,263 @@
+/**
+ * Noisy neighbour: what town B's load does to town A. A's simple query (`{ town { id } }`,
+ * p50/p99 over sequential requests) and A's one-bead convoy time-to-dispatch (slingBatch sent →
+ * its BeadDispatched stored) are measured alone, then while B runs, in turn:
+ *   - the heaviest queries the cost limit admits, from several workers that ignore RATE_LIMITED;
+ *   - a subscription flood up to the caps (connections of 16 subscriptions up to the town's cap), with B's changes flowing;
+ *   - a mutation flood from several workers;
+ *   - the largest admissible plan (CONVOY_MAX_TASKS tasks, bodies as long as the plan size limit allows), staged;
+ *   - agents filling its slots (long `sleep` agents through an operator profile).
+ * Everything runs as `npm start` runs it (SystemHarness: real processes, NATS, PostgreSQL, git).
+ * Target: A's p99 under load ≤ 3× alone, and A's dispatch never waits on B's agents.
+ *
+ *   SWC_NODE_PROJECT=tsconfig.base.json node -r @swc-node/register bench/noisy-neighbour.bench.ts
+ */
+import { cpus } from 'node:os';
+import { EventStore } from '@gastown/bus';
+import { GatewayClient, GatewayError, type Subscription } from '@gastown/gateway-client';
+import { SystemHarness, type OtherTown } from '@gastown/system-testing';
+import { eventually } from '@gastown/testing';
+import { percentile } from './bench.measure';
+import { runBench, type Teardown } from './bench.system';
+
+const PROBES = 150;
+/** A phase stops probing after this long even if the probes are slow, so the run stays bounded. */
+const PHASE_PROBE_MS = 45_000;
+const LOAD_WORKERS = 6;
+const SLEEP_S = 120;
+const MAX_TASKS = 10_000;
+/** Under the convoy service's plan size limit (8 MiB per decision), with room for each bead's event around its body. */
+const PLAN_BODY_CHARS = 300;
+const SUBSCRIPTIONS_PER_CONNECTION = 16;
+const TOWN_SUBSCRIPTIONS = 256;
+const GLOBAL_TIMEOUT_MS = 10 * 60_000;
+
+interface Figures {
+  phase: string;
+  p50: number;
+  p99: number;
+  /** Probes that failed (a dropped connection, an aborted answer). */
+  lost: number;
+  probes: number;
+  dispatchMs: number;
+  load: string;
+}
+
+type Gql = <T>(query: string, variables?: Record<string, unknown>) => Promise<{ data?: T; errors?: { message: string; extensions?: { code?: string } }[] }>;
+
+async function must<T>(gql: Gql, query: string, variables: Record<string, unknown> = {}): Promise<T> {
+  const answer = await gql<T>(query, variables);
+  if (answer.errors?.length || !answer.data) throw new Error(`GraphQL: ${JSON.stringify(answer.errors).slice(0, 500)}`);
+  return answer.data;
+}
+
+/** Runs `work` in `workers` loops until stop() is called; says what the gateway answered, counted by code. */
+function background(workers: number, work: () => Promise<string>): { stop(): Promise<string> } {
+  let running = true;
+  const counts: Record<string, number> = {};
+  const loops = Array.from({ length: workers }, async () => {
+    while (running) {
+      const outcome = await work().catch((error: unknown) => (error instanceof GatewayError ? error.code : 'FAILED'));
+      counts[outcome] = (counts[outcome] ?? 0) + 1;
+    }
+  });
+  return {
+    stop: async () => {
+      running = false;
+      await Promise.all(loops);
+      return summary(counts);
+    },
+  };
+}
+
+function summary(counts: Record<string, number>): string {
+  return Object.entries(counts)
+    .map(([code, n]) => `${code} ${n}`)
+    .join(', ');
+}
+
+const outcomeOf = (answer: { errors?: { extensions?: { code?: string } }[] }) => answer.errors?.[0]?.extensions?.code ?? 'OK';
+
+async function main(teardown: Teardown): Promise<void> {
+  const system = await SystemHarness.start({
+    env: {
+      GASTOWN_AGENT_PROFILES_JSON: JSON.stringify({ sleep: { command: ['sleep', String(SLEEP_S)] } }),
+      GASTOWN_ALLOW_TOWN_AGENT_COMMANDS: 'true',
+      GIT_RUNNER_MAX_AGENTS: '4',
+      DISPATCHER_AGENT_SLOTS: '4',
+      DISPATCHER_MAX_AGENTS_PER_TOWN: '3',
+      CONVOY_MAX_TASKS: String(MAX_TASKS),
+    },
+  });
+  teardown.add('stopping the system', () => system.close());
+  try {
+    await run(system);
+  } catch (error) {
+    // A service that died says why in its own output, not in the bench's error.
+    for (const [name, process] of system.processes) if (process.child.exitCode !== null || process.child.signalCode !== null) console.error(`${name} exited:\n${process.output().slice(-3000)}`);
+    throw error;
+  }
+}
+
+async function run(system: SystemHarness): Promise<void> {
+  const b: OtherTown = await system.addTown('noisy');
+  const gqlA: Gql = (query, variables = {}) => system.gqlRaw(query, variables);
+  const gqlB: Gql = (query, variables = {}) => b.gqlRaw(query, variables);
+
+  const rigA = await system.registerRig('quiet', system.origin().bare);
+  const { registerRig: rigB } = await must<{ registerRig: { id: string } }>(gqlB, 'mutation ($input: RegisterRigInput!) { registerRig(input: $input) { id } }', {
+    input: { name: 'noisy', gitUrl: system.origin().bare, defaultBranch: 'main' },
+  });
+  const { registerRig: sleepers } = await must<{ registerRig: { id: string } }>(gqlB, 'mutation ($input: RegisterRigInput!) { registerRig(input: $input) { id } }', {
+    input: { name: 'sleepers', gitUrl: system.origin().bare, defaultBranch: 'main', config: { maxPolecats: 6, agent: { kind: 'PROFILE', profile: 'sleep' } } },
+  });
+
+  const probeLatencies = async (): Promise<{ p50: number; p99: number; lost: number; probes: number }> => {
+    const latencies: number[] = [];
+    let lost = 0;
+    const until = performance.now() + PHASE_PROBE_MS;
+    for (let i = 0; i < PROBES && performance.now() < until; i++) {
+      const started = performance.now();
+      try {
+        await must(gqlA, '{ town { id } }');
+      } catch (error) {
+        // A dropped connection or an aborted answer is what A would see too: it counts, with the time it took to fail.
+        lost += 1;
+        if (lost === 1) console.error(`a probe of A failed: ${(error as { cause?: { code?: string } }).cause?.code ?? (error as Error).message}`);
+      }
+      latencies.push(performance.now() - started);
+    }
+    latencies.sort((x, y) => x - y);
+    return { p50: percentile(latencies, 50), p99: percentile(latencies, 99), lost, probes: latencies.length };
+  };
+  const store = new EventStore(system.bus);
+  const timeToDispatch = async (): Promise<number> => {
+    const started = performance.now();
+    const { slingBatch } = await must<{ slingBatch: { id: string } }>(gqlA, 'mutation ($input: SlingBatchInput!) { slingBatch(input: $input) { id } }', {
+      input: { title: 'One bead', defaultRigId: rigA, tasks: [{ title: 'quick' }] },
+    });
+    await eventually(
+      "A's bead dispatched",
+      async () =>
+        (await store.readSubject(system.bus.names.convoyEvents(system.townId, slingBatch.id))).some((c) => c.events.some((e) => e.type === 'BeadDispatched')),
+      { timeoutMs: 5 * 60_000, intervalMs: 25 },
+    );
+    return performance.now() - started;
+  };
+  const measure = async (phase: string, load: () => { stop(): Promise<string> } | Promise<{ stop(): Promise<string> }>): Promise<Figures> => {
+    const running = await load();
+    try {
+      const { p50, p99, lost, probes } = await probeLatencies();
+      const dispatchMs = await timeToDispatch();
+      return { phase, p50, p99, lost, probes, dispatchMs, load: await running.stop() };
+    } catch (error) {
+      await running.stop();
+      throw error;
+    }
+  };
+
+  // A warm-up, so the first phase does not pay for cold caches and connections.
+  await probeLatencies();
+  await timeToDispatch();
+
+  const figures: Figures[] = [];
+  figures.push(await measure('alone', () => ({ stop: async () => '-' })));
+
+  // The largest admissible plan goes first: the heavy queries then read it.
+  let bigConvoyId = '';
+  figures.push(
+    await measure(`largest plan (${MAX_TASKS} tasks × ${PLAN_BODY_CHARS}-char bodies)`, () => {
+      const body = 'x'.repeat(PLAN_BODY_CHARS);
+      const sent = performance.now();
+      const sling = gqlB<{ slingBatch: { id: string } }>('mutation ($input: SlingBatchInput!) { slingBatch(input: $input) { id } }', {
+        input: {
+          title: 'largest plan',
+          defaultRigId: rigB.id,
+          staged: true,
+          tasks: Array.from({ length: MAX_TASKS }, (_, i) => ({ title: `task ${i}`, body, dependsOn: i === 0 ? [] : [i - 1] })),
+        },
+      }).then((answer) => {
+        bigConvoyId = answer.data?.slingBatch.id ?? '';
+        const refusal = answer.errors?.[0] ? ` (${answer.errors[0].message})` : '';
+        return `${outcomeOf(answer)} in ${((performance.now() - sent) / 1000).toFixed(1)} s${refusal}`;
+      });
+      return { stop: () => sling };
+    }),
+  );
+  if (!bigConvoyId) throw new Error(`the largest plan was refused: ${figures[figures.length - 1].load}`);
+
+  const beads = 'beads { id title body blockedBy { id title } blocks { id title } }';
+  const heavy = `query ($id: ID!) { ${Array.from({ length: 9 }, (_, i) => `a${i}: convoy(id: $id) { ${beads} }`).join(' ')} }`;
+  figures.push(
+    await measure('heaviest admissible queries', () => background(LOAD_WORKERS, async () => outcomeOf(await gqlB(heavy, { id: bigConvoyId })))),
+  );
+
+  figures.push(
+    await measure('subscription flood', async () => {
+      const clients: GatewayClient[] = [];
+      const subscriptions: Subscription[] = [];
+      const refused: Record<string, number> = {};
+      for (let i = 0; i < TOWN_SUBSCRIPTIONS / SUBSCRIPTIONS_PER_CONNECTION + 1; i++) {
+        const client = new GatewayClient({ url: system.url, token: b.token, maxReconnects: 0 });
+        clients.push(client);
+        for (let j = 0; j < SUBSCRIPTIONS_PER_CONNECTION; j++) {
+          subscriptions.push(
+            client.subscribe('subscription { convoyChanged { sequence convoy { id progress { total } } } }', () => ({}), {
+              next: () => undefined,
+              error: (error) => (refused[error.code] = (refused[error.code] ?? 0) + 1),
+            }),
+          );
+        }
+      }
+      const changes = background(1, async () => outcomeOf(await gqlB('mutation ($rig: ID!) { sling(input: { title: "churn", rigId: $rig, staged: true }) { id } }', { rig: rigB.id })));
+      return {
+        stop: async () => {
+          const made = await changes.stop();
+          await Promise.all(subscriptions.map((s) => s.close()));
+          return `${subscriptions.length} asked, refused: ${summary(refused) || 'none'}; changes: ${made}`;
+        },
+      };
+    }),
+  );
+
+  figures.push(
+    await measure('mutation flood', () =>
+      background(LOAD_WORKERS, async () =>
+        outcomeOf(await gqlB('mutation ($rig: ID!) { sling(input: { title: "flood", rigId: $rig, staged: true }) { id } }', { rig: rigB.id })),
+      ),
+    ),
+  );
+
+  figures.push(
+    await measure('agents filling its slots', async () => {
+      const { slingBatch } = await must<{ slingBatch: { id: string } }>(gqlB, 'mutation ($input: SlingBatchInput!) { slingBatch(input: $input) { id } }', {
+        input: { title: 'long agents', defaultRigId: sleepers.id, parallel: true, tasks: Array.from({ length: 6 }, (_, i) => ({ title: `sleep ${i}` })) },
+      });
+      const started = async () =>
+        (await store.readSubject(system.bus.names.convoyEvents(b.townId, slingBatch.id))).flatMap((c) => c.events).filter((e) => e.type === 'BeadStarted').length;
+      await eventually("B's agents holding its share of the slots", async () => (await started()) >= 3, { timeoutMs: 120_000, intervalMs: 100 });
+      return { stop: async () => `${await started()} of B's ${SLEEP_S} s agents running` };
+    }),
+  );
+
+  const alone = figures[0];
+  console.log(`noisy neighbour: town A's { town { id } } (up to ${PROBES} sequential, ${PHASE_PROBE_MS / 1000} s at most) and one-bead time-to-dispatch, alone and while town B loads the system; ${cpus().length} cores`);
+  const cells = [
+    ['while B runs', (f: Figures) => f.phase],
+    ['A probes', (f: Figures) => String(f.probes)],
+    ['A p50 ms', (f: Figures) => f.p50.toFixed(1)],
+    ['A p99 ms', (f: Figures) => f.p99.toFixed(1)],
+    ['p99 ratio', (f: Figures) => (f.p99 / alone.p99).toFixed(2)],
+    ['A lost', (f: Figures) => String(f.lost)],
+    ['A dispatch ms', (f: Figures) => f.dispatchMs.toFixed(0)],
+    ['dispatch ratio', (f: Figures) => (f.dispatchMs / alone.dispatchMs).toFixed(2)],
+    ["B's outcomes", (f: Figures) => f.load],
+  ] as const;
+  const width = (title: string) => Math.max(title.length, ...figures.map((f) => cells.find(([t]) => t === title)?.[1](f).length ?? 0));
+  console.log(cells.map(([title]) => title.padEnd(width(title))).join(' | '));
+  for (const f of figures) console.log(cells.map(([title, value]) => value(f).padEnd(width(title))).join(' | '));
+  const worst = Math.max(...figures.slice(1).map((f) => f.p99 / alone.p99));
+  console.log(`target: A's p99 under load ≤ 3× alone — worst ${worst.toFixed(2)}× ${worst <= 3 ? 'met' : 'MISSED'}`);
+}
+
+runBench('noisy-neighbour', GLOBAL_TIMEOUT_MS, main);
