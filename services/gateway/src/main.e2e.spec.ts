@@ -2,7 +2,7 @@ import { spawn } from 'node:child_process';
 import { createServer } from 'node:net';
 import { join, resolve } from 'node:path';
 import { connectBus, deleteTopology } from '@gastown/bus';
-import { createTestDatabase, TEST_NATS_URL, testNamespace } from '@gastown/testing';
+import { createTestDatabase, TEST_NATS_URL, TEST_SECRETS_KEY, testNamespace } from '@gastown/testing';
 
 const ROOT = resolve(__dirname, '../../..');
 
@@ -68,7 +68,7 @@ describe('gateway process', () => {
     const namespace = testNamespace();
     const port = await freePort();
     const gateway = runGateway(
-      { GATEWAY_PORT: String(port), DATABASE_URL: db.url, NATS_URL: TEST_NATS_URL, GT_NAMESPACE: namespace },
+      { GATEWAY_PORT: String(port), DATABASE_URL: db.url, NATS_URL: TEST_NATS_URL, GT_NAMESPACE: namespace, GASTOWN_SECRETS_KEY: TEST_SECRETS_KEY },
       /gateway ready on \S+/,
     );
     try {
