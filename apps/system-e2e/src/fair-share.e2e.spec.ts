@@ -1,7 +1,5 @@
-import { randomUUID } from 'node:crypto';
 import { tmpdir } from 'node:os';
-import { CommandClient, EventStore } from '@gastown/bus';
-import { generateTownToken, hashTownToken, type CommandReply } from '@gastown/contracts';
+import { EventStore } from '@gastown/bus';
 import { eventually } from '@gastown/testing';
 import { SystemHarness } from '@gastown/system-testing';
 
@@ -27,7 +25,7 @@ describe('fair share of agent slots between towns', () => {
   });
 
   it("given town B's long agents filling its share of the slots, when town A slings one bead, then A's agent starts at once while all of B's still run", async () => {
-    const b = await neighbour(system);
+    const b = await system.addTown('neighbour');
     const { registerRig } = await b.gql<{ registerRig: { id: string } }>(
       'mutation ($input: RegisterRigInput!) { registerRig(input: $input) { id } }',
       { input: { name: 'sleepers', gitUrl: system.origin().bare, defaultBranch: 'main', config: { maxPolecats: 6, agent: { kind: 'PROFILE', profile: 'sleep' } } } },
@@ -58,29 +56,3 @@ describe('fair share of agent slots between towns', () => {
     expect(await startedIn(b.townId, theirs.id)).toBe(3);
   });
 });
-
-/** A second town on the same system, with its own token. */
-async function neighbour(system: SystemHarness): Promise<{ townId: string; gql<T>(query: string, variables: Record<string, unknown>): Promise<T> }> {
-  const token = generateTownToken();
-  const townId = randomUUID();
-  const reply = await new CommandClient(system.bus).request<CommandReply>(system.bus.names.commands.town, {
-    type: 'CreateTown',
-    commandId: randomUUID(),
-    townId,
-    actor: { kind: 'user', id: 'system-e2e' },
-    data: { name: 'neighbour', tokenHash: hashTownToken(token) },
-  });
-  if (!reply.ok) throw new Error(reply.error.message);
-  const gql = async <T>(query: string, variables: Record<string, unknown>): Promise<T> => {
-    const response = await fetch(system.url, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
-      body: JSON.stringify({ query, variables }),
-    });
-    const answer = (await response.json()) as { data?: T; errors?: unknown[] };
-    if (answer.errors?.length || !answer.data) throw new Error(`GraphQL error: ${JSON.stringify(answer.errors)}`);
-    return answer.data;
-  };
-  await eventually('the gateway to know the neighbour', () => gql<{ town: { id: string } }>('{ town { id } }', {}).then((d) => d.town, () => null));
-  return { townId, gql };
-}

@@ -39,6 +39,8 @@ export interface OtherTown {
   readonly token: string;
   readonly townId: string;
   gqlRaw<T>(query: string, variables?: Record<string, unknown>): Promise<{ data?: T; errors?: GqlError[] }>;
+  /** The data of an answer without errors; throws with the errors otherwise. */
+  gql<T>(query: string, variables?: Record<string, unknown>): Promise<T>;
 }
 
 /**
@@ -155,7 +157,8 @@ export class SystemHarness {
       data: { name, tokenHash: hashTownToken(token) },
     });
     if (!reply.ok) throw new Error(reply.error.message);
-    const town: OtherTown = { token, townId, gqlRaw: (query, variables = {}) => this.gqlAs(token, query, variables) };
+    const gqlRaw = <T>(query: string, variables: Record<string, unknown> = {}) => this.gqlAs<T>(token, query, variables);
+    const town: OtherTown = { token, townId, gqlRaw, gql: async (query, variables) => dataOf(await gqlRaw(query, variables)) };
     await eventually('the gateway to know the town', async () => (await town.gqlRaw<{ town: { id: string } }>('{ town { id } }')).data?.town);
     return town;
   }
@@ -174,9 +177,7 @@ export class SystemHarness {
   }
 
   async gql<T>(query: string, variables: Record<string, unknown> = {}): Promise<T> {
-    const answer = await this.gqlRaw<T>(query, variables);
-    if (answer.errors?.length || !answer.data) throw new Error(`GraphQL error: ${JSON.stringify(answer.errors)}`);
-    return answer.data;
+    return dataOf(await this.gqlRaw<T>(query, variables));
   }
 
   async registerRig(name: string, gitUrl: string, config: Record<string, unknown> = {}): Promise<string> {
@@ -225,6 +226,11 @@ export class SystemHarness {
     rmSync(this.dataDir, { recursive: true, force: true });
     for (const repo of this.origins) repo.remove();
   }
+}
+
+function dataOf<T>(answer: { data?: T; errors?: GqlError[] }): T {
+  if (answer.errors?.length || !answer.data) throw new Error(`GraphQL error: ${JSON.stringify(answer.errors)}`);
+  return answer.data;
 }
 
 export const CONVOY_FIELDS = `id title status mergeMode featureBranch landedCommit failureReason
