@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { existsSync } from 'node:fs';
+import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { eventually, TEST_SECRETS_KEY } from '@gastown/testing';
 import { SystemHarness, type OtherTown } from '@gastown/system-testing';
@@ -28,14 +28,21 @@ describe('a hostile tenant running code through its checks', () => {
     await system?.close();
   });
 
-  it('given a check that reads every environment, lists the runner data and writes /tmp, then it sees only its sandbox, and the neighbour lands untouched', async () => {
+  it("given a check that reads every environment, searches the runner's data for the neighbour's clone and writes /tmp, then it sees only its sandbox, and the neighbour is untouched", async () => {
     const runnerData = join(system.dataDir, 'git-runner-1');
+    const victimOrigin = system.origin();
+    const victimRig = await system.registerRig('web', victimOrigin.bare);
+    const victim = await system.slingBatch({ title: 'Victim', defaultRigId: victimRig, tasks: [{ title: 'Schema' }, { title: 'API', dependsOn: [0] }] });
+    const landed = await system.until(victim.id, ['LANDED']);
+    const victimMain = victimOrigin.read('rev-parse', 'origin/main');
+    expect(onDisk(runnerData).some((path) => path.includes(victimRig))).toBe(true);
+
     const probe = [
       'echo HOSTILE-REPORT',
       'echo "uid=$(id -u)"',
-      `for f in /proc/[0-9]*/environ; do tr '\\0' '\\n' < "$f"; done 2>/dev/null | sort -u | sed 's/^/env:/'`,
-      `ls "${runnerData}" 2>&1 | sed 's/^/ls:/'`,
       `echo x > "${marker}" && echo wrote-marker`,
+      `find "${runnerData}" -maxdepth 6 2>&1 | sed 's/^/seen:/'`,
+      `for f in /proc/[0-9]*/environ; do tr '\\0' '\\n' < "$f"; done 2>/dev/null | sort -u | sed 's/^/env:/'`,
       'exit 1',
     ].join('; ');
     const origin = system.origin();
@@ -49,8 +56,6 @@ describe('a hostile tenant running code through its checks', () => {
       { input: { title: 'Probe the runner', rigId: registered.data?.registerRig.id } },
     );
     expect(slung.errors).toBeUndefined();
-    const victimRig = await system.registerRig('web', system.origin().bare);
-    const victim = await system.slingBatch({ title: 'Victim', defaultRigId: victimRig, tasks: [{ title: 'Schema' }, { title: 'API', dependsOn: [0] }] });
 
     const bead = await eventually(
       'the hostile check to report',
@@ -73,11 +78,22 @@ describe('a hostile tenant running code through its checks', () => {
     for (const secret of ['DATABASE_URL', 'NATS_URL', 'NATS_PASSWORD', 'GASTOWN_SECRETS_KEY', 'GT_NAMESPACE']) expect(envNames).not.toContain(secret);
     expect(report).not.toContain(TEST_SECRETS_KEY);
     expect(report).not.toContain('postgres://');
-    expect(report).toMatch(/ls:.*No such file or directory/);
+    const seen = report.split('\n').filter((line) => line.startsWith('seen:'));
+    expect(seen.length).toBeGreaterThan(0);
+    expect(seen.filter((line) => line.includes(victimRig))).toEqual([]);
     expect(report).toContain('wrote-marker');
     expect(existsSync(marker)).toBe(false);
 
-    const landed = await system.until(victim.id, ['LANDED']);
     expect(landed.beads.map((b) => b.status)).toEqual(['CLOSED', 'CLOSED']);
+    expect(victimOrigin.read('rev-parse', 'origin/main')).toBe(victimMain);
   }, 240_000);
 });
+
+/** Every path under `dir`, as the runner itself sees them, a few levels down. */
+function onDisk(dir: string, depth = 6): string[] {
+  if (depth === 0) return [];
+  return readdirSync(dir, { withFileTypes: true }).flatMap((entry) => {
+    const path = join(dir, entry.name);
+    return [path, ...(entry.isDirectory() ? onDisk(path, depth - 1) : [])];
+  });
+}
