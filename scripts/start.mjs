@@ -127,8 +127,13 @@ async function main() {
   // local path. A shared install lists its own roots (or none) in GASTOWN_LOCAL_REPO_ROOTS.
   const localRoots = process.env.GASTOWN_LOCAL_REPO_ROOTS ?? ['/tmp', homedir()].join(':');
   log('start', `local repositories may be registered under: ${localRoots || '(nowhere: GASTOWN_LOCAL_REPO_ROOTS is empty)'}`);
+  // One runner: the dispatcher knows its slots, and a town may take all but one, so another
+  // town's bead always finds a free slot (a town waits behind its own work only).
+  const slots = Number(process.env.GIT_RUNNER_MAX_AGENTS || 4);
   const env = {
     GIT_RUNNER_DATA_DIR: join(dataDir, 'git-runner'),
+    DISPATCHER_AGENT_SLOTS: String(slots),
+    DISPATCHER_MAX_AGENTS_PER_TOWN: String(Math.max(1, slots - 1)),
     ...process.env,
     GASTOWN_LOCAL_REPO_ROOTS: localRoots,
     NATS_URL: nats.url,
