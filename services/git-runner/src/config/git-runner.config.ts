@@ -10,19 +10,19 @@ import type { SandboxSettings } from '../sandbox/sandbox';
 const RUNNER_ID = /^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$/;
 const TOWN_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
-/** Absolute directories separated by ":" or ","; relative ones are refused, since they would depend on where the runner starts. */
-const localRootsSetting = () =>
+/** Absolute paths separated by ":" or ","; relative ones are refused, since they would depend on where the runner starts. */
+const absolutePathsSetting = (name: string, what: string) =>
   z
     .string()
     .optional()
     .transform((text, ctx) => {
-      const roots = (text ?? '').split(/[:,]/).map((r) => r.trim()).filter((r) => r !== '');
-      const relative = roots.find((r) => !isAbsolute(r));
+      const paths = (text ?? '').split(/[:,]/).map((p) => p.trim()).filter((p) => p !== '');
+      const relative = paths.find((p) => !isAbsolute(p));
       if (relative !== undefined) {
-        ctx.addIssue({ code: 'custom', message: `GASTOWN_LOCAL_REPO_ROOTS must list absolute directories, got "${relative}"` });
+        ctx.addIssue({ code: 'custom', message: `${name} must list absolute ${what}, got "${relative}"` });
         return z.NEVER;
       }
-      return roots.map((r) => resolve(r));
+      return paths.map((p) => resolve(p));
     });
 
 const rootsByTownSetting = () =>
@@ -71,7 +71,7 @@ const Env = z.object({
   // The operator's caps on what a rig may ask for (a rig allows up to 24 h per agent, 4 h per check).
   GIT_RUNNER_MAX_AGENT_TIMEOUT_MS: wholeNumberSetting('GIT_RUNNER_MAX_AGENT_TIMEOUT_MS', 2 * 3_600_000, { min: 1_000, max: 24 * 3_600_000, unit: ' ms' }),
   GIT_RUNNER_MAX_CHECK_TIMEOUT_MS: wholeNumberSetting('GIT_RUNNER_MAX_CHECK_TIMEOUT_MS', 30 * 60_000, { min: 1_000, max: 4 * 3_600_000, unit: ' ms' }),
-  GASTOWN_LOCAL_REPO_ROOTS: localRootsSetting(),
+  GASTOWN_LOCAL_REPO_ROOTS: absolutePathsSetting('GASTOWN_LOCAL_REPO_ROOTS', 'directories'),
   GASTOWN_LOCAL_REPO_ROOTS_BY_TOWN: rootsByTownSetting(),
   GASTOWN_EGRESS_ALLOW: egressAllowSetting(),
   GIT_RUNNER_AMBIENT_GIT_CREDENTIALS: z
@@ -98,18 +98,7 @@ const Env = z.object({
   // Never 0: inside the sandbox an agent is nobody in particular.
   GIT_RUNNER_SANDBOX_UID: wholeNumberSetting('GIT_RUNNER_SANDBOX_UID', 65_534, { min: 1, max: 4_294_967_294 }),
   GIT_RUNNER_SANDBOX_GID: wholeNumberSetting('GIT_RUNNER_SANDBOX_GID', 65_534, { min: 1, max: 4_294_967_294 }),
-  GIT_RUNNER_SANDBOX_READ_ONLY: z
-    .string()
-    .optional()
-    .transform((text, ctx) => {
-      const paths = (text ?? '').split(/[:,]/).map((p) => p.trim()).filter((p) => p !== '');
-      const notAbsolute = paths.find((p) => !isAbsolute(p));
-      if (notAbsolute !== undefined) {
-        ctx.addIssue({ code: 'custom', message: `GIT_RUNNER_SANDBOX_READ_ONLY must list absolute paths, got "${notAbsolute}"` });
-        return z.NEVER;
-      }
-      return paths.map((p) => resolve(p));
-    }),
+  GIT_RUNNER_SANDBOX_READ_ONLY: absolutePathsSetting('GIT_RUNNER_SANDBOX_READ_ONLY', 'paths'),
 });
 
 export interface GitRunnerConfig {
