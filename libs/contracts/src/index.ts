@@ -20,4 +20,5 @@ export * from './jobs/job.schemas';
 export * from './webhooks/webhook.schemas';
 export * from './domain/text.rules';
 export * from './domain/egress.policy';
+export * from './domain/town.limits';
 export * from './probe/rig.probe.schemas';

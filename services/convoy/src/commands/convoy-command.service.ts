@@ -57,7 +57,7 @@ export class ConvoyCommandService {
       convoyId: null,
       meta: command,
       creates: command.type === 'CreateTown',
-      decide: (state, now) => townDecider.decideTown(command, state, { now, agents: this.config.agents }),
+      decide: (state, now) => townDecider.decideTown(command, state, { now, agents: this.config.agents, limits: this.config.limits }),
     });
   }
 
@@ -80,6 +80,7 @@ export class ConvoyCommandService {
             now,
             rigs,
             maxTasks: this.config.maxTasks,
+            maxEdges: this.config.limits?.maxEdges ?? convoyDecider.DEFAULT_LIMITS.maxEdges,
             maxAttempts: this.config.maxAttempts,
             maxLandingAttempts: this.config.maxLandingAttempts,
             maxPlanBytes: this.config.maxPlanBytes ?? convoyDecider.DEFAULT_LIMITS.maxPlanBytes,

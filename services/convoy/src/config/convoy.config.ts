@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
-import { readAgentPolicy, type AgentPolicy } from '@gastown/contracts';
+import { DEFAULT_TOWN_LIMITS, readAgentPolicy, type AgentPolicy, type TownLimits } from '@gastown/contracts';
 import { DEFAULT_LIMITS } from '../convoy/convoy.decider';
 import type { NatsCredentials } from '@gastown/bus';
 import { ConfigError, loadNatsCredentials, namespaceSetting, natsUrlSetting, parseEnv, wholeNumberSetting } from '@gastown/service-runtime';
@@ -8,7 +8,10 @@ import { ConfigError, loadNatsCredentials, namespaceSetting, natsUrlSetting, par
 const Env = z.object({
   NATS_URL: natsUrlSetting(),
   GT_NAMESPACE: namespaceSetting(),
-  CONVOY_MAX_TASKS: wholeNumberSetting('CONVOY_MAX_TASKS', 10_000),
+  CONVOY_MAX_TASKS: wholeNumberSetting('CONVOY_MAX_TASKS', DEFAULT_TOWN_LIMITS.maxTasks),
+  CONVOY_MAX_EDGES: wholeNumberSetting('CONVOY_MAX_EDGES', DEFAULT_TOWN_LIMITS.maxEdges),
+  GASTOWN_MAX_RIGS_PER_TOWN: wholeNumberSetting('GASTOWN_MAX_RIGS_PER_TOWN', DEFAULT_TOWN_LIMITS.maxRigsPerTown),
+  GASTOWN_MAX_WEBHOOKS_PER_TOWN: wholeNumberSetting('GASTOWN_MAX_WEBHOOKS_PER_TOWN', DEFAULT_TOWN_LIMITS.maxWebhooksPerTown),
   CONVOY_MAX_ATTEMPTS: wholeNumberSetting('CONVOY_MAX_ATTEMPTS', 3),
   CONVOY_MAX_LANDING_ATTEMPTS: wholeNumberSetting('CONVOY_MAX_LANDING_ATTEMPTS', 3),
   // Followers read a decision whole; see DEFAULT_LIMITS for how the default was measured.
@@ -26,6 +29,8 @@ export interface ConvoyConfig {
   namespace: string;
   maxTasks: number;
   maxAttempts: number;
+  /** The dependency edges of one convoy, and a town's rigs and webhooks; DEFAULT_TOWN_LIMITS when absent. */
+  limits?: Pick<TownLimits, 'maxEdges' | 'maxRigsPerTown' | 'maxWebhooksPerTown'>;
   maxLandingAttempts: number;
   /**
    * The operator's agent profiles and what a town may ask of an agent; absent in hand-made test
@@ -48,6 +53,7 @@ export function loadConvoyConfig(env: NodeJS.ProcessEnv = process.env): ConvoyCo
     maxTasks: e.CONVOY_MAX_TASKS,
     maxAttempts: e.CONVOY_MAX_ATTEMPTS,
     maxLandingAttempts: e.CONVOY_MAX_LANDING_ATTEMPTS,
+    limits: { maxEdges: e.CONVOY_MAX_EDGES, maxRigsPerTown: e.GASTOWN_MAX_RIGS_PER_TOWN, maxWebhooksPerTown: e.GASTOWN_MAX_WEBHOOKS_PER_TOWN },
     agents: agents.policy,
     maxPlanBytes: e.CONVOY_MAX_PLAN_BYTES,
   };

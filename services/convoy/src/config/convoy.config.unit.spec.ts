@@ -10,6 +10,7 @@ describe('convoy configuration', () => {
       maxTasks: 10_000,
       maxAttempts: 3,
       maxLandingAttempts: 3,
+      limits: { maxEdges: 100_000, maxRigsPerTown: 100, maxWebhooksPerTown: 10 },
       agents: DEFAULT_AGENT_POLICY,
       maxPlanBytes: 8 * 1024 * 1024,
     });
@@ -19,6 +20,15 @@ describe('convoy configuration', () => {
     expect(() => loadConvoyConfig({ NATS_URL: 'localhost', CONVOY_MAX_TASKS: '-4', GT_NAMESPACE: 'Bad NS' })).toThrow(
       /NATS_URL must look like nats:\/\/host:port[\s\S]*GT_NAMESPACE must be[\s\S]*CONVOY_MAX_TASKS must be a positive whole number, got "-4"/,
     );
+  });
+
+  it('given town limits, when loaded, then the convoy and town deciders get them, and a limit of zero is refused naming the variable', () => {
+    expect(loadConvoyConfig({ CONVOY_MAX_EDGES: '500', GASTOWN_MAX_RIGS_PER_TOWN: '3', GASTOWN_MAX_WEBHOOKS_PER_TOWN: '2' }).limits).toEqual({
+      maxEdges: 500,
+      maxRigsPerTown: 3,
+      maxWebhooksPerTown: 2,
+    });
+    expect(() => loadConvoyConfig({ GASTOWN_MAX_RIGS_PER_TOWN: '0' })).toThrow(/GASTOWN_MAX_RIGS_PER_TOWN must be a positive whole number, got "0"/);
   });
 
   it('given a plan byte limit below 64 KiB, when loaded, then it is refused naming the variable and the range', () => {

@@ -1,5 +1,6 @@
 import {
   beadIdFor,
+  DEFAULT_TOWN_LIMITS,
   redactAgentResult,
   storableText,
   TEXT_LIMITS,
@@ -42,6 +43,8 @@ export interface DecideContext {
   /** The rigs of the command's town; rigs of other towns are simply absent. */
   rigs: ReadonlyMap<string, RigInfo>;
   maxTasks: number;
+  /** Dependency edges one convoy may hold, however they were added. */
+  maxEdges: number;
   /** Recorded in ConvoyCreated; later decisions use the convoy's recorded value. */
   maxAttempts: number;
   /** Recorded in ConvoyCreated; later decisions use the convoy's recorded value. */
@@ -50,7 +53,12 @@ export interface DecideContext {
   maxPlanBytes: number;
 }
 
-export const DEFAULT_LIMITS = { maxTasks: 10_000, maxAttempts: 3, maxLandingAttempts: 3, maxPlanBytes: 8 * 1024 * 1024 } as const;
+export const DEFAULT_LIMITS = {
+  maxTasks: DEFAULT_TOWN_LIMITS.maxTasks,
+  maxEdges: DEFAULT_TOWN_LIMITS.maxEdges,
+  maxAttempts: 3, maxLandingAttempts: 3,
+  maxPlanBytes: 8 * 1024 * 1024,
+} as const;
 
 export function createDecideContext(
   input: Pick<DecideContext, 'now' | 'rigs'> & Partial<Pick<DecideContext, keyof typeof DEFAULT_LIMITS>>,
@@ -127,7 +135,7 @@ function decidePrimary(command: ConvoyCommand, state: ConvoyState, ctx: DecideCo
       return closeConvoy(command, state);
     case 'AddDependency':
     case 'RemoveDependency':
-      return editDependency(command, state);
+      return editDependency(command, state, ctx);
     case 'RetryBead': {
       requireLiveConvoy(state, command);
       const bead = requireBead(state, command.data.beadId);
@@ -277,6 +285,10 @@ function slingBatch(command: ConvoyCommandOf<'SlingBatch'>, state: ConvoyState, 
     });
     planned = checked.planned;
     errors.push(...checked.errors);
+    const edges = countEdges(planned);
+    if (edges > ctx.maxEdges) {
+      errors.push({ path: ['tasks'], value: edges, message: `tasks: ${edges} dependencies (dependsOn entries) exceed the limit of ${ctx.maxEdges} per convoy` });
+    }
   }
   if (errors.length > 0) throw rejectInput(errors);
   assertAcyclic(
@@ -369,6 +381,7 @@ function beadCreations(
 }
 
 const countEdges = (planned: readonly PlannedTask[]) => planned.reduce((sum, t) => sum + t.dependsOn.length, 0);
+const edgeCount = (state: ConvoyState) => [...state.blockers.values()].reduce((sum, blockers) => sum + blockers.size, 0);
 
 function addTasks(command: ConvoyCommandOf<'AddTasks'>, state: ConvoyState, ctx: DecideContext): NewEvent[] {
   requireLiveConvoy(state, command);
@@ -405,6 +418,15 @@ function addTasks(command: ConvoyCommandOf<'AddTasks'>, state: ConvoyState, ctx:
     defaultRigProblem: defaultProblem && `the convoy's default rig ${JSON.stringify(state.defaultRigId)} ${defaultProblem}; give the task a rigId`,
   });
   errors.push(...checked.errors);
+  const existingEdges = edgeCount(state);
+  const addedEdges = countEdges(checked.planned);
+  if (existingEdges + addedEdges > ctx.maxEdges) {
+    errors.push({
+      path: ['tasks'],
+      value: addedEdges,
+      message: `tasks: adding ${addedEdges} dependencies to the ${existingEdges} planned exceeds the limit of ${ctx.maxEdges} per convoy`,
+    });
+  }
   if (errors.length > 0) throw rejectInput(errors);
 
   const planned = checked.planned;
@@ -454,6 +476,7 @@ function closeConvoy(command: ConvoyCommandOf<'CloseConvoy'>, state: ConvoyState
 function editDependency(
   command: ConvoyCommandOf<'AddDependency'> | ConvoyCommandOf<'RemoveDependency'>,
   state: ConvoyState,
+  ctx: DecideContext,
 ): NewEvent[] {
   requireLiveConvoy(state, command);
   const bead = requireBead(state, command.data.beadId);
@@ -481,6 +504,13 @@ function editDependency(
   }
   const data = { beadId: bead.beadId, dependsOnBeadId: blocker.beadId };
   if (!adding) return [{ type: 'DependencyRemoved', data }];
+  const edges = edgeCount(state);
+  if (edges >= ctx.maxEdges) {
+    throw DomainError.conflict(
+      `convoy ${quote(state.title)} already has ${edges} dependencies (limit ${ctx.maxEdges}): remove one before adding another`,
+      { count: edges, limit: ctx.maxEdges },
+    );
+  }
   const deps = indexedDeps(state);
   deps[bead.index].push(blocker.index);
   assertAcyclic(deps, (i) => beadAt(state, i).title, 'would form');

@@ -241,6 +241,21 @@ describe('convoy decider', () => {
         .thenThrows('BAD_USER_INPUT', 'tasks: 4 tasks exceed the limit of 3 per convoy');
     });
 
+    it('given a limit of 3 dependencies per convoy, when a diamond (4 dependencies) is slung, then the count and the limit are named', () => {
+      const error = spec(createDecideContext({ ...ctx, maxEdges: 3 }))
+        .given([])
+        .when(slingBatch(DIAMOND))
+        .thenThrows('BAD_USER_INPUT', 'tasks: 4 dependencies (dependsOn entries) exceed the limit of 3 per convoy');
+      expect(error.details?.['errors']).toEqual([{ path: ['tasks'], value: 4, message: 'tasks: 4 dependencies (dependsOn entries) exceed the limit of 3 per convoy' }]);
+    });
+
+    it('given a limit of 1 dependency per convoy, when a task repeats one dependency, then it counts once and the convoy is created', () => {
+      spec(createDecideContext({ ...ctx, maxEdges: 1 }))
+        .given([])
+        .when(slingBatch([task('A'), task('B', [0, 0, 0])]))
+        .then([created(), beadCreated(0, 'A'), beadCreated(1, 'B', [0]), ready(0)]);
+    });
+
     it('given tasks that depend on later tasks, when slung, then the forward dependencies are kept', () => {
       spec()
         .given([])
@@ -394,6 +409,13 @@ describe('convoy decider', () => {
         .when(addTasks([task('Docs', [2, 4]), task('Review', [0])]))
         .then([beadCreated(3, 'Docs', [2, 4]), beadCreated(4, 'Review', [0])]);
       expect(decision.result).toEqual({ convoyId: CONVOY_ID, beadIds: [bead(3), bead(4)] });
+    });
+
+    it('given a staged chain of 3 (2 dependencies) and a limit of 3, when tasks bringing 2 more are added, then the counts and the limit are named', () => {
+      spec(createDecideContext({ ...ctx, maxEdges: 3 }))
+        .given(historyOf([slingBatch(CHAIN, { staged: true })]))
+        .when(addTasks([task('Docs', [1, 2])]))
+        .thenThrows('BAD_USER_INPUT', 'tasks: adding 2 dependencies to the 2 planned exceeds the limit of 3 per convoy');
     });
 
     it('given a staged chain of 3, when an added task points past the end, then the range covers the whole convoy', () => {
@@ -1048,6 +1070,21 @@ describe('convoy decider', () => {
         { index: 1, title: 'B' },
         { index: 0, title: 'A' },
       ]);
+    });
+
+    it('given a diamond (4 dependencies) and a limit of 4, when one more dependency is added, then it is a conflict naming the count and the limit', () => {
+      const error = spec(createDecideContext({ ...ctx, maxEdges: 4 }))
+        .given(historyOf([slingBatch(DIAMOND)]))
+        .when(addDependency(3, 0))
+        .thenThrows('CONFLICT', 'convoy "Ship login" already has 4 dependencies (limit 4): remove one before adding another');
+      expect(error.details).toEqual({ count: 4, limit: 4 });
+    });
+
+    it('given a diamond at its limit of 4 dependencies, when one is removed, then another can be added', () => {
+      spec(createDecideContext({ ...ctx, maxEdges: 4 }))
+        .given(historyOf([slingBatch(DIAMOND), removeDependency(3, 2)]))
+        .when(addDependency(3, 0))
+        .then([{ type: 'DependencyAdded', data: { beadId: bead(3), dependsOnBeadId: bead(0) } }]);
     });
 
     it('given an existing edge, when it is added again, then nothing is written', () => {

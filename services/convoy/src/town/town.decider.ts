@@ -1,6 +1,9 @@
 import {
   DEFAULT_RIG_CONFIG,
   type AgentPolicy,
+  DEFAULT_TOWN_LIMITS,
+  TOWN_LIMIT_SETTINGS,
+  type TownLimits,
   WEBHOOK_EVENT_TYPES,
   SealedSecret,
   type StoredSecret,
@@ -47,14 +50,14 @@ export interface TownDecideContext {
   now: string;
   /** The operator's agent profiles and rules; the multi-tenant default when absent. */
   agents?: AgentPolicy;
+  /** The operator's rig and webhook limits; DEFAULT_TOWN_LIMITS when absent. */
+  limits?: Pick<TownLimits, 'maxRigsPerTown' | 'maxWebhooksPerTown'>;
 }
 
 const NAME_LENGTH = TEXT_LIMITS.name;
 const GIT_URL_LENGTH = 2000;
 const BRANCH_LENGTH = TEXT_LIMITS.branch;
 const TOKEN_HASH = /^[0-9a-f]{64}$/;
-/** Each webhook is one more delivery per landing; a town that needs more wants a fan-out service of its own. */
-export const MAX_WEBHOOKS_PER_TOWN = 10;
 const WEBHOOK_URL_LENGTH = 2000;
 
 export function initialTownState(): TownState {
@@ -95,9 +98,9 @@ export function decideTown(command: TownCommand, state: TownState, ctx?: TownDec
     case 'CreateTown':
       return decided(duplicate ? [] : createTown(command, state), { townId: command.townId }, duplicate);
     case 'RegisterRig':
-      return decided(duplicate ? [] : registerRig(command, state, ctx?.agents), { townId: command.townId, rigId: command.data.rigId }, duplicate);
+      return decided(duplicate ? [] : registerRig(command, state, ctx), { townId: command.townId, rigId: command.data.rigId }, duplicate);
     case 'AddWebhook': {
-      const events = duplicate ? [] : addWebhook(command, state);
+      const events = duplicate ? [] : addWebhook(command, state, ctx?.limits?.maxWebhooksPerTown ?? DEFAULT_TOWN_LIMITS.maxWebhooksPerTown);
       const added = events.length > 0 ? command.data : state.webhooks.get(command.data.webhookId);
       // The caller shows the secret once; a repeat of the same command must show the one stored.
       const result = { townId: command.townId, webhookId: command.data.webhookId, ...(added ? { secret: added.secret } : {}) };
@@ -125,7 +128,7 @@ function createTown(command: Extract<TownCommand, { type: 'CreateTown' }>, state
   return [{ type: 'TownCreated', data: { name, tokenHash: command.data.tokenHash } }];
 }
 
-function registerRig(command: Extract<TownCommand, { type: 'RegisterRig' }>, state: TownState, agents?: AgentPolicy): NewEvent[] {
+function registerRig(command: Extract<TownCommand, { type: 'RegisterRig' }>, state: TownState, ctx?: TownDecideContext): NewEvent[] {
   if (!state.exists) throw DomainError.notFound(`town ${command.townId} does not exist`, { townId: command.townId });
   const { rigId, defaultBranch } = command.data;
   const name = command.data.name.trim();
@@ -172,17 +175,20 @@ function registerRig(command: Extract<TownCommand, { type: 'RegisterRig' }>, sta
       message: `defaultBranch ${JSON.stringify(defaultBranch)} is not a valid branch name`,
     });
   }
-  errors.push(...agentProblems(config, agents));
+  errors.push(...agentProblems(config, ctx?.agents));
   config.checks.forEach((check, i) => {
     if (check.command[0].startsWith('-')) {
       errors.push({ path: ['config', 'checks', i, 'command', 0], value: check.command[0], message: `config.checks[${i}] ("${check.name}") must start with a program, not an option` });
     }
   });
   if (errors.length > 0) throw rejectInput(errors);
+  const limit = ctx?.limits?.maxRigsPerTown ?? DEFAULT_TOWN_LIMITS.maxRigsPerTown;
+  // Rigs cannot be removed yet: only the operator can make room.
+  if (state.rigs.size >= limit) throw limitReached(command.townId, state.rigs.size, 'rigs', limit, `ask the operator to raise ${TOWN_LIMIT_SETTINGS.maxRigsPerTown}`);
   return [{ type: 'RigRegistered', data: { rigId, name, gitUrl, defaultBranch, config } }];
 }
 
-function addWebhook(command: Extract<TownCommand, { type: 'AddWebhook' }>, state: TownState): NewEvent[] {
+function addWebhook(command: Extract<TownCommand, { type: 'AddWebhook' }>, state: TownState, limit: number): NewEvent[] {
   if (!state.exists) throw DomainError.notFound(`town ${command.townId} does not exist`, { townId: command.townId });
   const { webhookId } = command.data;
   const sealed = SealedSecret.safeParse(command.data.secret);
@@ -224,13 +230,13 @@ function addWebhook(command: Extract<TownCommand, { type: 'AddWebhook' }>, state
     errors.push({ path: ['secret'], value: null, message: "secret must be sealed with the operator's key (GASTOWN_SECRETS_KEY): a clear secret is never stored" });
   }
   if (errors.length > 0 || !sealed.success) throw rejectInput(errors);
-  if (state.webhooks.size >= MAX_WEBHOOKS_PER_TOWN) {
-    throw DomainError.conflict(
-      `town ${command.townId} already has ${state.webhooks.size} webhooks, the most a town may have; remove one before adding another`,
-      { townId: command.townId, limit: MAX_WEBHOOKS_PER_TOWN },
-    );
-  }
+  if (state.webhooks.size >= limit) throw limitReached(command.townId, state.webhooks.size, 'webhooks', limit, 'remove one before adding another');
   return [{ type: 'WebhookAdded', data: { webhookId, url, events, secret: sealed.data } }];
+}
+
+/** The town is full, not the input wrong: a conflict that names the count, the limit and the way out. */
+function limitReached(townId: string, count: number, what: 'rigs' | 'webhooks', limit: number, remedy: string): DomainError {
+  return DomainError.conflict(`town ${townId} already has ${count} ${what} (limit ${limit}): ${remedy}`, { townId, count, limit });
 }
 
 function removeWebhook(command: Extract<TownCommand, { type: 'RemoveWebhook' }>, state: TownState): NewEvent[] {

@@ -1,6 +1,6 @@
-import { DEFAULT_RIG_CONFIG, type NewEvent, type TownCommand } from '@gastown/contracts';
+import { DEFAULT_RIG_CONFIG, DEFAULT_TOWN_LIMITS, type NewEvent, type TownCommand } from '@gastown/contracts';
 import { DeciderSpecification, envelope } from '../decider/decider.specification';
-import { decideTown, evolveTown, initialTownState, MAX_WEBHOOKS_PER_TOWN } from './town.decider';
+import { decideTown, evolveTown, initialTownState } from './town.decider';
 
 const TOWN_ID = '0b7a6c1e-3f2d-4e5a-9b8c-1d2e3f4a5b6c';
 const RIG_ID = '11111111-1111-4111-8111-111111111111';
@@ -11,6 +11,14 @@ const NO_PASSWORD =
   'gitUrl must not contain a password: register the URL without it and let git get the secret from a credential helper or the environment (GIT_ASKPASS, GIT_SSH_COMMAND)';
 
 const spec = DeciderSpecification.for({ decide: decideTown, evolve: evolveTown, initialState: initialTownState });
+/** A small installation: its operator set GASTOWN_MAX_RIGS_PER_TOWN=2 and GASTOWN_MAX_WEBHOOKS_PER_TOWN=2. */
+const smallSpec = DeciderSpecification.for({
+  decide: (command: TownCommand, state: ReturnType<typeof initialTownState>) =>
+    decideTown(command, state, { now: '2025-01-01T00:00:00.000Z', limits: { maxRigsPerTown: 2, maxWebhooksPerTown: 2 } }),
+  evolve: evolveTown,
+  initialState: initialTownState,
+});
+const MAX_WEBHOOKS = DEFAULT_TOWN_LIMITS.maxWebhooksPerTown;
 
 let sequence = 0;
 const meta = (commandId = `cmd-${++sequence}`) => ({ commandId, townId: TOWN_ID, actor: { kind: 'user' as const, id: 'mayor' } });
@@ -48,6 +56,10 @@ const webhookAdded = (data: Partial<AddWebhookData> = {}): NewEvent => ({
   >['data'],
 });
 const nthWebhookId = (n: number) => `44444444-4444-4444-8444-${String(n).padStart(12, '0')}`;
+const nthRigRegistered = (n: number): NewEvent => ({
+  type: 'RigRegistered',
+  data: { rigId: `55555555-5555-4555-8555-${String(n).padStart(12, '0')}`, name: `rig-${n}`, gitUrl: `git@github.com:acme/rig-${n}.git`, defaultBranch: 'main', config: DEFAULT_RIG_CONFIG },
+});
 
 const townCreated: NewEvent = { type: 'TownCreated', data: { name: 'Gastown', tokenHash: TOKEN_HASH } };
 const apiRegistered: NewEvent = {
@@ -183,6 +195,27 @@ describe('town decider', () => {
         .thenNothing();
       expect(decision.duplicate).toBe(true);
     });
+
+    it('given a town with the default most rigs (100), when one more is registered, then it is refused naming the count and the limit, and nothing is written', () => {
+      const full = Array.from({ length: DEFAULT_TOWN_LIMITS.maxRigsPerTown }, (_, n) => nthRigRegistered(n));
+      const error = spec
+        .given([townCreated, ...full])
+        .when(registerRig())
+        .thenThrows('CONFLICT', `town ${TOWN_ID} already has 100 rigs (limit 100): ask the operator to raise GASTOWN_MAX_RIGS_PER_TOWN`);
+      expect(error.details).toEqual({ townId: TOWN_ID, count: 100, limit: 100 });
+    });
+
+    it("given a town at the operator's rig limit, when one more is registered, then it is refused; a retry of a registered rig is still answered", () => {
+      smallSpec
+        .given([townCreated, apiRegistered, nthRigRegistered(1)])
+        .when(registerRig({ rigId: OTHER_RIG_ID, name: 'web' }))
+        .thenThrows('CONFLICT', `town ${TOWN_ID} already has 2 rigs (limit 2): ask the operator to raise GASTOWN_MAX_RIGS_PER_TOWN`);
+      smallSpec.given([townCreated, apiRegistered, nthRigRegistered(1)]).when(registerRig()).thenNothing();
+    });
+
+    it("given a town one rig below the operator's limit, when a rig is registered, then it is recorded", () => {
+      smallSpec.given([townCreated, nthRigRegistered(1)]).when(registerRig()).then([apiRegistered]);
+    });
   });
 
   it('given a town state, when a rig event is folded, then the earlier state is left as it was', () => {
@@ -299,21 +332,26 @@ describe('town decider', () => {
       expect(JSON.stringify(error.details)).not.toContain('q3Jt1V8f');
     });
 
-    it('given a town with the most webhooks, when one more is added, then the limit is named', () => {
-      const full = Array.from({ length: MAX_WEBHOOKS_PER_TOWN }, (_, n) =>
+    it('given a town with the default most webhooks (10), when one more is added, then the count and the limit are named and nothing is written', () => {
+      const full = Array.from({ length: MAX_WEBHOOKS }, (_, n) =>
         webhookAdded({ webhookId: nthWebhookId(n), url: `https://hooks.example.com/${n}` }),
       );
-      spec
+      const error = spec
         .given([townCreated, ...full])
         .when(addWebhook())
-        .thenThrows(
-          'CONFLICT',
-          `town ${TOWN_ID} already has ${MAX_WEBHOOKS_PER_TOWN} webhooks, the most a town may have; remove one before adding another`,
-        );
+        .thenThrows('CONFLICT', `town ${TOWN_ID} already has 10 webhooks (limit 10): remove one before adding another`);
+      expect(error.details).toEqual({ townId: TOWN_ID, count: 10, limit: 10 });
+    });
+
+    it("given a town at the operator's webhook limit, when one more is added, then the operator's limit is named", () => {
+      smallSpec
+        .given([townCreated, webhookAdded({ webhookId: nthWebhookId(1), url: 'https://hooks.example.com/1' }), webhookAdded({ webhookId: nthWebhookId(2), url: 'https://hooks.example.com/2' })])
+        .when(addWebhook())
+        .thenThrows('CONFLICT', `town ${TOWN_ID} already has 2 webhooks (limit 2): remove one before adding another`);
     });
 
     it('given a town with the most webhooks, when one is removed, then another can be added', () => {
-      const full = Array.from({ length: MAX_WEBHOOKS_PER_TOWN }, (_, n) =>
+      const full = Array.from({ length: MAX_WEBHOOKS }, (_, n) =>
         webhookAdded({ webhookId: nthWebhookId(n), url: `https://hooks.example.com/${n}` }),
       );
       spec

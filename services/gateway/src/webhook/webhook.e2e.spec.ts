@@ -134,9 +134,8 @@ describe('webhooks over GraphQL', () => {
     const response = await add({ url: 'https://hooks.example.com/eleven' });
 
     expect(codesOf(response)).toEqual(['CONFLICT']);
-    expect(response.errors?.[0].message).toBe(
-      `town ${town.id} already has 10 webhooks, the most a town may have; remove one before adding another`,
-    );
+    expect(response.errors?.[0].message).toBe(`town ${town.id} already has 10 webhooks (limit 10): remove one before adding another`);
+    expect(response.errors?.[0].extensions).toMatchObject({ count: 10, limit: 10 });
     for (const id of ids) await remove(id);
     expect(await list()).toEqual([]);
   });
