@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { z } from 'zod';
 import type { NatsCredentials } from '@gastown/bus';
-import type { SecretKeyring } from '@gastown/contracts';
+import { DEFAULT_TOWN_LIMITS, type SecretKeyring, type TownLimits } from '@gastown/contracts';
 import { natsAuthSettings, natsCredentialsFromEnv, refineNatsAuth, refineSecretsKey, secretKeyringFromEnv, secretsKeySettings } from '@gastown/service-runtime';
 
 /**
@@ -29,10 +29,11 @@ export interface GatewayConfig {
   readonly fairShare?: FairShareSettings;
 }
 
-/** Limits that keep one town from slowing the others (see README, fair share). */
-export interface FairShareSettings {
-  /** CONVOY_MAX_TASKS, as the convoy service reads it: the bound of a convoy's lists in query costs. */
-  readonly maxTasks: number;
+/**
+ * Limits that keep one town from slowing the others (see README, fair share). The town limits
+ * are the convoy service's, read from the same variables: the bounds of lists in query costs.
+ */
+export interface FairShareSettings extends TownLimits {
   /** The static cost above which an operation is refused before it runs. */
   readonly maxQueryCost: number;
   /** How long one HTTP operation may run before it is aborted. */
@@ -56,7 +57,7 @@ export interface FairShareSettings {
  * what one town has in flight at once; the rates leave tests and npm start unthrottled.
  */
 export const DEFAULT_FAIR_SHARE: FairShareSettings = {
-  maxTasks: 10_000,
+  ...DEFAULT_TOWN_LIMITS,
   maxQueryCost: 1_000_000,
   queryDeadlineMs: 30_000,
   queryCostBurst: 1_000_000,
@@ -150,6 +151,9 @@ const GatewayEnv = z.object({
     }),
   READ_MODEL_WAIT_MS: integer('READ_MODEL_WAIT_MS', 1, 600_000, 10_000),
   CONVOY_MAX_TASKS: integer('CONVOY_MAX_TASKS', 1, 1_000_000, DEFAULT_FAIR_SHARE.maxTasks),
+  CONVOY_MAX_EDGES: integer('CONVOY_MAX_EDGES', 1, 100_000_000, DEFAULT_FAIR_SHARE.maxEdges),
+  GASTOWN_MAX_RIGS_PER_TOWN: integer('GASTOWN_MAX_RIGS_PER_TOWN', 1, 1_000_000, DEFAULT_FAIR_SHARE.maxRigsPerTown),
+  GASTOWN_MAX_WEBHOOKS_PER_TOWN: integer('GASTOWN_MAX_WEBHOOKS_PER_TOWN', 1, 1_000_000, DEFAULT_FAIR_SHARE.maxWebhooksPerTown),
   GATEWAY_MAX_QUERY_COST: integer('GATEWAY_MAX_QUERY_COST', 1, 1_000_000_000_000, DEFAULT_FAIR_SHARE.maxQueryCost),
   GATEWAY_QUERY_DEADLINE_MS: integer('GATEWAY_QUERY_DEADLINE_MS', 1, 600_000, DEFAULT_FAIR_SHARE.queryDeadlineMs),
   GATEWAY_QUERY_COST_BURST: integer('GATEWAY_QUERY_COST_BURST', 1, 1_000_000_000_000, DEFAULT_FAIR_SHARE.queryCostBurst),
@@ -195,6 +199,9 @@ export function loadGatewayConfig(env: NodeJS.ProcessEnv = process.env): Gateway
     secrets: secretKeyringFromEnv(v),
     fairShare: {
       maxTasks: v.CONVOY_MAX_TASKS,
+      maxEdges: v.CONVOY_MAX_EDGES,
+      maxRigsPerTown: v.GASTOWN_MAX_RIGS_PER_TOWN,
+      maxWebhooksPerTown: v.GASTOWN_MAX_WEBHOOKS_PER_TOWN,
       maxQueryCost: v.GATEWAY_MAX_QUERY_COST,
       queryDeadlineMs: v.GATEWAY_QUERY_DEADLINE_MS,
       queryCostBurst: v.GATEWAY_QUERY_COST_BURST,

@@ -55,6 +55,9 @@ describe('gateway configuration', () => {
         GATEWAY_MAX_SUBSCRIPTIONS_PER_CONNECTION: '4',
         GATEWAY_MAX_SUBSCRIPTIONS_PER_TOWN: '8',
         GATEWAY_MAX_CONNECTIONS_PER_SOURCE: '3',
+        CONVOY_MAX_EDGES: '2000',
+        GASTOWN_MAX_RIGS_PER_TOWN: '7',
+        GASTOWN_MAX_WEBHOOKS_PER_TOWN: '4',
       }),
     ).toEqual({
       port: 8080,
@@ -67,6 +70,9 @@ describe('gateway configuration', () => {
       secrets: expect.any(SecretKeyring),
       fairShare: {
         maxTasks: 500,
+        maxEdges: 2000,
+        maxRigsPerTown: 7,
+        maxWebhooksPerTown: 4,
         maxQueryCost: 50_000,
         queryDeadlineMs: 2000,
         queryCostBurst: 40_000,

@@ -1,3 +1,4 @@
+import type { TownLimits } from '@gastown/contracts';
 import {
   getNamedType,
   getNullableType,
@@ -44,10 +45,12 @@ export interface TownBounds {
   readonly rigs: number;
 }
 
-/** The bounds the gateway knows; what the services do not bound is bounded here and said so. */
-export interface CostLimits {
-  /** CONVOY_MAX_TASKS: beads in one convoy, and so rigs, landings and edges counted once per bead. */
-  readonly maxTasks: number;
+/**
+ * The bounds the gateway knows: the convoy service's own limits, read from the same settings
+ * (CONVOY_MAX_TASKS, CONVOY_MAX_EDGES, GASTOWN_MAX_RIGS_PER_TOWN, GASTOWN_MAX_WEBHOOKS_PER_TOWN);
+ * what the services do not bound is bounded here and said so.
+ */
+export interface CostLimits extends Pick<TownLimits, 'maxTasks' | 'maxEdges' | 'maxRigsPerTown' | 'maxWebhooksPerTown'> {
   /**
    * The town's own largest lists, for reads. Absent for mutations, whose answer may hold the
    * convoy they just created, which no read model shows yet.
@@ -58,25 +61,23 @@ export interface CostLimits {
 /** A bead's blockers and dependents are paged: a bead may wait for every other bead of its convoy. */
 export const DEFAULT_LINKS_PAGE = 50;
 export const MAX_LINKS_PAGE = 1_000;
-/** Rigs, webhooks and agents of one town: nothing caps them yet, so the cost assumes this many. */
-export const TOWN_LIST_BOUND = 100;
 /** Attempts of one bead: the convoy's attempt budget, renewed by each retryBead. */
 export const ATTEMPTS_BOUND = 10;
 /** Attempts of one webhook delivery. */
 export const DELIVERY_ATTEMPTS_BOUND = 10;
 
-export function costModel({ maxTasks, town }: CostLimits): CostModel {
+export function costModel({ maxTasks, maxEdges, maxRigsPerTown, maxWebhooksPerTown, town }: CostLimits): CostModel {
   const real = (bound: number, actual: number | undefined) => (actual === undefined ? bound : Math.min(bound, actual));
   const beads = real(maxTasks, town?.beadsPerConvoy);
-  const rigs = real(TOWN_LIST_BOUND, town?.rigs);
+  const rigs = real(maxRigsPerTown, town?.rigs);
   const bounds: [string, ListBound][] = [
     ['Query.agents', rigs * 64],
     ['Query.rigs', rigs],
-    ['Query.webhooks', TOWN_LIST_BOUND],
+    ['Query.webhooks', maxWebhooksPerTown],
     ['Query.webhookDeliveries', { first: 'own', max: 200 }],
     ['ConvoyConnection.edges', { first: 'page' }],
     ['Convoy.beads', { first: 'own', max: beads }],
-    ['Convoy.dependencyEdges', real(maxTasks, town?.edgesPerConvoy)],
+    ['Convoy.dependencyEdges', real(maxEdges, town?.edgesPerConvoy)],
     ['Convoy.waves', beads],
     ['Convoy.rigs', Math.min(beads, rigs)],
     ['Convoy.featureBranches', Math.min(beads, rigs)],

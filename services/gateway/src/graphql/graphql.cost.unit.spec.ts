@@ -2,11 +2,12 @@ import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import fc from 'fast-check';
 import { buildSchema, Kind, parse, type OperationDefinitionNode } from 'graphql';
+import { DEFAULT_TOWN_LIMITS } from '@gastown/contracts';
 import { costModel, DEFAULT_LINKS_PAGE, listFieldsOf, operationCost, rootFieldCount } from './graphql.cost';
 
 const schema = buildSchema(readFileSync(resolve(__dirname, '../../schema.graphql'), 'utf8'));
 const MAX_TASKS = 10_000;
-const model = costModel({ maxTasks: MAX_TASKS });
+const model = costModel({ ...DEFAULT_TOWN_LIMITS, maxTasks: MAX_TASKS });
 
 function costOf(query: string, variables: Record<string, unknown> = {}): number {
   const document = parse(query);
@@ -21,6 +22,14 @@ describe('static query cost', () => {
   it('given the committed schema, when its list fields are listed, then the cost model bounds every one', () => {
     const unbounded = listFieldsOf(schema).filter((key) => !model.listBounds.has(key));
     expect(unbounded).toEqual([]);
+  });
+
+  it("given the operator's town limits, when the model is built, then rigs, webhooks and dependency edges are bounded by exactly those limits", () => {
+    const limited = costModel({ maxTasks: 50, maxEdges: 120, maxRigsPerTown: 7, maxWebhooksPerTown: 3 });
+    expect(limited.listBounds.get('Query.rigs')).toBe(7);
+    expect(limited.listBounds.get('Query.webhooks')).toBe(3);
+    expect(limited.listBounds.get('Convoy.dependencyEdges')).toBe(120);
+    expect(limited.listBounds.get('Query.agents')).toBe(7 * 64);
   });
 
   it('given a query of one object with scalars, when costed, then it costs 1', () => {
@@ -38,7 +47,7 @@ describe('static query cost', () => {
     const town = { beadsPerConvoy: 40, edgesPerConvoy: 60, blockersPerBead: 3, dependentsPerBead: 2, rigs: 1 };
     const document = parse(`{ convoy(id: ${ID}) { beads { blockedBy { blocks { blockedBy { id } } } } dependencyEdges { beadId } rigs { id } } }`);
     const operation = document.definitions[0] as OperationDefinitionNode;
-    const cost = operationCost(costModel({ maxTasks: MAX_TASKS, town }), { schema, document, operation });
+    const cost = operationCost(costModel({ ...DEFAULT_TOWN_LIMITS, maxTasks: MAX_TASKS, town }), { schema, document, operation });
     expect(cost).toBe(1 + 40 * (1 + 3 * (1 + 2 * (1 + 3))) + 60 + 1);
   });
 

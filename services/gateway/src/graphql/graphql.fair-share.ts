@@ -44,7 +44,7 @@ export class FairShare {
     readonly townBounds: ((townId: string) => Promise<TownBounds>) | null = null,
     clock: () => number = Date.now,
   ) {
-    this.model = costModel({ maxTasks: settings.maxTasks });
+    this.model = costModel(settings);
     this.queryCost = new TownBuckets({ burst: settings.queryCostBurst, perSecond: settings.queryCostPerSecond }, clock);
     this.mutations = new TownBuckets({ burst: settings.mutationBurst, perSecond: settings.mutationsPerSecond }, clock);
   }
@@ -91,7 +91,7 @@ export function fairSharePlugin(fair: FairShare): ApolloServerPlugin<GatewayCont
   /** A mutation may answer with the convoy it just created, which the town's bounds do not show yet: as big as a plan may be. */
   const boundsFor = async (townId: string, reading: boolean): Promise<TownBounds> => {
     const town = await (fair.townBounds as (id: string) => Promise<TownBounds>)(townId);
-    return reading ? town : { ...town, beadsPerConvoy: settings.maxTasks, edgesPerConvoy: settings.maxTasks };
+    return reading ? town : { ...town, beadsPerConvoy: settings.maxTasks, edgesPerConvoy: settings.maxEdges };
   };
 
   return {
@@ -103,7 +103,7 @@ export function fairSharePlugin(fair: FairShare): ApolloServerPlugin<GatewayCont
           // Apollo refuses a document without a resolvable operation before this hook.
           if (!operation) return;
           const reading = operation.operation !== 'mutation';
-          const model = fair.townBounds ? costModel({ maxTasks: settings.maxTasks, town: await boundsFor(cost.town, reading) }) : fair.model;
+          const model = fair.townBounds ? costModel({ ...settings, town: await boundsFor(cost.town, reading) }) : fair.model;
           cost.requested = operationCost(model, { schema: schema as GraphQLSchema, document, operation, variables: request.variables ?? {} });
           // A read is paid before it runs, so no town has more at once in flight than its bucket holds.
           const limit = reading ? Math.min(settings.maxQueryCost, settings.queryCostBurst) : settings.maxQueryCost;
