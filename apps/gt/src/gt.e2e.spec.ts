@@ -45,6 +45,8 @@ describe('gt CLI against the running system', () => {
       // A single-tenant install with one operator profile: town commands and profiles both reach a rig.
       GASTOWN_ALLOW_TOWN_AGENT_COMMANDS: 'true',
       GASTOWN_AGENT_PROFILES_JSON: JSON.stringify({ claude: { command: ['claude', '-p'], stdin: 'prompt' } }),
+      // The webhook commands register a loopback receiver, which the gateway refuses unless allowed.
+      GASTOWN_EGRESS_ALLOW: '127.0.0.1:9',
     };
     bus = await connectBus({ servers: TEST_NATS_URL, namespace, name: 'gt-e2e' });
     // Plays the git-runners' check of a rig's remote, which accepts every one here: no runner runs in this suite.

@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { z } from 'zod';
 import type { NatsCredentials } from '@gastown/bus';
-import { DEFAULT_TOWN_LIMITS, type SecretKeyring, type TownLimits } from '@gastown/contracts';
+import { DEFAULT_TOWN_LIMITS, egressAllowSetting, type EgressAllowList, type SecretKeyring, type TownLimits } from '@gastown/contracts';
 import { natsAuthSettings, natsCredentialsFromEnv, refineNatsAuth, refineSecretsKey, secretKeyringFromEnv, secretsKeySettings } from '@gastown/service-runtime';
 
 /**
@@ -25,6 +25,11 @@ export interface GatewayConfig {
    * Always set from GASTOWN_SECRETS_KEY; absent only in hand-made test configurations without webhooks.
    */
   readonly secrets?: SecretKeyring;
+  /**
+   * GASTOWN_EGRESS_ALLOW, as the dispatcher reads it: a webhook whose receiver the dispatcher
+   * would refuse is refused when it is added. Absent: no inside address is allowed.
+   */
+  readonly egressAllow?: EgressAllowList;
   /** What one town may take of the gateway; DEFAULT_FAIR_SHARE when absent. */
   readonly fairShare?: FairShareSettings;
 }
@@ -149,6 +154,7 @@ const GatewayEnv = z.object({
       }
       return value;
     }),
+  GASTOWN_EGRESS_ALLOW: egressAllowSetting(),
   READ_MODEL_WAIT_MS: integer('READ_MODEL_WAIT_MS', 1, 600_000, 10_000),
   CONVOY_MAX_TASKS: integer('CONVOY_MAX_TASKS', 1, 1_000_000, DEFAULT_FAIR_SHARE.maxTasks),
   CONVOY_MAX_EDGES: integer('CONVOY_MAX_EDGES', 1, 100_000_000, DEFAULT_FAIR_SHARE.maxEdges),
@@ -197,6 +203,7 @@ export function loadGatewayConfig(env: NodeJS.ProcessEnv = process.env): Gateway
     dashboardDir: v.DASHBOARD_DIR ?? null,
     natsCredentials: natsCredentialsFromEnv(v, 'gateway', v.GT_NAMESPACE),
     secrets: secretKeyringFromEnv(v),
+    ...(v.GASTOWN_EGRESS_ALLOW.length > 0 ? { egressAllow: v.GASTOWN_EGRESS_ALLOW } : {}),
     fairShare: {
       maxTasks: v.CONVOY_MAX_TASKS,
       maxEdges: v.CONVOY_MAX_EDGES,

@@ -86,6 +86,15 @@ describe('gateway configuration', () => {
     });
   });
 
+  it('given GASTOWN_EGRESS_ALLOW, when loaded, then the webhook check at addWebhook gets the same list as the dispatcher, and a bad entry is named', () => {
+    expect(loadGatewayConfig({ DATABASE_URL, GASTOWN_SECRETS_KEY, GASTOWN_EGRESS_ALLOW: '127.0.0.1:8080' }).egressAllow).toEqual([
+      { kind: 'range', family: 4, prefix: [127, 0, 0, 1], bits: 32, port: 8080 },
+    ]);
+    expect(problemsOf({ DATABASE_URL, GASTOWN_SECRETS_KEY, GASTOWN_EGRESS_ALLOW: '10.0.0.0/99' })).toEqual([
+      expect.stringMatching(/^GASTOWN_EGRESS_ALLOW entry "10\.0\.0\.0\/99" has a prefix length above 32/),
+    ]);
+  });
+
   it('given empty variables, when loaded, then they count as unset', () => {
     expect(loadGatewayConfig({ DATABASE_URL, GASTOWN_SECRETS_KEY, GATEWAY_PORT: '', GT_NAMESPACE: '' })).toMatchObject({ port: 4000, namespace: 'gt' });
   });

@@ -128,6 +128,21 @@ describe('webhooks over GraphQL', () => {
     expect(await list()).toEqual([]);
   });
 
+  it.each([
+    ['http://169.254.169.254/latest/meta-data/', '169.254.169.254 resolves to 169.254.169.254, a link-local address'],
+    ['http://127.1:4222/', '127.0.0.1 resolves to 127.0.0.1, a loopback address'],
+    ['http://[::ffff:169.254.169.254]/', '::ffff:a9fe:a9fe resolves to ::ffff:a9fe:a9fe, a link-local address'],
+    ['https://localhost/hook', 'localhost resolves to'],
+  ])('given the inside url %s, when a webhook is added, then url is refused naming the address and its kind, and nothing is added', async (url, why) => {
+    const response = await add({ url });
+
+    expect(codesOf(response)).toEqual(['BAD_USER_INPUT']);
+    expect(response.errors?.[0].message).toContain(`url: ${why}`);
+    expect(response.errors?.[0].message).toContain('which the operator has not allowed (GASTOWN_EGRESS_ALLOW)');
+    expect(response.errors?.[0].extensions?.['errors']).toEqual([{ path: ['url'], message: response.errors?.[0].message }]);
+    expect(await list()).toEqual([]);
+  });
+
   it('given a town with ten webhooks, when an eleventh is added, then the limit is named', async () => {
     const ids: string[] = [];
     for (let i = 0; i < 10; i++) ids.push((await added({ url: `https://hooks.example.com/${i}` })).webhook.id);

@@ -10,6 +10,7 @@ import { apiError, notFound } from '../graphql/graphql.errors';
 import { isUuid } from '../graphql/graphql.ids';
 import { WebhookDeliveryRow, WebhookRow } from '../read-models/read-models.entities';
 import type { AddWebhookInput } from './webhook.inputs';
+import { webhookEgressProblem } from './webhook.egress';
 
 export const MAX_DELIVERIES_PAGE = 200;
 
@@ -54,6 +55,9 @@ export class WebhookService {
     const webhookId = nameUuid(townId, `webhook:${commandId}`);
     const { secrets } = this.config;
     if (!secrets) throw apiError('UNAVAILABLE', 'webhooks are unavailable: this gateway was started without GASTOWN_SECRETS_KEY', {});
+    // The town hears now what the dispatcher would answer at every delivery; the dispatcher still checks (DNS can change).
+    const egress = await webhookEgressProblem(input.url, { allow: this.config.egressAllow ?? [] });
+    if (egress) throw apiError('BAD_USER_INPUT', egress, { errors: [{ path: ['url'], message: egress }] });
     const context = webhookSecretContext(townId, webhookId);
     // Sealed here, so the key is in clear nowhere but in this answer: not in the command, the event or a read model.
     const sealed = secrets.seal(randomBytes(32).toString('base64url'), context);
