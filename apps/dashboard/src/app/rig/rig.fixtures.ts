@@ -8,7 +8,7 @@ export function rigInfo(overrides: Partial<RigInfo> = {}): RigInfo {
     gitUrl: 'https://git.example.com/acme/web.git',
     defaultBranch: 'main',
     createdAt: '2026-11-20T09:00:00Z',
-    config: { maxPolecats: 4, agentTimeoutMs: 1_800_000, agent: { kind: 'DEMO', command: null }, checks: [] },
+    config: { maxPolecats: 4, agentTimeoutMs: 1_800_000, agent: { kind: 'DEMO', command: null, profile: null }, checks: [] },
     ...overrides,
   };
 }

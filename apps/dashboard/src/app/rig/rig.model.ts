@@ -1,5 +1,12 @@
 import type { AgentStatus, AttemptOutcome, BeadState, BeadStatus, ConvoyProgress, ConvoyStatus, MergeMode } from '../gateway/gateway.types';
 
+/** PROFILE names one of the operator's agent profiles; COMMAND is a town's own argv (single-tenant installs). */
+export interface RigAgentConfig {
+  kind: 'DEMO' | 'PROFILE' | 'COMMAND';
+  command: string[] | null;
+  profile: string | null;
+}
+
 export interface RigInfo {
   id: string;
   name: string;
@@ -9,7 +16,7 @@ export interface RigInfo {
   config: {
     maxPolecats: number;
     agentTimeoutMs: number;
-    agent: { kind: 'DEMO' | 'COMMAND'; command: string[] | null };
+    agent: RigAgentConfig;
     checks: { name: string }[];
   };
 }

@@ -5,13 +5,14 @@ import { clock } from '../ui/clock';
 import { CopyButtonComponent } from '../ui/copy-button.component';
 import { AgentListComponent } from './agent-list.component';
 import { MergeQueueComponent } from './merge-queue.component';
+import { RigAgentComponent } from './rig-agent.component';
 import { RigConvoysComponent } from './rig-convoys.component';
 import { RigStore } from './rig.store';
 
 /** One rig: its settings, its polecats, its merge queue and the convoys that hold its beads. */
 @Component({
   selector: 'gt-rig',
-  imports: [AgentListComponent, MergeQueueComponent, RigConvoysComponent, CopyButtonComponent],
+  imports: [AgentListComponent, MergeQueueComponent, RigAgentComponent, RigConvoysComponent, CopyButtonComponent],
   providers: [RigStore],
   changeDetection: ChangeDetectionStrategy.OnPush,
   template: `
@@ -26,14 +27,7 @@ import { RigStore } from './rig.store';
           <dt>Polecats</dt>
           <dd data-testid="rig-capacity">{{ working() }} of {{ rig.config.maxPolecats }} at work</dd>
           <dt>Agent</dt>
-          <dd>
-            @if (rig.config.agent.kind === 'COMMAND') {
-              <code class="wrap">{{ (rig.config.agent.command ?? []).join(' ') }}</code>
-            } @else {
-              built-in demo agent
-            }
-            · {{ timeout() }} per attempt
-          </dd>
+          <dd><gt-rig-agent [agent]="rig.config.agent" /> · {{ timeout() }} per attempt</dd>
           <dt>Checks</dt>
           <dd>{{ checks() }}</dd>
         </dl>

@@ -5,24 +5,28 @@ import { GatewayError } from '@gastown/gateway-client/client';
 import { GatewayService, type LiveSink } from '../gateway/gateway.service';
 import { AgentListHarness } from './agent-list.harness';
 import { MergeQueueHarness } from './merge-queue.harness';
+import { RigAgentHarness } from './rig-agent.harness';
 import { RigConvoysHarness } from './rig-convoys.harness';
 import { inReview, rigAgent, rigBead, rigConvoy, rigInfo } from './rig.fixtures';
-import type { RigConvoy } from './rig.model';
+import type { RigAgentConfig, RigConvoy } from './rig.model';
 import { RigPage } from './rig.page';
 
 /** Our own GatewayService: one rig, one convoy, and a live feed the test drives. */
 class FakeGateway {
   agents = [rigAgent('polecat-1')];
+  agent: RigAgentConfig = rigInfo().config.agent;
+  documents: string[] = [];
   sink: LiveSink<{ convoyChanged: { sequence: number; convoy: RigConvoy } }> | null = null;
   pending: Promise<unknown>[] = [];
 
   request(document: string, variables: Record<string, unknown>): Promise<unknown> {
+    this.documents.push(document);
     const answer = (async () => {
       if (variables['id'] !== 'r-1') throw new GatewayError('NOT_FOUND', 'no such rig');
       if (document.includes('query RigAgents')) return { rig: { agents: this.agents } };
       const convoy = rigConvoy('c-1', [rigBead('b-1', { title: 'Form' }), rigBead('b-2', { rigId: 'r-2' })], { title: 'Login', sequence: 4 });
       return {
-        rig: { ...rigInfo({ config: { ...rigInfo().config, checks: [{ name: 'lint' }, { name: 'test' }] } }), agents: this.agents },
+        rig: { ...rigInfo({ config: { ...rigInfo().config, agent: this.agent, checks: [{ name: 'lint' }, { name: 'test' }] } }), agents: this.agents },
         convoys: { edges: [{ node: convoy }] },
       };
     })();
@@ -39,8 +43,9 @@ class FakeGateway {
   }
 }
 
-async function open(rigId: string) {
+async function open(rigId: string, agent?: RigAgentConfig) {
   const gateway = new FakeGateway();
+  if (agent) gateway.agent = agent;
   TestBed.configureTestingModule({ providers: [provideRouter([]), { provide: GatewayService, useValue: gateway }] });
   const fixture = TestBed.createComponent(RigPage);
   fixture.componentRef.setInput('rigId', rigId);
@@ -63,6 +68,15 @@ describe('RigPage', () => {
     expect((await convoy.beads()).map((b) => b.text)).toEqual(['Form, open']);
     expect(await (await loader.getHarness(MergeQueueHarness)).emptyMessage()).toBe('Nothing waits for review.');
     expect(await (await loader.getHarness(AgentListHarness)).agents()).toHaveLength(1);
+  });
+
+  it('given a rig on an operator profile, then its Agent fact names the profile the rig was read with', async () => {
+    const { gateway, loader } = await open('r-1', { kind: 'PROFILE', command: null, profile: 'claude' });
+
+    expect(gateway.documents[0]).toMatch(/agent \{ kind command profile \}/);
+    const agent = await loader.getHarness(RigAgentHarness);
+    expect(await agent.profile()).toBe('claude');
+    expect(await agent.text()).toBe('operator profile claude');
   });
 
   it('when a bead of the rig is handed in, then it joins the merge queue and the agents are read again', async () => {

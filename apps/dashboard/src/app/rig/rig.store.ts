@@ -19,7 +19,7 @@ const RIG = `
   query RigView($id: ID!, $first: Int!) {
     rig(id: $id) {
       id name gitUrl defaultBranch createdAt
-      config { maxPolecats agentTimeoutMs agent { kind command } checks { name } }
+      config { maxPolecats agentTimeoutMs agent { kind command profile } checks { name } }
       agents { ${AGENT_FIELDS} }
     }
     convoys(rigId: $id, first: $first) { edges { node { ${CONVOY_FIELDS} } } }
