@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { EventStore } from '@gastown/bus';
-import { beadIdFor, type GastownEvent } from '@gastown/contracts';
-import { eventually } from '@gastown/testing';
+import { beadIdFor } from '@gastown/contracts';
+import { eventually, legacyConvoyCommit } from '@gastown/testing';
 import { SystemHarness } from '@gastown/system-testing';
 
 type GqlError = NonNullable<Awaited<ReturnType<SystemHarness['gqlRaw']>>['errors']>[number];
@@ -75,22 +75,9 @@ describe('a tenant sending hostile text', () => {
 
   it('given a convoy stored before the text rules with a NUL in its titles, when the town reads and closes it, then it answers with U+FFFD instead of NOT_FOUND', async () => {
     const convoyId = randomUUID();
-    const commandId = randomUUID();
-    const envelope = {
-      schemaVersion: 1,
-      townId: system.townId,
-      convoyId,
-      commandId,
-      causationId: null,
-      correlationId: commandId,
-      actor: { kind: 'user', id: 'an old gateway' },
-      occurredAt: new Date().toISOString(),
-    };
     const beadId = beadIdFor(convoyId, 0);
-    const events = [
+    const old = legacyConvoyCommit(system.townId, convoyId, [
       {
-        ...envelope,
-        eventId: randomUUID(),
         type: 'ConvoyCreated',
         data: {
           title: 'Old\u0000convoy',
@@ -104,10 +91,10 @@ describe('a tenant sending hostile text', () => {
           featureBranches: [],
         },
       },
-      { ...envelope, eventId: randomUUID(), type: 'BeadCreated', data: { beadId, index: 0, title: 'Te\u0000st', body: '', rigId, dependsOn: [] } },
-    ] as GastownEvent[];
+      { type: 'BeadCreated', data: { beadId, index: 0, title: 'Te\u0000st', body: '', rigId, dependsOn: [] } },
+    ]);
     // Straight onto the stream, as a convoy service without the text rules wrote it.
-    await new EventStore(system.bus).append(system.bus.names.convoyEvents(system.townId, convoyId), { commitId: commandId, expectedSeq: 0, events });
+    await new EventStore(system.bus).append(system.bus.names.convoyEvents(system.townId, convoyId), { commitId: old.commandId, expectedSeq: 0, events: old.events });
 
     const read = await eventually('the old convoy readable', async () => {
       const answer = await system.gqlRaw<{ convoy: { title: string; beads: { title: string }[] } }>(

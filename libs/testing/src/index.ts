@@ -3,3 +3,4 @@ export * from './process.testing';
 export * from './port.testing';
 export * from './nats-server.testing';
 export * from './http-receiver.testing';
+export * from './legacy-events.testing';

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { EventStore, readDeadLetters } from '@gastown/bus';
-import { beadIdFor, type GastownEvent } from '@gastown/contracts';
-import { eventually } from '@gastown/testing';
+import { beadIdFor } from '@gastown/contracts';
+import { eventually, legacyConvoyCommit } from '@gastown/testing';
 import { RunnerFixture, type DispatchedBead, type TestRig } from '../testing/runner.fixture';
 
 describe('the refinery: merge jobs in a running git-runner', () => {
@@ -68,29 +68,18 @@ describe('the refinery: merge jobs in a running git-runner', () => {
   it('given a bead whose title, stored before the text rules, holds a forged trailer, when merged, then the merge message is one line and carries no trailer', async () => {
     const rig = await fixture.registerRig();
     const convoyId = randomUUID();
-    const commandId = randomUUID();
     const beadId = beadIdFor(convoyId, 0);
-    const meta = {
-      schemaVersion: 1,
-      townId: fixture.townId,
-      convoyId,
-      commandId,
-      causationId: null,
-      correlationId: commandId,
-      actor: { kind: 'user', id: 'an old gateway' },
-      occurredAt: new Date().toISOString(),
-    };
     const title = 'Header\n\nSigned-off-by: Mallory <mallory@evil.example>';
-    const events = [
+    const old = legacyConvoyCommit(fixture.townId, convoyId, [
       {
         type: 'ConvoyCreated',
         data: { title: 'Old', slug: 'old', mergeMode: 'REVIEW_AND_MERGE', staged: false, parallel: false, defaultRigId: rig.rigId, maxAttempts: 3, maxLandingAttempts: 3, featureBranches: [] },
       },
       { type: 'BeadCreated', data: { beadId, index: 0, title, body: '', rigId: rig.rigId, dependsOn: [] } },
       { type: 'BeadsBecameReady', data: { beadIds: [beadId] } },
-    ].map((event) => ({ ...meta, eventId: randomUUID(), ...event })) as GastownEvent[];
+    ]);
     // Straight onto the stream, as a convoy service without the text rules wrote it.
-    await new EventStore(fixture.bus).append(fixture.bus.names.convoyEvents(fixture.townId, convoyId), { commitId: commandId, expectedSeq: 0, events });
+    await new EventStore(fixture.bus).append(fixture.bus.names.convoyEvents(fixture.townId, convoyId), { commitId: old.commandId, expectedSeq: 0, events: old.events });
     const bead = await fixture.dispatch(convoyId, beadId);
     const head = rig.origin.commit(bead.branch, { 'header.txt': 'HEADER\n' }, { from: 'main' });
     await fixture.command('SubmitBead', convoyId, { beadId, attempt: bead.attempt, branch: bead.branch, headCommit: head });
