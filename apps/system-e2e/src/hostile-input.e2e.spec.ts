@@ -8,13 +8,15 @@ type GqlError = NonNullable<Awaited<ReturnType<SystemHarness['gqlRaw']>>['errors
 
 /** Small enough that a test plan crosses it quickly; the default is 8 MiB. */
 const MAX_PLAN_BYTES = 64 * 1024;
+/** Town limits small enough to reach in a few calls (defaults: 100 rigs, 10 webhooks, 100,000 edges). */
+const LIMITS = { GASTOWN_MAX_RIGS_PER_TOWN: '3', GASTOWN_MAX_WEBHOOKS_PER_TOWN: '1', CONVOY_MAX_EDGES: '4' };
 
 describe('a tenant sending hostile text', () => {
   let system: SystemHarness;
   let rigId: string;
 
   beforeAll(async () => {
-    system = await SystemHarness.start({ env: { CONVOY_MAX_PLAN_BYTES: String(MAX_PLAN_BYTES) } });
+    system = await SystemHarness.start({ env: { CONVOY_MAX_PLAN_BYTES: String(MAX_PLAN_BYTES), ...LIMITS } });
     rigId = await system.registerRig('web', system.origin().bare);
   });
   afterAll(async () => {
@@ -71,6 +73,55 @@ describe('a tenant sending hostile text', () => {
     const error = await sling({ title: 'Too large', tasks });
     expect(error.message).toMatch(new RegExp(`^the plan encodes to \\d{5,} bytes, over the limit of ${MAX_PLAN_BYTES} bytes per decision`));
     expect(await convoyIds()).toEqual(before);
+  });
+
+  /** The one error of a refused mutation, asserting that it is CONFLICT: the town is full, the input is fine. */
+  async function full(query: string, variables: Record<string, unknown>): Promise<GqlError> {
+    const answer = await system.gqlRaw(query, variables);
+    expect(answer.errors).toHaveLength(1);
+    const [error] = answer.errors ?? [];
+    expect(error.extensions?.code).toBe('CONFLICT');
+    return error;
+  }
+
+  it('given a town at its rig limit, when one more rig is registered, then it is refused naming the count and the limit, and nothing is registered', async () => {
+    for (let n = (await rigNames()).length; n < 3; n++) await system.registerRig(`filler-${n}`, system.origin().bare);
+    const before = await rigNames();
+
+    const error = await full('mutation ($input: RegisterRigInput!) { registerRig(input: $input) { id } }', {
+      input: { name: 'one-too-many', gitUrl: system.origin().bare, defaultBranch: 'main' },
+    });
+    expect(error.message).toBe(`town ${system.townId} already has 3 rigs (limit 3): ask the operator to raise GASTOWN_MAX_RIGS_PER_TOWN`);
+    expect(error.extensions).toMatchObject({ count: 3, limit: 3 });
+    expect(await rigNames()).toEqual(before);
+  });
+
+  it('given a town at its webhook limit, when one more webhook is added, then it is refused naming the count and the limit, and nothing is added', async () => {
+    const add = 'mutation ($input: AddWebhookInput!) { addWebhook(input: $input) { webhook { id } } }';
+    await system.gql(add, { input: { url: 'http://127.0.0.1:9/first', events: ['CONVOY_LANDED'] } });
+
+    const error = await full(add, { input: { url: 'http://127.0.0.1:9/second', events: ['CONVOY_LANDED'] } });
+    expect(error.message).toBe(`town ${system.townId} already has 1 webhook (limit 1): remove one before adding another`);
+    expect((await system.gql<{ webhooks: { url: string }[] }>('{ webhooks { url } }')).webhooks).toEqual([{ url: 'http://127.0.0.1:9/first' }]);
+  });
+
+  it('given a plan with more dependency edges than the limit, when slung, then it is BAD_USER_INPUT naming the count and the limit and nothing is written', async () => {
+    const before = await convoyIds();
+    const error = await sling({ title: 'Dense', tasks: [{ title: 'A' }, { title: 'B', dependsOn: [0] }, { title: 'C', dependsOn: [0, 1] }, { title: 'D', dependsOn: [0, 1, 2] }] });
+    expect(error.message).toBe('tasks: 6 dependencies (dependsOn entries) exceed the limit of 4 per convoy');
+    expect(await convoyIds()).toEqual(before);
+  });
+
+  it('given a convoy at the edge limit, when one more dependency is added, then it is refused naming the count and the limit and its edges are unchanged', async () => {
+    const diamond = [{ title: 'A' }, { title: 'B', dependsOn: [0] }, { title: 'C', dependsOn: [0] }, { title: 'D', dependsOn: [1, 2] }];
+    const convoy = await system.slingBatch({ title: 'At the limit', defaultRigId: rigId, staged: true, tasks: diamond });
+    const edgesOf = async () =>
+      (await system.gql<{ convoy: { beads: { id: string }[]; dependencyEdges: unknown[] } }>('query ($id: ID!) { convoy(id: $id) { beads { id } dependencyEdges { beadId dependsOnBeadId } } }', { id: convoy.id })).convoy;
+    const { beads, dependencyEdges } = await edgesOf();
+
+    const error = await full('mutation ($b: ID!, $on: ID!) { addDependency(beadId: $b, dependsOnBeadId: $on) { id } }', { b: beads[3].id, on: beads[0].id });
+    expect(error.message).toBe('convoy "At the limit" already has 4 dependencies (limit 4): remove one before adding another');
+    expect((await edgesOf()).dependencyEdges).toEqual(dependencyEdges);
   });
 
   it('given a convoy stored before the text rules with a NUL in its titles, when the town reads and closes it, then it answers with U+FFFD instead of NOT_FOUND', async () => {

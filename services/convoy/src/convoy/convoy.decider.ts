@@ -16,7 +16,7 @@ import {
 } from '@gastown/contracts';
 import type { Decision } from '../decider/decider.decision';
 import { DomainError, rejectInput, type InputError } from '../decider/decider.error';
-import { clip, listTitles, quote } from './convoy.messages';
+import { clip, counted, listTitles, quote } from './convoy.messages';
 import { beadBranchName, featureBranchName, slugify } from './convoy.naming';
 import { assertAcyclic, assertNotFlat, assertPlanSize, checkTasks, type PlannedTask } from './convoy.plan';
 import {
@@ -424,7 +424,7 @@ function addTasks(command: ConvoyCommandOf<'AddTasks'>, state: ConvoyState, ctx:
     errors.push({
       path: ['tasks'],
       value: addedEdges,
-      message: `tasks: adding ${addedEdges} dependencies to the ${existingEdges} planned exceeds the limit of ${ctx.maxEdges} per convoy`,
+      message: `tasks: adding ${counted(addedEdges, 'dependency', 'dependencies')} to the ${existingEdges} planned exceeds the limit of ${ctx.maxEdges} per convoy`,
     });
   }
   if (errors.length > 0) throw rejectInput(errors);
@@ -507,7 +507,7 @@ function editDependency(
   const edges = edgeCount(state);
   if (edges >= ctx.maxEdges) {
     throw DomainError.conflict(
-      `convoy ${quote(state.title)} already has ${edges} dependencies (limit ${ctx.maxEdges}): remove one before adding another`,
+      `convoy ${quote(state.title)} already has ${counted(edges, 'dependency', 'dependencies')} (limit ${ctx.maxEdges}): remove one before adding another`,
       { count: edges, limit: ctx.maxEdges },
     );
   }

@@ -11,6 +11,11 @@ export function listTitles(titles: readonly string[], cap = 5): string {
   return titles.length > cap ? `${shown} and ${titles.length - cap} more` : shown;
 }
 
+/** `1 rig`, `3 rigs`, `1 dependency`: a count as a sentence says it. */
+export function counted(count: number, singular: string, plural = `${singular}s`): string {
+  return `${count} ${count === 1 ? singular : plural}`;
+}
+
 /** Composed reasons must fit the contract's 20,000 characters whatever the user typed. */
 export function clip(text: string, max = 20_000): string {
   return text.length > max ? `${text.slice(0, max - 1)}…` : text;

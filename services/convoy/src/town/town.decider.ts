@@ -17,6 +17,7 @@ import {
 } from '@gastown/contracts';
 import type { Decision } from '../decider/decider.decision';
 import { DomainError, rejectInput, type InputError } from '../decider/decider.error';
+import { counted } from '../convoy/convoy.messages';
 import { isValidRefName } from '../convoy/convoy.naming';
 import { agentProblems } from './town.agent';
 
@@ -184,7 +185,7 @@ function registerRig(command: Extract<TownCommand, { type: 'RegisterRig' }>, sta
   if (errors.length > 0) throw rejectInput(errors);
   const limit = ctx?.limits?.maxRigsPerTown ?? DEFAULT_TOWN_LIMITS.maxRigsPerTown;
   // Rigs cannot be removed yet: only the operator can make room.
-  if (state.rigs.size >= limit) throw limitReached(command.townId, state.rigs.size, 'rigs', limit, `ask the operator to raise ${TOWN_LIMIT_SETTINGS.maxRigsPerTown}`);
+  if (state.rigs.size >= limit) throw limitReached(command.townId, state.rigs.size, 'rig', limit, `ask the operator to raise ${TOWN_LIMIT_SETTINGS.maxRigsPerTown}`);
   return [{ type: 'RigRegistered', data: { rigId, name, gitUrl, defaultBranch, config } }];
 }
 
@@ -230,13 +231,13 @@ function addWebhook(command: Extract<TownCommand, { type: 'AddWebhook' }>, state
     errors.push({ path: ['secret'], value: null, message: "secret must be sealed with the operator's key (GASTOWN_SECRETS_KEY): a clear secret is never stored" });
   }
   if (errors.length > 0 || !sealed.success) throw rejectInput(errors);
-  if (state.webhooks.size >= limit) throw limitReached(command.townId, state.webhooks.size, 'webhooks', limit, 'remove one before adding another');
+  if (state.webhooks.size >= limit) throw limitReached(command.townId, state.webhooks.size, 'webhook', limit, 'remove one before adding another');
   return [{ type: 'WebhookAdded', data: { webhookId, url, events, secret: sealed.data } }];
 }
 
 /** The town is full, not the input wrong: a conflict that names the count, the limit and the way out. */
-function limitReached(townId: string, count: number, what: 'rigs' | 'webhooks', limit: number, remedy: string): DomainError {
-  return DomainError.conflict(`town ${townId} already has ${count} ${what} (limit ${limit}): ${remedy}`, { townId, count, limit });
+function limitReached(townId: string, count: number, what: 'rig' | 'webhook', limit: number, remedy: string): DomainError {
+  return DomainError.conflict(`town ${townId} already has ${counted(count, what)} (limit ${limit}): ${remedy}`, { townId, count, limit });
 }
 
 function removeWebhook(command: Extract<TownCommand, { type: 'RemoveWebhook' }>, state: TownState): NewEvent[] {
