@@ -48,6 +48,8 @@ export interface AgentOutcome {
   readonly signal: string | null;
   readonly timedOut: boolean;
   readonly cancelled: boolean;
+  /** The sandbox's resource limit the agent reached ("memory limit 2048 MB reached…"), when it reached one. */
+  readonly limit?: string;
   /** From the start until the agent and everything left in its process group are gone. */
   readonly durationMs: number;
   /** The last ~4 KB of this attempt's log (agent output and the runner's [gastown] notes), for failure reasons. */
@@ -226,7 +228,7 @@ export async function runAgent(options: RunAgentOptions): Promise<AgentOutcome> 
       logError ??= error;
     }
   };
-  const outcome = (fields: Pick<AgentOutcome, 'exitCode' | 'signal' | 'timedOut' | 'cancelled' | 'durationMs'>, tail: string) => ({
+  const outcome = (fields: Pick<AgentOutcome, 'exitCode' | 'signal' | 'timedOut' | 'cancelled' | 'limit' | 'durationMs'>, tail: string) => ({
     ...fields,
     outputTail: tail,
     promptFile,
@@ -297,7 +299,7 @@ export async function runAgent(options: RunAgentOptions): Promise<AgentOutcome> 
   // Before the runner's own git runs in the worktree again (commitAll), with nothing of the agent left to undo it.
   if (git) await restoreWorktreeGit(git).catch((error: unknown) => (logError ??= error));
   const durationMs = Date.now() - started;
-  await note(`finished after ${durationMs} ms: ${exit.signal ? `signal ${exit.signal}` : `exit code ${exit.code}`}`);
+  await note(`finished after ${durationMs} ms: ${exit.signal ? `signal ${exit.signal}` : `exit code ${exit.code}`}${exit.limit ? `; ${exit.limit}` : ''}`);
   await redactLog(outputFile, from, environment.secrets).catch((error: unknown) => (logError ??= error));
   if (stopReason === 'callback') throw callbackError;
   if (logError) throw logError;
@@ -307,6 +309,7 @@ export async function runAgent(options: RunAgentOptions): Promise<AgentOutcome> 
       signal: exit.signal,
       timedOut: stopReason === 'timeout',
       cancelled: stopReason === 'abort',
+      ...(exit.limit ? { limit: exit.limit } : {}),
       durationMs,
     },
     await readTail(outputFile, from),

@@ -6,6 +6,7 @@ import { egressAllowSetting, readAgentPolicy, type AgentPolicy, type EgressAllow
 import type { NatsCredentials } from '@gastown/bus';
 import { ConfigError, loadNatsCredentials, namespaceSetting, natsUrlSetting, parseEnv, wholeNumberSetting } from '@gastown/service-runtime';
 import type { SandboxSettings } from '../sandbox/sandbox';
+import { DEFAULT_SANDBOX_LIMITS as LIMITS } from '../sandbox/sandbox.limits';
 
 const RUNNER_ID = /^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$/;
 const TOWN_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -99,6 +100,31 @@ const Env = z.object({
   GIT_RUNNER_SANDBOX_UID: wholeNumberSetting('GIT_RUNNER_SANDBOX_UID', 65_534, { min: 1, max: 4_294_967_294 }),
   GIT_RUNNER_SANDBOX_GID: wholeNumberSetting('GIT_RUNNER_SANDBOX_GID', 65_534, { min: 1, max: 4_294_967_294 }),
   GIT_RUNNER_SANDBOX_READ_ONLY: absolutePathsSetting('GIT_RUNNER_SANDBOX_READ_ONLY', 'paths'),
+  // What one run (an agent attempt, a check) may take of the host; see sandbox/sandbox.limits.ts.
+  GIT_RUNNER_SANDBOX_CGROUPS: z
+    .string()
+    .optional()
+    .transform((v) => v || 'auto')
+    .refine((v): v is 'auto' | 'required' | 'off' => ['auto', 'required', 'off'].includes(v), {
+      message: 'GIT_RUNNER_SANDBOX_CGROUPS must be "auto" (the default), "required" or "off"',
+    }),
+  GIT_RUNNER_SANDBOX_MEMORY_MB: wholeNumberSetting('GIT_RUNNER_SANDBOX_MEMORY_MB', LIMITS.memoryMb, { min: 64, max: 1_048_576, unit: ' MB' }),
+  GIT_RUNNER_SANDBOX_PIDS: wholeNumberSetting('GIT_RUNNER_SANDBOX_PIDS', LIMITS.pids, { min: 16, max: 65_536 }),
+  GIT_RUNNER_SANDBOX_CPUS: z
+    .string()
+    .optional()
+    .transform((v, ctx) => {
+      if (v === undefined || v === '') return LIMITS.cpus;
+      const n = Number(v);
+      if (!Number.isFinite(n) || n < 0.01 || n > 1024) {
+        ctx.addIssue({ code: 'custom', message: `GIT_RUNNER_SANDBOX_CPUS must be a number of CPUs from 0.01 to 1024 (1.5 = one and a half), got "${v}"` });
+        return z.NEVER;
+      }
+      return n;
+    }),
+  GIT_RUNNER_SANDBOX_TMP_MB: wholeNumberSetting('GIT_RUNNER_SANDBOX_TMP_MB', LIMITS.tmpMb, { min: 1, max: 1_048_576, unit: ' MB' }),
+  GIT_RUNNER_SANDBOX_FILE_MB: wholeNumberSetting('GIT_RUNNER_SANDBOX_FILE_MB', LIMITS.fileMb, { min: 1, max: 1_048_576, unit: ' MB' }),
+  GIT_RUNNER_SANDBOX_WORKTREE_MB: wholeNumberSetting('GIT_RUNNER_SANDBOX_WORKTREE_MB', LIMITS.worktreeMb, { min: 1, max: 16_777_216, unit: ' MB' }),
 });
 
 export interface GitRunnerConfig {
@@ -173,5 +199,13 @@ function sandboxSettings(e: z.infer<typeof Env>, dataDir: string): SandboxSettin
     throw new ConfigError('git-runner', [`GIT_RUNNER_SANDBOX_READ_ONLY must not hold the data directory ${dataDir} or anything in it, got "${overlapping}"`]);
   }
   const { GIT_RUNNER_BWRAP_PATH: bwrapPath, GIT_RUNNER_SANDBOX_UID: uid, GIT_RUNNER_SANDBOX_GID: gid, GIT_RUNNER_SANDBOX_READ_ONLY: readOnly } = e;
-  return { kind: 'bwrap', bwrapPath, uid, gid, readOnly };
+  const limits = {
+    memoryMb: e.GIT_RUNNER_SANDBOX_MEMORY_MB,
+    pids: e.GIT_RUNNER_SANDBOX_PIDS,
+    cpus: e.GIT_RUNNER_SANDBOX_CPUS,
+    tmpMb: e.GIT_RUNNER_SANDBOX_TMP_MB,
+    fileMb: e.GIT_RUNNER_SANDBOX_FILE_MB,
+    worktreeMb: e.GIT_RUNNER_SANDBOX_WORKTREE_MB,
+  };
+  return { kind: 'bwrap', bwrapPath, uid, gid, readOnly, limits, cgroups: e.GIT_RUNNER_SANDBOX_CGROUPS };
 }

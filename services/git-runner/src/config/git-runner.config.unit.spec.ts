@@ -1,5 +1,6 @@
 import { hostname } from 'node:os';
 import { DEFAULT_AGENT_POLICY } from '@gastown/contracts';
+import { DEFAULT_SANDBOX_LIMITS } from '../sandbox/sandbox.limits';
 import { loadGitRunnerConfig } from './git-runner.config';
 
 describe('git-runner configuration', () => {
@@ -16,7 +17,7 @@ describe('git-runner configuration', () => {
       maxAgentTimeoutMs: 7_200_000,
       maxCheckTimeoutMs: 1_800_000,
       repositories: { localRoots: [], localRootsByTown: {}, egressAllow: [], ambientCredentials: false },
-      sandbox: { kind: 'bwrap', bwrapPath: 'bwrap', uid: 65_534, gid: 65_534, readOnly: [] },
+      sandbox: { kind: 'bwrap', bwrapPath: 'bwrap', uid: 65_534, gid: 65_534, readOnly: [], limits: DEFAULT_SANDBOX_LIMITS, cgroups: 'auto' },
     });
   });
 
@@ -57,7 +58,7 @@ describe('git-runner configuration', () => {
         egressAllow: [{ kind: 'range', family: 4, prefix: [127, 0, 0, 1], bits: 32, port: 8080 }],
         ambientCredentials: true,
       },
-      sandbox: { kind: 'bwrap', bwrapPath: 'bwrap', uid: 65_534, gid: 65_534, readOnly: [] },
+      sandbox: { kind: 'bwrap', bwrapPath: 'bwrap', uid: 65_534, gid: 65_534, readOnly: [], limits: DEFAULT_SANDBOX_LIMITS, cgroups: 'auto' },
     });
   });
 
@@ -124,8 +125,23 @@ describe('git-runner configuration', () => {
         GIT_RUNNER_SANDBOX_UID: '1500',
         GIT_RUNNER_SANDBOX_GID: '1600',
         GIT_RUNNER_SANDBOX_READ_ONLY: '/opt/claude:/srv/tools/,/usr/local/share/agents',
+        GIT_RUNNER_SANDBOX_CGROUPS: 'required',
+        GIT_RUNNER_SANDBOX_MEMORY_MB: '4096',
+        GIT_RUNNER_SANDBOX_PIDS: '512',
+        GIT_RUNNER_SANDBOX_CPUS: '1.5',
+        GIT_RUNNER_SANDBOX_TMP_MB: '256',
+        GIT_RUNNER_SANDBOX_FILE_MB: '100',
+        GIT_RUNNER_SANDBOX_WORKTREE_MB: '10000',
       }).sandbox,
-    ).toEqual({ kind: 'bwrap', bwrapPath: '/opt/bwrap/bin/bwrap', uid: 1_500, gid: 1_600, readOnly: ['/opt/claude', '/srv/tools', '/usr/local/share/agents'] });
+    ).toEqual({
+      kind: 'bwrap',
+      bwrapPath: '/opt/bwrap/bin/bwrap',
+      uid: 1_500,
+      gid: 1_600,
+      readOnly: ['/opt/claude', '/srv/tools', '/usr/local/share/agents'],
+      cgroups: 'required',
+      limits: { memoryMb: 4096, pids: 512, cpus: 1.5, tmpMb: 256, fileMb: 100, worktreeMb: 10_000 },
+    });
     expect(loadGitRunnerConfig({ GIT_RUNNER_SANDBOX: 'none' }).sandbox).toEqual({ kind: 'none' });
   });
 
@@ -138,6 +154,9 @@ describe('git-runner configuration', () => {
         GIT_RUNNER_SANDBOX_UID: '0',
         GIT_RUNNER_SANDBOX_GID: '-1',
         GIT_RUNNER_SANDBOX_READ_ONLY: '/opt/ok:tools',
+        GIT_RUNNER_SANDBOX_CGROUPS: 'maybe',
+        GIT_RUNNER_SANDBOX_MEMORY_MB: '32',
+        GIT_RUNNER_SANDBOX_CPUS: 'all',
       });
     } catch (error) {
       message = (error as Error).message;
@@ -148,6 +167,9 @@ describe('git-runner configuration', () => {
       '  - GIT_RUNNER_SANDBOX_UID must be a whole number from 1 to 4294967294, got "0"',
       '  - GIT_RUNNER_SANDBOX_GID must be a whole number from 1 to 4294967294, got "-1"',
       '  - GIT_RUNNER_SANDBOX_READ_ONLY must list absolute paths, got "tools"',
+      '  - GIT_RUNNER_SANDBOX_CGROUPS must be "auto" (the default), "required" or "off"',
+      '  - GIT_RUNNER_SANDBOX_MEMORY_MB must be a whole number from 64 to 1048576 MB, got "32"',
+      '  - GIT_RUNNER_SANDBOX_CPUS must be a number of CPUs from 0.01 to 1024 (1.5 = one and a half), got "all"',
     ]);
   });
 

@@ -25,6 +25,8 @@ export interface FailedCheck {
   exitCode: number | null;
   signal: NodeJS.Signals | null;
   timedOut: boolean;
+  /** The sandbox's resource limit the check reached, when it reached one. */
+  limit?: string;
   /** The last ~4 KB of stdout and stderr, interleaved as written: where test runners print the failure. */
   outputTail: string;
 }
@@ -61,8 +63,9 @@ export function describeCheckFailure(failed: FailedCheck, timeoutMs: number): st
       : failed.signal
         ? `was killed by ${failed.signal}`
         : 'could not start';
+  const limit = failed.limit ? `, ${failed.limit}` : '';
   const tail = failed.outputTail.trim();
-  return `check "${failed.name}" ${how}${tail ? `:\n${tail}` : ''}`;
+  return `check "${failed.name}" ${how}${limit}${tail ? `:\n${tail}` : ''}`;
 }
 
 /** Runs the checks one after another in `cwd` and stops at the first that fails. */
@@ -108,7 +111,7 @@ async function runCheck(cwd: string, check: Check, git: WorktreeGit | undefined,
   // 'close' waits for the pipes, which a leftover grandchild would hold open forever; the
   // group is killed at exit so nothing a check started outlives it, and the pipes then close.
   void started.exited.then(() => started.signal('SIGKILL'));
-  const { code, signal } = await started.closed;
+  const { code, signal, limit } = await started.closed;
   clearTimeout(timer);
-  return code === 0 && !timedOut ? undefined : failure({ exitCode: code, signal, timedOut });
+  return code === 0 && !timedOut ? undefined : failure({ exitCode: code, signal, timedOut, ...(limit ? { limit } : {}) });
 }

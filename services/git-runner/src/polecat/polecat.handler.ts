@@ -12,6 +12,7 @@ import type { JobTruth, RigInfo } from '../jobs/job.truth';
 import type { RigWorkspaces } from '../rigs/rig.workspaces';
 import type { DataLayout } from '../runner/data.layout';
 import type { Sandbox } from '../sandbox/sandbox';
+import { worktreeTooLarge } from '../sandbox/sandbox.worktree';
 import type { AgentRecords } from './agent.records';
 import type { AttemptClaims, HeldClaim } from './polecat.claims';
 import type { OwnedAttempt, RunningAttempts } from './polecat.attempts';
@@ -227,6 +228,13 @@ export class PolecatHandler {
     if (outcome.exitCode !== 0 || outcome.timedOut) {
       this.logger.log(`attempt ${ref(job)} failed: ${outcome.timedOut ? 'timed out' : `exit ${outcome.exitCode ?? outcome.signal}`}`);
       return failReport(job, failureReason(outcome, timeoutMs, secrets), agentResult);
+    }
+    // Before anything of the worktree is committed: what the agent left there is bounded too.
+    const worktreeMb = this.deps.sandbox.limits?.worktreeMb;
+    const tooLarge = worktreeMb === undefined ? undefined : await worktreeTooLarge(workdir, worktreeMb);
+    if (tooLarge) {
+      this.logger.log(`attempt ${ref(job)} failed: ${tooLarge}`);
+      return failReport(job, `the agent finished, but its ${tooLarge}`, agentResult);
     }
     let head: string;
     try {

@@ -10,13 +10,17 @@ export function reportableTail(outputTail: string, secrets: readonly string[]): 
   return redacted.length > TAIL_CHARS ? `…${redacted.slice(redacted.length - TAIL_CHARS)}` : redacted;
 }
 
-/** Why an attempt failed, for the next attempt's prompt and for people reading the convoy. */
+/**
+ * Why an attempt failed, for the next attempt's prompt and for people reading the convoy. A
+ * sandbox limit comes first: "exit code 137" alone would not tell the town its agent ran out of memory.
+ */
 export function failureReason(outcome: AgentOutcome, timeoutMs: number, secrets: readonly string[]): string {
-  const what = outcome.timedOut
+  const how = outcome.timedOut
     ? `agent timed out after ${timeoutMs / 1000}s`
     : outcome.exitCode !== null
       ? `agent exited with code ${outcome.exitCode}`
       : `agent was killed by ${outcome.signal ?? 'an unknown signal'}`;
+  const what = outcome.limit ? `the agent's sandbox stopped it: ${outcome.limit}; ${how}` : how;
   const tail = reportableTail(outcome.outputTail, secrets);
   return tail ? `${what}; the end of its output:\n${tail}` : what;
 }

@@ -27,6 +27,11 @@ describe('failure reasons', () => {
     expect(failureReason(outcome({ signal: 'SIGKILL' }), 1_000, [])).toBe('agent was killed by SIGKILL');
   });
 
+  it('given an agent its sandbox stopped at a limit, when described, then the limit comes before the bare exit code', () => {
+    const limit = 'memory limit 2048 MB reached (the kernel killed 1 process of the run)';
+    expect(failureReason(outcome({ exitCode: 137, limit }), 1_000, [])).toBe(`the agent's sandbox stopped it: ${limit}; agent exited with code 137`);
+  });
+
   it('given output with a passed secret and a URL with credentials, when described, then neither appears', () => {
     const tail = reportableTail('using key sk-ant-123456\ncloning https://bot:ghp_token@github.com/acme/web.git\n', ['sk-ant-123456']);
     expect(tail).toBe('using key ***\ncloning https://***@github.com/acme/web.git');

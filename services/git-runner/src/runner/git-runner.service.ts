@@ -63,7 +63,9 @@ export class GitRunner {
   async start(): Promise<void> {
     const { bus, config, sandbox } = this;
     // Before anything else: a runner that cannot confine agents takes no work at all.
-    await sandbox.probe();
+    const report = await sandbox.probe();
+    if (report.limits) this.logger.log(`sandbox limits per agent and check: ${report.limits}`);
+    if (report.warning) this.logger.warn(report.warning);
     if (sandbox.kind === 'none') {
       this.logger.warn(
         'GIT_RUNNER_SANDBOX=none: AGENTS AND CHECKS RUN UNCONFINED, as this runner\'s user, with its files, processes and network. ' +

@@ -6,7 +6,6 @@ import { join } from 'node:path';
 import { AgentConfig } from '@gastown/contracts';
 import { runAgent, type AgentOutcome } from '../agent/agent.runner';
 import { SandboxUnavailableError } from './sandbox.errors';
-import { BwrapSandbox } from './sandbox.bwrap';
 import { hostProcessesWith, testSandbox } from './testing/sandbox.testing';
 
 const git = (cwd: string, ...args: string[]) =>
@@ -90,7 +89,7 @@ describe('the bwrap sandbox, attacked by a hostile agent', () => {
   const found = (file: string) => readFileSync(join(worktree, file), 'utf8');
 
   it('given the sandbox, when the probe runs `true` in it, then it starts', async () => {
-    await expect(sandbox.probe()).resolves.toBeUndefined();
+    await expect(sandbox.probe()).resolves.toEqual({ limits: expect.stringMatching(/^memory 2048 MB, 256 processes, 1 CPU \(cgroup v[12]\)/) });
   });
 
   it('given an agent, when it asks who it is, then it is an unprivileged user that is not the runner', async () => {
@@ -223,7 +222,7 @@ describe('the bwrap sandbox, attacked by a hostile agent', () => {
     writeFileSync(join(tools, 'agent-tool'), '#!/bin/sh\necho "tool ran" > tool.txt\n', { mode: 0o755 });
     const spec = { argv: [join(tools, 'agent-tool')], worktree, env: { PATH: '/usr/bin:/bin' }, network: false, stdio: ['ignore', 'ignore', 'ignore'] } as const;
 
-    const listed = new BwrapSandbox({ bwrapPath: 'bwrap', uid: 65_534, gid: 65_534, readOnly: [tools] });
+    const listed = testSandbox({ readOnly: [tools] });
     expect(await (await listed.spawn(spec)).exited).toEqual({ code: 0, signal: null });
     expect(found('tool.txt')).toBe('tool ran\n');
 
@@ -231,7 +230,7 @@ describe('the bwrap sandbox, attacked by a hostile agent', () => {
   });
 
   it('given a bwrap that does not exist, when the sandbox is probed, then it refuses, naming the setting and what failed', async () => {
-    const broken = new BwrapSandbox({ bwrapPath: '/nonexistent/bwrap', uid: 65_534, gid: 65_534 });
+    const broken = testSandbox({ bwrapPath: '/nonexistent/bwrap' });
 
     await expect(broken.probe()).rejects.toThrow(SandboxUnavailableError);
     await expect(broken.probe()).rejects.toThrow(/^GIT_RUNNER_SANDBOX=bwrap: the sandbox cannot start \(\/nonexistent\/bwrap: spawn \/nonexistent\/bwrap ENOENT\)/);

@@ -3,9 +3,11 @@ import { accessSync, constants, existsSync, lstatSync, mkdirSync, mkdtempSync, r
 import { tmpdir } from 'node:os';
 import { dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import type { Readable, Writable } from 'node:stream';
-import type { Sandbox, SandboxProcess, SandboxSpec } from './sandbox';
+import type { Sandbox, SandboxExit, SandboxProcess, SandboxReport, SandboxSpec } from './sandbox';
+import { findCgroupHost, RunCgroups, type RunCgroup } from './sandbox.cgroup';
 import { SandboxProgramError, SandboxUnavailableError } from './sandbox.errors';
 import { writableGitDirs } from './sandbox.git';
+import { describeLimits, MIB, rlimitOptions, type CgroupMode, type SandboxLimits } from './sandbox.limits';
 import { endsOf, processRunning, signalGroup } from './sandbox.process';
 
 export interface BwrapSettings {
@@ -16,6 +18,10 @@ export interface BwrapSettings {
   readonly gid: number;
   /** The operator's extra read-only paths for every sandbox (GIT_RUNNER_SANDBOX_READ_ONLY): a toolchain in /opt. */
   readonly readOnly?: readonly string[];
+  /** What each run may take of the host (GIT_RUNNER_SANDBOX_MEMORY_MB and the others). */
+  readonly limits: SandboxLimits;
+  /** Whether each run gets a cgroup (GIT_RUNNER_SANDBOX_CGROUPS). */
+  readonly cgroups: CgroupMode;
 }
 
 /** What of the host the sandbox shows, read once: the toolchain and the few /etc files programs need. */
@@ -36,6 +42,15 @@ const BWRAP_PATH_ENV = '/usr/sbin:/usr/bin:/sbin:/bin';
 const INFO_FD = 3;
 const PASSWD_FD = 4;
 const GROUP_FD = 5;
+/** Where the launcher says why it could not join the run's cgroup. */
+const JOIN_FD = 6;
+/**
+ * The launcher: joins the run's cgroup (the cgroup.procs files before `--`), then becomes bwrap.
+ * Joining before bwrap exists is what makes the cgroup hold everything of the run: a pid written
+ * after the spawn would leave out whatever bwrap forked in between. It runs on the host as the
+ * runner, never inside the sandbox, and nothing of the town reaches its arguments but bwrap's.
+ */
+const LAUNCHER = 'while [ "$1" != -- ]; do { echo $$ > "$1"; } 2>&6 || exit 125; shift; done; shift; exec 6>&-; exec "$@"';
 const PROBE_TIMEOUT_MS = 15_000;
 
 /**
@@ -97,7 +112,7 @@ export function identityFiles({ uid, gid }: Pick<BwrapSettings, 'uid' | 'gid'>):
  * environment, its own /proc, /dev and /tmp, the toolchain read-only, and of the runner's files
  * only the worktree (read-write) and the given read-only paths, each at its own path.
  */
-export function bwrapArgs(spec: SandboxSpec, settings: Pick<BwrapSettings, 'uid' | 'gid'>, host: BwrapHost): string[] {
+export function bwrapArgs(spec: SandboxSpec, settings: Pick<BwrapSettings, 'uid' | 'gid' | 'limits'>, host: BwrapHost): string[] {
   if (settings.uid === 0 || settings.gid === 0) throw new RangeError('the sandbox never runs as uid or gid 0');
   const env: Record<string, string> = { ...spec.env, HOME: SANDBOX_HOME, TMPDIR: '/tmp', USER: SANDBOX_USER, LOGNAME: SANDBOX_USER };
   const args = ['--unshare-all', '--unshare-user', ...(spec.network ? ['--share-net'] : []), '--disable-userns'];
@@ -108,7 +123,9 @@ export function bwrapArgs(spec: SandboxSpec, settings: Pick<BwrapSettings, 'uid'
   for (const { path, target } of host.links) args.push('--symlink', target, path);
   for (const path of host.etc) args.push('--ro-bind', path, path);
   args.push('--ro-bind-data', String(PASSWD_FD), '/etc/passwd', '--ro-bind-data', String(GROUP_FD), '/etc/group');
-  args.push('--proc', '/proc', '--dev', '/dev', '--tmpfs', '/tmp', '--tmpfs', '/home', '--dir', SANDBOX_HOME);
+  // Sized, or filling them would take the host's memory: tmpfs pages belong to no process.
+  const tmpSize = String(settings.limits.tmpMb * MIB);
+  args.push('--proc', '/proc', '--dev', '/dev', '--size', tmpSize, '--tmpfs', '/tmp', '--size', tmpSize, '--tmpfs', '/home', '--dir', SANDBOX_HOME);
   // After /tmp and /home: a path under them is bound into the fresh tmpfs.
   for (const path of spec.readOnly ?? []) args.push('--ro-bind', path, path);
   args.push('--bind', spec.worktree, spec.worktree);
@@ -154,11 +171,19 @@ export function findProgram(spec: SandboxSpec, host: BwrapHost): string | undefi
 /** Confinement with bubblewrap (https://github.com/containers/bubblewrap), as Flatpak uses it. */
 export class BwrapSandbox implements Sandbox {
   readonly kind = 'bwrap';
+  /** Found on first use; `unavailable` says why runs get rlimits only. */
+  private cgroups: RunCgroups | { unavailable: string } | undefined;
+  /** Once a run had a cgroup, every run must: a later failure to create one is an error, never a quiet fallback. */
+  private cgroupsWork = false;
 
   constructor(
     private readonly settings: BwrapSettings,
     private readonly host: BwrapHost = inspectHost(),
   ) {}
+
+  get limits(): SandboxLimits {
+    return this.settings.limits;
+  }
 
   async spawn(request: SandboxSpec): Promise<SandboxProcess> {
     const spec = { ...request, readOnly: [...(this.settings.readOnly ?? []), ...(request.readOnly ?? [])] };
@@ -168,29 +193,55 @@ export class BwrapSandbox implements Sandbox {
           `toolchain ${[...this.host.toolchain, ...(spec.readOnly ?? [])].join(', ')})`,
       );
     }
+    // Found here, since the launcher's exec would only report a missing one as an exit code.
+    const bwrap = onHost(this.settings.bwrapPath);
+    const prlimit = onHost('prlimit');
+    if (!bwrap) throw new Error(`spawn ${this.settings.bwrapPath} ENOENT`);
+    if (!prlimit) throw new Error(`spawn prlimit ENOENT: the sandbox's rlimits need prlimit (apt-get install util-linux)`);
     if (spec.git) {
       mkdirSync(join(spec.git.commonDir, 'objects', 'info'), { recursive: true });
       mkdirSync(join(spec.git.commonDir, 'logs'), { recursive: true });
     }
-    const child = spawn(this.settings.bwrapPath, bwrapArgs(spec, this.settings, this.host), {
+    const cgroup = this.createCgroup();
+    const launcher = [...(cgroup?.procsFiles ?? []), '--', prlimit, ...rlimitOptions(this.settings.limits), '--', bwrap];
+    const child = spawn('/bin/sh', ['-c', LAUNCHER, 'gastown-sandbox', ...launcher, ...bwrapArgs(spec, this.settings, this.host)], {
       cwd: '/',
       // Only what bwrap itself needs: its init keeps this environment, readable inside. The
       // worktree names the sandbox for the reaper of a previous runner's agents (agent.records.ts).
       env: { PATH: BWRAP_PATH_ENV, ...(spec.env['GASTOWN_WORKDIR'] ? { GASTOWN_WORKDIR: spec.env['GASTOWN_WORKDIR'] } : {}) },
-      stdio: [...spec.stdio, 'pipe', 'pipe', 'pipe'],
+      stdio: [...spec.stdio, 'pipe', 'pipe', 'pipe', 'pipe'],
       // A process group of its own: signalling it reaches bwrap; its namespace dies with it (--die-with-parent).
       detached: true,
       shell: false,
     });
-    const { exited, closed, started } = endsOf(child);
+    const ends = endsOf(child);
+    // The run is over once nothing of it is left in its cgroup, and only then does its cgroup say which limit it reached.
+    const exited = ends.exited.then(async (exit): Promise<SandboxExit> => {
+      const limit = await cgroup?.release();
+      return limit ? { ...exit, limit } : exit;
+    });
+    const closed = Promise.all([ends.closed, exited]).then(([, exit]) => exit);
     const extra = child.stdio as unknown as readonly (Readable & Writable)[];
+    const joined = textOf(extra[JOIN_FD] as Readable);
+    const info = initOf(extra[INFO_FD] as Readable);
     const { passwd, group } = identityFiles(this.settings);
     feed(extra[PASSWD_FD] as Writable, passwd);
     feed(extra[GROUP_FD] as Writable, group);
-    await started;
+    try {
+      await ends.started;
+    } catch (error) {
+      await cgroup?.release();
+      throw error;
+    }
+    // The launcher closes the descriptor when it becomes bwrap, or writes why it could not join.
+    const joinFailure = (await joined).trim();
+    if (joinFailure) {
+      await exited;
+      throw new SandboxUnavailableError(`the sandbox could not join its cgroup: ${joinFailure}`);
+    }
     // The namespace's init, known once bwrap reports it; a bwrap that fails its set-up exits first
     // and says why on the process's stderr.
-    const init = await Promise.race([initOf(extra[INFO_FD] as Readable), exited.then(() => undefined)]);
+    const init = await Promise.race([info, ends.exited.then(() => undefined)]);
     const pid = child.pid as number;
     return {
       child,
@@ -203,14 +254,17 @@ export class BwrapSandbox implements Sandbox {
         // once the init has armed it, which a stop right after the start can precede. The init
         // killed, the kernel kills every process of its pid namespace.
         if (init !== undefined && processRunning(init)) killProcess(init);
+        // And whatever of the run is not (yet) in that namespace: the cgroup holds all of it.
+        if (signal === 'SIGKILL') void cgroup?.killAll().catch(() => undefined);
       },
       // Everything the sandbox runs is in the init's pid namespace, which ends with the init. Not
       // its process groups: a dead init may wait a while in bwrap's group for the host to reap it.
-      running: () => (child.exitCode === null && child.signalCode === null) || (init !== undefined && processRunning(init)),
+      running: () =>
+        (child.exitCode === null && child.signalCode === null) || (init !== undefined && processRunning(init)) || (cgroup?.running() ?? false),
     };
   }
 
-  async probe(): Promise<void> {
+  async probe(): Promise<SandboxReport> {
     const worktree = mkdtempSync(join(tmpdir(), 'gt-sandbox-probe-'));
     try {
       const started = await this.spawn({ argv: ['true'], worktree, env: { PATH: BWRAP_PATH_ENV }, network: false, stdio: ['ignore', 'ignore', 'pipe'] });
@@ -230,7 +284,69 @@ export class BwrapSandbox implements Sandbox {
     } finally {
       rmSync(worktree, { recursive: true, force: true });
     }
+    const cgroups = this.cgroups;
+    const { limits } = this.settings;
+    if (cgroups === undefined || 'unavailable' in cgroups) {
+      const why = cgroups?.unavailable ?? `GIT_RUNNER_SANDBOX_CGROUPS=${this.settings.cgroups}`;
+      return {
+        limits: describeLimits(limits, undefined),
+        warning:
+          `NO MEMORY, PROCESS OR CPU LIMIT FOR AGENTS AND CHECKS (${why}): one town's agent can exhaust this host's memory or processes until its timeout. ` +
+          'Run the runner as root on a host with cgroup v1 or a delegated cgroup v2, or set GIT_RUNNER_SANDBOX_CGROUPS=required to refuse to start without one.',
+      };
+    }
+    return { limits: describeLimits(limits, cgroups.name) };
   }
+
+  /**
+   * The run's cgroup, or none: with `off`, or with `auto` on a host that gives none (found by the
+   * first run, the probe). With `required`, no run starts without one.
+   */
+  private createCgroup(): RunCgroup | undefined {
+    const { cgroups: mode, limits } = this.settings;
+    if (mode === 'off') return undefined;
+    if (this.cgroups === undefined) {
+      const host = findCgroupHost();
+      this.cgroups = 'unavailable' in host ? host : new RunCgroups(host);
+    }
+    const cgroups = this.cgroups;
+    if ('unavailable' in cgroups) {
+      if (mode === 'required') throw new SandboxUnavailableError(`GIT_RUNNER_SANDBOX_CGROUPS=required: ${cgroups.unavailable}`);
+      return undefined;
+    }
+    try {
+      const cgroup = cgroups.create(limits);
+      this.cgroupsWork = true;
+      return cgroup;
+    } catch (error) {
+      const why = `${cgroups.name} does not let this runner create a cgroup (${(error as Error).message})`;
+      if (mode === 'required') throw new SandboxUnavailableError(`GIT_RUNNER_SANDBOX_CGROUPS=required: ${why}`);
+      if (this.cgroupsWork) throw new Error(`could not create the run's cgroup: ${(error as Error).message}`);
+      this.cgroups = { unavailable: why };
+      return undefined;
+    }
+  }
+}
+
+/** A program the runner starts on the host: an absolute path, or a name looked up as bwrap's PATH would. */
+function onHost(program: string): string | undefined {
+  const candidates = isAbsolute(program) ? [program] : BWRAP_PATH_ENV.split(':').map((dir) => join(dir, program));
+  return candidates.find((path) => {
+    try {
+      accessSync(path, constants.X_OK);
+      return statSync(path).isFile();
+    } catch {
+      return false;
+    }
+  });
+}
+
+/** Everything written to a stream until it closes. */
+function textOf(stream: Readable): Promise<string> {
+  let text = '';
+  stream.on('error', () => undefined);
+  stream.on('data', (chunk: Buffer) => (text += chunk.toString('utf8')));
+  return new Promise((settle) => stream.once('close', () => settle(text)));
 }
 
 function killProcess(pid: number): void {
@@ -248,20 +364,13 @@ function feed(stream: Writable, data: string): void {
 }
 
 /** The host pid of the namespace's init, from bwrap's --info-fd; undefined when bwrap wrote none. */
-function initOf(stream: Readable): Promise<number | undefined> {
-  let text = '';
-  stream.on('error', () => undefined);
-  stream.on('data', (chunk: Buffer) => (text += chunk.toString('utf8')));
-  return new Promise((settle) =>
-    stream.once('close', () => {
-      try {
-        const pid = (JSON.parse(text) as { 'child-pid'?: unknown })['child-pid'];
-        settle(typeof pid === 'number' ? pid : undefined);
-      } catch {
-        settle(undefined);
-      }
-    }),
-  );
+async function initOf(stream: Readable): Promise<number | undefined> {
+  try {
+    const pid = (JSON.parse(await textOf(stream)) as { 'child-pid'?: unknown })['child-pid'];
+    return typeof pid === 'number' ? pid : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 /** Why a probe run failed, or undefined when it exited 0. */

@@ -1,6 +1,7 @@
 import fc from 'fast-check';
 import type { SandboxSpec } from './sandbox';
 import { bwrapArgs, identityFiles, type BwrapHost } from './sandbox.bwrap';
+import { DEFAULT_SANDBOX_LIMITS } from './sandbox.limits';
 
 const host: BwrapHost = {
   links: [
@@ -10,7 +11,7 @@ const host: BwrapHost = {
   toolchain: ['/usr'],
   etc: ['/etc/ssl', '/etc/resolv.conf'],
 };
-const ids = { uid: 65_534, gid: 65_534 };
+const ids = { uid: 65_534, gid: 65_534, limits: { ...DEFAULT_SANDBOX_LIMITS, tmpMb: 64 } };
 const worktree = '/srv/gastown/.data/git-runner/gt/rigs/town-a/rig-1/worktrees/bead-a1';
 
 function spec(overrides: Partial<SandboxSpec> = {}): SandboxSpec {
@@ -25,7 +26,7 @@ function spec(overrides: Partial<SandboxSpec> = {}): SandboxSpec {
 }
 
 const TWO_VALUES = ['--setenv', '--bind', '--ro-bind', '--ro-bind-try', '--symlink', '--ro-bind-data'];
-const ONE_VALUE = ['--uid', '--gid', '--hostname', '--cap-drop', '--tmpfs', '--dir', '--proc', '--dev', '--chdir', '--info-fd'];
+const ONE_VALUE = ['--size', '--uid', '--gid', '--hostname', '--cap-drop', '--tmpfs', '--dir', '--proc', '--dev', '--chdir', '--info-fd'];
 
 /** bwrap's options as [flag, values], read as bwrap reads them, and the program's argv after `--`. */
 function parse(args: string[]): { options: [string, string[]][]; argv: string[] } {
@@ -54,7 +55,7 @@ describe('bwrap arguments', () => {
     expect(args).not.toContain('--share-net');
     expect(args.join(' ')).toContain('--cap-drop ALL');
     expect(args.join(' ')).toContain('--uid 65534 --gid 65534');
-    expect(args.join(' ')).toContain('--proc /proc --dev /dev --tmpfs /tmp');
+    expect(args.join(' ')).toContain('--proc /proc --dev /dev --size 67108864 --tmpfs /tmp --size 67108864 --tmpfs /home');
   });
 
   it('given a profile with network, when built, then only the network namespace is shared', () => {
@@ -65,8 +66,8 @@ describe('bwrap arguments', () => {
   });
 
   it('given uid or gid 0, when built, then it is refused', () => {
-    expect(() => bwrapArgs(spec(), { uid: 0, gid: 65_534 }, host)).toThrow('the sandbox never runs as uid or gid 0');
-    expect(() => bwrapArgs(spec(), { uid: 65_534, gid: 0 }, host)).toThrow(RangeError);
+    expect(() => bwrapArgs(spec(), { ...ids, uid: 0 }, host)).toThrow('the sandbox never runs as uid or gid 0');
+    expect(() => bwrapArgs(spec(), { ...ids, gid: 0 }, host)).toThrow(RangeError);
   });
 
   it("given the agent's environment, when built, then it is cleared and holds exactly those variables, with a private HOME and /tmp", () => {

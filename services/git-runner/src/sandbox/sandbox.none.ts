@@ -1,11 +1,11 @@
 import { spawn } from 'node:child_process';
-import type { Sandbox, SandboxProcess, SandboxSpec } from './sandbox';
+import type { Sandbox, SandboxProcess, SandboxReport, SandboxSpec } from './sandbox';
 import { endsOf, groupAlive, signalGroup } from './sandbox.process';
 
 /**
  * No confinement: the process runs as the runner's user and sees the whole machine, its network
  * and the runner's data directory. For a developer's own machine with a single, trusted town;
- * the runner warns at start whenever it is chosen.
+ * the runner warns at start whenever it is chosen. No resource limits either.
  */
 export class UnconfinedSandbox implements Sandbox {
   readonly kind = 'none';
@@ -26,7 +26,8 @@ export class UnconfinedSandbox implements Sandbox {
     return { child, pid, exited, closed, signal: (signal) => signalGroup(pid, signal), running: () => groupAlive(pid) };
   }
 
-  async probe(): Promise<void> {
-    return;
+  /** Nothing to probe, and no limits: the runner warns about `none` itself. */
+  async probe(): Promise<SandboxReport> {
+    return {};
   }
 }

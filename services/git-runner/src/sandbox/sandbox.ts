@@ -1,6 +1,7 @@
 import type { ChildProcess } from 'node:child_process';
 import { BwrapSandbox } from './sandbox.bwrap';
 import type { WorktreeGit } from './sandbox.git';
+import type { CgroupMode, SandboxLimits } from './sandbox.limits';
 import { UnconfinedSandbox } from './sandbox.none';
 
 /**
@@ -41,13 +42,15 @@ export interface SandboxExit {
   /** Null when a signal ended it. */
   readonly code: number | null;
   readonly signal: NodeJS.Signals | null;
+  /** The resource limit the run reached ("memory limit 2048 MB reached…"), when one did. */
+  readonly limit?: string;
 }
 
 export interface SandboxProcess {
   /** The started process (for its stdio pipes); its pid is also the id of a process group of its own. */
   readonly child: ChildProcess;
   readonly pid: number;
-  /** Settles when the started process exits. */
+  /** Settles when the started process exited and nothing else of the run is left. */
   readonly exited: Promise<SandboxExit>;
   /** Settles once it exited and its stdio pipes are closed. */
   readonly closed: Promise<SandboxExit>;
@@ -60,20 +63,41 @@ export interface SandboxProcess {
   running(): boolean;
 }
 
+/** What the probe found, for the runner's start-up log. */
+export interface SandboxReport {
+  /** The limits every run gets, in one line; absent when runs are unconfined. */
+  readonly limits?: string;
+  /** A limit the operator expects but this host cannot give (no cgroup), to be logged loudly. */
+  readonly warning?: string;
+}
+
 export interface Sandbox {
   readonly kind: 'bwrap' | 'none';
+  /** What each run may take of the host; absent when runs are unconfined. */
+  readonly limits?: SandboxLimits;
   /**
    * Starts a confined process and resolves once it runs. Rejects, leaving nothing running, when
    * it cannot be started (a program not found inside has the error code ENOENT, as spawn's would).
    */
   spawn(spec: SandboxSpec): Promise<SandboxProcess>;
-  /** Runs `true` inside a throw-away sandbox; rejects with SandboxUnavailableError saying what failed. */
-  probe(): Promise<void>;
+  /**
+   * Runs `true` inside a throw-away sandbox, with the limits of a run; rejects with
+   * SandboxUnavailableError saying what failed.
+   */
+  probe(): Promise<SandboxReport>;
 }
 
 /** The operator's choice (GIT_RUNNER_SANDBOX and its settings, see git-runner.config.ts). */
 export type SandboxSettings =
-  | { readonly kind: 'bwrap'; readonly bwrapPath: string; readonly uid: number; readonly gid: number; readonly readOnly: readonly string[] }
+  | {
+      readonly kind: 'bwrap';
+      readonly bwrapPath: string;
+      readonly uid: number;
+      readonly gid: number;
+      readonly readOnly: readonly string[];
+      readonly limits: SandboxLimits;
+      readonly cgroups: CgroupMode;
+    }
   | { readonly kind: 'none' };
 
 export function createSandbox(settings: SandboxSettings): Sandbox {

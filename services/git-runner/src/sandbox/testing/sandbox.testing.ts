@@ -1,10 +1,12 @@
 import { readdirSync, readFileSync } from 'node:fs';
-import { BwrapSandbox } from '../sandbox.bwrap';
+import { BwrapSandbox, type BwrapSettings } from '../sandbox.bwrap';
+import { DEFAULT_SANDBOX_LIMITS, type SandboxLimits } from '../sandbox.limits';
 import { processRunning } from '../sandbox.process';
 
-/** The sandbox a runner gets by default, for specs that run real processes in it. */
-export function testSandbox(): BwrapSandbox {
-  return new BwrapSandbox({ bwrapPath: 'bwrap', uid: 65_534, gid: 65_534 });
+/** The sandbox a runner gets by default, for specs that run real processes in it; a spec may change some settings and limits. */
+export function testSandbox(settings: Partial<Omit<BwrapSettings, 'limits'>> & { limits?: Partial<SandboxLimits> } = {}): BwrapSandbox {
+  const { limits, ...rest } = settings;
+  return new BwrapSandbox({ bwrapPath: 'bwrap', uid: 65_534, gid: 65_534, cgroups: 'auto', ...rest, limits: { ...DEFAULT_SANDBOX_LIMITS, ...limits } });
 }
 
 /**
