@@ -8,7 +8,7 @@ import { GATEWAY_CONFIG } from '../config/config.module';
 import type { GatewayConfig } from '../config/gateway.config';
 import type { GatewayContext } from '../graphql/graphql.context';
 import { apiError } from '../graphql/graphql.errors';
-import { ReadModelWaiter, ReadModelTimeoutError } from '../projection/read-model.waiter';
+import { ReadModelWaiter, ReadModelTimeoutError, SubjectHeldError } from '../projection/read-model.waiter';
 
 /** Large enough for the convoy service to decide a 10,000-task batch, short enough to free the client. */
 const COMMAND_TIMEOUT_MS = 30_000;
@@ -49,11 +49,11 @@ export class CommandService {
    * the request's loaders for it.
    */
   convoy(ctx: GatewayContext, commandId: string, body: ConvoyCommandBody): Promise<CommandResult> {
-    return this.issue(ctx, this.subjects.convoy, ConvoyCommand, { ...this.meta(ctx.town.id, commandId), ...body });
+    return this.issue(ctx, this.subjects.convoy, ConvoyCommand, { ...this.meta(ctx.town.id, commandId), ...body }, 'answer');
   }
 
   town(ctx: GatewayContext, commandId: string, body: TownCommandBody): Promise<CommandResult> {
-    return this.issue(ctx, this.subjects.town, TownCommand, { ...this.meta(ctx.town.id, commandId), ...body });
+    return this.issue(ctx, this.subjects.town, TownCommand, { ...this.meta(ctx.town.id, commandId), ...body }, 'refuse');
   }
 
   private meta(townId: string, commandId: string): CommandMeta {
@@ -65,6 +65,7 @@ export class CommandService {
     subject: string,
     schema: z.ZodType,
     command: { commandId: string; type: string },
+    whenHeld: 'answer' | 'refuse',
   ): Promise<CommandResult> {
     const checked = schema.safeParse(command);
     if (!checked.success) {
@@ -82,6 +83,14 @@ export class CommandService {
     try {
       await this.waiter.waitFor(reply.subject, reply.seq, this.config.readModelWaitMs);
     } catch (error) {
+      if (error instanceof SubjectHeldError) {
+        this.logger.warn(`${command.type} ${command.commandId}: ${error.message}`);
+        // A held convoy still reads (held, with why), so the mutation answers with it; a held
+        // town's rigs and webhooks cannot show the change, so the answer says why, at once.
+        if (whenHeld === 'refuse') throw heldError(command, error);
+        ctx.loaders.clear();
+        return reply.result;
+      }
       if (!(error instanceof ReadModelTimeoutError)) throw error;
       this.logger.warn(`${command.type} ${command.commandId}: ${error.message}`);
       throw apiError(
@@ -117,4 +126,14 @@ export class CommandService {
     if (!reply.success) throw new Error(`malformed reply from the convoy service on ${subject}: ${reply.error.message}`);
     return reply.data;
   }
+}
+
+function heldError(command: { commandId: string; type: string }, held: SubjectHeldError) {
+  return apiError(
+    'UNAVAILABLE',
+    `the ${command.type} was accepted, but this town is held since ${held.hold.heldAt.toISOString()} ` +
+      `on a message its read model cannot apply (seq ${held.hold.seq}: ${held.hold.reason}); ` +
+      'it shows once the operator releases the hold (npm run holds)',
+    { commandId: command.commandId, held: true, heldReason: held.hold.reason, heldSince: held.hold.heldAt.toISOString() },
+  );
 }

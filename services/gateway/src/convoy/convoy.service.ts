@@ -6,6 +6,7 @@ import { CommandService, type ConvoyCommandBody } from '../command/command.servi
 import type { GatewayContext } from '../graphql/graphql.context';
 import { apiError, notFound } from '../graphql/graphql.errors';
 import { isUuid } from '../graphql/graphql.ids';
+import { HoldsService } from '../holds/holds.service';
 import { decodeConvoyCursor, encodeConvoyCursor } from './convoy.cursor';
 import { ConvoysArgs, MAX_PAGE_SIZE, planTextProblem, reasonTextProblem, SlingBatchInput, SlingInput, TaskInput, type InputTextProblem } from './convoy.inputs';
 import { ConvoyLoaders } from './convoy.loaders';
@@ -29,10 +30,12 @@ export class ConvoyService {
     private readonly db: DataSource,
     private readonly loaders: ConvoyLoaders,
     private readonly commands: CommandService,
+    private readonly holds: HoldsService,
   ) {}
 
+  /** A convoy held on its first commit has no row yet, and is still read (held, with why). */
   async get(ctx: GatewayContext, id: string): Promise<ConvoyRow> {
-    const convoy = await this.loaders.byId(ctx).load(id);
+    const convoy = (await this.loaders.byId(ctx).load(id)) ?? (isUuid(id) ? await this.holds.heldConvoy(ctx, id) : null);
     if (!convoy) throw notFound('convoy', id);
     return convoy;
   }

@@ -1,6 +1,10 @@
-import { Injectable } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
+import type { Bus } from '@gastown/bus';
 import { InvalidEventError, parseEvent, type GastownEvent } from '@gastown/contracts';
 import { DataSource } from 'typeorm';
+import { BUS } from '../bus/bus.module';
+import { holdRecords, withHoldRecords } from '../holds/holds.history';
+import { listHolds, listSkips } from '../projection/projection.applier';
 import type { GatewayContext } from '../graphql/graphql.context';
 import { apiError } from '../graphql/graphql.errors';
 import { beadIdsOf, toHistoryEvent, type HistoryEventView } from './history.event';
@@ -47,11 +51,22 @@ function checkPage({ afterSequence, first }: HistoryPage): { after: number; firs
  */
 @Injectable()
 export class HistoryService {
-  constructor(private readonly db: DataSource) {}
+  constructor(
+    private readonly db: DataSource,
+    @Inject(BUS) private readonly bus: Bus,
+  ) {}
 
+  /** The convoy's events, with where the projector holds it and what the operator skipped. */
   async ofConvoy(ctx: GatewayContext, convoyId: string, page: HistoryPage): Promise<HistoryEventView[]> {
-    const rows = await this.page(`town_id = $1 AND convoy_id = $2`, [ctx.town.id, convoyId], checkPage(page));
-    return this.views(ctx.town.id, rows);
+    const checked = checkPage(page);
+    const subject = this.bus.names.convoyEvents(ctx.town.id, convoyId);
+    const [rows, hold, skips] = await Promise.all([
+      this.page(`town_id = $1 AND convoy_id = $2`, [ctx.town.id, convoyId], checked),
+      listHolds(this.db, [subject]).then((holds) => holds[0] ?? null),
+      listSkips(this.db, [subject]),
+    ]);
+    const views = await this.views(ctx.town.id, rows);
+    return withHoldRecords(views, rows.length >= checked.first, checked.after, holdRecords(convoyId, hold, skips));
   }
 
   async ofBead(ctx: GatewayContext, beadId: string, page: HistoryPage): Promise<HistoryEventView[]> {

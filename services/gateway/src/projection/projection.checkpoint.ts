@@ -3,6 +3,9 @@ import type { EntityManager } from 'typeorm';
 /** Channel on which every applied record is announced as `<subject> <seq>`; the waiter listens to it. */
 export const PROJECTION_CHANNEL = 'gt_projection';
 
+/** Channel on which a newly held subject is announced by name, so its waiters stop waiting. */
+export const HOLDS_CHANNEL = 'gt_projection_holds';
+
 /**
  * Locks the subject's checkpoint for the rest of the transaction (creating it at 0) and returns
  * the last sequence applied. Together with advanceCheckpoint it makes a projection's rows and its

@@ -3,7 +3,7 @@ import { EventStore, PoisonMessageError, type Bus, type EventParser, type Stored
 import { InvalidEventError, parseEvent } from '@gastown/contracts';
 import { QueryFailedError, type DataSource, type EntityManager } from 'typeorm';
 import { applyCommit } from '../read-models/read-models.projector';
-import { holdSubject, listHolds, poisonReason, type ProjectionHold } from './projection.applier';
+import { holdSubject, listHolds, listSkips, passSkippedCommit, poisonReason, type ProjectionHold } from './projection.applier';
 import { envelopeOnly } from './projection.runner';
 
 export interface RebuildOptions {
@@ -62,6 +62,8 @@ export async function rebuildReadModels(dataSource: DataSource, bus: Bus, option
   await dataSource.transaction(async (tx) => {
     await tx.query(`TRUNCATE ${READ_MODEL_TABLES.join(', ')}`);
   });
+  // projection_skips is the operator's record, not a read model: the replay passes over those commits again.
+  const skipped = new Set((await listSkips(dataSource)).map((skip) => skipKey(skip.subject, skip.seq)));
 
   const stream = bus.names.eventStream;
   const lastSeq = (await bus.jsm.streams.info(stream)).state.last_seq;
@@ -81,7 +83,7 @@ export async function rebuildReadModels(dataSource: DataSource, bus: Bus, option
     for (let tries = 1; ; tries++) {
       const heldBefore = new Set(held);
       try {
-        await dataSource.transaction((tx) => applyBatch(tx, items, held));
+        await dataSource.transaction((tx) => applyBatch(tx, items, held, skipped));
         break;
       } catch (error) {
         if (!isLockConflict(error) || tries >= BATCH_TRIES) throw error;
@@ -158,9 +160,13 @@ async function decode(
  * Applies a batch in one transaction. Each commit runs under a savepoint, so a commit the schema
  * rejects holds its subject without undoing the rest of the batch.
  */
-async function applyBatch(tx: EntityManager, items: readonly Replayed[], held: Set<string>): Promise<void> {
+async function applyBatch(tx: EntityManager, items: readonly Replayed[], held: Set<string>, skipped: ReadonlySet<string>): Promise<void> {
   for (const item of items) {
     if (held.has(item.subject)) continue;
+    if (skipped.has(skipKey(item.subject, item.seq))) {
+      await passSkippedCommit(tx, item.subject, item.seq);
+      continue;
+    }
     if (item instanceof PoisonMessageError) {
       await hold(tx, held, item.subject, item.seq, item.reason);
       continue;
@@ -179,6 +185,10 @@ async function applyBatch(tx: EntityManager, items: readonly Replayed[], held: S
       await hold(tx, held, item.subject, item.seq, reason);
     }
   }
+}
+
+function skipKey(subject: string, seq: number): string {
+  return `${subject} ${seq}`;
 }
 
 async function hold(tx: EntityManager, held: Set<string>, subject: string, seq: number, reason: string): Promise<void> {

@@ -19,6 +19,7 @@ import {
   listHolds,
   poisonReason,
   releaseHold,
+  skipHeldCommit,
   type ProjectionHold,
   type ProjectOutcome,
 } from './projection.applier';
@@ -120,6 +121,19 @@ export class ProjectionRunner {
     const results: RetryResult[] = [];
     for (const hold of await listHolds(this.dataSource)) results.push(await this.retryHeld(hold.subject));
     return results;
+  }
+
+  /**
+   * The operator gives up on the held commit: it is never applied, the reason is recorded for the
+   * convoy's history, and the subject's later commits are applied (holding again on the next failure).
+   */
+  async skipHeld(subject: string, reason: string): Promise<RetryResult & { readonly skipped: ProjectionHold }> {
+    const skipped = await this.dataSource.transaction((tx) => skipHeldCommit(tx, subject, reason));
+    if (!skipped) throw new Error(`${subject} is not held by the projector`);
+    this.log.warn(`skipped ${subject} seq ${skipped.seq} (held: ${skipped.reason}) on the operator's word: ${reason}`);
+    const applied = await this.catchUp(subject, Number.MAX_SAFE_INTEGER);
+    const hold = (await listHolds(this.dataSource)).find((h) => h.subject === subject) ?? null;
+    return { subject, applied, hold, skipped };
   }
 
   holds(): Promise<ProjectionHold[]> {

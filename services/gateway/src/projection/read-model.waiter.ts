@@ -1,6 +1,7 @@
 import { Logger, OnModuleDestroy, OnModuleInit } from '@nestjs/common';
 import { Client, Notification } from 'pg';
 import { PROJECTION_CHANNEL } from '../read-models/read-models.projector';
+import { HOLDS_CHANNEL } from './projection.checkpoint';
 
 /** How the waiter's connection shows in pg_stat_activity. */
 export const READ_MODEL_WAITER_APPLICATION = 'gastown-read-model-waiter';
@@ -17,6 +18,18 @@ export class ReadModelTimeoutError extends Error {
         (hold ? ` (the subject is held at seq ${hold.seq}: ${hold.reason})` : ''),
     );
     this.name = 'ReadModelTimeoutError';
+  }
+}
+
+/** The projector holds the subject at or before the awaited commit: waiting longer cannot help. */
+export class SubjectHeldError extends Error {
+  constructor(
+    readonly subject: string,
+    readonly seq: number,
+    readonly hold: { seq: number; reason: string; heldAt: Date },
+  ) {
+    super(`read model of ${subject} is held at seq ${hold.seq} since ${hold.heldAt.toISOString()}: ${hold.reason}`);
+    this.name = 'SubjectHeldError';
   }
 }
 
@@ -107,6 +120,20 @@ export class ReadModelWaiter implements OnModuleInit, OnModuleDestroy {
     });
   }
 
+  /** Waiters for the held commit or a later one learn at once that it will not be applied. */
+  private refuseHeld(subject: string, hold: { seq: number; reason: string; heldAt: Date }): void {
+    const waiters = this.pending.get(subject);
+    if (!waiters) return;
+    for (const w of waiters) {
+      if (w.seq >= hold.seq) {
+        clearTimeout(w.timer);
+        waiters.delete(w);
+        w.reject(new SubjectHeldError(subject, w.seq, hold));
+      }
+    }
+    if (waiters.size === 0) this.pending.delete(subject);
+  }
+
   private settle(subject: string, lastSeq: number): void {
     const waiters = this.pending.get(subject);
     if (!waiters) return;
@@ -144,11 +171,19 @@ export class ReadModelWaiter implements OnModuleInit, OnModuleDestroy {
     if (subjects.length === 0 || this.closed) return;
     try {
       const client = await this.connect();
-      const { rows } = await client.query<{ subject: string; last_seq: string }>(
-        `SELECT subject, last_seq FROM projection_checkpoints WHERE subject = ANY($1::text[])`,
+      const { rows } = await client.query<{ subject: string; last_seq: string | null; held_seq: string | null; reason: string | null; held_at: Date | null }>(
+        `SELECT s.subject, c.last_seq, h.seq AS held_seq, h.reason, h.held_at
+         FROM unnest($1::text[]) AS s(subject)
+         LEFT JOIN projection_checkpoints c ON c.subject = s.subject
+         LEFT JOIN projection_holds h ON h.subject = s.subject`,
         [subjects],
       );
-      for (const row of rows) this.settle(row.subject, Number(row.last_seq));
+      for (const row of rows) {
+        if (row.last_seq !== null) this.settle(row.subject, Number(row.last_seq));
+        if (row.held_seq !== null && row.reason !== null && row.held_at !== null) {
+          this.refuseHeld(row.subject, { seq: Number(row.held_seq), reason: row.reason, heldAt: row.held_at });
+        }
+      }
     } catch (error) {
       // The reconnect path re-checks every pending subject; the timeout bounds the wait meanwhile.
       this.logger.warn(`checkpoint check failed: ${(error as Error).message}`);
@@ -172,6 +207,7 @@ export class ReadModelWaiter implements OnModuleInit, OnModuleDestroy {
     await client.connect();
     try {
       await client.query(`LISTEN ${PROJECTION_CHANNEL}`);
+      await client.query(`LISTEN ${HOLDS_CHANNEL}`);
     } catch (error) {
       await client.end().catch(() => undefined);
       throw error;
@@ -185,6 +221,10 @@ export class ReadModelWaiter implements OnModuleInit, OnModuleDestroy {
   }
 
   private onNotification(n: Notification): void {
+    if (n.channel === HOLDS_CHANNEL && n.payload) {
+      if (this.pending.has(n.payload)) void this.recheck([n.payload]);
+      return;
+    }
     if (n.channel !== PROJECTION_CHANNEL || !n.payload) return;
     const space = n.payload.lastIndexOf(' ');
     this.settle(n.payload.slice(0, space), Number(n.payload.slice(space + 1)));

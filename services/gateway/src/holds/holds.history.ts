@@ -1,0 +1,46 @@
+import type { HistoryEventView } from '../history/history.event';
+import type { ProjectionHold, ProjectionSkip } from '../projection/projection.applier';
+
+/**
+ * The operator's side of a convoy's history: where the projector holds it, and each message the
+ * operator skipped with the reason given. They sit at the sequence of the message concerned,
+ * which no applied event of the convoy shares (a held or skipped message is never applied).
+ */
+export function holdRecords(convoyId: string, hold: ProjectionHold | null, skips: readonly ProjectionSkip[]): HistoryEventView[] {
+  const records: HistoryEventView[] = skips.map((skip) => ({
+    sequence: skip.seq,
+    index: 0,
+    type: 'MessageSkipped',
+    occurredAt: skip.skippedAt,
+    actor: { kind: 'system', id: 'operator' },
+    convoyId,
+    beadIds: [],
+    summary: `Message seq ${skip.seq} skipped by operator: ${skip.reason} (it could not be applied: ${skip.heldReason}).`,
+    data: { service: 'projector', seq: skip.seq, reason: skip.reason, heldReason: skip.heldReason },
+  }));
+  if (hold) {
+    records.push({
+      sequence: hold.seq,
+      index: 0,
+      type: 'ProjectionHeld',
+      occurredAt: hold.heldAt,
+      actor: { kind: 'system', id: 'projector' },
+      convoyId,
+      beadIds: [],
+      summary: `Held at message seq ${hold.seq}: ${hold.reason}. Nothing after it shows until the operator retries or skips it.`,
+      data: { service: 'projector', seq: hold.seq, reason: hold.reason },
+    });
+  }
+  return records.sort((a, b) => a.sequence - b.sequence);
+}
+
+/**
+ * Merges the records into a page of events. A full page shows the records up to its last
+ * decision (the next page has the rest); a last page shows every record after the cursor.
+ */
+export function withHoldRecords(page: readonly HistoryEventView[], pageFull: boolean, after: number, records: readonly HistoryEventView[]): HistoryEventView[] {
+  const last = page.at(-1)?.sequence ?? Number.POSITIVE_INFINITY;
+  const shown = records.filter((r) => r.sequence > after && (!pageFull || r.sequence <= last));
+  if (shown.length === 0) return [...page];
+  return [...page, ...shown].sort((a, b) => a.sequence - b.sequence || a.index - b.index);
+}
