@@ -21,6 +21,9 @@ export function aConvoy(overrides: Partial<ConvoySummary> = {}): ConvoySummary {
     landedCommit: null,
     failureReason: null,
     cancelReason: null,
+    held: false,
+    heldReason: null,
+    heldSince: null,
     progress: progressOf({ closed: 1, inProgress: 1, open: 2 }),
     ...overrides,
   };

@@ -6,14 +6,24 @@ export function formatConvoyList(page: { convoys: readonly ConvoySummary[]; tota
   if (page.convoys.length === 0) return ['no convoys match'];
   const lines = table(
     ['ID', 'STATUS', 'DONE', 'UPDATED', 'TITLE'],
-    page.convoys.map((c) => [c.id, c.status, `${c.progress.closed}/${c.progress.total}`, time(c.updatedAt), c.title]),
+    page.convoys.map((c) => [c.id, c.held ? `${c.status} (HELD)` : c.status, `${c.progress.closed}/${c.progress.total}`, time(c.updatedAt), c.title]),
   );
   if (page.hasNextPage) lines.push(`showing ${page.convoys.length} of ${page.totalCount}; raise --limit to see more`);
   return lines;
 }
 
+/** A held convoy's status is where the projector stopped, not where the convoy is: said before anything else. */
+function held(convoy: ConvoySummary): string[] {
+  if (!convoy.held) return [];
+  return [
+    `  HELD since ${time(convoy.heldSince)}: ${convoy.heldReason ?? 'no reason recorded'}`,
+    '  what this shows stops there until the operator releases it (npm run holds); commands are still recorded',
+  ];
+}
+
 /** Why a convoy stopped, or where it landed: the line a person looks for first. */
 function outcome(convoy: ConvoySummary): string[] {
+  if (convoy.held) return held(convoy);
   if (convoy.status === 'LANDED') return [`  landed ${time(convoy.landedAt)}${convoy.landedCommit ? ` at ${convoy.landedCommit}` : ''}`];
   if (convoy.status === 'FAILED') return [`  failed: ${convoy.failureReason ?? 'no reason recorded'}`];
   if (convoy.status === 'CANCELLED') return [`  cancelled: ${convoy.cancelReason ?? 'no reason recorded'}`];

@@ -38,6 +38,17 @@ describe('convoy output', () => {
     expect(formatConvoyStatus(aConvoyDetail([], { ...overrides, progress: progressOf({}) }), { color: false })).toContain(line);
   });
 
+  it('given a held convoy, when shown, listed or closed, then HELD and its reason come first, since its status is where the projector stopped', () => {
+    const heldConvoy = { held: true, heldReason: 'rejected by the read-model schema (SQLSTATE 23505)', heldSince: '2026-11-23T12:02:00.000Z' };
+
+    expect(formatConvoyStatus(aConvoyDetail([], heldConvoy), { color: false }).slice(3, 5)).toEqual([
+      '  HELD since 2026-11-23 12:02:00Z: rejected by the read-model schema (SQLSTATE 23505)',
+      '  what this shows stops there until the operator releases it (npm run holds); commands are still recorded',
+    ]);
+    expect(formatConvoyList({ convoys: [aConvoy(heldConvoy)], totalCount: 1, hasNextPage: false })[1]).toMatch(/ACTIVE \(HELD\)/);
+    expect(formatConvoyChanged('closed', aConvoy(heldConvoy))[1]).toBe('  HELD since 2026-11-23 12:02:00Z: rejected by the read-model schema (SQLSTATE 23505)');
+  });
+
   it('given a staged convoy that was started, when reported, then the new status is shown', () => {
     expect(formatConvoyChanged('started', aConvoy())).toEqual(['convoy "Login page" started: ACTIVE']);
   });

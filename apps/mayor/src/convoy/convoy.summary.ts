@@ -69,7 +69,17 @@ function statusTail(convoy: ConvoyDetail): string {
 
 /** `Convoy "Login" is ACTIVE: 3 of 8 beads closed, 2 in progress, 1 blocked (waiting on "Schema" which FAILED).` */
 export function summarizeConvoy(convoy: ConvoyDetail): string {
-  return `Convoy "${convoy.title}" (id ${convoy.id}) is ${convoy.status}: ${describeProgress(convoy.progress, blockingBeads(convoy.beads))}.${statusTail(convoy)}`;
+  return `Convoy "${convoy.title}" (id ${convoy.id}) is ${convoy.status}: ${describeProgress(convoy.progress, blockingBeads(convoy.beads))}.${heldNote(convoy)}${statusTail(convoy)}`;
+}
+
+/** A held convoy's status is where the gateway stopped reading it: the model must not plan on it as current. */
+function heldNote(convoy: ConvoySummary): string {
+  if (!convoy.held) return '';
+  return (
+    ` HELD since ${convoy.heldSince ?? 'an unknown time'}: ${convoy.heldReason ?? 'no reason recorded'}.` +
+    ' This status is where the gateway stopped reading the convoy, not necessarily where it is; it moves on once the operator releases the hold.' +
+    ' Commands (gt_convoy_close, gt_bead_retry) are still recorded. Tell the operator; do not re-plan the convoy because of the hold.'
+  );
 }
 
 export function summarizeConvoyList(
@@ -79,7 +89,7 @@ export function summarizeConvoyList(
   const which = status ? ` ${status}` : '';
   if (list.convoys.length === 0) return `No${which} convoys in this town.`;
   const shown = list.convoys.slice(0, SUMMARY_LINES);
-  const lines = shown.map((c) => `- "${c.title}" ${c.status}, ${describeProgress(c.progress)} (id ${c.id})`);
+  const lines = shown.map((c) => `- "${c.title}" ${c.status}${c.held ? ` (HELD: ${c.heldReason ?? 'no reason recorded'})` : ''}, ${describeProgress(c.progress)} (id ${c.id})`);
   const rest = list.totalCount - shown.length;
   const more = rest > 0 ? `\n…and ${rest} more${list.hasNextPage ? ' (ask for more with first)' : ''}.` : '';
   return `${list.totalCount}${which} convoy${list.totalCount === 1 ? '' : 's'}, newest first:\n${lines.join('\n')}${more}`;

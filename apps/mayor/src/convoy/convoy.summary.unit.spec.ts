@@ -92,6 +92,15 @@ describe('convoy summaries', () => {
     expect(summarizeConvoy(convoy('Login', [], { status: 'CANCELLED', cancelReason: 'superseded' }))).toContain('It was closed: superseded.');
   });
 
+  it('given a held convoy, when summarised, then the hold, its reason and what it means for planning come before the status tail', () => {
+    const summary = summarizeConvoy(
+      convoy('Login', [], { held: true, heldReason: 'rejected by the read-model schema (SQLSTATE 23505)', heldSince: '2026-11-25T09:06:00.000Z' }),
+    );
+
+    expect(summary).toContain('HELD since 2026-11-25T09:06:00.000Z: rejected by the read-model schema (SQLSTATE 23505).');
+    expect(summary).toContain('do not re-plan the convoy because of the hold');
+  });
+
   it('given convoys of the town, when listed, then each line names title, status, progress and id', () => {
     const active = loginConvoy();
     const text = summarizeConvoyList({ convoys: [active], totalCount: 1, hasNextPage: false }, 'ACTIVE');

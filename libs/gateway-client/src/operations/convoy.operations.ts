@@ -17,6 +17,10 @@ export interface ConvoySummary {
   landedCommit: string | null;
   failureReason: string | null;
   cancelReason: string | null;
+  /** The projector cannot apply one of its messages: what it shows stops there until the operator releases it. */
+  held: boolean;
+  heldReason: string | null;
+  heldSince: string | null;
   progress: ConvoyProgress;
 }
 
@@ -43,7 +47,7 @@ export interface ConvoyDetail extends ConvoySummary {
   beads: BeadSummary[];
 }
 
-export const CONVOY_FIELDS = `id title status mergeMode staged featureBranch createdAt updatedAt landedAt landedCommit failureReason cancelReason
+export const CONVOY_FIELDS = `id title status mergeMode staged featureBranch createdAt updatedAt landedAt landedCommit failureReason cancelReason held heldReason heldSince
   progress { total open inProgress inReview closed failed cancelled blocked }`;
 
 export const BEAD_FIELDS = `id index title status rigId ready blocked blockedReason assignee branch attemptCount lastReason mergeCommit blockedBy { id }`;
