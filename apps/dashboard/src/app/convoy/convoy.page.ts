@@ -22,6 +22,7 @@ import { CopyButtonComponent } from '../ui/copy-button.component';
 import { ProgressBarComponent } from '../ui/progress-bar.component';
 import { RelativeTimePipe } from '../ui/relative-time.pipe';
 import { CloseConvoyDialog, type ClosingBranch } from './close-convoy.dialog';
+import { ConvoyHeldComponent } from './convoy-held.component';
 import { ConvoyStore } from './convoy.store';
 
 const MERGE_MODE: Record<MergeMode, string> = {
@@ -32,7 +33,7 @@ const MERGE_MODE: Record<MergeMode, string> = {
 /** One convoy: what it is, how far it got, its DAG of beads, and the two things one can do to it. */
 @Component({
   selector: 'gt-convoy-page',
-  imports: [RouterLink, BeadDrawerComponent, CloseConvoyDialog, CopyButtonComponent, ProgressBarComponent, RelativeTimePipe, TimelineComponent],
+  imports: [RouterLink, BeadDrawerComponent, CloseConvoyDialog, ConvoyHeldComponent, CopyButtonComponent, ProgressBarComponent, RelativeTimePipe, TimelineComponent],
   providers: [ConvoyStore],
   changeDetection: ChangeDetectionStrategy.OnPush,
   template: `
@@ -73,6 +74,9 @@ const MERGE_MODE: Record<MergeMode, string> = {
           <div><dt>Updated</dt><dd>{{ convoy.updatedAt | relativeTime: now() }}</dd></div>
         </dl>
         <gt-progress-bar [progress]="convoy.progress" />
+        @if (convoy.held) {
+          <gt-convoy-held data-testid="held" [reason]="convoy.heldReason ?? 'no reason recorded'" [since]="convoy.heldSince ?? ''" />
+        }
         @if (convoy.failureReason; as reason) {
           <p class="reason failed" data-testid="failure-reason"><strong>Failed:</strong> {{ reason }}</p>
         }

@@ -143,6 +143,23 @@ describe('ConvoyPage', () => {
     expect(text('[data-testid=close-convoy]')).toBeNull();
   });
 
+  it('given a held convoy, then the held banner says why, and it can still be closed', async () => {
+    const { text } = await setup(
+      (g) =>
+        (g.convoy = () =>
+          Promise.resolve(convoyDetail({ held: true, heldReason: 'rejected by the read-model schema (SQLSTATE 23505)', heldSince: '2025-01-01T10:04:00Z' }))),
+    );
+
+    expect(text('[data-testid=held] [data-testid=held-reason]')).toBe('rejected by the read-model schema (SQLSTATE 23505)');
+    expect(text('[data-testid=close-convoy]')).toBe('Close convoy');
+  });
+
+  it('given a convoy that is not held, then no held banner shows', async () => {
+    const { text } = await setup();
+
+    expect(text('[data-testid=held]')).toBeNull();
+  });
+
   it('given a convoy over two rigs, then each rig shows its feature branch and landing, and chips name their rig', async () => {
     const { text, timeline } = await setup(
       (g) =>

@@ -35,6 +35,9 @@ export interface ConvoyDetail {
   landings: { rigId: string; commit: string }[];
   cancelReason: string | null;
   failureReason: string | null;
+  held: boolean;
+  heldReason: string | null;
+  heldSince: string | null;
   progress: ConvoyProgress;
   rigs: { id: string; name: string }[];
   waves: string[][];
@@ -44,7 +47,7 @@ export interface ConvoyDetail {
 
 const CONVOY_FIELDS = `
   sequence id title slug status mergeMode staged parallel featureBranch featureBranches { rigId branch }
-  createdAt updatedAt landedAt landedCommit landings { rigId commit } cancelReason failureReason
+  createdAt updatedAt landedAt landedCommit landings { rigId commit } cancelReason failureReason held heldReason heldSince
   progress { total open blocked inProgress inReview closed failed cancelled }
   rigs { id name } waves dependencyEdges { beadId dependsOnBeadId }
   beads { id index title status blocked blockedReason assignee rigId branch attemptCount }
