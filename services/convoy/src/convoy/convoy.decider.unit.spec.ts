@@ -1225,6 +1225,16 @@ describe('convoy decider', () => {
       for (const c of [slingBatch([task('A')]), dispatch(0)]) envelope(decide(c, state, ctx).events, c).forEach((e) => evolve(state, e));
       expect(decide(fail(0, 1, 'exit 1: \0 in output', true), state, ctx).events[0]).toMatchObject({ type: 'BeadFailed', data: { reason: 'exit 1: \uFFFD in output' } });
     });
+
+    it('given a stored BeadCreated whose index skips ahead (2^31), when folded, then evolve names the gap at once instead of looping over a sparse bead order', () => {
+      const state = initialState();
+      const c = slingBatch([task('A')]);
+      const [convoyCreated] = envelope([created()], c);
+      evolve(state, convoyCreated);
+      const [corrupt] = envelope([beadCreated(2 ** 31, 'far away')], c);
+      expect(() => evolve(state, corrupt)).toThrow(`evolve: bead ${bead(2 ** 31)} has index 2147483648 where the convoy's next index is 0`);
+      expect(state.beadOrder).toHaveLength(0);
+    });
   });
 
   describe('scale', () => {

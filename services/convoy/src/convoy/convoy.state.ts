@@ -165,6 +165,11 @@ export function evolve(state: ConvoyState, event: GastownEvent): ConvoyState {
     }
     case 'BeadCreated': {
       const d = event.data;
+      // The decider numbers beads densely; any other index is a corrupt stream, and taking it
+      // would make beadOrder a sparse array as long as the index (2^31 loops every fold for ever).
+      if (d.index !== state.beadOrder.length) {
+        throw new Error(`evolve: bead ${d.beadId} has index ${d.index} where the convoy's next index is ${state.beadOrder.length}`);
+      }
       state.beads.set(d.beadId, {
         beadId: d.beadId,
         index: d.index,
