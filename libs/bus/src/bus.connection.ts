@@ -197,6 +197,8 @@ export async function ensureTopology(bus: Bus): Promise<void> {
   await objm.create(claimCheckBucket(names), { storage: StorageType.File, ttl: nanos(CLAIM_CHECK_TTL_MS) });
   // Who owns a local repository is decided once, by `create`, and never expires: no max age.
   await new Kvm(bus.js).create(names.repositoryOwnersBucket, { history: 1, storage: StorageType.File, allow_direct: false });
+  // A hold outlives the process that found it: a restart must not forget what it has not resolved.
+  await new Kvm(bus.js).create(names.holdsBucket, { history: 1, storage: StorageType.File, allow_direct: false });
 }
 
 /** Removes every stream and bucket of the bus's namespace. For test suites and throwaway installs. */
@@ -211,6 +213,7 @@ export async function deleteTopology(bus: Bus): Promise<void> {
     names.webhookLogStream,
     `KV_${names.leaseBucket}`,
     `KV_${names.repositoryOwnersBucket}`,
+    `KV_${names.holdsBucket}`,
   ];
   for (const stream of streams) {
     await bus.jsm.streams.delete(stream).catch((error: unknown) => {

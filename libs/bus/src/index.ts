@@ -67,4 +67,16 @@ export {
 } from './jetstream.capabilities';
 export { followStream, StreamFollower, type FollowOptions } from './stream.follower';
 export { DEFAULT_PAYLOAD_READ_TIMEOUT_MS, PayloadReadTimeoutError, type PayloadRef } from './payload.store';
-export type { RawStoredMessage } from './subject.reader';
+export { readRawSubject, type RawStoredMessage } from './subject.reader';
+export {
+  HoldRecord,
+  holdKey,
+  HoldsRegistry,
+  REGISTRY_HOLDERS,
+  RegistryHolder,
+  ReleaseRequest,
+  releaseKey,
+  SkipRecord,
+  skipKey,
+  type ReleaseOutcome,
+} from './holds.registry';

@@ -6,6 +6,7 @@ import { Kvm } from '@nats-io/kv';
 import { freePort, startNatsServer, testNamespace, type NatsServerProcess } from '@gastown/testing';
 import { connectBus, ensureTopology, type Bus } from './bus.connection';
 import { EventStore } from './event.store';
+import { HoldsRegistry, type HoldRecord } from './holds.registry';
 import { NATS_SERVICES, natsAuthorizationConfig, natsCredentialsOf, natsUserOf, type NatsService, type NatsUser } from './nats.permissions';
 import { readRawSubject } from './subject.reader';
 import { convoyStarted, newConvoyScope, recordingLogger } from './testing/event.fixture';
@@ -138,5 +139,44 @@ describe('the bus on a nats-server with the generated users and permissions', ()
     await expect(runner.jsm.streams.getMessage(runner.names.webhookLogStream, { seq: 1 })).rejects.toThrow(REFUSED);
     await expect(runner.js.consumers.get(runner.names.webhookLogStream)).rejects.toThrow(REFUSED);
     await expect(runner.jsm.streams.getMessage(runner.names.dlqStream, { seq: 1 })).rejects.toThrow(REFUSED);
+  });
+
+  it('given a dispatcher hold, when the gateway asks for its retry, then the dispatcher sees the request and clears it, and neither the gateway nor a git-runner may write or forge a hold', async () => {
+    const dispatcher = await connectAs('dispatcher');
+    const gateway = await connectAs('gateway');
+    const runner = await connectAs('git-runner');
+    const scope = newConvoyScope(dispatcher.names);
+    const hold: HoldRecord = {
+      service: 'dispatcher',
+      subject: scope.subject,
+      seq: 3,
+      townId: scope.townId,
+      convoyId: scope.convoyId,
+      reason: 'payload missing',
+      since: new Date().toISOString(),
+    };
+    const held = new HoldsRegistry(dispatcher);
+    await held.hold(hold);
+    const requests: string[] = [];
+    const stop = await held.watchReleases(
+      'dispatcher',
+      (subject, request) => {
+        requests.push(`${request.action} ${subject}`);
+        void held.clearRelease('dispatcher', subject);
+      },
+      () => undefined,
+    );
+
+    const operator = new HoldsRegistry(gateway);
+    expect(await operator.holds()).toEqual([hold]);
+    const outcome = await operator.release('dispatcher', scope.subject, { action: 'retry', seq: 3, requestedAt: new Date().toISOString() }, 10_000);
+    stop();
+    expect(outcome).toEqual({ answered: true, hold });
+    expect(requests).toEqual([`retry ${scope.subject}`]);
+
+    await expect(operator.hold({ ...hold, reason: 'forged' })).rejects.toThrow(REFUSED);
+    await expect(operator.clearHold('dispatcher', scope.subject)).rejects.toThrow(REFUSED);
+    await expect(new HoldsRegistry(runner).requestRelease('dispatcher', scope.subject, { action: 'retry', seq: 3, requestedAt: 'now' })).rejects.toThrow(REFUSED);
+    expect(await operator.heldBy('dispatcher', scope.subject)).toEqual(hold);
   });
 });

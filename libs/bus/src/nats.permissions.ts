@@ -1,5 +1,6 @@
 import { names as namesOf, type Names } from '@gastown/contracts';
 import { claimCheckBucket, type NatsCredentials } from './bus.connection';
+import type { RegistryHolder } from './holds.registry';
 
 /** The NATS users of one installation: one per service, and the operator's own (the `gt` CLI, maintenance tools). */
 export const NATS_SERVICES = ['convoy', 'dispatcher', 'git-runner', 'gateway', 'operator'] as const;
@@ -95,7 +96,21 @@ function topologyStreams(n: Names): string[] {
     objStream(n.payloadBucket),
     objStream(claimCheckBucket(n)),
     kvStream(n.repositoryOwnersBucket),
+    kvStream(n.holdsBucket),
   ];
+}
+
+/**
+ * The keys of the holds registry one service writes: its own holds and skips, and the clearing of
+ * the release requests it acted on. Nobody else may say that this service holds something.
+ */
+function writeOwnHolds(n: Names, service: RegistryHolder): string[] {
+  return ['held', 'skipped', 'release'].map((kind) => `$KV.${n.holdsBucket}.${kind}.${service}.>`);
+}
+
+/** The operator's side of the registry: asking any holder to retry or skip. */
+function requestReleases(n: Names): string[] {
+  return [`$KV.${n.holdsBucket}.release.>`];
 }
 
 /** What every service does: account info, the topology check at start, claim checks, its own inbox. */
@@ -161,6 +176,8 @@ export function permissionMatrix(namespace = 'gt'): Record<NatsService, SubjectP
         n.allWebhookLogs,
         dlq,
         ...readStream(n.dlqStream),
+        ...readKv(n.holdsBucket),
+        ...writeOwnHolds(n, 'dispatcher'),
       ],
       subscribe: [],
     }),
@@ -193,6 +210,9 @@ export function permissionMatrix(namespace = 'gt'): Record<NatsService, SubjectP
         ...readKv(n.claimsBucket),
         dlq,
         ...readStream(n.dlqStream),
+        // The API shows every hold; `npm run holds`, run with the gateway's user, asks for releases.
+        ...readKv(n.holdsBucket),
+        ...requestReleases(n),
       ],
       subscribe: [],
     }),
@@ -205,6 +225,7 @@ export function permissionMatrix(namespace = 'gt'): Record<NatsService, SubjectP
         ...writeKv(n.leaseBucket),
         ...writeKv(n.claimsBucket),
         ...writeKv(n.repositoryOwnersBucket),
+        ...writeKv(n.holdsBucket),
         ...writeObjects(n.payloadBucket),
         ...writeObjects(claimCheckBucket(n)),
       ],

@@ -70,6 +70,24 @@ describe('the NATS permission matrix', () => {
     expect(mayPublish('gateway', `$JS.API.DIRECT.GET.KV_${n.claimsBucket}.$KV.${n.claimsBucket}.agent.b.1`)).toBe(true);
   });
 
+  it('given the holds registry, when written, then only the dispatcher records its holds and skips, the gateway (npm run holds) may ask for a release, and both may read', () => {
+    fc.assert(
+      fc.property(id, id, (town, convoy) => {
+        const subject = n.convoyEvents(town, convoy);
+        expect(publishers(`$KV.${n.holdsBucket}.held.dispatcher.${subject}`)).toEqual(['dispatcher', 'operator']);
+        expect(publishers(`$KV.${n.holdsBucket}.skipped.dispatcher.${subject}.7`)).toEqual(['dispatcher', 'operator']);
+        expect(publishers(`$KV.${n.holdsBucket}.release.dispatcher.${subject}`)).toEqual(['dispatcher', 'gateway', 'operator']);
+        // Nobody may claim a hold for another service: the projector's holds are not in the registry.
+        expect(publishers(`$KV.${n.holdsBucket}.held.projector.${subject}`)).toEqual(['operator']);
+      }),
+    );
+    for (const service of ['dispatcher', 'gateway'] as const) {
+      expect(mayPublish(service, `$JS.API.STREAM.MSG.GET.KV_${n.holdsBucket}`)).toBe(true);
+      expect(mayPublish(service, `$JS.API.CONSUMER.CREATE.KV_${n.holdsBucket}.abc.$KV.${n.holdsBucket}.held.>`)).toBe(true);
+    }
+    expect(mayPublish('git-runner', `$KV.${n.holdsBucket}.release.dispatcher.x`)).toBe(false);
+  });
+
   it('given two namespaces on one server, when their matrices are compared, then neither user may touch the other namespace', () => {
     const other = permissionMatrix('prod');
     expect(other.convoy.publish.some((p) => matches(p, n.convoyEvents('t', 'c')))).toBe(false);

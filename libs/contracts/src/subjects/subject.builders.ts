@@ -15,6 +15,11 @@ export interface Names {
   readonly claimsBucket: string;
   /** KV bucket of local repository owners: key from the repository's real git dir, value a RepositoryOwner. */
   readonly repositoryOwnersBucket: string;
+  /**
+   * KV bucket of the services' holds (held.<service>.<subject>), the operator's release requests
+   * (release.<service>.<subject>) and the skips carried out (skipped.<service>.<subject>.<seq>).
+   */
+  readonly holdsBucket: string;
   /** Request/reply to the git-runners (queue group): may this town use this remote, and does it have the branch? */
   readonly rigProbe: string;
   /** All events of every town. */
@@ -70,6 +75,7 @@ export function names(namespace = 'gt'): Names {
     leaseBucket: `${namespace}-leases`,
     claimsBucket: `${namespace}-claims`,
     repositoryOwnersBucket: `${namespace}-repo-owners`,
+    holdsBucket: `${namespace}-holds`,
     rigProbe: `${namespace}.rpc.rig.probe`,
     job: (kind, rigId) => `${namespace}.job.${kind}.${token('rig id', rigId)}`,
     jobs: (kind) => `${namespace}.job.${kind}.*`,
