@@ -46,6 +46,9 @@ export interface FairShareSettings extends TownLimits {
   /** Query cost a town may have in flight (burst) and spend per second; a read's unused cost is given back. */
   readonly queryCostBurst: number;
   readonly queryCostPerSecond: number;
+  /** A read whose static cost reaches this is heavy: a town runs at most heavyQueriesPerTown of them at once. */
+  readonly heavyQueryCost: number;
+  readonly heavyQueriesPerTown: number;
   /** Mutations a town may send: burst, then per second. */
   readonly mutationBurst: number;
   readonly mutationsPerSecond: number;
@@ -67,6 +70,8 @@ export const DEFAULT_FAIR_SHARE: FairShareSettings = {
   queryDeadlineMs: 30_000,
   queryCostBurst: 1_000_000,
   queryCostPerSecond: 500_000,
+  heavyQueryCost: 1_000,
+  heavyQueriesPerTown: 1,
   mutationBurst: 100,
   mutationsPerSecond: 20,
   maxSubscriptionsPerConnection: 16,
@@ -164,6 +169,8 @@ const GatewayEnv = z.object({
   GATEWAY_QUERY_DEADLINE_MS: integer('GATEWAY_QUERY_DEADLINE_MS', 1, 600_000, DEFAULT_FAIR_SHARE.queryDeadlineMs),
   GATEWAY_QUERY_COST_BURST: integer('GATEWAY_QUERY_COST_BURST', 1, 1_000_000_000_000, DEFAULT_FAIR_SHARE.queryCostBurst),
   GATEWAY_QUERY_COST_PER_SECOND: integer('GATEWAY_QUERY_COST_PER_SECOND', 1, 1_000_000_000_000, DEFAULT_FAIR_SHARE.queryCostPerSecond),
+  GATEWAY_HEAVY_QUERY_COST: integer('GATEWAY_HEAVY_QUERY_COST', 1, 1_000_000_000_000, DEFAULT_FAIR_SHARE.heavyQueryCost),
+  GATEWAY_HEAVY_QUERIES_PER_TOWN: integer('GATEWAY_HEAVY_QUERIES_PER_TOWN', 1, 1_000, DEFAULT_FAIR_SHARE.heavyQueriesPerTown),
   GATEWAY_MUTATION_BURST: integer('GATEWAY_MUTATION_BURST', 1, 1_000_000, DEFAULT_FAIR_SHARE.mutationBurst),
   GATEWAY_MUTATIONS_PER_SECOND: integer('GATEWAY_MUTATIONS_PER_SECOND', 1, 1_000_000, DEFAULT_FAIR_SHARE.mutationsPerSecond),
   GATEWAY_MAX_SUBSCRIPTIONS_PER_CONNECTION: integer('GATEWAY_MAX_SUBSCRIPTIONS_PER_CONNECTION', 1, 1_000, DEFAULT_FAIR_SHARE.maxSubscriptionsPerConnection),
@@ -213,6 +220,8 @@ export function loadGatewayConfig(env: NodeJS.ProcessEnv = process.env): Gateway
       queryDeadlineMs: v.GATEWAY_QUERY_DEADLINE_MS,
       queryCostBurst: v.GATEWAY_QUERY_COST_BURST,
       queryCostPerSecond: v.GATEWAY_QUERY_COST_PER_SECOND,
+      heavyQueryCost: v.GATEWAY_HEAVY_QUERY_COST,
+      heavyQueriesPerTown: v.GATEWAY_HEAVY_QUERIES_PER_TOWN,
       mutationBurst: v.GATEWAY_MUTATION_BURST,
       mutationsPerSecond: v.GATEWAY_MUTATIONS_PER_SECOND,
       maxSubscriptionsPerConnection: v.GATEWAY_MAX_SUBSCRIPTIONS_PER_CONNECTION,

@@ -1,7 +1,18 @@
 import { createParamDecorator, ExecutionContext } from '@nestjs/common';
 import { GqlExecutionContext } from '@nestjs/graphql';
-import { defaultFieldResolver, GraphQLError, isObjectType, type GraphQLSchema } from 'graphql';
+import {
+  defaultFieldResolver,
+  getNamedType,
+  getNullableType,
+  GraphQLError,
+  isCompositeType,
+  isListType,
+  isObjectType,
+  type GraphQLResolveInfo,
+  type GraphQLSchema,
+} from 'graphql';
 import type { AuthenticatedTown } from '../auth/auth.service';
+import type { TimeSlicer } from './graphql.time-slice';
 
 /**
  * Per-request memo of DataLoaders. Features register their loaders lazily under their own keys,
@@ -56,16 +67,41 @@ export interface GatewayContext {
   readonly town: AuthenticatedTown;
   readonly loaders: RequestLoaders;
   readonly deadline: QueryDeadline;
+  /**
+   * The request's turns on the event loop (see TimeSlicer), given by the fair-share plugin to
+   * heavy reads only: cheap ones run whole, so their DataLoader batches are never split.
+   */
+  slicer?: TimeSlicer;
 }
 
-/** Makes every resolver of the schema stop once its request's deadline has passed (see QueryDeadline). */
-export function withDeadlines(schema: GraphQLSchema): GraphQLSchema {
+/**
+ * A list's items, each completed by graphql-js in the request's time slices: graphql-js completes
+ * every item of a list (2,000 beads and each of their fields) in one synchronous pass, unless the
+ * item is a promise, whose completion waits for it.
+ */
+function inSlices(value: unknown, slicer: TimeSlicer): unknown {
+  const items = (list: unknown) => (Array.isArray(list) ? list.map((item: unknown) => slicer.run(() => item)) : list);
+  return value instanceof Promise ? value.then(items) : items(value);
+}
+
+/**
+ * Makes every resolver of the schema stop once its request's deadline has passed (see
+ * QueryDeadline), and run in its request's time slices, so a large answer lets others' requests in.
+ */
+export function withExecutionLimits(schema: GraphQLSchema): GraphQLSchema {
   for (const type of Object.values(schema.getTypeMap())) {
     if (!isObjectType(type) || type.name.startsWith('__')) continue;
     for (const field of Object.values(type.getFields())) {
       const resolve = field.resolve ?? defaultFieldResolver;
-      field.resolve = (source, args, context: Partial<GatewayContext> | undefined, info) =>
+      const limited = (source: unknown, args: Record<string, unknown>, context: Partial<GatewayContext> | undefined, info: GraphQLResolveInfo) =>
         context?.deadline?.passed() ? Promise.reject(context.deadline.error()) : resolve(source, args, context, info);
+      const listOfObjects = isListType(getNullableType(field.type)) && isCompositeType(getNamedType(field.type));
+      field.resolve = (source, args, context: Partial<GatewayContext> | undefined, info) => {
+        const slicer = context?.slicer;
+        if (!slicer) return limited(source, args, context, info);
+        const value = slicer.run(() => limited(source, args, context, info));
+        return listOfObjects ? inSlices(value, slicer) : value;
+      };
     }
   }
   return schema;

@@ -4,6 +4,13 @@ import type { FairShareSettings } from '../config/gateway.config';
 import type { GatewayContext } from './graphql.context';
 import { costModel, operationCost, rootFieldCount, type CostModel, type TownBounds } from './graphql.cost';
 import { TownBuckets, type BucketState } from './graphql.rate-limit';
+import { TimeSlicer } from './graphql.time-slice';
+import { TownGate } from './graphql.town-gate';
+
+/** Heavy reads of one town that may wait for its running ones; more are refused (RATE_LIMITED). */
+export const HEAVY_QUERIES_QUEUED = 4;
+/** What a refused heavy read is told to wait: about the time one heavy read takes. */
+export const HEAVY_QUERY_RETRY_MS = 1_000;
 
 /** Codes of the fair-share refusals; clients act on them (wait, ask for less). */
 export const FAIR_SHARE_CODES = ['QUERY_TOO_COSTLY', 'RATE_LIMITED', 'DEADLINE_EXCEEDED'] as const;
@@ -23,12 +30,21 @@ export function rateLimited(what: string, retryAfterMs: number): GraphQLError {
   });
 }
 
-/** Objects in a result: what a query actually cost, the same unit as the static estimate. */
-export function countObjects(value: unknown): number {
-  if (Array.isArray(value)) return value.reduce((sum: number, item) => sum + countObjects(item), 0);
-  if (value === null || typeof value !== 'object') return 0;
-  let count = 1;
-  for (const child of Object.values(value)) count += countObjects(child);
+/**
+ * Objects in a result: what a query actually cost, the same unit as the static estimate. Walked
+ * in the request's time slices (every `every` values), as a large answer is resolved.
+ */
+export async function countObjects(value: unknown, slicer: Pick<TimeSlicer, 'run'>, every = 1_024): Promise<number> {
+  let count = 0;
+  let visited = 0;
+  const stack: unknown[] = [value];
+  while (stack.length > 0) {
+    const item = stack.pop();
+    if (++visited % every === 0) await slicer.run(() => undefined);
+    if (item === null || typeof item !== 'object') continue;
+    if (!Array.isArray(item)) count += 1;
+    for (const child of Object.values(item)) if (child !== null && typeof child === 'object') stack.push(child);
+  }
   return count;
 }
 
@@ -37,6 +53,7 @@ export class FairShare {
   readonly model: CostModel;
   readonly queryCost: TownBuckets;
   readonly mutations: TownBuckets;
+  readonly heavy: TownGate;
 
   constructor(
     readonly settings: FairShareSettings,
@@ -47,6 +64,7 @@ export class FairShare {
     this.model = costModel(settings);
     this.queryCost = new TownBuckets({ burst: settings.queryCostBurst, perSecond: settings.queryCostPerSecond }, clock);
     this.mutations = new TownBuckets({ burst: settings.mutationBurst, perSecond: settings.mutationsPerSecond }, clock);
+    this.heavy = new TownGate(settings.heavyQueriesPerTown, HEAVY_QUERIES_QUEUED);
   }
 }
 
@@ -55,6 +73,8 @@ interface RequestCost {
   /** Taken from the town's query bucket before running; what the query did not use is given back. */
   taken: number;
   town: string | null;
+  /** Admitted through the town's gate of heavy reads, which it leaves when its answer is ready. */
+  heavy: boolean;
 }
 
 /**
@@ -65,7 +85,7 @@ interface RequestCost {
  */
 export function fairSharePlugin(fair: FairShare): ApolloServerPlugin<GatewayContext> {
   const { settings } = fair;
-  const report = (ctx: GraphQLRequestContextWillSendResponse<GatewayContext>, cost: RequestCost): void => {
+  const report = async (ctx: GraphQLRequestContextWillSendResponse<GatewayContext>, cost: RequestCost): Promise<void> => {
     const body = ctx.response.body;
     if (body.kind !== 'single') return;
     const result = body.singleResult;
@@ -75,7 +95,7 @@ export function fairSharePlugin(fair: FairShare): ApolloServerPlugin<GatewayCont
       const { message, extensions } = ctx.contextValue.deadline.error();
       result.errors = [{ message, extensions: { ...extensions } }];
     }
-    const actual = countObjects(result.data);
+    const actual = await countObjects(result.data, ctx.contextValue.slicer ?? new TimeSlicer());
     if (cost.town === null) return;
     const bucket = fair.queryCost.of(cost.town);
     bucket.charge(actual - cost.taken, fair.queryCost.now);
@@ -96,7 +116,7 @@ export function fairSharePlugin(fair: FairShare): ApolloServerPlugin<GatewayCont
 
   return {
     async requestDidStart() {
-      const cost: RequestCost = { requested: 0, taken: 0, town: null };
+      const cost: RequestCost = { requested: 0, taken: 0, town: null, heavy: false };
       return {
         async didResolveOperation({ schema, document, operation, request, contextValue }) {
           cost.town = contextValue.town.id;
@@ -117,6 +137,18 @@ export function fairSharePlugin(fair: FairShare): ApolloServerPlugin<GatewayCont
             const wait = fair.queryCost.of(cost.town).take(cost.requested, fair.queryCost.now);
             if (wait > 0) throw rateLimited(`the town's queries cost more than ${settings.queryCostPerSecond} a second`, wait);
             cost.taken = cost.requested;
+            if (cost.requested >= settings.heavyQueryCost) {
+              const admitted = fair.heavy.enter(cost.town);
+              if (!admitted) {
+                throw rateLimited(
+                  `the town already runs ${settings.heavyQueriesPerTown} read(s) costing ${settings.heavyQueryCost} or more, and ${HEAVY_QUERIES_QUEUED} wait`,
+                  HEAVY_QUERY_RETRY_MS,
+                );
+              }
+              cost.heavy = true;
+              await admitted;
+              contextValue.slicer = new TimeSlicer();
+            }
           } else {
             const writes = rootFieldCount(document, operation);
             if (writes > settings.mutationBurst) {
@@ -133,7 +165,11 @@ export function fairSharePlugin(fair: FairShare): ApolloServerPlugin<GatewayCont
           if (operation?.operation !== 'mutation') contextValue.deadline.start(settings.queryDeadlineMs);
         },
         async willSendResponse(ctx) {
-          report(ctx, cost);
+          try {
+            await report(ctx, cost);
+          } finally {
+            if (cost.heavy && cost.town !== null) fair.heavy.leave(cost.town);
+          }
         },
       };
     },

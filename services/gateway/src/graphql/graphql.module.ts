@@ -1,4 +1,5 @@
 import type { IncomingMessage } from 'node:http';
+import { ApolloServerPluginCacheControlDisabled } from '@apollo/server/plugin/disabled';
 import { ApolloDriver, ApolloDriverConfig } from '@nestjs/apollo';
 import { MiddlewareConsumer, Module, NestModule } from '@nestjs/common';
 import { APP_FILTER } from '@nestjs/core';
@@ -9,7 +10,8 @@ import { authenticatedTown } from '../auth/auth.middleware';
 import { AuthService } from '../auth/auth.service';
 import { GATEWAY_CONFIG } from '../config/config.module';
 import { DEFAULT_FAIR_SHARE, type GatewayConfig } from '../config/gateway.config';
-import { GatewayContext, QueryDeadline, RequestLoaders, withDeadlines } from './graphql.context';
+import { GatewayContext, QueryDeadline, RequestLoaders, withExecutionLimits } from './graphql.context';
+import { LargeResponseMiddleware, stringifyInSlices } from './graphql.response';
 import { formatGraphQLError } from './graphql.errors';
 import { FairShare, fairSharePlugin } from './graphql.fair-share';
 import { TownBoundsReader } from './graphql.town-bounds';
@@ -36,8 +38,9 @@ export const GRAPHQL_PATH = '/graphql';
           includeStacktraceInErrorResponses: false,
           formatError: formatGraphQLError,
           validationRules: [maxDepthRule(MAX_QUERY_DEPTH)],
-          plugins: [fairSharePlugin(new FairShare(fairShare, (townId) => bounds.of(townId)))],
+          plugins: [ApolloServerPluginCacheControlDisabled(), fairSharePlugin(new FairShare(fairShare, (townId) => bounds.of(townId)))],
           parseOptions: { maxTokens: MAX_QUERY_TOKENS },
+          stringifyResult: stringifyInSlices,
           // Nest's type names a subset of graphql-ws's options, but it hands them all to useServer.
           subscriptions: { 'graphql-ws': websocketOptions(auth, fairShare) as GraphQLWsSubscriptionsConfig },
           // Over HTTP, authentication happens once per request, before the body is read, and fails the
@@ -47,7 +50,7 @@ export const GRAPHQL_PATH = '/graphql';
             loaders: new RequestLoaders(),
             deadline: new QueryDeadline(),
           }),
-          transformSchema: withDeadlines,
+          transformSchema: withExecutionLimits,
         };
       },
     }),
@@ -56,6 +59,6 @@ export const GRAPHQL_PATH = '/graphql';
 })
 export class GraphqlModule implements NestModule {
   configure(consumer: MiddlewareConsumer): void {
-    consumer.apply(QuerySizeMiddleware).forRoutes(GRAPHQL_PATH);
+    consumer.apply(QuerySizeMiddleware, LargeResponseMiddleware).forRoutes(GRAPHQL_PATH);
   }
 }
