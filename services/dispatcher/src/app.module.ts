@@ -19,6 +19,7 @@ export class AppModule {
               log: lineLogger('dispatcher'),
               payloadReadTimeoutMs: config.payloadReadTimeoutMs,
               readAttempts: config.readAttempts,
+              reconcile: { startDeadlineMs: config.startDeadlineMs, maxRepublishes: config.maxRepublishes },
               limits: {
                 ...DEFAULT_PLAN_LIMITS,
                 maxAgentsPerTown: config.maxAgentsPerTown,

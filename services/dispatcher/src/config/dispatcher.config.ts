@@ -16,6 +16,7 @@ import {
   wholeNumberSetting,
 } from '@gastown/service-runtime';
 import { DEFAULT_READ_ATTEMPTS } from '../dispatch/dispatch.runner';
+import { DEFAULT_RECONCILE_LIMITS } from '../reconcile/reconcile.planner';
 
 const DAY_MS = 24 * 60 * 60_000;
 
@@ -44,6 +45,13 @@ const Env = z
       unit: ' ms',
     }),
     DISPATCHER_READ_ATTEMPTS: wholeNumberSetting('DISPATCHER_READ_ATTEMPTS', DEFAULT_READ_ATTEMPTS, { max: 20 }),
+    // Below a few seconds a runner's worktree set-up alone would count as a lost job; see reconcile.planner.ts.
+    DISPATCHER_START_DEADLINE_MS: wholeNumberSetting('DISPATCHER_START_DEADLINE_MS', DEFAULT_RECONCILE_LIMITS.startDeadlineMs, {
+      min: 500,
+      max: DAY_MS,
+      unit: ' ms',
+    }),
+    DISPATCHER_MAX_REPUBLISHES: wholeNumberSetting('DISPATCHER_MAX_REPUBLISHES', DEFAULT_RECONCILE_LIMITS.maxRepublishes, { min: 0, max: 20 }),
     DISPATCHER_ID: z
       .string()
       .optional()
@@ -84,6 +92,10 @@ export interface DispatcherConfig {
   payloadReadTimeoutMs: number;
   /** Reads of one commit before it is parked and its convoy held, so the others go on. */
   readAttempts: number;
+  /** How long dispatched work may take to start (agent) or end (merge, landing) before its job is looked for and re-published. */
+  startDeadlineMs: number;
+  /** Re-publishes of a vanished agent job before its attempt is reported LOST. */
+  maxRepublishes: number;
   webhooks: WebhookSettings;
 }
 
@@ -117,6 +129,8 @@ export function loadDispatcherConfig(env: NodeJS.ProcessEnv = process.env): Disp
     retryMaxMs: e.DISPATCHER_RETRY_MAX_MS,
     payloadReadTimeoutMs: e.DISPATCHER_PAYLOAD_READ_TIMEOUT_MS,
     readAttempts: e.DISPATCHER_READ_ATTEMPTS,
+    startDeadlineMs: e.DISPATCHER_START_DEADLINE_MS,
+    maxRepublishes: e.DISPATCHER_MAX_REPUBLISHES,
     webhooks: {
       maxAttempts: e.DISPATCHER_WEBHOOK_MAX_ATTEMPTS,
       retryBaseMs: e.DISPATCHER_WEBHOOK_RETRY_BASE_MS,

@@ -18,6 +18,8 @@ describe('dispatcher configuration', () => {
       retryMaxMs: 60_000,
       payloadReadTimeoutMs: 30_000,
       readAttempts: 3,
+      startDeadlineMs: 15_000,
+      maxRepublishes: 2,
       webhooks: { maxAttempts: 8, retryBaseMs: 5_000, retryMaxMs: 600_000, timeoutMs: 10_000, concurrency: 8, secrets: expect.any(SecretKeyring) },
     });
   });
@@ -42,6 +44,8 @@ describe('dispatcher configuration', () => {
         DISPATCHER_WEBHOOK_CONCURRENCY: '2',
         DISPATCHER_PAYLOAD_READ_TIMEOUT_MS: '5000',
         DISPATCHER_READ_ATTEMPTS: '2',
+        DISPATCHER_START_DEADLINE_MS: '3000',
+        DISPATCHER_MAX_REPUBLISHES: '0',
       }),
     ).toEqual({
       natsUrl: 'nats://a:4222,nats://b:4222',
@@ -54,6 +58,8 @@ describe('dispatcher configuration', () => {
       retryMaxMs: 30_000,
       payloadReadTimeoutMs: 5_000,
       readAttempts: 2,
+      startDeadlineMs: 3_000,
+      maxRepublishes: 0,
       webhooks: { maxAttempts: 3, retryBaseMs: 100, retryMaxMs: 400, timeoutMs: 2_000, concurrency: 2, secrets: expect.any(SecretKeyring) },
     });
   });
@@ -68,6 +74,7 @@ describe('dispatcher configuration', () => {
         DISPATCHER_RETRY_BASE_MS: 'soon',
         DISPATCHER_ID: 'two words',
         DISPATCHER_PAYLOAD_READ_TIMEOUT_MS: '10',
+        DISPATCHER_START_DEADLINE_MS: '100',
       });
     expect(load).toThrow(/NATS_URL must look like nats:\/\/host:port/);
     expect(load).toThrow(/\n {2}- GT_NAMESPACE must be/);
@@ -76,6 +83,7 @@ describe('dispatcher configuration', () => {
     expect(load).toThrow(/\n {2}- DISPATCHER_RETRY_BASE_MS must be a whole number from 1 to 86400000 ms, got "soon"/);
     expect(load).toThrow(/\n {2}- DISPATCHER_ID must be/);
     expect(load).toThrow(/\n {2}- DISPATCHER_PAYLOAD_READ_TIMEOUT_MS must be a whole number from 100 to 600000 ms, got "10"/);
+    expect(load).toThrow(/\n {2}- DISPATCHER_START_DEADLINE_MS must be a whole number from 500 to 86400000 ms, got "100"/);
   });
 
   it('given a maximum back-off below the base, when loaded, then both values are named', () => {

@@ -23,6 +23,7 @@ import { foldConvoy, type ConvoyView } from '@gastown/convoy-view';
 import { startService, TEST_NATS_URL, testNamespace, type ServiceProcess } from '@gastown/testing';
 import { DEFAULT_PLAN_LIMITS, type PlanLimits } from './dispatch.planner';
 import { DispatchRunner } from './dispatch.runner';
+import type { ReconcileLimits } from '../reconcile/reconcile.planner';
 
 /**
  * Integration tests' world: a namespace of its own on the real NATS, the real convoy service as
@@ -157,7 +158,7 @@ export class Harness {
     return jobs;
   }
 
-  async dispatcher(name: string, limits: Partial<PlanLimits> = {}): Promise<TestDispatcher> {
+  async dispatcher(name: string, limits: Partial<PlanLimits> = {}, reconcile?: ReconcileLimits): Promise<TestDispatcher> {
     const lines: string[] = [];
     const log: BusLogger = {
       info: (line) => lines.push(`info ${line}`),
@@ -165,7 +166,7 @@ export class Harness {
       error: (line) => lines.push(`error ${line}`),
     };
     const bus = await connectBus({ servers: TEST_NATS_URL, namespace: this.bus.names.namespace, name, logger: log });
-    const runner = new DispatchRunner(bus, { dispatcherId: name, log, limits: { ...DEFAULT_PLAN_LIMITS, ...limits } });
+    const runner = new DispatchRunner(bus, { dispatcherId: name, log, limits: { ...DEFAULT_PLAN_LIMITS, ...limits }, reconcile });
     let stopped: Promise<void> | undefined;
     const dispatcher: TestDispatcher = {
       runner,

@@ -21,6 +21,8 @@ import {
 } from './dispatch.planner';
 import { DispatchState } from './dispatch.state';
 import { EffectLedger } from './effect.ledger';
+import { DEFAULT_RECONCILE_LIMITS, type ReconcileLimits } from '../reconcile/reconcile.planner';
+import { Reconciler } from '../reconcile/reconcile.runner';
 
 export interface DispatchRunnerOptions {
   limits: PlanLimits;
@@ -36,6 +38,8 @@ export interface DispatchRunnerOptions {
    * dead-letter stream and its convoy held, so the follower moves on to every other convoy.
    */
   readAttempts?: number;
+  /** Deadlines of dispatched work that has not started or ended (see reconcile.planner.ts). */
+  reconcile?: ReconcileLimits;
 }
 
 export const DEFAULT_READ_ATTEMPTS = 3;
@@ -74,6 +78,7 @@ export class DispatchRunner {
   private readonly store: EventStore;
   private readonly commands: CommandClient;
   private readonly log: BusLogger;
+  private readonly reconciler: Reconciler;
   private wake: { at: number; timer: NodeJS.Timeout } | null = null;
   private passQueued: NodeJS.Immediate | null = null;
   private caughtUp = false;
@@ -91,6 +96,7 @@ export class DispatchRunner {
     this.store = new EventStore(bus, { payloadReadTimeoutMs: options.payloadReadTimeoutMs });
     this.commands = new CommandClient(bus);
     this.log = options.log;
+    this.reconciler = new Reconciler(bus, this.state, options.reconcile ?? DEFAULT_RECONCILE_LIMITS, options.log);
   }
 
   /** Resolves once the whole stream is folded; the first planning pass is queued by then. */
@@ -110,6 +116,7 @@ export class DispatchRunner {
     if (this.wake) clearTimeout(this.wake.timer);
     for (const timer of this.timers) clearTimeout(timer);
     this.timers.clear();
+    await this.reconciler.stop();
     await this.messages?.close().catch(() => undefined);
     await this.following;
     await Promise.all(this.inFlight);
@@ -151,6 +158,7 @@ export class DispatchRunner {
     this.lastStreamSeq = m.seq;
     if (commit === null) return;
     const outcome = this.state.apply(commit);
+    if (outcome.applied) this.reconciler.observe(commit);
     if (!outcome.applied || outcome.convoyId === null) {
       if (outcome.applied) this.schedulePass();
       return;
@@ -240,6 +248,7 @@ export class DispatchRunner {
       if (action.kind === 'wake') this.wakeAt(action.at, now);
       else this.execute(action);
     }
+    this.reconciler.update(now);
   }
 
   /** Dispatches whose event has been folded, and the keys of convoys that are gone for good. */
