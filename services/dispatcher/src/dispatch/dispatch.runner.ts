@@ -3,10 +3,12 @@ import {
   CommandClient,
   EventStore,
   PoisonMessageError,
+  readRawSubject,
   type Bus,
   type BusLogger,
   type DeadLetter,
   type RawStoredMessage,
+  type ReleaseRequest,
   type StoredCommit,
 } from '@gastown/bus';
 import { InvalidEventError, jobId, parseEventSubject, type CommandReply } from '@gastown/contracts';
@@ -19,6 +21,7 @@ import {
   type PlanLimits,
   type StartLanding,
 } from './dispatch.planner';
+import { DispatchHolds, judgeRelease } from '../holds/dispatch.holds';
 import { DispatchState } from './dispatch.state';
 import { EffectLedger } from './effect.ledger';
 import { DEFAULT_RECONCILE_LIMITS, type ReconcileLimits } from '../reconcile/reconcile.planner';
@@ -79,6 +82,9 @@ export class DispatchRunner {
   private readonly commands: CommandClient;
   private readonly log: BusLogger;
   private readonly reconciler: Reconciler;
+  private readonly holds: DispatchHolds;
+  /** Reads of the stream and re-reads of a released convoy take turns: each folds a subject in order. */
+  private folding: Promise<void> = Promise.resolve();
   private wake: { at: number; timer: NodeJS.Timeout } | null = null;
   private passQueued: NodeJS.Immediate | null = null;
   private caughtUp = false;
@@ -96,22 +102,33 @@ export class DispatchRunner {
     this.store = new EventStore(bus, { payloadReadTimeoutMs: options.payloadReadTimeoutMs });
     this.commands = new CommandClient(bus);
     this.log = options.log;
+    this.holds = new DispatchHolds(bus, options.log);
     this.reconciler = new Reconciler(bus, this.state, options.reconcile ?? DEFAULT_RECONCILE_LIMITS, options.log);
   }
 
   /** Resolves once the whole stream is folded; the first planning pass is queued by then. */
   async start(): Promise<void> {
     const { state } = await this.bus.jsm.streams.info(this.bus.names.eventStream);
+    await this.holds.load();
     let ready: () => void = () => undefined;
     const caughtUp = new Promise<void>((resolve) => (ready = resolve));
     this.following = this.follow(state.last_seq, ready);
     if (state.last_seq === 0) this.markCaughtUp(ready);
     await Promise.race([caughtUp, this.stopped]);
+    if (this.stopping) return;
+    // Requests made while no dispatcher ran come first; each is judged against the whole stream read.
+    await this.holds.settle();
+    await this.holds.watch((subject, request) => {
+      void this.inTurn(() => this.release(subject, request)).catch((error: unknown) =>
+        this.log.error(`could not release ${subject} (${request.action}): ${describe(error)}`),
+      );
+    });
   }
 
   async stop(): Promise<void> {
     this.stopping = true;
     this.markStopped();
+    this.holds.stop();
     if (this.passQueued) clearImmediate(this.passQueued);
     if (this.wake) clearTimeout(this.wake.timer);
     for (const timer of this.timers) clearTimeout(timer);
@@ -136,7 +153,7 @@ export class DispatchRunner {
         if (this.stopping) await this.messages.close();
         for await (const m of this.messages) {
           if (this.stopping) break;
-          await this.receive(m);
+          await this.inTurn(() => this.receive(m));
           if (!this.caughtUp && (m.seq >= target || m.info.pending === 0)) this.markCaughtUp(ready);
         }
       } catch (error) {
@@ -153,10 +170,13 @@ export class DispatchRunner {
 
   private async receive(m: JsMsg): Promise<void> {
     const raw: RawStoredMessage = { subject: m.subject, seq: m.seq, data: m.data, time: m.time };
-    const commit = await this.decode(raw);
+    const commit = await this.read(raw);
     if (this.stopping) return;
     this.lastStreamSeq = m.seq;
-    if (commit === null) return;
+    if (commit !== null) this.fold(commit);
+  }
+
+  private fold(commit: StoredCommit): void {
     const outcome = this.state.apply(commit);
     if (outcome.applied) this.reconciler.observe(commit);
     if (!outcome.applied || outcome.convoyId === null) {
@@ -164,6 +184,54 @@ export class DispatchRunner {
       return;
     }
     this.ledger.convoyChanged(outcome.convoyId);
+    this.schedulePass();
+  }
+
+  /** The commit, or null when the operator skipped it or it cannot be decoded. */
+  private read(raw: RawStoredMessage): Promise<StoredCommit | null> {
+    if (!this.holds.isSkipped(raw.subject, raw.seq)) return this.decode(raw);
+    this.state.skip(raw.subject, raw.seq);
+    return Promise.resolve(null);
+  }
+
+  private inTurn(task: () => Promise<void>): Promise<void> {
+    const turn = this.folding.then(task);
+    this.folding = turn.catch(() => undefined);
+    return turn;
+  }
+
+  /**
+   * The operator's retry (after a fix) or skip of a held convoy: its subject is read again from
+   * the held message on, with every read rule, so it flows again or holds again with a new reason.
+   */
+  private async release(subject: string, request: ReleaseRequest): Promise<void> {
+    const hold = this.holds.heldAt(subject);
+    const verdict = judgeRelease(hold, request);
+    if (verdict === 'not-mine' || !hold?.convoyId) return;
+    if (verdict === 'stale') {
+      this.log.warn(`release of ${subject}#${request.seq} ignored: held at #${hold.seq}`);
+      await this.holds.answered(subject);
+      return;
+    }
+    const { convoyId } = hold;
+    if (request.action === 'skip') {
+      await this.holds.skip(hold, request.reason);
+      this.log.warn(`skipping ${subject}#${hold.seq} (held: ${hold.reason}) on the operator's word: ${request.reason}`);
+    }
+    this.state.release(subject, convoyId, hold.seq - 1);
+    for (const raw of await readRawSubject(this.bus, this.bus.names.eventStream, subject, hold.seq - 1)) {
+      if (this.stopping) return;
+      const commit = await this.read(raw);
+      if (commit !== null) this.fold(commit);
+    }
+    if (this.state.convoys.get(convoyId)?.held) {
+      this.log.warn(`${subject} is still held after the operator's ${request.action}`);
+    } else {
+      this.log.info(`${subject} flows again after the operator's ${request.action} (held at #${hold.seq} since ${hold.since})`);
+      await this.holds.resolved(subject);
+    }
+    await this.holds.answered(subject);
+    this.ledger.convoyChanged(convoyId);
     this.schedulePass();
   }
 
@@ -216,7 +284,12 @@ export class DispatchRunner {
     } catch (error) {
       this.log.error(`could not record the dead letter of ${raw.subject}#${raw.seq}: ${describe(error)}`);
     }
-    if (scope) this.state.hold(raw.subject, raw.seq, scope.townId, scope.convoyId, reason);
+    if (!scope) return;
+    this.state.hold(raw.subject, raw.seq, scope.townId, scope.convoyId, reason);
+    // Town commits are not held (the town's other convoys go on); a convoy's hold is recorded for all to see.
+    if (scope.convoyId && this.state.convoys.get(scope.convoyId)?.held) {
+      await this.holds.hold({ subject: raw.subject, seq: raw.seq, townId: scope.townId, convoyId: scope.convoyId, reason });
+    }
   }
 
   private markCaughtUp(ready: () => void): void {

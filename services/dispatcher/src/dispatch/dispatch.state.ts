@@ -86,12 +86,28 @@ export class DispatchState implements DispatchStateView {
 
   /**
    * A commit of this convoy could not be decoded: the view would be wrong from here on, so the
-   * convoy gets no further commits and no actions until an operator repairs it and restarts.
+   * convoy gets no further commits and no actions until the operator retries or skips it.
    */
   hold(subject: string, seq: number, townId: string, convoyId: string | null, reason: string): void {
     this.advance(subject, seq);
     if (convoyId === null || this.finished.has(convoyId)) return;
     this.entryOf(townId, convoyId).held = reason;
+  }
+
+  /**
+   * The operator released the held convoy: its commits after `afterSeq` are to be folded again
+   * (those from the held one on were passed over while it was held).
+   */
+  release(subject: string, convoyId: string, afterSeq: number): void {
+    const entry = this.convoys.get(convoyId);
+    if (!entry) return;
+    entry.held = null;
+    this.lastSeq.set(subject, afterSeq);
+  }
+
+  /** A commit the operator skipped: never applied, and what follows it is. */
+  skip(subject: string, seq: number): void {
+    this.advance(subject, seq);
   }
 
   /** Cancellations older than `time` are history: no agent of theirs can still be running. */

@@ -38,6 +38,22 @@ describe('dispatch state', () => {
     expect(world.beadView(CONVOY_B, b).status).toBe('IN_PROGRESS');
   });
 
+  it('given a held convoy released at its held commit, when that commit and the ones passed over are folded again, then they apply; a skipped commit never does', () => {
+    const world = new World().rig(RIG_API, 2);
+    const [a] = world.sling(CONVOY_A, [{}]);
+    const subject = `gt.evt.${TOWN}.convoy.${CONVOY_A}`;
+    world.dispatched(CONVOY_A, a, polecatOf(RIG_API, 0));
+    const dispatch = world.commits[world.commits.length - 1];
+    world.state.hold(subject, dispatch.seq - 1, TOWN, CONVOY_A, 'payload missing');
+    world.state.release(subject, CONVOY_A, dispatch.seq - 2);
+    world.state.skip(subject, dispatch.seq - 1);
+
+    expect(world.state.convoys.get(CONVOY_A)?.held).toBeNull();
+    expect(world.state.apply(dispatch)).toEqual({ applied: true, convoyId: CONVOY_A });
+    expect(world.beadView(CONVOY_A, a).status).toBe('IN_PROGRESS');
+    expect(world.state.apply({ ...dispatch, seq: dispatch.seq - 1 })).toEqual({ applied: false });
+  });
+
   it('given a cancelled convoy, then it is dropped and its cancellation is kept until it is old', () => {
     const world = new World().rig(RIG_API, 2);
     world.sling(CONVOY_A, [{}]);
