@@ -28,6 +28,8 @@ export interface RunAgentOptions {
    * the runner; the network only when its configuration (an operator's profile) says `network`.
    */
   readonly sandbox: Sandbox;
+  /** The town the attempt is for: its runs share the town's cgroup (see SandboxSpec.town). */
+  readonly townId?: string;
   /** Aborting stops the agent as a timeout does; the outcome then says `cancelled`. */
   readonly signal?: AbortSignal;
   /**
@@ -174,6 +176,7 @@ async function readTail(file: string, from: number): Promise<string> {
 
 interface Placement {
   readonly sandbox: Sandbox;
+  readonly town: string | undefined;
   readonly network: boolean;
   readonly workdir: string;
   readonly git: WorktreeGit | undefined;
@@ -181,7 +184,7 @@ interface Placement {
   readonly promptFile: string;
 }
 
-async function start(launch: Launch, { sandbox, network, workdir, git, outputFile, promptFile }: Placement): Promise<SandboxProcess> {
+async function start(launch: Launch, { sandbox, town, network, workdir, git, outputFile, promptFile }: Placement): Promise<SandboxProcess> {
   let log: FileHandle | undefined;
   let stdin: FileHandle | undefined;
   try {
@@ -196,6 +199,7 @@ async function start(launch: Launch, { sandbox, network, workdir, git, outputFil
       gitWritable: true,
       env: launch.env,
       network,
+      town,
       // The log file itself, not pipes: output written by leftover grandchildren after the
       // agent exits cannot keep a pipe (and the runner) waiting, and nothing is lost on a crash.
       stdio: [stdin?.fd ?? 'ignore', log.fd, log.fd],
@@ -249,7 +253,7 @@ export async function runAgent(options: RunAgentOptions): Promise<AgentOutcome> 
   const started = Date.now();
   let running: SandboxProcess;
   try {
-    running = await start(launch, { sandbox: options.sandbox, network: config.network === true, workdir, git, outputFile, promptFile });
+    running = await start(launch, { sandbox: options.sandbox, town: options.townId, network: config.network === true, workdir, git, outputFile, promptFile });
   } catch (error) {
     await note(`could not start ${label}: ${(error as Error).message}`);
     throw new AgentStartError(`could not start ${label} (${launch.program}): ${(error as Error).message}`);

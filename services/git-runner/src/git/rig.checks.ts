@@ -17,6 +17,8 @@ export interface ChecksOptions {
   env: Record<string, string>;
   /** Where checks run: the worktree, a toolchain, no network, a private /tmp and nothing else of the runner. */
   sandbox: Sandbox;
+  /** The town the checks are for: its runs share the town's cgroup (see SandboxSpec.town). */
+  townId?: string;
 }
 
 export interface FailedCheck {
@@ -81,7 +83,7 @@ export async function runChecks(cwd: string, checks: Check[], options: ChecksOpt
 }
 
 async function runCheck(cwd: string, check: Check, git: WorktreeGit | undefined, options: ChecksOptions): Promise<FailedCheck | undefined> {
-  const { timeoutMs, env, sandbox } = options;
+  const { timeoutMs, env, sandbox, townId } = options;
   if (!check.command[0]) throw new Error(`check ${check.name} has no command`);
   let tail = Buffer.alloc(0);
   const keep = (chunk: Buffer) => {
@@ -96,7 +98,7 @@ async function runCheck(cwd: string, check: Check, git: WorktreeGit | undefined,
   let started: SandboxProcess;
   try {
     // Its own process group, so a timeout kills what the check started too (a test server, a watcher).
-    started = await sandbox.spawn({ argv: check.command, worktree: cwd, git, env, network: false, stdio: ['ignore', 'pipe', 'pipe'] });
+    started = await sandbox.spawn({ argv: check.command, worktree: cwd, git, env, network: false, town: townId, stdio: ['ignore', 'pipe', 'pipe'] });
   } catch (error) {
     keep(Buffer.from(`${(error as Error).message}\n`));
     return failure({ exitCode: null, signal: null, timedOut: false });

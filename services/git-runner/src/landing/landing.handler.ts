@@ -110,7 +110,7 @@ export class LandingHandler {
         try {
           const { checks } = rig.config;
           const checkTimeoutMs = Math.min(rig.config.checkTimeoutMs, this.deps.maxCheckTimeoutMs);
-          const result = await runChecks(outcome.worktree, checks, { timeoutMs: checkTimeoutMs, env: checkEnvironment(), sandbox: this.deps.sandbox });
+          const result = await runChecks(outcome.worktree, checks, { timeoutMs: checkTimeoutMs, env: checkEnvironment(), sandbox: this.deps.sandbox, townId: job.townId });
           if (!result.ok && result.failed) return failed(describeCheckFailure(result.failed, checkTimeoutMs));
           await repository.pushMerge({ commit: outcome.commit, target, expectedTip: outcome.targetTip, fence: held.fence });
         } catch (error) {

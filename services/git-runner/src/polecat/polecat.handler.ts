@@ -211,6 +211,7 @@ export class PolecatHandler {
         outputFile: layout.agentLog(job.convoyId, job.beadId, job.attempt),
         env,
         sandbox: this.deps.sandbox,
+        townId: job.townId,
         signal: attempt.signal,
         onStarted: (pid) => records.write(worktreeKey, { pid, workdir }),
       });

@@ -114,7 +114,7 @@ export class RefineryHandler {
         try {
           const { checks } = rig.config;
           const checkTimeoutMs = Math.min(rig.config.checkTimeoutMs, this.deps.maxCheckTimeoutMs);
-          const result = await runChecks(outcome.worktree, checks, { timeoutMs: checkTimeoutMs, env: checkEnvironment(), sandbox: this.deps.sandbox });
+          const result = await runChecks(outcome.worktree, checks, { timeoutMs: checkTimeoutMs, env: checkEnvironment(), sandbox: this.deps.sandbox, townId: job.townId });
           if (!result.ok && result.failed) return rework(describeCheckFailure(result.failed, checkTimeoutMs));
           await repository.pushMerge({ commit: outcome.commit, target, expectedTip: outcome.targetTip, fence: held.fence });
           this.logger.log(`merged bead ${job.beadId.slice(0, 8)} into ${target} at ${outcome.commit.slice(0, 12)}`);

@@ -1,13 +1,13 @@
 import { spawn } from 'node:child_process';
 import { accessSync, constants, existsSync, lstatSync, mkdirSync, mkdtempSync, readlinkSync, realpathSync, rmSync, statSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { availableParallelism, tmpdir, totalmem } from 'node:os';
 import { dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import type { Readable, Writable } from 'node:stream';
 import type { Sandbox, SandboxExit, SandboxProcess, SandboxReport, SandboxSpec } from './sandbox';
 import { findCgroupHost, RunCgroups, type RunCgroup } from './sandbox.cgroup';
 import { SandboxProgramError, SandboxUnavailableError } from './sandbox.errors';
 import { writableGitDirs } from './sandbox.git';
-import { describeLimits, MIB, rlimitOptions, type CgroupMode, type SandboxLimits } from './sandbox.limits';
+import { describeLimits, fileSizeLimitReached, MIB, rlimitOptions, townLimitsOf, type CgroupMode, type SandboxLimits, type TownLimits } from './sandbox.limits';
 import { endsOf, processRunning, signalGroup } from './sandbox.process';
 
 export interface BwrapSettings {
@@ -22,6 +22,8 @@ export interface BwrapSettings {
   readonly limits: SandboxLimits;
   /** Whether each run gets a cgroup (GIT_RUNNER_SANDBOX_CGROUPS). */
   readonly cgroups: CgroupMode;
+  /** The operator's caps on each town's runs together (GIT_RUNNER_TOWN_CPUS and the others); the rest are defaults (townLimitsOf). */
+  readonly town?: Partial<TownLimits>;
 }
 
 /** What of the host the sandbox shows, read once: the toolchain and the few /etc files programs need. */
@@ -175,11 +177,15 @@ export class BwrapSandbox implements Sandbox {
   private cgroups: RunCgroups | { unavailable: string } | undefined;
   /** Once a run had a cgroup, every run must: a later failure to create one is an error, never a quiet fallback. */
   private cgroupsWork = false;
+  /** What each town's runs together may take. */
+  readonly townLimits: TownLimits;
 
   constructor(
     private readonly settings: BwrapSettings,
     private readonly host: BwrapHost = inspectHost(),
-  ) {}
+  ) {
+    this.townLimits = townLimitsOf(settings.limits, settings.town ?? {}, { cores: availableParallelism(), memoryMb: Math.floor(totalmem() / MIB) });
+  }
 
   get limits(): SandboxLimits {
     return this.settings.limits;
@@ -202,7 +208,7 @@ export class BwrapSandbox implements Sandbox {
       mkdirSync(join(spec.git.commonDir, 'objects', 'info'), { recursive: true });
       mkdirSync(join(spec.git.commonDir, 'logs'), { recursive: true });
     }
-    const cgroup = this.createCgroup();
+    const cgroup = this.createCgroup(spec.town);
     const launcher = [...(cgroup?.procsFiles ?? []), '--', prlimit, ...rlimitOptions(this.settings.limits), '--', bwrap];
     const child = spawn('/bin/sh', ['-c', LAUNCHER, 'gastown-sandbox', ...launcher, ...bwrapArgs(spec, this.settings, this.host)], {
       cwd: '/',
@@ -217,7 +223,7 @@ export class BwrapSandbox implements Sandbox {
     const ends = endsOf(child);
     // The run is over once nothing of it is left in its cgroup, and only then does its cgroup say which limit it reached.
     const exited = ends.exited.then(async (exit): Promise<SandboxExit> => {
-      const limit = await cgroup?.release();
+      const limit = [await cgroup?.release(), fileSizeLimitReached(exit, this.settings.limits)].filter((reached) => reached !== undefined).join('; ');
       return limit ? { ...exit, limit } : exit;
     });
     const closed = Promise.all([ends.closed, exited]).then(([, exit]) => exit);
@@ -295,19 +301,21 @@ export class BwrapSandbox implements Sandbox {
           'Run the runner as root on a host with cgroup v1 or a delegated cgroup v2, or set GIT_RUNNER_SANDBOX_CGROUPS=required to refuse to start without one.',
       };
     }
-    return { limits: describeLimits(limits, cgroups.name) };
+    return { limits: describeLimits(limits, cgroups.name, this.townLimits) };
   }
 
   /**
    * The run's cgroup, or none: with `off`, or with `auto` on a host that gives none (found by the
-   * first run, the probe). With `required`, no run starts without one.
+   * first run, the probe, which also removes what a dead runner left). With `required`, no run
+   * starts without one.
    */
-  private createCgroup(): RunCgroup | undefined {
+  private createCgroup(townId: string | undefined): RunCgroup | undefined {
     const { cgroups: mode, limits } = this.settings;
     if (mode === 'off') return undefined;
     if (this.cgroups === undefined) {
       const host = findCgroupHost();
-      this.cgroups = 'unavailable' in host ? host : new RunCgroups(host);
+      this.cgroups = 'unavailable' in host ? host : new RunCgroups(host, this.townLimits);
+      if (this.cgroups instanceof RunCgroups) this.cgroups.sweep();
     }
     const cgroups = this.cgroups;
     if ('unavailable' in cgroups) {
@@ -315,7 +323,7 @@ export class BwrapSandbox implements Sandbox {
       return undefined;
     }
     try {
-      const cgroup = cgroups.create(limits);
+      const cgroup = cgroups.create(limits, townId);
       this.cgroupsWork = true;
       return cgroup;
     } catch (error) {

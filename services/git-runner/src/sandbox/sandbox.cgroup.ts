@@ -1,6 +1,7 @@
-import { existsSync, mkdirSync, readFileSync, rmdirSync, writeFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmdirSync, writeFileSync } from 'node:fs';
 import { join, posix } from 'node:path';
-import { MIB, type SandboxLimits } from './sandbox.limits';
+import { MIB, type SandboxLimits, type TownLimits } from './sandbox.limits';
 
 /**
  * Where this process's cgroups are and which version: v2 when this process's own cgroup offers
@@ -11,7 +12,10 @@ import { MIB, type SandboxLimits } from './sandbox.limits';
  */
 export type CgroupHost =
   | { readonly version: 2; readonly dir: string; readonly controllers: readonly string[] }
-  | { readonly version: 1; readonly dirs: { readonly memory: string; readonly pids: string; readonly cpu?: string; readonly freezer?: string } };
+  | { readonly version: 1; readonly dirs: V1Dirs };
+
+/** One directory per v1 hierarchy; cpuacct is often mounted with cpu, and then the same directory. */
+type V1Dirs = { readonly memory: string; readonly pids: string; readonly cpu?: string; readonly cpuacct?: string; readonly freezer?: string };
 
 interface Mount {
   readonly fstype: string;
@@ -82,8 +86,9 @@ export function findCgroupHost(mountinfo = read('/proc/self/mountinfo'), procCgr
   const pids = v1('pids');
   if (memory && pids) {
     const cpu = v1('cpu');
+    const cpuacct = v1('cpuacct');
     const freezer = v1('freezer');
-    return { version: 1, dirs: { memory, pids, ...(cpu ? { cpu } : {}), ...(freezer ? { freezer } : {}) } };
+    return { version: 1, dirs: { memory, pids, ...(cpu ? { cpu } : {}), ...(cpuacct ? { cpuacct } : {}), ...(freezer ? { freezer } : {}) } };
   }
   return {
     unavailable: unified
@@ -93,12 +98,121 @@ export function findCgroupHost(mountinfo = read('/proc/self/mountinfo'), procCgr
 }
 
 let sequence = 0;
+const CPU_PERIOD_US = 100_000;
 
-/** Creates one cgroup per sandboxed run under the runner's own. */
+/**
+ * Under the runner's own cgroup, the parent of every town's cgroup: `gastown-towns/town-<id>/run-<pid>-<n>`.
+ * Not `gastown-runner`, which on cgroup v2 is the leaf the runner's own processes move into.
+ */
+export const TOWNS_DIR = 'gastown-towns';
+/** The runs no town asked for: the start-up probe. No town id can be named this way (town ids are `town-…`). */
+const NO_TOWN = 'no-town';
+const RUN = /^run-(\d+)-\d+$/;
+/** The layout before town cgroups: runs directly under the runner's own cgroup. */
+const FLAT_RUN = /^gastown-sandbox-(\d+)-\d+$/;
+/** cgroup v1's default cpu.shares and cgroup v2's default cpu.weight: every town the same. */
+const TOWN_CPU_SHARES = 1024;
+const TOWN_CPU_WEIGHT = 100;
+
+/**
+ * A town's cgroup name. Town ids are UUIDs and used as they are, so an operator finds a town's
+ * cgroup by its id; anything else (a "/" or ".." would escape the directory) by a hash of it.
+ */
+export function townCgroupName(townId: string | undefined): string {
+  if (townId === undefined) return NO_TOWN;
+  return /^[A-Za-z0-9-]{1,64}$/.test(townId) ? `town-${townId}` : `town-${createHash('sha256').update(townId).digest('hex').slice(0, 32)}`;
+}
+
+/** What a town's cgroup gets written, by controller, in this order (a file the kernel lacks, such as memsw without swap accounting, is skipped). */
+export function townCgroupFiles(version: 1 | 2, town: TownLimits): { controller: 'memory' | 'pids' | 'cpu'; file: string; value: string }[] {
+  const memory = String(town.memoryMb * MIB);
+  const quota = String(Math.round(town.cpus * CPU_PERIOD_US));
+  if (version === 1) {
+    return [
+      { controller: 'memory', file: 'memory.limit_in_bytes', value: memory },
+      { controller: 'memory', file: 'memory.memsw.limit_in_bytes', value: memory },
+      { controller: 'pids', file: 'pids.max', value: String(town.pids) },
+      { controller: 'cpu', file: 'cpu.shares', value: String(TOWN_CPU_SHARES) },
+      { controller: 'cpu', file: 'cpu.cfs_period_us', value: String(CPU_PERIOD_US) },
+      { controller: 'cpu', file: 'cpu.cfs_quota_us', value: quota },
+    ];
+  }
+  return [
+    { controller: 'memory', file: 'memory.max', value: memory },
+    { controller: 'pids', file: 'pids.max', value: String(town.pids) },
+    { controller: 'cpu', file: 'cpu.weight', value: String(TOWN_CPU_WEIGHT) },
+    { controller: 'cpu', file: 'cpu.max', value: `${quota} ${CPU_PERIOD_US}` },
+  ];
+}
+
+function errno(error: unknown): string | undefined {
+  return (error as NodeJS.ErrnoException).code;
+}
+
+function ensureDir(dir: string): void {
+  try {
+    mkdirSync(dir);
+  } catch (error) {
+    if (errno(error) !== 'EEXIST') throw error;
+  }
+}
+
+/** Whether a process with this pid exists (one we may not signal does). */
+function pidExists(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return errno(error) === 'EPERM';
+  }
+}
+
+/** rmdir of a cgroup is refused (EBUSY) while it holds a process or a child cgroup: removing is its own emptiness check, with no race. */
+function removeIfEmpty(dir: string): boolean {
+  try {
+    rmdirSync(dir);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function subdirs(dir: string): string[] {
+  try {
+    return readdirSync(dir, { withFileTypes: true })
+      .filter((entry) => entry.isDirectory())
+      .map((entry) => entry.name);
+  } catch {
+    return [];
+  }
+}
+
+/** Run cgroups a dead runner left in `dir`: named by a pid that no longer exists. */
+function sweepRuns(dir: string, pattern: RegExp): number {
+  let removed = 0;
+  for (const name of subdirs(dir)) {
+    const pid = pattern.exec(name)?.[1];
+    if (pid !== undefined && !pidExists(Number(pid)) && removeIfEmpty(join(dir, name))) removed++;
+  }
+  return removed;
+}
+
+/**
+ * Creates one cgroup per sandboxed run, in one cgroup per town, under the runner's own. Every
+ * town's cgroup has the same CPU weight, so a town with many busy runs gets the share of a town
+ * with one, and the town caps (TownLimits) bound its runs together.
+ *
+ * Town cgroups stay while the runner lives: removing one when its last run ends would race with
+ * the next run of the town creating its own in it. A runner's start removes what a dead one left
+ * (sweep).
+ */
 export class RunCgroups {
   private prepared = false;
 
-  constructor(private readonly host: CgroupHost) {}
+  constructor(
+    private readonly host: CgroupHost,
+    private readonly town: TownLimits,
+  ) {}
 
   /** `cgroup v1` or `cgroup v2`, for the runner's start-up log. */
   get name(): string {
@@ -106,16 +220,81 @@ export class RunCgroups {
   }
 
   /**
-   * A new cgroup with the run's limits, empty until the launcher joins it. Throws when the host
-   * does not let this process create one (not root, no delegation).
+   * A new cgroup with the run's limits in the town's, empty until the launcher joins it. Throws
+   * when the host does not let this process create one (not root, no delegation).
    */
-  create(limits: SandboxLimits): RunCgroup {
-    const name = `gastown-sandbox-${process.pid}-${++sequence}`;
-    if (this.host.version === 2) {
-      this.delegate(this.host.dir, this.host.controllers);
-      return RunCgroup.v2(join(this.host.dir, name), this.host.controllers, limits);
+  create(limits: SandboxLimits, townId?: string): RunCgroup {
+    const name = `run-${process.pid}-${++sequence}`;
+    // A run may not take more CPU than its town: cgroup v1 refuses a child quota above its parent's.
+    const run = { ...limits, cpus: Math.min(limits.cpus, this.town.cpus) };
+    const town = townCgroupName(townId);
+    for (let attempt = 1; ; attempt++) {
+      try {
+        if (this.host.version === 2) {
+          this.delegate(this.host.dir, this.host.controllers);
+          const dir = this.townDir(this.host.dir, town, this.host.controllers);
+          return RunCgroup.v2(join(dir, name), this.host.controllers, run, this.town);
+        }
+        const dirs = this.host.dirs;
+        const inTown = (dir: string | undefined) => (dir === undefined ? undefined : join(dir, TOWNS_DIR, town));
+        this.townDirsV1(dirs, town);
+        const parents = { memory: inTown(dirs.memory) as string, pids: inTown(dirs.pids) as string, cpu: inTown(dirs.cpu), cpuacct: inTown(dirs.cpuacct), freezer: inTown(dirs.freezer) };
+        return RunCgroup.v1(parents, name, run, this.town);
+      } catch (error) {
+        // Another runner on this host, starting, removed the town's cgroup between its creation and the run's: create both again.
+        if (errno(error) !== 'ENOENT' || attempt === 3) throw error;
+      }
     }
-    return RunCgroup.v1(this.host.dirs, name, limits);
+  }
+
+  /**
+   * Removes the empty cgroups of runners that are gone (a crash, a SIGKILL): run cgroups named by a
+   * pid that no longer exists, then empty town cgroups and their parent. Only under this runner's own cgroup; a
+   * cgroup that still holds a process or a run is left as it is, so another runner sharing this
+   * cgroup (on this host, in this pid namespace) loses nothing: a town cgroup it is about to use
+   * is created again. Never throws; says how many it removed.
+   */
+  sweep(): number {
+    const own = this.host.version === 2 ? [this.host.dir] : [...new Set(Object.values(this.host.dirs))];
+    let removed = 0;
+    for (const dir of own) {
+      removed += sweepRuns(dir, FLAT_RUN);
+      const towns = join(dir, TOWNS_DIR);
+      for (const town of subdirs(towns)) {
+        removed += sweepRuns(join(towns, town), RUN);
+        if (removeIfEmpty(join(towns, town))) removed++;
+      }
+      if (removeIfEmpty(towns)) removed++;
+    }
+    return removed;
+  }
+
+  private townDirsV1(dirs: V1Dirs, town: string): void {
+    const byController = { memory: dirs.memory, pids: dirs.pids, cpu: dirs.cpu };
+    for (const dir of new Set(Object.values(dirs))) {
+      ensureDir(join(dir, TOWNS_DIR));
+      ensureDir(join(dir, TOWNS_DIR, town));
+    }
+    for (const { controller, file, value } of townCgroupFiles(1, this.town)) {
+      const dir = byController[controller];
+      const path = dir === undefined ? undefined : join(dir, TOWNS_DIR, town, file);
+      if (path !== undefined && existsSync(path)) writeFileSync(path, value);
+    }
+  }
+
+  /** On v2 each level hands the controllers down to the next: the towns' parent, then the town. */
+  private townDir(dir: string, town: string, controllers: readonly string[]): string {
+    const wanted = delegated(controllers).map((controller) => `+${controller}`).join(' ');
+    const towns = join(dir, TOWNS_DIR);
+    ensureDir(towns);
+    writeFileSync(join(towns, 'cgroup.subtree_control'), wanted);
+    const townDir = join(towns, town);
+    ensureDir(townDir);
+    writeFileSync(join(townDir, 'cgroup.subtree_control'), wanted);
+    for (const { controller, file, value } of townCgroupFiles(2, this.town)) {
+      if (controllers.includes(controller)) writeFileSync(join(townDir, file), value);
+    }
+    return townDir;
   }
 
   /**
@@ -124,7 +303,7 @@ export class RunCgroups {
    */
   private delegate(dir: string, controllers: readonly string[]): void {
     if (this.prepared) return;
-    const wanted = ['memory', 'pids', 'cpu'].filter((controller) => controllers.includes(controller));
+    const wanted = delegated(controllers);
     const enabled = read(join(dir, 'cgroup.subtree_control')).trim().split(/\s+/);
     if (!wanted.every((controller) => enabled.includes(controller))) {
       const leaf = join(dir, 'gastown-runner');
@@ -133,7 +312,7 @@ export class RunCgroups {
         try {
           writeFileSync(join(leaf, 'cgroup.procs'), String(pid));
         } catch (error) {
-          if ((error as NodeJS.ErrnoException).code !== 'ESRCH') throw error;
+          if (errno(error) !== 'ESRCH') throw error;
         }
       }
       writeFileSync(join(dir, 'cgroup.subtree_control'), wanted.map((controller) => `+${controller}`).join(' '));
@@ -142,7 +321,11 @@ export class RunCgroups {
   }
 }
 
-const CPU_PERIOD_US = 100_000;
+/** The v2 controllers runs are limited by, among those the host offers. */
+function delegated(controllers: readonly string[]): string[] {
+  return ['memory', 'pids', 'cpu'].filter((controller) => controllers.includes(controller));
+}
+
 const POLL_MS = 5;
 const EMPTY_WITHIN_MS = 5_000;
 
@@ -178,11 +361,12 @@ export class RunCgroup {
     private readonly dirs: readonly string[],
     /** The cgroup.procs files the launcher writes its pid to. */
     readonly procsFiles: readonly string[],
-    private readonly files: { readonly procs: string; readonly memoryEvents: string; readonly oomKey: string; readonly pidsEvents: string; readonly kill?: string; readonly freeze?: { readonly file: string; readonly on: string; readonly off: string; readonly frozen: () => boolean } },
+    private readonly files: RunFiles,
     private readonly limits: SandboxLimits,
+    private readonly town: TownLimits,
   ) {}
 
-  static v1(dirs: Extract<CgroupHost, { version: 1 }>['dirs'], name: string, limits: SandboxLimits): RunCgroup {
+  static v1(parents: { memory: string; pids: string; cpu?: string; cpuacct?: string; freezer?: string }, name: string, limits: SandboxLimits, town: TownLimits): RunCgroup {
     const created: string[] = [];
     try {
       const make = (parent: string) => {
@@ -191,18 +375,20 @@ export class RunCgroup {
         created.push(dir);
         return dir;
       };
-      const memory = make(dirs.memory);
+      const memory = make(parents.memory);
       writeFileSync(join(memory, 'memory.limit_in_bytes'), String(limits.memoryMb * MIB));
       // With swap accounting, memory plus swap too: the limit must not spill into the host's swap.
       if (existsSync(join(memory, 'memory.memsw.limit_in_bytes'))) writeFileSync(join(memory, 'memory.memsw.limit_in_bytes'), String(limits.memoryMb * MIB));
-      const pids = make(dirs.pids);
+      const pids = make(parents.pids);
       writeFileSync(join(pids, 'pids.max'), String(limits.pids));
-      if (dirs.cpu) {
-        const cpu = make(dirs.cpu);
+      if (parents.cpu) {
+        const cpu = make(parents.cpu);
         writeFileSync(join(cpu, 'cpu.cfs_period_us'), String(CPU_PERIOD_US));
         writeFileSync(join(cpu, 'cpu.cfs_quota_us'), String(Math.round(limits.cpus * CPU_PERIOD_US)));
       }
-      const freezer = dirs.freezer ? make(dirs.freezer) : undefined;
+      // Accounting only, for whoever measures what a run or a town used (cpuacct.usage).
+      if (parents.cpuacct && parents.cpuacct !== parents.cpu) make(parents.cpuacct);
+      const freezer = parents.freezer ? make(parents.freezer) : undefined;
       const state = freezer && join(freezer, 'freezer.state');
       return new RunCgroup(
         created,
@@ -211,10 +397,14 @@ export class RunCgroup {
           procs: join(pids, 'cgroup.procs'),
           memoryEvents: join(memory, 'memory.oom_control'),
           oomKey: 'oom_kill',
+          // The peak: memory.failcnt would say it, but recent kernels do not count failures of memsw, the first counter to refuse.
+          reachedOwnMemoryLimit: () => Number(read(join(memory, 'memory.max_usage_in_bytes'))) >= (limits.memoryMb - 1) * MIB,
           pidsEvents: join(pids, 'pids.events'),
+          pidsPeak: join(pids, 'pids.peak'),
           ...(state ? { freeze: { file: state, on: 'FROZEN', off: 'THAWED', frozen: () => read(state).trim() === 'FROZEN' } } : {}),
         },
         limits,
+        town,
       );
     } catch (error) {
       for (const dir of created.reverse()) rmdirSync(dir);
@@ -222,7 +412,7 @@ export class RunCgroup {
     }
   }
 
-  static v2(dir: string, controllers: readonly string[], limits: SandboxLimits): RunCgroup {
+  static v2(dir: string, controllers: readonly string[], limits: SandboxLimits, town: TownLimits): RunCgroup {
     mkdirSync(dir);
     try {
       writeFileSync(join(dir, 'memory.max'), String(limits.memoryMb * MIB));
@@ -241,12 +431,16 @@ export class RunCgroup {
         procs: join(dir, 'cgroup.procs'),
         memoryEvents: join(dir, 'memory.events'),
         oomKey: 'oom_kill',
+        // memory.events' `max` counts this cgroup's (and its children's) own limit, not its town's.
+        reachedOwnMemoryLimit: () => counter(join(dir, 'memory.events'), 'max') > 0,
         pidsEvents: join(dir, 'pids.events'),
+        pidsPeak: join(dir, 'pids.peak'),
         // cgroup.kill since Linux 5.14; before it, freezing and killing every member.
         ...(existsSync(join(dir, 'cgroup.kill')) ? { kill: join(dir, 'cgroup.kill') } : {}),
         freeze: { file: join(dir, 'cgroup.freeze'), on: '1', off: '0', frozen: () => counter(events, 'frozen') === 1 },
       },
       limits,
+      town,
     );
   }
 
@@ -317,15 +511,44 @@ export class RunCgroup {
     return reached;
   }
 
-  /** Which limit the run reached, as the town reads it in the attempt's failure reason. */
+  /**
+   * Which limit the run reached, as the town reads it in the attempt's failure reason: the run's
+   * own, or its town's when the kernel stopped it at the town's cap (all the town's runs together).
+   */
   limitReached(): string | undefined {
     const reasons: string[] = [];
     const oomKills = counter(this.files.memoryEvents, this.files.oomKey);
     if (oomKills > 0) {
-      reasons.push(`memory limit ${this.limits.memoryMb} MB reached (the kernel killed ${oomKills} process${oomKills === 1 ? '' : 'es'} of the run)`);
+      const killed = `the kernel killed ${oomKills} process${oomKills === 1 ? '' : 'es'} of the run`;
+      reasons.push(
+        this.files.reachedOwnMemoryLimit()
+          ? `memory limit ${this.limits.memoryMb} MB reached (${killed})`
+          : `the town's memory limit ${this.town.memoryMb} MB reached, all its runs together (${killed})`,
+      );
     }
+    // On v1 pids.events counts the run's refused forks whichever limit refused them; a peak below
+    // the run's own limit says it was the town's.
     const refused = counter(this.files.pidsEvents, 'max');
-    if (refused > 0) reasons.push(`process limit ${this.limits.pids} reached (${refused} fork${refused === 1 ? '' : 's'} refused)`);
+    if (refused > 0) {
+      const forks = `${refused} fork${refused === 1 ? '' : 's'} refused`;
+      const peak = Number(read(this.files.pidsPeak) || NaN);
+      reasons.push(
+        peak < this.limits.pids
+          ? `the town's process limit ${this.town.pids} reached, all its runs together (${forks})`
+          : `process limit ${this.limits.pids} reached (${forks})`,
+      );
+    }
     return reasons.length > 0 ? reasons.join('; ') : undefined;
   }
+}
+
+interface RunFiles {
+  readonly procs: string;
+  readonly memoryEvents: string;
+  readonly oomKey: string;
+  readonly reachedOwnMemoryLimit: () => boolean;
+  readonly pidsEvents: string;
+  readonly pidsPeak: string;
+  readonly kill?: string;
+  readonly freeze?: { readonly file: string; readonly on: string; readonly off: string; readonly frozen: () => boolean };
 }

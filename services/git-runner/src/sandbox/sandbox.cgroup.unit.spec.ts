@@ -1,4 +1,4 @@
-import { cgroupMounts, findCgroupHost, ownCgroups } from './sandbox.cgroup';
+import { cgroupMounts, findCgroupHost, ownCgroups, townCgroupFiles, townCgroupName } from './sandbox.cgroup';
 
 const MOUNTINFO = [
   '30 22 0:27 / /sys/fs/cgroup rw,relatime - tmpfs tmpfs rw,mode=755',
@@ -29,12 +29,43 @@ describe('finding the runner cgroups', () => {
 
     expect(host).toEqual({
       version: 1,
-      dirs: { memory: '/sys/fs/cgroup/memory/runner', pids: '/sys/fs/cgroup/pids hierarchy/runner', cpu: '/sys/fs/cgroup/cpu' },
+      dirs: { memory: '/sys/fs/cgroup/memory/runner', pids: '/sys/fs/cgroup/pids hierarchy/runner', cpu: '/sys/fs/cgroup/cpu', cpuacct: '/sys/fs/cgroup/cpu' },
     });
   });
 
   it('given a cgroup outside what the mounts show, or no memory hierarchy, when searched, then it says why there is none', () => {
     expect(findCgroupHost(MOUNTINFO, '8:pids:/runner\n4:memory:/elsewhere\n')).toEqual({ unavailable: expect.stringContaining('no cgroup v1 memory and pids') });
     expect(findCgroupHost('', '')).toEqual({ unavailable: 'no cgroup v2 or cgroup v1 memory and pids hierarchies are mounted' });
+  });
+});
+
+describe('town cgroups', () => {
+  const town = { cpus: 1.5, memoryMb: 4096, pids: 1024 };
+
+  it('given a town id, when named, then a UUID is kept as it is and anything else becomes a hash that cannot leave the towns directory', () => {
+    expect(townCgroupName('0b6f1f2e-8c1d-4c3a-9a57-1d2e3f4a5b6c')).toBe('town-0b6f1f2e-8c1d-4c3a-9a57-1d2e3f4a5b6c');
+    expect(townCgroupName('../../escape')).toMatch(/^town-[0-9a-f]{32}$/);
+    expect(townCgroupName('a/b')).not.toBe(townCgroupName('a/c'));
+    expect(townCgroupName(undefined)).toBe('no-town');
+  });
+
+  it('given town caps, when written on cgroup v1, then every town gets the default weight of 1024 shares and its caps', () => {
+    expect(townCgroupFiles(1, town)).toEqual([
+      { controller: 'memory', file: 'memory.limit_in_bytes', value: String(4096 * 1024 * 1024) },
+      { controller: 'memory', file: 'memory.memsw.limit_in_bytes', value: String(4096 * 1024 * 1024) },
+      { controller: 'pids', file: 'pids.max', value: '1024' },
+      { controller: 'cpu', file: 'cpu.shares', value: '1024' },
+      { controller: 'cpu', file: 'cpu.cfs_period_us', value: '100000' },
+      { controller: 'cpu', file: 'cpu.cfs_quota_us', value: '150000' },
+    ]);
+  });
+
+  it('given town caps, when written on cgroup v2, then every town gets the default weight of 100 and its caps', () => {
+    expect(townCgroupFiles(2, town)).toEqual([
+      { controller: 'memory', file: 'memory.max', value: String(4096 * 1024 * 1024) },
+      { controller: 'pids', file: 'pids.max', value: '1024' },
+      { controller: 'cpu', file: 'cpu.weight', value: '100' },
+      { controller: 'cpu', file: 'cpu.max', value: '150000 100000' },
+    ]);
   });
 });

@@ -10,7 +10,7 @@ import { failureReason } from '../polecat/polecat.reason';
 import type { SandboxSpec } from './sandbox';
 import { cgroupMounts, findCgroupHost, ownCgroups } from './sandbox.cgroup';
 import type { SandboxLimits } from './sandbox.limits';
-import { hostProcessesWith, testSandbox } from './testing/sandbox.testing';
+import { hostProcessesWith, removeEmptyCgroups, testSandbox } from './testing/sandbox.testing';
 
 /**
  * A town's agent or check that abuses its host, against real bwrap and the host's real cgroups.
@@ -59,7 +59,10 @@ describe('the sandbox limits, against a town that abuses its host', () => {
   });
 
   afterEach(() => rmSync(worktree, { recursive: true, force: true }));
-  afterAll(() => rmSync(logs, { recursive: true, force: true }));
+  afterAll(() => {
+    rmSync(logs, { recursive: true, force: true });
+    removeEmptyCgroups();
+  });
 
   const spec = (argv: string[]): SandboxSpec => ({ argv, worktree, env: { PATH: '/usr/bin:/bin' }, network: false, stdio: ['ignore', 'ignore', 'ignore'] });
 
@@ -85,7 +88,7 @@ describe('the sandbox limits, against a town that abuses its host', () => {
     const started = await sandbox.spawn(spec(['sh', '-c', `: ${marker}; b() { b | b & }; b; exec sleep 300`]));
     const cgroup = pidsCgroupOf(started.pid);
     try {
-      expect(cgroup).toMatch(/gastown-sandbox-\d+-\d+$/);
+      expect(cgroup).toMatch(/gastown-towns\/no-town\/run-\d+-\d+$/);
       await until(() => /^max [1-9]/m.test(read(join(cgroup, 'pids.events'))), 'the bomb reaches the process limit');
       expect(Number(read(join(cgroup, 'pids.current')))).toBeLessThanOrEqual(64);
       // The runner's host is not starved of processes while the bomb goes on.
@@ -127,6 +130,13 @@ describe('the sandbox limits, against a town that abuses its host', () => {
     await agent(['sh', '-c', 'dd if=/dev/zero of=big bs=1M count=16 2>/dev/null; stat -c %s big > size.txt']);
 
     expect(Number(found('size.txt'))).toBe(4 * 1024 * 1024);
+  });
+
+  it('given an agent killed by the file size limit, when it fails, then the failure reason names the limit', async () => {
+    const outcome = await agent(['sh', '-c', 'exec dd if=/dev/zero of=big bs=1M count=16 2>/dev/null']);
+
+    expect(outcome.limit).toBe('file size limit 4 MB reached (exit code 153, SIGXFSZ)');
+    expect(failureReason(outcome, 30_000, [])).toMatch(/^the agent's sandbox stopped it: file size limit 4 MB reached \(exit code 153, SIGXFSZ\); agent exited with code 153/);
   });
 
   it('given an agent that daemonises (setsid, double fork), when it exits or times out, then its daemon is gone with it', async () => {

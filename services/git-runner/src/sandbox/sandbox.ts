@@ -1,7 +1,7 @@
 import type { ChildProcess } from 'node:child_process';
 import { BwrapSandbox } from './sandbox.bwrap';
 import type { WorktreeGit } from './sandbox.git';
-import type { CgroupMode, SandboxLimits } from './sandbox.limits';
+import type { CgroupMode, SandboxLimits, TownLimits } from './sandbox.limits';
 import { UnconfinedSandbox } from './sandbox.none';
 
 /**
@@ -34,6 +34,11 @@ export interface SandboxSpec {
   readonly env: Readonly<Record<string, string>>;
   /** Off unless an operator's profile allows it. */
   readonly network: boolean;
+  /**
+   * The town the run is for: a town's runs share its cgroup, with one CPU weight per town and the
+   * town's caps (GIT_RUNNER_TOWN_*). Absent for the runner's own probe.
+   */
+  readonly town?: string;
   /** stdin, stdout and stderr: a descriptor, 'pipe' or 'ignore', as for child_process.spawn. */
   readonly stdio: readonly [number | 'pipe' | 'ignore', number | 'pipe' | 'ignore', number | 'pipe' | 'ignore'];
 }
@@ -97,6 +102,8 @@ export type SandboxSettings =
       readonly readOnly: readonly string[];
       readonly limits: SandboxLimits;
       readonly cgroups: CgroupMode;
+      /** Only the town caps the operator set. */
+      readonly town?: Partial<TownLimits>;
     }
   | { readonly kind: 'none' };
 

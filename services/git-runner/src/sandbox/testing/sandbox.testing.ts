@@ -1,5 +1,6 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { BwrapSandbox, type BwrapSettings } from '../sandbox.bwrap';
+import { findCgroupHost, RunCgroups } from '../sandbox.cgroup';
 import { DEFAULT_SANDBOX_LIMITS, type SandboxLimits } from '../sandbox.limits';
 import { processRunning } from '../sandbox.process';
 
@@ -28,4 +29,13 @@ export function hostProcessesWith(text: string): number[] {
     if ((read('cmdline').includes(text) || read('environ').includes(text)) && processRunning(Number(entry))) found.push(Number(entry));
   }
   return found;
+}
+
+/**
+ * Removes the empty cgroups a spec's runs leave: town cgroups outlive their runs while a runner
+ * lives, and a runner's start would otherwise remove them only at the next start.
+ */
+export function removeEmptyCgroups(): void {
+  const host = findCgroupHost();
+  if (!('unavailable' in host)) new RunCgroups(host, { cpus: 1, memoryMb: DEFAULT_SANDBOX_LIMITS.memoryMb, pids: DEFAULT_SANDBOX_LIMITS.pids }).sweep();
 }

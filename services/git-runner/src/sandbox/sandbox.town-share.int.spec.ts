@@ -1,0 +1,170 @@
+import { randomUUID } from 'node:crypto';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import type { SandboxProcess, SandboxSpec } from './sandbox';
+import { cgroupMounts, findCgroupHost, ownCgroups, TOWNS_DIR, type CgroupHost } from './sandbox.cgroup';
+import type { SandboxLimits } from './sandbox.limits';
+import { removeEmptyCgroups, testSandbox } from './testing/sandbox.testing';
+
+/**
+ * Towns sharing a host, against real bwrap and the host's real cgroups: each town's runs in a
+ * cgroup of the town, every town with the same CPU weight, the town's caps over all its runs.
+ * Limits stay low (64 processes a run) so that a bomb stays small on a machine other work shares.
+ */
+const LOW: Partial<SandboxLimits> = { memoryMb: 128, pids: 64, cpus: 1, tmpMb: 16, fileMb: 4 };
+const POLL_MS = 10;
+/** Beyond any pid_max (4194304 at most): a runner that can never be alive. */
+const DEAD_PID = 4_194_305;
+
+async function until(condition: () => boolean, what: string, withinMs = 30_000): Promise<void> {
+  for (const deadline = Date.now() + withinMs; !condition(); ) {
+    if (Date.now() > deadline) throw new Error(`not within ${withinMs} ms: ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, POLL_MS));
+  }
+}
+
+const read = (file: string) => (existsSync(file) ? readFileSync(file, 'utf8') : '');
+
+/** The directory of a host process's cgroup in the hierarchy of `controller` (v1), or the unified one (v2). */
+function cgroupOf(pid: number, controller: string): string {
+  const mounts = cgroupMounts(readFileSync('/proc/self/mountinfo', 'utf8'));
+  const own = ownCgroups(readFileSync(`/proc/${pid}/cgroup`, 'utf8'));
+  const v1 = mounts.find((mount) => mount.fstype === 'cgroup' && mount.superOptions.includes(controller));
+  const mount = v1 ?? mounts.find((m) => m.fstype === 'cgroup2');
+  const path = own.get(v1 ? controller : '');
+  if (!mount || path === undefined) throw new Error(`process ${pid} is in no ${controller} cgroup`);
+  return join(mount.mountPoint, path);
+}
+
+/** CPU time a cgroup and its children used, in ms: cpuacct.usage on v1, cpu.stat's usage_usec on v2. */
+function cpuMs(dir: string): number {
+  const v1 = read(join(dir, 'cpuacct.usage'));
+  if (v1) return Number(v1) / 1e6;
+  return Number(/^usage_usec (\d+)$/m.exec(read(join(dir, 'cpu.stat')))?.[1] ?? 0) / 1e3;
+}
+
+/** Every directory under which this process's runs' cgroups go: one per v1 hierarchy, or the v2 one. */
+function ownDirs(host: CgroupHost): string[] {
+  return host.version === 2 ? [host.dir] : [...new Set(Object.values(host.dirs))];
+}
+
+describe('towns sharing a host, each in a cgroup of its own', () => {
+  let host: CgroupHost;
+  let worktree: string;
+  const started: SandboxProcess[] = [];
+
+  beforeAll(() => {
+    const found = findCgroupHost();
+    if ('unavailable' in found) throw new Error(`these specs need cgroups (run as root on a host with cgroup v1 or a delegated v2): ${found.unavailable}`);
+    host = found;
+  });
+
+  beforeEach(() => {
+    worktree = mkdtempSync(join(tmpdir(), 'gt-town-share-'));
+  });
+
+  afterEach(() => {
+    for (const run of started.splice(0)) run.signal('SIGKILL');
+    rmSync(worktree, { recursive: true, force: true });
+  });
+
+  afterAll(() => removeEmptyCgroups());
+
+  const spec = (town: string, script: string): SandboxSpec => ({
+    argv: ['sh', '-c', script],
+    worktree,
+    env: { PATH: '/usr/bin:/bin' },
+    network: false,
+    town,
+    stdio: ['ignore', 'ignore', 'ignore'],
+  });
+
+  async function run(sandbox: ReturnType<typeof testSandbox>, town: string, script: string): Promise<SandboxProcess> {
+    const running = await sandbox.spawn(spec(town, script));
+    started.push(running);
+    return running;
+  }
+
+  it('given runs of two towns, when they run, then each is in its own town cgroup, and both towns have the same CPU weight', async () => {
+    const sandbox = testSandbox({ limits: LOW, cgroups: 'required' });
+    const [a, b] = [randomUUID(), randomUUID()];
+
+    const runA = await run(sandbox, a, 'exec sleep 300');
+    const runB = await run(sandbox, b, 'exec sleep 300');
+
+    const [townA, townB] = [dirname(cgroupOf(runA.pid, 'cpu')), dirname(cgroupOf(runB.pid, 'cpu'))];
+    expect(townA).toMatch(new RegExp(`/${TOWNS_DIR}/town-${a}$`));
+    expect(townB).toMatch(new RegExp(`/${TOWNS_DIR}/town-${b}$`));
+    expect(dirname(townA)).toBe(dirname(townB));
+    const weight = (dir: string) => read(join(dir, host.version === 1 ? 'cpu.shares' : 'cpu.weight')).trim();
+    expect(weight(townA)).toBe(host.version === 1 ? '1024' : '100');
+    expect(weight(townB)).toBe(weight(townA));
+    expect(dirname(cgroupOf(runA.pid, 'pids'))).toMatch(new RegExp(`/town-${a}$`));
+    expect(dirname(cgroupOf(runA.pid, 'memory'))).toMatch(new RegExp(`/town-${a}$`));
+  });
+
+  it('given two runs of one town that both fork without end, when they run, then the town process cap holds over both and the reason names it', async () => {
+    const sandbox = testSandbox({ limits: LOW, cgroups: 'required', town: { pids: 80 } });
+    const town = randomUUID();
+    // The bomb's processes run on without the shell that started it; that shell then waits without forking.
+    const bomb = 'b() { b | b & }; b; exec sleep 300';
+
+    const first = await run(sandbox, town, bomb);
+    const second = await run(sandbox, town, bomb);
+    const runs = [cgroupOf(first.pid, 'pids'), cgroupOf(second.pid, 'pids')];
+    const townDir = dirname(runs[0] as string);
+    await until(() => runs.every((dir) => /^max [1-9]/m.test(read(join(dir, 'pids.events')))), 'both bombs have forks refused');
+
+    expect(Number(read(join(townDir, 'pids.max')))).toBe(80);
+    expect(Number(read(join(townDir, 'pids.current')))).toBeLessThanOrEqual(80);
+    if (existsSync(join(townDir, 'pids.peak'))) expect(Number(read(join(townDir, 'pids.peak')))).toBeLessThanOrEqual(80);
+    first.signal('SIGKILL');
+    second.signal('SIGKILL');
+    const limits = [(await first.exited).limit, (await second.exited).limit];
+    // 2 × 64 > 80: at least one of them was stopped by the town's cap before its own.
+    expect(limits).toContainEqual(expect.stringMatching(/^the town's process limit 80 reached, all its runs together \(\d+ forks? refused\)$/));
+  });
+
+  it("given a town with three spinning runs, when another town's one run spins too, then the town of one gets as much CPU as the town of three", async () => {
+    // The town cap is lifted to the whole host: the weight alone must share the CPU.
+    const sandbox = testSandbox({ limits: LOW, cgroups: 'required', town: { cpus: 64 } });
+    const [a, b] = [randomUUID(), randomUUID()];
+    const spin = 'while :; do :; done';
+
+    const runA = await run(sandbox, a, spin);
+    const runsB = [await run(sandbox, b, spin), await run(sandbox, b, spin), await run(sandbox, b, spin)];
+    const townA = dirname(cgroupOf(runA.pid, 'cpuacct'));
+    const townB = dirname(cgroupOf((runsB[0] as SandboxProcess).pid, 'cpuacct'));
+    // Measured from when all four spin; over a window counted in B's CPU time, not in wall-clock time.
+    await until(() => runsB.every((r) => cpuMs(cgroupOf(r.pid, 'cpuacct')) > 0) && cpuMs(townA) > 0, 'all four runs spin');
+    const [fromA, fromB] = [cpuMs(townA), cpuMs(townB)];
+    await until(() => cpuMs(townB) - fromB >= 1_500, "town B's runs use 1.5 s of CPU", 90_000);
+    const [usedA, usedB] = [cpuMs(townA) - fromA, cpuMs(townB) - fromB];
+
+    // Equal weights share 1:1 (A's own cap of 1 CPU allowing); one weight per run would give A a third of B.
+    expect(usedA / usedB).toBeGreaterThan(0.6);
+  });
+
+  it('given cgroups a dead runner left, when a runner starts, then the empty ones are removed and a live runner keeps its own', async () => {
+    const stale = ownDirs(host).flatMap((dir) => [
+      join(dir, TOWNS_DIR, `town-${randomUUID()}`, `run-${DEAD_PID}-1`),
+      join(dir, `gastown-sandbox-${DEAD_PID}-7`),
+    ]);
+    const live = ownDirs(host).map((dir) => join(dir, TOWNS_DIR, `town-${randomUUID()}`, `run-${process.pid}-999999`));
+    for (const dir of [...stale, ...live]) mkdirSync(dir, { recursive: true });
+    try {
+      // The first run of a runner (at start, its probe) sweeps.
+      await testSandbox({ limits: LOW, cgroups: 'required' }).probe();
+
+      for (const dir of stale) expect(existsSync(dir)).toBe(false);
+      for (const dir of stale.filter((d) => d.includes(`/${TOWNS_DIR}/`))) expect(existsSync(dirname(dir))).toBe(false);
+      for (const dir of live) expect(existsSync(dir)).toBe(true);
+    } finally {
+      for (const dir of live) {
+        rmdirSync(dir);
+        rmdirSync(dirname(dir));
+      }
+    }
+  });
+});
