@@ -26,6 +26,21 @@ const absolutePathsSetting = (name: string, what: string) =>
       return paths.map((p) => resolve(p));
     });
 
+/** A number, undefined when unset: the town caps' defaults depend on the host (see townLimitsOf). */
+const optionalNumberSetting = (name: string, { min, max, what, whole }: { min: number; max: number; what: string; whole: boolean }) =>
+  z
+    .string()
+    .optional()
+    .transform((v, ctx) => {
+      if (v === undefined || v === '') return undefined;
+      const n = Number(v);
+      if (!Number.isFinite(n) || (whole && !Number.isInteger(n)) || n < min || n > max) {
+        ctx.addIssue({ code: 'custom', message: `${name} must be ${what} from ${min} to ${max}, got "${v}"` });
+        return z.NEVER;
+      }
+      return n;
+    });
+
 const rootsByTownSetting = () =>
   z
     .string()
@@ -125,6 +140,10 @@ const Env = z.object({
   GIT_RUNNER_SANDBOX_TMP_MB: wholeNumberSetting('GIT_RUNNER_SANDBOX_TMP_MB', LIMITS.tmpMb, { min: 1, max: 1_048_576, unit: ' MB' }),
   GIT_RUNNER_SANDBOX_FILE_MB: wholeNumberSetting('GIT_RUNNER_SANDBOX_FILE_MB', LIMITS.fileMb, { min: 1, max: 1_048_576, unit: ' MB' }),
   GIT_RUNNER_SANDBOX_WORKTREE_MB: wholeNumberSetting('GIT_RUNNER_SANDBOX_WORKTREE_MB', LIMITS.worktreeMb, { min: 1, max: 16_777_216, unit: ' MB' }),
+  // What each town's runs together may take; unset, a default from the host's size (see townLimitsOf).
+  GIT_RUNNER_TOWN_CPUS: optionalNumberSetting('GIT_RUNNER_TOWN_CPUS', { min: 0.01, max: 1024, what: 'a number of CPUs', whole: false }),
+  GIT_RUNNER_TOWN_MEMORY_MB: optionalNumberSetting('GIT_RUNNER_TOWN_MEMORY_MB', { min: 64, max: 1_048_576, what: 'a whole number of MB', whole: true }),
+  GIT_RUNNER_TOWN_PIDS: optionalNumberSetting('GIT_RUNNER_TOWN_PIDS', { min: 16, max: 4_194_304, what: 'a whole number', whole: true }),
 });
 
 export interface GitRunnerConfig {
@@ -207,5 +226,10 @@ function sandboxSettings(e: z.infer<typeof Env>, dataDir: string): SandboxSettin
     fileMb: e.GIT_RUNNER_SANDBOX_FILE_MB,
     worktreeMb: e.GIT_RUNNER_SANDBOX_WORKTREE_MB,
   };
-  return { kind: 'bwrap', bwrapPath, uid, gid, readOnly, limits, cgroups: e.GIT_RUNNER_SANDBOX_CGROUPS };
+  const town = {
+    ...(e.GIT_RUNNER_TOWN_CPUS !== undefined ? { cpus: e.GIT_RUNNER_TOWN_CPUS } : {}),
+    ...(e.GIT_RUNNER_TOWN_MEMORY_MB !== undefined ? { memoryMb: e.GIT_RUNNER_TOWN_MEMORY_MB } : {}),
+    ...(e.GIT_RUNNER_TOWN_PIDS !== undefined ? { pids: e.GIT_RUNNER_TOWN_PIDS } : {}),
+  };
+  return { kind: 'bwrap', bwrapPath, uid, gid, readOnly, limits, cgroups: e.GIT_RUNNER_SANDBOX_CGROUPS, ...(Object.keys(town).length > 0 ? { town } : {}) };
 }
