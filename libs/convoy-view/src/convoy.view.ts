@@ -181,6 +181,12 @@ export function applyToView(view: ConvoyView, event: GastownEvent): ConvoyView {
       }
       break;
     }
+    case 'BeadAttemptInterrupted': {
+      // Its runner stopped: dispatched again at once, no back-off and no new reason for the prompt.
+      const b = bead(event.data.beadId);
+      if (b) Object.assign(b, { status: 'OPEN', agent: null });
+      break;
+    }
     case 'BeadFailed': {
       const b = bead(event.data.beadId);
       if (b) Object.assign(b, { status: 'FAILED', ready: false, previousReason: event.data.reason, agent: null, lastFailureAt: event.occurredAt });

@@ -75,6 +75,14 @@ export const ReportAgentLost = command(
   'ReportAgentLost',
   z.object({ ...BeadRef, attempt: Attempt, agentId: z.string().min(1), reason: z.string() }),
 );
+/**
+ * Sent only by a draining git-runner for an agent it killed when its grace period ran out; unlike
+ * a lost agent, the attempt does not count against the bead's budget.
+ */
+export const InterruptBeadAttempt = command(
+  'InterruptBeadAttempt',
+  z.object({ ...BeadRef, attempt: Attempt, agentId: z.string().min(1), reason: z.string() }),
+);
 export const StartLanding = command('StartLanding', z.object({}));
 export const RecordRigLanded = command('RecordRigLanded', z.object({ rigId: z.uuid(), attempt: Attempt, commit: z.string() }));
 export const FailLanding = command('FailLanding', z.object({ attempt: Attempt, reason: z.string() }));
@@ -96,6 +104,7 @@ export const ConvoyCommand = z.discriminatedUnion('type', [
   RequestRework,
   FailBeadAttempt,
   ReportAgentLost,
+  InterruptBeadAttempt,
   StartLanding,
   RecordRigLanded,
   FailLanding,

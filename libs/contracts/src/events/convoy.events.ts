@@ -71,6 +71,8 @@ export const BeadAttemptFailedV1 = z.object({ beadId: z.uuid(), attempt: Attempt
 /** v2: how the agent ended; null when no agent ran (it could not start) or the report did not say. */
 export const BeadAttemptFailedV2 = BeadAttemptFailedV1.extend({ agentResult: AgentResult.nullable() });
 export const BeadAgentLostV1 = z.object({ beadId: z.uuid(), attempt: Attempt, agentId: z.string().min(1), reason: Reason });
+/** A runner that was asked to stop killed the agent after its drain period: the attempt is not charged to the bead. */
+export const BeadAttemptInterruptedV1 = z.object({ beadId: z.uuid(), attempt: Attempt, agentId: z.string().min(1), reason: Reason });
 export const BeadFailedV1 = z.object({ beadId: z.uuid(), attempt: z.number().int().nonnegative(), reason: Reason });
 /** v2: the last attempt's agent result when its failure ended the bead; null when review, a lost agent or nothing ran ended it. */
 export const BeadFailedV2 = BeadFailedV1.extend({ agentResult: AgentResult.nullable() });
@@ -114,6 +116,7 @@ export const convoyEventSchemas = {
   BeadReworkRequested: { 1: BeadReworkRequestedV1 },
   BeadAttemptFailed: { 1: BeadAttemptFailedV1, 2: BeadAttemptFailedV2 },
   BeadAgentLost: { 1: BeadAgentLostV1 },
+  BeadAttemptInterrupted: { 1: BeadAttemptInterruptedV1 },
   BeadFailed: { 1: BeadFailedV1, 2: BeadFailedV2 },
   BeadRetried: { 1: BeadRetriedV1 },
   BeadCancelled: { 1: BeadCancelledV1 },

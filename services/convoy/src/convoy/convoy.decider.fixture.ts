@@ -90,6 +90,11 @@ export const fail = (index: number, attempt = 1, reason = 'compiler crashed', un
   command('FailBeadAttempt', { beadId: bead(index), attempt, reason, unrecoverable });
 export const lose = (index: number, attempt = 1, agentId = AGENT.id, reason = 'heartbeat lost') =>
   command('ReportAgentLost', { beadId: bead(index), attempt, agentId, reason });
+/** A draining git-runner's report: the actor is the runner, as only a runner may send it. */
+export const interrupt = (index: number, attempt = 1, agentId = AGENT.id, reason = 'runner gr-1 shut down') => ({
+  ...command('InterruptBeadAttempt', { beadId: bead(index), attempt, agentId, reason }),
+  actor: { kind: 'service' as const, id: 'git-runner:gr-1' },
+});
 export const retry = (index: number) => command('RetryBead', { beadId: bead(index) });
 export const addDependency = (index: number, on: number) =>
   command('AddDependency', { beadId: bead(index), dependsOnBeadId: bead(on) });

@@ -206,6 +206,8 @@ function decidePrimary(command: ConvoyCommand, state: ConvoyState, ctx: DecideCo
     }
     case 'ReportAgentLost':
       return reportAgentLost(command, state);
+    case 'InterruptBeadAttempt':
+      return interruptBeadAttempt(command, state);
     case 'StartLanding':
       requireLiveConvoy(state, command);
       requireConvoyStatus(state, 'READY_TO_LAND', command.type);
@@ -566,8 +568,11 @@ function dispatchBead(command: ConvoyCommandOf<'DispatchBead'>, state: ConvoySta
   ];
 }
 
-/** The attempts since the bead was created or last retried have reached the convoy's allowance. */
-const budgetSpent = (state: ConvoyState, bead: BeadState) => bead.attempt - bead.budgetStart >= state.maxAttempts;
+/**
+ * The attempts since the bead was created or last retried have reached the convoy's allowance;
+ * attempts a draining runner interrupted are not counted.
+ */
+const budgetSpent = (state: ConvoyState, bead: BeadState) => bead.attempt - bead.budgetStart - bead.interrupted >= state.maxAttempts;
 
 function reportAgentLost(command: ConvoyCommandOf<'ReportAgentLost'>, state: ConvoyState): NewEvent[] {
   const bead = requireAttemptBead(state, command, ['IN_PROGRESS']);
@@ -585,6 +590,28 @@ function reportAgentLost(command: ConvoyCommandOf<'ReportAgentLost'>, state: Con
   return budgetSpent(state, bead)
     ? [lost, { type: 'BeadFailed', data: { beadId: bead.beadId, attempt: bead.attempt, reason, agentResult: null } }]
     : [lost];
+}
+
+/**
+ * Only a git-runner may say it interrupted an attempt (it does so from its drain path alone, never
+ * for an agent that ended by itself): anyone else could retry a bead for ever without spending
+ * its budget.
+ */
+function interruptBeadAttempt(command: ConvoyCommandOf<'InterruptBeadAttempt'>, state: ConvoyState): NewEvent[] {
+  if (command.actor.kind !== 'service' || !command.actor.id.startsWith('git-runner:')) {
+    throw DomainError.badInput(`only a git-runner may interrupt an attempt; ${command.actor.kind} ${quote(command.actor.id)} may not`, {
+      actor: command.actor,
+    });
+  }
+  const bead = requireAttemptBead(state, command, ['IN_PROGRESS']);
+  if (bead.agent?.id !== command.data.agentId) {
+    throw DomainError.conflict(
+      `agent ${quote(command.data.agentId)} is not working on bead ${quote(bead.title)} (agent ${quote(bead.agent?.id ?? '')} is)`,
+      { beadId: bead.beadId, agentId: bead.agent?.id },
+    );
+  }
+  const reason = requireReason(command.data.reason);
+  return [{ type: 'BeadAttemptInterrupted', data: { beadId: bead.beadId, attempt: bead.attempt, agentId: command.data.agentId, reason } }];
 }
 
 function recordRigLanded(command: ConvoyCommandOf<'RecordRigLanded'>, state: ConvoyState, ctx: DecideContext): NewEvent[] {
@@ -658,7 +685,7 @@ function requireStatus(bead: BeadState, allowed: readonly BeadStatus[], commandT
 }
 
 type AttemptCommand = ConvoyCommandOf<
-  'MarkBeadStarted' | 'SubmitBead' | 'RecordBeadMerged' | 'RequestRework' | 'FailBeadAttempt' | 'ReportAgentLost'
+  'MarkBeadStarted' | 'SubmitBead' | 'RecordBeadMerged' | 'RequestRework' | 'FailBeadAttempt' | 'ReportAgentLost' | 'InterruptBeadAttempt'
 >;
 
 /** The bead a report is about, on the attempt the report names and in a status that accepts it. */
@@ -743,6 +770,7 @@ function resultOf(command: ConvoyCommand, state: ConvoyState): Record<string, un
     case 'RequestRework':
     case 'FailBeadAttempt':
     case 'ReportAgentLost':
+    case 'InterruptBeadAttempt':
       return {
         convoyId,
         beadId: command.data.beadId,

@@ -26,6 +26,7 @@ import {
   failLanding,
   heldBy,
   historyOf,
+  interrupt,
   lose,
   markStarted,
   merge,
@@ -678,6 +679,79 @@ describe('convoy decider', () => {
           { type: 'BeadFailed', data: { beadId: bead(0), attempt: 1, reason: 'heartbeat lost', agentResult: null } },
           { type: 'ConvoyFailed', data: { reason: 'bead "A" failed and nothing else can progress', failedBeadIds: [bead(0)] } },
         ]);
+    });
+
+    describe('interrupted attempts', () => {
+      const one = createDecideContext({ ...ctx, maxAttempts: 1 });
+
+      it('given an agent at work, when its draining runner interrupts it, then the bead is ready again and keeps its last reason', () => {
+        spec()
+          .given(historyOf([slingBatch(DIAMOND), dispatch(0), fail(0, 1, 'tests failed'), dispatch(0)]))
+          .when(interrupt(0, 2))
+          .then([
+            { type: 'BeadAttemptInterrupted', data: { beadId: bead(0), attempt: 2, agentId: AGENT.id, reason: 'runner gr-1 shut down' } },
+            ready(0),
+          ]);
+        // Not the agent's failure: the next agent hears of the last real one.
+        spec()
+          .given(historyOf([slingBatch(DIAMOND), dispatch(0), fail(0, 1, 'tests failed'), dispatch(0), interrupt(0, 2)]))
+          .when(dispatch(0))
+          .then([dispatched(0, 3, 'tests failed')]);
+      });
+
+      it('given the last allowed attempt, when it is interrupted, then the bead is not failed: the attempt is not charged', () => {
+        spec(one)
+          .given(historyOf([slingBatch([task('A')]), dispatch(0)], one))
+          .when(interrupt(0, 1))
+          .then([
+            { type: 'BeadAttemptInterrupted', data: { beadId: bead(0), attempt: 1, agentId: AGENT.id, reason: 'runner gr-1 shut down' } },
+            ready(0),
+          ]);
+      });
+
+      it('given two interrupted attempts and a budget of one, when the third attempt fails, then that failure spends the budget', () => {
+        spec(one)
+          .given(historyOf([slingBatch([task('A')]), dispatch(0), interrupt(0, 1), dispatch(0), interrupt(0, 2), dispatch(0)], one))
+          .when(fail(0, 3, 'tests failed'))
+          .then([
+            { type: 'BeadFailed', data: { beadId: bead(0), attempt: 3, reason: 'tests failed', agentResult: null } },
+            { type: 'ConvoyFailed', data: { reason: 'bead "A" failed and nothing else can progress', failedBeadIds: [bead(0)] } },
+          ]);
+      });
+
+      it('given a retried bead whose earlier budget had interruptions, when its next attempt is lost, then the new budget counts it', () => {
+        spec(one)
+          .given(historyOf([slingBatch([task('A')]), dispatch(0), interrupt(0, 1), dispatch(0), fail(0, 2), retry(0), dispatch(0)], one))
+          .when(lose(0, 3))
+          .then([
+            { type: 'BeadAgentLost', data: { beadId: bead(0), attempt: 3, agentId: AGENT.id, reason: 'heartbeat lost' } },
+            { type: 'BeadFailed', data: { beadId: bead(0), attempt: 3, reason: 'heartbeat lost', agentResult: null } },
+            { type: 'ConvoyFailed', data: { reason: 'bead "A" failed and nothing else can progress', failedBeadIds: [bead(0)] } },
+          ]);
+      });
+
+      it('given an agent at work, when anyone but a git-runner says it was interrupted, then it is refused', () => {
+        spec()
+          .given(historyOf([slingBatch(DIAMOND), dispatch(0)]))
+          .when({ ...interrupt(0, 1), actor: { kind: 'agent', id: 'git-runner:gr-1' } })
+          .thenThrows('BAD_USER_INPUT', 'only a git-runner may interrupt an attempt; agent "git-runner:gr-1" may not');
+        spec()
+          .given(historyOf([slingBatch(DIAMOND), dispatch(0)]))
+          .when({ ...interrupt(0, 1), actor: { kind: 'user', id: 'mayor' } })
+          .thenThrows('BAD_USER_INPUT', /only a git-runner/);
+      });
+
+      it('given a submitted attempt, when an interruption of it arrives late, then it is refused as stale', () => {
+        spec()
+          .given(historyOf([slingBatch(DIAMOND), dispatch(0), submit(0)]))
+          .when(interrupt(0, 1))
+          .thenThrows('CONFLICT', 'bead "A" is IN_REVIEW: InterruptBeadAttempt needs it IN_PROGRESS');
+      });
+
+      it('given an interruption recorded, when the runner sends it again, then nothing more is written', () => {
+        const repeated = interrupt(0, 1);
+        spec().given(historyOf([slingBatch(DIAMOND), dispatch(0), repeated])).when(repeated).thenNothing();
+      });
     });
 
     it('given an agent at work, when another agent is reported lost, then it is refused', () => {

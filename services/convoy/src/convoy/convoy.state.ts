@@ -13,6 +13,8 @@ export interface BeadState {
   attempt: number;
   /** The attempt number the current budget started after (0, or the attempt a RetryBead followed). */
   budgetStart: number;
+  /** Attempts of the current budget a draining runner interrupted: they are not charged to it. */
+  interrupted: number;
   started: boolean;
   agent: AgentRef | null;
   branch: string | null;
@@ -180,6 +182,7 @@ export function evolve(state: ConvoyState, event: GastownEvent): ConvoyState {
         status: 'OPEN',
         attempt: 0,
         budgetStart: 0,
+        interrupted: 0,
         started: false,
         agent: null,
         branch: null,
@@ -256,6 +259,12 @@ export function evolve(state: ConvoyState, event: GastownEvent): ConvoyState {
     case 'BeadAgentLost':
       patch(beadOf(state, event.data.beadId), { status: 'OPEN', agent: null, lastReason: event.data.reason });
       break;
+    case 'BeadAttemptInterrupted': {
+      // Not the bead's failure: the next agent is not told about it as a reason.
+      const bead = beadOf(state, event.data.beadId);
+      patch(bead, { status: 'OPEN', agent: null, interrupted: bead.interrupted + 1 });
+      break;
+    }
     case 'BeadFailed':
       patch(beadOf(state, event.data.beadId), { status: 'FAILED', agent: null, lastReason: event.data.reason });
       break;
@@ -263,6 +272,7 @@ export function evolve(state: ConvoyState, event: GastownEvent): ConvoyState {
       const bead = beadOf(state, event.data.beadId);
       bead.status = 'OPEN';
       bead.budgetStart = bead.attempt;
+      bead.interrupted = 0;
       break;
     }
     case 'BeadCancelled':

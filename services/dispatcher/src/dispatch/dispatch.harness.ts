@@ -204,7 +204,7 @@ export function dispatchKeys(events: GastownEvent[]): string[] {
   return events.flatMap((e) => (e.type === 'BeadDispatched' ? [`${e.data.beadId}:${e.data.attempt}`] : []));
 }
 
-const LEAVES_WORK = new Set(['BeadSubmitted', 'BeadAttemptFailed', 'BeadAgentLost', 'BeadFailed', 'BeadCancelled']);
+const LEAVES_WORK = new Set(['BeadSubmitted', 'BeadAttemptFailed', 'BeadAgentLost', 'BeadAttemptInterrupted', 'BeadFailed', 'BeadCancelled']);
 
 /** The most beads ever at work at once, replaying the commits of several convoys in stream order. */
 export function mostAtWork(commits: StoredCommit[]): number {

@@ -8,6 +8,7 @@ export const AttemptOutcomeEnum: Record<AttemptOutcome, AttemptOutcome> = {
   REWORK: 'REWORK',
   FAILED: 'FAILED',
   LOST: 'LOST',
+  INTERRUPTED: 'INTERRUPTED',
   CANCELLED: 'CANCELLED',
 };
 registerEnumType(AttemptOutcomeEnum, {
@@ -18,7 +19,8 @@ registerEnumType(AttemptOutcomeEnum, {
     MERGED: { description: 'Review merged the work.' },
     REWORK: { description: 'Review sent the work back; reason says why.' },
     FAILED: { description: 'The agent failed (exit code, timeout) or its work could not be handed in.' },
-    LOST: { description: 'The agent stopped being heard of (its runner died or shut down).' },
+    LOST: { description: 'The agent stopped being heard of (its runner died); the attempt counts.' },
+    INTERRUPTED: { description: 'Its runner was stopped and the agent did not finish within the drain period; the attempt does not count.' },
     CANCELLED: { description: 'The convoy was closed before the work was merged.' },
   },
 });

@@ -43,6 +43,7 @@ const beadsOf: { [K in EventType]: (data: EventData<K>) => string[] } = {
   BeadReworkRequested: one,
   BeadAttemptFailed: one,
   BeadAgentLost: one,
+  BeadAttemptInterrupted: one,
   BeadFailed: one,
   BeadRetried: one,
   BeadCancelled: one,

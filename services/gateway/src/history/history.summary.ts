@@ -134,6 +134,10 @@ const sentences: Sentences = {
   BeadAgentLost: (e, n) =>
     `${n.agent(e.data.beadId, e.data.attempt) ?? `Agent ${e.data.agentId}`} was lost while working on ${n.bead(e.data.beadId)} ` +
     `(attempt ${e.data.attempt}): ${clip(e.data.reason)}`,
+  BeadAttemptInterrupted: (e, n) => {
+    const by = n.agent(e.data.beadId, e.data.attempt);
+    return `Attempt ${e.data.attempt} of ${n.bead(e.data.beadId)}${by ? ` by ${by}` : ''} was interrupted and is not counted: ${clip(e.data.reason)}`;
+  },
   BeadFailed: (e, n) => {
     const after = e.data.attempt > 0 ? ` after ${attempts(e.data.attempt)}` : '';
     return `${capitalize(n.bead(e.data.beadId))} failed${after}${endingInParentheses(e.data.agentResult)}: ${clip(e.data.reason)}`;

@@ -48,6 +48,14 @@ describe('history summaries', () => {
     );
   });
 
+  it('given an interrupted attempt, when summarized, then it says the attempt is not counted and why', () => {
+    const interrupted = event('BeadAttemptInterrupted', { beadId: BEAD, attempt: 2, agentId: 'a1b2c3d4-nux', reason: 'runner gr-1 shut down' });
+
+    expect(summarize(interrupted, names({ [BEAD]: 'Add login' }, { [attemptKey(BEAD, 2)]: 'Nux' }))).toBe(
+      'Attempt 2 of bead "Add login" by Nux was interrupted and is not counted: runner gr-1 shut down.',
+    );
+  });
+
   it('given a failed attempt with the agent result, when summarized, then it names the agent, the exit code and the reason', () => {
     const failed = event('BeadAttemptFailed', {
       beadId: BEAD,

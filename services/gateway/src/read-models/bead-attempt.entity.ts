@@ -1,6 +1,6 @@
 import { Column, Entity, Index, PrimaryColumn } from 'typeorm';
 
-export type AttemptOutcome = 'RUNNING' | 'SUBMITTED' | 'MERGED' | 'REWORK' | 'FAILED' | 'LOST' | 'CANCELLED';
+export type AttemptOutcome = 'RUNNING' | 'SUBMITTED' | 'MERGED' | 'REWORK' | 'FAILED' | 'LOST' | 'INTERRUPTED' | 'CANCELLED';
 
 /** One dispatch of a bead to an agent, from BeadDispatched until its outcome is known. */
 @Entity({ name: 'bead_attempts' })

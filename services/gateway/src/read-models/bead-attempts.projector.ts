@@ -132,6 +132,11 @@ const beadAgentLost = each<'BeadAgentLost'>(async (tx, e) => {
   await touchAgent(tx, e, true);
 });
 
+const beadAttemptInterrupted = each<'BeadAttemptInterrupted'>(async (tx, e) => {
+  await endAttempt(tx, e, { outcome: 'INTERRUPTED', reason: e.data.reason });
+  await touchAgent(tx, e, true);
+});
+
 /**
  * Ends a still running attempt (its failure used up the budget, so no BeadAttemptFailed came
  * first). An attempt that a preceding event of the same decision already ended (lost, sent back
@@ -178,6 +183,7 @@ const handlers: { [K in EventType]?: RunHandler<K> } = {
   BeadReworkRequested: beadReworkRequested,
   BeadAttemptFailed: beadAttemptFailed,
   BeadAgentLost: beadAgentLost,
+  BeadAttemptInterrupted: beadAttemptInterrupted,
   BeadFailed: beadFailed,
   BeadCancelled: beadsCancelled,
 };

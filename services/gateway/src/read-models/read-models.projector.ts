@@ -275,6 +275,9 @@ const NO_ASSIGNEE = { assignee: null, assignee_id: null };
 const beadReopened = <K extends 'BeadReworkRequested' | 'BeadAttemptFailed' | 'BeadAgentLost'>() =>
   each<K>((tx, e) => setBead(tx, e, { status: 'OPEN', last_reason: e.data.reason, ...NO_ASSIGNEE }));
 
+/** Back to OPEN without a reason of its own: the bead's last real one stays, as the decider keeps it. */
+const beadInterrupted = each<'BeadAttemptInterrupted'>((tx, e) => setBead(tx, e, { status: 'OPEN', ...NO_ASSIGNEE }));
+
 const beadFailed = each<'BeadFailed'>((tx, e) =>
   setBead(tx, e, { status: 'FAILED', ready: false, last_reason: e.data.reason, ...NO_ASSIGNEE }),
 );
@@ -350,6 +353,7 @@ const handlers: { [K in EventType]: RunHandler<K> } = {
   BeadReworkRequested: beadReopened<'BeadReworkRequested'>(),
   BeadAttemptFailed: beadReopened<'BeadAttemptFailed'>(),
   BeadAgentLost: beadReopened<'BeadAgentLost'>(),
+  BeadAttemptInterrupted: beadInterrupted,
   BeadFailed: beadFailed,
   BeadRetried: beadRetried,
   BeadCancelled: beadCancelled,

@@ -62,5 +62,7 @@ export const OUTCOME_STATE: Record<AttemptOutcome, string> = {
   REWORK: 'BLOCKED',
   FAILED: 'FAILED',
   LOST: 'FAILED',
+  // Not the bead's failure: its runner stopped, and the bead went back to wait for another.
+  INTERRUPTED: 'OPEN',
   CANCELLED: 'CANCELLED',
 };

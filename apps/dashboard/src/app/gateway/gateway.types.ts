@@ -2,7 +2,7 @@
 export type BeadStatus = 'OPEN' | 'IN_PROGRESS' | 'IN_REVIEW' | 'CLOSED' | 'FAILED' | 'CANCELLED';
 export type ConvoyStatus = 'STAGED' | 'ACTIVE' | 'READY_TO_LAND' | 'LANDING' | 'LANDED' | 'FAILED' | 'CANCELLED';
 export type MergeMode = 'REVIEW_THEN_LAND' | 'REVIEW_AND_MERGE';
-export type AttemptOutcome = 'RUNNING' | 'SUBMITTED' | 'MERGED' | 'REWORK' | 'FAILED' | 'LOST' | 'CANCELLED';
+export type AttemptOutcome = 'RUNNING' | 'SUBMITTED' | 'MERGED' | 'REWORK' | 'FAILED' | 'LOST' | 'INTERRUPTED' | 'CANCELLED';
 export type AgentStatus = 'WORKING' | 'IDLE';
 
 /** What a bead chip shows: OPEN beads held by a failed upstream count as BLOCKED. */
