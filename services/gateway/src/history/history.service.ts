@@ -1,9 +1,9 @@
 import { Inject, Injectable } from '@nestjs/common';
-import type { Bus } from '@gastown/bus';
+import { HoldsRegistry, type Bus } from '@gastown/bus';
 import { InvalidEventError, parseEvent, type GastownEvent } from '@gastown/contracts';
 import { DataSource } from 'typeorm';
 import { BUS } from '../bus/bus.module';
-import { holdRecords, withHoldRecords } from '../holds/holds.history';
+import { dispatcherHoldRecords, holdRecords, withHoldRecords } from '../holds/holds.history';
 import { listHolds, listSkips } from '../projection/projection.applier';
 import type { GatewayContext } from '../graphql/graphql.context';
 import { apiError } from '../graphql/graphql.errors';
@@ -56,17 +56,21 @@ export class HistoryService {
     @Inject(BUS) private readonly bus: Bus,
   ) {}
 
-  /** The convoy's events, with where the projector holds it and what the operator skipped. */
+  /** The convoy's events, with where the projector and the dispatcher hold it and what the operator skipped. */
   async ofConvoy(ctx: GatewayContext, convoyId: string, page: HistoryPage): Promise<HistoryEventView[]> {
     const checked = checkPage(page);
     const subject = this.bus.names.convoyEvents(ctx.town.id, convoyId);
-    const [rows, hold, skips] = await Promise.all([
+    const registry = new HoldsRegistry(this.bus);
+    const [rows, hold, skips, dispatcherHold, dispatcherSkips] = await Promise.all([
       this.page(`town_id = $1 AND convoy_id = $2`, [ctx.town.id, convoyId], checked),
       listHolds(this.db, [subject]).then((holds) => holds[0] ?? null),
       listSkips(this.db, [subject]),
+      registry.heldBy('dispatcher', subject),
+      registry.skips('dispatcher', subject),
     ]);
     const views = await this.views(ctx.town.id, rows);
-    return withHoldRecords(views, rows.length >= checked.first, checked.after, holdRecords(convoyId, hold, skips));
+    const records = [...holdRecords(convoyId, hold, skips), ...dispatcherHoldRecords(convoyId, dispatcherHold, dispatcherSkips)];
+    return withHoldRecords(views, rows.length >= checked.first, checked.after, records);
   }
 
   async ofBead(ctx: GatewayContext, beadId: string, page: HistoryPage): Promise<HistoryEventView[]> {

@@ -1,3 +1,4 @@
+import type { HoldRecord, ReleaseOutcome } from '@gastown/bus';
 import type { ProjectionHold } from '../projection/projection.applier';
 import type { RetryResult } from '../projection/projection.runner';
 
@@ -37,11 +38,18 @@ export function parseHoldsArgs(argv: readonly string[]): HoldsCommand | { readon
   }
 }
 
+/** A hold as listed: the projector's (no service named) or another service's from the holds registry. */
+export type ListedHold = ProjectionHold & { readonly service?: string };
+
+export function listedHold(record: HoldRecord): ListedHold {
+  return { service: record.service, subject: record.subject, seq: record.seq, reason: record.reason, heldAt: new Date(record.since) };
+}
+
 /** One line per hold: service, subject, seq, since, reason. */
-export function formatHolds(holds: readonly ProjectionHold[]): string {
+export function formatHolds(holds: readonly ListedHold[]): string {
   if (holds.length === 0) return 'no holds';
   const header = ['SERVICE', 'SUBJECT', 'SEQ', 'SINCE', 'REASON'];
-  const rows = holds.map((h) => ['projector', h.subject, String(h.seq), h.heldAt.toISOString(), h.reason.replace(/\s+/g, ' ')]);
+  const rows = holds.map((h) => [h.service ?? 'projector', h.subject, String(h.seq), h.heldAt.toISOString(), h.reason.replace(/\s+/g, ' ')]);
   const widths = header.slice(0, 4).map((title, i) => Math.max(title.length, ...rows.map((r) => r[i].length)));
   const line = (cells: string[]) => [...cells.slice(0, 4).map((c, i) => c.padEnd(widths[i])), cells[4]].join('  ');
   return [line(header), ...rows.map(line)].join('\n');
@@ -54,4 +62,14 @@ export function formatRetry(result: RetryResult, skippedSeq?: number): { line: s
     return { line: `${result.subject}: ${skipped}applied ${result.applied}, still held at seq ${result.hold.seq}: ${result.hold.reason}`, held: true };
   }
   return { line: `${result.subject}: ${skipped}applied ${result.applied}, flowing again`, held: false };
+}
+
+/** What the dispatcher did with a retry or skip request, in one line; `held` says whether it still holds the subject. */
+export function formatDispatcherRelease(subject: string, outcome: ReleaseOutcome, skippedSeq?: number): { line: string; held: boolean } {
+  if (!outcome.answered) {
+    return { line: `${subject}: no dispatcher answered in time; the request stands and the dispatcher holding it acts on it when it runs`, held: true };
+  }
+  const skipped = skippedSeq === undefined ? '' : `skipped seq ${skippedSeq}, `;
+  if (outcome.hold) return { line: `${subject}: dispatcher ${skipped}still held at seq ${outcome.hold.seq}: ${outcome.hold.reason}`, held: true };
+  return { line: `${subject}: dispatcher ${skipped}flowing again`, held: false };
 }

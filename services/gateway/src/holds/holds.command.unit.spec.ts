@@ -1,4 +1,4 @@
-import { formatHolds, formatRetry, parseHoldsArgs } from './holds.command';
+import { formatDispatcherRelease, formatHolds, formatRetry, listedHold, parseHoldsArgs } from './holds.command';
 
 describe('the holds command line', () => {
   it('given list, retry and skip as the operator types them, then each is understood', () => {
@@ -38,5 +38,18 @@ describe('the holds command line', () => {
 
     expect(formatRetry({ subject: 's', applied: 0, hold })).toEqual({ line: 's: applied 0, still held at seq 7: bad', held: true });
     expect(formatRetry({ subject: 's', applied: 2, hold: null }, 7)).toEqual({ line: 's: skipped seq 7, applied 2, flowing again', held: false });
+  });
+
+  it('given a dispatcher hold among the projector’s, when listed, then its line names the dispatcher', () => {
+    const since = '2026-12-01T11:00:00.000Z';
+    const out = formatHolds([listedHold({ service: 'dispatcher', subject: 'gt.evt.t.convoy.d', seq: 9, townId: 't', convoyId: 'd', reason: 'payload missing', since })]);
+    expect(out.split('\n')[1]).toBe(`dispatcher  gt.evt.t.convoy.d  9    ${since}  payload missing`);
+  });
+
+  it('given the dispatcher’s answer to a release (or none), then the line says whether it flows, holds again or waits for a dispatcher', () => {
+    const hold = { service: 'dispatcher' as const, subject: 's', seq: 9, townId: 't', convoyId: 'c', reason: 'still missing', since: '2026-12-01T11:00:00.000Z' };
+    expect(formatDispatcherRelease('s', { answered: true, hold: null }, 9)).toEqual({ line: 's: dispatcher skipped seq 9, flowing again', held: false });
+    expect(formatDispatcherRelease('s', { answered: true, hold })).toEqual({ line: 's: dispatcher still held at seq 9: still missing', held: true });
+    expect(formatDispatcherRelease('s', { answered: false, hold })).toMatchObject({ held: true, line: expect.stringMatching(/no dispatcher answered/) });
   });
 });

@@ -1,3 +1,4 @@
+import type { HoldRecord, SkipRecord } from '@gastown/bus';
 import type { HistoryEventView } from '../history/history.event';
 import type { ProjectionHold, ProjectionSkip } from '../projection/projection.applier';
 
@@ -33,6 +34,42 @@ export function holdRecords(convoyId: string, hold: ProjectionHold | null, skips
   }
   return records.sort((a, b) => a.sequence - b.sequence);
 }
+
+/**
+ * The dispatcher's side, from the holds registry: where it stopped dispatching the convoy and each
+ * message the operator had it skip. The message concerned may well be applied in the read model
+ * (the dispatcher could not read it, the projector could), so these sort after its events.
+ */
+export function dispatcherHoldRecords(convoyId: string, hold: HoldRecord | null, skips: readonly SkipRecord[]): HistoryEventView[] {
+  const records: HistoryEventView[] = skips.map((skip) => ({
+    sequence: skip.seq,
+    index: DISPATCHER_RECORD_INDEX,
+    type: 'MessageSkipped',
+    occurredAt: new Date(skip.skippedAt),
+    actor: { kind: 'system', id: 'operator' },
+    convoyId,
+    beadIds: [],
+    summary: `Message seq ${skip.seq} skipped by the dispatcher on the operator's word: ${skip.reason} (it could not be read: ${skip.heldReason}).`,
+    data: { service: 'dispatcher', seq: skip.seq, reason: skip.reason, heldReason: skip.heldReason },
+  }));
+  if (hold) {
+    records.push({
+      sequence: hold.seq,
+      index: DISPATCHER_RECORD_INDEX,
+      type: 'DispatchHeld',
+      occurredAt: new Date(hold.since),
+      actor: { kind: 'system', id: 'dispatcher' },
+      convoyId,
+      beadIds: [],
+      summary: `Dispatch held at message seq ${hold.seq}: ${hold.reason}. No bead of the convoy is dispatched until the operator retries or skips it.`,
+      data: { service: 'dispatcher', seq: hold.seq, reason: hold.reason },
+    });
+  }
+  return records.sort((a, b) => a.sequence - b.sequence);
+}
+
+/** After any event of the same commit (a commit holds far fewer events). */
+const DISPATCHER_RECORD_INDEX = 1_000_000;
 
 /**
  * Merges the records into a page of events. A full page shows the records up to its last
