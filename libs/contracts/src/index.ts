@@ -5,6 +5,7 @@ export * from './domain/rig.config';
 export * from './domain/agent.profile';
 export * from './domain/secret.redaction';
 export * from './domain/secret.sealing';
+export * from './domain/rig.credentials';
 export * from './domain/agent.result';
 export * from './domain/attempt.claim';
 export * from './subjects/subject.builders';

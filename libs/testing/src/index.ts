@@ -3,4 +3,5 @@ export * from './process.testing';
 export * from './port.testing';
 export * from './nats-server.testing';
 export * from './http-receiver.testing';
+export * from './git-http.testing';
 export * from './legacy-events.testing';

@@ -15,7 +15,20 @@ export const RegisterRig = CommandMeta.extend({
     gitUrl: z.string(),
     defaultBranch: z.string(),
     config: RigConfigInput.optional(),
+    /** Sealed by the gateway (RigCredentials): checked by the town decider, never in clear on the bus. */
+    credentials: z.unknown().optional(),
   }),
+});
+
+/** Gives a registered rig credentials or replaces them (rotation); sealed like RegisterRig's. */
+export const SetRigCredentials = CommandMeta.extend({
+  type: z.literal('SetRigCredentials'),
+  data: z.object({ rigId: z.uuid(), credentials: z.unknown() }),
+});
+
+export const ClearRigCredentials = CommandMeta.extend({
+  type: z.literal('ClearRigCredentials'),
+  data: z.object({ rigId: z.uuid() }),
 });
 
 /**
@@ -37,5 +50,12 @@ export const RemoveWebhook = CommandMeta.extend({
   data: z.object({ webhookId: z.uuid() }),
 });
 
-export const TownCommand = z.discriminatedUnion('type', [CreateTown, RegisterRig, AddWebhook, RemoveWebhook]);
+export const TownCommand = z.discriminatedUnion('type', [
+  CreateTown,
+  RegisterRig,
+  SetRigCredentials,
+  ClearRigCredentials,
+  AddWebhook,
+  RemoveWebhook,
+]);
 export type TownCommand = z.infer<typeof TownCommand>;

@@ -124,3 +124,8 @@ export class SecretKeyring {
 export function webhookSecretContext(townId: string, webhookId: string): string {
   return `webhook:${townId}:${webhookId}`;
 }
+
+/** The context a rig's git credentials are sealed for: they open for this town's rig only, never for another rig or town. */
+export function rigCredentialsContext(townId: string, rigId: string): string {
+  return `rig-credentials:${townId}:${rigId}`;
+}

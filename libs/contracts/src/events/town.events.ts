@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { RigConfig } from '../domain/rig.config';
+import { RigCredentials } from '../domain/rig.credentials';
 import { StoredSecret } from '../domain/secret.sealing';
 import { WEBHOOK_SECRET, WebhookEventType } from '../webhooks/webhook.schemas';
 
@@ -16,6 +17,15 @@ export const RigRegisteredV1 = z.object({
   defaultBranch: z.string().min(1).max(200),
   config: RigConfig,
 });
+
+/**
+ * A rig's git credentials were given or replaced (registration, rotation): the secret is sealed
+ * for this town's rig (see rig.credentials.ts); only the git-runner opens it, for that rig's git.
+ */
+export const RigCredentialsSetV1 = z.object({ rigId: z.uuid(), credentials: RigCredentials });
+
+/** The rig's git credentials were removed: its remote is reached without any from now on. */
+export const RigCredentialsClearedV1 = z.object({ rigId: z.uuid() });
 
 /**
  * v1 stored the signing key in clear: anyone who could read the stream could sign as Gastown.
@@ -44,6 +54,8 @@ export const WebhookRemovedV1 = z.object({ webhookId: z.uuid() });
 export const townEventSchemas = {
   TownCreated: { 1: TownCreatedV1 },
   RigRegistered: { 1: RigRegisteredV1 },
+  RigCredentialsSet: { 1: RigCredentialsSetV1 },
+  RigCredentialsCleared: { 1: RigCredentialsClearedV1 },
   WebhookAdded: { 1: WebhookAddedV1, 2: WebhookAddedV2 },
   WebhookRemoved: { 1: WebhookRemovedV1 },
 } as const;

@@ -12,6 +12,7 @@ import {
   textProblem,
   type NewEvent,
   type RigConfig,
+  RigCredentials,
   type TownCommand,
   type WebhookEventType,
 } from '@gastown/contracts';
@@ -27,6 +28,8 @@ export interface Rig {
   gitUrl: string;
   defaultBranch: string;
   config: RigConfig;
+  /** Sealed; null when the remote is reached without any. */
+  credentials: RigCredentials | null;
 }
 
 export interface Webhook {
@@ -80,7 +83,14 @@ export function evolveTown(state: TownState, event: GastownEvent): TownState {
     case 'TownCreated':
       return { ...state, exists: true, townId: event.townId, name: event.data.name, handledCommands };
     case 'RigRegistered':
-      return { ...state, rigs: new Map(state.rigs).set(event.data.rigId, { ...event.data }), handledCommands };
+      return { ...state, rigs: new Map(state.rigs).set(event.data.rigId, { ...event.data, credentials: null }), handledCommands };
+    case 'RigCredentialsSet':
+    case 'RigCredentialsCleared': {
+      const rig = state.rigs.get(event.data.rigId);
+      if (!rig) return { ...state, handledCommands };
+      const credentials = event.type === 'RigCredentialsSet' ? event.data.credentials : null;
+      return { ...state, rigs: new Map(state.rigs).set(rig.rigId, { ...rig, credentials }), handledCommands };
+    }
     case 'WebhookAdded':
       return { ...state, webhooks: new Map(state.webhooks).set(event.data.webhookId, { ...event.data }), handledCommands };
     case 'WebhookRemoved': {
@@ -100,6 +110,10 @@ export function decideTown(command: TownCommand, state: TownState, ctx?: TownDec
       return decided(duplicate ? [] : createTown(command, state), { townId: command.townId }, duplicate);
     case 'RegisterRig':
       return decided(duplicate ? [] : registerRig(command, state, ctx), { townId: command.townId, rigId: command.data.rigId }, duplicate);
+    case 'SetRigCredentials':
+      return decided(duplicate ? [] : setRigCredentials(command, state), { townId: command.townId, rigId: command.data.rigId }, duplicate);
+    case 'ClearRigCredentials':
+      return decided(duplicate ? [] : clearRigCredentials(command, state), { townId: command.townId, rigId: command.data.rigId }, duplicate);
     case 'AddWebhook': {
       const events = duplicate ? [] : addWebhook(command, state, ctx?.limits?.maxWebhooksPerTown ?? DEFAULT_TOWN_LIMITS.maxWebhooksPerTown);
       const added = events.length > 0 ? command.data : state.webhooks.get(command.data.webhookId);
@@ -182,11 +196,45 @@ function registerRig(command: Extract<TownCommand, { type: 'RegisterRig' }>, sta
       errors.push({ path: ['config', 'checks', i, 'command', 0], value: check.command[0], message: `config.checks[${i}] ("${check.name}") must start with a program, not an option` });
     }
   });
+  const credentials = command.data.credentials === undefined ? null : RigCredentials.safeParse(command.data.credentials);
+  if (credentials && !credentials.success) errors.push(unsealedCredentials());
   if (errors.length > 0) throw rejectInput(errors);
   const limit = ctx?.limits?.maxRigsPerTown ?? DEFAULT_TOWN_LIMITS.maxRigsPerTown;
   // Rigs cannot be removed yet: only the operator can make room.
   if (state.rigs.size >= limit) throw limitReached(command.townId, state.rigs.size, 'rig', limit, `ask the operator to raise ${TOWN_LIMIT_SETTINGS.maxRigsPerTown}`);
-  return [{ type: 'RigRegistered', data: { rigId, name, gitUrl, defaultBranch, config } }];
+  const registeredEvent: NewEvent = { type: 'RigRegistered', data: { rigId, name, gitUrl, defaultBranch, config } };
+  // Its own event, so that rotating or removing the credentials later is the same event again, and RigRegistered keeps its shape.
+  return credentials?.success ? [registeredEvent, { type: 'RigCredentialsSet', data: { rigId, credentials: credentials.data } }] : [registeredEvent];
+}
+
+/** The value is left out: even sealed, a credential is nothing to echo. */
+function unsealedCredentials(): InputError {
+  return {
+    path: ['credentials'],
+    value: null,
+    message: "credentials must be sealed with the operator's key (GASTOWN_SECRETS_KEY) for this rig: a clear credential is never stored",
+  };
+}
+
+function registeredRig(command: Extract<TownCommand, { type: 'SetRigCredentials' | 'ClearRigCredentials' }>, state: TownState): Rig {
+  if (!state.exists) throw DomainError.notFound(`town ${command.townId} does not exist`, { townId: command.townId });
+  const rig = state.rigs.get(command.data.rigId);
+  if (!rig) throw DomainError.notFound(`rig ${command.data.rigId} not found in town ${command.townId}`, { rigId: command.data.rigId });
+  return rig;
+}
+
+/** Gives the rig credentials or replaces the ones it has (rotation): the runner uses the new ones from its next command on. */
+function setRigCredentials(command: Extract<TownCommand, { type: 'SetRigCredentials' }>, state: TownState): NewEvent[] {
+  const rig = registeredRig(command, state);
+  const credentials = RigCredentials.safeParse(command.data.credentials);
+  if (!credentials.success) throw rejectInput([unsealedCredentials()]);
+  return [{ type: 'RigCredentialsSet', data: { rigId: rig.rigId, credentials: credentials.data } }];
+}
+
+/** Removing credentials a rig does not have changes nothing. */
+function clearRigCredentials(command: Extract<TownCommand, { type: 'ClearRigCredentials' }>, state: TownState): NewEvent[] {
+  const rig = registeredRig(command, state);
+  return rig.credentials === null ? [] : [{ type: 'RigCredentialsCleared', data: { rigId: rig.rigId } }];
 }
 
 function addWebhook(command: Extract<TownCommand, { type: 'AddWebhook' }>, state: TownState, limit: number): NewEvent[] {
@@ -296,7 +344,7 @@ const hasSpaceOrControl = (text: string) => /\s/.test(text) || textProblem('url'
 function gitUrlProblem(url: string): string | null {
   if (url === '') return 'gitUrl must not be empty';
   if (PASSWORD_IN_URL.test(url) || PASSWORD_IN_SCP.test(url)) {
-    return 'gitUrl must not contain a password: register the URL without it and let git get the secret from a credential helper or the environment (GIT_ASKPASS, GIT_SSH_COMMAND)';
+    return 'gitUrl must not contain a password: register the URL without it and give the token or deploy key as the rig\'s credentials';
   }
   if (url.length > GIT_URL_LENGTH) return `gitUrl must be at most ${GIT_URL_LENGTH} characters (it has ${url.length})`;
   const unsupported = `gitUrl ${JSON.stringify(url)} is not a git URL this town can use: ${SUPPORTED}`;

@@ -7,8 +7,7 @@ const RIG_ID = '11111111-1111-4111-8111-111111111111';
 const OTHER_RIG_ID = '22222222-2222-4222-8222-222222222222';
 const TOKEN_HASH = 'ab'.repeat(32);
 const UNSUPPORTED = 'use an absolute path, file://, ssh://, https://, http:// or user@host:path';
-const NO_PASSWORD =
-  'gitUrl must not contain a password: register the URL without it and let git get the secret from a credential helper or the environment (GIT_ASKPASS, GIT_SSH_COMMAND)';
+const NO_PASSWORD = "gitUrl must not contain a password: register the URL without it and give the token or deploy key as the rig's credentials";
 
 const spec = DeciderSpecification.for({ decide: decideTown, evolve: evolveTown, initialState: initialTownState });
 /** A small installation: its operator set GASTOWN_MAX_RIGS_PER_TOWN=2 and GASTOWN_MAX_WEBHOOKS_PER_TOWN=2. */
@@ -223,7 +222,7 @@ describe('town decider', () => {
     const before = evolveTown(initialTownState(), created);
     const after = evolveTown(before, registered);
     expect(before.rigs.size).toBe(0);
-    expect([...after.rigs.values()]).toEqual([apiRegistered.data]);
+    expect([...after.rigs.values()]).toEqual([{ ...apiRegistered.data, credentials: null }]);
     expect(after).toMatchObject({ exists: true, townId: TOWN_ID, name: 'Gastown' });
   });
 
@@ -238,6 +237,70 @@ describe('town decider', () => {
         .given([townCreated])
         .when(registerRig({ config }))
         .then([{ type: 'RigRegistered', data: { ...apiRegistered.data, config: { ...DEFAULT_RIG_CONFIG, ...config } } } as NewEvent]);
+    });
+  });
+
+  describe('rig credentials', () => {
+    const TOKEN = { kind: 'https' as const, username: 'x-access-token', token: sealedSecret('VG9rZW5TZWFsZWRGb3JUaGlzUmlnT25seQ') };
+    const ROTATED = { ...TOKEN, token: sealedSecret('Um90YXRlZFRva2VuU2VhbGVkRm9yVGhpc1JpZw') };
+    const DEPLOY_KEY = {
+      kind: 'ssh' as const,
+      fingerprint: 'SHA256:Gzr3Z8pLeiKMBbVH/xp99gWnTNMESyYsGi3HohXeCDc',
+      knownHosts: ['github.com ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOMqqnkVzrm0SdG6UOoqKLsabgH5C9okWi0dh2l9GKJl'],
+      privateKey: sealedSecret('RGVwbG95S2V5U2VhbGVkRm9yVGhpc1JpZ09ubHk'),
+    };
+    const credentialsSet = (credentials: typeof TOKEN | typeof DEPLOY_KEY): NewEvent => ({ type: 'RigCredentialsSet', data: { rigId: RIG_ID, credentials } });
+    const setCredentials = (credentials: unknown, rigId = RIG_ID, commandId?: string): TownCommand => ({
+      ...meta(commandId),
+      type: 'SetRigCredentials',
+      data: { rigId, credentials },
+    });
+    const clearCredentials = (rigId = RIG_ID): TownCommand => ({ ...meta(), type: 'ClearRigCredentials', data: { rigId } });
+    const CLEAR_REFUSED = "credentials must be sealed with the operator's key (GASTOWN_SECRETS_KEY) for this rig: a clear credential is never stored";
+
+    it('given a town, when a rig is registered with a sealed token, then the registration and the credentials are two events of one decision', () => {
+      spec.given([townCreated]).when(registerRig({ credentials: TOKEN })).then([apiRegistered, credentialsSet(TOKEN)]);
+    });
+
+    it('given a town, when a rig is registered with a token in clear, then it is refused without echoing it and nothing is registered', () => {
+      const error = spec
+        .given([townCreated])
+        .when(registerRig({ credentials: { kind: 'https', username: 'x-access-token', token: 'ghp_ClearTokenNeverStored' } }))
+        .thenThrows('BAD_USER_INPUT', CLEAR_REFUSED);
+      expect(JSON.stringify(error.details)).not.toContain('ghp_Clear');
+    });
+
+    it('given a rig with a token, when a deploy key is set, then it replaces the token (rotation)', () => {
+      spec.given([townCreated, apiRegistered, credentialsSet(TOKEN)]).when(setCredentials(DEPLOY_KEY)).then([credentialsSet(DEPLOY_KEY)]);
+      spec.given([townCreated, apiRegistered, credentialsSet(TOKEN)]).when(setCredentials(ROTATED)).then([credentialsSet(ROTATED)]);
+    });
+
+    it('given a rig set by a command, when that command comes again, then it is a repeat and nothing is written', () => {
+      const decision = spec
+        .given([townCreated, apiRegistered, { ...credentialsSet(TOKEN), commandId: 'set-1' }])
+        .when(setCredentials(TOKEN, RIG_ID, 'set-1'))
+        .thenNothing();
+      expect(decision.duplicate).toBe(true);
+    });
+
+    it('given no such rig, when credentials are set or cleared, then it is not found', () => {
+      spec.given([townCreated]).when(setCredentials(TOKEN, OTHER_RIG_ID)).thenThrows('NOT_FOUND', `rig ${OTHER_RIG_ID} not found in town ${TOWN_ID}`);
+      spec.given([townCreated]).when(clearCredentials(OTHER_RIG_ID)).thenThrows('NOT_FOUND', `rig ${OTHER_RIG_ID} not found in town ${TOWN_ID}`);
+    });
+
+    it('given a rig, when credentials come unsealed or malformed, then they are refused and nothing is written', () => {
+      for (const credentials of [{ kind: 'ssh', privateKey: '-----BEGIN OPENSSH PRIVATE KEY-----' }, { ...DEPLOY_KEY, knownHosts: ['github.com\nevil'] }, null]) {
+        spec.given([townCreated, apiRegistered]).when(setCredentials(credentials)).thenThrows('BAD_USER_INPUT', CLEAR_REFUSED);
+      }
+    });
+
+    it('given a rig with credentials, when they are cleared, then the removal is recorded, and clearing again changes nothing', () => {
+      spec.given([townCreated, apiRegistered, credentialsSet(TOKEN)]).when(clearCredentials()).then([{ type: 'RigCredentialsCleared', data: { rigId: RIG_ID } }]);
+      spec.given([townCreated, apiRegistered, credentialsSet(TOKEN), { type: 'RigCredentialsCleared', data: { rigId: RIG_ID } }]).when(clearCredentials()).thenNothing();
+    });
+
+    it('given a rig registered with credentials, when the registration is retried with a new command id, then nothing is written', () => {
+      spec.given([townCreated, apiRegistered, credentialsSet(TOKEN)]).when(registerRig({ credentials: TOKEN })).thenNothing();
     });
   });
 

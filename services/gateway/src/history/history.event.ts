@@ -25,6 +25,8 @@ const one = (data: { beadId: string }) => [data.beadId];
 const beadsOf: { [K in EventType]: (data: EventData<K>) => string[] } = {
   TownCreated: none,
   RigRegistered: none,
+  RigCredentialsSet: none,
+  RigCredentialsCleared: none,
   WebhookAdded: none,
   WebhookRemoved: none,
   ConvoyCreated: none,

@@ -82,6 +82,11 @@ function attempts(count: number): string {
 const sentences: Sentences = {
   TownCreated: (e) => `Town ${quoted(e.data.name)} was created`,
   RigRegistered: (e) => `Rig ${quoted(e.data.name)} was registered with default branch ${e.data.defaultBranch}`,
+  RigCredentialsSet: (e) =>
+    e.data.credentials.kind === 'https'
+      ? `Rig ${e.data.rigId.slice(0, 8)} was given an https token for ${e.data.credentials.username}`
+      : `Rig ${e.data.rigId.slice(0, 8)} was given the ssh deploy key ${e.data.credentials.fingerprint}`,
+  RigCredentialsCleared: (e) => `Rig ${e.data.rigId.slice(0, 8)}'s git credentials were removed`,
   WebhookAdded: (e) => `A webhook was added for ${list(e.data.events.map((type) => type.toLowerCase().replace('_', ' ')))}`,
   WebhookRemoved: (e) => `Webhook ${e.data.webhookId.slice(0, 8)} was removed`,
 

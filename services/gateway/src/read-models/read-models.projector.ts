@@ -113,6 +113,29 @@ const rigRegistered = each<'RigRegistered'>(async (tx, e) => {
   );
 });
 
+/** Only what the API shows: the sealed secret stays in the event, where the git-runner alone opens it. */
+const rigCredentialsSet = each<'RigCredentialsSet'>(async (tx, e) => {
+  const { credentials } = e.data;
+  await tx.query(
+    `UPDATE rigs SET credentials_kind = $3, credentials_set_at = $4, credentials_username = $5, credentials_fingerprint = $6 WHERE id = $1 AND town_id = $2`,
+    [
+      e.data.rigId,
+      e.townId,
+      credentials.kind,
+      e.occurredAt,
+      credentials.kind === 'https' ? credentials.username : null,
+      credentials.kind === 'ssh' ? credentials.fingerprint : null,
+    ],
+  );
+});
+
+const rigCredentialsCleared = each<'RigCredentialsCleared'>(async (tx, e) => {
+  await tx.query(
+    `UPDATE rigs SET credentials_kind = NULL, credentials_set_at = NULL, credentials_username = NULL, credentials_fingerprint = NULL WHERE id = $1 AND town_id = $2`,
+    [e.data.rigId, e.townId],
+  );
+});
+
 /** The secret stays in the event: only the deliverer signs, and nothing reads it from PostgreSQL. */
 const webhookAdded = each<'WebhookAdded'>(async (tx, e) => {
   await tx.query(`INSERT INTO webhooks (id, town_id, url, events, created_at) VALUES ($1, $2, $3, $4::text[], $5)`, [
@@ -340,6 +363,8 @@ const handlers: { [K in EventType]: RunHandler<K> } = {
   ConvoyCreated: convoyCreated,
   BeadCreated: beadsCreated,
   ConvoyStarted: convoyStarted,
+  RigCredentialsSet: rigCredentialsSet,
+  RigCredentialsCleared: rigCredentialsCleared,
   DependencyAdded: dependencyAdded,
   DependencyRemoved: dependencyRemoved,
   BeadsBecameReady: beadsBecameReady,

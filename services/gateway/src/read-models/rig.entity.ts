@@ -1,5 +1,5 @@
 import { Column, Entity, Index, PrimaryColumn } from 'typeorm';
-import type { RigConfig } from '@gastown/contracts';
+import type { RigConfig, RigCredentialKind } from '@gastown/contracts';
 
 @Entity({ name: 'rigs' })
 @Index('ix_rigs_town_name', ['townId', 'name'], { unique: true })
@@ -11,4 +11,9 @@ export class RigRow {
   @Column('text', { name: 'default_branch' }) defaultBranch!: string;
   @Column('jsonb') config!: RigConfig;
   @Column('timestamptz', { name: 'created_at' }) createdAt!: Date;
+  /** What is shown of the rig's credentials; null columns when it has none. The secret is never here. */
+  @Column('text', { name: 'credentials_kind', nullable: true }) credentialsKind!: RigCredentialKind | null;
+  @Column('timestamptz', { name: 'credentials_set_at', nullable: true }) credentialsSetAt!: Date | null;
+  @Column('text', { name: 'credentials_username', nullable: true }) credentialsUsername!: string | null;
+  @Column('text', { name: 'credentials_fingerprint', nullable: true }) credentialsFingerprint!: string | null;
 }

@@ -1,5 +1,5 @@
-import { Field, InputType, Int } from '@nestjs/graphql';
-import { TEXT_LIMITS, textProblem } from '@gastown/contracts';
+import { Field, ID, InputType, Int } from '@nestjs/graphql';
+import { DEFAULT_TOKEN_USERNAME, rigCredentialsProblems, TEXT_LIMITS, textProblem, type RigCredentialsInput as Credentials } from '@gastown/contracts';
 import { AgentKind, AgentStdin } from './rig.model';
 
 @InputType()
@@ -29,12 +29,46 @@ export class RigConfigInput {
   @Field({ nullable: true }) allowEmptyBeads?: boolean;
 }
 
+@InputType({ description: 'A token for an https remote, sent by git as HTTP basic authentication.' })
+export class HttpsTokenInput {
+  @Field({ nullable: true, description: `Default "${DEFAULT_TOKEN_USERNAME}" (GitHub's for app and fine-grained tokens); not a secret, shown on the rig.` })
+  username?: string;
+  @Field({ description: 'Never shown again, never in an event or a log in clear.' }) token!: string;
+}
+
+@InputType({ description: 'A deploy key for an ssh remote, and the host keys to trust for it.' })
+export class SshKeyInput {
+  @Field({ description: 'An OpenSSH private key without a passphrase. Never shown again; the rig shows its fingerprint.' })
+  privateKey!: string;
+  @Field(() => [String], {
+    nullable: true,
+    description: "known_hosts lines for the remote's host, as `ssh-keyscan <host>` prints them; without them only the operator's known hosts are trusted.",
+  })
+  knownHosts?: string[];
+}
+
+@InputType({ description: "Exactly one of httpsToken or sshKey. Sealed with the operator's key before it leaves the gateway; only the git-runner opens it, for this rig's git." })
+export class RigCredentialsInput {
+  @Field(() => HttpsTokenInput, { nullable: true }) httpsToken?: HttpsTokenInput;
+  @Field(() => SshKeyInput, { nullable: true }) sshKey?: SshKeyInput;
+}
+
+@InputType()
+export class SetRigCredentialsInput {
+  @Field(() => ID) rigId!: string;
+  @Field(() => RigCredentialsInput) credentials!: RigCredentialsInput;
+  @Field({ nullable: true, description: 'Idempotency key: a retry with the same id changes nothing new.' })
+  commandId?: string;
+}
+
 @InputType()
 export class RegisterRigInput {
   @Field() name!: string;
   @Field() gitUrl!: string;
   @Field() defaultBranch!: string;
   @Field(() => RigConfigInput, { nullable: true }) config?: RigConfigInput;
+  @Field(() => RigCredentialsInput, { nullable: true, description: 'For a remote that asks for them; the runner never lends a town its own.' })
+  credentials?: RigCredentialsInput;
   @Field({ nullable: true, description: 'Idempotency key: a retry with the same id registers nothing new.' })
   commandId?: string;
 }
@@ -55,4 +89,20 @@ export function rigTextProblem(input: Pick<RegisterRigInput, 'name' | 'gitUrl' |
     if (problem) return { argument, message: problem.message };
   }
   return null;
+}
+
+/**
+ * The credentials as the contracts take them, or the first problem on the path the client wrote
+ * (`credentials.httpsToken.token`); messages never hold the secret.
+ */
+export function rigCredentials(input: RigCredentialsInput): { credentials: Credentials } | { argument: string; message: string } {
+  const given = [input.httpsToken ? 'httpsToken' : null, input.sshKey ? 'sshKey' : null].filter((kind) => kind !== null);
+  if (given.length !== 1) return { argument: 'credentials', message: 'credentials must hold exactly one of httpsToken or sshKey' };
+  const [field] = given;
+  const credentials: Credentials = input.httpsToken
+    ? { kind: 'https', token: input.httpsToken.token, ...(input.httpsToken.username != null ? { username: input.httpsToken.username } : {}) }
+    : { kind: 'ssh', privateKey: input.sshKey?.privateKey ?? '', knownHosts: input.sshKey?.knownHosts ?? [] };
+  const [problem] = rigCredentialsProblems(credentials);
+  if (problem) return { argument: ['credentials', field, ...problem.path].join('.'), message: `credentials.${field}.${problem.message}` };
+  return { credentials };
 }

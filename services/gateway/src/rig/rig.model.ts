@@ -47,6 +47,21 @@ export class RigConfigModel {
   @Field() allowEmptyBeads!: boolean;
 }
 
+export enum RigCredentialKind {
+  HTTPS_TOKEN = 'https',
+  SSH_KEY = 'ssh',
+}
+registerEnumType(RigCredentialKind, { name: 'RigCredentialKind', description: 'HTTPS_TOKEN: a token sent as basic authentication. SSH_KEY: a deploy key.' });
+
+@ObjectType('RigCredentials', { description: "What can be shown of a rig's git credentials: never the token or the key." })
+export class RigCredentialsModel {
+  @Field(() => RigCredentialKind) kind!: RigCredentialKind;
+  @Field(() => GraphQLISODateTime, { description: 'When they were given or last replaced.' }) setAt!: Date;
+  @Field(() => String, { nullable: true, description: "HTTPS_TOKEN: the user name sent with the token." }) username!: string | null;
+  @Field(() => String, { nullable: true, description: "SSH_KEY: the key's SHA256 fingerprint, as `ssh-keygen -l` prints it." })
+  fingerprint!: string | null;
+}
+
 @ObjectType({ description: 'A git repository of the town that agents work in.' })
 export class Rig {
   @Field(() => ID) id!: string;
@@ -55,4 +70,6 @@ export class Rig {
   @Field() defaultBranch!: string;
   @Field(() => RigConfigModel) config!: RigConfigModel;
   @Field(() => GraphQLISODateTime) createdAt!: Date;
+  @Field(() => RigCredentialsModel, { nullable: true, description: 'Null when the remote is reached without credentials.' })
+  credentials!: RigCredentialsModel | null;
 }

@@ -1,8 +1,17 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { CommandClient, NoResponderError, RequestTimeoutError, type Bus } from '@gastown/bus';
-import { nameUuid, RigProbeReply, type RigProbeRequest } from '@gastown/contracts';
+import {
+  nameUuid,
+  RigProbeReply,
+  sealRigCredentials,
+  type RigCredentials,
+  type RigCredentialsInput as Credentials,
+  type RigProbeRequest,
+} from '@gastown/contracts';
 import { DataSource } from 'typeorm';
 import { BUS } from '../bus/bus.module';
+import { GATEWAY_CONFIG } from '../config/config.module';
+import type { GatewayConfig } from '../config/gateway.config';
 import { RigRow } from '../read-models/read-models.entities';
 import { CommandService } from '../command/command.service';
 import type { GatewayContext } from '../graphql/graphql.context';
@@ -22,6 +31,7 @@ export class RigService {
     private readonly loaders: RigLoaders,
     private readonly commands: CommandService,
     @Inject(BUS) private readonly bus: Bus,
+    @Inject(GATEWAY_CONFIG) private readonly config: GatewayConfig,
   ) {
     this.client = new CommandClient(bus);
   }
@@ -36,17 +46,59 @@ export class RigService {
     return rig;
   }
 
-  async register(ctx: GatewayContext, input: RegisterRigInput): Promise<RigRow> {
+  /** `credentials` checked by the caller (rigCredentials in rig.inputs.ts). */
+  async register(ctx: GatewayContext, input: RegisterRigInput, credentials?: Credentials): Promise<RigRow> {
     const townId = ctx.town.id;
     const commandId = this.commands.commandIdOf(input.commandId);
     // Derived from the command id, so a retried registration names the same rig.
     const rigId = nameUuid(townId, `rig:${commandId}`);
-    await this.probe({ townId, gitUrl: input.gitUrl.trim(), defaultBranch: input.defaultBranch });
+    const sealed = credentials ? this.seal(townId, rigId, credentials) : undefined;
+    await this.probe({ townId, rigId, gitUrl: input.gitUrl.trim(), defaultBranch: input.defaultBranch, credentials: sealed });
     await this.commands.town(ctx, commandId, {
       type: 'RegisterRig',
-      data: { rigId, name: input.name, gitUrl: input.gitUrl, defaultBranch: input.defaultBranch, config: toRigConfig(input.config) },
+      data: {
+        rigId,
+        name: input.name,
+        gitUrl: input.gitUrl,
+        defaultBranch: input.defaultBranch,
+        config: toRigConfig(input.config),
+        ...(sealed ? { credentials: sealed } : {}),
+      },
     });
     return this.get(ctx, rigId);
+  }
+
+  /**
+   * Gives a rig credentials or replaces its own (rotation). The runner tries them first, so a
+   * wrong token is refused here and the rig keeps the credentials it had.
+   */
+  async setCredentials(ctx: GatewayContext, rigId: string, credentials: Credentials, requestedCommandId?: string | null): Promise<RigRow> {
+    const rig = await this.get(ctx, rigId);
+    const sealed = this.seal(ctx.town.id, rig.id, credentials);
+    await this.probe({ townId: ctx.town.id, rigId: rig.id, gitUrl: rig.gitUrl, defaultBranch: rig.defaultBranch, credentials: sealed });
+    await this.commands.town(ctx, this.commands.commandIdOf(requestedCommandId), { type: 'SetRigCredentials', data: { rigId: rig.id, credentials: sealed } });
+    return this.fresh(ctx, rig.id);
+  }
+
+  /** Not probed: removing a credential (one that leaked, say) must work even when the remote is down. */
+  async clearCredentials(ctx: GatewayContext, rigId: string, requestedCommandId?: string | null): Promise<RigRow> {
+    const rig = await this.get(ctx, rigId);
+    await this.commands.town(ctx, this.commands.commandIdOf(requestedCommandId), { type: 'ClearRigCredentials', data: { rigId: rig.id } });
+    return this.fresh(ctx, rig.id);
+  }
+
+  /** The row as the command left it: the request's loader may hold the one read before it. */
+  private async fresh(ctx: GatewayContext, rigId: string): Promise<RigRow> {
+    const rig = await this.db.getRepository(RigRow).findOneBy({ id: rigId, townId: ctx.town.id });
+    if (!rig) throw notFound('rig', rigId);
+    return rig;
+  }
+
+  /** Sealed here for this town's rig, so the secret is in clear in no command, probe, event or read model. */
+  private seal(townId: string, rigId: string, credentials: Credentials): RigCredentials {
+    const { secrets } = this.config;
+    if (!secrets) throw apiError('UNAVAILABLE', 'rig credentials are unavailable: this gateway was started without GASTOWN_SECRETS_KEY', {});
+    return sealRigCredentials(secrets, townId, rigId, credentials);
   }
 
   /**

@@ -1,7 +1,11 @@
 import { hostname } from 'node:os';
-import { DEFAULT_AGENT_POLICY } from '@gastown/contracts';
+import { DEFAULT_AGENT_POLICY, SecretKeyring } from '@gastown/contracts';
 import { DEFAULT_SANDBOX_LIMITS } from '../sandbox/sandbox.limits';
-import { loadGitRunnerConfig } from './git-runner.config';
+import { loadGitRunnerConfig as loadConfig } from './git-runner.config';
+
+const KEY = 'ab'.repeat(32);
+/** Every environment below is an operator's, who must give the key that opens rig credentials. */
+const loadGitRunnerConfig = (env: NodeJS.ProcessEnv, cwd?: string) => loadConfig({ GASTOWN_SECRETS_KEY: KEY, ...env }, cwd);
 
 describe('git-runner configuration', () => {
   it('given an empty environment, when loaded, then the documented defaults apply', () => {
@@ -17,8 +21,15 @@ describe('git-runner configuration', () => {
       maxAgentTimeoutMs: 7_200_000,
       maxCheckTimeoutMs: 1_800_000,
       repositories: { localRoots: [], localRootsByTown: {}, egressAllow: [], ambientCredentials: false },
+      secrets: SecretKeyring.fromSettings(KEY),
       sandbox: { kind: 'bwrap', bwrapPath: 'bwrap', uid: 65_534, gid: 65_534, readOnly: [], limits: DEFAULT_SANDBOX_LIMITS, cgroups: 'auto' },
     });
+  });
+
+  it('given no secrets key, or a malformed one, when loaded, then the runner refuses to start naming the variable, never the value', () => {
+    expect(() => loadConfig({}, '/srv/gastown')).toThrow('GASTOWN_SECRETS_KEY is required');
+    expect(() => loadConfig({ GASTOWN_SECRETS_KEY: 'not-a-key-hunter2' })).toThrow(/GASTOWN_SECRETS_KEY must be 32 bytes/);
+    expect(() => loadConfig({ GASTOWN_SECRETS_KEY: 'not-a-key-hunter2' })).not.toThrow(/hunter2/);
   });
 
   it('given every variable, when loaded, then each is used and a relative data directory is resolved', () => {
@@ -38,6 +49,8 @@ describe('git-runner configuration', () => {
           GASTOWN_LOCAL_REPO_ROOTS_BY_TOWN: '{"2F1E8A5C-7D3B-4C1A-9E2F-0A1B2C3D4E5F": ["/srv/acme"]}',
           GASTOWN_EGRESS_ALLOW: '127.0.0.1:8080',
           GIT_RUNNER_AMBIENT_GIT_CREDENTIALS: 'true',
+          GASTOWN_SECRETS_KEY: 'cd'.repeat(32),
+          GASTOWN_SECRETS_PREVIOUS_KEYS: KEY,
         },
         '/srv',
       ),
@@ -58,6 +71,7 @@ describe('git-runner configuration', () => {
         egressAllow: [{ kind: 'range', family: 4, prefix: [127, 0, 0, 1], bits: 32, port: 8080 }],
         ambientCredentials: true,
       },
+      secrets: SecretKeyring.fromSettings('cd'.repeat(32), KEY),
       sandbox: { kind: 'bwrap', bwrapPath: 'bwrap', uid: 65_534, gid: 65_534, readOnly: [], limits: DEFAULT_SANDBOX_LIMITS, cgroups: 'auto' },
     });
   });

@@ -31,14 +31,13 @@ const REMOTE_SUBCOMMANDS: ReadonlySet<string> = new Set(['fetch', 'push', 'ls-re
 /**
  * ssh as the runner runs it for a town: no agent, no key or config of the runner's user, no
  * prompt, no proxy command; only hosts the operator already trusts (known_hosts). Every word is a
- * constant: git hands GIT_SSH_COMMAND to a shell.
+ * constant: git hands GIT_SSH_COMMAND to a shell. sshCommand adds the identity: none, or the rig's.
  */
-export const CONTAINED_SSH = [
+const CONTAINED_SSH = [
   'ssh',
   '-F', '/dev/null',
   '-o', 'BatchMode=yes',
   '-o', 'IdentitiesOnly=yes',
-  '-o', 'IdentityFile=none',
   '-o', 'IdentityAgent=none',
   '-o', 'PasswordAuthentication=no',
   '-o', 'KbdInteractiveAuthentication=no',
@@ -47,17 +46,57 @@ export const CONTAINED_SSH = [
   '-o', 'StrictHostKeyChecking=yes',
 ];
 
+/** Where ssh connects (the checked address) and the name it verifies the host key under (the one the town gave). */
+export interface SshTarget {
+  readonly hostName: string;
+  readonly hostKeyAlias: string;
+}
+
+/** A rig's deploy key and the host keys it trusts, as files only the runner can read, for one command. */
+export interface SshIdentity {
+  readonly identityFile: string;
+  readonly knownHostsFile?: string;
+}
+
+/** Paths the runner made under its own data directory; refused otherwise, since git hands the command to a shell. */
+const SHELL_SAFE_PATH = /^\/[A-Za-z0-9._/-]+$/;
+
+/**
+ * The ssh command of one remote command: contained (or the runner's own, single-tenant), aimed at
+ * the checked address, with the rig's deploy key when it has one and no key at all otherwise.
+ */
+export function sshCommand(ambient: boolean, target?: SshTarget, identity?: SshIdentity): string {
+  const options: string[] = [];
+  if (identity) {
+    for (const path of [identity.identityFile, identity.knownHostsFile]) {
+      if (path !== undefined && !SHELL_SAFE_PATH.test(path)) throw new Error(`ssh credential path ${JSON.stringify(path)} is not one the runner makes`);
+    }
+    options.push(`IdentityFile=${identity.identityFile}`, 'IdentitiesOnly=yes');
+    // Trusted besides the operator's global known hosts, never instead of them.
+    if (identity.knownHostsFile) options.push(`UserKnownHostsFile=${identity.knownHostsFile}`);
+  } else if (!ambient) {
+    options.push('IdentityFile=none');
+  }
+  if (target) options.push(`HostName=${target.hostName}`, `HostKeyAlias=${target.hostKeyAlias}`);
+  return [...(ambient ? ['ssh'] : CONTAINED_SSH), ...options.flatMap((option) => ['-o', option])].join(' ');
+}
+
 /** Transports a remote may use; `ext::` (runs a command) and the unauthenticated `git://` are not among them. */
 const ALLOWED_PROTOCOLS = 'file:http:https:ssh';
 
 /**
  * What one remote command needs beyond the runner's defaults: `-c` settings (an address pinned
- * for curl, later a rig's own credentials) and variables (an ssh command aimed at a checked
- * address). Built by the caller, per command, right before git connects.
+ * for curl) and variables (an ssh command aimed at a checked address, a rig's own credentials,
+ * which never go in argv where `ps` shows them). Built by the caller, per command, right before
+ * git connects.
  */
 export interface GitConnection {
   readonly args: readonly string[];
   readonly env: Readonly<Record<string, string>>;
+  /** The rig's credentials in every form git could print them: redacted from errors. */
+  readonly secrets?: readonly string[];
+  /** Called once the command ended, whatever its outcome: removes a deploy key's files. */
+  readonly release?: () => Promise<void>;
 }
 
 export const NO_CONNECTION: GitConnection = { args: [], env: {} };
@@ -112,7 +151,7 @@ class GitExit extends GitError {
 export interface GitProcessOptions {
   /** Extra variables for every git process, e.g. an operator's credential configuration. */
   env?: Record<string, string>;
-  /** Strings that must never appear in an error (the rig URL's credentials). */
+  /** Strings that must never appear in an error (the rig URL's credentials; a connection adds the rig's own). */
   secrets?: readonly string[];
   /**
    * Lets git use the runner's own credentials (HOME's config and keys, the ssh-agent, credential
@@ -155,7 +194,7 @@ export class GitProcess {
           // No HOME: neither ~/.gitconfig nor the ~/.netrc that curl would read for any host.
           HOME: '/nonexistent',
           GIT_CONFIG_GLOBAL: '/dev/null',
-          GIT_SSH_COMMAND: CONTAINED_SSH.join(' '),
+          GIT_SSH_COMMAND: sshCommand(false),
         };
     this.env = { ...inherited, LC_ALL: 'C', GIT_TERMINAL_PROMPT: '0', GIT_ALLOW_PROTOCOL: ALLOWED_PROTOCOLS, ...contained, ...options.env };
     this.baseArgs = [
@@ -180,7 +219,9 @@ export class GitProcess {
       return (await this.client(cwd, connection).raw([...this.baseArgs, ...connection.args, ...args])).replace(/\n$/, '');
     } catch (error) {
       if (error instanceof GitExit) throw new GitCommandError(subcommand, error.exitCode, error.message);
-      throw new GitCommandError(subcommand, -1, this.redact(error instanceof Error ? error.message : String(error)));
+      throw new GitCommandError(subcommand, -1, this.redact(error instanceof Error ? error.message : String(error), connection));
+    } finally {
+      await connection.release?.();
     }
   }
 
@@ -198,8 +239,8 @@ export class GitProcess {
     }
   }
 
-  redact(text: string): string {
-    return redactCredentials(text, this.secrets);
+  redact(text: string, connection: GitConnection = NO_CONNECTION): string {
+    return redactCredentials(text, [...this.secrets, ...(connection.secrets ?? [])]);
   }
 
   private client(cwd: string, connection: GitConnection): SimpleGit {
@@ -209,7 +250,14 @@ export class GitProcess {
       // simple-git refuses a GIT_* (or EDITOR, PAGER…) variable unless it is named here; every one set here is the runner's own.
       allowEnvironment: Object.keys(env),
       // The ssh command, the emptied helper list and the config paths are the runner's constants, not a town's input.
-      unsafe: { allowUnsafeSshCommand: true, allowUnsafeCredentialHelper: true, allowUnsafeConfigPaths: true, allowUnsafeProtocolOverride: true },
+      // GIT_CONFIG_COUNT carries a rig's token as configuration git reads from its environment, never from argv.
+      unsafe: {
+        allowUnsafeSshCommand: true,
+        allowUnsafeCredentialHelper: true,
+        allowUnsafeConfigPaths: true,
+        allowUnsafeProtocolOverride: true,
+        allowUnsafeConfigEnvCount: true,
+      },
       timeout: { block: this.silenceLimitMs },
       // simple-git only fails a command that wrote to stderr, and `diff --quiet` exits 1 silently:
       // every non-zero exit must fail, with its code, for `test` to read the answer.
@@ -217,7 +265,7 @@ export class GitProcess {
         if (!exitCode && !error) return undefined;
         const stderr = Buffer.concat(stdErr).toString('utf8').trim();
         const detail = stderr || (error instanceof Error ? error.message : '');
-        return new GitExit(exitCode || -1, this.redact(detail));
+        return new GitExit(exitCode || -1, this.redact(detail, connection));
       },
     }).env(env);
   }

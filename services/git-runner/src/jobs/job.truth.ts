@@ -1,8 +1,8 @@
 import type { EventStore } from '@gastown/bus';
-import type { GastownEvent, Names, RigConfig } from '@gastown/contracts';
+import type { GastownEvent, Names, RigConfig, RigCredentials } from '@gastown/contracts';
 import { applyToView, emptyConvoyView, type ConvoyView } from '@gastown/convoy-view';
 
-/** A rig as registered in its town. Registrations never change (the town decider refuses a changed one). */
+/** A rig as registered in its town. Registrations never change (the town decider refuses a changed one); credentials do. */
 export interface RigInfo {
   townId: string;
   rigId: string;
@@ -10,6 +10,8 @@ export interface RigInfo {
   gitUrl: string;
   defaultBranch: string;
   config: RigConfig;
+  /** Sealed for this rig; null when its remote takes none. */
+  credentials: RigCredentials | null;
 }
 
 interface Folded<T> {
@@ -38,13 +40,29 @@ export class JobTruth {
 
   /** The rig, or undefined when the town has not registered it. */
   async rig(townId: string, rigId: string): Promise<RigInfo | undefined> {
+    return this.townRig(townId, rigId, false);
+  }
+
+  /**
+   * The rig's credentials as of now, read before every command that talks to its remote: a
+   * rotation or removal counts from the next fetch or push on, not from the runner's next start.
+   */
+  async credentials(townId: string, rigId: string): Promise<RigCredentials | null> {
+    return (await this.townRig(townId, rigId, true))?.credentials ?? null;
+  }
+
+  private async townRig(townId: string, rigId: string, fresh: boolean): Promise<RigInfo | undefined> {
     const subject = this.names.townEvents(townId);
     let town = this.towns.get(subject);
-    if (!town?.state.has(rigId)) {
+    if (fresh || !town?.state.has(rigId)) {
       town ??= { seq: 0, state: new Map(), chain: Promise.resolve() };
       this.towns.set(subject, town);
       await this.advance(subject, town, (rigs, event) => {
-        if (event.type === 'RigRegistered') rigs.set(event.data.rigId, { townId, ...event.data });
+        if (event.type === 'RigRegistered') rigs.set(event.data.rigId, { townId, ...event.data, credentials: null });
+        if (event.type === 'RigCredentialsSet' || event.type === 'RigCredentialsCleared') {
+          const rig = rigs.get(event.data.rigId);
+          if (rig) rig.credentials = event.type === 'RigCredentialsSet' ? event.data.credentials : null;
+        }
       });
     }
     return town.state.get(rigId);

@@ -4,11 +4,12 @@ import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { CommandClient, connectBus, deleteTopology, type Bus } from '@gastown/bus';
-import { parseEgressAllowList, type RigProbeReply } from '@gastown/contracts';
-import { TEST_NATS_URL, testNamespace } from '@gastown/testing';
+import { parseEgressAllowList, SecretKeyring, type RigProbeReply } from '@gastown/contracts';
+import { TEST_NATS_URL, TEST_SECRETS_KEY, testNamespace } from '@gastown/testing';
 import { createOrigin, type OriginFixture } from '../git/testing/origin.fixture';
 import { RepositoryOwners } from '../rigs/repository.owners';
 import { RepositoryPolicy, type RepositoryPolicySettings } from '../rigs/repository.policy';
+import { RigCredentialFiles } from '../rigs/rig.credentials';
 import { RigProbeResponder } from './rig.probe.responder';
 
 const silent = { info: () => undefined, warn: () => undefined, error: () => undefined };
@@ -49,7 +50,8 @@ describe('the rig probe (real NATS, real git)', () => {
       new RepositoryOwners(bus),
       async (host) => dns.get(host) ?? [],
     );
-    return new RigProbeResponder(bus, policy, join(dataDir, 'probe'));
+    const files = new RigCredentialFiles(join(dataDir, 'credentials'), settings.ambientCredentials ?? false);
+    return new RigProbeResponder(bus, policy, join(dataDir, 'probe'), { secrets: SecretKeyring.fromSettings(TEST_SECRETS_KEY), files });
   }
 
   const probe = (town: string, gitUrl: string, defaultBranch = 'main', settings: Partial<RepositoryPolicySettings> = {}) => {

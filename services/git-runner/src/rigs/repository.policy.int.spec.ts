@@ -105,7 +105,7 @@ describe('the repository policy (real NATS KV, real repositories)', () => {
 
     it('when town A names it again, by any of those paths, then it is still its own', async () => {
       for (const gitUrl of [origin.url, symlinked(origin.url), pathToFileURL(origin.url).href, linked]) {
-        await expect(policy().connect(victim, gitUrl)).resolves.toEqual({ args: [], env: {} });
+        await expect(policy().connect(victim, gitUrl)).resolves.toMatchObject({ connection: { args: [], env: {} }, transport: 'local' });
       }
     });
   });
@@ -132,10 +132,14 @@ describe('the repository policy (real NATS KV, real repositories)', () => {
     it('when the host resolves to a public address, then git is pinned to that very address', async () => {
       await expect(policy().check(victim, 'https://git.example/acme/web.git')).resolves.toEqual({
         connection: { args: ['-c', 'http.curloptResolve=git.example:443:140.82.121.3'], env: {} },
+        transport: 'https',
+        insideAddress: false,
       });
       const ssh = await policy().check(victim, 'git@git.example:acme/web.git');
       expect(ssh.connection.env['GIT_SSH_COMMAND']).toMatch(/^ssh -F \/dev\/null -o BatchMode=yes .* -o HostName=140\.82\.121\.3 -o HostKeyAlias=git\.example$/);
       expect(ssh.connection.env['GIT_SSH_COMMAND']).toContain('-o IdentityAgent=none');
+      // A rig's deploy key is added to the same command, aimed at the same address (see rig.credentials.ts).
+      expect(ssh).toMatchObject({ transport: 'ssh', insideAddress: false, ssh: { hostName: '140.82.121.3', hostKeyAlias: 'git.example' } });
     });
 
     it('when any answer is an inside address, then the remote is refused naming it', async () => {
@@ -150,7 +154,11 @@ describe('the repository policy (real NATS KV, real repositories)', () => {
 
     it('when the operator allow-listed an inside host:port, then only that port is allowed', async () => {
       const allowed = policy({ egressAllow: parseEgressAllowList('127.0.0.1:8080') });
-      await expect(allowed.check(victim, 'http://127.0.0.1:8080/x.git')).resolves.toEqual({ connection: { args: [], env: {} } });
+      await expect(allowed.check(victim, 'http://127.0.0.1:8080/x.git')).resolves.toEqual({
+        connection: { args: [], env: {} },
+        transport: 'http',
+        insideAddress: true,
+      });
       expect(await refusalOf(allowed.check(victim, 'http://127.0.0.1:8081/x.git'))).toMatch(/127\.0\.0\.1, a loopback address/);
     });
 

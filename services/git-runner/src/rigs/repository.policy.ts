@@ -3,13 +3,14 @@ import { readFileSync, realpathSync, statSync } from 'node:fs';
 import { dirname, isAbsolute, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import {
+  classifyAddress,
   egressProblem,
   formatIpAddress,
   parseIpAddress,
   type EgressAllowList,
   type IpAddress,
 } from '@gastown/contracts';
-import { CONTAINED_SSH, displayUrl, type GitConnection } from '../git/git.process';
+import { displayUrl, sshCommand, type GitConnection, type SshTarget } from '../git/git.process';
 import type { RepositoryOwners } from './repository.owners';
 
 /** The operator's rules for where a town's repository may be. */
@@ -29,7 +30,7 @@ export interface RepositoryPolicySettings {
 /** The town may not use this remote; the message is for the town and never holds the URL's credentials. */
 export class RepositoryRefusedError extends Error {
   constructor(
-    readonly field: 'gitUrl' | 'defaultBranch',
+    readonly field: 'gitUrl' | 'defaultBranch' | 'credentials',
     message: string,
   ) {
     super(message);
@@ -44,13 +45,19 @@ const systemResolver: HostResolver = async (host) => (await lookup(host, { all: 
 
 type Remote =
   | { kind: 'local'; path: string }
-  | { kind: 'http'; host: string; port: number }
+  | { kind: 'http'; host: string; port: number; tls: boolean }
   | { kind: 'ssh'; host: string; port: number };
 
 /** A checked remote: how git reaches it, and for a local repository the real git directory that is owned. */
 export interface CheckedRemote {
   connection: GitConnection;
   gitDir?: string;
+  /** Which credentials fit the remote (see rig.credentials.ts): none for a local one, a token over http(s), a key over ssh. */
+  transport: 'local' | 'http' | 'https' | 'ssh';
+  /** The checked address is inside the host's networks, which only the operator's allow-list lets git reach. */
+  insideAddress: boolean;
+  /** Where ssh connects, for a command that adds the rig's deploy key. */
+  ssh?: SshTarget;
 }
 
 const SCP_LIKE = /^(?:[^@/:\s]+@)?(\[[^\]/]+\]|[^@/:\s[\]]+):(?!\/\/)/;
@@ -89,10 +96,15 @@ export class RepositoryPolicy {
       const gitDir = this.localGitDir(townId, gitUrl, remote.path);
       const owner = await this.owners.owner(gitDir);
       if (owner && owner.townId !== townId) throw registeredElsewhere(gitUrl);
-      return { connection: { args: [], env: {} }, gitDir };
+      return { connection: { args: [], env: {} }, gitDir, transport: 'local', insideAddress: false };
     }
     const address = await this.checkedAddress(gitUrl, remote.host, remote.port);
-    return { connection: this.pinned(remote, address) };
+    const insideAddress = classifyAddress(address) !== 'public';
+    if (remote.kind === 'http') return { connection: this.pinnedHttp(remote, address), transport: remote.tls ? 'https' : 'http', insideAddress };
+    const ip = formatIpAddress(address);
+    // ssh connects to the checked address and still verifies the host key under the name the town gave.
+    const ssh: SshTarget = { hostName: ip, hostKeyAlias: parseIpAddress(remote.host) ? ip : remote.host };
+    return { connection: { args: [], env: { GIT_SSH_COMMAND: sshCommand(this.settings.ambientCredentials, ssh) } }, transport: 'ssh', insideAddress, ssh };
   }
 
   /** Makes the town the owner of a checked local repository, unless another town got there first. */
@@ -103,10 +115,10 @@ export class RepositoryPolicy {
   }
 
   /** Check and claim in one, for the commands of a registered rig: its town owns what it uses. */
-  async connect(townId: string, gitUrl: string): Promise<GitConnection> {
+  async connect(townId: string, gitUrl: string): Promise<CheckedRemote> {
     const checked = await this.check(townId, gitUrl);
     await this.claim(townId, gitUrl, checked);
-    return checked.connection;
+    return checked;
   }
 
   private localGitDir(townId: string, gitUrl: string, path: string): string {
@@ -157,19 +169,12 @@ export class RepositoryPolicy {
     return answers[0];
   }
 
-  /** How git reaches the checked address and no other. */
-  private pinned(remote: Extract<Remote, { kind: 'http' | 'ssh' }>, address: IpAddress): GitConnection {
+  /** curl connects to this address for host:port instead of asking DNS again (git ≥ 2.37). */
+  private pinnedHttp(remote: Extract<Remote, { kind: 'http' }>, address: IpAddress): GitConnection {
+    if (parseIpAddress(remote.host)) return { args: [], env: {} };
     const ip = formatIpAddress(address);
-    if (remote.kind === 'http') {
-      if (parseIpAddress(remote.host)) return { args: [], env: {} };
-      // curl connects to this address for host:port instead of asking DNS again (git ≥ 2.37).
-      const curlAddress = address.family === 6 ? `[${ip}]` : ip;
-      return { args: ['-c', `http.curloptResolve=${remote.host}:${remote.port}:${curlAddress}`], env: {} };
-    }
-    // ssh connects to the checked address and still verifies the host key under the name the town gave.
-    const ssh = this.settings.ambientCredentials ? ['ssh'] : [...CONTAINED_SSH];
-    const alias = parseIpAddress(remote.host) ? ip : remote.host;
-    return { args: [], env: { GIT_SSH_COMMAND: [...ssh, '-o', `HostName=${ip}`, '-o', `HostKeyAlias=${alias}`].join(' ') } };
+    const curlAddress = address.family === 6 ? `[${ip}]` : ip;
+    return { args: ['-c', `http.curloptResolve=${remote.host}:${remote.port}:${curlAddress}`], env: {} };
   }
 }
 
@@ -204,7 +209,7 @@ function locate(gitUrl: string): Remote {
   }
   const port = url.port === '' ? undefined : Number(url.port);
   if (scheme === 'http' || scheme === 'https') {
-    return { kind: 'http', host: hostOf(url.hostname, unusable), port: port ?? (scheme === 'https' ? 443 : 80) };
+    return { kind: 'http', host: hostOf(url.hostname, unusable), port: port ?? (scheme === 'https' ? 443 : 80), tls: scheme === 'https' };
   }
   if (scheme === 'ssh' || scheme === 'git+ssh' || scheme === 'ssh+git') {
     return { kind: 'ssh', host: hostOf(url.hostname, unusable), port: port ?? 22 };

@@ -1,9 +1,11 @@
 import { readdir } from 'node:fs/promises';
 import { Logger } from '@nestjs/common';
+import { openRigCredentials, type SecretKeyring } from '@gastown/contracts';
 import { RigRepository } from '../git/rig.repository';
 import type { JobTruth, RigInfo } from '../jobs/job.truth';
 import type { DataLayout } from '../runner/data.layout';
 import type { RepositoryPolicy } from './repository.policy';
+import type { RigCredentialFiles } from './rig.credentials';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
@@ -27,6 +29,9 @@ export class RigWorkspaces {
   constructor(
     private readonly layout: DataLayout,
     private readonly policy: RepositoryPolicy,
+    private readonly truth: Pick<JobTruth, 'credentials'>,
+    private readonly secrets: SecretKeyring,
+    private readonly credentialFiles: RigCredentialFiles,
   ) {}
 
   repository(rig: RigInfo): RigRepository {
@@ -38,8 +43,14 @@ export class RigWorkspaces {
         defaultBranch: rig.defaultBranch,
         dir: this.layout.rigDir(rig.townId, rig.rigId),
         ambientCredentials: this.policy.ambientCredentials,
-        // Checked again at every fetch and push: a DNS answer or an owner may have changed since registration.
-        connection: () => this.policy.connect(rig.townId, rig.gitUrl),
+        // Checked again at every fetch and push: a DNS answer, an owner or the rig's credentials may have changed since registration.
+        connection: async () => {
+          const checked = await this.policy.connect(rig.townId, rig.gitUrl);
+          const sealed = await this.truth.credentials(rig.townId, rig.rigId);
+          // Opened for this town's rig only: a copy sealed for another rig or town does not open here.
+          const credentials = sealed ? openRigCredentials(this.secrets, rig.townId, rig.rigId, sealed) : undefined;
+          return this.credentialFiles.connection(rig.gitUrl, checked, credentials);
+        },
       });
       this.repositories.set(rig.rigId, repository);
     }

@@ -10,6 +10,7 @@ import { join } from 'node:path';
  *     <data>/<namespace>/logs/<convoy>/<bead>-a<n>.log      every attempt's output
  *     <data>/<namespace>/agents/<key>.json                  the process group of each running agent
  *     <data>/<namespace>/probe/                             an empty working directory for ls-remote
+ *     <data>/<namespace>/credentials/                       a rig's deploy key, 0600, while one git command runs (0700)
  *
  * Prompts and logs stay outside the worktrees, so nothing of them can be committed.
  */
@@ -46,6 +47,11 @@ export class DataLayout {
 
   get probeDir(): string {
     return join(this.root, 'probe');
+  }
+
+  /** No sandbox mounts the data directory: an agent never sees a key written here. */
+  get credentialsDir(): string {
+    return join(this.root, 'credentials');
   }
 
   get agentsDir(): string {

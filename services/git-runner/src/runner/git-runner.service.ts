@@ -18,6 +18,7 @@ import { RigProbeResponder } from '../probe/rig.probe.responder';
 import { RefineryHandler } from '../refinery/refinery.handler';
 import { RepositoryOwners } from '../rigs/repository.owners';
 import { RepositoryPolicy } from '../rigs/repository.policy';
+import { RigCredentialFiles } from '../rigs/rig.credentials';
 import { RigWorkspaces } from '../rigs/rig.workspaces';
 import { createSandbox, type Sandbox } from '../sandbox/sandbox';
 import { DataDirLock } from './data-dir.lock';
@@ -42,6 +43,7 @@ export class GitRunner {
   private readonly records: AgentRecords;
   private readonly sandbox: Sandbox;
   private readonly probes: RigProbeResponder;
+  private readonly credentialFiles: RigCredentialFiles;
   private readonly attempts = new RunningAttempts();
   private readonly consumers: RunningJobConsumer[] = [];
   private cancels: Subscription | undefined;
@@ -54,8 +56,9 @@ export class GitRunner {
     this.lock = new DataDirLock(this.layout.lockFile);
     this.truth = new JobTruth(new EventStore(bus), bus.names);
     const policy = new RepositoryPolicy({ ...config.repositories, dataDir: config.dataDir }, new RepositoryOwners(bus));
-    this.workspaces = new RigWorkspaces(this.layout, policy);
-    this.probes = new RigProbeResponder(bus, policy, this.layout.probeDir);
+    this.credentialFiles = new RigCredentialFiles(this.layout.credentialsDir, config.repositories.ambientCredentials);
+    this.workspaces = new RigWorkspaces(this.layout, policy, this.truth, config.secrets, this.credentialFiles);
+    this.probes = new RigProbeResponder(bus, policy, this.layout.probeDir, { secrets: config.secrets, files: this.credentialFiles });
     this.records = new AgentRecords(this.layout);
     this.sandbox = createSandbox(config.sandbox);
   }
@@ -73,6 +76,7 @@ export class GitRunner {
       );
     }
     this.lock.acquire();
+    await this.credentialFiles.clear();
     // Agents of a killed predecessor first: they would write into worktrees the recovery removes.
     await this.records.reapOrphans();
     await this.workspaces.recoverAll(this.truth);
