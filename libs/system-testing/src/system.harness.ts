@@ -75,6 +75,8 @@ export class SystemHarness {
       DATABASE_URL: db.url,
       GATEWAY_PORT: String(port),
       GIT_RUNNER_ACK_WAIT_MS: '3000',
+      // A stop gives agents this long to finish, inside the test processes' 10 s stop grace.
+      GIT_RUNNER_DRAIN_MS: '2000',
       DISPATCHER_RETRY_BASE_MS: '200',
       DISPATCHER_RETRY_MAX_MS: '1000',
       // Origins are temporary bare repositories; webhook receivers listen on loopback.

@@ -1,5 +1,6 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
+import { readDeadLetters } from '@gastown/bus';
 import { eventually, startService } from '@gastown/testing';
 import { hostProcessesWith } from './sandbox/testing/sandbox.testing';
 import { RunnerFixture, type TestRig } from './testing/runner.fixture';
@@ -110,23 +111,65 @@ describe('git-runner process', () => {
     expect(runner.output()).toContain('GIT_RUNNER_SANDBOX=none: AGENTS AND CHECKS RUN UNCONFINED');
   });
 
-  it('given a runner stopped with SIGTERM mid-agent, when it shuts down, then it stops the agent and reports it lost itself', async () => {
+  it('given a rig whose origin is gone, when its agent job fails on every delivery, then the attempt ends FAILED with the git error and the job is parked as well', async () => {
     const rig = await fixture.registerRig();
-    const runner = await fixture.startRunner('runner-leaving');
+    await fixture.startRunner('runner-giving-up', { GIT_RUNNER_JOB_MAX_DELIVERIES: '2', GIT_RUNNER_JOB_RETRY_MAX_MS: '100' });
+    const { convoyId, beadIds } = await fixture.sling(rig, [{ title: 'Nowhere to push', body: 'demo:noop' }], { title: 'Give-up spec' });
+    const bead = await fixture.dispatch(convoyId, beadIds[0]);
+    rmSync(rig.origin.url, { recursive: true, force: true });
+    await fixture.publish({ kind: 'agent', townId: fixture.townId, convoyId, rigId: rig.rigId, beadId: bead.beadId, attempt: 1 });
+
+    const failed = await fixture.waitForEvent(convoyId, 'BeadAttemptFailed');
+    expect(failed.data.attempt).toBe(1);
+    expect(failed.data.reason).toMatch(/^the runner could not run the attempt: gave up after 2 deliveries: /);
+    expect(failed.data.reason).toContain(`gitUrl ${rig.origin.url}: no repository there`);
+    expect(failed.actor).toEqual({ kind: 'service', id: 'git-runner:runner-giving-up' });
+    const letters = await readDeadLetters(fixture.bus, 'git-runner-agent', fixture.bus.names.jobStream);
+    expect(letters.map((l) => [l.deliveryCount, l.reason.slice(0, 28)])).toEqual([[2, 'gave up after 2 deliveries: ']]);
+    expect(await fixture.pendingJobs()).toBe(0);
+  });
+
+  it('given a runner stopped with SIGTERM mid-agent, when its drain period runs out, then it interrupts the agent, reports it not charged, and exits 0', async () => {
+    const rig = await fixture.registerRig();
+    const runner = await fixture.startRunner('runner-leaving', { GIT_RUNNER_DRAIN_MS: '1000' });
     const { convoyId, bead, pgid, worktree } = await hangingAgent(rig, 'runner-leaving');
 
     runner.child.kill('SIGTERM');
 
-    expect(await runner.exited()).toBe('SIGTERM');
-    const lost = await fixture.waitForEvent(convoyId, 'BeadAgentLost');
-    expect(lost.data).toEqual({
+    expect(await runner.exited()).toBe(0);
+    const interrupted = await fixture.waitForEvent(convoyId, 'BeadAttemptInterrupted');
+    expect(interrupted.data).toEqual({
       beadId: bead.beadId,
       attempt: 1,
       agentId: 'agent-furiosa',
-      reason: 'runner runner-leaving shut down while the agent was running',
+      reason: 'runner runner-leaving was stopped and its agent did not finish within the drain period (GIT_RUNNER_DRAIN_MS=1000)',
     });
+    expect(interrupted.actor).toEqual({ kind: 'service', id: 'git-runner:runner-leaving' });
+    expect((await fixture.events(convoyId)).map((e) => e.type)).not.toContain('BeadAgentLost');
+    expect(runner.output()).toContain('SIGTERM: claiming no new work and draining');
     expect(group(pgid)).toBe('ESRCH');
     expect(existsSync(worktree)).toBe(false);
     expect(await fixture.pendingJobs()).toBe(0);
+  });
+
+  it('given a draining runner, when a job is published, then it does not take it: another runner does', async () => {
+    const rig = await fixture.registerRig();
+    const draining = await fixture.startRunner('runner-draining', { GIT_RUNNER_DRAIN_MS: '60000' });
+    const { convoyId: busy } = await hangingAgent(rig, 'runner-draining');
+    draining.child.kill('SIGTERM');
+    await eventually('the runner to drain', async () => draining.output().includes('claiming no new work'));
+
+    const { convoyId, beadIds } = await fixture.sling(rig, [{ title: 'After the drain began', body: 'demo:noop' }], { title: 'Drain spec' });
+    const next = await fixture.dispatch(convoyId, beadIds[0]);
+    await fixture.publish({ kind: 'agent', townId: fixture.townId, convoyId, rigId: rig.rigId, beadId: next.beadId, attempt: 1 });
+    await fixture.startRunner('runner-taking-over');
+
+    const started = await fixture.waitForEvent(convoyId, 'BeadStarted');
+    expect(started.actor).toEqual({ kind: 'service', id: 'git-runner:runner-taking-over' });
+    // The hanging agent is still inside its drain period: the draining runner is not done yet.
+    expect(draining.child.exitCode).toBeNull();
+    // What the dispatcher broadcasts on a close: the agent stops, and the drain is done.
+    fixture.bus.nc.publish(fixture.bus.names.cancelBroadcast, JSON.stringify({ townId: fixture.townId, convoyId: busy, reason: 'the drain spec is over' }));
+    expect(await draining.exited()).toBe(0);
   });
 });

@@ -13,7 +13,7 @@ async function bootstrap(): Promise<void> {
   const app = await NestFactory.createApplicationContext(AppModule.forRoot(config), {
     logger: new ServiceLogger(),
   });
-  app.enableShutdownHooks();
+  drainOnSignal(() => app.close());
   new Logger('git-runner').log(
     `git-runner ready (${config.runnerId}, nats ${displayUrl(config.natsUrl)}, namespace ${config.namespace}, ` +
       `data ${config.dataDir}, up to ${config.maxAgents} agents)`,
@@ -30,6 +30,27 @@ async function bootstrap(): Promise<void> {
       "GIT_RUNNER_AMBIENT_GIT_CREDENTIALS=true: git uses this runner's own ssh-agent, keys and credential helpers for every town; single-tenant installs only",
     );
   }
+}
+
+/**
+ * SIGTERM (or SIGINT) starts the drain (GitRunner.stop) and the process exits 0 once it is done:
+ * a rolling restart is an orderly stop, not a failure. A second signal is not caught, so it
+ * stops the runner at once (its running agents then count as lost).
+ */
+function drainOnSignal(close: () => Promise<void>): void {
+  const signals = ['SIGTERM', 'SIGINT'] as const;
+  const drain = (signal: NodeJS.Signals) => {
+    for (const s of signals) process.removeListener(s, drain);
+    new Logger('git-runner').log(`${signal}: claiming no new work and draining (GIT_RUNNER_DRAIN_MS)`);
+    close().then(
+      () => process.exit(0),
+      (error: unknown) => {
+        process.stderr.write(`git-runner did not stop cleanly: ${error instanceof Error ? error.message : String(error)}\n`);
+        process.exit(1);
+      },
+    );
+  };
+  for (const signal of signals) process.once(signal, drain);
 }
 
 bootstrap().catch((error: unknown) => {

@@ -95,6 +95,11 @@ const Env = z
     GIT_RUNNER_ACK_WAIT_MS: wholeNumberSetting('GIT_RUNNER_ACK_WAIT_MS', 60_000, { min: 1_000, max: 3_600_000, unit: ' ms' }),
     // At most half of the lease bucket's 10 minute max age (see rig.lease.ts).
     GIT_RUNNER_LEASE_TTL_MS: wholeNumberSetting('GIT_RUNNER_LEASE_TTL_MS', 15_000, { min: 1_000, max: 300_000, unit: ' ms' }),
+    // How long a stopping runner lets its agents, merges and landings finish before it interrupts them.
+    GIT_RUNNER_DRAIN_MS: wholeNumberSetting('GIT_RUNNER_DRAIN_MS', 30_000, { min: 0, max: 24 * 3_600_000, unit: ' ms' }),
+    // A job failing on every delivery ends its attempt (or landing) FAILED after this many; the pauses between grow to the cap.
+    GIT_RUNNER_JOB_MAX_DELIVERIES: wholeNumberSetting('GIT_RUNNER_JOB_MAX_DELIVERIES', 10, { min: 1, max: 100 }),
+    GIT_RUNNER_JOB_RETRY_MAX_MS: wholeNumberSetting('GIT_RUNNER_JOB_RETRY_MAX_MS', 30_000, { min: 10, max: 600_000, unit: ' ms' }),
     // The operator's caps on what a rig may ask for (a rig allows up to 24 h per agent, 4 h per check).
     GIT_RUNNER_MAX_AGENT_TIMEOUT_MS: wholeNumberSetting('GIT_RUNNER_MAX_AGENT_TIMEOUT_MS', 2 * 3_600_000, { min: 1_000, max: 24 * 3_600_000, unit: ' ms' }),
     GIT_RUNNER_MAX_CHECK_TIMEOUT_MS: wholeNumberSetting('GIT_RUNNER_MAX_CHECK_TIMEOUT_MS', 30 * 60_000, { min: 1_000, max: 4 * 3_600_000, unit: ' ms' }),
@@ -174,6 +179,10 @@ const Env = z
     /** How long a job may go without a heartbeat before another replica gets it. */
     ackWaitMs: number;
     leaseTtlMs: number;
+    /** A stopping runner's grace period for the work in hand (GIT_RUNNER_DRAIN_MS). */
+    drainMs: number;
+    /** Deliveries of a failing job before the runner gives up on it, and the longest pause between two. */
+    jobRetry: { maxDeliveries: number; maxDelayMs: number };
     /** The operator's agent profiles and rules, checked again before every agent starts. */
     agentPolicy: AgentPolicy;
     /** No agent runs longer than this, whatever its rig or profile says. */
@@ -212,6 +221,8 @@ const Env = z
       maxAgents: e.GIT_RUNNER_MAX_AGENTS,
       ackWaitMs: e.GIT_RUNNER_ACK_WAIT_MS,
       leaseTtlMs: e.GIT_RUNNER_LEASE_TTL_MS,
+      drainMs: e.GIT_RUNNER_DRAIN_MS,
+      jobRetry: { maxDeliveries: e.GIT_RUNNER_JOB_MAX_DELIVERIES, maxDelayMs: e.GIT_RUNNER_JOB_RETRY_MAX_MS },
       agentPolicy: agents.policy,
       maxAgentTimeoutMs: e.GIT_RUNNER_MAX_AGENT_TIMEOUT_MS,
       maxCheckTimeoutMs: e.GIT_RUNNER_MAX_CHECK_TIMEOUT_MS,

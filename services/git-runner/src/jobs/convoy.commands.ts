@@ -14,6 +14,7 @@ type RunnerCommandType = Extract<
   | 'SubmitBead'
   | 'FailBeadAttempt'
   | 'ReportAgentLost'
+  | 'InterruptBeadAttempt'
   | 'RecordBeadMerged'
   | 'RequestRework'
   | 'RecordRigLanded'

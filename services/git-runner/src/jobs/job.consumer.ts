@@ -1,7 +1,7 @@
 import { Logger } from '@nestjs/common';
 import { AckPolicy, DeliverPolicy, JetStreamApiError, type ConsumerMessages, type JsMsg } from '@nats-io/jetstream';
 import { DeadLetter, type Bus } from '@gastown/bus';
-import { Job, type JobKind, type JobOf } from '@gastown/contracts';
+import { Job, redactCredentials, type JobKind, type JobOf } from '@gastown/contracts';
 import { PoisonJobError, RetryJobSoon } from './job.errors';
 
 export interface JobContext {
@@ -11,6 +11,19 @@ export interface JobContext {
 
 export type JobHandler<K extends JobKind> = (job: JobOf<K>, context: JobContext) => Promise<void>;
 
+/**
+ * Tells the convoy that a job will not succeed (its last delivery failed, or it can never succeed),
+ * before the job is parked: the dead-letter stream is the operator's copy, the convoy the town's.
+ */
+export type JobGiveUp<K extends JobKind> = (job: JobOf<K>, reason: string) => Promise<void>;
+
+export interface JobRetry {
+  /** Deliveries of a failing job, the first included; the last one's failure gives the job up. */
+  maxDeliveries: number;
+  /** The longest pause between two deliveries (the pauses grow up to it). */
+  maxDelayMs: number;
+}
+
 export interface JobConsumerOptions<K extends JobKind> {
   kind: K;
   /** Jobs of this kind this replica runs at once; a slot pulls only while it is free. */
@@ -18,16 +31,29 @@ export interface JobConsumerOptions<K extends JobKind> {
   /** A job whose runner stops heartbeating for this long goes to another replica. */
   ackWaitMs: number;
   handler: JobHandler<K>;
+  giveUp?: JobGiveUp<K>;
+  retry?: JobRetry;
 }
 
 export interface RunningJobConsumer {
   /** Stops pulling at once; resolves when the jobs in hand are settled. */
   stop(): Promise<void>;
+  /** Stops pulling at once: a draining runner claims nothing new, and finishes what it has. */
+  stopPulling(): void;
+  /** Resolves when every job in hand is settled, after stopPulling. */
+  settled(): Promise<void>;
+  /**
+   * Gives every job still in hand back to the stream at once (nak, no delay), for another replica
+   * to redo; what its handler does afterwards no longer settles it. Returns how many.
+   */
+  handBack(): number;
 }
 
-const MAX_DELIVER = 10;
-/** Pause before delivery n+1 after delivery n failed; the last value repeats. */
+export const DEFAULT_JOB_RETRY: JobRetry = { maxDeliveries: 10, maxDelayMs: 30_000 };
+/** Pause before delivery n+1 after delivery n failed, capped by the retry's maxDelayMs; the last value repeats. */
 const BACKOFF_MS = [1_000, 2_000, 5_000, 10_000, 30_000];
+/** Reporting a given-up job to the convoy: tries, and the pause after each failed one. */
+const GIVE_UP_TRIES_MS = [500, 2_000, 0];
 /** How long one pull waits at the server for a job; an idle slot pulls again right after. */
 const PULL_EXPIRES_MS = 5_000;
 const RESTART_DELAY_MS = 1_000;
@@ -74,11 +100,11 @@ function parseJob<K extends JobKind>(m: JsMsg, kind: K): JobOf<K> {
   return parsed.data as JobOf<K>;
 }
 
-async function ensureConsumer(bus: Bus, kind: JobKind, ackWaitMs: number): Promise<void> {
+async function ensureConsumer(bus: Bus, kind: JobKind, ackWaitMs: number, maxDeliver: number): Promise<void> {
   const durable = consumerName(kind);
   // No server back-off: on 2.9 it would replace the ack wait, and the ack wait is what tells a
   // dead runner's job from a live one. Failures are paced by nak(delay) instead.
-  const updatable = { filter_subject: bus.names.jobs(kind), max_deliver: MAX_DELIVER, ack_wait: ackWaitMs * 1_000_000, max_ack_pending: MAX_ACK_PENDING };
+  const updatable = { filter_subject: bus.names.jobs(kind), max_deliver: maxDeliver, ack_wait: ackWaitMs * 1_000_000, max_ack_pending: MAX_ACK_PENDING };
   try {
     await bus.jsm.consumers.add(bus.names.jobStream, {
       ...updatable,
@@ -102,12 +128,16 @@ async function ensureConsumer(bus: Bus, kind: JobKind, ackWaitMs: number): Promi
  * deliveries. Handlers check that the job still applies, so a redelivered one is harmless.
  */
 export async function startJobConsumer<K extends JobKind>(bus: Bus, options: JobConsumerOptions<K>): Promise<RunningJobConsumer> {
-  const { kind, concurrency, ackWaitMs, handler } = options;
+  const { kind, concurrency, ackWaitMs, handler, giveUp } = options;
+  const { maxDeliveries, maxDelayMs } = options.retry ?? DEFAULT_JOB_RETRY;
+  const backoffMs = (deliveryCount: number) => Math.min(BACKOFF_MS[Math.min(deliveryCount, BACKOFF_MS.length) - 1], maxDelayMs);
   const durable = consumerName(kind);
   const logger = new Logger(durable);
-  await ensureConsumer(bus, kind, ackWaitMs);
+  await ensureConsumer(bus, kind, ackWaitMs, maxDeliveries);
   const consumer = await bus.js.consumers.get(bus.names.jobStream, durable);
   const pulls = new Set<ConsumerMessages>();
+  /** Jobs being settled; those handed back are settled no more by this replica. */
+  const inHand = new Map<JsMsg, { handedBack: boolean }>();
   let stopping = false;
 
   const park = async (m: JsMsg, reason: string) => {
@@ -125,15 +155,44 @@ export async function startJobConsumer<K extends JobKind>(bus: Bus, options: Job
       await bus.js.publish(bus.names.dlq(durable), JSON.stringify(letter), { msgID: `${letter.stream}:${durable}:${m.seq}` });
     } catch (error) {
       logger.error(`could not park ${letter.stream}#${m.seq}: ${(error as Error).message}; it comes back`);
-      m.nak(BACKOFF_MS[BACKOFF_MS.length - 1]);
+      m.nak(maxDelayMs);
       return;
     }
     m.term();
     logger.warn(`parked ${letter.stream}#${m.seq} (${m.subject}) after ${letter.deliveryCount} deliveries: ${letter.reason}`);
   };
 
+  /**
+   * The convoy hears of the job's end first; a report that cannot be sent leaves the job to come
+   * back while deliveries remain. On the last one it is parked all the same: the bead is then the
+   * reconciliation's to find (a dispatched attempt that never reports).
+   */
+  const giveUpAndPark = async (m: JsMsg, job: JobOf<K> | undefined, reason: string) => {
+    const told = job && giveUp ? await tell(job, reason) : true;
+    if (!told && m.info.deliveryCount < maxDeliveries) {
+      m.nak(backoffMs(m.info.deliveryCount));
+      return;
+    }
+    await park(m, told ? reason : `${reason} (the convoy could not be told)`);
+  };
+
+  const tell = async (job: JobOf<K>, reason: string): Promise<boolean> => {
+    for (const pauseMs of GIVE_UP_TRIES_MS) {
+      try {
+        await giveUp?.(job, reason);
+        return true;
+      } catch (error) {
+        logger.warn(`could not report the end of ${describe(job)}: ${clip((error as Error).message)}`);
+        if (pauseMs > 0) await new Promise((resolve) => setTimeout(resolve, pauseMs));
+      }
+    }
+    return false;
+  };
+
   const settle = async (m: JsMsg) => {
     const deliveryCount = m.info.deliveryCount;
+    const state = { handedBack: false };
+    inHand.set(m, state);
     const heartbeat = setInterval(() => {
       try {
         m.working();
@@ -142,21 +201,26 @@ export async function startJobConsumer<K extends JobKind>(bus: Bus, options: Job
       }
     }, Math.max(1, Math.floor(ackWaitMs / 3)));
     let what = `${m.subject}#${m.seq}`;
+    let job: JobOf<K> | undefined;
     try {
-      const job = parseJob(m, kind);
+      job = parseJob(m, kind);
       what = describe(job);
       await handler(job, { streamSeq: m.seq });
     } catch (error) {
-      if (error instanceof PoisonJobError) return await park(m, error.reason);
-      const reason = (error as Error).message;
-      if (deliveryCount >= MAX_DELIVER) return await park(m, `gave up after ${deliveryCount} deliveries: ${reason}`);
-      const delay = error instanceof RetryJobSoon ? error.delayMs : BACKOFF_MS[Math.min(deliveryCount, BACKOFF_MS.length) - 1];
-      logger.warn(`${what} (delivery ${deliveryCount} of ${MAX_DELIVER}) failed, again in ${delay} ms: ${clip(reason)}`);
+      if (state.handedBack) return;
+      // Git and the convoy may quote a remote URL with its credentials in an error.
+      if (error instanceof PoisonJobError) return await giveUpAndPark(m, job, redactCredentials(error.reason));
+      const reason = redactCredentials((error as Error).message);
+      if (deliveryCount >= maxDeliveries) return await giveUpAndPark(m, job, `gave up after ${deliveryCount} deliveries: ${reason}`);
+      const delay = error instanceof RetryJobSoon ? error.delayMs : backoffMs(deliveryCount);
+      logger.warn(`${what} (delivery ${deliveryCount} of ${maxDeliveries}) failed, again in ${delay} ms: ${clip(reason)}`);
       m.nak(delay);
       return;
     } finally {
       clearInterval(heartbeat);
+      inHand.delete(m);
     }
+    if (state.handedBack) return;
     if (!(await m.ackAck().catch(() => false))) logger.warn(`could not confirm the ack of ${what}; a redelivery will find it done`);
   };
 
@@ -183,11 +247,29 @@ export async function startJobConsumer<K extends JobKind>(bus: Bus, options: Job
   };
 
   const slots = Array.from({ length: concurrency }, () => slot());
+  const stopPulling = () => {
+    stopping = true;
+    for (const pull of pulls) pull.close().catch(() => undefined);
+  };
+  const settled = async () => {
+    await Promise.all(slots);
+  };
   return {
     stop: async () => {
-      stopping = true;
-      await Promise.all([...pulls].map((pull) => pull.close().catch(() => undefined)));
-      await Promise.all(slots);
+      stopPulling();
+      await settled();
+    },
+    stopPulling,
+    settled,
+    handBack: () => {
+      let count = 0;
+      for (const [m, state] of inHand) {
+        if (state.handedBack) continue;
+        state.handedBack = true;
+        m.nak();
+        count++;
+      }
+      return count;
     },
   };
 }

@@ -1,5 +1,5 @@
 /** Why a running agent was stopped from outside. */
-export type StopReason = { kind: 'cancel'; reason: string } | { kind: 'shutdown' };
+export type StopReason = { kind: 'cancel'; reason: string } | { kind: 'shutdown'; why: string };
 
 export interface RunningAttempt {
   readonly convoyId: string;
@@ -75,10 +75,18 @@ export class RunningAttempts {
     return stopped;
   }
 
-  /** Stops every attempt, for a shutdown; returns how many were running. */
-  stopAll(): number {
+  /**
+   * Stops every attempt, for a shutdown whose drain period ran out; `why` completes "runner X was
+   * stopped …" in the report. Returns how many were running.
+   */
+  stopAll(why: string): number {
     let stopped = 0;
-    for (const attempt of this.attempts.values()) if (attempt.stop({ kind: 'shutdown' })) stopped++;
+    for (const attempt of this.attempts.values()) if (attempt.stop({ kind: 'shutdown', why })) stopped++;
     return stopped;
+  }
+
+  /** How many attempts are running. */
+  get size(): number {
+    return this.attempts.size;
   }
 }

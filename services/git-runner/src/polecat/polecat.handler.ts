@@ -7,6 +7,7 @@ import { buildPrompt, type PromptBlocker } from '../agent/agent.prompt';
 import { AgentStartError, runAgent } from '../agent/agent.runner';
 import type { RigRepository } from '../git/rig.repository';
 import type { ConvoyCommands, ConvoyReport, ConvoyScope } from '../jobs/convoy.commands';
+import { RetryJobSoon } from '../jobs/job.errors';
 import type { JobContext } from '../jobs/job.consumer';
 import type { JobTruth, RigInfo } from '../jobs/job.truth';
 import type { RigWorkspaces } from '../rigs/rig.workspaces';
@@ -114,7 +115,9 @@ export class PolecatHandler {
     const task = await truth.convoy(job.townId, job.convoyId, (view) => agentTask(view, job));
     if (task === undefined) return this.drop(job, 'its convoy does not exist');
     if (typeof task === 'string') return this.drop(job, task);
-    if (attempt.stopped) return this.drop(job, 'its convoy was cancelled');
+    if (attempt.stopped?.kind === 'cancel') return this.drop(job, 'its convoy was cancelled');
+    // The runner is stopping before this attempt began: another replica takes the job at once.
+    if (attempt.stopped) throw new RetryJobSoon('this runner is stopping; the attempt goes to another runner', 0);
 
     const claimed = await claims.claim(job.beadId, job.attempt);
     switch (claimed.kind) {
@@ -264,8 +267,14 @@ export class PolecatHandler {
       this.logger.log(`attempt ${ref(job)} stopped: ${stop.reason}`);
       return null;
     }
-    this.logger.warn(`attempt ${ref(job)} stopped by the shutdown of this runner`);
-    return lostReport(job, task.agent.id, `runner ${this.deps.runnerId} shut down while the agent was running`);
+    // Only the drain reaches here (stopAll once its grace period ran out): an agent that ended by
+    // itself, even while its runner drained, is reported as it ended, so none can interrupt itself.
+    this.logger.warn(`attempt ${ref(job)} interrupted by the shutdown of this runner; the bead does not pay for it`);
+    return {
+      type: 'InterruptBeadAttempt',
+      commandId: `interrupt:${job.beadId}:${job.attempt}`,
+      data: { beadId: job.beadId, attempt: job.attempt, agentId: task.agent.id, reason: `runner ${this.deps.runnerId} was stopped ${stop.why}` },
+    };
   }
 
   private async removeWorktree(repository: RigRepository, key: string): Promise<void> {

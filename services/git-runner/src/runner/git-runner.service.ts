@@ -6,6 +6,7 @@ import { BranchHandler } from '../branch/branch.handler';
 import type { GitRunnerConfig } from '../config/git-runner.config';
 import { ConvoyCommands } from '../jobs/convoy.commands';
 import { startJobConsumer, type JobHandler, type RunningJobConsumer } from '../jobs/job.consumer';
+import { JobGiveUp } from '../jobs/job.give-up';
 import { JobTruth } from '../jobs/job.truth';
 import { LandingHandler } from '../landing/landing.handler';
 import { RigLease } from '../lease/rig.lease';
@@ -31,6 +32,12 @@ import { DataLayout } from './data.layout';
 const GIT_JOB_SLOTS = 3;
 
 /**
+ * After the drain period, how long interrupted agents get to be reported and the work handed
+ * back; bounded, so a stop always ends (what is not settled by then comes back after the ack wait).
+ */
+const HANDOVER_MS = 10_000;
+
+/**
  * One git-runner replica: recovers what a previous run on its data directory left, then takes
  * jobs of every kind from the shared consumers and listens for convoy cancellations.
  */
@@ -47,6 +54,7 @@ export class GitRunner {
   private readonly attempts = new RunningAttempts();
   private readonly consumers: RunningJobConsumer[] = [];
   private cancels: Subscription | undefined;
+  private agentConsumer: RunningJobConsumer | undefined;
 
   constructor(
     private readonly bus: Bus,
@@ -100,24 +108,53 @@ export class GitRunner {
     // Listening before any agent can start, so no cancellation is missed.
     this.cancels = listenForCancels(bus, this.attempts);
     this.probes.start();
+    const giveUp = new JobGiveUp(this.truth, commands).report;
     const start = <K extends JobKind>(kind: K, concurrency: number, handler: JobHandler<K>) =>
-      startJobConsumer(bus, { kind, concurrency, ackWaitMs: config.ackWaitMs, handler });
+      startJobConsumer(bus, { kind, concurrency, ackWaitMs: config.ackWaitMs, handler, giveUp, retry: config.jobRetry });
     this.consumers.push(
       await start('branch', GIT_JOB_SLOTS, new BranchHandler(git).handle),
       await start('merge', GIT_JOB_SLOTS, new RefineryHandler(git).handle),
       await start('land', GIT_JOB_SLOTS, new LandingHandler(git).handle),
-      await start('agent', config.maxAgents, polecat.handle),
     );
+    this.agentConsumer = await start('agent', config.maxAgents, polecat.handle);
+    this.consumers.push(this.agentConsumer);
     // "Ready" must mean the server already routes broadcasts and pulls here.
     await bus.nc.flush();
   }
 
+  /**
+   * The drain: claims nothing new, lets the agents, merges and landings in hand finish within
+   * GIT_RUNNER_DRAIN_MS, then interrupts the agents still running (reported as interrupted, which
+   * the bead does not pay for) and hands the other jobs back for another replica to redo: merges
+   * and landings are idempotent against origin and fenced by the rig lease, as after a crash.
+   */
   async stop(): Promise<void> {
-    const stopping = this.consumers.splice(0).map((consumer) => consumer.stop());
-    const agents = this.attempts.stopAll();
-    if (agents > 0) this.logger.log(`stopping ${agents} running agent${agents === 1 ? '' : 's'}; their attempts are reported lost`);
-    await Promise.all([...stopping, this.probes.stop()]);
+    const consumers = this.consumers.splice(0);
+    for (const consumer of consumers) consumer.stopPulling();
+    const probes = this.probes.stop();
+    const settled = Promise.all(consumers.map((consumer) => consumer.settled()));
+    const agents = this.attempts.size;
+    const { drainMs } = this.config;
+    if (agents > 0) this.logger.log(`draining: waiting up to ${drainMs} ms for ${agents} running agent${agents === 1 ? '' : 's'} and the jobs in hand`);
+    if (!(await within(settled, drainMs))) {
+      const interrupted = this.attempts.stopAll(`and its agent did not finish within the drain period (GIT_RUNNER_DRAIN_MS=${drainMs})`);
+      const handedBack = consumers.filter((consumer) => consumer !== this.agentConsumer).reduce((sum, consumer) => sum + consumer.handBack(), 0);
+      this.logger.warn(`drain period over: interrupted ${interrupted} agent${interrupted === 1 ? '' : 's'}, handed back ${handedBack} git job${handedBack === 1 ? '' : 's'}`);
+      if (!(await within(settled, HANDOVER_MS))) this.logger.warn('some jobs were not settled; they come back to another runner after the ack wait');
+    }
+    await probes;
     this.cancels?.unsubscribe();
     this.lock.release();
+  }
+}
+
+/** True when `work` ended within `ms`. */
+async function within(work: Promise<unknown>, ms: number): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<false>((resolve) => (timer = setTimeout(() => resolve(false), ms)));
+  try {
+    return await Promise.race([work.then(() => true as const), late]);
+  } finally {
+    clearTimeout(timer);
   }
 }

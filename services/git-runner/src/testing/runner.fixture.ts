@@ -63,6 +63,8 @@ export class RunnerFixture {
       NATS_URL: TEST_NATS_URL,
       GT_NAMESPACE: namespace,
       GIT_RUNNER_ACK_WAIT_MS: '3000',
+      // A stop gives agents this long to finish, inside the test processes' 10 s stop grace.
+      GIT_RUNNER_DRAIN_MS: '2000',
       // Origins are temporary bare repositories.
       GASTOWN_LOCAL_REPO_ROOTS: tmpdir(),
       ...env,
