@@ -2,7 +2,7 @@ import { agentsCommand } from './agents/agents.command';
 import { beadRetry, beadShow } from './bead/bead.command';
 import type { CliCommand } from './cli.command';
 import { convoyClose, convoyList, convoyStart, convoyStatusCommand } from './convoy/convoy.command';
-import { rigAdd, rigList } from './rig/rig.command';
+import { rigAdd, rigCredentials, rigList } from './rig/rig.command';
 import { slingBatchCommand, slingOne } from './sling/sling.command';
 import { townCreate } from './town/town.command';
 import { webhookAdd, webhookDeliveries, webhookList, webhookRemove } from './webhook/webhook.command';
@@ -12,6 +12,7 @@ export const COMMANDS: readonly CliCommand[] = [
   townCreate,
   rigAdd,
   rigList,
+  rigCredentials,
   slingOne,
   slingBatchCommand,
   convoyList,

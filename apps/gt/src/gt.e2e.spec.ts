@@ -134,6 +134,33 @@ describe('gt CLI against the running system', () => {
       expect(run.stderr).toMatch(/--check test must be a JSON array of strings/);
       expect(jsonOf<{ rigs: RigSummary[] }>(await gt(['rig', 'list', '--json'], env)).rigs.map((r) => r.name)).not.toContain('shell');
     });
+
+    it('given a token in an environment variable, when a rig is added with --token-env, rotated and cleared, then the rig shows only what kind of credential it has, never the token', async () => {
+      const token = `tok-${randomUUID()}`;
+      const withToken = { ...env, GIT_TOKEN: token };
+      const added = await gt(['rig', 'add', 'private', '--url', 'https://git.example.com/private.git', '--token-env', 'GIT_TOKEN', '--token-user', 'deploy-bot', '--json'], withToken);
+      expect(added.code).toBe(0);
+      expect(added.stdout + added.stderr).not.toContain(token);
+      expect(jsonOf<RigSummary>(added).credentials).toMatchObject({ kind: 'HTTPS_TOKEN', username: 'deploy-bot', fingerprint: null });
+
+      const listed = await gt(['rig', 'list'], withToken);
+      expect(listed.stdout).toMatch(/private .* token as deploy-bot/);
+      expect(listed.stdout).not.toContain(token);
+
+      const rotated = await gt(['rig', 'credentials', 'private', '--token-env', 'GIT_TOKEN'], { ...env, GIT_TOKEN: `${token}-2` });
+      expect(rotated).toMatchObject({ code: 0, stdout: expect.stringMatching(/^rig "private" credentials: token as x-access-token, set /) });
+
+      const cleared = await gt(['rig', 'credentials', 'private', '--clear', '--json'], env);
+      expect(cleared.code).toBe(0);
+      expect(jsonOf<RigSummary>(cleared).credentials).toBeNull();
+    });
+
+    it('given --token-env naming an unset variable, when a rig is added, then it exits with 2 naming the variable and registers nothing', async () => {
+      const run = await gt(['rig', 'add', 'untold', '--url', 'https://git.example.com/untold.git', '--token-env', 'NO_SUCH_TOKEN'], env);
+      expect(run.code).toBe(2);
+      expect(run.stderr).toMatch(/--token-env NO_SUCH_TOKEN: the variable NO_SUCH_TOKEN is not set or empty/);
+      expect(jsonOf<{ rigs: RigSummary[] }>(await gt(['rig', 'list', '--json'], env)).rigs.map((r) => r.name)).not.toContain('untold');
+    });
   });
 
   describe('sling-batch plan files', () => {

@@ -16,9 +16,23 @@ export interface RigSummary {
     agentTimeoutMs: number;
     checks: { name: string; command: string[] }[];
   };
+  /** What can be shown of the rig's git credentials (never the secret); null without any, absent from older gateways. */
+  credentials?: RigCredentialsSummary | null;
 }
 
-const RIG_FIELDS = `id name gitUrl defaultBranch createdAt config { maxPolecats agent { kind profile command } agentTimeoutMs checks { name command } }`;
+export interface RigCredentialsSummary {
+  kind: 'HTTPS_TOKEN' | 'SSH_KEY';
+  setAt: string;
+  username: string | null;
+  fingerprint: string | null;
+}
+
+/** Exactly one of the two. The gateway seals it before it goes anywhere; it is never shown again. */
+export type RigCredentialsInput =
+  | { httpsToken: { token: string; username?: string } }
+  | { sshKey: { privateKey: string; knownHosts?: string[] } };
+
+const RIG_FIELDS = `id name gitUrl defaultBranch createdAt config { maxPolecats agent { kind profile command } agentTimeoutMs checks { name command } } credentials { kind setAt username fingerprint }`;
 
 export async function listRigs(client: GatewayClient): Promise<RigSummary[]> {
   return (await client.request<{ rigs: RigSummary[] }>(`{ rigs { ${RIG_FIELDS} } }`)).rigs;
@@ -36,6 +50,7 @@ export interface RegisterRigInput {
     checkTimeoutMs?: number;
     allowEmptyBeads?: boolean;
   };
+  credentials?: RigCredentialsInput;
   commandId?: string;
 }
 
@@ -45,4 +60,21 @@ export async function registerRig(client: GatewayClient, input: RegisterRigInput
     { input },
   );
   return data.registerRig;
+}
+
+/** Gives the rig credentials or replaces its own; the gateway first has a runner read the default branch with them. */
+export async function setRigCredentials(client: GatewayClient, rigId: string, credentials: RigCredentialsInput, commandId?: string): Promise<RigSummary> {
+  const data = await client.request<{ setRigCredentials: RigSummary }>(
+    `mutation ($input: SetRigCredentialsInput!) { setRigCredentials(input: $input) { ${RIG_FIELDS} } }`,
+    { input: { rigId, credentials, ...(commandId ? { commandId } : {}) } },
+  );
+  return data.setRigCredentials;
+}
+
+export async function clearRigCredentials(client: GatewayClient, rigId: string, commandId?: string): Promise<RigSummary> {
+  const data = await client.request<{ clearRigCredentials: RigSummary }>(
+    `mutation ($rigId: ID!, $commandId: String) { clearRigCredentials(rigId: $rigId, commandId: $commandId) { ${RIG_FIELDS} } }`,
+    { rigId, ...(commandId ? { commandId } : {}) },
+  );
+  return data.clearRigCredentials;
 }
