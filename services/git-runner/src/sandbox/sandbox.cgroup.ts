@@ -14,8 +14,11 @@ export type CgroupHost =
   | { readonly version: 2; readonly dir: string; readonly controllers: readonly string[] }
   | { readonly version: 1; readonly dirs: V1Dirs };
 
-/** One directory per v1 hierarchy; cpuacct is often mounted with cpu, and then the same directory. */
-type V1Dirs = { readonly memory: string; readonly pids: string; readonly cpu?: string; readonly cpuacct?: string; readonly freezer?: string };
+/**
+ * One directory per v1 hierarchy. No more than the limits need: joining each is a write to its
+ * cgroup.procs, and every such write waits, host-wide, for the forks in progress.
+ */
+type V1Dirs = { readonly memory: string; readonly pids: string; readonly cpu?: string; readonly freezer?: string };
 
 interface Mount {
   readonly fstype: string;
@@ -86,9 +89,8 @@ export function findCgroupHost(mountinfo = read('/proc/self/mountinfo'), procCgr
   const pids = v1('pids');
   if (memory && pids) {
     const cpu = v1('cpu');
-    const cpuacct = v1('cpuacct');
     const freezer = v1('freezer');
-    return { version: 1, dirs: { memory, pids, ...(cpu ? { cpu } : {}), ...(cpuacct ? { cpuacct } : {}), ...(freezer ? { freezer } : {}) } };
+    return { version: 1, dirs: { memory, pids, ...(cpu ? { cpu } : {}), ...(freezer ? { freezer } : {}) } };
   }
   return {
     unavailable: unified
@@ -168,12 +170,11 @@ function pidExists(pid: number): boolean {
 }
 
 /** rmdir of a cgroup is refused (EBUSY) while it holds a process or a child cgroup: removing is its own emptiness check, with no race. */
-function removeIfEmpty(dir: string): boolean {
+function removeIfEmpty(dir: string): void {
   try {
     rmdirSync(dir);
-    return true;
   } catch {
-    return false;
+    // Not empty, or gone already: left as it is.
   }
 }
 
@@ -187,14 +188,12 @@ function subdirs(dir: string): string[] {
   }
 }
 
-/** Run cgroups a dead runner left in `dir`: named by a pid that no longer exists. */
-function sweepRuns(dir: string, pattern: RegExp): number {
-  let removed = 0;
+/** Removes the empty run cgroups a dead runner left in `dir`: named by a pid that no longer exists. */
+function sweepRuns(dir: string, pattern: RegExp): void {
   for (const name of subdirs(dir)) {
     const pid = pattern.exec(name)?.[1];
-    if (pid !== undefined && !pidExists(Number(pid)) && removeIfEmpty(join(dir, name))) removed++;
+    if (pid !== undefined && !pidExists(Number(pid))) removeIfEmpty(join(dir, name));
   }
-  return removed;
 }
 
 /**
@@ -238,7 +237,7 @@ export class RunCgroups {
         const dirs = this.host.dirs;
         const inTown = (dir: string | undefined) => (dir === undefined ? undefined : join(dir, TOWNS_DIR, town));
         this.townDirsV1(dirs, town);
-        const parents = { memory: inTown(dirs.memory) as string, pids: inTown(dirs.pids) as string, cpu: inTown(dirs.cpu), cpuacct: inTown(dirs.cpuacct), freezer: inTown(dirs.freezer) };
+        const parents = { memory: inTown(dirs.memory) as string, pids: inTown(dirs.pids) as string, cpu: inTown(dirs.cpu), freezer: inTown(dirs.freezer) };
         return RunCgroup.v1(parents, name, run, this.town);
       } catch (error) {
         // Another runner on this host, starting, removed the town's cgroup between its creation and the run's: create both again.
@@ -249,24 +248,22 @@ export class RunCgroups {
 
   /**
    * Removes the empty cgroups of runners that are gone (a crash, a SIGKILL): run cgroups named by a
-   * pid that no longer exists, then empty town cgroups and their parent. Only under this runner's own cgroup; a
-   * cgroup that still holds a process or a run is left as it is, so another runner sharing this
-   * cgroup (on this host, in this pid namespace) loses nothing: a town cgroup it is about to use
-   * is created again. Never throws; says how many it removed.
+   * pid that no longer exists, then empty town cgroups and their parent. Only under this runner's
+   * own cgroup; a cgroup that still holds a process or a run is left as it is, so another runner
+   * sharing this cgroup (on this host, in this pid namespace) loses nothing: a town cgroup it is
+   * about to use is created again. Never throws.
    */
-  sweep(): number {
+  sweep(): void {
     const own = this.host.version === 2 ? [this.host.dir] : [...new Set(Object.values(this.host.dirs))];
-    let removed = 0;
     for (const dir of own) {
-      removed += sweepRuns(dir, FLAT_RUN);
+      sweepRuns(dir, FLAT_RUN);
       const towns = join(dir, TOWNS_DIR);
       for (const town of subdirs(towns)) {
-        removed += sweepRuns(join(towns, town), RUN);
-        if (removeIfEmpty(join(towns, town))) removed++;
+        sweepRuns(join(towns, town), RUN);
+        removeIfEmpty(join(towns, town));
       }
-      if (removeIfEmpty(towns)) removed++;
+      removeIfEmpty(towns);
     }
-    return removed;
   }
 
   private townDirsV1(dirs: V1Dirs, town: string): void {
@@ -366,7 +363,7 @@ export class RunCgroup {
     private readonly town: TownLimits,
   ) {}
 
-  static v1(parents: { memory: string; pids: string; cpu?: string; cpuacct?: string; freezer?: string }, name: string, limits: SandboxLimits, town: TownLimits): RunCgroup {
+  static v1(parents: { memory: string; pids: string; cpu?: string; freezer?: string }, name: string, limits: SandboxLimits, town: TownLimits): RunCgroup {
     const created: string[] = [];
     try {
       const make = (parent: string) => {
@@ -386,8 +383,6 @@ export class RunCgroup {
         writeFileSync(join(cpu, 'cpu.cfs_period_us'), String(CPU_PERIOD_US));
         writeFileSync(join(cpu, 'cpu.cfs_quota_us'), String(Math.round(limits.cpus * CPU_PERIOD_US)));
       }
-      // Accounting only, for whoever measures what a run or a town used (cpuacct.usage).
-      if (parents.cpuacct && parents.cpuacct !== parents.cpu) make(parents.cpuacct);
       const freezer = parents.freezer ? make(parents.freezer) : undefined;
       const state = freezer && join(freezer, 'freezer.state');
       return new RunCgroup(

@@ -29,7 +29,7 @@ describe('finding the runner cgroups', () => {
 
     expect(host).toEqual({
       version: 1,
-      dirs: { memory: '/sys/fs/cgroup/memory/runner', pids: '/sys/fs/cgroup/pids hierarchy/runner', cpu: '/sys/fs/cgroup/cpu', cpuacct: '/sys/fs/cgroup/cpu' },
+      dirs: { memory: '/sys/fs/cgroup/memory/runner', pids: '/sys/fs/cgroup/pids hierarchy/runner', cpu: '/sys/fs/cgroup/cpu' },
     });
   });
 
