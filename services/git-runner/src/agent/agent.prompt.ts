@@ -49,10 +49,12 @@ function quote(text: string): string {
 
 function attemptSection(attempt: number, previousReason: string | null): string {
   if (attempt === 1 && previousReason === null) return 'This is the first attempt at this task.';
-  const reason = previousReason?.trim()
-    ? `The previous attempt was sent back because:\n\n${quote(previousReason.trim())}`
-    : 'The previous attempt ended without a recorded reason.';
-  return `This is attempt ${attempt}. ${reason}\n\nAddress that reason first; it is why this task came back.`;
+  // No reason means no verdict on the work: the runner was restarted or lost the attempt, so
+  // telling the agent to "address that reason" would send it looking for a fault that is not there.
+  if (!previousReason?.trim()) {
+    return `This is attempt ${attempt}. The previous attempt was stopped before it finished (a runner restart or a lost job), not judged: do the task as written.`;
+  }
+  return `This is attempt ${attempt}. The previous attempt was sent back because:\n\n${quote(previousReason.trim())}\n\nAddress that reason first; it is why this task came back.`;
 }
 
 function blockersSection(blockers: readonly PromptBlocker[], baseBranch: string): string | null {

@@ -53,10 +53,10 @@ describe('buildPrompt', () => {
     expect(prompt).not.toContain('first attempt');
   });
 
-  it('given a later attempt without a reason, when built, then it says so instead of quoting nothing', () => {
-    expect(buildPrompt(input({ attempt: 2, previousReason: null }))).toContain(
-      'This is attempt 2. The previous attempt ended without a recorded reason.',
-    );
+  it('given a later attempt without a reason (interrupted or lost), when built, then it says the work was not judged and asks for no fix', () => {
+    const prompt = buildPrompt(input({ attempt: 2, previousReason: null }));
+    expect(prompt).toContain('This is attempt 2. The previous attempt was stopped before it finished (a runner restart or a lost job), not judged');
+    expect(prompt).not.toContain('Address that reason');
   });
 
   it('given an empty body, when built, then the task section points to the title', () => {
