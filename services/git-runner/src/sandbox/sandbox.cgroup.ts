@@ -392,8 +392,11 @@ export class RunCgroup {
           procs: join(pids, 'cgroup.procs'),
           memoryEvents: join(memory, 'memory.oom_control'),
           oomKey: 'oom_kill',
-          // The peak: memory.failcnt would say it, but recent kernels do not count failures of memsw, the first counter to refuse.
-          reachedOwnMemoryLimit: () => Number(read(join(memory, 'memory.max_usage_in_bytes'))) >= (limits.memoryMb - 1) * MIB,
+          // The peak: memory.failcnt would say it, but recent kernels do not count failures of memsw,
+          // the first counter to refuse; memsw's peak, with swap accounting, since memory plus swap is what is limited.
+          reachedOwnMemoryLimit: () =>
+            Math.max(Number(read(join(memory, 'memory.max_usage_in_bytes')) || 0), Number(read(join(memory, 'memory.memsw.max_usage_in_bytes')) || 0)) >=
+            (limits.memoryMb - 1) * MIB,
           pidsEvents: join(pids, 'pids.events'),
           pidsPeak: join(pids, 'pids.peak'),
           ...(state ? { freeze: { file: state, on: 'FROZEN', off: 'THAWED', frozen: () => read(state).trim() === 'FROZEN' } } : {}),

@@ -138,6 +138,19 @@ describe('towns sharing a host, each in a cgroup of its own', () => {
     expect(limits).toContainEqual(expect.stringMatching(/^the town's process limit 80 reached, all its runs together \(\d+ forks? refused\)$/));
   });
 
+  it("given a run that allocates without end, when its town's memory cap is below its own, then the kernel stops it there and the reason names the town's limit", async () => {
+    const sandbox = testSandbox({ limits: LOW, cgroups: 'required', town: { memoryMb: 96 } });
+    const hog = await sandbox.spawn({
+      ...spec(randomUUID(), ''),
+      argv: [process.execPath, '-e', 'const held = []; for (;;) held.push(Buffer.alloc(1 << 20, 1));'],
+    });
+    started.push(hog);
+
+    const exit = await hog.exited;
+
+    expect(exit.limit).toMatch(/^the town's memory limit 96 MB reached, all its runs together \(the kernel killed \d+ process(es)? of the run\)$/);
+  });
+
   it("given a town with three spinning runs, when another town's one run spins too, then the town of one gets as much CPU as the town of three", async () => {
     // The town cap is lifted to the whole host: the weight alone must share the CPU.
     const sandbox = testSandbox({ limits: LOW, cgroups: 'required', town: { cpus: 64 } });
