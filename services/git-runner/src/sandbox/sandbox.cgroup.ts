@@ -188,11 +188,28 @@ function subdirs(dir: string): string[] {
   }
 }
 
-/** Removes the empty run cgroups a dead runner left in `dir`: named by a pid that no longer exists. */
+/**
+ * Removes the run cgroups a dead runner left in `dir` (named by a pid that no longer exists),
+ * killing what is still in them first: a run whose runner is gone has nobody to take its result
+ * or enforce its timeout (its job is redelivered to a live runner), and a runner killed between
+ * freezing and thawing a run leaves its processes frozen for good.
+ */
 function sweepRuns(dir: string, pattern: RegExp): void {
   for (const name of subdirs(dir)) {
     const pid = pattern.exec(name)?.[1];
-    if (pid !== undefined && !pidExists(Number(pid))) removeIfEmpty(join(dir, name));
+    if (pid === undefined || pidExists(Number(pid))) continue;
+    const run = join(dir, name);
+    // Bounded: a fork bomb adds members while they are killed, but its pids limit caps how many.
+    for (let round = 0; round < 10; round++) {
+      const members = existsSync(join(run, 'cgroup.procs')) ? pidsOf(join(run, 'cgroup.procs')) : [];
+      if (members.length === 0) break;
+      // Killed members leave the cgroup once reaped: give them a moment (start-up only, stale runs only).
+      if (round > 0) Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 20);
+      members.forEach(kill);
+      // A frozen process takes its SIGKILL when thawed.
+      if (existsSync(join(run, 'freezer.state'))) writeFileSync(join(run, 'freezer.state'), 'THAWED');
+    }
+    removeIfEmpty(run);
   }
 }
 
@@ -467,7 +484,9 @@ export class RunCgroup {
       for (let round = 0; round < 100; round++) {
         const members = pidsOf(this.files.procs);
         if (members.length === 0) break;
-        members.forEach(kill);
+        // Killed members leave the cgroup once reaped: give them a moment (start-up only, stale runs only).
+      if (round > 0) Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 20);
+      members.forEach(kill);
         if (freeze) break;
         await pause();
       }

@@ -1,5 +1,6 @@
+import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmdirSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import type { SandboxProcess, SandboxSpec } from './sandbox';
@@ -187,6 +188,28 @@ describe('towns sharing a host, each in a cgroup of its own', () => {
       for (const dir of live) {
         rmdirSync(dir);
         rmdirSync(dirname(dir));
+      }
+    }
+  });
+
+  it("given a dead runner's run that still holds a process (an orphaned agent), when a runner starts, then the process is killed and its cgroup removed", async () => {
+    const stale = ownDirs(host).map((dir) => join(dir, TOWNS_DIR, `town-${randomUUID()}`, `run-${DEAD_PID}-2`));
+    for (const dir of stale) mkdirSync(dir, { recursive: true });
+    // What a dead runner's agent is: a process of a run that nobody will collect or time out.
+    const orphan = spawn('sleep', ['600'], { detached: true, stdio: 'ignore' });
+    const exited = new Promise<NodeJS.Signals | null>((resolve) => orphan.once('exit', (_code, signal) => resolve(signal)));
+    try {
+      for (const dir of stale) writeFileSync(join(dir, 'cgroup.procs'), String(orphan.pid));
+
+      await testSandbox({ limits: LOW, cgroups: 'required' }).probe();
+
+      expect(await exited).toBe('SIGKILL');
+      for (const dir of stale) expect(existsSync(dir)).toBe(false);
+    } finally {
+      orphan.kill('SIGKILL');
+      for (const dir of stale) {
+        if (existsSync(dir)) rmdirSync(dir);
+        if (existsSync(dirname(dir))) rmdirSync(dirname(dir));
       }
     }
   });
