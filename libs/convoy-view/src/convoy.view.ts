@@ -24,6 +24,8 @@ export interface BeadView {
   previousReason: string | null;
   headCommit: string | null;
   mergeCommit: string | null;
+  /** The merge the refinery was granted to push for this attempt: in a closed convoy, only it may still land. */
+  mergeClaim: string | null;
   /** When the last attempt failed or was lost: the start of the dispatcher's back-off. */
   lastFailureAt: string | null;
   /** Failures in a row since the last retry or success, for the back-off exponent. */
@@ -100,6 +102,7 @@ export function applyToView(view: ConvoyView, event: GastownEvent): ConvoyView {
         previousReason: null,
         headCommit: null,
         mergeCommit: null,
+        mergeClaim: null,
         lastFailureAt: null,
         consecutiveFailures: 0,
       });
@@ -148,6 +151,7 @@ export function applyToView(view: ConvoyView, event: GastownEvent): ConvoyView {
           baseBranch: event.data.baseBranch,
           previousReason: event.data.previousReason,
           headCommit: null,
+          mergeClaim: null,
         });
       }
       break;
@@ -162,9 +166,19 @@ export function applyToView(view: ConvoyView, event: GastownEvent): ConvoyView {
       if (b) Object.assign(b, { status: 'CLOSED', mergeCommit: event.data.mergeCommit, agent: null, consecutiveFailures: 0 });
       break;
     }
+    case 'BeadMergeClaimed': {
+      const b = bead(event.data.beadId);
+      if (b) b.mergeClaim = event.data.mergeCommit;
+      break;
+    }
+    case 'BeadMergeAborted': {
+      const b = bead(event.data.beadId);
+      if (b) Object.assign(b, { status: 'CANCELLED', ready: false, agent: null, mergeClaim: null });
+      break;
+    }
     case 'BeadReworkRequested': {
       const b = bead(event.data.beadId);
-      if (b) Object.assign(b, { status: 'OPEN', previousReason: event.data.reason, agent: null });
+      if (b) Object.assign(b, { status: 'OPEN', previousReason: event.data.reason, agent: null, mergeClaim: null });
       break;
     }
     case 'BeadAttemptFailed':

@@ -59,6 +59,12 @@ export const RecordBeadMerged = command(
   'RecordBeadMerged',
   z.object({ ...BeadRef, attempt: Attempt, mergeCommit: z.string() }),
 );
+/**
+ * The refinery asks for this under the rig lease, after the checks and immediately before it
+ * pushes `mergeCommit`: granted only while the convoy is open, so a close decided first stops the
+ * push and a close decided after it knows this merge may still land.
+ */
+export const ClaimMergePush = command('ClaimMergePush', z.object({ ...BeadRef, attempt: Attempt, mergeCommit: z.string() }));
 export const RequestRework = command('RequestRework', z.object({ ...BeadRef, attempt: Attempt, reason: z.string() }));
 export const FailBeadAttempt = command(
   'FailBeadAttempt',
@@ -101,6 +107,7 @@ export const ConvoyCommand = z.discriminatedUnion('type', [
   MarkBeadStarted,
   SubmitBead,
   RecordBeadMerged,
+  ClaimMergePush,
   RequestRework,
   FailBeadAttempt,
   ReportAgentLost,

@@ -66,6 +66,10 @@ export const BeadMergedV1 = z.object({
   mergeCommit: Sha,
   targetBranch: z.string().min(1),
 });
+/** The refinery may push `mergeCommit` onto `targetBranch`: a close decided after this cannot stop that push. */
+export const BeadMergeClaimedV1 = z.object({ beadId: z.uuid(), attempt: Attempt, mergeCommit: Sha, targetBranch: z.string().min(1) });
+/** The refinery's merge was not pushed because the convoy was closed (or its claimed push did not land after the close). */
+export const BeadMergeAbortedV1 = z.object({ beadId: z.uuid(), attempt: Attempt, reason: Reason });
 export const BeadReworkRequestedV1 = z.object({ beadId: z.uuid(), attempt: Attempt, reason: Reason });
 export const BeadAttemptFailedV1 = z.object({ beadId: z.uuid(), attempt: Attempt, reason: Reason });
 /** v2: how the agent ended; null when no agent ran (it could not start) or the report did not say. */
@@ -113,6 +117,8 @@ export const convoyEventSchemas = {
   BeadStarted: { 1: BeadStartedV1 },
   BeadSubmitted: { 1: BeadSubmittedV1, 2: BeadSubmittedV2 },
   BeadMerged: { 1: BeadMergedV1 },
+  BeadMergeClaimed: { 1: BeadMergeClaimedV1 },
+  BeadMergeAborted: { 1: BeadMergeAbortedV1 },
   BeadReworkRequested: { 1: BeadReworkRequestedV1 },
   BeadAttemptFailed: { 1: BeadAttemptFailedV1, 2: BeadAttemptFailedV2 },
   BeadAgentLost: { 1: BeadAgentLostV1 },

@@ -164,8 +164,10 @@ function decidePrimary(command: ConvoyCommand, state: ConvoyState, ctx: DecideCo
         },
       ];
     }
+    case 'ClaimMergePush':
+      return claimMergePush(command, state);
     case 'RecordBeadMerged': {
-      const bead = requireAttemptBead(state, command, ['IN_REVIEW']);
+      const bead = state.status === 'CANCELLED' ? requireClaimedAfterClose(state, command) : requireAttemptBead(state, command, ['IN_REVIEW']);
       const mergeCommit = requireCommit(command.data.mergeCommit, 'mergeCommit');
       // A bead reaches review only through a dispatch, which set its base branch.
       const targetBranch = bead.baseBranch as string;
@@ -177,6 +179,12 @@ function decidePrimary(command: ConvoyCommand, state: ConvoyState, ctx: DecideCo
       ];
     }
     case 'RequestRework': {
+      if (state.status === 'CANCELLED') {
+        // The claimed merge did not land after the close: no rework follows, the merge is recorded as aborted.
+        const claimed = requireClaimedAfterClose(state, command);
+        const why = requireReason(command.data.reason);
+        return [{ type: 'BeadMergeAborted', data: { beadId: claimed.beadId, attempt: claimed.attempt, reason: clip(`${closedBeforePush(state)}: ${why}`, REASON_LENGTH) } }];
+      }
       const bead = requireAttemptBead(state, command, ['IN_REVIEW']);
       const reason = requireReason(command.data.reason);
       const rework: NewEvent = { type: 'BeadReworkRequested', data: { beadId: bead.beadId, attempt: bead.attempt, reason } };
@@ -465,14 +473,54 @@ function closeConvoy(command: ConvoyCommandOf<'CloseConvoy'>, state: ConvoyState
   const stopAgents = beads
     .filter((b) => b.status === 'IN_PROGRESS' && b.agent)
     .map((b) => ({ beadId: b.beadId, agentId: b.agent?.id ?? '', attempt: b.attempt }));
-  const dropReviews = beads.filter((b) => b.status === 'IN_REVIEW').map((b) => b.beadId);
+  // A bead whose merge push was granted stays IN_REVIEW: git may already hold it, so only its
+  // outcome (BeadMerged or BeadMergeAborted) may close it.
+  const pushing = (b: BeadState) => b.status === 'IN_REVIEW' && b.mergeClaim !== null;
+  const dropReviews = beads.filter((b) => b.status === 'IN_REVIEW' && !pushing(b)).map((b) => b.beadId);
   const cancelled: NewEvent[] = beads
-    .filter((b) => b.status !== 'CLOSED' && b.status !== 'CANCELLED')
+    .filter((b) => b.status !== 'CLOSED' && b.status !== 'CANCELLED' && !pushing(b))
     .map((b) => ({ type: 'BeadCancelled', data: { beadId: b.beadId, previousStatus: b.status } }));
   return [
     { type: 'ConvoyCancelled', data: { reason, stopAgents, dropReviews, dropLanding: state.status === 'LANDING' } },
     ...cancelled,
   ];
+}
+
+/**
+ * The fence of every bead merge push: decided on the convoy's latest sequence like every command,
+ * so it and CloseConvoy are ordered. Granted while the convoy is open; once it is closed, the
+ * push must not happen and the history records that it was stopped.
+ */
+function claimMergePush(command: ConvoyCommandOf<'ClaimMergePush'>, state: ConvoyState): NewEvent[] {
+  const mergeCommit = requireCommit(command.data.mergeCommit, 'mergeCommit');
+  if (state.status !== 'CANCELLED') {
+    const bead = requireAttemptBead(state, command, ['IN_REVIEW']);
+    if (bead.mergeClaim === mergeCommit) return [];
+    // A bead reaches review only through a dispatch, which set its base branch.
+    const targetBranch = bead.baseBranch as string;
+    return [{ type: 'BeadMergeClaimed', data: { beadId: bead.beadId, attempt: bead.attempt, mergeCommit, targetBranch } }];
+  }
+  requireExistingConvoy(state, command);
+  const bead = requireAttemptOf(state, command);
+  if (bead.status === 'IN_REVIEW' && bead.mergeClaim === mergeCommit) return [];
+  // The bead's review was dropped by the close, or its claimed push failed and this is a new merge.
+  requireStatus(bead, ['IN_REVIEW', 'CANCELLED'], command.type);
+  return [{ type: 'BeadMergeAborted', data: { beadId: bead.beadId, attempt: bead.attempt, reason: closedBeforePush(state) } }];
+}
+
+const closedBeforePush = (state: ConvoyState) => `convoy ${quote(state.title)} was closed before this merge was pushed`;
+
+/** In a closed convoy only a bead whose push was granted before the close may still report its merge's outcome. */
+function requireClaimedAfterClose(state: ConvoyState, command: ConvoyCommandOf<'RecordBeadMerged' | 'RequestRework'>): BeadState {
+  requireExistingConvoy(state, command);
+  const bead = requireAttemptOf(state, command);
+  if (bead.status !== 'IN_REVIEW' || bead.mergeClaim === null) {
+    throw DomainError.conflict(
+      `convoy ${quote(state.title)} is CANCELLED and bead ${quote(bead.title)} had no merge under way when it was closed: it accepts no ${command.type}`,
+      { status: state.status, beadId: bead.beadId, beadStatus: bead.status },
+    );
+  }
+  return bead;
 }
 
 function editDependency(
@@ -685,12 +733,18 @@ function requireStatus(bead: BeadState, allowed: readonly BeadStatus[], commandT
 }
 
 type AttemptCommand = ConvoyCommandOf<
-  'MarkBeadStarted' | 'SubmitBead' | 'RecordBeadMerged' | 'RequestRework' | 'FailBeadAttempt' | 'ReportAgentLost' | 'InterruptBeadAttempt'
+  'MarkBeadStarted' | 'SubmitBead' | 'RecordBeadMerged' | 'ClaimMergePush' | 'RequestRework' | 'FailBeadAttempt' | 'ReportAgentLost' | 'InterruptBeadAttempt'
 >;
 
 /** The bead a report is about, on the attempt the report names and in a status that accepts it. */
 function requireAttemptBead(state: ConvoyState, command: AttemptCommand, allowed: readonly BeadStatus[]): BeadState {
   requireLiveConvoy(state, command);
+  const bead = requireAttemptOf(state, command);
+  requireStatus(bead, allowed, command.type);
+  return bead;
+}
+
+function requireAttemptOf(state: ConvoyState, command: AttemptCommand): BeadState {
   const bead = requireBead(state, command.data.beadId);
   if (command.data.attempt !== bead.attempt) {
     const current = bead.attempt === 0 ? 'it has not been dispatched yet' : `it is on attempt ${bead.attempt}`;
@@ -699,7 +753,6 @@ function requireAttemptBead(state: ConvoyState, command: AttemptCommand, allowed
       { beadId: bead.beadId, attempt: command.data.attempt, currentAttempt: bead.attempt },
     );
   }
-  requireStatus(bead, allowed, command.type);
   return bead;
 }
 
@@ -755,8 +808,14 @@ function resultOf(command: ConvoyCommand, state: ConvoyState): Record<string, un
     }
     case 'StartLanding':
       return { convoyId, convoyStatus: state.status, landingAttempt: state.landingAttempt };
-    case 'StartConvoy':
     case 'CloseConvoy':
+      return { convoyId, convoyStatus: state.status, mergesUnderWay: state.mergesUnderWayAtClose };
+    case 'ClaimMergePush': {
+      const bead = state.beads.get(command.data.beadId);
+      const claimed = bead?.status === 'IN_REVIEW' && bead.mergeClaim === command.data.mergeCommit.toLowerCase();
+      return { convoyId, beadId: command.data.beadId, claimed, beadStatus: bead?.status ?? null, convoyStatus: state.status };
+    }
+    case 'StartConvoy':
     case 'RecordRigLanded':
     case 'FailLanding':
     case 'RetryLanding':

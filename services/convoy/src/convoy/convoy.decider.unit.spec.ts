@@ -1048,7 +1048,7 @@ describe('convoy decider', () => {
           { type: 'BeadCancelled', data: { beadId: bead(5), previousStatus: 'FAILED' } },
           unready(3),
         ]);
-      expect(decision.result).toEqual({ convoyId: CONVOY_ID, convoyStatus: 'CANCELLED' });
+      expect(decision.result).toEqual({ convoyId: CONVOY_ID, convoyStatus: 'CANCELLED', mergesUnderWay: [] });
     });
 
     it('given a landing under way, when closed, then the landing is dropped', () => {
@@ -1075,7 +1075,7 @@ describe('convoy decider', () => {
 
     it('given a cancelled convoy, when closed again, then nothing is written and the answer is the same', () => {
       const decision = spec().given(historyOf([slingBatch(DIAMOND), close()])).when(close('again')).thenNothing();
-      expect(decision).toEqual({ events: [], duplicate: false, result: { convoyId: CONVOY_ID, convoyStatus: 'CANCELLED' } });
+      expect(decision).toEqual({ events: [], duplicate: false, result: { convoyId: CONVOY_ID, convoyStatus: 'CANCELLED', mergesUnderWay: [] } });
     });
 
     it('given a landed convoy, when closed, then it is a conflict', () => {

@@ -21,6 +21,8 @@ export interface BeadState {
   baseBranch: string | null;
   /** The latest rework or failure reason, handed to the next attempt's agent. */
   lastReason: string | null;
+  /** The merge commit the refinery was granted to push for the current attempt; null when none is under way. */
+  mergeClaim: string | null;
 }
 
 export interface DispatchRecord {
@@ -66,6 +68,8 @@ export interface ConvoyState {
   lastMerges: Map<string, string>;
   /** commandId → what that DispatchBead handed out. */
   dispatches: Map<string, DispatchRecord>;
+  /** Beads whose merge push was already granted when the convoy was closed: they may still be merged. */
+  mergesUnderWayAtClose: string[];
   handledCommands: Set<string>;
 }
 
@@ -95,6 +99,7 @@ export function initialState(): ConvoyState {
     landings: new Map(),
     lastMerges: new Map(),
     dispatches: new Map(),
+    mergesUnderWayAtClose: [],
     handledCommands: new Set(),
   };
 }
@@ -188,6 +193,7 @@ export function evolve(state: ConvoyState, event: GastownEvent): ConvoyState {
         branch: null,
         baseBranch: null,
         lastReason: null,
+        mergeClaim: null,
       });
       state.beadOrder[d.index] = d.beadId;
       const blockers = edgesOf(state.blockers, d.beadId);
@@ -230,6 +236,7 @@ export function evolve(state: ConvoyState, event: GastownEvent): ConvoyState {
         agent: d.agent,
         branch: d.branch,
         baseBranch: d.baseBranch,
+        mergeClaim: null,
       });
       // A dispatch leaves the ready set without a BeadsBecameUnready of its own.
       state.ready.delete(d.beadId);
@@ -250,11 +257,20 @@ export function evolve(state: ConvoyState, event: GastownEvent): ConvoyState {
       break;
     case 'BeadMerged': {
       const bead = beadOf(state, event.data.beadId);
-      bead.status = 'CLOSED';
+      patch(bead, { status: 'CLOSED', mergeClaim: null });
       state.lastMerges.set(bead.rigId, event.data.mergeCommit);
       break;
     }
+    case 'BeadMergeClaimed':
+      beadOf(state, event.data.beadId).mergeClaim = event.data.mergeCommit;
+      break;
+    case 'BeadMergeAborted':
+      // Only a closed convoy aborts a merge: the bead is cancelled as the close would have.
+      patch(beadOf(state, event.data.beadId), { status: 'CANCELLED', mergeClaim: null });
+      break;
     case 'BeadReworkRequested':
+      patch(beadOf(state, event.data.beadId), { status: 'OPEN', agent: null, lastReason: event.data.reason, mergeClaim: null });
+      break;
     case 'BeadAttemptFailed':
     case 'BeadAgentLost':
       patch(beadOf(state, event.data.beadId), { status: 'OPEN', agent: null, lastReason: event.data.reason });
@@ -266,7 +282,7 @@ export function evolve(state: ConvoyState, event: GastownEvent): ConvoyState {
       break;
     }
     case 'BeadFailed':
-      patch(beadOf(state, event.data.beadId), { status: 'FAILED', agent: null, lastReason: event.data.reason });
+      patch(beadOf(state, event.data.beadId), { status: 'FAILED', agent: null, lastReason: event.data.reason, mergeClaim: null });
       break;
     case 'BeadRetried': {
       const bead = beadOf(state, event.data.beadId);
@@ -304,6 +320,10 @@ export function evolve(state: ConvoyState, event: GastownEvent): ConvoyState {
       break;
     case 'ConvoyCancelled':
       state.status = 'CANCELLED';
+      state.mergesUnderWayAtClose = state.beadOrder.filter((id) => {
+        const bead = beadOf(state, id);
+        return bead.status === 'IN_REVIEW' && bead.mergeClaim !== null;
+      });
       break;
     case 'TownCreated':
     case 'RigRegistered':

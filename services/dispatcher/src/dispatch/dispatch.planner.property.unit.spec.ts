@@ -74,6 +74,7 @@ function build(spec: WorldSpec): DispatchStateView {
         previousReason: null,
         headCommit: null,
         mergeCommit: null,
+        mergeClaim: null,
         lastFailureAt: b.failures > 0 ? new Date(T0 - b.failedAgoMs).toISOString() : null,
         consecutiveFailures: b.failures,
       };

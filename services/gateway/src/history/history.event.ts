@@ -42,6 +42,8 @@ const beadsOf: { [K in EventType]: (data: EventData<K>) => string[] } = {
   BeadStarted: one,
   BeadSubmitted: one,
   BeadMerged: one,
+  BeadMergeClaimed: one,
+  BeadMergeAborted: one,
   BeadReworkRequested: one,
   BeadAttemptFailed: one,
   BeadAgentLost: one,

@@ -127,6 +127,10 @@ const sentences: Sentences = {
   BeadMerged: (e, n) =>
     `${capitalize(n.bead(e.data.beadId))} was merged into ${e.data.targetBranch} as ${shortSha(e.data.mergeCommit)} ` +
     `(attempt ${e.data.attempt})`,
+  BeadMergeClaimed: (e, n) =>
+    `The refinery began pushing ${n.bead(e.data.beadId)} into ${e.data.targetBranch} as ${shortSha(e.data.mergeCommit)} ` +
+    `(attempt ${e.data.attempt}); a close from now on cannot stop this merge`,
+  BeadMergeAborted: (e, n) => `The merge of ${n.bead(e.data.beadId)} was aborted and not pushed (attempt ${e.data.attempt}): ${clip(e.data.reason)}`,
   BeadReworkRequested: (e, n) => {
     const by = n.agent(e.data.beadId, e.data.attempt);
     return `Review sent ${n.bead(e.data.beadId)} back for rework (attempt ${e.data.attempt}${by ? ` by ${by}` : ''}): ${clip(e.data.reason)}`;

@@ -307,6 +307,14 @@ const beadFailed = each<'BeadFailed'>((tx, e) =>
 
 const beadRetried = each<'BeadRetried'>((tx, e) => setBead(tx, e, { status: 'OPEN' }));
 
+/**
+ * A claim changes no row: the bead stays IN_REVIEW, which in a closed convoy already reads
+ * "its merge may still land" (the close leaves such a bead alone).
+ */
+const beadMergeClaimed = each<'BeadMergeClaimed'>(async () => undefined);
+
+const beadMergeAborted = each<'BeadMergeAborted'>((tx, e) => setBead(tx, e, { status: 'CANCELLED', ready: false, last_reason: e.data.reason }));
+
 const beadCancelled = each<'BeadCancelled'>((tx, e) => setBead(tx, e, { status: 'CANCELLED', ready: false }));
 
 const convoyReadyToLand = each<'ConvoyReadyToLand'>((tx, e) => setConvoy(tx, e, { status: 'READY_TO_LAND' }));
@@ -375,6 +383,8 @@ const handlers: { [K in EventType]: RunHandler<K> } = {
   BeadStarted: beadStarted,
   BeadSubmitted: beadSubmitted,
   BeadMerged: beadMerged,
+  BeadMergeClaimed: beadMergeClaimed,
+  BeadMergeAborted: beadMergeAborted,
   BeadReworkRequested: beadReopened<'BeadReworkRequested'>(),
   BeadAttemptFailed: beadReopened<'BeadAttemptFailed'>(),
   BeadAgentLost: beadReopened<'BeadAgentLost'>(),

@@ -1,6 +1,6 @@
 import { Logger } from '@nestjs/common';
 import type { Bus, CommandClient } from '@gastown/bus';
-import { CommandReply, type ConvoyCommandInput, type ConvoyCommandType } from '@gastown/contracts';
+import { CommandReply, type CommandSuccess, type ConvoyCommandInput, type ConvoyCommandType } from '@gastown/contracts';
 import { PoisonJobError } from './job.errors';
 
 /** A report to the convoy service, complete with its deterministic command id. */
@@ -16,6 +16,7 @@ type RunnerCommandType = Extract<
   | 'ReportAgentLost'
   | 'InterruptBeadAttempt'
   | 'RecordBeadMerged'
+  | 'ClaimMergePush'
   | 'RequestRework'
   | 'RecordRigLanded'
   | 'FailLanding'
@@ -52,6 +53,24 @@ export class ConvoyCommands {
   ) {}
 
   async send(scope: ConvoyScope, report: ConvoyReport): Promise<ReportOutcome> {
+    return (await this.request(scope, report)) === 'conflict' ? 'conflict' : 'applied';
+  }
+
+  /**
+   * Asks the convoy service for leave to push a bead's merge: true only when the convoy granted it
+   * (it was not closed first); a refusal is already recorded in the convoy as an aborted merge.
+   */
+  async claimMergePush(scope: ConvoyScope, data: { beadId: string; attempt: number; mergeCommit: string }): Promise<boolean> {
+    const reply = await this.request(scope, {
+      type: 'ClaimMergePush',
+      // One claim per merge commit: a new merge after the target moved asks again.
+      commandId: `mergeclaim:${data.beadId}:${data.attempt}:${data.mergeCommit}`,
+      data,
+    });
+    return reply !== 'conflict' && reply.result['claimed'] === true;
+  }
+
+  private async request(scope: ConvoyScope, report: ConvoyReport): Promise<CommandSuccess | 'conflict'> {
     const command = {
       type: report.type,
       commandId: report.commandId,
@@ -70,7 +89,7 @@ export class ConvoyCommands {
     if (!reply.success) throw new ConvoyUnavailableError(`${report.type} ${report.commandId} got a reply that is not a command reply`);
     if (reply.data.ok) {
       this.logger.log(`${report.type} ${report.commandId}${reply.data.duplicate ? ' (already recorded)' : ''}`);
-      return 'applied';
+      return reply.data;
     }
     const { code, message } = reply.data.error;
     switch (code) {

@@ -28,16 +28,20 @@ interface Review {
   title: string;
   branch: string;
   target: string;
+  /** The convoy was closed after this bead's push was granted: only that merge's outcome is left to record. */
+  closed: boolean;
 }
 
 function review(view: ConvoyView, job: MergeJob, rig: RigInfo): Review | string {
-  if (view.status !== 'ACTIVE') return `its convoy is ${view.status}`;
   const bead = view.beads.get(job.beadId);
+  // A bead whose push was granted before the close stays IN_REVIEW until its outcome is recorded.
+  const closed = view.status === 'CANCELLED' && bead?.status === 'IN_REVIEW' && bead.mergeClaim !== null;
+  if (view.status !== 'ACTIVE' && !closed) return `its convoy is ${view.status}`;
   if (!bead) return 'the bead is not part of its convoy';
   if (bead.status !== 'IN_REVIEW' || bead.attempt !== job.attempt) return `the bead is ${bead.status} on attempt ${bead.attempt}`;
   if (bead.rigId !== job.rigId) return `the bead works on rig ${bead.rigId}`;
   if (!bead.branch) return 'the bead has no branch';
-  return { title: bead.title, branch: bead.branch, target: targetBranchOf(view, bead, rig.defaultBranch) };
+  return { title: bead.title, branch: bead.branch, target: targetBranchOf(view, bead, rig.defaultBranch), closed };
 }
 
 /** A retry on the moved target: soon, with jitter so that racing replicas do not meet again. */
@@ -73,7 +77,7 @@ export class RefineryHandler {
     if (report) await commands.send({ townId: job.townId, convoyId: job.convoyId }, report);
   };
 
-  private async merge(job: MergeJob, rig: RigInfo, bead: Review, repository: RigRepository, held: HeldRigLease): Promise<ConvoyReport> {
+  private async merge(job: MergeJob, rig: RigInfo, bead: Review, repository: RigRepository, held: HeldRigLease): Promise<ConvoyReport | null> {
     const { target } = bead;
     const key = `merge-${job.beadId.slice(0, 8)}-a${job.attempt}`;
     const merged = (mergeCommit: string): ConvoyReport => ({
@@ -112,10 +116,22 @@ export class RefineryHandler {
         return rework(`merge conflict with ${target} in: ${outcome.files.join(', ')} (the next attempt starts from the current ${target})`);
       case 'merged':
         try {
-          const { checks } = rig.config;
-          const checkTimeoutMs = Math.min(rig.config.checkTimeoutMs, this.deps.maxCheckTimeoutMs);
-          const result = await runChecks(outcome.worktree, checks, { timeoutMs: checkTimeoutMs, env: checkEnvironment(), sandbox: this.deps.sandbox, townId: job.townId });
-          if (!result.ok && result.failed) return rework(describeCheckFailure(result.failed, checkTimeoutMs));
+          // A closed convoy will refuse this new merge whatever the checks say: ask at once.
+          if (!bead.closed) {
+            const { checks } = rig.config;
+            const checkTimeoutMs = Math.min(rig.config.checkTimeoutMs, this.deps.maxCheckTimeoutMs);
+            const result = await runChecks(outcome.worktree, checks, { timeoutMs: checkTimeoutMs, env: checkEnvironment(), sandbox: this.deps.sandbox, townId: job.townId });
+            if (!result.ok && result.failed) return rework(describeCheckFailure(result.failed, checkTimeoutMs));
+          }
+          // The push fence: still the lease holder, then leave from the convoy, decided on its
+          // latest sequence, so a close is ordered before this push (which then never happens)
+          // or after it (and the close knows the merge may still land).
+          await held.fence();
+          const granted = await this.deps.commands.claimMergePush(
+            { townId: job.townId, convoyId: job.convoyId },
+            { beadId: job.beadId, attempt: job.attempt, mergeCommit: outcome.commit },
+          );
+          if (!granted) return this.drop(job, `the convoy refused to let ${outcome.commit.slice(0, 12)} be pushed (closed, or the bead moved on)`);
           await repository.pushMerge({ commit: outcome.commit, target, expectedTip: outcome.targetTip, fence: held.fence });
           this.logger.log(`merged bead ${job.beadId.slice(0, 8)} into ${target} at ${outcome.commit.slice(0, 12)}`);
           return merged(outcome.commit);

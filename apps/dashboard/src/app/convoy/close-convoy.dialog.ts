@@ -175,7 +175,14 @@ function consequences(beads: readonly ClosingBead[], mergeMode: MergeMode, branc
   } else {
     lines.push('No agent is at work on it, so none will be stopped.');
   }
-  if (inReview.length > 0) lines.push(`${count(inReview.length, 'bead')} in review will not be merged (${titles(inReview)}).`);
+  // Only a merge whose push the refinery has not yet been granted can be stopped; the dialog cannot know which were.
+  if (inReview.length > 0) {
+    const their = inReview.length === 1 ? 'its' : 'their';
+    lines.push(
+      `${count(inReview.length, 'bead')} in review (${titles(inReview)}) will not be merged unless ${their} merge is already being pushed; ` +
+        'a merge already being pushed still lands, and the convoy then shows that bead merged.',
+    );
+  }
   const cancelled = [open > 0 ? count(open, 'open bead') : '', failed > 0 ? count(failed, 'failed bead') : ''].filter(Boolean);
   if (cancelled.length > 0) lines.push(`${cancelled.join(' and ')} will be cancelled.`);
   lines.push(closedLine(closed, mergeMode, branches));

@@ -58,7 +58,7 @@ describe('CloseConvoyDialog', () => {
     expect(await dialog.title()).toBe('Close convoy “Login page”?');
     expect(await dialog.consequences()).toEqual([
       '2 agents will be stopped (beads “API” and “Docs” in progress, worked by Slit and Toast).',
-      '1 bead in review will not be merged (“UI”).',
+      '1 bead in review (“UI”) will not be merged unless its merge is already being pushed; a merge already being pushed still lands, and the convoy then shows that bead merged.',
       '3 open beads and 1 failed bead will be cancelled.',
       '2 closed beads stay merged on feature branch convoy/login-page/ab51edf9/head and the branch will not land.',
     ]);
