@@ -44,6 +44,10 @@ export interface ConvoyView {
   beads: Map<string, BeadView>;
   landingAttempt: number;
   landings: Map<string, string>;
+  /** rigId → the prepared landing (target tip and merged tree) of the attempt under way. */
+  landingPreparations: Map<string, { targetTip: string; tree: string }>;
+  /** Every rig not yet landed is prepared in the attempt under way: its pushes may start. */
+  landingPrepared: boolean;
   /** When the last landing attempt failed, for the landing back-off. */
   lastLandingFailureAt: string | null;
   cancelReason: string | null;
@@ -62,6 +66,8 @@ export function emptyConvoyView(townId: string, convoyId: string): ConvoyView {
     beads: new Map(),
     landingAttempt: 0,
     landings: new Map(),
+    landingPreparations: new Map(),
+    landingPrepared: false,
     lastLandingFailureAt: null,
     cancelReason: null,
   };
@@ -222,6 +228,14 @@ export function applyToView(view: ConvoyView, event: GastownEvent): ConvoyView {
     case 'ConvoyLandingStarted':
       view.status = 'LANDING';
       view.landingAttempt = event.data.attempt;
+      view.landingPreparations = new Map();
+      view.landingPrepared = false;
+      break;
+    case 'RigLandingPrepared':
+      view.landingPreparations.set(event.data.rigId, { targetTip: event.data.targetTip, tree: event.data.tree });
+      break;
+    case 'ConvoyLandingPrepared':
+      view.landingPrepared = true;
       break;
     case 'RigLanded':
       view.landings.set(event.data.rigId, event.data.commit);
@@ -270,4 +284,16 @@ export function rigsOf(view: ConvoyView): string[] {
 /** Where a bead's work is merged: the rig's feature branch, or its default branch in review-and-merge. */
 export function targetBranchOf(view: ConvoyView, bead: BeadView, defaultBranch: string): string {
   return view.mergeMode === 'REVIEW_THEN_LAND' ? (view.featureBranches.get(bead.rigId) ?? defaultBranch) : defaultBranch;
+}
+
+/**
+ * The land jobs a LANDING convoy needs now. Every rig not yet landed is prepared first (merge and
+ * checks, nothing pushed); once all are, the pushes go rig by rig, so a push that fails leaves the
+ * rigs after it untouched.
+ */
+export function landingStepsOf(view: ConvoyView): { rigId: string; phase: 'prepare' | 'push' }[] {
+  if (view.status !== 'LANDING') return [];
+  const rest = rigsOf(view).filter((rigId) => !view.landings.has(rigId));
+  if (!view.landingPrepared) return rest.filter((rigId) => !view.landingPreparations.has(rigId)).map((rigId) => ({ rigId, phase: 'prepare' }));
+  return rest.slice(0, 1).map((rigId) => ({ rigId, phase: 'push' }));
 }

@@ -100,7 +100,7 @@ describe('convoy view', () => {
       ...created,
       ev('ConvoyReadyToLand', {}),
       ev('ConvoyLandingStarted', { attempt: 1 }),
-      ev('ConvoyLandingFailed', { attempt: 1, reason: 'check failed' }),
+      ev('ConvoyLandingFailed', { attempt: 1, reason: 'check failed', rigId: null }),
     ]);
     expect(view).toMatchObject({ status: 'READY_TO_LAND', landingAttempt: 1 });
     expect(view.lastLandingFailureAt).not.toBeNull();

@@ -91,7 +91,12 @@ export const InterruptBeadAttempt = command(
 );
 export const StartLanding = command('StartLanding', z.object({}));
 export const RecordRigLanded = command('RecordRigLanded', z.object({ rigId: z.uuid(), attempt: Attempt, commit: z.string() }));
-export const FailLanding = command('FailLanding', z.object({ attempt: Attempt, reason: z.string() }));
+export const RecordRigLandingPrepared = command(
+  'RecordRigLandingPrepared',
+  z.object({ rigId: z.uuid(), attempt: Attempt, targetTip: z.string(), tree: z.string() }),
+);
+/** rigId: the rig whose preparation or push failed, when it was one rig's. */
+export const FailLanding = command('FailLanding', z.object({ attempt: Attempt, reason: z.string(), rigId: z.uuid().optional() }));
 export const RetryLanding = command('RetryLanding', z.object({}));
 
 export const ConvoyCommand = z.discriminatedUnion('type', [
@@ -113,6 +118,7 @@ export const ConvoyCommand = z.discriminatedUnion('type', [
   ReportAgentLost,
   InterruptBeadAttempt,
   StartLanding,
+  RecordRigLandingPrepared,
   RecordRigLanded,
   FailLanding,
   RetryLanding,

@@ -91,6 +91,15 @@ export const ConvoyLandedV1 = z.object({
   landings: z.array(z.object({ rigId: z.uuid(), commit: Sha })).min(1),
 });
 export const ConvoyLandingFailedV1 = z.object({ attempt: Attempt, reason: Reason });
+/** v2: the rig whose preparation or push failed; null when the failure was not one rig's (or predates v2). */
+export const ConvoyLandingFailedV2 = ConvoyLandingFailedV1.extend({ rigId: z.uuid().nullable() });
+/**
+ * One rig's landing is ready to push: the feature branch merged onto `targetTip` in a scratch
+ * worktree gave `tree` and the checks passed on it. The push re-creates that merge on the same tip.
+ */
+export const RigLandingPreparedV1 = z.object({ rigId: z.uuid(), attempt: Attempt, targetTip: Sha, tree: Sha });
+/** Every rig not yet landed is prepared: the pushes may start, rig by rig. */
+export const ConvoyLandingPreparedV1 = z.object({ attempt: Attempt });
 export const ConvoyFailedV1 = z.object({ reason: Reason, failedBeadIds: BeadIds });
 export const ConvoyReactivatedV1 = z.object({ status: ConvoyStatus.extract(['ACTIVE', 'READY_TO_LAND']) });
 export const ConvoyCancelledV1 = z.object({
@@ -128,9 +137,11 @@ export const convoyEventSchemas = {
   BeadCancelled: { 1: BeadCancelledV1 },
   ConvoyReadyToLand: { 1: ConvoyReadyToLandV1 },
   ConvoyLandingStarted: { 1: ConvoyLandingStartedV1 },
+  RigLandingPrepared: { 1: RigLandingPreparedV1 },
+  ConvoyLandingPrepared: { 1: ConvoyLandingPreparedV1 },
   RigLanded: { 1: RigLandedV1 },
   ConvoyLanded: { 1: ConvoyLandedV1 },
-  ConvoyLandingFailed: { 1: ConvoyLandingFailedV1 },
+  ConvoyLandingFailed: { 1: ConvoyLandingFailedV1, 2: ConvoyLandingFailedV2 },
   ConvoyFailed: { 1: ConvoyFailedV1 },
   ConvoyReactivated: { 1: ConvoyReactivatedV1 },
   ConvoyCancelled: { 1: ConvoyCancelledV1 },

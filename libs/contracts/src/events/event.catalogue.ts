@@ -47,7 +47,11 @@ const withLegacyClearSecret = (data: unknown) => {
   return { ...v1, secret: { alg: 'none', value: v1.secret } };
 };
 
+/** A landing failure stored before v2 named no rig. */
+const withoutRig = (data: unknown) => ({ ...(data as object), rigId: null });
+
 export const upcasters: Upcasters = {
+  ConvoyLandingFailed: { 1: withoutRig },
   WebhookAdded: { 1: withLegacyClearSecret },
   BeadSubmitted: { 1: withoutAgentResult },
   BeadAttemptFailed: { 1: withoutAgentResult },

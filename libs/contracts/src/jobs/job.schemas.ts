@@ -13,8 +13,18 @@ export const BranchJob = z.object({ kind: z.literal('branch'), ...JobScope, bran
 export const AgentJob = z.object({ kind: z.literal('agent'), ...JobScope, beadId: z.uuid(), attempt: z.number().int().positive() });
 /** Review and merge a submitted bead into its target (the refinery). */
 export const MergeJob = z.object({ kind: z.literal('merge'), ...JobScope, beadId: z.uuid(), attempt: z.number().int().positive() });
-/** Land a convoy's feature branch on one rig's default branch. */
-export const LandJob = z.object({ kind: z.literal('land'), ...JobScope, attempt: z.number().int().positive() });
+/**
+ * Land a convoy's feature branch on one rig's default branch, in two phases so that no rig is
+ * pushed before every rig is known to land: `prepare` merges and checks in a scratch worktree and
+ * pushes nothing; `push` re-creates the prepared merge on the same target tip and pushes it. A job
+ * published before the phases existed prepares.
+ */
+export const LandJob = z.object({
+  kind: z.literal('land'),
+  ...JobScope,
+  attempt: z.number().int().positive(),
+  phase: z.enum(['prepare', 'push']).default('prepare'),
+});
 
 export const Job = z.discriminatedUnion('kind', [BranchJob, AgentJob, MergeJob, LandJob]);
 export type Job = z.infer<typeof Job>;
@@ -32,7 +42,7 @@ export function jobId(job: Job): string {
     case 'merge':
       return `merge:${job.beadId}:${job.attempt}`;
     case 'land':
-      return `land:${job.convoyId}:${job.attempt}:${job.rigId}`;
+      return job.phase === 'push' ? `land-push:${job.convoyId}:${job.attempt}:${job.rigId}` : `land:${job.convoyId}:${job.attempt}:${job.rigId}`;
   }
 }
 

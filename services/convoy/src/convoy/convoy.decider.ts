@@ -222,34 +222,12 @@ function decidePrimary(command: ConvoyCommand, state: ConvoyState, ctx: DecideCo
       return [{ type: 'ConvoyLandingStarted', data: { attempt: state.landingAttempt + 1 } }];
     case 'RecordRigLanded':
       return recordRigLanded(command, state, ctx);
-    case 'FailLanding': {
-      requireLiveConvoy(state, command);
-      requireConvoyStatus(state, 'LANDING', command.type);
-      requireLandingAttempt(state, command.data.attempt, command.type);
-      const reason = requireReason(command.data.reason);
-      const used = state.landingAttempt - state.landingBudgetStart;
-      const failed: NewEvent = { type: 'ConvoyLandingFailed', data: { attempt: state.landingAttempt, reason } };
-      if (used < state.maxLandingAttempts) return [failed];
-      return [
-        failed,
-        {
-          type: 'ConvoyFailed',
-          data: { reason: clip(`landing failed on attempt ${used} of ${state.maxLandingAttempts}: ${reason}`), failedBeadIds: [] },
-        },
-      ];
-    }
-    case 'RetryLanding': {
-      requireLiveConvoy(state, command);
-      const unclosed = orderedBeads(state).filter((b) => b.status !== 'CLOSED');
-      if (state.status !== 'FAILED' || unclosed.length > 0) {
-        const why = state.status !== 'FAILED' ? `it is ${state.status}` : `beads ${listTitles(unclosed.map((b) => b.title))} are not CLOSED`;
-        throw DomainError.conflict(
-          `RetryLanding needs a FAILED convoy whose beads are all CLOSED; convoy ${quote(state.title)}: ${why}`,
-          { status: state.status },
-        );
-      }
-      return [{ type: 'ConvoyReactivated', data: { status: 'READY_TO_LAND' } }];
-    }
+    case 'RecordRigLandingPrepared':
+      return recordRigLandingPrepared(command, state);
+    case 'FailLanding':
+      return failLanding(command, state, ctx);
+    case 'RetryLanding':
+      return retryLanding(command, state);
   }
 }
 
@@ -667,9 +645,7 @@ function recordRigLanded(command: ConvoyCommandOf<'RecordRigLanded'>, state: Con
   requireConvoyStatus(state, 'LANDING', command.type);
   requireLandingAttempt(state, command.data.attempt, command.type);
   const { rigId } = command.data;
-  if (!state.featureBranches.has(rigId)) {
-    throw DomainError.notFound(`rig ${rigId} is not one of the rigs convoy ${quote(state.title)} lands on`, { rigId });
-  }
+  requireLandingRig(state, rigId);
   const commit = requireCommit(command.data.commit, 'commit');
   const rig = ctx.rigs.get(rigId);
   if (!rig) throw DomainError.notFound(`rig ${rigId} is not registered in this town`, { rigId });
@@ -682,6 +658,76 @@ function recordRigLanded(command: ConvoyCommandOf<'RecordRigLanded'>, state: Con
     });
   }
   return [{ type: 'RigLanded', data: { rigId, commit, targetBranch: rig.defaultBranch } }];
+}
+
+/** Records one rig's prepared landing; the last rig to be prepared lets the pushes start. */
+function recordRigLandingPrepared(command: ConvoyCommandOf<'RecordRigLandingPrepared'>, state: ConvoyState): NewEvent[] {
+  requireLiveConvoy(state, command);
+  requireConvoyStatus(state, 'LANDING', command.type);
+  requireLandingAttempt(state, command.data.attempt, command.type);
+  const { rigId, attempt } = command.data;
+  requireLandingRig(state, rigId);
+  const targetTip = requireCommit(command.data.targetTip, 'targetTip');
+  const tree = requireCommit(command.data.tree, 'tree');
+  // A redelivered preparation, or one of a rig that landed meanwhile: the first record stands.
+  if (state.landings.has(rigId) || state.landingPreparations.has(rigId)) return [];
+  const prepared: NewEvent = { type: 'RigLandingPrepared', data: { rigId, attempt, targetTip, tree } };
+  const waiting = [...state.featureBranches.keys()].filter((r) => r !== rigId && !state.landings.has(r) && !state.landingPreparations.has(r));
+  return waiting.length > 0 ? [prepared] : [prepared, { type: 'ConvoyLandingPrepared', data: { attempt } }];
+}
+
+function failLanding(command: ConvoyCommandOf<'FailLanding'>, state: ConvoyState, ctx: DecideContext): NewEvent[] {
+  requireLiveConvoy(state, command);
+  requireConvoyStatus(state, 'LANDING', command.type);
+  requireLandingAttempt(state, command.data.attempt, command.type);
+  const rigId = command.data.rigId ?? null;
+  if (rigId !== null) requireLandingRig(state, rigId);
+  const reason = requireReason(command.data.reason);
+  const used = state.landingAttempt - state.landingBudgetStart;
+  const failed: NewEvent = { type: 'ConvoyLandingFailed', data: { attempt: state.landingAttempt, reason, rigId } };
+  if (used < state.maxLandingAttempts) return [failed];
+  const landed = [...state.featureBranches.keys()].filter((r) => state.landings.has(r));
+  // A half-landed convoy says so: which rigs hold the landing and that retryLanding lands the rest.
+  const half = landed.length > 0 ? ` (landed on ${listTitles(landed.map((r) => ctx.rigs.get(r)?.name ?? r))}; retryLanding lands the rest)` : '';
+  return [
+    failed,
+    {
+      type: 'ConvoyFailed',
+      data: { reason: clip(`landing failed on attempt ${used} of ${state.maxLandingAttempts}: ${reason}${half}`), failedBeadIds: [] },
+    },
+  ];
+}
+
+/** Lands the rigs not yet landed again, with a fresh budget, once the cause of the failure is fixed. */
+function retryLanding(command: ConvoyCommandOf<'RetryLanding'>, state: ConvoyState): NewEvent[] {
+  requireExistingConvoy(state, command);
+  const title = quote(state.title);
+  if (state.mergeMode !== 'REVIEW_THEN_LAND') {
+    throw DomainError.badInput(`convoy ${title} is REVIEW_AND_MERGE: its beads merge straight to the default branch, there is no landing to retry`, {
+      mergeMode: state.mergeMode,
+    });
+  }
+  if (state.status !== 'FAILED') {
+    const why =
+      state.status === 'LANDED' ? 'it already LANDED on every rig'
+      : state.status === 'LANDING' || state.status === 'READY_TO_LAND' ? `it is ${state.status}: its landing is under way`
+      : `it is ${state.status}`;
+    throw DomainError.conflict(`retryLanding needs a convoy whose landing FAILED; convoy ${title}: ${why}`, { status: state.status });
+  }
+  const unclosed = orderedBeads(state).filter((b) => b.status !== 'CLOSED');
+  if (unclosed.length > 0) {
+    throw DomainError.conflict(
+      `retryLanding needs a convoy whose landing FAILED; convoy ${title} failed because beads ${listTitles(unclosed.map((b) => b.title))} are not CLOSED (retryBead them instead)`,
+      { status: state.status },
+    );
+  }
+  return [{ type: 'ConvoyReactivated', data: { status: 'READY_TO_LAND' } }];
+}
+
+function requireLandingRig(state: ConvoyState, rigId: string): void {
+  if (!state.featureBranches.has(rigId)) {
+    throw DomainError.notFound(`rig ${rigId} is not one of the rigs convoy ${quote(state.title)} lands on`, { rigId });
+  }
 }
 
 function requireExistingConvoy(state: ConvoyState, command: ConvoyCommand): void {
@@ -816,6 +862,7 @@ function resultOf(command: ConvoyCommand, state: ConvoyState): Record<string, un
       return { convoyId, beadId: command.data.beadId, claimed, beadStatus: bead?.status ?? null, convoyStatus: state.status };
     }
     case 'StartConvoy':
+    case 'RecordRigLandingPrepared':
     case 'RecordRigLanded':
     case 'FailLanding':
     case 'RetryLanding':

@@ -1,5 +1,5 @@
 import { ConvoyCommand, type NewEvent } from '@gastown/contracts';
-import { envelope } from '../decider/decider.specification';
+import { envelope, type GivenEvent } from '../decider/decider.specification';
 import { createDecideContext, decide, evolve, initialState, progressOf } from './convoy.decider';
 import {
   AGENT,
@@ -946,7 +946,7 @@ describe('convoy decider', () => {
       spec()
         .given(twoRigsLanding())
         .when(failLanding(1, 'main moved on'))
-        .then([{ type: 'ConvoyLandingFailed', data: { attempt: 1, reason: 'main moved on' } }]);
+        .then([{ type: 'ConvoyLandingFailed', data: { attempt: 1, reason: 'main moved on', rigId: null } }]);
       spec()
         .given(historyOf([...twoRigsLandingCommands(), failLanding(1)]))
         .when(startLanding())
@@ -958,7 +958,7 @@ describe('convoy decider', () => {
         .given(historyOf([...twoRigsLandingCommands(), failLanding(1), startLanding(), failLanding(2), startLanding()]))
         .when(failLanding(3, 'conflicts in schema.sql'))
         .then([
-          { type: 'ConvoyLandingFailed', data: { attempt: 3, reason: 'conflicts in schema.sql' } },
+          { type: 'ConvoyLandingFailed', data: { attempt: 3, reason: 'conflicts in schema.sql', rigId: null } },
           { type: 'ConvoyFailed', data: { reason: 'landing failed on attempt 3 of 3: conflicts in schema.sql', failedBeadIds: [] } },
         ]);
     });
@@ -973,7 +973,7 @@ describe('convoy decider', () => {
         .given(historyOf([...exhausted, retryLanding(), startLanding(), failLanding(4), startLanding(), failLanding(5), startLanding()]))
         .when(failLanding(6))
         .then([
-          { type: 'ConvoyLandingFailed', data: { attempt: 6, reason: 'main moved on' } },
+          { type: 'ConvoyLandingFailed', data: { attempt: 6, reason: 'main moved on', rigId: null } },
           { type: 'ConvoyFailed', data: { reason: 'landing failed on attempt 3 of 3: main moved on', failedBeadIds: [] } },
         ]);
     });
@@ -984,8 +984,115 @@ describe('convoy decider', () => {
         .when(retryLanding())
         .thenThrows(
           'CONFLICT',
-          'RetryLanding needs a FAILED convoy whose beads are all CLOSED; convoy "Ship login": beads "A", "B", "C", "D" are not CLOSED',
+          'retryLanding needs a convoy whose landing FAILED; convoy "Ship login" failed because beads "A", "B", "C", "D" are not CLOSED (retryBead them instead)',
         );
+    });
+
+    describe('two-phase landing on several rigs', () => {
+      const prepare = (rigId: string, attempt = 1, targetTip = sha('e'), tree = sha('f')) =>
+        command('RecordRigLandingPrepared', { rigId, attempt, targetTip, tree });
+      const failOn = (rigId: string, attempt: number, reason: string) => command('FailLanding', { attempt, reason, rigId });
+      const prepared = (rigId: string, attempt = 1): GivenEvent =>
+        ({ type: 'RigLandingPrepared', data: { rigId, attempt, targetTip: sha('e'), tree: sha('f') } }) as GivenEvent;
+
+      it('given a landing on two rigs, when the first rig is prepared, then nothing may be pushed yet', () => {
+        spec()
+          .given(twoRigsLanding())
+          .when(prepare(RIG_API))
+          .then([{ type: 'RigLandingPrepared', data: { rigId: RIG_API, attempt: 1, targetTip: sha('e'), tree: sha('f') } }]);
+      });
+
+      it('given one rig prepared, when the second is prepared, then the landing is prepared and the pushes may start', () => {
+        spec()
+          .given([...twoRigsLanding(), prepared(RIG_API)])
+          .when(prepare(RIG_WEB))
+          .then([
+            { type: 'RigLandingPrepared', data: { rigId: RIG_WEB, attempt: 1, targetTip: sha('e'), tree: sha('f') } },
+            { type: 'ConvoyLandingPrepared', data: { attempt: 1 } },
+          ]);
+      });
+
+      it('given a rig already prepared, when its preparation is reported again, then the first one stands', () => {
+        spec()
+          .given([...twoRigsLanding(), prepared(RIG_API)])
+          .when(prepare(RIG_API, 1, sha('9'), sha('8')))
+          .then([]);
+      });
+
+      it('given a landing, when a rig outside the convoy is prepared, then the rig is not found', () => {
+        spec()
+          .given(historyOf([...diamondReadyToLandCommands(), startLanding()]))
+          .when(prepare(RIG_WEB))
+          .thenThrows('NOT_FOUND', `rig ${RIG_WEB} is not one of the rigs convoy "Ship login" lands on`);
+      });
+
+      it('given a landing, when one rig fails, then the failure names the rig', () => {
+        spec()
+          .given(twoRigsLanding())
+          .when(failOn(RIG_WEB, 1, 'web: landing on trunk conflicts in: shared.txt'))
+          .then([{ type: 'ConvoyLandingFailed', data: { attempt: 1, reason: 'web: landing on trunk conflicts in: shared.txt', rigId: RIG_WEB } }]);
+      });
+
+      it('given the first rig landed and the second failed, when the next attempt is prepared, then only the second rig is waited for', () => {
+        const history = historyOf([...twoRigsLandingCommands(), prepare(RIG_API), prepare(RIG_WEB), rigLanded(RIG_API), failOn(RIG_WEB, 1, 'trunk moved'), startLanding()]);
+        spec()
+          .given(history)
+          .when(prepare(RIG_WEB, 2))
+          .then([
+            { type: 'RigLandingPrepared', data: { rigId: RIG_WEB, attempt: 2, targetTip: sha('e'), tree: sha('f') } },
+            { type: 'ConvoyLandingPrepared', data: { attempt: 2 } },
+          ]);
+        spec()
+          .given([...history, prepared(RIG_WEB, 2), { type: 'ConvoyLandingPrepared', data: { attempt: 2 } } as GivenEvent])
+          .when(rigLanded(RIG_WEB, 2, sha('d')))
+          .then([
+            { type: 'RigLanded', data: { rigId: RIG_WEB, commit: sha('d'), targetBranch: 'trunk' } },
+            { type: 'ConvoyLanded', data: { landings: [{ rigId: RIG_API, commit: sha('c') }, { rigId: RIG_WEB, commit: sha('d') }] } },
+          ]);
+      });
+
+      it('given a half-landed convoy on its last attempt, when the second rig fails, then the convoy fails saying which rig landed', () => {
+        const landedOnApi = [...twoRigsLandingCommands(), rigLanded(RIG_API), failOn(RIG_WEB, 1, 'a'), startLanding(), failOn(RIG_WEB, 2, 'b'), startLanding()];
+        spec()
+          .given(historyOf(landedOnApi))
+          .when(failOn(RIG_WEB, 3, 'web: trunk moved before the push'))
+          .then([
+            { type: 'ConvoyLandingFailed', data: { attempt: 3, reason: 'web: trunk moved before the push', rigId: RIG_WEB } },
+            {
+              type: 'ConvoyFailed',
+              data: {
+                reason: 'landing failed on attempt 3 of 3: web: trunk moved before the push (landed on "api"; retryLanding lands the rest)',
+                failedBeadIds: [],
+              },
+            },
+          ]);
+      });
+
+      it('given a half-landed convoy that failed, when the landing is retried and started, then the landed rig stays landed', () => {
+        const failed = [...twoRigsLandingCommands(), rigLanded(RIG_API), failOn(RIG_WEB, 1, 'a'), startLanding(), failOn(RIG_WEB, 2, 'b'), startLanding(), failOn(RIG_WEB, 3, 'c')];
+        spec()
+          .given(historyOf(failed))
+          .when(retryLanding())
+          .then([{ type: 'ConvoyReactivated', data: { status: 'READY_TO_LAND' } }]);
+        spec()
+          .given(historyOf([...failed, retryLanding(), startLanding()]))
+          .when(rigLanded(RIG_API, 4, sha('1')))
+          .thenThrows('CONFLICT', /rig "api" already landed attempt 4 at/);
+      });
+    });
+
+    it('given a convoy that is landing, when the landing is retried, then it is refused as under way', () => {
+      spec()
+        .given(twoRigsLanding())
+        .when(retryLanding())
+        .thenThrows('CONFLICT', 'retryLanding needs a convoy whose landing FAILED; convoy "Ship login": it is LANDING: its landing is under way');
+    });
+
+    it('given a REVIEW_AND_MERGE convoy, when the landing is retried, then it is refused as having no landing', () => {
+      spec()
+        .given(historyOf([slingBatch([task('A')], { mergeMode: 'REVIEW_AND_MERGE' })]))
+        .when(retryLanding())
+        .thenThrows('BAD_USER_INPUT', 'convoy "Ship login" is REVIEW_AND_MERGE: its beads merge straight to the default branch, there is no landing to retry');
     });
 
     it('given a REVIEW_AND_MERGE convoy on two rigs, when the last bead merges, then the convoy lands with the last merge per rig', () => {

@@ -62,8 +62,15 @@ export interface ConvoyState {
   held: Map<string, readonly string[]>;
   landingAttempt: number;
   landingBudgetStart: number;
-  /** rigId → landing commit, for the landing attempt under way. */
+  /**
+   * rigId → landing commit. Never reset: a rig that landed holds the landing on its default
+   * branch whatever happens to the other rigs, so a later attempt lands only the rest.
+   */
   landings: Map<string, string>;
+  /** rigId → the prepared merge of the landing attempt under way (reset by each attempt). */
+  landingPreparations: Map<string, LandingPreparation>;
+  /** Every rig not yet landed is prepared in the attempt under way: pushes may start. */
+  landingPrepared: boolean;
   /** rigId → the latest bead merge commit. */
   lastMerges: Map<string, string>;
   /** commandId → what that DispatchBead handed out. */
@@ -71,6 +78,11 @@ export interface ConvoyState {
   /** Beads whose merge push was already granted when the convoy was closed: they may still be merged. */
   mergesUnderWayAtClose: string[];
   handledCommands: Set<string>;
+}
+
+export interface LandingPreparation {
+  targetTip: string;
+  tree: string;
 }
 
 export function initialState(): ConvoyState {
@@ -97,6 +109,8 @@ export function initialState(): ConvoyState {
     landingAttempt: 0,
     landingBudgetStart: 0,
     landings: new Map(),
+    landingPreparations: new Map(),
+    landingPrepared: false,
     lastMerges: new Map(),
     dispatches: new Map(),
     mergesUnderWayAtClose: [],
@@ -117,6 +131,7 @@ export function cloneState(state: ConvoyState): ConvoyState {
     ready: new Set(state.ready),
     held: new Map(state.held),
     landings: new Map(state.landings),
+    landingPreparations: new Map(state.landingPreparations),
     lastMerges: new Map(state.lastMerges),
     dispatches: new Map(state.dispatches),
     handledCommands: new Set(state.handledCommands),
@@ -300,7 +315,14 @@ export function evolve(state: ConvoyState, event: GastownEvent): ConvoyState {
     case 'ConvoyLandingStarted':
       state.status = 'LANDING';
       state.landingAttempt = event.data.attempt;
-      state.landings = new Map();
+      state.landingPreparations = new Map();
+      state.landingPrepared = false;
+      break;
+    case 'RigLandingPrepared':
+      state.landingPreparations.set(event.data.rigId, { targetTip: event.data.targetTip, tree: event.data.tree });
+      break;
+    case 'ConvoyLandingPrepared':
+      state.landingPrepared = true;
       break;
     case 'RigLanded':
       state.landings.set(event.data.rigId, event.data.commit);

@@ -1,5 +1,5 @@
 import { jobId, type AgentRef, type CancelConvoy, type Job } from '@gastown/contracts';
-import { rigsOf, type BeadView, type ConvoyView } from '@gastown/convoy-view';
+import { landingStepsOf, rigsOf, type BeadView, type ConvoyView } from '@gastown/convoy-view';
 import type { ConvoyEntry, DispatchStateView } from './dispatch.state';
 import { idlePolecat } from './polecat.names';
 
@@ -223,11 +223,7 @@ export function plan(state: DispatchStateView, now: number, done: Done, limits: 
         effect({ kind: 'start-landing', key: commandId, commandId, ...scope, attempt });
       }
     }
-    if (view.status === 'LANDING') {
-      for (const rigId of rigsOf(view)) {
-        if (!view.landings.has(rigId)) job({ kind: 'land', ...scope, rigId, attempt: view.landingAttempt });
-      }
-    }
+    for (const { rigId, phase } of landingStepsOf(view)) job({ kind: 'land', ...scope, rigId, attempt: view.landingAttempt, phase });
   }
 
   const earlier = (a: Candidate, b: Candidate) =>

@@ -270,7 +270,7 @@ describe('dispatch planner', () => {
 
     it('given a failed landing, when planned within the back-off, then it waits; afterwards the next attempt starts', () => {
       const world = readyToLand().on(CONVOY_A, [{ type: 'ConvoyLandingStarted', data: { attempt: 1 } }]);
-      world.on(CONVOY_A, [{ type: 'ConvoyLandingFailed', data: { attempt: 1, reason: 'conflict on main' } }], T0 + 1_000);
+      world.on(CONVOY_A, [{ type: 'ConvoyLandingFailed', data: { attempt: 1, reason: 'conflict on main', rigId: null } }], T0 + 1_000);
 
       const early = plan(world.state, T0 + 2_999, NOTHING_DONE, LIMITS);
       expect(landings(early)).toEqual([]);
@@ -282,7 +282,7 @@ describe('dispatch planner', () => {
       const world = readyToLand();
       for (const attempt of [1, 2]) {
         world.on(CONVOY_A, [{ type: 'ConvoyLandingStarted', data: { attempt } }]);
-        world.on(CONVOY_A, [{ type: 'ConvoyLandingFailed', data: { attempt, reason: 'conflict on main' } }], T0);
+        world.on(CONVOY_A, [{ type: 'ConvoyLandingFailed', data: { attempt, reason: 'conflict on main', rigId: null } }], T0);
       }
       expect(wake(plan(world.state, T0, NOTHING_DONE, LIMITS))).toBe(T0 + 4_000);
     });
@@ -323,6 +323,25 @@ describe('dispatch planner', () => {
       const planned = jobs(plan(world.state, T0, NOTHING_DONE, LIMITS));
       expect(planned.filter((id) => id.startsWith('land:'))).toEqual([`land:${CONVOY_A}:1:${RIG_WEB}`]);
       expect(landings(plan(world.state, T0, NOTHING_DONE, LIMITS))).toEqual([]);
+    });
+
+    it('given a landing on two rigs, when planned, then both are prepared before any push; once prepared, the pushes go rig by rig', () => {
+      const world = new World().rig(RIG_API, 1).rig(RIG_WEB, 1);
+      const ids = world.sling(CONVOY_A, [{ rigId: RIG_API }, { rigId: RIG_WEB }]);
+      for (const [i, rigId] of [RIG_API, RIG_WEB].entries()) {
+        world.dispatched(CONVOY_A, ids[i], polecatOf(rigId, 0)).submitted(CONVOY_A, ids[i]).merged(CONVOY_A, ids[i]);
+      }
+      world.on(CONVOY_A, [{ type: 'ConvoyReadyToLand', data: {} }, { type: 'ConvoyLandingStarted', data: { attempt: 1 } }]);
+      const landJobs = () => jobs(plan(world.state, T0, NOTHING_DONE, LIMITS)).filter((id) => id.startsWith('land'));
+      expect(landJobs()).toEqual([`land:${CONVOY_A}:1:${RIG_API}`, `land:${CONVOY_A}:1:${RIG_WEB}`]);
+
+      const prepared = (rigId: string) => ({ type: 'RigLandingPrepared' as const, data: { rigId, attempt: 1, targetTip: sha('ab'), tree: sha('cd') } });
+      world.on(CONVOY_A, [prepared(RIG_API)]);
+      expect(landJobs()).toEqual([`land:${CONVOY_A}:1:${RIG_WEB}`]);
+      world.on(CONVOY_A, [prepared(RIG_WEB), { type: 'ConvoyLandingPrepared', data: { attempt: 1 } }]);
+      expect(landJobs()).toEqual([`land-push:${CONVOY_A}:1:${RIG_API}`]);
+      world.on(CONVOY_A, [{ type: 'RigLanded', data: { rigId: RIG_API, commit: sha('ef'), targetBranch: 'main' } }]);
+      expect(landJobs()).toEqual([`land-push:${CONVOY_A}:1:${RIG_WEB}`]);
     });
 
     it('given jobs already published by this process, when planned, then they are not published again', () => {

@@ -1,5 +1,5 @@
 import { jobId, type Job } from '@gastown/contracts';
-import { rigsOf } from '@gastown/convoy-view';
+import { landingStepsOf } from '@gastown/convoy-view';
 import type { DispatchStateView } from '../dispatch/dispatch.state';
 
 /**
@@ -57,11 +57,7 @@ export function inFlight(state: DispatchStateView, started: StartedAttempts): In
         if (!started.has(bead.beadId, bead.attempt)) add({ kind: 'agent', ...beadScope }, bead.agent?.id ?? null);
       } else if (bead.status === 'IN_REVIEW') add({ kind: 'merge', ...beadScope });
     }
-    if (view.status === 'LANDING') {
-      for (const rigId of rigsOf(view)) {
-        if (!view.landings.has(rigId)) add({ kind: 'land', ...scope, rigId, attempt: view.landingAttempt });
-      }
-    }
+    for (const { rigId, phase } of landingStepsOf(view)) add({ kind: 'land', ...scope, rigId, attempt: view.landingAttempt, phase });
   }
   return items;
 }

@@ -1,6 +1,6 @@
 import { Field, GraphQLISODateTime, ID, Int, ObjectType } from '@nestjs/graphql';
 import type { ConvoyStatus, MergeMode } from '@gastown/contracts';
-import { ConvoyStatusEnum, MergeModeEnum } from '../graphql/graphql.enums';
+import { ConvoyStatusEnum, MergeModeEnum, RigLandingStatusEnum, type RigLandingStatus } from '../graphql/graphql.enums';
 
 @ObjectType()
 export class FeatureBranch {
@@ -8,10 +8,12 @@ export class FeatureBranch {
   @Field() branch!: string;
 }
 
-@ObjectType()
+@ObjectType({ description: "One rig's landing: every rig of a REVIEW_THEN_LAND convoy has one, from its creation on." })
 export class RigLanding {
   @Field(() => ID) rigId!: string;
-  @Field({ description: 'The commit that landed the convoy on the rig.' }) commit!: string;
+  @Field(() => RigLandingStatusEnum) status!: RigLandingStatus;
+  @Field(() => String, { nullable: true, description: 'The commit that landed the convoy on the rig; null until it LANDED.' }) commit!: string | null;
+  @Field(() => String, { nullable: true, description: 'Why the last attempt failed on this rig (FAILED only).' }) reason!: string | null;
 }
 
 @ObjectType()
@@ -47,7 +49,11 @@ export class Convoy {
   @Field(() => GraphQLISODateTime) updatedAt!: Date;
   @Field(() => GraphQLISODateTime, { nullable: true }) landedAt!: Date | null;
   @Field(() => String, { nullable: true, description: "The landing commit on the default rig (or on the first rig that landed when the default rig holds no bead)." }) landedCommit!: string | null;
-  @Field(() => [RigLanding]) landings!: RigLanding[];
+  @Field(() => [RigLanding], {
+    description:
+      'Per rig, never reset: which rigs LANDED (with the commit), which are PENDING and which FAILED (with the reason). A half-landed FAILED convoy lists both; retryLanding lands the rest.',
+  })
+  landings!: RigLanding[];
   @Field(() => String, { nullable: true }) failureReason!: string | null;
   @Field(() => String, { nullable: true }) cancelReason!: string | null;
 }

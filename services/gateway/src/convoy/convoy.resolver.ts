@@ -8,7 +8,8 @@ import { Rig } from '../rig/rig.model';
 import { RigLoaders } from '../rig/rig.loaders';
 import { ConvoysArgs, SlingBatchInput, SlingInput, TaskInput } from './convoy.inputs';
 import { ConvoyLoaders } from './convoy.loaders';
-import { Convoy, ConvoyConnection, ConvoyProgress, DependencyEdge } from './convoy.model';
+import { Convoy, ConvoyConnection, ConvoyProgress, DependencyEdge, RigLanding } from './convoy.model';
+import { rigLandingsOf } from './convoy.landings';
 import { ConvoyPage, ConvoyService } from './convoy.service';
 
 const COMMAND_ID = { nullable: true, description: 'Idempotency key: a retry with the same id changes nothing more.' };
@@ -68,6 +69,23 @@ export class ConvoyResolver {
     @Args('commandId', COMMAND_ID) commandId?: string,
   ): Promise<ConvoyRow> {
     return this.service.close(ctx, id, reason, commandId);
+  }
+
+  @Mutation(() => Convoy, {
+    description:
+      'Lands the rigs a FAILED landing did not land, with a fresh landing budget, once its cause is fixed (a half-landed convoy, or a single-rig landing that failed). Rigs that LANDED stay landed and are not landed twice. CONFLICT when the convoy is not FAILED with every bead CLOSED; BAD_USER_INPUT for a REVIEW_AND_MERGE convoy.',
+  })
+  retryLanding(
+    @Ctx() ctx: GatewayContext,
+    @Args('convoyId', { type: () => ID }) convoyId: string,
+    @Args('commandId', COMMAND_ID) commandId?: string,
+  ): Promise<ConvoyRow> {
+    return this.service.retryLanding(ctx, convoyId, commandId);
+  }
+
+  @ResolveField(() => [RigLanding])
+  landings(@Parent() convoy: ConvoyRow): RigLanding[] {
+    return rigLandingsOf(convoy);
   }
 
   @ResolveField(() => String, {

@@ -124,6 +124,10 @@ export class ConvoyService {
     return this.change(ctx, convoyId, commandId, { convoyId, type: 'CloseConvoy', data: { reason } });
   }
 
+  async retryLanding(ctx: GatewayContext, convoyId: string, commandId?: string): Promise<ConvoyRow> {
+    return this.change(ctx, convoyId, commandId, { convoyId, type: 'RetryLanding', data: {} });
+  }
+
   /** The convoy id follows from the command id, so a retried creation addresses the same convoy. */
   private async create(
     ctx: GatewayContext,

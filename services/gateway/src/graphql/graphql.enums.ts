@@ -9,9 +9,20 @@ function enumObject<T extends string>(values: readonly T[]): Record<T, T> {
 export const ConvoyStatusEnum = enumObject(ConvoyStatus.options);
 export const BeadStatusEnum = enumObject(BeadStatus.options);
 export const MergeModeEnum = enumObject(MergeMode.options);
+export const RIG_LANDING_STATUSES = ['PENDING', 'LANDED', 'FAILED'] as const;
+export type RigLandingStatus = (typeof RIG_LANDING_STATUSES)[number];
+export const RigLandingStatusEnum = enumObject(RIG_LANDING_STATUSES);
 
 registerEnumType(ConvoyStatusEnum, { name: 'ConvoyStatus' });
 registerEnumType(BeadStatusEnum, { name: 'BeadStatus' });
+registerEnumType(RigLandingStatusEnum, {
+  name: 'RigLandingStatus',
+  valuesMap: {
+    PENDING: { description: 'Not landed yet: waiting for, or in, its preparation and push.' },
+    LANDED: { description: "The rig's default branch holds the landing; it stays landed whatever happens to the other rigs." },
+    FAILED: { description: "The last attempt failed on this rig (reason says why); nothing of this attempt was pushed to it." },
+  },
+});
 registerEnumType(MergeModeEnum, {
   name: 'MergeMode',
   valuesMap: {

@@ -53,6 +53,8 @@ const beadsOf: { [K in EventType]: (data: EventData<K>) => string[] } = {
   BeadCancelled: one,
   ConvoyReadyToLand: none,
   ConvoyLandingStarted: none,
+  RigLandingPrepared: none,
+  ConvoyLandingPrepared: none,
   RigLanded: none,
   ConvoyLanded: none,
   ConvoyLandingFailed: none,

@@ -167,8 +167,11 @@ function referencedBeads(event: GastownEvent): string[] {
 function referencedRigs(event: GastownEvent): string[] {
   switch (event.type) {
     case 'BeadCreated':
+    case 'RigLandingPrepared':
     case 'RigLanded':
       return [event.data.rigId];
+    case 'ConvoyLandingFailed':
+      return event.data.rigId ? [event.data.rigId] : [];
     case 'ConvoyLanded':
       return event.data.landings.map((l) => l.rigId);
     default:

@@ -157,6 +157,8 @@ const sentences: Sentences = {
 
   ConvoyReadyToLand: () => 'Every bead is merged: the convoy is ready to land',
   ConvoyLandingStarted: (e) => `Landing started (attempt ${e.data.attempt})`,
+  RigLandingPrepared: (e, n) => `Landing prepared on ${n.rig(e.data.rigId)}: merged onto ${shortSha(e.data.targetTip)} and checked, not pushed yet`,
+  ConvoyLandingPrepared: (e) => `Every rig is prepared: pushing landing attempt ${e.data.attempt} rig by rig`,
   RigLanded: (e, n) => `Landed on ${n.rig(e.data.rigId)}: ${e.data.targetBranch} is at ${shortSha(e.data.commit)}`,
   ConvoyLanded: (e, n) => `The convoy landed: ${list(e.data.landings.map((l) => `${n.rig(l.rigId)} at ${shortSha(l.commit)}`))}`,
   ConvoyLandingFailed: (e) => `Landing attempt ${e.data.attempt} failed: ${clip(e.data.reason)}`,

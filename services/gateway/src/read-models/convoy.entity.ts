@@ -16,7 +16,7 @@ export class ConvoyRow {
   /** Every rig that holds a bead of the convoy (for the rigId filter). */
   @Column('uuid', { name: 'rig_ids', array: true }) rigIds!: string[];
   @Column('jsonb', { name: 'feature_branches' }) featureBranches!: { rigId: string; branch: string }[];
-  @Column('jsonb', { default: () => "'[]'" }) landings!: { rigId: string; commit: string }[];
+  @Column('jsonb', { default: () => "'[]'" }) landings!: StoredRigLanding[];
   @Column('text', { name: 'landed_commit', nullable: true }) landedCommit!: string | null;
   @Column('timestamptz', { name: 'landed_at', nullable: true }) landedAt!: Date | null;
   @Column('integer', { name: 'landing_attempt', default: 0 }) landingAttempt!: number;
@@ -25,4 +25,12 @@ export class ConvoyRow {
   @Column('integer', { name: 'bead_count', default: 0 }) beadCount!: number;
   @Column('timestamptz', { name: 'created_at' }) createdAt!: Date;
   @Column('timestamptz', { name: 'updated_at' }) updatedAt!: Date;
+}
+
+/** A rig's landing record; rows written before per-rig statuses have only rigId and commit (landed). */
+export interface StoredRigLanding {
+  rigId: string;
+  commit: string | null;
+  status?: 'PENDING' | 'LANDED' | 'FAILED';
+  reason?: string | null;
 }

@@ -195,7 +195,7 @@ describe('applyCommit', () => {
     await project(
       convoy.commit(event('ConvoyReadyToLand', {}), event('ConvoyLandingStarted', { attempt: 1 })),
       convoy.commit(event('RigLanded', { rigId: rigA, commit: sha('a1'), targetBranch: 'main' })),
-      convoy.commit(event('ConvoyLandingFailed', { attempt: 1, reason: 'beta diverged' })),
+      convoy.commit(event('ConvoyLandingFailed', { attempt: 1, reason: 'beta diverged', rigId: null })),
     );
     expect(await convoyRow(convoy)).toMatchObject({
       status: 'READY_TO_LAND',
@@ -265,24 +265,40 @@ describe('applyCommit', () => {
     expect((await beads(convoy))[0]).toMatchObject({ status: 'IN_PROGRESS', assignee: 'polecat-0', assignee_id: 'agent-0-2', attempts: 2 });
   });
 
-  it('given a landing attempt that failed after one rig landed, when the next attempt starts, then no rig shows as landed until it lands again', async () => {
-    // Found by read-models.consistency.e2e.spec.ts: the landings of the failed attempt stayed on
-    // the convoy during the next one, although the decider needs every rig to land again.
+  it('given a landing attempt that failed on one rig after the other landed, when the next attempt starts, then the landed rig stays LANDED and the failed one is PENDING again', async () => {
+    // Landings are never reset (the decider keeps them too): the first rig's main holds the landing.
     const convoy = town.convoy({ defaultRigId: rigA });
     await project(
       convoy.created([{}, { rigId: rigB, dependsOn: [0] }]),
       convoy.commit(event('ConvoyReadyToLand', {}), event('ConvoyLandingStarted', { attempt: 1 })),
       convoy.commit(event('RigLanded', { rigId: rigA, commit: sha('alpha 1'), targetBranch: 'main' })),
-      convoy.commit(event('ConvoyLandingFailed', { attempt: 1, reason: 'beta diverged' })),
+      convoy.commit(event('ConvoyLandingFailed', { attempt: 1, reason: 'beta: main moved', rigId: rigB })),
     );
-    // Until the next attempt, what the failed one got done is still worth showing.
-    expect(await convoyRow(convoy)).toMatchObject({ status: 'READY_TO_LAND', landings: [{ rigId: rigA, commit: sha('alpha 1') }] });
+    expect(await convoyRow(convoy)).toMatchObject({
+      status: 'READY_TO_LAND',
+      landings: [
+        { rigId: rigA, commit: sha('alpha 1'), status: 'LANDED', reason: null },
+        { rigId: rigB, commit: null, status: 'FAILED', reason: 'beta: main moved' },
+      ],
+    });
 
     await project(convoy.commit(event('ConvoyLandingStarted', { attempt: 2 })));
-    expect(await convoyRow(convoy)).toMatchObject({ status: 'LANDING', landing_attempt: 2, landings: [] });
+    expect(await convoyRow(convoy)).toMatchObject({
+      status: 'LANDING',
+      landing_attempt: 2,
+      landings: [
+        { rigId: rigA, commit: sha('alpha 1'), status: 'LANDED', reason: null },
+        { rigId: rigB, commit: null, status: 'PENDING', reason: null },
+      ],
+    });
 
     await project(convoy.commit(event('RigLanded', { rigId: rigB, commit: sha('beta 2'), targetBranch: 'main' })));
-    expect(await convoyRow(convoy)).toMatchObject({ landings: [{ rigId: rigB, commit: sha('beta 2') }] });
+    expect(await convoyRow(convoy)).toMatchObject({
+      landings: [
+        { rigId: rigA, commit: sha('alpha 1'), status: 'LANDED', reason: null },
+        { rigId: rigB, commit: sha('beta 2'), status: 'LANDED', reason: null },
+      ],
+    });
   });
 
   it('given events stored before the text rules with a NUL or a lone surrogate, when projected, then they apply with U+FFFD and the town goes on', async () => {

@@ -320,28 +320,43 @@ const beadCancelled = each<'BeadCancelled'>((tx, e) => setBead(tx, e, { status: 
 const convoyReadyToLand = each<'ConvoyReadyToLand'>((tx, e) => setConvoy(tx, e, { status: 'READY_TO_LAND' }));
 
 /**
- * A new attempt lands every rig again (the decider forgets the previous attempt's landings), so
- * what an earlier, failed attempt landed must not be shown as landed any more.
+ * Per-rig landing records are never reset: a rig that landed stays LANDED (its main holds the
+ * landing whatever happens to the others); a new attempt makes every other rig PENDING again.
  */
-const convoyLandingStarted = each<'ConvoyLandingStarted'>((tx, e) =>
-  setConvoy(tx, e, { status: 'LANDING', landing_attempt: e.data.attempt, landings: '[]' }),
-);
-
-/** Records each rig's landing as it happens; ConvoyLanded later states the full set. */
-const rigLanded = each<'RigLanded'>(async (tx, e) => {
+const convoyLandingStarted = each<'ConvoyLandingStarted'>(async (tx, e) => {
   await tx.query(
-    `UPDATE convoys SET landings = COALESCE((SELECT jsonb_agg(l) FROM jsonb_array_elements(landings) l
-                                             WHERE l->>'rigId' <> $2), '[]'::jsonb)
-                                   || jsonb_build_array(jsonb_build_object('rigId', $2::text, 'commit', $3::text))
+    `UPDATE convoys SET status = 'LANDING', landing_attempt = $2,
+            landings = COALESCE((SELECT jsonb_agg(CASE WHEN l->>'commit' IS NOT NULL THEN l
+                                                       ELSE l || '{"status":"PENDING","reason":null}'::jsonb END)
+                                 FROM jsonb_array_elements(landings) l), '[]'::jsonb)
      WHERE id = $1`,
-    [e.convoyId, e.data.rigId, e.data.commit],
+    [e.convoyId, e.data.attempt],
   );
 });
+
+/** One rig's landing record, replacing the one it had. */
+async function setRigLanding(tx: EntityManager, event: EventMeta, landing: { rigId: string; status: string; commit: string | null; reason: string | null }) {
+  await tx.query(
+    `UPDATE convoys SET landings = COALESCE((SELECT jsonb_agg(l) FROM jsonb_array_elements(landings) l
+                                             WHERE l->>'rigId' <> $2), '[]'::jsonb) || jsonb_build_array($3::jsonb)
+     WHERE id = $1`,
+    [event.convoyId, landing.rigId, JSON.stringify(landing)],
+  );
+}
+
+/** Records each rig's landing as it happens; ConvoyLanded later states the full set. */
+const rigLanded = each<'RigLanded'>((tx, e) => setRigLanding(tx, e, { rigId: e.data.rigId, status: 'LANDED', commit: e.data.commit, reason: null }));
+
+/** Preparation pushes nothing: the rig stays PENDING (the history shows the preparation). */
+const rigLandingPrepared = each<'RigLandingPrepared'>(async () => undefined);
+const convoyLandingPrepared = each<'ConvoyLandingPrepared'>(async () => undefined);
 
 const convoyLanded = each<'ConvoyLanded'>(async (tx, e) => {
   await tx.query(
     // A landing that succeeded after failed attempts is no longer failing: its old reason goes.
-    `UPDATE convoys SET status = 'LANDED', landings = $2::jsonb, landed_at = $3, failure_reason = NULL,
+    `UPDATE convoys SET status = 'LANDED', landings = (SELECT jsonb_agg(l || '{"status":"LANDED","reason":null}'::jsonb)
+                                                         FROM jsonb_array_elements($2::jsonb) l),
+            landed_at = $3, failure_reason = NULL,
             landed_commit = COALESCE((SELECT l->>'commit' FROM jsonb_array_elements($2::jsonb) l
                                       WHERE l->>'rigId' = default_rig_id::text LIMIT 1), $4)
      WHERE id = $1`,
@@ -350,9 +365,10 @@ const convoyLanded = each<'ConvoyLanded'>(async (tx, e) => {
 });
 
 // A failed landing attempt goes back to READY_TO_LAND for the next one (ConvoyFailed follows when it was the last).
-const convoyLandingFailed = each<'ConvoyLandingFailed'>((tx, e) =>
-  setConvoy(tx, e, { status: 'READY_TO_LAND', failure_reason: e.data.reason }),
-);
+const convoyLandingFailed = each<'ConvoyLandingFailed'>(async (tx, e) => {
+  await setConvoy(tx, e, { status: 'READY_TO_LAND', failure_reason: e.data.reason });
+  if (e.data.rigId) await setRigLanding(tx, e, { rigId: e.data.rigId, status: 'FAILED', commit: null, reason: e.data.reason });
+});
 
 const convoyFailed = each<'ConvoyFailed'>((tx, e) => setConvoy(tx, e, { status: 'FAILED', failure_reason: e.data.reason }));
 
@@ -394,6 +410,8 @@ const handlers: { [K in EventType]: RunHandler<K> } = {
   BeadCancelled: beadCancelled,
   ConvoyReadyToLand: convoyReadyToLand,
   ConvoyLandingStarted: convoyLandingStarted,
+  RigLandingPrepared: rigLandingPrepared,
+  ConvoyLandingPrepared: convoyLandingPrepared,
   RigLanded: rigLanded,
   ConvoyLanded: convoyLanded,
   ConvoyLandingFailed: convoyLandingFailed,

@@ -66,7 +66,7 @@ export type MergeOutcome =
    * checks there, then calls `pushMerge` with `targetTip` as the expected tip, and `discardMerge`
    * either way.
    */
-  | { kind: 'merged'; commit: string; worktree: string; targetTip: string; sourceTip: string };
+  | { kind: 'merged'; commit: string; worktree: string; targetTip: string; sourceTip: string; tree: string };
 
 /** How a commit came to be in a branch: the merge on the branch's first-parent line that brought it. */
 export interface BroughtIn {
@@ -323,7 +323,7 @@ export class RigRepository {
         return { kind: 'empty', targetTip };
       }
       const commit = await this.git.run(path, ['rev-parse', '--verify', 'HEAD^{commit}']);
-      return { kind: 'merged', commit, worktree: path, targetTip, sourceTip };
+      return { kind: 'merged', commit, worktree: path, targetTip, sourceTip, tree: await this.treeOf(path, commit) };
     });
   }
 

@@ -18,6 +18,7 @@ type RunnerCommandType = Extract<
   | 'RecordBeadMerged'
   | 'ClaimMergePush'
   | 'RequestRework'
+  | 'RecordRigLandingPrepared'
   | 'RecordRigLanded'
   | 'FailLanding'
 >;

@@ -40,7 +40,7 @@ describe('landing: land jobs in a running git-runner', () => {
     await fixture.publish({ kind: 'merge', ...scope, beadId: bead.beadId, attempt: 1 });
     await fixture.waitForEvent(convoyId, 'ConvoyReadyToLand');
     await fixture.command('StartLanding', convoyId, {});
-    const job = { kind: 'land' as const, ...scope, attempt: 1 };
+    const job = { kind: 'land' as const, ...scope, attempt: 1, phase: 'prepare' as const };
     return { convoyId, feature, bead, job };
   }
 
@@ -54,6 +54,10 @@ describe('landing: land jobs in a running git-runner', () => {
     const { convoyId, feature, bead, job } = await convoyReadyToLand(web, 'Login page');
 
     await fixture.publish(job);
+    await fixture.waitForEvent(convoyId, 'ConvoyLandingPrepared');
+    expect(web.origin.tip('main')).toBe(mainBefore);
+    const push = { ...job, phase: 'push' as const };
+    await fixture.publish(push);
 
     const landed = await fixture.waitForEvent(convoyId, 'ConvoyLanded');
     const rigLanded = await fixture.waitForEvent(convoyId, 'RigLanded');
@@ -67,7 +71,7 @@ describe('landing: land jobs in a running git-runner', () => {
     await eventually('the job to be acknowledged', async () => (await fixture.pendingJobs()) === 0);
     const eventCount = (await fixture.events(convoyId)).length;
 
-    await fixture.publish(job, `${convoyId}:again`);
+    await fixture.publish(push, `${convoyId}:again`);
 
     await eventually('the second delivery to be acknowledged', async () => (await fixture.pendingJobs()) === 0);
     expect(await fixture.events(convoyId)).toHaveLength(eventCount);
@@ -82,7 +86,7 @@ describe('landing: land jobs in a running git-runner', () => {
     await fixture.publish(job);
 
     const failed = await fixture.waitForEvent(convoyId, 'ConvoyLandingFailed');
-    expect(failed.data).toEqual({ attempt: 1, reason: `${idle.name}: the convoy changed nothing on ${idle.name}` });
+    expect(failed.data).toEqual({ attempt: 1, reason: `${idle.name}: the convoy changed nothing on ${idle.name}`, rigId: idle.rigId });
     expect((await fixture.events(convoyId)).map((e) => e.type)).not.toContain('RigLanded');
     expect(idle.origin.tip('main')).toBe(mainBefore);
   });
@@ -110,5 +114,96 @@ describe('landing: land jobs in a running git-runner', () => {
     const failed = await fixture.waitForEvent(convoyId, 'ConvoyLandingFailed');
     expect(failed.data.reason).toBe(`${web.name}: check "no-clash" failed (exit 4):\nearly and late clash`);
     expect(web.origin.tip('main')).toBe(theirs);
+  });
+
+  describe('a convoy on two rigs', () => {
+    const ORIGINAL = 'one\ntwo\nthree\n';
+
+    /** Both beads merged into their rig's feature branch, each changing shared.txt; the landing attempt 1 started. */
+    async function twoRigConvoy(title: string) {
+      const [api, web] = [await rig(), await rig()];
+      const { convoyId, beadIds } = await fixture.sling(api, [{ title: 'API', rigId: api.rigId }, { title: 'Web', rigId: web.rigId }], { title, parallel: true });
+      for (const [index, r] of [api, web].entries()) {
+        const scope = { townId: fixture.townId, convoyId, rigId: r.rigId };
+        const feature = await fixture.featureBranch(convoyId, r.rigId);
+        await fixture.publish({ kind: 'branch', ...scope, branch: feature });
+        await eventually('the feature branch on origin', async () => r.origin.tip(feature));
+        const bead = await fixture.dispatch(convoyId, beadIds[index], `polecat-${index}`);
+        const head = r.origin.commit(bead.branch, { 'shared.txt': `one\n${title} on ${r.name}\nthree\n` }, { from: feature });
+        await fixture.command('SubmitBead', convoyId, { beadId: bead.beadId, attempt: 1, branch: bead.branch, headCommit: head });
+        await fixture.publish({ kind: 'merge', ...scope, beadId: bead.beadId, attempt: 1 });
+        await fixture.waitForEvent(convoyId, 'BeadMerged', (e) => e.data.beadId === bead.beadId);
+      }
+      await fixture.waitForEvent(convoyId, 'ConvoyReadyToLand');
+      return { convoyId, api, web };
+    }
+
+    const land = (convoyId: string, r: TestRig, attempt: number, phase: 'prepare' | 'push') =>
+      fixture.publish({ kind: 'land', townId: fixture.townId, convoyId, rigId: r.rigId, attempt, phase });
+    const landings = (r: TestRig, title: string) =>
+      r.origin.git(['log', '--first-parent', '--format=%s', 'main'], r.origin.url).split('\n').filter((s) => s === `Land convoy "${title}"`).length;
+
+    it("given the second rig's main moved with a conflicting change, when the convoy lands, then no rig is pushed, the failure names the rig, and once main is fixed retryLanding lands both exactly once", async () => {
+      const { convoyId, api, web } = await twoRigConvoy('Both sides');
+      const apiBefore = api.origin.tip('main');
+      web.origin.commit('main', { 'shared.txt': 'one\nSOMEONE ELSE\nthree\n' });
+
+      for (const attempt of [1, 2, 3]) {
+        await fixture.command('StartLanding', convoyId, {});
+        await land(convoyId, api, attempt, 'prepare');
+        await land(convoyId, web, attempt, 'prepare');
+        const failed = await fixture.waitForEvent(convoyId, 'ConvoyLandingFailed', (e) => e.data.attempt === attempt);
+        expect(failed.data).toEqual({ attempt, reason: `${web.name}: landing on main conflicts in: shared.txt`, rigId: web.rigId });
+      }
+      await fixture.waitForEvent(convoyId, 'ConvoyFailed');
+      await eventually('every job acknowledged', async () => (await fixture.pendingJobs()) === 0);
+      expect(api.origin.tip('main')).toBe(apiBefore);
+      expect((await fixture.events(convoyId)).map((e) => e.type)).not.toContain('RigLanded');
+
+      web.origin.commit('main', { 'shared.txt': ORIGINAL }, { message: 'Revert the conflicting change' });
+      await fixture.command('RetryLanding', convoyId, {});
+      await fixture.command('StartLanding', convoyId, {});
+      await land(convoyId, api, 4, 'prepare');
+      await land(convoyId, web, 4, 'prepare');
+      await fixture.waitForEvent(convoyId, 'ConvoyLandingPrepared', (e) => e.data.attempt === 4);
+      await land(convoyId, api, 4, 'push');
+      await fixture.waitForEvent(convoyId, 'RigLanded', (e) => e.data.rigId === api.rigId);
+      await land(convoyId, web, 4, 'push');
+
+      const landed = await fixture.waitForEvent(convoyId, 'ConvoyLanded');
+      expect(landed.data.landings.map((l) => l.rigId)).toEqual([api.rigId, web.rigId]);
+      expect([landings(api, 'Both sides'), landings(web, 'Both sides')]).toEqual([1, 1]);
+    });
+
+    it("given every rig prepared and the first pushed, when the second rig's main moves before its push, then that rig fails unpushed, the first stays landed, and the next attempt prepares and lands only the rest", async () => {
+      const { convoyId, api, web } = await twoRigConvoy('Racing');
+      await fixture.command('StartLanding', convoyId, {});
+      await land(convoyId, api, 1, 'prepare');
+      await land(convoyId, web, 1, 'prepare');
+      await fixture.waitForEvent(convoyId, 'ConvoyLandingPrepared');
+      await land(convoyId, api, 1, 'push');
+      const apiLanded = await fixture.waitForEvent(convoyId, 'RigLanded', (e) => e.data.rigId === api.rigId);
+      const moved = web.origin.commit('main', { 'other.txt': 'unrelated\n' });
+
+      await land(convoyId, web, 1, 'push');
+
+      const failed = await fixture.waitForEvent(convoyId, 'ConvoyLandingFailed');
+      expect(failed.data.rigId).toBe(web.rigId);
+      expect(failed.data.reason).toMatch(new RegExp(`^${web.name}: main moved since the landing was prepared .*; it was not pushed$`));
+      expect(web.origin.tip('main')).toBe(moved);
+      expect(api.origin.tip('main')).toBe(apiLanded.data.commit);
+
+      await fixture.command('StartLanding', convoyId, {});
+      await land(convoyId, web, 2, 'prepare');
+      await fixture.waitForEvent(convoyId, 'ConvoyLandingPrepared', (e) => e.data.attempt === 2);
+      await land(convoyId, web, 2, 'push');
+
+      const landed = await fixture.waitForEvent(convoyId, 'ConvoyLanded');
+      expect(landed.data.landings).toEqual([
+        { rigId: api.rigId, commit: apiLanded.data.commit },
+        { rigId: web.rigId, commit: web.origin.tip('main') },
+      ]);
+      expect([landings(api, 'Racing'), landings(web, 'Racing')]).toEqual([1, 1]);
+    });
   });
 });

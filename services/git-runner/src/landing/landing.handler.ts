@@ -3,9 +3,8 @@ import { singleLineText, type JobOf } from '@gastown/contracts';
 import type { ConvoyView } from '@gastown/convoy-view';
 import { checkEnvironment, describeCheckFailure, runChecks } from '../git/rig.checks';
 import { BranchNotFoundError, TargetMovedError } from '../git/rig.errors';
-import type { RigRepository } from '../git/rig.repository';
+import type { MergeOutcome, RigRepository } from '../git/rig.repository';
 import type { ConvoyCommands, ConvoyReport } from '../jobs/convoy.commands';
-import { RetryJobSoon } from '../jobs/job.errors';
 import type { JobTruth, RigInfo } from '../jobs/job.truth';
 import { withRigLease, type HeldRigLease, type RigLease } from '../lease/rig.lease';
 import type { RigWorkspaces } from '../rigs/rig.workspaces';
@@ -27,6 +26,8 @@ export interface LandingDeps {
 interface Landing {
   title: string;
   featureBranch: string;
+  /** The push phase: the target tip and merged tree the preparation recorded. */
+  prepared: { targetTip: string; tree: string } | null;
 }
 
 function landing(view: ConvoyView, job: LandJob): Landing | string {
@@ -36,16 +37,25 @@ function landing(view: ConvoyView, job: LandJob): Landing | string {
   if (landed) return `the rig already landed at ${landed}`;
   const featureBranch = view.featureBranches.get(job.rigId);
   if (!featureBranch) return 'the convoy has no feature branch on this rig';
-  return { title: view.title, featureBranch };
+  if (job.phase === 'prepare') {
+    if (view.landingPreparations.has(job.rigId)) return 'the rig is already prepared for this attempt';
+    return { title: view.title, featureBranch, prepared: null };
+  }
+  const prepared = view.landingPreparations.get(job.rigId);
+  if (!view.landingPrepared || !prepared) return 'not every rig of the convoy is prepared yet';
+  return { title: view.title, featureBranch, prepared };
 }
 
-const MOVED_RETRY_MS = 200;
-
 /**
- * Lands a review-then-land convoy on one rig: merges its feature branch into the rig's default
- * branch (no-ff), runs the checks, pushes under the rig's lease, and reports the landing only
- * once origin holds a landing commit that changes something. A convoy that changed nothing is
- * never reported landed.
+ * Lands a review-then-land convoy on one rig in two phases, each under the rig's lease.
+ *
+ * `prepare` merges the feature branch onto the current default branch (no-ff) in a scratch
+ * worktree, runs the checks, and records the target tip and the merged tree; it pushes nothing,
+ * so a convoy that fails on one rig has touched none. `push` (once every rig is prepared) makes
+ * the same merge again, requires the same target tip and tree — the tree the checks passed on —
+ * and pushes with a lease on that tip: a target that moved since its preparation fails this rig
+ * cleanly instead of landing an unchecked merge. The landing is reported only once origin holds a
+ * landing commit that changes something.
  */
 export class LandingHandler {
   private readonly logger = new Logger('landing');
@@ -80,7 +90,7 @@ export class LandingHandler {
     const failed = (reason: string): ConvoyReport => ({
       type: 'FailLanding',
       commandId: `landfail:${job.convoyId}:${job.attempt}`,
-      data: { attempt: job.attempt, reason: `${rig.name}: ${reason}` },
+      data: { attempt: job.attempt, reason: `${rig.name}: ${reason}`, rigId: job.rigId },
     });
     const nothing = `the convoy changed nothing on ${rig.name}`;
 
@@ -108,15 +118,12 @@ export class LandingHandler {
         return failed(`landing on ${target} conflicts in: ${outcome.files.join(', ')}`);
       case 'merged':
         try {
-          const { checks } = rig.config;
-          const checkTimeoutMs = Math.min(rig.config.checkTimeoutMs, this.deps.maxCheckTimeoutMs);
-          const result = await runChecks(outcome.worktree, checks, { timeoutMs: checkTimeoutMs, env: checkEnvironment(), sandbox: this.deps.sandbox, townId: job.townId });
-          if (!result.ok && result.failed) return failed(describeCheckFailure(result.failed, checkTimeoutMs));
-          await repository.pushMerge({ commit: outcome.commit, target, expectedTip: outcome.targetTip, fence: held.fence });
+          if (convoy.prepared === null) return await this.prepare(job, rig, outcome, failed);
+          const moved = movedSincePrepared(target, convoy.prepared, outcome);
+          if (moved) return failed(moved);
+          await repository.pushMerge({ commit: outcome.commit, target, expectedTip: convoy.prepared.targetTip, fence: held.fence });
         } catch (error) {
-          if (error instanceof TargetMovedError) {
-            throw new RetryJobSoon(`${target} moved during the landing; landing again onto its new tip`, MOVED_RETRY_MS + Math.floor(Math.random() * MOVED_RETRY_MS));
-          }
+          if (error instanceof TargetMovedError) return failed(`${target} moved while the landing was being pushed; it was not pushed`);
           throw error;
         } finally {
           await repository.discardMerge(key);
@@ -130,8 +137,31 @@ export class LandingHandler {
     }
   }
 
+  private async prepare(job: LandJob, rig: RigInfo, merged: MergedOutcome, failed: (reason: string) => ConvoyReport): Promise<ConvoyReport> {
+    const checkTimeoutMs = Math.min(rig.config.checkTimeoutMs, this.deps.maxCheckTimeoutMs);
+    const result = await runChecks(merged.worktree, rig.config.checks, { timeoutMs: checkTimeoutMs, env: checkEnvironment(), sandbox: this.deps.sandbox, townId: job.townId });
+    if (!result.ok && result.failed) return failed(describeCheckFailure(result.failed, checkTimeoutMs));
+    this.logger.log(`prepared convoy ${job.convoyId.slice(0, 8)} on ${rig.name} onto ${merged.targetTip.slice(0, 12)}`);
+    return {
+      type: 'RecordRigLandingPrepared',
+      commandId: `landprep:${job.convoyId}:${job.attempt}:${job.rigId}`,
+      data: { rigId: job.rigId, attempt: job.attempt, targetTip: merged.targetTip, tree: merged.tree },
+    };
+  }
+
   private drop(job: LandJob, why: string): null {
-    this.logger.log(`dropped land job ${job.convoyId}:${job.attempt} on rig ${job.rigId}: ${why}`);
+    this.logger.log(`dropped ${job.phase} land job ${job.convoyId}:${job.attempt} on rig ${job.rigId}: ${why}`);
     return null;
   }
+}
+
+type MergedOutcome = Extract<MergeOutcome, { kind: 'merged' }>;
+
+/** Why the merge made now is not the one prepared and checked, or null when it is. */
+function movedSincePrepared(target: string, prepared: { targetTip: string; tree: string }, merged: MergedOutcome): string | null {
+  if (merged.targetTip !== prepared.targetTip) {
+    return `${target} moved since the landing was prepared (from ${prepared.targetTip.slice(0, 12)} to ${merged.targetTip.slice(0, 12)}); it was not pushed`;
+  }
+  if (merged.tree !== prepared.tree) return `the merge onto ${target} is not the one prepared and checked; it was not pushed`;
+  return null;
 }

@@ -110,7 +110,7 @@ export class RunnerFixture {
   /** A started convoy; its beads are the tasks in order. */
   async sling(
     rig: TestRig,
-    tasks: { title: string; body?: string; dependsOn?: number[] }[],
+    tasks: { title: string; body?: string; dependsOn?: number[]; rigId?: string }[],
     options: { title?: string; mergeMode?: 'REVIEW_THEN_LAND' | 'REVIEW_AND_MERGE'; parallel?: boolean } = {},
   ): Promise<{ convoyId: string; beadIds: string[] }> {
     const commandId = randomUUID();
