@@ -3,19 +3,22 @@
  * A's run (`sh -c` counting to 20,000 in real bwrap with its real cgroups: the start, confinement
  * and end of every agent and check, plus a little CPU) is timed alone (p50/p99 over sequential
  * runs), then while B runs N concurrent abusers of one kind, in turn:
- *   - fork bombs (each held at its run's process limit, forking again as fast as processes die);
+ *   - fork bombs (each stopped as a fork storm once its refused forks pass the runner's threshold,
+ *     and started again at once, as a town's retries would; with GIT_RUNNER_SANDBOX_FORK_FAILURES=0
+ *     each is held at its run's process limit, forking again as fast as its processes die);
  *   - CPU spinners;
  *   - memory churn (node allocating and dropping 256 MB over and over);
  *   - all three kinds at once (N of each).
  * Each load runs as one town (B's runs share B's cgroup: one CPU weight and B's caps); the CPU
  * spin and all three also as it was before town cgroups, every abuser a town of its own (one
- * weight per run). Not the fork bombs alone: there a single run of A can stall for a minute and
- * more, which would take the bench past its time.
+ * weight per run). Not the fork bombs alone: without the fork storm stop a single run of A could
+ * stall there for a minute and more, which would take the bench past its time.
  * Runs get the runner's default limits and town caps; ratios are against the baseline of the same
  * run; with fewer than 100 runs in a phase its p99 is its slowest run. Needs root and cgroups, as
  * the runner's sandbox does. Target: A's p99 ≤ 3× alone.
  *
  *   SWC_NODE_PROJECT=tsconfig.base.json node -r @swc-node/register bench/sandbox-limits.bench.ts
+ *   GIT_RUNNER_SANDBOX_FORK_FAILURES=0 …   (fork storms never stopped, for a comparison)
  */
 import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -59,7 +62,8 @@ interface Figures {
 async function main(teardown: Teardown): Promise<void> {
   const host = findCgroupHost();
   if ('unavailable' in host) throw new Error(`this bench needs cgroups (root, cgroup v1 or a delegated v2): ${host.unavailable}`);
-  const sandbox = testSandbox({ cgroups: 'required' });
+  const forkFailures = process.env['GIT_RUNNER_SANDBOX_FORK_FAILURES'];
+  const sandbox = testSandbox({ cgroups: 'required', ...(forkFailures ? { limits: { forkFailures: Number(forkFailures) } } : {}) });
   const { limits, townLimits } = sandbox;
   const worktree = mkdtempSync(join(tmpdir(), 'gt-sandbox-bench-'));
   teardown.add('removing the worktree and the empty cgroups', async () => {
@@ -85,14 +89,27 @@ async function main(teardown: Teardown): Promise<void> {
   /** B's abusers of the given kinds; `oneTown` false gives each a town of its own, as one cgroup weight per run did. */
   async function whileAbused(phase: string, kinds: readonly Kind[], oneTown: boolean): Promise<Figures> {
     const townB = randomUUID();
-    const abusers: SandboxProcess[] = [];
+    const abusers = new Set<SandboxProcess>();
+    let stopping = false;
+    // Each abuser again as soon as it ends (a fork bomb stopped as a fork storm), as the town's retries would start it.
+    const abuse = async (kind: Kind, town: string) => {
+      while (!stopping) {
+        const abuser = await sandbox.spawn(spec(ABUSE[kind], town));
+        abusers.add(abuser);
+        if (stopping) abuser.signal('SIGKILL');
+        await abuser.exited;
+        abusers.delete(abuser);
+      }
+    };
+    const running: Promise<void>[] = [];
     const stop = async () => {
+      stopping = true;
       for (const abuser of abusers) abuser.signal('SIGKILL');
-      await Promise.all(abusers.map((abuser) => abuser.exited));
+      await Promise.all(running);
     };
     teardown.add(`stopping the abusers of ${phase}`, stop);
     for (const kind of kinds) {
-      for (let i = 0; i < ABUSERS; i++) abusers.push(await sandbox.spawn(spec(ABUSE[kind], oneTown ? townB : randomUUID())));
+      for (let i = 0; i < ABUSERS; i++) running.push(abuse(kind, oneTown ? townB : randomUUID()));
     }
     try {
       await delay(SETTLE_MS);
@@ -105,7 +122,8 @@ async function main(teardown: Teardown): Promise<void> {
   console.log(
     `sandbox limits: town A's sandboxed run (up to ${PROBES} sequential, ${PHASE_PROBE_MS / 1000} s at most), alone and while town B runs ${ABUSERS} abusers of a kind; ` +
       `${cpus().length} cores, cgroup v${host.version}; per run ${limits.cpus} CPU, ${limits.memoryMb} MB, ${limits.pids} processes; ` +
-      `per town ${townLimits.cpus} CPU, ${townLimits.memoryMb} MB, ${townLimits.pids} processes`,
+      `per town ${townLimits.cpus} CPU, ${townLimits.memoryMb} MB, ${townLimits.pids} processes; ` +
+      (limits.forkFailures > 0 ? `a run stopped as a fork storm at ${limits.forkFailures} refused forks` : 'fork storms never stopped'),
   );
   // One run first: the probe also sweeps, and the first bwrap start warms the page cache.
   await probeA('warm-up');

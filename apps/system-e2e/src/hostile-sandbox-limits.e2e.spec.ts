@@ -6,7 +6,7 @@ import { SystemHarness, type OtherTown } from '@gastown/system-testing';
 /** Low, so the abuse stays small on a machine other work shares; enough for the demo agent. */
 const MEMORY_MB = 256;
 const PIDS = 64;
-/** The bomb runs until its profile's timeout, long enough to overlap the neighbour's whole convoy. */
+/** A bound only: the runner stops the bomb as a fork storm within seconds, never at this timeout. */
 const BOMB_TIMEOUT_MS = 45_000;
 
 interface HostileBead {
@@ -87,7 +87,7 @@ describe('a hostile tenant whose agents exhaust processes and memory', () => {
     const memory = await failedBead(hog, new RegExp(`memory limit ${MEMORY_MB} MB reached`));
     expect(memory.lastReason).toMatch(/^the agent's sandbox stopped it: memory limit 256 MB reached \(the kernel killed \d+ process(es)? of the run\); agent /);
     const processes = await failedBead(bomb, new RegExp(`process limit ${PIDS} reached`));
-    expect(processes.lastReason).toMatch(/^the agent's sandbox stopped it: process limit 64 reached \(\d+ forks? refused\); agent timed out after 45s/);
+    expect(processes.lastReason).toMatch(/^the agent's sandbox stopped it: process limit 64 reached: \d+ forks refused, stopped as a fork storm; agent (exited with code|was killed by)/);
 
     // The agent's own failure, under the bead's retry rules (its one attempt here spent), never a lost agent.
     for (const convoyId of [bomb, hog]) {

@@ -156,6 +156,7 @@ const Env = z
     GIT_RUNNER_SANDBOX_TMP_MB: wholeNumberSetting('GIT_RUNNER_SANDBOX_TMP_MB', LIMITS.tmpMb, { min: 1, max: 1_048_576, unit: ' MB' }),
     GIT_RUNNER_SANDBOX_FILE_MB: wholeNumberSetting('GIT_RUNNER_SANDBOX_FILE_MB', LIMITS.fileMb, { min: 1, max: 1_048_576, unit: ' MB' }),
     GIT_RUNNER_SANDBOX_WORKTREE_MB: wholeNumberSetting('GIT_RUNNER_SANDBOX_WORKTREE_MB', LIMITS.worktreeMb, { min: 1, max: 16_777_216, unit: ' MB' }),
+    GIT_RUNNER_SANDBOX_FORK_FAILURES: wholeNumberSetting('GIT_RUNNER_SANDBOX_FORK_FAILURES', LIMITS.forkFailures, { min: 0, max: 1_000_000 }),
     // What each town's runs together may take; unset, a default from the host's size (see townLimitsOf).
     GIT_RUNNER_TOWN_CPUS: optionalNumberSetting('GIT_RUNNER_TOWN_CPUS', { min: 0.01, max: 1024, what: 'a number of CPUs', whole: false }),
     GIT_RUNNER_TOWN_MEMORY_MB: optionalNumberSetting('GIT_RUNNER_TOWN_MEMORY_MB', { min: 64, max: 1_048_576, what: 'a whole number of MB', whole: true }),
@@ -253,6 +254,7 @@ const Env = z
       tmpMb: e.GIT_RUNNER_SANDBOX_TMP_MB,
       fileMb: e.GIT_RUNNER_SANDBOX_FILE_MB,
       worktreeMb: e.GIT_RUNNER_SANDBOX_WORKTREE_MB,
+      forkFailures: e.GIT_RUNNER_SANDBOX_FORK_FAILURES,
     };
     const town = {
     ...(e.GIT_RUNNER_TOWN_CPUS !== undefined ? { cpus: e.GIT_RUNNER_TOWN_CPUS } : {}),

@@ -153,6 +153,7 @@ describe('git-runner configuration', () => {
         GIT_RUNNER_SANDBOX_TMP_MB: '256',
         GIT_RUNNER_SANDBOX_FILE_MB: '100',
         GIT_RUNNER_SANDBOX_WORKTREE_MB: '10000',
+        GIT_RUNNER_SANDBOX_FORK_FAILURES: '0',
       }).sandbox,
     ).toEqual({
       kind: 'bwrap',
@@ -161,7 +162,7 @@ describe('git-runner configuration', () => {
       gid: 1_600,
       readOnly: ['/opt/claude', '/srv/tools', '/usr/local/share/agents'],
       cgroups: 'required',
-      limits: { memoryMb: 4096, pids: 512, cpus: 1.5, tmpMb: 256, fileMb: 100, worktreeMb: 10_000 },
+      limits: { memoryMb: 4096, pids: 512, cpus: 1.5, tmpMb: 256, fileMb: 100, worktreeMb: 10_000, forkFailures: 0 },
     });
     expect(loadGitRunnerConfig({ GIT_RUNNER_SANDBOX: 'none' }).sandbox).toEqual({ kind: 'none' });
   });

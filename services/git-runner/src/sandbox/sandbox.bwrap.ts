@@ -221,6 +221,7 @@ export class BwrapSandbox implements Sandbox {
       shell: false,
     });
     const ends = endsOf(child);
+    cgroup?.stopForkStorms();
     // The run is over once nothing of it is left in its cgroup, and only then does its cgroup say which limit it reached.
     const exited = ends.exited.then(async (exit): Promise<SandboxExit> => {
       const limit = [await cgroup?.release(), fileSizeLimitReached(exit, this.settings.limits)].filter((reached) => reached !== undefined).join('; ');

@@ -342,6 +342,12 @@ function delegated(controllers: readonly string[]): string[] {
 
 const POLL_MS = 5;
 const EMPTY_WITHIN_MS = 5_000;
+/**
+ * How often a live run's refused forks are read. A timer, not a watch: cgroup v1 does not notify
+ * changes of pids.events (inotify stays silent on Linux 6.18, measured), and one read of a small
+ * file per live run each 50 ms costs nothing next to a storm's cost to every other run's start.
+ */
+const FORK_STORM_CHECK_MS = 50;
 
 function pidsOf(procsFile: string): number[] {
   return read(procsFile)
@@ -369,6 +375,8 @@ const pause = () => new Promise((resolve) => setTimeout(resolve, POLL_MS));
 /** The cgroup of one run: the launcher joins it before bwrap starts, so everything of the run is in it. */
 export class RunCgroup {
   private released: Promise<string | undefined> | undefined;
+  private stormCheck: NodeJS.Timeout | undefined;
+  private stoppedAsForkStorm = false;
 
   private constructor(
     /** Every directory of the run, one per v1 hierarchy; removed in this order. */
@@ -459,6 +467,25 @@ export class RunCgroup {
     );
   }
 
+  /**
+   * Kills the run once its refused forks reach limits.forkFailures (never with 0), as the kernel's
+   * OOM killer stops a run at its memory limit: held at its process limit, a fork bomb forks
+   * again as fast as its processes die, and every fork holds off every join of a cgroup on the
+   * host, so other towns' runs could not start. On cgroup v1 pids.events counts every fork of the
+   * run refused, whether by its own limit or by its town's; on v2 only those its own limit refused.
+   */
+  stopForkStorms(): void {
+    const { forkFailures } = this.limits;
+    if (forkFailures === 0 || this.stormCheck !== undefined || this.released !== undefined) return;
+    this.stormCheck = setInterval(() => {
+      if (counter(this.files.pidsEvents, 'max') < forkFailures) return;
+      clearInterval(this.stormCheck);
+      this.stoppedAsForkStorm = true;
+      void this.killAll().catch(() => undefined);
+    }, FORK_STORM_CHECK_MS);
+    this.stormCheck.unref();
+  }
+
   /** Whether any process of the run is still alive (zombies are not listed). */
   running(): boolean {
     return pidsOf(this.files.procs).length > 0;
@@ -507,6 +534,7 @@ export class RunCgroup {
   }
 
   private async end(): Promise<string | undefined> {
+    clearInterval(this.stormCheck);
     try {
       for (const deadline = Date.now() + EMPTY_WITHIN_MS; this.running() && Date.now() < deadline; ) {
         await this.killAll();
@@ -549,11 +577,8 @@ export class RunCgroup {
     if (refused > 0) {
       const forks = `${refused} fork${refused === 1 ? '' : 's'} refused`;
       const peak = Number(read(this.files.pidsPeak) || NaN);
-      reasons.push(
-        peak < this.limits.pids
-          ? `the town's process limit ${this.town.pids} reached, all its runs together (${forks})`
-          : `process limit ${this.limits.pids} reached (${forks})`,
-      );
+      const limit = peak < this.limits.pids ? `the town's process limit ${this.town.pids} reached, all its runs together` : `process limit ${this.limits.pids} reached`;
+      reasons.push(this.stoppedAsForkStorm ? `${limit}: ${forks}, stopped as a fork storm` : `${limit} (${forks})`);
     }
     return reasons.length > 0 ? reasons.join('; ') : undefined;
   }

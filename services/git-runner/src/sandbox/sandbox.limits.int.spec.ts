@@ -82,14 +82,40 @@ describe('the sandbox limits, against a town that abuses its host', () => {
 
   const found = (file: string) => readFileSync(join(worktree, file), 'utf8');
 
-  it('given a fork bomb, when it runs, then it stops at the process limit, the host still forks, and once stopped nothing of it is left', async () => {
+  /** A fork bomb; its processes run on without the shell that started it, which then waits without forking. */
+  const bomb = (marker: string) => `: ${marker}; b() { b | b & }; b; exec sleep 300`;
+  /** Far below any timeout: a bomb passes 50 refused forks within a second of reaching its limit. */
+  const STORM_STOPPED_WITHIN_MS = 5_000;
+
+  it('given a fork bomb, when its refused forks pass the threshold, then the run is killed at once as a fork storm and nothing of it is left', async () => {
     const marker = `gt-fork-bomb-${randomBytes(4).toString('hex')}`;
-    // The bomb's processes run on without the shell that started it; that shell then waits without forking.
-    const started = await sandbox.spawn(spec(['sh', '-c', `: ${marker}; b() { b | b & }; b; exec sleep 300`]));
+    const t0 = Date.now();
+    const started = await sandbox.spawn(spec(['sh', '-c', bomb(marker)]));
+    const cgroup = pidsCgroupOf(started.pid);
+    expect(cgroup).toMatch(/gastown-towns\/no-town\/run-\d+-\d+$/);
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<never>((_, fail) => (timer = setTimeout(() => fail(new Error(`the bomb still ran after ${STORM_STOPPED_WITHIN_MS} ms`)), STORM_STOPPED_WITHIN_MS)));
+    try {
+      const exit = await Promise.race([started.exited, late]);
+
+      expect(Date.now() - t0).toBeLessThan(STORM_STOPPED_WITHIN_MS);
+      expect(exit.limit).toMatch(/^process limit 64 reached: \d+ forks refused, stopped as a fork storm$/);
+      expect(Number(/^process limit 64 reached: (\d+)/.exec(exit.limit ?? '')?.[1])).toBeGreaterThanOrEqual(50);
+    } finally {
+      clearTimeout(timer);
+      started.signal('SIGKILL');
+    }
+    expect(started.running()).toBe(false);
+    expect(existsSync(cgroup)).toBe(false);
+    expect(hostProcessesWith(marker)).toEqual([]);
+  });
+
+  it('given a runner whose operator never stops fork storms (0), when a bomb runs, then it is held at the process limit until stopped, and the host still forks', async () => {
+    const marker = `gt-fork-bomb-${randomBytes(4).toString('hex')}`;
+    const started = await testSandbox({ limits: { ...LOW, forkFailures: 0 }, cgroups: 'required' }).spawn(spec(['sh', '-c', bomb(marker)]));
     const cgroup = pidsCgroupOf(started.pid);
     try {
-      expect(cgroup).toMatch(/gastown-towns\/no-town\/run-\d+-\d+$/);
-      await until(() => /^max [1-9]/m.test(read(join(cgroup, 'pids.events'))), 'the bomb reaches the process limit');
+      await until(() => /^max (\d{3,})$/m.test(read(join(cgroup, 'pids.events'))), 'the bomb has 100 forks refused and runs on');
       expect(Number(read(join(cgroup, 'pids.current')))).toBeLessThanOrEqual(64);
       // The runner's host is not starved of processes while the bomb goes on.
       expect(execFileSync('sh', ['-c', 'echo alive'], { encoding: 'utf8' })).toBe('alive\n');
@@ -98,10 +124,30 @@ describe('the sandbox limits, against a town that abuses its host', () => {
     }
     const exit = await started.exited;
 
-    expect(exit.limit).toMatch(/^process limit 64 reached \(\d+ forks? refused\)$/);
-    expect(started.running()).toBe(false);
+    expect(exit.limit).toMatch(/^process limit 64 reached \(\d+ forks refused\)$/);
     expect(existsSync(cgroup)).toBe(false);
     expect(hostProcessesWith(marker)).toEqual([]);
+  });
+
+  it("given an agent that fork-bombs, when it is stopped as a fork storm, then it fails as the agent's failure, long before its timeout", async () => {
+    const outcome = await agent(['sh', '-c', bomb(`gt-fork-bomb-${randomBytes(4).toString('hex')}`)], 60_000);
+
+    expect(outcome.timedOut).toBe(false);
+    expect(outcome.durationMs).toBeLessThan(STORM_STOPPED_WITHIN_MS);
+    expect(failureReason(outcome, 60_000, [])).toMatch(
+      /^the agent's sandbox stopped it: process limit 64 reached: \d+ forks refused, stopped as a fork storm; agent (exited with code|was killed by)/,
+    );
+  });
+
+  it('given an agent that forks to just under its process limit and then works, when it runs, then it is not stopped', async () => {
+    // 3 of bwrap, its init and this shell, 56 sleeps: 59 of 64, then one more process at a time.
+    const script = 'i=0; while [ $i -lt 56 ]; do sleep 30 & held="$held $!"; i=$((i+1)); done; ' +
+      'for j in 1 2 3 4 5 6 7 8 9 10; do cat /dev/null; done; sleep 1; echo ok > work.txt; kill $held';
+    const outcome = await agent(['sh', '-c', script]);
+
+    expect(outcome).toMatchObject({ exitCode: 0, timedOut: false });
+    expect(outcome.limit).toBeUndefined();
+    expect(found('work.txt')).toBe('ok\n');
   });
 
   it('given an agent that allocates without end, when it passes the memory limit, then the kernel kills it and the failure reason names the limit', async () => {
@@ -169,6 +215,16 @@ describe('the sandbox limits, against a town that abuses its host', () => {
     if (!failed) throw new Error('the check passed');
     expect(failed.limit).toMatch(/^memory limit 128 MB reached/);
     expect(describeCheckFailure(failed, 30_000)).toMatch(/^check "hog" (failed \(exit \d+\)|was killed by \w+), memory limit 128 MB reached/);
+  });
+
+  it('given a check that fork-bombs, when it is stopped as a fork storm, then the check fails naming it, long before its timeout', async () => {
+    const check = { name: 'bomb', command: ['sh', '-c', bomb(`gt-fork-bomb-${randomBytes(4).toString('hex')}`)] };
+    const t0 = Date.now();
+    const { failed } = await runChecks(worktree, [check], { timeoutMs: 60_000, env: checkEnvironment(), sandbox });
+
+    if (!failed) throw new Error('the check passed');
+    expect(Date.now() - t0).toBeLessThan(STORM_STOPPED_WITHIN_MS);
+    expect(describeCheckFailure(failed, 60_000)).toMatch(/^check "bomb" (failed \(exit \d+\)|was killed by \w+), process limit 64 reached: \d+ forks refused, stopped as a fork storm/);
   });
 
   it('given a runner whose operator turned cgroups off, when it probes, then it warns that agents have no memory, process or CPU limit', async () => {

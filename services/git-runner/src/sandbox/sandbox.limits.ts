@@ -18,9 +18,20 @@ export interface SandboxLimits {
   readonly fileMb: number;
   /** What an agent's worktree may hold when it finishes (GIT_RUNNER_SANDBOX_WORKTREE_MB). */
   readonly worktreeMb: number;
+  /**
+   * Refused forks after which the run is killed as a fork storm, 0 for never
+   * (GIT_RUNNER_SANDBOX_FORK_FAILURES). A run held at its process limit that keeps forking slows
+   * every other run's start on the host: each join of a cgroup waits for the forks in progress.
+   */
+  readonly forkFailures: number;
 }
 
-export const DEFAULT_SANDBOX_LIMITS: SandboxLimits = { memoryMb: 2048, pids: 256, cpus: 1, tmpMb: 512, fileMb: 1024, worktreeMb: 4096 };
+/**
+ * 50 refused forks: a fork bomb passes that within a second of reaching its limit, while a build
+ * that runs into the limit gets a few refusals at most (make, node and most tools give up on the
+ * first EAGAIN; bash retries a fork a handful of times, seconds apart).
+ */
+export const DEFAULT_SANDBOX_LIMITS: SandboxLimits = { memoryMb: 2048, pids: 256, cpus: 1, tmpMb: 512, fileMb: 1024, worktreeMb: 4096, forkFailures: 50 };
 
 /**
  * What all runs of one town together may take of the host, whatever the number of them: the
