@@ -511,9 +511,7 @@ export class RunCgroup {
       for (let round = 0; round < 100; round++) {
         const members = pidsOf(this.files.procs);
         if (members.length === 0) break;
-        // Killed members leave the cgroup once reaped: give them a moment (start-up only, stale runs only).
-      if (round > 0) Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 20);
-      members.forEach(kill);
+        members.forEach(kill);
         if (freeze) break;
         await pause();
       }
