@@ -1,7 +1,7 @@
 import { agentsCommand } from './agents/agents.command';
 import { beadRetry, beadShow } from './bead/bead.command';
 import type { CliCommand } from './cli.command';
-import { convoyClose, convoyList, convoyStart, convoyStatusCommand } from './convoy/convoy.command';
+import { convoyClose, convoyLand, convoyList, convoyStart, convoyStatusCommand } from './convoy/convoy.command';
 import { rigAdd, rigCredentials, rigList } from './rig/rig.command';
 import { slingBatchCommand, slingOne } from './sling/sling.command';
 import { townCreate } from './town/town.command';
@@ -19,6 +19,7 @@ export const COMMANDS: readonly CliCommand[] = [
   convoyStatusCommand,
   convoyStart,
   convoyClose,
+  convoyLand,
   beadShow,
   beadRetry,
   agentsCommand,

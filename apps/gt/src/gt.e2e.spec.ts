@@ -271,6 +271,21 @@ describe('gt CLI against the running system', () => {
       expect(errorOf(run).code).toBe('NOT_FOUND');
     });
 
+    it('given a convoy whose landing did not fail, when `gt convoy land` runs, then it exits with 1 and the CONFLICT says why', async () => {
+      const run = await gt(['convoy', 'land', convoy.id, '--json'], env);
+      expect(run.code).toBe(1);
+      expect(errorOf(run)).toMatchObject({ code: 'CONFLICT', message: expect.stringMatching(/landing FAILED.*it is STAGED/) });
+      const human = await gt(['convoy', 'land', convoy.id], env);
+      expect(human.code).toBe(1);
+      expect(human.stderr).toMatch(/it is STAGED/);
+    });
+
+    it('given an unknown convoy id, when `gt convoy land` runs, then it exits with 5 and a NOT_FOUND error', async () => {
+      const run = await gt(['convoy', 'land', randomUUID(), '--json'], env);
+      expect(run.code).toBe(5);
+      expect(errorOf(run).code).toBe('NOT_FOUND');
+    });
+
     it('given a bad --merge-mode, when slinging, then it exits with 2 listing the modes', async () => {
       const run = await gt(['sling', 'x', '--rig', 'web', '--merge-mode', 'squash'], env);
       expect(run.code).toBe(2);

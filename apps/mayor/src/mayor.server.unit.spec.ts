@@ -10,6 +10,7 @@ const TOOLS = [
   'gt_convoy_status',
   'gt_convoy_start',
   'gt_convoy_close',
+  'gt_retry_landing',
   'gt_list_rigs',
   'gt_list_beads',
   'gt_list_agents',

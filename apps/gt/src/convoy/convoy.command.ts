@@ -1,9 +1,9 @@
 import { randomUUID } from 'node:crypto';
-import { closeConvoy, listConvoys, startConvoy } from '@gastown/gateway-client';
+import { closeConvoy, listConvoys, retryLanding, startConvoy } from '@gastown/gateway-client';
 import { choiceFlag, integerFlag, parseCommandArgs, type CliCommand } from '../cli.command';
 import { UsageError } from '../cli.errors';
 import { rigIdOf } from '../rig/rig.lookup';
-import { formatConvoyChanged, formatConvoyList } from './convoy.format';
+import { formatConvoyChanged, formatConvoyList, formatLandingRetried } from './convoy.format';
 import { showConvoyStatus, watchConvoyStatus, type WatchOutput } from './convoy.watch';
 
 const STATUSES = ['STAGED', 'ACTIVE', 'READY_TO_LAND', 'LANDING', 'LANDED', 'FAILED', 'CANCELLED'] as const;
@@ -72,5 +72,17 @@ export const convoyClose: CliCommand = {
     const convoy = await closeConvoy(ctx.client(), positionals[0], reason, randomUUID());
     if (ctx.json) ctx.out(JSON.stringify(convoy));
     else formatConvoyChanged('closed', convoy).forEach(ctx.out);
+  },
+};
+
+export const convoyLand: CliCommand = {
+  name: 'convoy land',
+  usage: 'gt convoy land <id> [--json]',
+  summary: 'retry a FAILED landing once its cause is fixed: lands the rigs not landed yet; no bead runs again',
+  async run(ctx, argv) {
+    const { positionals } = parseCommandArgs(this, argv, {}, { min: 1, max: 1, names: 'the convoy id' });
+    const convoy = await retryLanding(ctx.client(), positionals[0], randomUUID());
+    if (ctx.json) ctx.out(JSON.stringify(convoy));
+    else formatLandingRetried(convoy).forEach(ctx.out);
   },
 };

@@ -1,4 +1,4 @@
-import type { ConvoyDetail, ConvoySummary } from '@gastown/gateway-client';
+import type { ConvoyDetail, ConvoySummary, RigLanding } from '@gastown/gateway-client';
 import { firstLine, table, time } from '../output/output.format';
 import { progressCounts, renderBar } from './progress.format';
 
@@ -31,12 +31,28 @@ function outcome(convoy: ConvoySummary): string[] {
   return [];
 }
 
+/** A FAILED landing is finished by gt convoy land, not by retrying beads: said where the failure is read. */
+function landingHint(convoy: ConvoyDetail): string[] {
+  if (convoy.status !== 'FAILED' || !convoy.landings.some((l) => l.status === 'FAILED')) return [];
+  return [`  once the cause is fixed, gt convoy land ${convoy.id} lands the rigs not landed yet`];
+}
+
+/** Per rig: LANDED with its commit, PENDING, or FAILED with the reason of the last attempt. */
+export function formatLandings(landings: readonly RigLanding[]): string[] {
+  if (landings.length === 0) return [];
+  return table(
+    ['RIG', 'LANDING', 'COMMIT', 'NOTE'],
+    landings.map((l) => [l.rigId, l.status, l.commit ?? '-', firstLine(l.reason)]),
+  ).map((line) => `  ${line}`);
+}
+
 export function formatConvoyStatus(convoy: ConvoyDetail, options: { color: boolean }): string[] {
   const header = [
     `convoy "${convoy.title}" ${convoy.id}`,
     `  ${convoy.status} · ${convoy.mergeMode.toLowerCase()}${convoy.featureBranch ? ` · feature branch ${convoy.featureBranch}` : ''}`,
     `  ${renderBar(convoy.progress, 40, options.color)} ${progressCounts(convoy.progress)}`,
     ...outcome(convoy),
+    ...landingHint(convoy),
   ];
   const beads = table(
     ['#', 'STATUS', 'ASSIGNEE', 'TRIES', 'ID', 'TITLE', 'NOTE'],
@@ -52,7 +68,13 @@ export function formatConvoyStatus(convoy: ConvoyDetail, options: { color: boole
         firstLine(b.blockedReason ?? b.lastReason),
       ]),
   );
-  return [...header, '', ...beads];
+  const landings = formatLandings(convoy.landings);
+  return [...header, '', ...beads, ...(landings.length > 0 ? ['', ...landings] : [])];
+}
+
+/** The answer to gt convoy land: what the convoy is now and where each rig's landing stands. */
+export function formatLandingRetried(convoy: ConvoyDetail): string[] {
+  return [`convoy "${convoy.title}" lands again: ${convoy.status}`, ...outcome(convoy), ...formatLandings(convoy.landings)];
 }
 
 /** The answer to start and close: what the convoy is now. */

@@ -1,5 +1,5 @@
 import { aBead, aConvoy, aConvoyDetail, progressOf } from '../gt.fixtures';
-import { formatConvoyChanged, formatConvoyList, formatConvoyStatus } from './convoy.format';
+import { formatConvoyChanged, formatConvoyList, formatConvoyStatus, formatLandingRetried } from './convoy.format';
 
 describe('convoy output', () => {
   it('given a page of convoys, when listed, then each row has the full id to copy, status, done count and title', () => {
@@ -47,6 +47,43 @@ describe('convoy output', () => {
     ]);
     expect(formatConvoyList({ convoys: [aConvoy(heldConvoy)], totalCount: 1, hasNextPage: false })[1]).toMatch(/ACTIVE \(HELD\)/);
     expect(formatConvoyChanged('closed', aConvoy(heldConvoy))[1]).toBe('  HELD since 2026-11-23 12:02:00Z: rejected by the read-model schema (SQLSTATE 23505)');
+  });
+
+  it('given a half-landed FAILED convoy, when shown, then each rig says LANDED with its commit, PENDING or FAILED with the reason, and gt convoy land is named', () => {
+    const convoy = aConvoyDetail([], {
+      status: 'FAILED',
+      failureReason: 'landing failed on attempt 1 of 1: merge conflict in shared.txt',
+      landings: [
+        { rigId: 'rig-api', status: 'LANDED', commit: 'ab'.repeat(20), reason: null },
+        { rigId: 'rig-web', status: 'FAILED', commit: null, reason: 'merge conflict in shared.txt\nCONFLICT (add/add)' },
+        { rigId: 'rig-docs', status: 'PENDING', commit: null, reason: null },
+      ],
+    });
+
+    const lines = formatConvoyStatus(convoy, { color: false });
+
+    expect(lines).toContain('  once the cause is fixed, gt convoy land c0000000-0000-4000-8000-000000000001 lands the rigs not landed yet');
+    const rows = lines.slice(lines.findIndex((l) => /^ {2}RIG\s+LANDING\s+COMMIT\s+NOTE$/.test(l)) + 1);
+    expect(rows[0]).toMatch(new RegExp(`^  rig-api\\s+LANDED\\s+${'ab'.repeat(20)}$`));
+    expect(rows[1]).toMatch(/^ {2}rig-web\s+FAILED\s+-\s+merge conflict in shared\.txt$/);
+    expect(rows[2]).toMatch(/^ {2}rig-docs\s+PENDING\s+-$/);
+  });
+
+  it('given a convoy without landings (review-and-merge), when shown, then no landing table and no hint', () => {
+    const lines = formatConvoyStatus(aConvoyDetail([], { status: 'FAILED', mergeMode: 'REVIEW_AND_MERGE', landings: [] }), { color: false });
+    expect(lines.some((l) => /RIG\s+LANDING/.test(l) || l.includes('gt convoy land'))).toBe(false);
+  });
+
+  it('given a landing retried, when reported, then the new status comes with every rig’s landing', () => {
+    const convoy = aConvoyDetail([], {
+      status: 'READY_TO_LAND',
+      landings: [{ rigId: 'rig-web', status: 'FAILED', commit: null, reason: 'merge conflict in shared.txt' }],
+    });
+    expect(formatLandingRetried(convoy)).toEqual([
+      'convoy "Login page" lands again: READY_TO_LAND',
+      '  RIG      LANDING  COMMIT  NOTE',
+      '  rig-web  FAILED   -       merge conflict in shared.txt',
+    ]);
   });
 
   it('given a staged convoy that was started, when reported, then the new status is shown', () => {

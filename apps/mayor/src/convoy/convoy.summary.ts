@@ -1,4 +1,4 @@
-import type { BeadStatus, BeadSummary, ConvoyDetail, ConvoyProgress, ConvoyStatus, ConvoySummary } from '@gastown/gateway-client';
+import type { BeadStatus, BeadSummary, ConvoyDetail, ConvoyProgress, ConvoyStatus, ConvoySummary, RigLanding } from '@gastown/gateway-client';
 
 /** Lists longer than this are cut in the summary; the JSON that follows always holds everything. */
 export const SUMMARY_LINES = 25;
@@ -61,10 +61,32 @@ function statusTail(convoy: ConvoyDetail): string {
     case 'LANDED':
       return ` Landed${convoy.landedCommit ? ` as commit ${shortCommit(convoy.landedCommit)}` : ''}${convoy.landedAt ? ` at ${convoy.landedAt}` : ''}.`;
     case 'FAILED':
-      return ` It failed${convoy.failureReason ? `: ${convoy.failureReason}` : ''}.${failedNote}`;
+      return ` It failed${convoy.failureReason ? `: ${convoy.failureReason}` : ''}.${failedNote}${landingNote(convoy)}`;
     case 'CANCELLED':
       return ` It was closed${convoy.cancelReason ? `: ${convoy.cancelReason}` : ''}.`;
   }
+}
+
+/** `rig <id> LANDED as abc123, rig <id> FAILED (merge conflict), rig <id> PENDING`. */
+function describeLandings(landings: readonly RigLanding[]): string {
+  return landings
+    .map((l) => `rig ${l.rigId} ${l.status}${l.commit ? ` as ${shortCommit(l.commit)}` : ''}${l.reason ? ` (${l.reason})` : ''}`)
+    .join(', ');
+}
+
+/** A landing that failed is finished by gt_retry_landing, not by retrying beads, which are all merged. */
+function landingNote(convoy: ConvoyDetail): string {
+  if (!convoy.landings.some((l) => l.status === 'FAILED')) return '';
+  return ` Landings: ${describeLandings(convoy.landings)}. Fix the cause on the failed rig, then gt_retry_landing lands the rigs not landed yet.`;
+}
+
+/** After gt_retry_landing: the convoy lands again on the rigs that did not land; no bead runs again. */
+export function summarizeLandingRetried(convoy: ConvoyDetail): string {
+  const landings = convoy.landings.length ? ` Landings so far: ${describeLandings(convoy.landings)}.` : '';
+  return (
+    `Convoy "${convoy.title}" (id ${convoy.id}) is ${convoy.status}: its landing starts again on the rigs not landed yet, ` +
+    `with a fresh landing budget; rigs already LANDED stay landed and no bead runs again.${landings} Follow it with gt_convoy_status.`
+  );
 }
 
 /** `Convoy "Login" is ACTIVE: 3 of 8 beads closed, 2 in progress, 1 blocked (waiting on "Schema" which FAILED).` */

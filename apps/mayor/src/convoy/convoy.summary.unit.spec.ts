@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import type { BeadStatus } from '@gastown/gateway-client';
 import { bead, convoy, id } from '../mayor.fixtures';
-import { blockingBeads, summarizeBeads, summarizeConvoy, summarizeConvoyList, SUMMARY_LINES } from './convoy.summary';
+import { blockingBeads, summarizeBeads, summarizeConvoy, summarizeConvoyList, summarizeLandingRetried, SUMMARY_LINES } from './convoy.summary';
 
 const sha = 'abcdef0123456789abcdef0123456789abcdef01';
 
@@ -24,6 +24,37 @@ describe('convoy summaries', () => {
     );
     expect(text).toContain('Failed: #0 "Schema" (tests fail: users table missing)');
     expect(text).toContain('gt_bead_retry');
+  });
+
+  it('given a convoy FAILED on its landing with one rig landed, when summarised, then every rig’s landing is named and gt_retry_landing, not gt_bead_retry, is the way on', () => {
+    const landed = convoy('Multi', [bead(0, 'API', { status: 'CLOSED', mergeCommit: sha }), bead(1, 'Web', { status: 'CLOSED', mergeCommit: sha })], {
+      status: 'FAILED',
+      failureReason: 'landing failed on attempt 3 of 3: merge conflict in shared.txt',
+      landings: [
+        { rigId: id(1), status: 'LANDED', commit: sha, reason: null },
+        { rigId: id(2), status: 'FAILED', commit: null, reason: 'merge conflict in shared.txt' },
+      ],
+    });
+
+    const text = summarizeConvoy(landed);
+
+    expect(text).toContain(`Landings: rig ${id(1)} LANDED as abcdef012345, rig ${id(2)} FAILED (merge conflict in shared.txt).`);
+    expect(text).toContain('gt_retry_landing lands the rigs not landed yet');
+    expect(text).not.toContain('gt_bead_retry');
+  });
+
+  it('given a convoy FAILED by a bead, when summarised, then gt_retry_landing is not offered', () => {
+    expect(summarizeConvoy(convoy('Login', loginConvoy().beads, { status: 'FAILED' }))).not.toContain('gt_retry_landing');
+  });
+
+  it('given a landing retried, when summarised, then it says the rest lands again, nothing landed twice and no bead runs again', () => {
+    const text = summarizeLandingRetried(
+      convoy('Multi', [], { status: 'READY_TO_LAND', landings: [{ rigId: id(2), status: 'FAILED', commit: null, reason: 'merge conflict' }] }),
+    );
+    expect(text).toBe(
+      `Convoy "Multi" (id ${id(50)}) is READY_TO_LAND: its landing starts again on the rigs not landed yet, with a fresh landing budget; ` +
+        `rigs already LANDED stay landed and no bead runs again. Landings so far: rig ${id(2)} FAILED (merge conflict). Follow it with gt_convoy_status.`,
+    );
   });
 
   it('given a blocked bead that waits on another blocked bead, when the blockers are found, then the failed bead at the root is named once', () => {

@@ -1,9 +1,9 @@
-import { closeConvoy, convoyStatus, listConvoys, listRigs, startConvoy, type BeadStatus, type ConvoyStatus } from '@gastown/gateway-client';
+import { closeConvoy, convoyStatus, listConvoys, listRigs, retryLanding, startConvoy, type BeadStatus, type ConvoyStatus } from '@gastown/gateway-client';
 import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { z } from 'zod';
 import { runTool, type MayorContext } from '../mayor.answer';
 import { findRig } from '../rig/rig.lookup';
-import { summarizeBeads, summarizeConvoy, summarizeConvoyList } from './convoy.summary';
+import { summarizeBeads, summarizeConvoy, summarizeConvoyList, summarizeLandingRetried } from './convoy.summary';
 
 const CONVOY_STATUSES = ['STAGED', 'ACTIVE', 'READY_TO_LAND', 'LANDING', 'LANDED', 'FAILED', 'CANCELLED'] as const satisfies readonly ConvoyStatus[];
 const BEAD_STATUSES = ['OPEN', 'IN_PROGRESS', 'IN_REVIEW', 'CLOSED', 'FAILED', 'CANCELLED'] as const satisfies readonly BeadStatus[];
@@ -79,6 +79,25 @@ export function registerConvoyTools(server: McpServer, ctx: MayorContext): void 
       runTool(ctx, 'gt_convoy_close', async () => {
         const convoy = await closeConvoy(ctx.client, convoy_id, reason);
         return { summary: summarizeConvoy(convoy), data: convoy };
+      }),
+  );
+
+  server.registerTool(
+    'gt_retry_landing',
+    {
+      title: 'Retry a failed landing',
+      description:
+        'Finishes a REVIEW_THEN_LAND convoy that FAILED on its landing: every bead is CLOSED (merged into the feature branch) ' +
+        "but landing onto a rig's default branch failed, e.g. a conflict with a change pushed there meanwhile or a failing check. " +
+        "Use it after that cause is fixed (gt_convoy_status shows each rig's landing: LANDED, PENDING or FAILED with the reason): " +
+        'it lands the rigs not landed yet with a fresh landing budget; rigs already LANDED are not landed twice. ' +
+        'It does not re-run any bead or agent. For a convoy that FAILED because a bead failed, use gt_bead_retry instead.',
+      inputSchema: { convoy_id: convoyId },
+    },
+    ({ convoy_id }) =>
+      runTool(ctx, 'gt_retry_landing', async () => {
+        const convoy = await retryLanding(ctx.client, convoy_id);
+        return { summary: summarizeLandingRetried(convoy), data: convoy };
       }),
   );
 

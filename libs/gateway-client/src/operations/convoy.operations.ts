@@ -41,8 +41,18 @@ export interface BeadSummary {
   blockedBy: { id: string }[];
 }
 
+/** One rig's landing of a REVIEW_THEN_LAND convoy; every rig has one, never reset by a new attempt. */
+export interface RigLanding {
+  rigId: string;
+  status: 'LANDED' | 'PENDING' | 'FAILED';
+  /** The landing commit on the rig's default branch; null until LANDED. */
+  commit: string | null;
+  /** Why the last attempt failed on this rig (FAILED only). */
+  reason: string | null;
+}
+
 export interface ConvoyDetail extends ConvoySummary {
-  landings: { rigId: string; commit: string }[];
+  landings: RigLanding[];
   waves: string[][];
   beads: BeadSummary[];
 }
@@ -52,7 +62,7 @@ export const CONVOY_FIELDS = `id title status mergeMode staged featureBranch cre
 
 export const BEAD_FIELDS = `id index title status rigId ready blocked blockedReason assignee branch attemptCount lastReason mergeCommit blockedBy { id }`;
 
-const DETAIL_FIELDS = `${CONVOY_FIELDS} landings { rigId commit } waves beads { ${BEAD_FIELDS} }`;
+const DETAIL_FIELDS = `${CONVOY_FIELDS} landings { rigId status commit reason } waves beads { ${BEAD_FIELDS} }`;
 
 export async function listConvoys(
   client: GatewayClient,
@@ -118,6 +128,18 @@ export async function closeConvoy(client: GatewayClient, id: string, reason: str
     { id, reason, commandId },
   );
   return data.closeConvoy;
+}
+
+/**
+ * Lands the rigs a FAILED landing did not land, once its cause is fixed; rigs that LANDED stay as
+ * they are and no bead runs again. CONFLICT (with the reason) unless the convoy's landing FAILED.
+ */
+export async function retryLanding(client: GatewayClient, convoyId: string, commandId?: string): Promise<ConvoyDetail> {
+  const data = await client.request<{ retryLanding: ConvoyDetail }>(
+    `mutation ($convoyId: ID!, $commandId: String) { retryLanding(convoyId: $convoyId, commandId: $commandId) { ${DETAIL_FIELDS} } }`,
+    { convoyId, commandId },
+  );
+  return data.retryLanding;
 }
 
 /** The sequence of the convoy's newest decision: following from it misses nothing and repeats nothing. */
