@@ -47,6 +47,24 @@ export interface ConvoyHeader {
   readonly mergeMode: MergeMode;
 }
 
+/** A rig's landing as a payload lists it: the commit on the rig's default branch. */
+export interface LandedRig {
+  readonly rigId: string;
+  readonly commit: string;
+}
+
+/**
+ * The rigs a convoy has landed on, in landing order, from its events (RigLanded). Landings are
+ * never reset, so a convoy that failed or was closed half-landed still names the rigs it landed on.
+ */
+export function landedRigsOf(events: readonly GastownEvent[]): LandedRig[] {
+  const landed = new Map<string, string>();
+  for (const event of events) {
+    if (event.type === 'RigLanded' && !landed.has(event.data.rigId)) landed.set(event.data.rigId, event.data.commit);
+  }
+  return [...landed].map(([rigId, commit]) => ({ rigId, commit }));
+}
+
 /** One id per webhook and outcome event, whoever computes it and however often. */
 export function deliveryIdOf(webhookId: string, eventId: string): string {
   return nameUuid(webhookId, `delivery:${eventId}`);
@@ -55,13 +73,15 @@ export function deliveryIdOf(webhookId: string, eventId: string): string {
 /**
  * The deliveries a convoy commit calls for: one per outcome event and webhook subscribed to it.
  * `webhooks` must be the town's webhooks as of just before the commit, so that one added before
- * the outcome is told and one removed before it is not.
+ * the outcome is told and one removed before it is not. `landed` are the rigs the convoy landed on
+ * up to this commit (landedRigsOf): a failure or a close lists them, a landing lists its own.
  */
 export function plannedDeliveries(
   commit: { readonly seq: number; readonly events: readonly GastownEvent[] },
   webhooks: ReadonlyMap<string, WebhookConfig>,
   header: ConvoyHeader,
   enqueuedAt: string,
+  landed: readonly LandedRig[] = [],
 ): WebhookDeliveryJob[] {
   const jobs: WebhookDeliveryJob[] = [];
   for (const outcome of convoyOutcomes(commit.events)) {
@@ -86,7 +106,7 @@ export function plannedDeliveries(
             title: header.title,
             status,
             mergeMode: header.mergeMode,
-            landings: outcome.type === 'ConvoyLanded' ? outcome.data.landings.map(({ rigId, commit }) => ({ rigId, commit })) : [],
+            landings: (outcome.type === 'ConvoyLanded' ? outcome.data.landings : landed).map(({ rigId, commit }) => ({ rigId, commit })),
             failureReason: outcome.type === 'ConvoyFailed' ? outcome.data.reason : null,
             cancelReason: outcome.type === 'ConvoyCancelled' ? outcome.data.reason : null,
           },

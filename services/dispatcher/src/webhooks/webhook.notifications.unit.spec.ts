@@ -1,10 +1,11 @@
 import fc from 'fast-check';
 import { WebhookDeliveryJob, type GastownEvent, type NewEvent, type WebhookEventType } from '@gastown/contracts';
-import { convoyOutcomes, deliveryIdOf, foldWebhooks, plannedDeliveries, type WebhookConfig, type Webhooks } from './webhook.notifications';
+import { convoyOutcomes, deliveryIdOf, foldWebhooks, landedRigsOf, plannedDeliveries, type WebhookConfig, type Webhooks } from './webhook.notifications';
 
 const TOWN = '0b7a6c1e-3f2d-4e5a-9b8c-1d2e3f4a5b6c';
 const CONVOY = 'aaaaaaaa-0000-4000-8000-000000000001';
 const RIG = '11111111-1111-4111-8111-111111111111';
+const RIG_WEB = '22222222-2222-4222-8222-222222222222';
 const HOOK_ALL = '33333333-3333-4333-8333-333333333333';
 const HOOK_LANDED = '44444444-4444-4444-8444-444444444444';
 const SECRET = { alg: 'A256GCM' as const, keyId: '0f3a9c1e7b2d4a68', nonce: '2xWq0n4v9Kc1Zp7L', sealed: 'Q0JqY3h2bW5aTnR5V0VlQk9WR2dPQk1zZ0hBc2l2a3Jp' };
@@ -98,6 +99,31 @@ describe('webhook notifications', () => {
       });
       expect(onCancel).toHaveLength(1);
       expect(onCancel[0].payload).toMatchObject({ event: 'convoy.cancelled', convoy: { status: 'CANCELLED', cancelReason: 'not needed' } });
+    });
+
+    it('given a convoy landed on one rig and failed on the other, when the failure is planned, then landings name the landed rig and its commit, in the payload schema', () => {
+      const history = [
+        event({ type: 'RigLanded', data: { rigId: RIG, commit: 'ab'.repeat(20), targetBranch: 'main' } }),
+        event({ type: 'ConvoyLandingFailed', data: { attempt: 1, reason: 'merge conflict in shared.txt', rigId: RIG_WEB } }),
+        // A redelivered record never moves a landing: the first commit stands.
+        event({ type: 'RigLanded', data: { rigId: RIG, commit: 'cd'.repeat(20), targetBranch: 'main' } }),
+      ];
+      const landed = landedRigsOf(history);
+      expect(landed).toEqual([{ rigId: RIG, commit: 'ab'.repeat(20) }]);
+
+      const [job] = plannedDeliveries({ seq: 12, events: [failed()] }, webhooksOf(hook(HOOK_ALL, ALL)), HEADER, ENQUEUED, landed);
+
+      expect(job.payload.convoy).toMatchObject({ status: 'FAILED', failureReason: 'bead "API" failed 3 times', landings: [{ rigId: RIG, commit: 'ab'.repeat(20) }] });
+      expect(WebhookDeliveryJob.parse(job)).toEqual(job);
+    });
+
+    it('given a landing, when planned with earlier landed rigs, then the landing lists its own rigs, which name every rig', () => {
+      const outcome = event({ type: 'ConvoyLanded', data: { landings: [{ rigId: RIG, commit: 'ab'.repeat(20) }, { rigId: RIG_WEB, commit: 'ef'.repeat(20) }] } });
+      const [job] = plannedDeliveries({ seq: 20, events: [outcome] }, webhooksOf(hook(HOOK_ALL, ALL)), HEADER, ENQUEUED, [{ rigId: RIG, commit: 'ab'.repeat(20) }]);
+      expect(job.payload.convoy.landings).toEqual([
+        { rigId: RIG, commit: 'ab'.repeat(20) },
+        { rigId: RIG_WEB, commit: 'ef'.repeat(20) },
+      ]);
     });
 
     it('given a commit without an outcome, when planned, then nothing is queued', () => {

@@ -1,6 +1,6 @@
 import { EventStore, PoisonMessageError, runConsumer, type Bus, type BusLogger, type RunningConsumer, type StoredCommit } from '@gastown/bus';
 import { parseEventSubject } from '@gastown/contracts';
-import { convoyOutcomes, plannedDeliveries, type ConvoyHeader } from './webhook.notifications';
+import { convoyOutcomes, landedRigsOf, plannedDeliveries, type ConvoyHeader, type LandedRig } from './webhook.notifications';
 import { TownWebhooks } from './webhook.towns';
 
 export const WEBHOOK_NOTIFIER_DURABLE = 'webhook-notifier';
@@ -53,11 +53,24 @@ export class WebhookNotifier {
     if (!scope?.convoyId || convoyOutcomes(commit.events).length === 0) return;
     const webhooks = await this.towns.before(scope.townId, commit.seq);
     if (webhooks.size === 0) return;
-    const jobs = plannedDeliveries(commit, webhooks, await this.headerOf(commit.subject), new Date().toISOString());
+    const header = await this.headerOf(commit.subject);
+    const landed = await this.landedBefore(commit, header);
+    const jobs = plannedDeliveries(commit, webhooks, header, new Date().toISOString(), landed);
     for (const job of jobs) {
       await this.bus.js.publish(this.bus.names.webhookJob(job.townId), JSON.stringify(job), { msgID: job.deliveryId });
       this.options.log.info(`webhook delivery ${job.deliveryId} queued: ${job.event} of convoy ${job.convoyId} for webhook ${job.webhookId}`);
     }
+  }
+
+  /**
+   * The rigs a failed or closed REVIEW_THEN_LAND convoy landed on, read from its commits up to this
+   * one: a half-landed convoy's receivers must learn which default branches hold it. A landing
+   * carries its own list, and a REVIEW_AND_MERGE convoy has no landing, so neither reads anything.
+   */
+  private async landedBefore(commit: StoredCommit, header: ConvoyHeader): Promise<LandedRig[]> {
+    if (header.mergeMode !== 'REVIEW_THEN_LAND' || convoyOutcomes(commit.events).every((o) => o.type === 'ConvoyLanded')) return [];
+    const commits = await this.store.readSubject(commit.subject);
+    return landedRigsOf(commits.filter((c) => c.seq <= commit.seq).flatMap((c) => c.events));
   }
 
   /** Title and merge mode never change after the convoy's first commit, which creates it. */
