@@ -13,10 +13,12 @@ export class OriginRepository {
   readonly dir = mkdtempSync(join(tmpdir(), 'gt-origin-'));
   readonly bare = join(this.dir, 'origin.git');
   private readonly reader = join(this.dir, 'reader');
+  /** The clone the repository was seeded from, and later a user's own clone, pushing outside Gastown. */
+  private readonly seed = join(this.dir, 'seed');
 
   constructor(files: Record<string, string> = { 'README.md': '# demo rig\n' }) {
     git(this.dir, 'init', '--bare', this.bare);
-    const seed = join(this.dir, 'seed');
+    const seed = this.seed;
     git(this.dir, 'clone', this.bare, seed);
     for (const [path, content] of Object.entries(files)) writeFileSync(join(seed, path), content);
     git(seed, 'add', '-A');
@@ -29,6 +31,29 @@ export class OriginRepository {
   read(...args: string[]): string {
     git(this.reader, 'fetch', '--prune', 'origin');
     return git(this.reader, ...args);
+  }
+
+  /** A user's push to `branch` from elsewhere (not through Gastown): writes the files and returns the new commit. */
+  push(branch: string, message: string, files: Record<string, string>): string {
+    this.checkout(branch);
+    for (const [path, content] of Object.entries(files)) writeFileSync(join(this.seed, path), content);
+    git(this.seed, 'add', '-A');
+    git(this.seed, 'commit', '-m', message);
+    git(this.seed, 'push', 'origin', `HEAD:refs/heads/${branch}`);
+    return git(this.seed, 'rev-parse', 'HEAD');
+  }
+
+  /** A user's `git revert` of `commit` on `branch`, pushed: returns the revert commit. */
+  revert(branch: string, commit: string): string {
+    this.checkout(branch);
+    git(this.seed, 'revert', '--no-edit', commit);
+    git(this.seed, 'push', 'origin', `HEAD:refs/heads/${branch}`);
+    return git(this.seed, 'rev-parse', 'HEAD');
+  }
+
+  private checkout(branch: string): void {
+    git(this.seed, 'fetch', 'origin');
+    git(this.seed, 'checkout', '-q', '--detach', `origin/${branch}`);
   }
 
   branches(): string[] {
