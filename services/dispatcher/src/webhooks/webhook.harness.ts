@@ -23,7 +23,9 @@ import { WebhookRunner } from './webhook.runner';
  */
 const actor = { kind: 'service', id: 'webhook-spec' } as const;
 /** The receivers of these specs listen on loopback, which towns may only reach when the operator allows it. */
-const LOOPBACK_RECEIVERS = parseEgressAllowList('127.0.0.1');
+/** The receivers of these specs listen on loopback: the gateway (when a webhook is added) and the deliverer must both allow it. */
+const LOOPBACK = '127.0.0.1';
+const LOOPBACK_RECEIVERS = parseEgressAllowList(LOOPBACK);
 const sha = (hex: string) => hex.repeat(40 / hex.length);
 
 export interface RunningWebhooks {
@@ -58,7 +60,7 @@ export class WebhookWorld {
     const env = { NATS_URL: TEST_NATS_URL, GT_NAMESPACE: namespace };
     const services = await Promise.all([
       startService('convoy', { env, readyText: 'convoy service ready' }),
-      startService('gateway', { env: { ...env, DATABASE_URL: db.url, GATEWAY_PORT: String(port) }, readyText: 'gateway ready on' }),
+      startService('gateway', { env: { ...env, DATABASE_URL: db.url, GATEWAY_PORT: String(port), GASTOWN_EGRESS_ALLOW: LOOPBACK }, readyText: 'gateway ready on' }),
     ]);
     const world = new WebhookWorld(bus, db, services, `http://127.0.0.1:${port}/graphql`);
     await world.town('CreateTown', { name: 'acme', tokenHash: hashTownToken(world.token) });
