@@ -48,6 +48,8 @@ export interface ConvoyView {
   landingPreparations: Map<string, { targetTip: string; tree: string }>;
   /** Every rig not yet landed is prepared in the attempt under way: its pushes may start. */
   landingPrepared: boolean;
+  /** rigId → the landing commit a runner was granted to push in the attempt under way: in a closed convoy, only it may still land. */
+  landingClaims: Map<string, string>;
   /** When the last landing attempt failed, for the landing back-off. */
   lastLandingFailureAt: string | null;
   cancelReason: string | null;
@@ -68,6 +70,7 @@ export function emptyConvoyView(townId: string, convoyId: string): ConvoyView {
     landings: new Map(),
     landingPreparations: new Map(),
     landingPrepared: false,
+    landingClaims: new Map(),
     lastLandingFailureAt: null,
     cancelReason: null,
   };
@@ -230,6 +233,7 @@ export function applyToView(view: ConvoyView, event: GastownEvent): ConvoyView {
       view.landingAttempt = event.data.attempt;
       view.landingPreparations = new Map();
       view.landingPrepared = false;
+      view.landingClaims = new Map();
       break;
     case 'RigLandingPrepared':
       view.landingPreparations.set(event.data.rigId, { targetTip: event.data.targetTip, tree: event.data.tree });
@@ -237,8 +241,15 @@ export function applyToView(view: ConvoyView, event: GastownEvent): ConvoyView {
     case 'ConvoyLandingPrepared':
       view.landingPrepared = true;
       break;
+    case 'RigLandingClaimed':
+      view.landingClaims.set(event.data.rigId, event.data.commit);
+      break;
+    case 'RigLandingAborted':
+      view.landingClaims.delete(event.data.rigId);
+      break;
     case 'RigLanded':
       view.landings.set(event.data.rigId, event.data.commit);
+      view.landingClaims.delete(event.data.rigId);
       break;
     case 'ConvoyLanded':
       view.status = 'LANDED';
@@ -247,6 +258,7 @@ export function applyToView(view: ConvoyView, event: GastownEvent): ConvoyView {
     case 'ConvoyLandingFailed':
       view.status = 'READY_TO_LAND';
       view.lastLandingFailureAt = event.occurredAt;
+      view.landingClaims = new Map();
       break;
     case 'ConvoyFailed':
       view.status = 'FAILED';

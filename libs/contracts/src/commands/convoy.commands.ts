@@ -95,6 +95,12 @@ export const RecordRigLandingPrepared = command(
   'RecordRigLandingPrepared',
   z.object({ rigId: z.uuid(), attempt: Attempt, targetTip: z.string(), tree: z.string() }),
 );
+/**
+ * The landing asks for this under the rig lease, right before it pushes `commit` (the prepared
+ * landing merge) onto the rig's target: granted only while the convoy is still landing, so a close
+ * decided first stops the push and a close decided after it knows this landing may still land.
+ */
+export const ClaimLandingPush = command('ClaimLandingPush', z.object({ rigId: z.uuid(), attempt: Attempt, commit: z.string() }));
 /** rigId: the rig whose preparation or push failed, when it was one rig's. */
 export const FailLanding = command('FailLanding', z.object({ attempt: Attempt, reason: z.string(), rigId: z.uuid().optional() }));
 export const RetryLanding = command('RetryLanding', z.object({}));
@@ -119,6 +125,7 @@ export const ConvoyCommand = z.discriminatedUnion('type', [
   InterruptBeadAttempt,
   StartLanding,
   RecordRigLandingPrepared,
+  ClaimLandingPush,
   RecordRigLanded,
   FailLanding,
   RetryLanding,

@@ -100,6 +100,10 @@ export const ConvoyLandingFailedV2 = ConvoyLandingFailedV1.extend({ rigId: z.uui
 export const RigLandingPreparedV1 = z.object({ rigId: z.uuid(), attempt: Attempt, targetTip: Sha, tree: Sha });
 /** Every rig not yet landed is prepared: the pushes may start, rig by rig. */
 export const ConvoyLandingPreparedV1 = z.object({ attempt: Attempt });
+/** The landing may push `commit` onto the rig's `targetBranch`: a close decided after this cannot stop that push. */
+export const RigLandingClaimedV1 = z.object({ rigId: z.uuid(), attempt: Attempt, commit: Sha, targetBranch: z.string().min(1) });
+/** The rig's landing was not pushed because the convoy was closed (or its claimed push did not land after the close). */
+export const RigLandingAbortedV1 = z.object({ rigId: z.uuid(), attempt: Attempt, reason: Reason });
 export const ConvoyFailedV1 = z.object({ reason: Reason, failedBeadIds: BeadIds });
 export const ConvoyReactivatedV1 = z.object({ status: ConvoyStatus.extract(['ACTIVE', 'READY_TO_LAND']) });
 export const ConvoyCancelledV1 = z.object({
@@ -139,6 +143,8 @@ export const convoyEventSchemas = {
   ConvoyLandingStarted: { 1: ConvoyLandingStartedV1 },
   RigLandingPrepared: { 1: RigLandingPreparedV1 },
   ConvoyLandingPrepared: { 1: ConvoyLandingPreparedV1 },
+  RigLandingClaimed: { 1: RigLandingClaimedV1 },
+  RigLandingAborted: { 1: RigLandingAbortedV1 },
   RigLanded: { 1: RigLandedV1 },
   ConvoyLanded: { 1: ConvoyLandedV1 },
   ConvoyLandingFailed: { 1: ConvoyLandingFailedV1, 2: ConvoyLandingFailedV2 },

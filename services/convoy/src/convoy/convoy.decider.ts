@@ -220,6 +220,8 @@ function decidePrimary(command: ConvoyCommand, state: ConvoyState, ctx: DecideCo
       requireLiveConvoy(state, command);
       requireConvoyStatus(state, 'READY_TO_LAND', command.type);
       return [{ type: 'ConvoyLandingStarted', data: { attempt: state.landingAttempt + 1 } }];
+    case 'ClaimLandingPush':
+      return claimLandingPush(command, state, ctx);
     case 'RecordRigLanded':
       return recordRigLanded(command, state, ctx);
     case 'RecordRigLandingPrepared':
@@ -640,13 +642,71 @@ function interruptBeadAttempt(command: ConvoyCommandOf<'InterruptBeadAttempt'>, 
   return [{ type: 'BeadAttemptInterrupted', data: { beadId: bead.beadId, attempt: bead.attempt, agentId: command.data.agentId, reason } }];
 }
 
-function recordRigLanded(command: ConvoyCommandOf<'RecordRigLanded'>, state: ConvoyState, ctx: DecideContext): NewEvent[] {
-  requireLiveConvoy(state, command);
-  requireConvoyStatus(state, 'LANDING', command.type);
-  requireLandingAttempt(state, command.data.attempt, command.type);
-  const { rigId } = command.data;
-  requireLandingRig(state, rigId);
+/**
+ * The fence of every landing push, as ClaimMergePush is for bead merges: decided on the convoy's
+ * latest sequence, so it and CloseConvoy are ordered. Granted while the convoy is landing and the
+ * rig is prepared; once the convoy is closed, the push must not happen and the history says so.
+ */
+function claimLandingPush(command: ConvoyCommandOf<'ClaimLandingPush'>, state: ConvoyState, ctx: DecideContext): NewEvent[] {
   const commit = requireCommit(command.data.commit, 'commit');
+  const { rigId, attempt } = command.data;
+  if (state.status !== 'CANCELLED') {
+    requireLiveConvoy(state, command);
+    requireConvoyStatus(state, 'LANDING', command.type);
+    requireLandingAttempt(state, attempt, command.type);
+    requireLandingRig(state, rigId);
+    requireUnlandedRig(state, rigId, command.type);
+    if (!state.landingPrepared || !state.landingPreparations.has(rigId)) {
+      throw DomainError.conflict(`${command.type} needs every rig of convoy ${quote(state.title)} prepared for landing attempt ${attempt}`, { rigId, attempt });
+    }
+    if (state.landingClaims.get(rigId) === commit) return [];
+    const rig = ctx.rigs.get(rigId);
+    if (!rig) throw DomainError.notFound(`rig ${rigId} is not registered in this town`, { rigId });
+    return [{ type: 'RigLandingClaimed', data: { rigId, attempt, commit, targetBranch: rig.defaultBranch } }];
+  }
+  requireExistingConvoy(state, command);
+  requireLandingAttempt(state, attempt, command.type);
+  requireLandingRig(state, rigId);
+  requireUnlandedRig(state, rigId, command.type);
+  // Granted before the close and asked again (a lost reply): still granted.
+  if (state.landingClaims.get(rigId) === commit) return [];
+  if (state.landingAborts.has(rigId)) return [];
+  // Closed before this push was claimed, or a claimed push that failed and this is a new merge.
+  return [{ type: 'RigLandingAborted', data: { rigId, attempt, reason: closedBeforeLanding(state) } }];
+}
+
+const closedBeforeLanding = (state: ConvoyState) => `convoy ${quote(state.title)} was closed before this landing was pushed`;
+
+function requireUnlandedRig(state: ConvoyState, rigId: string, commandType: ConvoyCommandType): void {
+  const landed = state.landings.get(rigId);
+  if (landed) throw DomainError.conflict(`${commandType}: rig ${rigId} of convoy ${quote(state.title)} already landed at ${landed}`, { rigId, commit: landed });
+}
+
+/** In a closed convoy only a rig whose landing push was granted before the close may still report its outcome. */
+function requireClaimedLandingAfterClose(state: ConvoyState, command: ConvoyCommandOf<'RecordRigLanded' | 'FailLanding'>, rigId: string | null): string {
+  requireExistingConvoy(state, command);
+  requireLandingAttempt(state, command.data.attempt, command.type);
+  if (rigId === null || !state.landingClaims.has(rigId)) {
+    throw DomainError.conflict(
+      `convoy ${quote(state.title)} is CANCELLED and ${rigId === null ? 'this landing failure names no rig' : `rig ${rigId} had no landing push under way when it was closed`}: it accepts no ${command.type}`,
+      { status: state.status, rigId },
+    );
+  }
+  return rigId;
+}
+
+function recordRigLanded(command: ConvoyCommandOf<'RecordRigLanded'>, state: ConvoyState, ctx: DecideContext): NewEvent[] {
+  const { rigId } = command.data;
+  const commit = requireCommit(command.data.commit, 'commit');
+  if (state.status !== 'CANCELLED') {
+    requireLiveConvoy(state, command);
+    requireConvoyStatus(state, 'LANDING', command.type);
+    requireLandingAttempt(state, command.data.attempt, command.type);
+  } else if (state.landings.get(rigId) !== commit) {
+    // A push granted before the close: what git accepted is recorded, never left silent.
+    requireClaimedLandingAfterClose(state, command, rigId);
+  }
+  requireLandingRig(state, rigId);
   const rig = ctx.rigs.get(rigId);
   if (!rig) throw DomainError.notFound(`rig ${rigId} is not registered in this town`, { rigId });
   const landed = state.landings.get(rigId);
@@ -677,6 +737,12 @@ function recordRigLandingPrepared(command: ConvoyCommandOf<'RecordRigLandingPrep
 }
 
 function failLanding(command: ConvoyCommandOf<'FailLanding'>, state: ConvoyState, ctx: DecideContext): NewEvent[] {
+  if (state.status === 'CANCELLED') {
+    // The claimed push did not land after the close: no landing attempt follows, the landing is recorded as aborted.
+    const rigId = requireClaimedLandingAfterClose(state, command, command.data.rigId ?? null);
+    const why = requireReason(command.data.reason);
+    return [{ type: 'RigLandingAborted', data: { rigId, attempt: command.data.attempt, reason: clip(`${closedBeforeLanding(state)}: ${why}`, REASON_LENGTH) } }];
+  }
   requireLiveConvoy(state, command);
   requireConvoyStatus(state, 'LANDING', command.type);
   requireLandingAttempt(state, command.data.attempt, command.type);
@@ -855,11 +921,15 @@ function resultOf(command: ConvoyCommand, state: ConvoyState): Record<string, un
     case 'StartLanding':
       return { convoyId, convoyStatus: state.status, landingAttempt: state.landingAttempt };
     case 'CloseConvoy':
-      return { convoyId, convoyStatus: state.status, mergesUnderWay: state.mergesUnderWayAtClose };
+      return { convoyId, convoyStatus: state.status, mergesUnderWay: state.mergesUnderWayAtClose, landingsUnderWay: state.landingsUnderWayAtClose };
     case 'ClaimMergePush': {
       const bead = state.beads.get(command.data.beadId);
       const claimed = bead?.status === 'IN_REVIEW' && bead.mergeClaim === command.data.mergeCommit.toLowerCase();
       return { convoyId, beadId: command.data.beadId, claimed, beadStatus: bead?.status ?? null, convoyStatus: state.status };
+    }
+    case 'ClaimLandingPush': {
+      const claimed = state.landingAttempt === command.data.attempt && state.landingClaims.get(command.data.rigId) === command.data.commit.toLowerCase();
+      return { convoyId, rigId: command.data.rigId, claimed, convoyStatus: state.status };
     }
     case 'StartConvoy':
     case 'RecordRigLandingPrepared':

@@ -1155,7 +1155,7 @@ describe('convoy decider', () => {
           { type: 'BeadCancelled', data: { beadId: bead(5), previousStatus: 'FAILED' } },
           unready(3),
         ]);
-      expect(decision.result).toEqual({ convoyId: CONVOY_ID, convoyStatus: 'CANCELLED', mergesUnderWay: [] });
+      expect(decision.result).toEqual({ convoyId: CONVOY_ID, convoyStatus: 'CANCELLED', mergesUnderWay: [], landingsUnderWay: [] });
     });
 
     it('given a landing under way, when closed, then the landing is dropped', () => {
@@ -1182,7 +1182,7 @@ describe('convoy decider', () => {
 
     it('given a cancelled convoy, when closed again, then nothing is written and the answer is the same', () => {
       const decision = spec().given(historyOf([slingBatch(DIAMOND), close()])).when(close('again')).thenNothing();
-      expect(decision).toEqual({ events: [], duplicate: false, result: { convoyId: CONVOY_ID, convoyStatus: 'CANCELLED', mergesUnderWay: [] } });
+      expect(decision).toEqual({ events: [], duplicate: false, result: { convoyId: CONVOY_ID, convoyStatus: 'CANCELLED', mergesUnderWay: [], landingsUnderWay: [] } });
     });
 
     it('given a landed convoy, when closed, then it is a conflict', () => {

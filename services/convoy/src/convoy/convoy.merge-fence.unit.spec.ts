@@ -44,7 +44,7 @@ describe('convoy decider: the merge push fence', () => {
           { type: 'ConvoyCancelled', data: { reason: 'plan changed', stopAgents: [], dropReviews: [bead(1)], dropLanding: false } },
           { type: 'BeadCancelled', data: { beadId: bead(1), previousStatus: 'IN_REVIEW' } },
         ]);
-      expect(decision.result).toEqual({ convoyId: CONVOY_ID, convoyStatus: 'CANCELLED', mergesUnderWay: [] });
+      expect(decision.result).toEqual({ convoyId: CONVOY_ID, convoyStatus: 'CANCELLED', mergesUnderWay: [], landingsUnderWay: [] });
     });
 
     it('given a closed convoy, when the refinery claims the push, then the merge is recorded as aborted and not granted', () => {
@@ -71,7 +71,7 @@ describe('convoy decider: the merge push fence', () => {
         .given(historyOf([...reviewing(), claim(1)]))
         .when(close('plan changed'))
         .then([{ type: 'ConvoyCancelled', data: { reason: 'plan changed', stopAgents: [], dropReviews: [], dropLanding: false } }]);
-      expect(decision.result).toEqual({ convoyId: CONVOY_ID, convoyStatus: 'CANCELLED', mergesUnderWay: [bead(1)] });
+      expect(decision.result).toEqual({ convoyId: CONVOY_ID, convoyStatus: 'CANCELLED', mergesUnderWay: [bead(1)], landingsUnderWay: [] });
     });
 
     it('given a claimed push and a close, when the merge is reported, then it is recorded and the close answer stays the same', () => {
@@ -81,7 +81,7 @@ describe('convoy decider: the merge push fence', () => {
         .when(merge(1))
         .then([{ type: 'BeadMerged', data: { beadId: bead(1), attempt: 1, mergeCommit: sha('b'), targetBranch: 'main' } }]);
       const repeated = spec().given(historyOf([...reviewing(), claim(1), closing, merge(1)])).when(closing).thenNothing();
-      expect(repeated.result).toEqual({ convoyId: CONVOY_ID, convoyStatus: 'CANCELLED', mergesUnderWay: [bead(1)] });
+      expect(repeated.result).toEqual({ convoyId: CONVOY_ID, convoyStatus: 'CANCELLED', mergesUnderWay: [bead(1)], landingsUnderWay: [] });
     });
 
     it('given a claimed push and a close, when the same commit is claimed again (a lost reply), then it is still granted', () => {

@@ -71,12 +71,18 @@ export interface ConvoyState {
   landingPreparations: Map<string, LandingPreparation>;
   /** Every rig not yet landed is prepared in the attempt under way: pushes may start. */
   landingPrepared: boolean;
+  /** rigId → the landing commit the runner was granted to push in the attempt under way, until its outcome is recorded. */
+  landingClaims: Map<string, string>;
+  /** Rigs whose landing of the attempt under way was recorded as aborted by a close. */
+  landingAborts: Set<string>;
   /** rigId → the latest bead merge commit. */
   lastMerges: Map<string, string>;
   /** commandId → what that DispatchBead handed out. */
   dispatches: Map<string, DispatchRecord>;
   /** Beads whose merge push was already granted when the convoy was closed: they may still be merged. */
   mergesUnderWayAtClose: string[];
+  /** Rigs whose landing push was already granted when the convoy was closed: they may still land. */
+  landingsUnderWayAtClose: string[];
   handledCommands: Set<string>;
 }
 
@@ -111,9 +117,12 @@ export function initialState(): ConvoyState {
     landings: new Map(),
     landingPreparations: new Map(),
     landingPrepared: false,
+    landingClaims: new Map(),
+    landingAborts: new Set(),
     lastMerges: new Map(),
     dispatches: new Map(),
     mergesUnderWayAtClose: [],
+    landingsUnderWayAtClose: [],
     handledCommands: new Set(),
   };
 }
@@ -132,6 +141,8 @@ export function cloneState(state: ConvoyState): ConvoyState {
     held: new Map(state.held),
     landings: new Map(state.landings),
     landingPreparations: new Map(state.landingPreparations),
+    landingClaims: new Map(state.landingClaims),
+    landingAborts: new Set(state.landingAborts),
     lastMerges: new Map(state.lastMerges),
     dispatches: new Map(state.dispatches),
     handledCommands: new Set(state.handledCommands),
@@ -317,6 +328,8 @@ export function evolve(state: ConvoyState, event: GastownEvent): ConvoyState {
       state.landingAttempt = event.data.attempt;
       state.landingPreparations = new Map();
       state.landingPrepared = false;
+      state.landingClaims = new Map();
+      state.landingAborts = new Set();
       break;
     case 'RigLandingPrepared':
       state.landingPreparations.set(event.data.rigId, { targetTip: event.data.targetTip, tree: event.data.tree });
@@ -324,14 +337,24 @@ export function evolve(state: ConvoyState, event: GastownEvent): ConvoyState {
     case 'ConvoyLandingPrepared':
       state.landingPrepared = true;
       break;
+    case 'RigLandingClaimed':
+      state.landingClaims.set(event.data.rigId, event.data.commit);
+      break;
+    case 'RigLandingAborted':
+      state.landingClaims.delete(event.data.rigId);
+      state.landingAborts.add(event.data.rigId);
+      break;
     case 'RigLanded':
       state.landings.set(event.data.rigId, event.data.commit);
+      state.landingClaims.delete(event.data.rigId);
       break;
     case 'ConvoyLanded':
       state.status = 'LANDED';
       break;
     case 'ConvoyLandingFailed':
       state.status = 'READY_TO_LAND';
+      // A failed attempt pushes nothing more: none of its claims is under way any longer.
+      state.landingClaims = new Map();
       break;
     case 'ConvoyFailed':
       state.status = 'FAILED';
@@ -346,6 +369,7 @@ export function evolve(state: ConvoyState, event: GastownEvent): ConvoyState {
         const bead = beadOf(state, id);
         return bead.status === 'IN_REVIEW' && bead.mergeClaim !== null;
       });
+      state.landingsUnderWayAtClose = [...state.featureBranches.keys()].filter((rigId) => state.landingClaims.has(rigId));
       break;
     case 'TownCreated':
     case 'RigRegistered':

@@ -54,6 +54,8 @@ const beadsOf: { [K in EventType]: (data: EventData<K>) => string[] } = {
   ConvoyReadyToLand: none,
   ConvoyLandingStarted: none,
   RigLandingPrepared: none,
+  RigLandingClaimed: none,
+  RigLandingAborted: none,
   ConvoyLandingPrepared: none,
   RigLanded: none,
   ConvoyLanded: none,

@@ -168,6 +168,8 @@ function referencedRigs(event: GastownEvent): string[] {
   switch (event.type) {
     case 'BeadCreated':
     case 'RigLandingPrepared':
+    case 'RigLandingClaimed':
+    case 'RigLandingAborted':
     case 'RigLanded':
       return [event.data.rigId];
     case 'ConvoyLandingFailed':

@@ -159,6 +159,10 @@ const sentences: Sentences = {
   ConvoyLandingStarted: (e) => `Landing started (attempt ${e.data.attempt})`,
   RigLandingPrepared: (e, n) => `Landing prepared on ${n.rig(e.data.rigId)}: merged onto ${shortSha(e.data.targetTip)} and checked, not pushed yet`,
   ConvoyLandingPrepared: (e) => `Every rig is prepared: pushing landing attempt ${e.data.attempt} rig by rig`,
+  RigLandingClaimed: (e, n) =>
+    `Pushing the landing onto ${n.rig(e.data.rigId)}'s ${e.data.targetBranch} as ${shortSha(e.data.commit)} ` +
+    `(attempt ${e.data.attempt}); a close from now on cannot stop this landing`,
+  RigLandingAborted: (e, n) => `The landing on ${n.rig(e.data.rigId)} was aborted and not pushed (attempt ${e.data.attempt}): ${clip(e.data.reason)}`,
   RigLanded: (e, n) => `Landed on ${n.rig(e.data.rigId)}: ${e.data.targetBranch} is at ${shortSha(e.data.commit)}`,
   ConvoyLanded: (e, n) => `The convoy landed: ${list(e.data.landings.map((l) => `${n.rig(l.rigId)} at ${shortSha(l.commit)}`))}`,
   ConvoyLandingFailed: (e) => `Landing attempt ${e.data.attempt} failed: ${clip(e.data.reason)}`,

@@ -351,6 +351,15 @@ const rigLanded = each<'RigLanded'>((tx, e) => setRigLanding(tx, e, { rigId: e.d
 const rigLandingPrepared = each<'RigLandingPrepared'>(async () => undefined);
 const convoyLandingPrepared = each<'ConvoyLandingPrepared'>(async () => undefined);
 
+/**
+ * A claim changes no row: the rig stays PENDING until its push is recorded, which in a closed
+ * convoy reads "this landing may still land" (the close answer named it).
+ */
+const rigLandingClaimed = each<'RigLandingClaimed'>(async () => undefined);
+
+/** Not pushed because the convoy was closed: the rig's record says so. */
+const rigLandingAborted = each<'RigLandingAborted'>((tx, e) => setRigLanding(tx, e, { rigId: e.data.rigId, status: 'FAILED', commit: null, reason: e.data.reason }));
+
 const convoyLanded = each<'ConvoyLanded'>(async (tx, e) => {
   await tx.query(
     // A landing that succeeded after failed attempts is no longer failing: its old reason goes.
@@ -412,6 +421,8 @@ const handlers: { [K in EventType]: RunHandler<K> } = {
   ConvoyLandingStarted: convoyLandingStarted,
   RigLandingPrepared: rigLandingPrepared,
   ConvoyLandingPrepared: convoyLandingPrepared,
+  RigLandingClaimed: rigLandingClaimed,
+  RigLandingAborted: rigLandingAborted,
   RigLanded: rigLanded,
   ConvoyLanded: convoyLanded,
   ConvoyLandingFailed: convoyLandingFailed,

@@ -19,6 +19,7 @@ type RunnerCommandType = Extract<
   | 'ClaimMergePush'
   | 'RequestRework'
   | 'RecordRigLandingPrepared'
+  | 'ClaimLandingPush'
   | 'RecordRigLanded'
   | 'FailLanding'
 >;
@@ -66,6 +67,19 @@ export class ConvoyCommands {
       type: 'ClaimMergePush',
       // One claim per merge commit: a new merge after the target moved asks again.
       commandId: `mergeclaim:${data.beadId}:${data.attempt}:${data.mergeCommit}`,
+      data,
+    });
+    return reply !== 'conflict' && reply.result['claimed'] === true;
+  }
+
+  /**
+   * Asks the convoy service for leave to push a rig's landing: true only when the convoy granted it
+   * (it was not closed first); a refusal by a close is already recorded as an aborted landing.
+   */
+  async claimLandingPush(scope: ConvoyScope, data: { rigId: string; attempt: number; commit: string }): Promise<boolean> {
+    const reply = await this.request(scope, {
+      type: 'ClaimLandingPush',
+      commandId: `landclaim:${scope.convoyId}:${data.attempt}:${data.rigId}:${data.commit}`,
       data,
     });
     return reply !== 'conflict' && reply.result['claimed'] === true;

@@ -28,10 +28,14 @@ interface Landing {
   featureBranch: string;
   /** The push phase: the target tip and merged tree the preparation recorded. */
   prepared: { targetTip: string; tree: string } | null;
+  /** The convoy was closed after this rig's push was granted: only that push's outcome is left to record. */
+  closed: boolean;
 }
 
 function landing(view: ConvoyView, job: LandJob): Landing | string {
-  if (view.status !== 'LANDING') return `its convoy is ${view.status}`;
+  // A rig whose push was granted before the close keeps its claim until its outcome is recorded.
+  const closed = view.status === 'CANCELLED' && job.phase === 'push' && view.landingAttempt === job.attempt && view.landingClaims.has(job.rigId);
+  if (view.status !== 'LANDING' && !closed) return `its convoy is ${view.status}`;
   if (view.landingAttempt !== job.attempt) return `landing attempt ${view.landingAttempt} is under way`;
   const landed = view.landings.get(job.rigId);
   if (landed) return `the rig already landed at ${landed}`;
@@ -39,11 +43,11 @@ function landing(view: ConvoyView, job: LandJob): Landing | string {
   if (!featureBranch) return 'the convoy has no feature branch on this rig';
   if (job.phase === 'prepare') {
     if (view.landingPreparations.has(job.rigId)) return 'the rig is already prepared for this attempt';
-    return { title: view.title, featureBranch, prepared: null };
+    return { title: view.title, featureBranch, prepared: null, closed };
   }
   const prepared = view.landingPreparations.get(job.rigId);
   if (!view.landingPrepared || !prepared) return 'not every rig of the convoy is prepared yet';
-  return { title: view.title, featureBranch, prepared };
+  return { title: view.title, featureBranch, prepared, closed };
 }
 
 /**
@@ -54,8 +58,10 @@ function landing(view: ConvoyView, job: LandJob): Landing | string {
  * so a convoy that fails on one rig has touched none. `push` (once every rig is prepared) makes
  * the same merge again, requires the same target tip and tree — the tree the checks passed on —
  * and pushes with a lease on that tip: a target that moved since its preparation fails this rig
- * cleanly instead of landing an unchecked merge. The landing is reported only once origin holds a
- * landing commit that changes something.
+ * cleanly instead of landing an unchecked merge. Right before that push, still holding the lease,
+ * it asks the convoy for leave (ClaimLandingPush), so a close is ordered before the push (which
+ * then never happens) or after it (and the close knows this landing may still land). The landing
+ * is reported only once origin holds a landing commit that changes something.
  */
 export class LandingHandler {
   private readonly logger = new Logger('landing');
@@ -79,7 +85,7 @@ export class LandingHandler {
     if (report) await commands.send({ townId: job.townId, convoyId: job.convoyId }, report);
   };
 
-  private async land(job: LandJob, rig: RigInfo, convoy: Landing, repository: RigRepository, held: HeldRigLease): Promise<ConvoyReport> {
+  private async land(job: LandJob, rig: RigInfo, convoy: Landing, repository: RigRepository, held: HeldRigLease): Promise<ConvoyReport | null> {
     const target = rig.defaultBranch;
     const key = `land-${job.convoyId.slice(0, 8)}-a${job.attempt}`;
     const landed = (commit: string): ConvoyReport => ({
@@ -119,8 +125,16 @@ export class LandingHandler {
       case 'merged':
         try {
           if (convoy.prepared === null) return await this.prepare(job, rig, outcome, failed);
+          // Granted before a close and redelivered (its runner died): record what origin holds, never push anew.
+          if (convoy.closed) return failed(`the granted landing is not on ${target}; it was not pushed again after the close`);
           const moved = movedSincePrepared(target, convoy.prepared, outcome);
           if (moved) return failed(moved);
+          await held.fence();
+          const granted = await this.deps.commands.claimLandingPush(
+            { townId: job.townId, convoyId: job.convoyId },
+            { rigId: job.rigId, attempt: job.attempt, commit: outcome.commit },
+          );
+          if (!granted) return this.drop(job, `the convoy refused to let ${outcome.commit.slice(0, 12)} be pushed (closed, or the landing moved on)`);
           await repository.pushMerge({ commit: outcome.commit, target, expectedTip: convoy.prepared.targetTip, fence: held.fence });
         } catch (error) {
           if (error instanceof TargetMovedError) return failed(`${target} moved while the landing was being pushed; it was not pushed`);

@@ -33,7 +33,8 @@ let instances = 0;
 
 /**
  * Asks for a reason before a convoy is closed, and says first what closing does to it: which
- * agents stop, which reviews are dropped, what is cancelled and what stays merged unlanded.
+ * agents stop, which reviews are dropped, what is cancelled and what stays merged unlanded (or
+ * still lands, when its push was already under way).
  */
 @Component({
   selector: 'gt-close-convoy-dialog',
@@ -185,11 +186,13 @@ function consequences(beads: readonly ClosingBead[], mergeMode: MergeMode, branc
   }
   const cancelled = [open > 0 ? count(open, 'open bead') : '', failed > 0 ? count(failed, 'failed bead') : ''].filter(Boolean);
   if (cancelled.length > 0) lines.push(`${cancelled.join(' and ')} will be cancelled.`);
-  lines.push(closedLine(closed, mergeMode, branches));
+  // A convoy lands only once every bead is closed: only then may a landing be under way.
+  const mayBeLanding = beads.length > 0 && closed === beads.length;
+  lines.push(closedLine(closed, mergeMode, branches, mayBeLanding));
   return lines;
 }
 
-function closedLine(closed: number, mergeMode: MergeMode, branches: readonly ClosingBranch[]): string {
+function closedLine(closed: number, mergeMode: MergeMode, branches: readonly ClosingBranch[], mayBeLanding: boolean): string {
   const merged = `${count(closed, 'closed bead')} stay${closed === 1 ? 's' : ''} merged`;
   if (mergeMode === 'REVIEW_AND_MERGE') {
     return closed > 0 ? `${merged} into the default branch.` : 'Nothing was merged into the default branch yet.';
@@ -201,6 +204,13 @@ function closedLine(closed: number, mergeMode: MergeMode, branches: readonly Clo
   const several = groups.length > 1;
   const where = groups.length === 0 ? "the convoy's feature branch" : `feature branch${several ? 'es' : ''} ${list(groups)}`;
   if (closed === 0) return `${upperFirst(where)} will not land; nothing was merged on ${several ? 'them' : 'it'} yet.`;
+  // Only a landing whose push has not yet been granted can be stopped; the dialog cannot know which were.
+  if (mayBeLanding) {
+    return (
+      `${merged} on ${where}. A rig that has not landed yet will not land unless its landing is already being pushed; ` +
+      'a landing already being pushed still lands, and the convoy then shows that rig landed.'
+    );
+  }
   return `${merged} on ${where}${several ? ', and none of them will land' : ' and the branch will not land'}.`;
 }
 

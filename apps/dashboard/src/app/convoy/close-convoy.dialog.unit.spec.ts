@@ -80,6 +80,22 @@ describe('CloseConvoyDialog', () => {
     ]);
   });
 
+  it('given every bead closed (the convoy may be landing), then it says only a landing not yet being pushed is stopped', async () => {
+    const { dialog } = await setup((host) => {
+      host.beads.set([bead('Schema', 'CLOSED'), bead('API', 'CLOSED')]);
+      host.branches.set([
+        { rigName: 'web', branch: 'convoy/a/web' },
+        { rigName: 'api', branch: 'convoy/a/api' },
+      ]);
+    });
+
+    expect(await dialog.consequences()).toEqual([
+      'No agent is at work on it, so none will be stopped.',
+      '2 closed beads stay merged on feature branches convoy/a/web (web) and convoy/a/api (api). A rig that has not landed yet will not land ' +
+        'unless its landing is already being pushed; a landing already being pushed still lands, and the convoy then shows that rig landed.',
+    ]);
+  });
+
   it('given two rigs sharing the feature branch name and nothing merged, then the branch is named once with its rigs', async () => {
     const { dialog } = await setup((host) => {
       host.beads.set([bead('API', 'OPEN')]);
