@@ -4,6 +4,7 @@ import type { EntityManager } from 'typeorm';
 import { each, runsOf, type RunHandler } from './event-runs.projector';
 import { recordConvoyHistory } from '../history/history.projection';
 import { projectAttempts } from './bead-attempts.projector';
+import { raiseTownBounds } from './town-bounds.projector';
 import { advanceCheckpoint, lockCheckpoint } from '../projection/projection.checkpoint';
 
 export { PROJECTION_CHANNEL } from '../projection/projection.checkpoint';
@@ -43,6 +44,7 @@ export async function applyCommit(
     await handler(tx, run.events);
   }
   await touchConvoys(tx, commit.events);
+  await raiseTownBounds(tx, commit.events);
   await projectAttempts(tx, commit);
   await recordConvoyHistory(tx, commit, storedEvents);
   await advanceCheckpoint(tx, commit.subject, lastSeq, commit.seq, at);
