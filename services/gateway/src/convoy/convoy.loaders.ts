@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import DataLoader from 'dataloader';
 import { emptyProgress } from '@gastown/contracts';
-import { DataSource, In, LessThan } from 'typeorm';
+import { DataSource, In } from 'typeorm';
 import { BeadDependencyRow, BeadRow, ConvoyRow } from '../read-models/read-models.entities';
 import type { GatewayContext } from '../graphql/graphql.context';
 import { isUuid } from '../graphql/graphql.ids';
@@ -40,23 +40,41 @@ export class ConvoyLoaders {
     );
   }
 
-  /** The convoy's beads in plan order; with `first`, only the first ones, cut in the database. */
-  beads(ctx: GatewayContext, first: number | null = null): DataLoader<string, BeadRow[]> {
+  /**
+   * The convoy's beads in plan order; with `first`, only the first ones, with `after`, only those
+   * after that bead of the convoy, and with `rigId`, only those on the rig, cut in the database.
+   */
+  beads(ctx: GatewayContext, first: number | null = null, after: string | null = null, rigId: string | null = null): DataLoader<string, BeadRow[]> {
     return ctx.loaders.get(
-      first === null ? BEADS_BY_CONVOY : Symbol.for(`beadsByConvoy:${first}`),
+      first === null && after === null && rigId === null ? BEADS_BY_CONVOY : Symbol.for(`beadsByConvoy:${first}:${after}:${rigId}`),
       () =>
         new DataLoader<string, BeadRow[]>(async (convoyIds) => {
-          // Plan indices run from 0 without gaps, so the first n beads are those below n.
-          const rows = await this.db.getRepository(BeadRow).find({
-            where: { townId: ctx.town.id, convoyId: In([...convoyIds]), ...(first === null ? {} : { idx: LessThan(first) }) },
-            order: { convoyId: 'ASC', idx: 'ASC' },
-          });
+          const ids = convoyIds.filter(isUuid);
+          const page = (convoy: string | string[]) => {
+            const query = this.db
+              .getRepository(BeadRow)
+              .createQueryBuilder('b')
+              .where('b.townId = :town AND b.convoyId IN (:...ids)', { town: ctx.town.id, ids: [convoy].flat() })
+              .orderBy('b.convoyId', 'ASC')
+              .addOrderBy('b.idx', 'ASC');
+            // A cursor of another convoy selects nothing there.
+            const start = after === null ? '-1' : '(SELECT a.idx FROM beads a WHERE a.id = :after AND a.convoy_id = b.convoy_id)';
+            if (after !== null) query.andWhere(`b.idx > ${start}`, { after });
+            if (rigId !== null) return query.andWhere('b.rigId = :rigId', { rigId }).limit(first ?? undefined).getMany();
+            // Plan indices run from 0 without gaps, so a page of all rigs is a range of them, cut for every convoy at once.
+            if (first !== null) query.andWhere(`b.idx <= ${start} + :first`, { first });
+            return query.getMany();
+          };
+          if (ids.length === 0) return convoyIds.map(() => []);
+          // A rig's beads are not a range of indices: each convoy's page is its own query.
+          const rows = rigId !== null && first !== null ? (await Promise.all(ids.map(page))).flat() : await page(ids);
           const groups = groupBy(rows, (r) => r.convoyId);
           return convoyIds.map((id) => groups.get(id) ?? []);
         }),
     );
   }
 
+  /** Every edge of the convoy, in (beadId, dependsOnBeadId) order. */
   edges(ctx: GatewayContext): DataLoader<string, BeadDependencyRow[]> {
     return ctx.loaders.get(
       EDGES_BY_CONVOY,
@@ -72,10 +90,35 @@ export class ConvoyLoaders {
     );
   }
 
-  /** Counted by PostgreSQL rather than from loaded beads, so a progress bar never pulls 10,000 rows. */
-  progress(ctx: GatewayContext): DataLoader<string, ConvoyProgress> {
+  /** One page of the convoy's edges in the same order: at most `first`, strictly after the `after` edge. */
+  edgesPage(ctx: GatewayContext, first: number, after: { beadId: string; dependsOnBeadId: string } | null): DataLoader<string, BeadDependencyRow[]> {
     return ctx.loaders.get(
-      PROGRESS_BY_CONVOY,
+      Symbol.for(`edgesByConvoy:${first}:${after?.beadId}:${after?.dependsOnBeadId}`),
+      () =>
+        // Pages are cut per convoy, so each convoy is one indexed query.
+        new DataLoader<string, BeadDependencyRow[]>((convoyIds) =>
+          Promise.all(
+            convoyIds.map(async (convoyId) => {
+              if (!isUuid(convoyId)) return [];
+              const query = this.db
+                .getRepository(BeadDependencyRow)
+                .createQueryBuilder('e')
+                .where('e.townId = :town AND e.convoyId = :convoyId', { town: ctx.town.id, convoyId })
+                .orderBy('e.beadId', 'ASC')
+                .addOrderBy('e.dependsOnBeadId', 'ASC')
+                .limit(first);
+              if (after) query.andWhere('(e.bead_id, e.depends_on_bead_id) > (:beadId, :dependsOnBeadId)', after);
+              return query.getMany();
+            }),
+          ),
+        ),
+    );
+  }
+
+  /** Counted by PostgreSQL rather than from loaded beads, so a progress bar never pulls 10,000 rows; with `rigId`, the rig's beads only. */
+  progress(ctx: GatewayContext, rigId: string | null = null): DataLoader<string, ConvoyProgress> {
+    return ctx.loaders.get(
+      rigId === null ? PROGRESS_BY_CONVOY : Symbol.for(`progressByConvoy:${rigId}`),
       () =>
         new DataLoader<string, ConvoyProgress>(async (convoyIds) => {
           const rows: (ConvoyProgress & { convoyId: string })[] = await this.db.query(
@@ -89,9 +132,9 @@ export class ConvoyLoaders {
                     count(*) FILTER (WHERE status = 'CANCELLED')::int AS cancelled,
                     count(*) FILTER (WHERE status = 'OPEN' AND blocked)::int AS blocked
                FROM beads
-              WHERE town_id = $1 AND convoy_id = ANY($2::uuid[])
+              WHERE town_id = $1 AND convoy_id = ANY($2::uuid[]) AND ($3::uuid IS NULL OR rig_id = $3::uuid)
               GROUP BY convoy_id`,
-            [ctx.town.id, convoyIds.filter(isUuid)],
+            [ctx.town.id, convoyIds.filter(isUuid), rigId],
           );
           const byConvoy = new Map(rows.map(({ convoyId, ...progress }) => [convoyId, progress]));
           return convoyIds.map((id) => byConvoy.get(id) ?? emptyProgress());

@@ -20,6 +20,7 @@ export class RigLanding {
 export class DependencyEdge {
   @Field(() => ID, { description: 'The bead that waits.' }) beadId!: string;
   @Field(() => ID, { description: 'The bead it waits for.' }) dependsOnBeadId!: string;
+  @Field(() => String, { description: 'Pass it as dependencyEdges(after:) to read the edges after this one.' }) cursor!: string;
 }
 
 @ObjectType({ description: 'Bead counts by state. open and blocked split the OPEN beads.' })

@@ -4,6 +4,8 @@ import type { BeadDependencyRow, BeadRow, ConvoyRow, RigRow } from '../read-mode
 import { Bead } from '../bead/bead.model';
 import { Ctx, type GatewayContext } from '../graphql/graphql.context';
 import { apiError } from '../graphql/graphql.errors';
+import { isUuid } from '../graphql/graphql.ids';
+import { decodeEdgeCursor, encodeEdgeCursor } from './convoy.cursor';
 import { Rig } from '../rig/rig.model';
 import { RigLoaders } from '../rig/rig.loaders';
 import { ConvoysArgs, SlingBatchInput, SlingInput, TaskInput } from './convoy.inputs';
@@ -11,6 +13,16 @@ import { ConvoyLoaders } from './convoy.loaders';
 import { Convoy, ConvoyConnection, ConvoyProgress, DependencyEdge, RigLanding } from './convoy.model';
 import { rigLandingsOf } from './convoy.landings';
 import { ConvoyPage, ConvoyService } from './convoy.service';
+
+function checkFirst(first: number | null | undefined): void {
+  if (first !== undefined && first !== null && (!Number.isInteger(first) || first < 0)) {
+    throw apiError('BAD_USER_INPUT', `first must be 0 or more (got ${first})`, { argument: 'first' });
+  }
+}
+
+function checkRigId(rigId: string | null | undefined): void {
+  if (rigId !== undefined && rigId !== null && !isUuid(rigId)) throw apiError('BAD_USER_INPUT', `rigId must be a rig's id (got ${rigId})`, { argument: 'rigId' });
+}
 
 const COMMAND_ID = { nullable: true, description: 'Idempotency key: a retry with the same id changes nothing more.' };
 
@@ -106,25 +118,46 @@ export class ConvoyResolver {
   }
 
   @ResolveField(() => ConvoyProgress)
-  progress(@Ctx() ctx: GatewayContext, @Parent() convoy: ConvoyRow): Promise<ConvoyProgress> {
-    return this.loaders.progress(ctx).load(convoy.id);
+  progress(
+    @Ctx() ctx: GatewayContext,
+    @Parent() convoy: ConvoyRow,
+    @Args('rigId', { type: () => ID, nullable: true, description: 'Only the beads on this rig.' }) rigId?: string | null,
+  ): Promise<ConvoyProgress> {
+    checkRigId(rigId);
+    return this.loaders.progress(ctx, rigId ?? null).load(convoy.id);
   }
 
-  @ResolveField(() => [Bead], { description: 'In plan order; every bead unless first is given.' })
+  @ResolveField(() => [Bead], { description: 'In plan order; every bead unless first is given. Page with first and after (the last id of the previous page).' })
   beads(
     @Ctx() ctx: GatewayContext,
     @Parent() convoy: ConvoyRow,
-    @Args('first', { type: () => Int, nullable: true, description: 'Only the first beads in plan order.' }) first?: number | null,
+    @Args('first', { type: () => Int, nullable: true, description: 'Only the first beads in plan order (after `after`).' }) first?: number | null,
+    @Args('after', { type: () => ID, nullable: true, description: 'Only the beads after this bead of the convoy, in plan order.' }) after?: string | null,
+    @Args('rigId', { type: () => ID, nullable: true, description: 'Only the beads on this rig.' }) rigId?: string | null,
   ): Promise<BeadRow[]> {
-    if (first !== undefined && first !== null && (!Number.isInteger(first) || first < 0)) {
-      throw apiError('BAD_USER_INPUT', `first must be 0 or more (got ${first})`, { argument: 'first' });
+    checkFirst(first);
+    if (after !== undefined && after !== null && !isUuid(after)) {
+      throw apiError('BAD_USER_INPUT', `after must be the id of a bead of the convoy (got ${after})`, { argument: 'after' });
     }
-    return this.loaders.beads(ctx, first ?? null).load(convoy.id);
+    checkRigId(rigId);
+    return this.loaders.beads(ctx, first ?? null, after ?? null, rigId ?? null).load(convoy.id);
   }
 
-  @ResolveField(() => [DependencyEdge])
-  dependencyEdges(@Ctx() ctx: GatewayContext, @Parent() convoy: ConvoyRow): Promise<BeadDependencyRow[]> {
-    return this.loaders.edges(ctx).load(convoy.id);
+  @ResolveField(() => [DependencyEdge], {
+    description: 'In (beadId, dependsOnBeadId) order; every edge unless first is given. Page with first and after (the cursor of the last edge of the previous page).',
+  })
+  dependencyEdges(
+    @Ctx() ctx: GatewayContext,
+    @Parent() convoy: ConvoyRow,
+    @Args('first', { type: () => Int, nullable: true, description: 'Only the first edges (after `after`).' }) first?: number | null,
+    @Args('after', { type: () => String, nullable: true, description: 'Only the edges after the edge with this cursor.' }) after?: string | null,
+  ): Promise<BeadDependencyRow[]> {
+    checkFirst(first);
+    const from = after === undefined || after === null ? null : decodeEdgeCursor(after);
+    if (after && !from) throw apiError('BAD_USER_INPUT', 'after is not a cursor of a dependency edge', { argument: 'after' });
+    if ((first === undefined || first === null) && from === null) return this.loaders.edges(ctx).load(convoy.id);
+    // Without first, a cursor pages to the end: the static cost already priced the whole list.
+    return this.loaders.edgesPage(ctx, first ?? Number.MAX_SAFE_INTEGER, from).load(convoy.id);
   }
 
   @ResolveField(() => [[ID]], {
@@ -143,5 +176,13 @@ export class ConvoyResolver {
     const loader = this.rigLoaders.byId(ctx);
     const rigs = await Promise.all(convoy.rigIds.map((id) => loader.load(id)));
     return rigs.filter((rig): rig is RigRow => rig !== null);
+  }
+}
+
+@Resolver(() => DependencyEdge)
+export class DependencyEdgeResolver {
+  @ResolveField(() => String)
+  cursor(@Parent() edge: BeadDependencyRow): string {
+    return encodeEdgeCursor(edge);
   }
 }

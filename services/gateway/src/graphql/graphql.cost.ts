@@ -1,8 +1,10 @@
 import type { TownLimits } from '@gastown/contracts';
 import {
+  getArgumentValues,
   getNamedType,
   getNullableType,
   isCompositeType,
+  isInputObjectType,
   isListType,
   isObjectType,
   Kind,
@@ -12,6 +14,7 @@ import {
   type FragmentDefinitionNode,
   type GraphQLCompositeType,
   type GraphQLField,
+  type GraphQLInputType,
   type GraphQLSchema,
   type OperationDefinitionNode,
   type SelectionSetNode,
@@ -52,8 +55,8 @@ export interface TownBounds {
  */
 export interface CostLimits extends Pick<TownLimits, 'maxTasks' | 'maxEdges' | 'maxRigsPerTown' | 'maxWebhooksPerTown'> {
   /**
-   * The town's own largest lists, for reads. Absent for mutations, whose answer may hold the
-   * convoy they just created, which no read model shows yet.
+   * The town's own largest lists; for a mutation, grown by what it sends (mutationGrowth), as its
+   * answer may hold a convoy no read model shows yet. Absent, every list is priced at its limit.
    */
   readonly town?: TownBounds;
 }
@@ -70,6 +73,7 @@ export function costModel({ maxTasks, maxEdges, maxRigsPerTown, maxWebhooksPerTo
   const real = (bound: number, actual: number | undefined) => (actual === undefined ? bound : Math.min(bound, actual));
   const beads = real(maxTasks, town?.beadsPerConvoy);
   const rigs = real(maxRigsPerTown, town?.rigs);
+  const edges = real(maxEdges, town?.edgesPerConvoy);
   const bounds: [string, ListBound][] = [
     ['Query.agents', rigs * 64],
     ['Query.rigs', rigs],
@@ -77,7 +81,7 @@ export function costModel({ maxTasks, maxEdges, maxRigsPerTown, maxWebhooksPerTo
     ['Query.webhookDeliveries', { first: 'own', max: 200 }],
     ['ConvoyConnection.edges', { first: 'page' }],
     ['Convoy.beads', { first: 'own', max: beads }],
-    ['Convoy.dependencyEdges', real(maxEdges, town?.edgesPerConvoy)],
+    ['Convoy.dependencyEdges', { first: 'own', max: edges }],
     ['Convoy.waves', beads],
     ['Convoy.rigs', Math.min(beads, rigs)],
     ['Convoy.featureBranches', Math.min(beads, rigs)],
@@ -209,27 +213,67 @@ function fragmentsOf(document: DocumentNode): Map<string, FragmentDefinitionNode
   return fragments;
 }
 
+/** The root fields an operation selects, aliases and fragments included. */
+function rootFields(document: DocumentNode, operation: OperationDefinitionNode): FieldNode[] {
+  const fragments = fragmentsOf(document);
+  const collect = (selectionSet: SelectionSetNode, visiting: Set<string>): FieldNode[] =>
+    selectionSet.selections.flatMap((selection) => {
+      if (selection.kind === Kind.FIELD) return selection.name.value.startsWith('__') ? [] : [selection];
+      if (selection.kind === Kind.INLINE_FRAGMENT) return collect(selection.selectionSet, visiting);
+      const fragment = fragments.get(selection.name.value);
+      if (!fragment || visiting.has(fragment.name.value)) return [];
+      return collect(fragment.selectionSet, new Set([...visiting, fragment.name.value]));
+    });
+  return collect(operation.selectionSet, new Set());
+}
+
 /** How many root fields an operation selects, aliases and fragments included: each mutation field is one write. */
 export function rootFieldCount(document: DocumentNode, operation: OperationDefinitionNode): number {
-  const fragments = fragmentsOf(document);
-  const count = (selectionSet: SelectionSetNode, visiting: Set<string>): number => {
-    let total = 0;
-    for (const selection of selectionSet.selections) {
-      if (selection.kind === Kind.FIELD) {
-        if (!selection.name.value.startsWith('__')) total += 1;
-      } else if (selection.kind === Kind.INLINE_FRAGMENT) {
-        total += count(selection.selectionSet, visiting);
-      } else {
-        const fragment = fragments.get(selection.name.value);
-        if (!fragment || visiting.has(fragment.name.value)) continue;
-        visiting.add(fragment.name.value);
-        total += count(fragment.selectionSet, visiting);
-        visiting.delete(fragment.name.value);
+  return rootFields(document, operation).length;
+}
+
+export interface Growth {
+  readonly beads: number;
+  readonly edges: number;
+}
+
+/**
+ * What a mutation may add to a convoy beyond what the town's read models hold, so the convoy it
+ * answers with is priced at its size: a bead per TaskInput it sends (and sling's one task), an
+ * edge per dependsOn entry and per addDependency. Arguments that do not coerce are refused before
+ * anything runs; they add nothing here.
+ */
+export function mutationGrowth({ schema, document, operation, variables = {} }: OperationCostInput): Growth {
+  const mutation = schema.getMutationType();
+  let beads = 0;
+  let edges = 0;
+  const visit = (type: GraphQLInputType, value: unknown): void => {
+    const nullable = getNullableType(type);
+    if (isListType(nullable)) {
+      if (Array.isArray(value)) for (const item of value) visit(nullable.ofType, item);
+    } else if (isInputObjectType(nullable) && value !== null && typeof value === 'object') {
+      const fields = value as Record<string, unknown>;
+      if (nullable.name === 'TaskInput') {
+        beads += 1;
+        edges += Array.isArray(fields['dependsOn']) ? fields['dependsOn'].length : 0;
       }
+      for (const [name, field] of Object.entries(nullable.getFields())) visit(field.type, fields[name]);
     }
-    return total;
   };
-  return count(operation.selectionSet, new Set());
+  for (const node of rootFields(document, operation)) {
+    const field = mutation?.getFields()[node.name.value];
+    if (!field) continue;
+    let args: Record<string, unknown>;
+    try {
+      args = getArgumentValues(field, node, variables);
+    } catch {
+      continue;
+    }
+    for (const arg of field.args) visit(arg.type, args[arg.name]);
+    if (field.name === 'sling') beads += 1;
+    if (field.name === 'addDependency') edges += 1;
+  }
+  return { beads, edges };
 }
 
 /** Every list field of a schema, as "Type.field", for checking that the cost model bounds each one. */

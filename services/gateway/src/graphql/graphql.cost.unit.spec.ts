@@ -3,7 +3,7 @@ import { resolve } from 'node:path';
 import fc from 'fast-check';
 import { buildSchema, Kind, parse, type OperationDefinitionNode } from 'graphql';
 import { DEFAULT_TOWN_LIMITS } from '@gastown/contracts';
-import { costModel, DEFAULT_LINKS_PAGE, listFieldsOf, operationCost, rootFieldCount } from './graphql.cost';
+import { costModel, DEFAULT_LINKS_PAGE, listFieldsOf, mutationGrowth, operationCost, rootFieldCount } from './graphql.cost';
 
 const schema = buildSchema(readFileSync(resolve(__dirname, '../../schema.graphql'), 'utf8'));
 const MAX_TASKS = 10_000;
@@ -28,7 +28,7 @@ describe('static query cost', () => {
     const limited = costModel({ maxTasks: 50, maxEdges: 120, maxRigsPerTown: 7, maxWebhooksPerTown: 3 });
     expect(limited.listBounds.get('Query.rigs')).toBe(7);
     expect(limited.listBounds.get('Query.webhooks')).toBe(3);
-    expect(limited.listBounds.get('Convoy.dependencyEdges')).toBe(120);
+    expect(limited.listBounds.get('Convoy.dependencyEdges')).toEqual({ first: 'own', max: 120 });
     expect(limited.listBounds.get('Query.agents')).toBe(7 * 64);
   });
 
@@ -81,6 +81,24 @@ describe('static query cost', () => {
     expect(costOf(`mutation { a: retryBead(id: ${ID}) { id } b: retryBead(id: ${ID}) { id } }`)).toBe(2 * (1 + model.mutationCost));
     const document = parse(`mutation { a: retryBead(id: ${ID}) { id } ...M } fragment M on Mutation { b: retryBead(id: ${ID}) { id } }`);
     expect(rootFieldCount(document, document.definitions[0] as OperationDefinitionNode)).toBe(2);
+  });
+
+  it('given mutations, when their growth is read, then each task sent is a bead its answer may hold and each dependsOn and addDependency an edge', () => {
+    const growth = (query: string, variables: Record<string, unknown> = {}) => {
+      const document = parse(query);
+      return mutationGrowth({ schema, document, operation: document.definitions[0] as OperationDefinitionNode, variables });
+    };
+    const tasks = [{ title: 'a' }, { title: 'b', dependsOn: [0] }, { title: 'c', dependsOn: [0, 1] }];
+
+    expect(growth(`mutation ($input: SlingBatchInput!) { slingBatch(input: $input) { id } }`, { input: { title: 't', defaultRigId: ID.slice(1, -1), tasks } })).toEqual({
+      beads: 3,
+      edges: 3,
+    });
+    expect(growth(`mutation { addTasks(convoyId: ${ID}, tasks: [{ title: "x", dependsOn: [4] }]) { id } sling(input: { title: "y", rigId: ${ID} }) { id } }`)).toEqual({
+      beads: 2,
+      edges: 1,
+    });
+    expect(growth(`mutation { addDependency(beadId: ${ID}, dependsOnBeadId: ${ID}) { id } startConvoy(id: ${ID}) { id } }`)).toEqual({ beads: 0, edges: 1 });
   });
 
   it('given any number of aliases of any page size, when costed, then the cost is that many times the cost of one (property)', () => {

@@ -2,7 +2,7 @@ import type { ApolloServerPlugin, GraphQLRequestContextWillSendResponse } from '
 import { GraphQLError, type GraphQLSchema } from 'graphql';
 import type { FairShareSettings } from '../config/gateway.config';
 import type { GatewayContext } from './graphql.context';
-import { costModel, operationCost, rootFieldCount, type CostModel, type TownBounds } from './graphql.cost';
+import { costModel, mutationGrowth, operationCost, rootFieldCount, type CostModel, type Growth, type TownBounds } from './graphql.cost';
 import { TownBuckets, type BucketState } from './graphql.rate-limit';
 import { TimeSlicer } from './graphql.time-slice';
 import { TownGate } from './graphql.town-gate';
@@ -108,10 +108,14 @@ export function fairSharePlugin(fair: FairShare): ApolloServerPlugin<GatewayCont
     result.extensions = { ...result.extensions, cost: extension };
   };
 
-  /** A mutation may answer with the convoy it just created, which the town's bounds do not show yet: as big as a plan may be. */
-  const boundsFor = async (townId: string, reading: boolean): Promise<TownBounds> => {
+  /**
+   * A mutation may answer with a convoy the read models do not show yet, or not whole: the town's
+   * largest lists grow by what the mutation itself sends (mutationGrowth).
+   */
+  const boundsFor = async (townId: string, growth: Growth | null): Promise<TownBounds> => {
     const town = await (fair.townBounds as (id: string) => Promise<TownBounds>)(townId);
-    return reading ? town : { ...town, beadsPerConvoy: settings.maxTasks, edgesPerConvoy: settings.maxEdges };
+    if (growth === null) return town;
+    return { ...town, beadsPerConvoy: town.beadsPerConvoy + growth.beads, edgesPerConvoy: town.edgesPerConvoy + growth.edges };
   };
 
   return {
@@ -123,8 +127,9 @@ export function fairSharePlugin(fair: FairShare): ApolloServerPlugin<GatewayCont
           // Apollo refuses a document without a resolvable operation before this hook.
           if (!operation) return;
           const reading = operation.operation !== 'mutation';
-          const model = fair.townBounds ? costModel({ ...settings, town: await boundsFor(cost.town, reading) }) : fair.model;
-          cost.requested = operationCost(model, { schema: schema as GraphQLSchema, document, operation, variables: request.variables ?? {} });
+          const input = { schema: schema as GraphQLSchema, document, operation, variables: request.variables ?? {} };
+          const model = fair.townBounds ? costModel({ ...settings, town: await boundsFor(cost.town, reading ? null : mutationGrowth(input)) }) : fair.model;
+          cost.requested = operationCost(model, input);
           // A read is paid before it runs, so no town has more at once in flight than its bucket holds.
           const limit = reading ? Math.min(settings.maxQueryCost, settings.queryCostBurst) : settings.maxQueryCost;
           if (cost.requested > limit) {
