@@ -62,7 +62,27 @@ export const CONVOY_FIELDS = `id title status mergeMode staged featureBranch cre
 
 export const BEAD_FIELDS = `id index title status rigId ready blocked blockedReason assignee branch attemptCount lastReason mergeCommit blockedBy { id }`;
 
-const DETAIL_FIELDS = `${CONVOY_FIELDS} landings { rigId status commit reason } waves beads { ${BEAD_FIELDS} }`;
+/** The convoy's own fields; its beads are read in pages (readBeads). */
+const DETAIL_FIELDS = `${CONVOY_FIELDS} landings { rigId status commit reason } waves`;
+
+/**
+ * Beads per page: a hundred, each with up to 50 blockers, stay within the gateway's default query
+ * budget (GATEWAY_MAX_QUERY_COST, 10,000), whatever the convoy's size.
+ */
+export const BEADS_PAGE = 100;
+
+const BEADS_PAGE_QUERY = `query ($id: ID!, $first: Int!, $after: ID) { convoy(id: $id) { beads(first: $first, after: $after) { ${BEAD_FIELDS} } } }`;
+
+/** The convoy's beads after `after` (from the first with null), read page by page. */
+async function readBeads(client: GatewayClient, id: string, after: string | null): Promise<BeadSummary[]> {
+  const beads: BeadSummary[] = [];
+  for (let from = after; ; ) {
+    const { convoy } = await client.request<{ convoy: { beads: BeadSummary[] } }>(BEADS_PAGE_QUERY, { id, first: BEADS_PAGE, after: from });
+    beads.push(...convoy.beads);
+    if (convoy.beads.length < BEADS_PAGE) return beads;
+    from = convoy.beads[convoy.beads.length - 1].id;
+  }
+}
 
 export async function listConvoys(
   client: GatewayClient,
@@ -86,8 +106,12 @@ export async function listConvoys(
 }
 
 export async function convoyStatus(client: GatewayClient, id: string): Promise<ConvoyDetail> {
-  const data = await client.request<{ convoy: ConvoyDetail }>(`query ($id: ID!) { convoy(id: $id) { ${DETAIL_FIELDS} } }`, { id });
-  return data.convoy;
+  const { convoy } = await client.request<{ convoy: ConvoyDetail }>(
+    `query ($id: ID!, $first: Int!) { convoy(id: $id) { ${DETAIL_FIELDS} beads(first: $first) { ${BEAD_FIELDS} } } }`,
+    { id, first: BEADS_PAGE },
+  );
+  if (convoy.beads.length < BEADS_PAGE) return convoy;
+  return { ...convoy, beads: [...convoy.beads, ...(await readBeads(client, id, convoy.beads[convoy.beads.length - 1].id))] };
 }
 
 export async function slingBatch(client: GatewayClient, input: SlingBatchInput): Promise<ConvoyDetail> {
@@ -95,7 +119,7 @@ export async function slingBatch(client: GatewayClient, input: SlingBatchInput):
     `mutation ($input: SlingBatchInput!) { slingBatch(input: $input) { ${DETAIL_FIELDS} } }`,
     { input },
   );
-  return data.slingBatch;
+  return { ...data.slingBatch, beads: await readBeads(client, data.slingBatch.id, null) };
 }
 
 export interface SlingInput {
@@ -111,7 +135,7 @@ export async function sling(client: GatewayClient, input: SlingInput): Promise<C
   const data = await client.request<{ sling: ConvoyDetail }>(`mutation ($input: SlingInput!) { sling(input: $input) { ${DETAIL_FIELDS} } }`, {
     input,
   });
-  return data.sling;
+  return { ...data.sling, beads: await readBeads(client, data.sling.id, null) };
 }
 
 export async function startConvoy(client: GatewayClient, id: string, commandId?: string): Promise<ConvoyDetail> {
@@ -119,7 +143,7 @@ export async function startConvoy(client: GatewayClient, id: string, commandId?:
     `mutation ($id: ID!, $commandId: String) { startConvoy(id: $id, commandId: $commandId) { ${DETAIL_FIELDS} } }`,
     { id, commandId },
   );
-  return data.startConvoy;
+  return { ...data.startConvoy, beads: await readBeads(client, data.startConvoy.id, null) };
 }
 
 export async function closeConvoy(client: GatewayClient, id: string, reason: string, commandId?: string): Promise<ConvoyDetail> {
@@ -127,7 +151,7 @@ export async function closeConvoy(client: GatewayClient, id: string, reason: str
     `mutation ($id: ID!, $reason: String!, $commandId: String) { closeConvoy(id: $id, reason: $reason, commandId: $commandId) { ${DETAIL_FIELDS} } }`,
     { id, reason, commandId },
   );
-  return data.closeConvoy;
+  return { ...data.closeConvoy, beads: await readBeads(client, data.closeConvoy.id, null) };
 }
 
 /**
@@ -139,7 +163,7 @@ export async function retryLanding(client: GatewayClient, convoyId: string, comm
     `mutation ($convoyId: ID!, $commandId: String) { retryLanding(convoyId: $convoyId, commandId: $commandId) { ${DETAIL_FIELDS} } }`,
     { convoyId, commandId },
   );
-  return data.retryLanding;
+  return { ...data.retryLanding, beads: await readBeads(client, data.retryLanding.id, null) };
 }
 
 /** The sequence of the convoy's newest decision: following from it misses nothing and repeats nothing. */

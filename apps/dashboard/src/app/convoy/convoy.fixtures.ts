@@ -42,7 +42,6 @@ export function convoyDetail(extra: Partial<ConvoyDetail> = {}): ConvoyDetail {
     failureReason: null,
     progress: { total: 4, open: 1, blocked: 0, inProgress: 1, inReview: 1, closed: 1, failed: 0, cancelled: 0 },
     rigs: [{ id: 'rig-web', name: 'web' }],
-    waves: [['b-schema'], ['b-api', 'b-ui'], ['b-e2e']],
     dependencyEdges: [
       { beadId: 'b-api', dependsOnBeadId: 'b-schema' },
       { beadId: 'b-ui', dependsOnBeadId: 'b-schema' },

@@ -116,7 +116,10 @@ const MERGE_MODE: Record<MergeMode, string> = {
 
       <section class="beads" aria-labelledby="convoy-beads-title">
         <h2 id="convoy-beads-title">Beads <span class="muted">({{ convoy.beads.length }})</span></h2>
-        <gt-timeline [beads]="timelineBeads()" [edges]="convoy.dependencyEdges" [waves]="convoy.waves" [selected]="bead() ?? null" (beadSelected)="openBead($event)" />
+        @if (store.paging()) {
+          <p class="muted" role="status" data-testid="convoy-paging">Loading beads: {{ convoy.beads.length }} of {{ convoy.progress.total }} so far…</p>
+        }
+        <gt-timeline [beads]="timelineBeads()" [edges]="convoy.dependencyEdges" [selected]="bead() ?? null" (beadSelected)="openBead($event)" />
       </section>
 
       <gt-close-convoy-dialog [open]="closing()" [convoyTitle]="convoy.title" [beads]="convoy.beads" [mergeMode]="convoy.mergeMode" [branches]="branches()"

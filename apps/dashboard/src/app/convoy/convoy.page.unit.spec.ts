@@ -8,9 +8,9 @@ import { TimelineHarness } from '../timeline/timeline.harness';
 import { CloseConvoyDialogHarness } from './close-convoy.harness';
 import { convoyBead, convoyDetail } from './convoy.fixtures';
 import { ConvoyPage } from './convoy.page';
-import type { ConvoyDetail } from './convoy.store';
+import type { ConvoyChange, ConvoyDetail } from './convoy.store';
 
-type Change = { convoyChanged: { sequence: number; convoy: ConvoyDetail } };
+type Change = { convoyChanged: ConvoyChange };
 
 /** Our GatewayService: the convoy read answers from `convoy`, mutations from `mutate`, live changes are pushed by the test. */
 class FakeGateway {
@@ -26,6 +26,10 @@ class FakeGateway {
       return { [mutation]: await this.mutate(mutation, variables) } as T;
     }
     if (document.includes('convoy(id:')) return { convoy: await this.convoy() } as T;
+    if (document.includes('bead(id:')) {
+      const beads = new Map((await this.convoy()).beads.map((b) => [b.id, b]));
+      return Object.fromEntries(Object.entries(variables).map(([alias, id]) => [alias, beads.get(String(id))])) as T;
+    }
     return new Promise<T>(() => undefined);
   }
 
@@ -34,7 +38,7 @@ class FakeGateway {
   }
 
   push(convoy: ConvoyDetail): void {
-    for (const sink of this.sinks) sink.next({ convoyChanged: { sequence: convoy.sequence, convoy } });
+    for (const sink of this.sinks) sink.next({ convoyChanged: { sequence: convoy.sequence, events: [], convoy } });
   }
 }
 
@@ -176,7 +180,6 @@ describe('ConvoyPage', () => {
               ],
               landings: [{ rigId: 'rig-api', commit: 'abcdef1234567890' }],
               beads: [convoyBead('b-schema', 'Schema', { rigId: 'rig-api' })],
-              waves: [['b-schema']],
               dependencyEdges: [],
             }),
           )),

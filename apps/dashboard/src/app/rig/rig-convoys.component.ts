@@ -4,7 +4,7 @@ import { STATE_LABEL } from '../gateway/gateway.types';
 import { ProgressBarComponent } from '../ui/progress-bar.component';
 import type { RigConvoyView } from './rig.model';
 
-/** How many of a convoy's beads on the rig are listed; the convoy page has them all. */
+/** How many of a convoy's beads on the rig are read and listed; the convoy page has them all. */
 export const BEADS_LISTED = 30;
 
 /** The convoys that hold the rig's beads, each with those beads only. */
@@ -20,7 +20,7 @@ export const BEADS_LISTED = 30;
           <span class="chip st-{{ convoy.status }}" data-testid="rig-convoy-status">{{ label[convoy.status] }}</span>
         </div>
         <p class="muted small" data-testid="rig-share">
-          {{ convoy.beads.length }} of {{ convoy.convoyTotal }} {{ convoy.convoyTotal === 1 ? 'bead' : 'beads' }} on this rig ·
+          {{ convoy.rigProgress.total }} of {{ convoy.convoyTotal }} {{ convoy.convoyTotal === 1 ? 'bead' : 'beads' }} on this rig ·
           {{ convoy.mergeMode === 'REVIEW_THEN_LAND' ? 'lands at the end' : 'merges bead by bead' }}
         </p>
         <gt-progress-bar [progress]="convoy.rigProgress" [showCounts]="false" />
@@ -34,8 +34,8 @@ export const BEADS_LISTED = 30;
             </li>
           }
         </ul>
-        @if (convoy.beads.length > listed) {
-          <a class="more" [routerLink]="['/convoys', convoy.id]">{{ convoy.beads.length - listed }} more beads of this rig in {{ convoy.title }}</a>
+        @if (convoy.rigProgress.total > listed) {
+          <a class="more" [routerLink]="['/convoys', convoy.id]">{{ convoy.rigProgress.total - listed }} more beads of this rig in {{ convoy.title }}</a>
         }
       </article>
     } @empty {

@@ -1,4 +1,5 @@
 import type { RigAgent, RigBead, RigConvoy, RigInfo } from './rig.model';
+import { progressOf } from './rig.selectors';
 
 /** Test data: the rig view's shapes as the gateway returns them, overridable field by field. */
 export function rigInfo(overrides: Partial<RigInfo> = {}): RigInfo {
@@ -26,6 +27,7 @@ export function rigConvoy(id: string, beads: RigBead[], overrides: Partial<RigCo
     sequence: 1,
     createdAt: '2026-11-25T10:00:00Z',
     progress: { total: beads.length, open: beads.length, blocked: 0, inProgress: 0, inReview: 0, closed: 0, failed: 0, cancelled: 0 },
+    rigProgress: progressOf(beads.filter((b) => b.rigId === 'r-1')),
     beads: beads.map((b) => ({ ...b, convoyId: id })),
     ...overrides,
   };

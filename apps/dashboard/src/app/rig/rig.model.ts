@@ -43,7 +43,7 @@ export interface RigBead {
   attempts: { number: number; outcome: AttemptOutcome; endedAt: string | null }[];
 }
 
-/** A convoy as the API gives it: every bead, on any rig. */
+/** A convoy as the rig view reads it: the rig's counts and its first beads on the rig (BEADS_LISTED). */
 export interface RigConvoy {
   id: string;
   title: string;
@@ -52,6 +52,8 @@ export interface RigConvoy {
   sequence: number;
   createdAt: string;
   progress: ConvoyProgress;
+  /** Counts of the rig's beads only. */
+  rigProgress: ConvoyProgress;
   beads: RigBead[];
 }
 

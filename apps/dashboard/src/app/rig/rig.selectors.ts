@@ -16,8 +16,9 @@ const PROGRESS_KEY: Record<BeadState, Exclude<keyof ConvoyProgress, 'total'>> = 
   CANCELLED: 'cancelled',
 };
 
-export function holdsBeadOn(convoy: RigConvoy, rigId: string): boolean {
-  return convoy.beads.some((b) => b.rigId === rigId);
+/** Counted by the gateway over all the convoy's beads, not only the listed ones. */
+export function holdsBeadOn(convoy: RigConvoy): boolean {
+  return convoy.rigProgress.total > 0;
 }
 
 /** Bead counts by state, like ConvoyProgress, over some beads only. */
@@ -35,7 +36,7 @@ export function progressOf(beads: readonly RigBead[]): ConvoyProgress {
  */
 export function rigConvoys(convoys: readonly RigConvoy[], rigId: string): RigConvoyView[] {
   return convoys
-    .filter((c) => holdsBeadOn(c, rigId))
+    .filter((c) => holdsBeadOn(c))
     .map((c) => {
       const own = c.beads.filter((b) => b.rigId === rigId);
       const beads = own
@@ -50,7 +51,7 @@ export function rigConvoys(convoys: readonly RigConvoy[], rigId: string): RigCon
         createdAt: c.createdAt,
         inFlight: !FINISHED.has(c.status),
         convoyTotal: c.progress.total,
-        rigProgress: progressOf(own),
+        rigProgress: c.rigProgress,
         beads,
       };
     })

@@ -1,19 +1,27 @@
 import { DestroyRef, EnvironmentInjector, Injectable, computed, createEnvironmentInjector, inject, signal } from '@angular/core';
 import { GatewayError } from '@gastown/gateway-client/client';
 import { GatewayService } from '../gateway/gateway.service';
+import { BEADS_LISTED } from './rig-convoys.component';
 import type { RigAgent, RigConvoy, RigInfo } from './rig.model';
 import { holdsBeadOn, mergeQueue, rigConvoys } from './rig.selectors';
 
 const AGENT_FIELDS = 'id name status currentBead { id title convoyId } lastHeartbeatAt lastSeenAt attemptsTotal';
 
+const PROGRESS = 'total open blocked inProgress inReview closed failed cancelled';
+
+/** The convoy with the rig's own counts and its first beads on the rig ($id), as many as the view lists. */
 const CONVOY_FIELDS = `
   id title status mergeMode sequence createdAt
-  progress { total open blocked inProgress inReview closed failed cancelled }
-  beads { id title status blocked rigId assignee convoyId attempts { number outcome endedAt } }
+  progress { ${PROGRESS} }
+  rigProgress: progress(rigId: $id) { ${PROGRESS} }
+  beads(rigId: $id, first: ${BEADS_LISTED}) { id title status blocked rigId assignee convoyId attempts { number outcome endedAt } }
 `;
 
-/** How many of the rig's convoys the view reads, newest first. */
-export const RIG_CONVOYS = 50;
+/**
+ * How many of the rig's convoys the view reads, newest first: with their listed beads and each
+ * bead's attempts, they cost about 6,700, within the gateway's default query budget (10,000).
+ */
+export const RIG_CONVOYS = 20;
 
 const RIG = `
   query RigView($id: ID!, $first: Int!) {
@@ -34,7 +42,7 @@ const AGENTS = `
 
 /** Town-wide: a convoy can gain its first bead on this rig at any time (addTasks, a new convoy). */
 const CONVOY_CHANGED = `
-  subscription RigConvoys($afterSequence: Float) {
+  subscription RigConvoys($id: ID!, $afterSequence: Float) {
     convoyChanged(afterSequence: $afterSequence) { sequence convoy { ${CONVOY_FIELDS} } }
   }
 `;
@@ -106,12 +114,12 @@ export class RigStore {
     const readAgents = this.agentReader(rigId, scope);
     this.gateway.live<{ convoyChanged: { sequence: number; convoy: RigConvoy } }>(
       CONVOY_CHANGED,
-      () => (lastSequence === null ? {} : { afterSequence: lastSequence }),
+      () => (lastSequence === null ? { id: rigId } : { id: rigId, afterSequence: lastSequence }),
       {
         next: ({ convoyChanged: change }) => {
           if (lastSequence !== null && change.sequence <= lastSequence) return;
           lastSequence = change.sequence;
-          if (this.apply(change.convoy, rigId)) readAgents();
+          if (this.apply(change.convoy)) readAgents();
         },
         error: (error) => this.error.set(`Live updates stopped: ${error.message}`),
       },
@@ -120,8 +128,8 @@ export class RigStore {
   }
 
   /** Keeps the convoy when it holds a bead of the rig; says whether the rig was concerned. */
-  private apply(convoy: RigConvoy, rigId: string): boolean {
-    const mine = holdsBeadOn(convoy, rigId);
+  private apply(convoy: RigConvoy): boolean {
+    const mine = holdsBeadOn(convoy);
     const known = this.allConvoys().some((c) => c.id === convoy.id);
     if (!mine && !known) return false;
     this.allConvoys.update((list) => {

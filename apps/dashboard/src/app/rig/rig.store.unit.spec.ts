@@ -4,6 +4,7 @@ import { FakeGateway } from '../gateway/gateway.fake';
 import { GatewayService } from '../gateway/gateway.service';
 import { inReview, rigAgent, rigBead, rigConvoy, rigInfo } from './rig.fixtures';
 import type { RigAgent, RigConvoy } from './rig.model';
+import { BEADS_LISTED } from './rig-convoys.component';
 import { RigStore } from './rig.store';
 
 interface Change {
@@ -17,8 +18,10 @@ class RigGateway extends FakeGateway<Change> {
   agents: RigAgent[] = [rigAgent('polecat-1')];
   agentReads = 0;
   pending: Promise<unknown>[] = [];
+  readonly documents: string[] = [];
 
   request(document: string, variables: Record<string, unknown>): Promise<unknown> {
+    this.documents.push(document);
     const answer = this.answer(document, variables);
     this.pending.push(answer.catch(() => undefined));
     return answer;
@@ -65,12 +68,22 @@ describe('RigStore', () => {
     expect(store.convoys().map((c) => c.id).sort()).toEqual(['c-1', 'c-2']);
     expect(store.mergeQueue().map((e) => e.bead.id)).toEqual(['b-1']);
     expect(gateway.open).toHaveLength(1);
-    expect(gateway.open[0].variables()).toEqual({ afterSequence: 30 });
+    expect(gateway.open[0].variables()).toEqual({ id: 'r-1', afterSequence: 30 });
+  });
+
+  it('given a big town, then the view asks for the rig’s own counts and only the beads it lists, so it fits the default query budget', async () => {
+    const { gateway } = await loaded([rigConvoy('c-1', [rigBead('b-1')])]);
+
+    const [view] = gateway.documents;
+    expect(view).toContain(`convoys(rigId: $id, first: $first)`);
+    expect(view).toContain('rigProgress: progress(rigId: $id)');
+    expect(view).toContain(`beads(rigId: $id, first: ${BEADS_LISTED})`);
+    expect(gateway.open[0].document).toContain(`beads(rigId: $id, first: ${BEADS_LISTED})`);
   });
 
   it('given a rig without convoys, then it follows only new changes rather than replaying the town', async () => {
     const { gateway } = await loaded();
-    expect(gateway.open[0].variables()).toEqual({});
+    expect(gateway.open[0].variables()).toEqual({ id: 'r-1' });
   });
 
   it('when a convoy of the rig changes, then it is updated in place, the agents are read again, and a reconnect resumes after it', async () => {
@@ -82,7 +95,7 @@ describe('RigStore', () => {
 
     expect(store.convoys()[0].beads.map((b) => b.state)).toEqual(['IN_PROGRESS']);
     expect(store.agents()[0].status).toBe('WORKING');
-    expect(gateway.open[0].variables()).toEqual({ afterSequence: 8 });
+    expect(gateway.open[0].variables()).toEqual({ id: 'r-1', afterSequence: 8 });
   });
 
   it('when a new convoy puts a bead on the rig, then it appears; a convoy of other rigs changes nothing and reads no agents', async () => {
