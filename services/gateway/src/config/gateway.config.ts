@@ -62,14 +62,19 @@ export interface FairShareSettings extends TownLimits {
  * A read costs what the town's own data can return (see TownBounds), so ordinary clients' reads
  * stay far below the limit, while nested lists of a town with huge, dense convoys (a bead's
  * blockers' dependents' blockers…) do not fit. Reads are paid before they run, which also caps
- * what one town has in flight at once; the rates leave tests and npm start unthrottled.
+ * what one town has in flight at once.
+ *
+ * 10,000 objects, what paged clients need (a page of the dashboard's convoy view costs about
+ * 2,800, its rig view 6,700, a page of gt's beads at most 5,100): at 1,000,000 one admitted read
+ * allocated about 500 MB in graphql-js and Nest, and the collector's pauses stopped every other
+ * town's requests.
  */
 export const DEFAULT_FAIR_SHARE: FairShareSettings = {
   ...DEFAULT_TOWN_LIMITS,
-  maxQueryCost: 1_000_000,
+  maxQueryCost: 10_000,
   queryDeadlineMs: 30_000,
-  queryCostBurst: 1_000_000,
-  queryCostPerSecond: 500_000,
+  queryCostBurst: 50_000,
+  queryCostPerSecond: 20_000,
   heavyQueryCost: 1_000,
   heavyQueriesPerTown: 1,
   mutationBurst: 100,

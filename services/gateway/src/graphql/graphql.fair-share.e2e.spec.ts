@@ -3,6 +3,7 @@ import { GatewayClient, GatewayError, retryHint } from '@gastown/gateway-client'
 import { eventually } from '@gastown/testing';
 import { codesOf, GatewayHarness, type GqlError, type TestTown } from '../gateway.fixtures';
 import { openLiveClient, Received, type LiveClient } from '../live/live.fixtures';
+import { DEFAULT_FAIR_SHARE } from '../config/gateway.config';
 import type { CostExtension } from './graphql.fair-share';
 
 const BIG_CONVOY = 1_000;
@@ -110,7 +111,7 @@ describe('fair share: a hostile town against the gateway', () => {
     expect(response.extensions?.cost).toMatchObject({
       requestedQueryCost: 1 + 10 * (1 + LINKS),
       actualQueryCost: 1 + 1 + 10 + (0 + 1 + 2 + 3 + 4 + 5 + 6 + 7 + 8 + 9),
-      maximumQueryCost: 1_000_000,
+      maximumQueryCost: DEFAULT_FAIR_SHARE.maxQueryCost,
       throttleStatus: { maximumAvailable: 5_000, restoreRate: 500 },
     });
   });
@@ -234,7 +235,10 @@ describe('fair share: the execution deadline', () => {
   let town: TestTown;
 
   beforeAll(async () => {
-    h = await GatewayHarness.start({ fairShare: { queryDeadlineMs: 1 } });
+    // A bucket and a heavy-read gate that admit twenty reads at once: what is measured here is the deadline alone.
+    h = await GatewayHarness.start({
+      fairShare: { queryDeadlineMs: 1, queryCostBurst: 1_000_000, queryCostPerSecond: 500_000, heavyQueriesPerTown: 20 },
+    });
     town = await h.createTown('slow');
     const rigId = await registerRig(h, town, 'slow-rig');
     await h.ok(town.token, `mutation ($input: SlingBatchInput!) { slingBatch(input: $input) { id } }`, { input: dense(50, 1, rigId) });

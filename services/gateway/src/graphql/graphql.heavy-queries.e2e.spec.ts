@@ -16,7 +16,10 @@ describe('heavy queries: a town flooding the heaviest admitted reads against ano
   let convoyId: string;
 
   beforeAll(async () => {
-    h = await GatewayHarness.start({ fairShare: { heavyQueryCost: 1_000, heavyQueriesPerTown: 1 } });
+    // Above the default budget, so the time slices and the town's gate are what keeps the quiet town served.
+    h = await GatewayHarness.start({
+      fairShare: { maxQueryCost: 1_000_000, queryCostBurst: 1_000_000, queryCostPerSecond: 500_000, heavyQueryCost: 1_000, heavyQueriesPerTown: 1 },
+    });
     [flooding, quiet] = await Promise.all([h.createTown('flooding'), h.createTown('quiet')]);
     const { registerRig: rig } = await h.ok<{ registerRig: { id: string } }>(
       flooding.token,
@@ -32,7 +35,7 @@ describe('heavy queries: a town flooding the heaviest admitted reads against ano
       },
     });
     convoyId = slingBatch.id;
-    // Reads are priced by the town's largest lists, which the gateway reads anew each second.
+    // Reads are priced by the town's largest lists, which the projector raises with the rows.
     await eventually('the flooding town’s reads priced by its new convoy', async () => {
       const answer = await h.gql(flooding.token, `query ($id: ID!) { convoy(id: $id) { beads { id } } }`, { id: convoyId });
       return ((answer as Costed).extensions?.cost.requestedQueryCost ?? 0) > BEADS;
