@@ -87,6 +87,25 @@ function summary(counts: Record<string, number>): string {
 
 const outcomeOf = (answer: { errors?: { extensions?: { code?: string } }[] }) => answer.errors?.[0]?.extensions?.code ?? 'OK';
 
+type Costed = { extensions?: { cost?: { requestedQueryCost: number; maximumQueryCost: number; throttleStatus: { maximumAvailable: number } } } };
+
+/**
+ * The heaviest read the gateway admits on `convoyId`, whatever its limits: aliases of the convoy's
+ * beads with their bodies and both link lists, each bead costing what one costs on this convoy.
+ */
+async function heaviestQuery(gql: Gql, convoyId: string): Promise<{ query: string; aliases: number; first: number; cost: number; limit: number }> {
+  const beads = (first: number) => `beads(first: ${first}) { id title body blockedBy { id title } blocks { id title } }`;
+  const build = (aliases: number, first: number) => `query ($id: ID!) { ${Array.from({ length: aliases }, (_, i) => `a${i}: convoy(id: $id) { ${beads(first)} }`).join(' ')} }`;
+  const probe = ((await gql(build(1, 1), { id: convoyId })) as Costed).extensions?.cost;
+  if (!probe) throw new Error('the gateway reports no query cost');
+  // A read is refused above the smaller of the operation limit and the town's bucket.
+  const limit = Math.min(probe.maximumQueryCost, probe.throttleStatus.maximumAvailable);
+  const perBead = probe.requestedQueryCost - 1;
+  const aliases = Math.ceil(limit / (1 + HEAVY_CONVOY * perBead));
+  const first = Math.max(1, Math.floor((limit / aliases - 1) / perBead));
+  return { query: build(aliases, first), aliases, first, cost: aliases * (1 + first * perBead), limit };
+}
+
 async function main(teardown: Teardown): Promise<void> {
   const system = await SystemHarness.start({
     env: {
@@ -176,8 +195,6 @@ async function run(system: SystemHarness): Promise<void> {
 
   await measure('alone', () => ({ stop: async () => '-' }));
 
-  const beads = 'beads { id title body blockedBy { id title } blocks { id title } }';
-  const heavy = `query ($id: ID!) { ${Array.from({ length: 9 }, (_, i) => `a${i}: convoy(id: $id) { ${beads} }`).join(' ')} }`;
   await measure('heaviest admissible queries', async () => {
     // What the heavy queries read: a convoy of B's, big enough to make them as heavy as the cost limit lets them be.
     const { slingBatch: readable } = await must<{ slingBatch: { id: string } }>(gqlB, 'mutation ($input: SlingBatchInput!) { slingBatch(input: $input) { id } }', {
@@ -188,7 +205,9 @@ async function run(system: SystemHarness): Promise<void> {
         tasks: Array.from({ length: HEAVY_CONVOY }, (_, i) => ({ title: `task ${i}`, body: 'x'.repeat(PLAN_BODY_CHARS), dependsOn: i === 0 ? [] : [i - 1] })),
       },
     });
-    return background(LOAD_WORKERS, async () => outcomeOf(await gqlB(heavy, { id: readable.id })));
+    const heavy = await heaviestQuery(gqlB, readable.id);
+    console.log(`heaviest admissible query: ${heavy.aliases} aliases of ${heavy.first} beads, cost ${heavy.cost} of ${heavy.limit}`);
+    return background(LOAD_WORKERS, async () => outcomeOf(await gqlB(heavy.query, { id: readable.id })));
   });
 
   await measure('subscription flood', async () => {
