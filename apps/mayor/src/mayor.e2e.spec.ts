@@ -67,9 +67,9 @@ describe('the Mayor plans and drives a convoy through its MCP tools', () => {
     const prompt = await mayor.client.getPrompt({ name: 'mayor' });
 
     expect(tools.map((t) => t.name)).toEqual(
-      expect.arrayContaining(['gt_sling_batch', 'gt_convoy_status', 'gt_list_beads', 'gt_list_agents', 'gt_bead_retry']),
+      expect.arrayContaining(['gt_sling_batch', 'gt_convoy_status', 'gt_list_beads', 'gt_list_agents', 'gt_bead_retry', 'gt_retry_landing']),
     );
-    expect(tools).toHaveLength(12);
+    expect(tools).toHaveLength(13);
     expect(prompts.map((p) => p.name)).toEqual(['mayor']);
     expect(JSON.stringify(prompt.messages)).toContain('Dependencies are the plan');
   });
