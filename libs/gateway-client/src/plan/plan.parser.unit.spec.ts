@@ -1,5 +1,6 @@
 import fc from 'fast-check';
 import { stringify } from 'yaml';
+import { textProblem } from '@gastown/contracts/text';
 import { parsePlan, PlanError, validatePlan } from './plan.parser';
 import type { Plan } from './plan.schema';
 
@@ -145,8 +146,11 @@ describe('validatePlan', () => {
   });
 });
 
-/** Text that survives the schema's trimming unchanged. */
-const text = fc.string({ unit: 'grapheme', minLength: 1, maxLength: 20 }).filter((s) => s.trim() === s && s.length > 0);
+/** Text that survives the schema's trimming unchanged and that the text rules accept (no line separator U+2028, no bidi override…). */
+const text = fc
+  .string({ unit: 'grapheme', minLength: 1, maxLength: 20 })
+  .filter((s) => s.trim() === s && s.length > 0 && textProblem('', s, 'line', Infinity) === null);
+const body = fc.string({ unit: 'grapheme', maxLength: 60 }).filter((s) => textProblem('', s, 'body', Infinity) === null);
 
 const plan: fc.Arbitrary<Plan> = fc
   .record({
@@ -160,7 +164,7 @@ const plan: fc.Arbitrary<Plan> = fc
         {
           id: text,
           title: text,
-          body: fc.string({ unit: 'grapheme', maxLength: 60 }),
+          body,
           rig: text,
           depends_on: fc.array(fc.oneof(fc.nat({ max: 20 }), text), { maxLength: 4 }),
         },
