@@ -69,7 +69,8 @@ interface Edge {
 }
 interface Landing {
   rigId: string;
-  commit: string;
+  /** Null while the rig has not landed. */
+  commit: string | null;
 }
 interface ConvoyView {
   status: string;
@@ -96,8 +97,13 @@ interface CountedBead extends Omit<BeadView, 'ready' | 'blocked' | 'blockedReaso
  */
 function recount(commits: readonly StoredCommit[]): Omit<ConvoyView, 'waves'> {
   let status = 'NONE';
-  /** Landings of the attempt under way, rig by rig in the order they landed; ConvoyLanded states the final set. */
-  let landings = new Map<string, string>();
+  /**
+   * Every rig's landing record, never reset by a new attempt: its commit once landed, null when a
+   * landing failed or was aborted on it; ConvoyLanded states the final set. The API lists the
+   * convoy's feature-branch rigs first (PENDING without a record), then any other recorded rig.
+   */
+  let landings = new Map<string, string | null>();
+  let featureRigs: string[] = [];
   const beads = new Map<string, CountedBead>();
   const ready = new Set<string>();
   /** Held bead → the reason its latest BeadsHeld gave. */
@@ -121,6 +127,7 @@ function recount(commits: readonly StoredCommit[]): Omit<ConvoyView, 'waves'> {
     switch (event.type) {
       case 'ConvoyCreated':
         status = event.data.staged ? 'STAGED' : 'ACTIVE';
+        featureRigs = event.data.featureBranches.map((b) => b.rigId);
         break;
       case 'ConvoyStarted':
         status = 'ACTIVE';
@@ -129,12 +136,19 @@ function recount(commits: readonly StoredCommit[]): Omit<ConvoyView, 'waves'> {
         status = 'READY_TO_LAND';
         break;
       case 'ConvoyLandingStarted':
-        // Every rig lands again in a new attempt: what an earlier attempt landed no longer counts.
+        // A rig that landed stays landed: its target holds the landing whatever the others do.
         status = 'LANDING';
-        landings = new Map();
         break;
       case 'ConvoyLandingFailed':
         status = 'READY_TO_LAND';
+        if (event.data.rigId) {
+          landings.delete(event.data.rigId);
+          landings.set(event.data.rigId, null);
+        }
+        break;
+      case 'RigLandingAborted':
+        landings.delete(event.data.rigId);
+        landings.set(event.data.rigId, null);
         break;
       case 'ConvoyLanded':
         status = 'LANDED';
@@ -249,7 +263,7 @@ function recount(commits: readonly StoredCommit[]): Omit<ConvoyView, 'waves'> {
   const isOpen = (b: CountedBead) => b.status === 'OPEN';
   return {
     status,
-    landings: [...landings].map(([rigId, commit]) => ({ rigId, commit })),
+    landings: [...new Set([...featureRigs, ...landings.keys()])].map((rigId) => ({ rigId, commit: landings.get(rigId) ?? null })),
     progress: {
       total: ordered.length,
       open: count((b) => isOpen(b) && !held.has(b.id)),
