@@ -126,7 +126,9 @@ export async function runChaosSeed(seed: number, log: (line: string) => void = (
     for (const h of evidence.holds) note(`hold: ${h.service} ${h.subject}: ${h.reason}`);
     return { seed, plan, violations: violations(evidence), notes, seconds: (Date.now() - started) / 1000 };
   } catch (error) {
-    const crashed = `the run itself failed: ${error instanceof Error ? error.message : String(error)}`;
+    // Where it failed, too: a bare "timeout" from a NATS read says nothing of which step asked.
+    const where = error instanceof Error ? (error.stack ?? '').split('\n').slice(1, 4).map((line) => line.trim()).join(' < ') : '';
+    const crashed = `the run itself failed: ${error instanceof Error ? error.message : String(error)}${where ? ` (${where})` : ''}`;
     return { seed, plan, violations: [crashed], notes, seconds: (Date.now() - started) / 1000 };
   } finally {
     await system?.close().catch((error: unknown) => log(`seed ${seed}: closing the system: ${String(error)}`));
@@ -207,7 +209,9 @@ async function convoyEvidence(system: SystemHarness, s: Slung, settled: boolean)
     timeoutMs: 30_000,
     intervalMs: 200,
   });
-  const events = await system.events(s.id);
+  // The harness's own NATS connection may still be reconnecting after a nats-server restart (a
+  // read then times out on a loaded machine): read again until the stream answers.
+  const events = await eventually('the convoy stream', () => system.events(s.id), { timeoutMs: 30_000, intervalMs: 200 });
   const data = (e: { data: unknown }) => e.data as { beadId?: string; branch?: string };
   const branches = s.origin.branches();
   const branchEvidence = (name: string): BranchEvidence => ({
