@@ -48,6 +48,11 @@ const MERGE_MODE: Record<MergeMode, string> = {
                 {{ store.busy() === 'start' ? 'Starting…' : 'Start convoy' }}
               </button>
             }
+            @if (landable()) {
+              <button type="button" class="primary" data-testid="land-again" [disabled]="store.busy() !== null" (click)="landAgain()">
+                {{ store.busy() === 'land' ? 'Landing…' : 'Land again' }}
+              </button>
+            }
             @if (closable()) {
               <button type="button" class="danger" data-testid="close-convoy" [disabled]="store.busy() !== null" (click)="openClose()">Close convoy</button>
             }
@@ -84,7 +89,7 @@ const MERGE_MODE: Record<MergeMode, string> = {
           <p class="reason" data-testid="cancel-reason"><strong>Closed:</strong> {{ reason }}</p>
         }
         @if (store.error(); as error) {
-          @if (error.action === 'start') {
+          @if (error.action !== 'close') {
             <p class="error" role="alert">{{ error.message }}</p>
           }
         }
@@ -103,8 +108,10 @@ const MERGE_MODE: Record<MergeMode, string> = {
                 @if (row.branch; as branch) {
                   <span><code>{{ branch }}</code> <gt-copy-button [value]="branch" [label]="row.name + ' feature branch'" /></span>
                 }
-                @if (row.landing; as commit) {
+                @if (row.landing?.commit; as commit) {
                   <span>landed <code [attr.title]="commit">{{ commit.slice(0, 12) }}</code> <gt-copy-button [value]="commit" [label]="row.name + ' landing commit'" /></span>
+                } @else if (row.landing?.status === 'FAILED') {
+                  <span class="failed" data-testid="rig-landing-failed">landing failed: {{ row.landing?.reason ?? 'no reason recorded' }}</span>
                 } @else if (convoy.mergeMode === 'REVIEW_THEN_LAND') {
                   <span class="muted">not landed</span>
                 }
@@ -156,6 +163,7 @@ const MERGE_MODE: Record<MergeMode, string> = {
     code { overflow-wrap: anywhere; }
     .reason { margin: 0; padding: 0.4rem 0.6rem; border-radius: 6px; background: var(--st-cancelled-bg); color: var(--st-cancelled-fg); }
     .reason.failed { background: var(--st-failed-bg); color: var(--st-failed-fg); }
+    .rigs .failed { color: var(--st-failed-fg); overflow-wrap: anywhere; }
     .error { margin: 0; }
     h2 { font-size: 1.1rem; margin: 0 0 0.6rem; }
     .rigs { padding: 0.9rem 1.2rem; }
@@ -203,13 +211,22 @@ export class ConvoyPage {
     const convoy = this.store.convoy();
     if (!convoy) return [];
     const branches = new Map(convoy.featureBranches.map((f) => [f.rigId, f.branch]));
-    const landings = new Map(convoy.landings.map((l) => [l.rigId, l.commit]));
+    const landings = new Map(convoy.landings.map((l) => [l.rigId, l]));
     return convoy.rigs.map((rig) => ({ id: rig.id, name: rig.name, branch: branches.get(rig.id) ?? null, landing: landings.get(rig.id) ?? null }));
   });
 
   protected readonly branches = computed<ClosingBranch[]>(() =>
     (this.store.convoy()?.featureBranches ?? []).map((f) => ({ rigName: this.rigNames().get(f.rigId) ?? f.rigId, branch: f.branch })),
   );
+
+  /**
+   * A landing that failed with every bead merged can be tried again once its cause is fixed (the
+   * gateway refuses it otherwise): rigs already landed stay landed.
+   */
+  protected readonly landable = computed(() => {
+    const convoy = this.store.convoy();
+    return convoy?.status === 'FAILED' && convoy.mergeMode === 'REVIEW_THEN_LAND' && convoy.progress.total > 0 && convoy.progress.closed === convoy.progress.total;
+  });
 
   protected readonly closeError = computed(() => {
     const error = this.store.error();
@@ -228,6 +245,10 @@ export class ConvoyPage {
 
   protected start(): void {
     void this.store.start();
+  }
+
+  protected landAgain(): void {
+    void this.store.landAgain();
   }
 
   protected openClose(): void {

@@ -20,7 +20,7 @@ class FakeGateway {
   readonly sinks: LiveSink<Change>[] = [];
 
   async request<T>(document: string, variables: Record<string, unknown> = {}): Promise<T> {
-    const mutation = /(startConvoy|closeConvoy)\(/.exec(document)?.[1];
+    const mutation = /(startConvoy|closeConvoy|retryLanding)\(/.exec(document)?.[1];
     if (mutation) {
       this.sent.push({ name: mutation, variables });
       return { [mutation]: await this.mutate(mutation, variables) } as T;
@@ -178,7 +178,10 @@ describe('ConvoyPage', () => {
                 { rigId: 'rig-web', branch: 'convoy/x/web' },
                 { rigId: 'rig-api', branch: 'convoy/x/api' },
               ],
-              landings: [{ rigId: 'rig-api', commit: 'abcdef1234567890' }],
+              landings: [
+                { rigId: 'rig-web', status: 'PENDING', commit: null, reason: null },
+                { rigId: 'rig-api', status: 'LANDED', commit: 'abcdef1234567890', reason: null },
+              ],
               beads: [convoyBead('b-schema', 'Schema', { rigId: 'rig-api' })],
               dependencyEdges: [],
             }),
@@ -190,6 +193,59 @@ describe('ConvoyPage', () => {
     expect(text('[data-testid=convoy-rigs] li:nth-child(2) a')).toBe('api');
     expect(text('[data-testid=convoy-rigs] li:nth-child(2)')).toMatch(/convoy\/x\/api Copy landed abcdef123456 Copy$/);
     expect((await (await timeline()).chip('b-schema')).name).toBe('Bead “Schema”, open, rig api');
+  });
+
+  it('given a convoy whose landing failed half-way, when landed again, then retryLanding is sent, each rig says how it stands, and the page follows it landing', async () => {
+    const rigs = [
+      { id: 'rig-web', name: 'web' },
+      { id: 'rig-api', name: 'api' },
+    ];
+    const merged = [convoyBead('b-schema', 'Schema', { rigId: 'rig-api', status: 'CLOSED' }), convoyBead('b-ui', 'UI', { rigId: 'rig-web', status: 'CLOSED' })];
+    const progress = { total: 2, open: 0, blocked: 0, inProgress: 0, inReview: 0, closed: 2, failed: 0, cancelled: 0 };
+    const { gateway, text, click, fixture } = await setup((g) => {
+      g.convoy = () =>
+        Promise.resolve(
+          convoyDetail({
+            status: 'FAILED',
+            rigs,
+            beads: merged,
+            dependencyEdges: [],
+            progress,
+            failureReason: 'landing failed on web: merge conflict in shared.txt',
+            landings: [
+              { rigId: 'rig-web', status: 'FAILED', commit: null, reason: 'merge conflict in shared.txt' },
+              { rigId: 'rig-api', status: 'LANDED', commit: 'abcdef1234567890', reason: null },
+            ],
+          }),
+        );
+      g.mutate = () => Promise.resolve(convoyDetail({ sequence: 30, status: 'LANDING', rigs, beads: merged, dependencyEdges: [], progress, failureReason: null }));
+    });
+    expect(text('[data-testid=rig-landing-failed]')).toBe('landing failed: merge conflict in shared.txt');
+    expect(text('[data-testid=convoy-rigs] li:nth-child(2)')).toMatch(/landed abcdef123456 Copy$/);
+
+    await click('[data-testid=land-again]');
+    await fixture.whenStable();
+
+    expect(gateway.sent).toEqual([{ name: 'retryLanding', variables: { id: 'convoy-1', commandId: expect.any(String) } }]);
+    expect(text('[data-testid=convoy-status]')).toBe('landing');
+    expect(text('[data-testid=land-again]')).toBeNull();
+  });
+
+  it('given a convoy that failed on a bead, then it offers no landing retry (a bead must be retried first)', async () => {
+    const { text } = await setup((g) => (g.convoy = () => Promise.resolve(convoyDetail({ status: 'FAILED' }))));
+    expect(text('[data-testid=land-again]')).toBeNull();
+  });
+
+  it('when landing again is refused, then the page says why', async () => {
+    const progress = { total: 1, open: 0, blocked: 0, inProgress: 0, inReview: 0, closed: 1, failed: 0, cancelled: 0 };
+    const { text, click } = await setup((g) => {
+      g.convoy = () => Promise.resolve(convoyDetail({ status: 'FAILED', beads: [convoyBead('b-schema', 'Schema', { status: 'CLOSED' })], dependencyEdges: [], progress }));
+      g.mutate = () => Promise.reject(new GatewayError('CONFLICT', 'convoy "Login page" is LANDING: it accepts no RetryLanding'));
+    });
+
+    await click('[data-testid=land-again]');
+
+    expect(text('[role=alert]')).toBe('Could not land the convoy again: convoy "Login page" is LANDING: it accepts no RetryLanding');
   });
 
   it('given an id of no convoy of this town, then the page says so', async () => {

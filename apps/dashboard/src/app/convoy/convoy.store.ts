@@ -38,7 +38,8 @@ export interface ConvoyHeader {
   updatedAt: string;
   landedAt: string | null;
   landedCommit: string | null;
-  landings: { rigId: string; commit: string }[];
+  /** Every rig's landing: LANDED with its commit, PENDING, or FAILED with why; never reset by a new attempt. */
+  landings: RigLanding[];
   cancelReason: string | null;
   failureReason: string | null;
   held: boolean;
@@ -56,7 +57,7 @@ export interface ConvoyDetail extends ConvoyHeader {
 
 const HEADER_FIELDS = `
   sequence id title slug status mergeMode staged parallel featureBranch featureBranches { rigId branch }
-  createdAt updatedAt landedAt landedCommit landings { rigId commit } cancelReason failureReason held heldReason heldSince
+  createdAt updatedAt landedAt landedCommit landings { rigId status commit reason } cancelReason failureReason held heldReason heldSince
   progress { total open blocked inProgress inReview closed failed cancelled }
   rigs { id name }
 `;
@@ -106,6 +107,10 @@ const START = `
   mutation StartConvoy($id: ID!, $commandId: String) { startConvoy(id: $id, commandId: $commandId) { ${HEADER_FIELDS} } }
 `;
 
+const RETRY_LANDING = `
+  mutation RetryLanding($id: ID!, $commandId: String) { retryLanding(convoyId: $id, commandId: $commandId) { ${HEADER_FIELDS} } }
+`;
+
 const CLOSE = `
   mutation CloseConvoy($id: ID!, $reason: String!, $commandId: String) {
     closeConvoy(id: $id, reason: $reason, commandId: $commandId) { ${HEADER_FIELDS} }
@@ -122,7 +127,20 @@ export interface ConvoyChange {
   convoy: ConvoyHeader;
 }
 
-export type ConvoyAction = 'start' | 'close';
+export type ConvoyAction = 'start' | 'close' | 'land';
+
+export interface RigLanding {
+  rigId: string;
+  status: 'LANDED' | 'PENDING' | 'FAILED';
+  commit: string | null;
+  reason: string | null;
+}
+
+const REFUSED: Record<ConvoyAction, string> = {
+  start: 'Could not start the convoy',
+  close: 'Could not close the convoy',
+  land: 'Could not land the convoy again',
+};
 
 export interface ActionError {
   readonly action: ConvoyAction;
@@ -163,7 +181,7 @@ export class ConvoyStore {
   /** Reading or following the convoy failed for another reason. */
   readonly loadError = this.loadFailure.asReadonly();
   readonly busy = this.running.asReadonly();
-  /** Why the last start or close was refused. */
+  /** Why the last start, close or landing retry was refused. */
   readonly error = this.actionFailure.asReadonly();
 
   constructor() {
@@ -215,6 +233,11 @@ export class ConvoyStore {
   /** Releases a staged convoy. Resolves whether the gateway accepted it. */
   start(): Promise<boolean> {
     return this.run('start', START, {});
+  }
+
+  /** Lands the rigs a failed landing left unlanded, once its cause is fixed; landed rigs stay as they are. */
+  landAgain(): Promise<boolean> {
+    return this.run('land', RETRY_LANDING, {});
   }
 
   /** Cancels the convoy and every bead not yet closed. Resolves whether the gateway accepted it. */
@@ -329,7 +352,7 @@ export class ConvoyStore {
       }
       return true;
     } catch (error) {
-      const message = `${action === 'start' ? 'Could not start the convoy' : 'Could not close the convoy'}: ${messageOf(error)}`;
+      const message = `${REFUSED[action]}: ${messageOf(error)}`;
       this.actionFailure.set({ action, message });
       return false;
     } finally {
