@@ -31,16 +31,7 @@ export const ReleaseRequest = z.discriminatedUnion('action', [
 export type ReleaseRequest = z.infer<typeof ReleaseRequest>;
 
 /** A message the holder skipped on the operator's word; kept so that every later re-read skips it too. */
-export const SkipRecord = z.object({
-  service: RegistryHolder,
-  subject: z.string().min(1),
-  seq: z.number().int().positive(),
-  townId: z.string().min(1),
-  convoyId: z.string().nullable(),
-  reason: z.string(),
-  heldReason: z.string(),
-  skippedAt: z.string(),
-});
+export const SkipRecord = HoldRecord.omit({ since: true }).extend({ heldReason: z.string(), skippedAt: z.string() });
 export type SkipRecord = z.infer<typeof SkipRecord>;
 
 /*
