@@ -4,8 +4,6 @@ import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { open } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { CommandClient } from '@gastown/bus';
-import { CommandReply } from '@gastown/contracts';
 import { eventually } from '@gastown/testing';
 import { RunnerFixture, type TestRig } from '../testing/runner.fixture';
 
@@ -45,19 +43,6 @@ describe('the landing when a convoy is closed during it', () => {
   /** A hook that waits on `gate` before it lets git go on. */
   const hook = (path: string, gate: string) => writeFileSync(path, `#!/bin/sh\ncat ${JSON.stringify(gate)} > /dev/null\n`, { mode: 0o755 });
 
-  async function closeConvoy(convoyId: string): Promise<Extract<CommandReply, { ok: true }>['result']> {
-    const reply = await new CommandClient(fixture.bus).request<CommandReply>(fixture.bus.names.commands.convoy, {
-      type: 'CloseConvoy',
-      commandId: randomUUID(),
-      townId: fixture.townId,
-      convoyId,
-      actor: { kind: 'user', id: 'runner-spec' },
-      data: { reason: 'plan changed' },
-    });
-    if (!reply.ok) throw new Error(`CloseConvoy refused: ${reply.error.message}`);
-    return reply.result;
-  }
-
   /** A one-bead review-then-land convoy whose bead (adding `file`) is merged into the feature branch, landing attempt 1 started. */
   async function landing(rig: TestRig, file: string) {
     const { convoyId, beadIds } = await fixture.sling(rig, [{ title: 'Late change' }], { title: 'Close spec' });
@@ -95,7 +80,7 @@ describe('the landing when a convoy is closed during it', () => {
 
     await land('prepare');
     const checking = await opened(checkGate);
-    const closed = await closeConvoy(convoyId);
+    const closed = await fixture.closeConvoy(convoyId);
     await checking.release();
     await eventually('the prepare job to be acknowledged', async () => (await fixture.pendingJobs()) === 0);
     // A push job already on its way (a dispatcher that had not seen the close) finds the convoy closed.
@@ -121,7 +106,7 @@ describe('the landing when a convoy is closed during it', () => {
 
     await land('push');
     const merging = await opened(mergeGate);
-    const closed = await closeConvoy(convoyId);
+    const closed = await fixture.closeConvoy(convoyId);
     await merging.release();
 
     expect(closed).toMatchObject({ convoyStatus: 'CANCELLED', landingsUnderWay: [] });
@@ -144,7 +129,7 @@ describe('the landing when a convoy is closed during it', () => {
 
     await land('push');
     const pushing = await opened(pushGate);
-    const closed = await closeConvoy(convoyId);
+    const closed = await fixture.closeConvoy(convoyId);
     await pushing.release();
 
     expect(closed).toMatchObject({ convoyStatus: 'CANCELLED', mergesUnderWay: [], landingsUnderWay: [rig.rigId] });

@@ -4,8 +4,6 @@ import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { open } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { CommandClient } from '@gastown/bus';
-import { CommandReply } from '@gastown/contracts';
 import { eventually } from '@gastown/testing';
 import { RunnerFixture, type DispatchedBead, type TestRig } from '../testing/runner.fixture';
 
@@ -46,19 +44,6 @@ describe('the refinery when a convoy is closed during a merge', () => {
   const mergeJob = (rig: TestRig, convoyId: string, bead: DispatchedBead) =>
     ({ kind: 'merge', townId: fixture.townId, convoyId, rigId: rig.rigId, beadId: bead.beadId, attempt: bead.attempt }) as const;
 
-  async function closeConvoy(convoyId: string): Promise<Extract<CommandReply, { ok: true }>['result']> {
-    const reply = await new CommandClient(fixture.bus).request<CommandReply>(fixture.bus.names.commands.convoy, {
-      type: 'CloseConvoy',
-      commandId: randomUUID(),
-      townId: fixture.townId,
-      convoyId,
-      actor: { kind: 'user', id: 'runner-spec' },
-      data: { reason: 'plan changed' },
-    });
-    if (!reply.ok) throw new Error(`CloseConvoy refused: ${reply.error.message}`);
-    return reply.result;
-  }
-
   /** One submitted bead whose branch adds `file`, on `base` (main, or the feature branch made first). */
   async function submitted(rig: TestRig, mergeMode: 'REVIEW_AND_MERGE' | 'REVIEW_THEN_LAND', file: string) {
     const { convoyId, beadIds } = await fixture.sling(rig, [{ title: 'Late change' }], { title: 'Close spec', mergeMode });
@@ -85,7 +70,7 @@ describe('the refinery when a convoy is closed during a merge', () => {
 
       await fixture.publish(mergeJob(rig, convoyId, bead));
       const check = await opened(checkGate);
-      const closed = await closeConvoy(convoyId);
+      const closed = await fixture.closeConvoy(convoyId);
       await check.release();
 
       expect(closed).toMatchObject({ convoyStatus: 'CANCELLED', mergesUnderWay: [] });
@@ -109,7 +94,7 @@ describe('the refinery when a convoy is closed during a merge', () => {
 
     await fixture.publish(mergeJob(rig, convoyId, bead));
     const push = await opened(pushGate);
-    const closed = await closeConvoy(convoyId);
+    const closed = await fixture.closeConvoy(convoyId);
     await push.release();
 
     expect(closed).toMatchObject({ convoyStatus: 'CANCELLED', mergesUnderWay: [bead.beadId] });

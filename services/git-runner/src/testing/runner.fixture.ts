@@ -138,7 +138,7 @@ export class RunnerFixture {
   }
 
   /** Sends a convoy command and fails the test when it is refused. */
-  async command(type: string, convoyId: string, data: Record<string, unknown>, commandId = randomUUID()): Promise<void> {
+  async command(type: string, convoyId: string, data: Record<string, unknown>, commandId = randomUUID()): Promise<Extract<CommandReply, { ok: true }>['result']> {
     const reply = await this.client.request<CommandReply>(this.bus.names.commands.convoy, {
       type,
       commandId,
@@ -148,6 +148,12 @@ export class RunnerFixture {
       data,
     });
     if (!reply.ok) throw new Error(`${type} refused: ${reply.error.code} ${reply.error.message}`);
+    return reply.result;
+  }
+
+  /** Closes the convoy as a user would; the answer says which merges and landings were already under way. */
+  closeConvoy(convoyId: string): Promise<Extract<CommandReply, { ok: true }>['result']> {
+    return this.command('CloseConvoy', convoyId, { reason: 'plan changed' });
   }
 
   /** Publishes a job like the dispatcher; `msgID` other than the job id makes a duplicate the server does not catch. */
