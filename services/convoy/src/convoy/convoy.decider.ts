@@ -602,7 +602,8 @@ function dispatchBead(command: ConvoyCommandOf<'DispatchBead'>, state: ConvoySta
  */
 const budgetSpent = (state: ConvoyState, bead: BeadState) => bead.attempt - bead.budgetStart - bead.interrupted >= state.maxAttempts;
 
-function reportAgentLost(command: ConvoyCommandOf<'ReportAgentLost'>, state: ConvoyState): NewEvent[] {
+/** The bead in progress on the command's attempt, worked on by the agent the command names. */
+function requireWorkingAgent(state: ConvoyState, command: ConvoyCommandOf<'ReportAgentLost' | 'InterruptBeadAttempt'>): BeadState {
   const bead = requireAttemptBead(state, command, ['IN_PROGRESS']);
   if (bead.agent?.id !== command.data.agentId) {
     throw DomainError.conflict(
@@ -610,6 +611,11 @@ function reportAgentLost(command: ConvoyCommandOf<'ReportAgentLost'>, state: Con
       { beadId: bead.beadId, agentId: bead.agent?.id },
     );
   }
+  return bead;
+}
+
+function reportAgentLost(command: ConvoyCommandOf<'ReportAgentLost'>, state: ConvoyState): NewEvent[] {
+  const bead = requireWorkingAgent(state, command);
   const reason = requireReason(command.data.reason);
   const lost: NewEvent = {
     type: 'BeadAgentLost',
@@ -631,13 +637,7 @@ function interruptBeadAttempt(command: ConvoyCommandOf<'InterruptBeadAttempt'>, 
       actor: command.actor,
     });
   }
-  const bead = requireAttemptBead(state, command, ['IN_PROGRESS']);
-  if (bead.agent?.id !== command.data.agentId) {
-    throw DomainError.conflict(
-      `agent ${quote(command.data.agentId)} is not working on bead ${quote(bead.title)} (agent ${quote(bead.agent?.id ?? '')} is)`,
-      { beadId: bead.beadId, agentId: bead.agent?.id },
-    );
-  }
+  const bead = requireWorkingAgent(state, command);
   const reason = requireReason(command.data.reason);
   return [{ type: 'BeadAttemptInterrupted', data: { beadId: bead.beadId, attempt: bead.attempt, agentId: command.data.agentId, reason } }];
 }
