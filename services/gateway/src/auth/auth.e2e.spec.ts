@@ -101,6 +101,13 @@ describe('authentication and town isolation', () => {
       [`mutation ($b: ID!, $on: ID!) { addDependency(beadId: $b, dependsOnBeadId: $on) { id } }`, { b: one, on: two }, 'NOT_FOUND'],
       [`mutation ($b: ID!, $on: ID!) { removeDependency(beadId: $b, dependsOnBeadId: $on) { id } }`, { b: two, on: one }, 'NOT_FOUND'],
       [`mutation ($id: ID!) { retryBead(id: $id) { id } }`, { id: one }, 'NOT_FOUND'],
+      [`mutation ($id: ID!) { retryLanding(convoyId: $id) { id } }`, { id: owned.convoyId }, 'NOT_FOUND'],
+      [`mutation ($rig: ID!) { clearRigCredentials(rigId: $rig) { id } }`, { rig: owned.rigId }, 'NOT_FOUND'],
+      [
+        `mutation ($rig: ID!) { setRigCredentials(input: { rigId: $rig, credentials: { httpsToken: { token: "hostile" } } }) { id } }`,
+        { rig: owned.rigId },
+        'NOT_FOUND',
+      ],
       [
         `mutation ($rig: ID!) { sling(input: { title: "borrow", rigId: $rig }) { id } }`,
         { rig: owned.rigId },
