@@ -8,6 +8,7 @@ export * from './domain/secret.sealing';
 export * from './domain/rig.credentials';
 export * from './domain/agent.result';
 export * from './domain/attempt.claim';
+export * from './domain/bead.lifecycle';
 export * from './subjects/subject.builders';
 export * from './events/event.envelope';
 export * from './events/town.events';
