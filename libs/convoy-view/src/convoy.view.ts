@@ -1,4 +1,4 @@
-import type { AgentRef, BeadStatus, ConvoyStatus, GastownEvent, MergeMode } from '@gastown/contracts';
+import { beadStatusAfter, convoyStatusAfter, type AgentRef, type BeadStatus, type ConvoyStatus, type GastownEvent, type MergeMode } from '@gastown/contracts';
 
 /**
  * What the execution services need to know about one convoy, folded from its events. The
@@ -85,7 +85,7 @@ export function applyToView(view: ConvoyView, event: GastownEvent): ConvoyView {
       Object.assign(view, {
         title: d.title,
         slug: d.slug,
-        status: d.staged ? 'STAGED' : 'ACTIVE',
+        status: convoyStatusAfter(event),
         mergeMode: d.mergeMode,
         defaultRigId: d.defaultRigId,
         featureBranches: new Map(d.featureBranches.map((f) => [f.rigId, f.branch])),
@@ -101,7 +101,7 @@ export function applyToView(view: ConvoyView, event: GastownEvent): ConvoyView {
         body: d.body,
         rigId: d.rigId,
         dependsOn: [...d.dependsOn],
-        status: 'OPEN',
+        status: beadStatusAfter(event),
         ready: false,
         held: false,
         attempt: 0,
@@ -118,7 +118,7 @@ export function applyToView(view: ConvoyView, event: GastownEvent): ConvoyView {
       break;
     }
     case 'ConvoyStarted':
-      view.status = 'ACTIVE';
+      view.status = convoyStatusAfter(event);
       break;
     case 'DependencyAdded': {
       const b = bead(event.data.beadId);
@@ -152,7 +152,7 @@ export function applyToView(view: ConvoyView, event: GastownEvent): ConvoyView {
       const b = bead(event.data.beadId);
       if (b) {
         Object.assign(b, {
-          status: 'IN_PROGRESS',
+          status: beadStatusAfter(event),
           ready: false,
           attempt: event.data.attempt,
           agent: event.data.agent,
@@ -167,12 +167,12 @@ export function applyToView(view: ConvoyView, event: GastownEvent): ConvoyView {
     }
     case 'BeadSubmitted': {
       const b = bead(event.data.beadId);
-      if (b) Object.assign(b, { status: 'IN_REVIEW', headCommit: event.data.headCommit, branch: event.data.branch });
+      if (b) Object.assign(b, { status: beadStatusAfter(event), headCommit: event.data.headCommit, branch: event.data.branch });
       break;
     }
     case 'BeadMerged': {
       const b = bead(event.data.beadId);
-      if (b) Object.assign(b, { status: 'CLOSED', mergeCommit: event.data.mergeCommit, agent: null, consecutiveFailures: 0 });
+      if (b) Object.assign(b, { status: beadStatusAfter(event), mergeCommit: event.data.mergeCommit, agent: null, consecutiveFailures: 0 });
       break;
     }
     case 'BeadMergeClaimed': {
@@ -182,12 +182,12 @@ export function applyToView(view: ConvoyView, event: GastownEvent): ConvoyView {
     }
     case 'BeadMergeAborted': {
       const b = bead(event.data.beadId);
-      if (b) Object.assign(b, { status: 'CANCELLED', ready: false, agent: null, mergeClaim: null });
+      if (b) Object.assign(b, { status: beadStatusAfter(event), ready: false, agent: null, mergeClaim: null });
       break;
     }
     case 'BeadReworkRequested': {
       const b = bead(event.data.beadId);
-      if (b) Object.assign(b, { status: 'OPEN', previousReason: event.data.reason, agent: null, mergeClaim: null });
+      if (b) Object.assign(b, { status: beadStatusAfter(event), previousReason: event.data.reason, agent: null, mergeClaim: null });
       break;
     }
     case 'BeadAttemptFailed':
@@ -195,7 +195,7 @@ export function applyToView(view: ConvoyView, event: GastownEvent): ConvoyView {
       const b = bead(event.data.beadId);
       if (b) {
         Object.assign(b, {
-          status: 'OPEN',
+          status: beadStatusAfter(event),
           previousReason: event.data.reason,
           agent: null,
           lastFailureAt: event.occurredAt,
@@ -207,29 +207,29 @@ export function applyToView(view: ConvoyView, event: GastownEvent): ConvoyView {
     case 'BeadAttemptInterrupted': {
       // Its runner stopped: dispatched again at once, no back-off and no new reason for the prompt.
       const b = bead(event.data.beadId);
-      if (b) Object.assign(b, { status: 'OPEN', agent: null });
+      if (b) Object.assign(b, { status: beadStatusAfter(event), agent: null });
       break;
     }
     case 'BeadFailed': {
       const b = bead(event.data.beadId);
-      if (b) Object.assign(b, { status: 'FAILED', ready: false, previousReason: event.data.reason, agent: null, lastFailureAt: event.occurredAt });
+      if (b) Object.assign(b, { status: beadStatusAfter(event), ready: false, previousReason: event.data.reason, agent: null, lastFailureAt: event.occurredAt });
       break;
     }
     case 'BeadRetried': {
       const b = bead(event.data.beadId);
-      if (b) Object.assign(b, { status: 'OPEN', consecutiveFailures: 0, lastFailureAt: null });
+      if (b) Object.assign(b, { status: beadStatusAfter(event), consecutiveFailures: 0, lastFailureAt: null });
       break;
     }
     case 'BeadCancelled': {
       const b = bead(event.data.beadId);
-      if (b) Object.assign(b, { status: 'CANCELLED', ready: false, agent: null });
+      if (b) Object.assign(b, { status: beadStatusAfter(event), ready: false, agent: null });
       break;
     }
     case 'ConvoyReadyToLand':
-      view.status = 'READY_TO_LAND';
+      view.status = convoyStatusAfter(event);
       break;
     case 'ConvoyLandingStarted':
-      view.status = 'LANDING';
+      view.status = convoyStatusAfter(event);
       view.landingAttempt = event.data.attempt;
       view.landingPreparations = new Map();
       view.landingPrepared = false;
@@ -252,30 +252,46 @@ export function applyToView(view: ConvoyView, event: GastownEvent): ConvoyView {
       view.landingClaims.delete(event.data.rigId);
       break;
     case 'ConvoyLanded':
-      view.status = 'LANDED';
+      view.status = convoyStatusAfter(event);
       for (const l of event.data.landings) view.landings.set(l.rigId, l.commit);
       break;
     case 'ConvoyLandingFailed':
-      view.status = 'READY_TO_LAND';
+      view.status = convoyStatusAfter(event);
       view.lastLandingFailureAt = event.occurredAt;
       view.landingClaims = new Map();
       break;
     case 'ConvoyFailed':
-      view.status = 'FAILED';
+      view.status = convoyStatusAfter(event);
       break;
     case 'ConvoyReactivated':
-      view.status = event.data.status;
+      view.status = convoyStatusAfter(event);
       break;
     case 'ConvoyCancelled':
-      view.status = 'CANCELLED';
+      view.status = convoyStatusAfter(event);
       view.cancelReason = event.data.reason;
       break;
-    case 'BeadStarted':
+    case 'BeadStarted': {
+      const b = bead(event.data.beadId);
+      if (b) b.status = beadStatusAfter(event);
+      break;
+    }
+    // A town's own events change no convoy.
     case 'TownCreated':
     case 'RigRegistered':
+    case 'RigCredentialsSet':
+    case 'RigCredentialsCleared':
+    case 'WebhookAdded':
+    case 'WebhookRemoved':
       break;
+    default:
+      return unhandled(event);
   }
   return view;
+}
+
+/** A new event type fails to compile here until the view decides what it does to a convoy. */
+function unhandled(event: never): never {
+  throw new Error(`applyToView: no case for event type ${(event as { type: string }).type}`);
 }
 
 function setReady(bead: BeadView | undefined, ready: boolean): void {

@@ -1,4 +1,4 @@
-import type { AgentRef, BeadStatus, ConvoyStatus, GastownEvent, MergeMode } from '@gastown/contracts';
+import { beadStatusAfter, convoyStatusAfter, type AgentRef, type BeadStatus, type ConvoyStatus, type GastownEvent, type MergeMode } from '@gastown/contracts';
 
 export interface BeadState {
   beadId: string;
@@ -163,6 +163,11 @@ function patch<T extends object>(target: T, changes: Partial<T>): void {
   Object.assign(target, changes);
 }
 
+/** A new event type fails to compile here until evolve decides what it does to the state. */
+function unhandled(event: never): never {
+  throw new Error(`evolve: no case for event type ${(event as { type: string }).type}`);
+}
+
 function beadOf(state: ConvoyState, beadId: string): BeadState {
   const bead = state.beads.get(beadId);
   if (!bead) throw new Error(`evolve: event for unknown bead ${beadId}`);
@@ -183,7 +188,7 @@ export function evolve(state: ConvoyState, event: GastownEvent): ConvoyState {
         exists: true,
         convoyId: event.convoyId,
         townId: event.townId,
-        status: d.staged ? 'STAGED' : 'ACTIVE',
+        status: convoyStatusAfter(event),
         title: d.title,
         slug: d.slug,
         mergeMode: d.mergeMode,
@@ -210,7 +215,7 @@ export function evolve(state: ConvoyState, event: GastownEvent): ConvoyState {
         body: d.body,
         rigId: d.rigId,
         createdBy: event.commandId,
-        status: 'OPEN',
+        status: beadStatusAfter(event),
         attempt: 0,
         budgetStart: 0,
         interrupted: 0,
@@ -231,7 +236,7 @@ export function evolve(state: ConvoyState, event: GastownEvent): ConvoyState {
       break;
     }
     case 'ConvoyStarted':
-      state.status = 'ACTIVE';
+      state.status = convoyStatusAfter(event);
       break;
     case 'DependencyAdded':
       edgesOf(state.blockers, event.data.beadId).add(event.data.dependsOnBeadId);
@@ -256,7 +261,7 @@ export function evolve(state: ConvoyState, event: GastownEvent): ConvoyState {
     case 'BeadDispatched': {
       const d = event.data;
       patch(beadOf(state, d.beadId), {
-        status: 'IN_PROGRESS',
+        status: beadStatusAfter(event),
         attempt: d.attempt,
         started: false,
         agent: d.agent,
@@ -276,14 +281,14 @@ export function evolve(state: ConvoyState, event: GastownEvent): ConvoyState {
       break;
     }
     case 'BeadStarted':
-      beadOf(state, event.data.beadId).started = true;
+      patch(beadOf(state, event.data.beadId), { status: beadStatusAfter(event), started: true });
       break;
     case 'BeadSubmitted':
-      beadOf(state, event.data.beadId).status = 'IN_REVIEW';
+      beadOf(state, event.data.beadId).status = beadStatusAfter(event);
       break;
     case 'BeadMerged': {
       const bead = beadOf(state, event.data.beadId);
-      patch(bead, { status: 'CLOSED', mergeClaim: null });
+      patch(bead, { status: beadStatusAfter(event), mergeClaim: null });
       state.lastMerges.set(bead.rigId, event.data.mergeCommit);
       break;
     }
@@ -292,39 +297,39 @@ export function evolve(state: ConvoyState, event: GastownEvent): ConvoyState {
       break;
     case 'BeadMergeAborted':
       // Only a closed convoy aborts a merge: the bead is cancelled as the close would have.
-      patch(beadOf(state, event.data.beadId), { status: 'CANCELLED', mergeClaim: null });
+      patch(beadOf(state, event.data.beadId), { status: beadStatusAfter(event), mergeClaim: null });
       break;
     case 'BeadReworkRequested':
-      patch(beadOf(state, event.data.beadId), { status: 'OPEN', agent: null, lastReason: event.data.reason, mergeClaim: null });
+      patch(beadOf(state, event.data.beadId), { status: beadStatusAfter(event), agent: null, lastReason: event.data.reason, mergeClaim: null });
       break;
     case 'BeadAttemptFailed':
     case 'BeadAgentLost':
-      patch(beadOf(state, event.data.beadId), { status: 'OPEN', agent: null, lastReason: event.data.reason });
+      patch(beadOf(state, event.data.beadId), { status: beadStatusAfter(event), agent: null, lastReason: event.data.reason });
       break;
     case 'BeadAttemptInterrupted': {
       // Not the bead's failure: the next agent is not told about it as a reason.
       const bead = beadOf(state, event.data.beadId);
-      patch(bead, { status: 'OPEN', agent: null, interrupted: bead.interrupted + 1 });
+      patch(bead, { status: beadStatusAfter(event), agent: null, interrupted: bead.interrupted + 1 });
       break;
     }
     case 'BeadFailed':
-      patch(beadOf(state, event.data.beadId), { status: 'FAILED', agent: null, lastReason: event.data.reason, mergeClaim: null });
+      patch(beadOf(state, event.data.beadId), { status: beadStatusAfter(event), agent: null, lastReason: event.data.reason, mergeClaim: null });
       break;
     case 'BeadRetried': {
       const bead = beadOf(state, event.data.beadId);
-      bead.status = 'OPEN';
+      bead.status = beadStatusAfter(event);
       bead.budgetStart = bead.attempt;
       bead.interrupted = 0;
       break;
     }
     case 'BeadCancelled':
-      beadOf(state, event.data.beadId).status = 'CANCELLED';
+      beadOf(state, event.data.beadId).status = beadStatusAfter(event);
       break;
     case 'ConvoyReadyToLand':
-      state.status = 'READY_TO_LAND';
+      state.status = convoyStatusAfter(event);
       break;
     case 'ConvoyLandingStarted':
-      state.status = 'LANDING';
+      state.status = convoyStatusAfter(event);
       state.landingAttempt = event.data.attempt;
       state.landingPreparations = new Map();
       state.landingPrepared = false;
@@ -349,31 +354,38 @@ export function evolve(state: ConvoyState, event: GastownEvent): ConvoyState {
       state.landingClaims.delete(event.data.rigId);
       break;
     case 'ConvoyLanded':
-      state.status = 'LANDED';
+      state.status = convoyStatusAfter(event);
       break;
     case 'ConvoyLandingFailed':
-      state.status = 'READY_TO_LAND';
+      state.status = convoyStatusAfter(event);
       // A failed attempt pushes nothing more: none of its claims is under way any longer.
       state.landingClaims = new Map();
       break;
     case 'ConvoyFailed':
-      state.status = 'FAILED';
+      state.status = convoyStatusAfter(event);
       break;
     case 'ConvoyReactivated':
-      state.status = event.data.status;
+      state.status = convoyStatusAfter(event);
       if (event.data.status === 'READY_TO_LAND') state.landingBudgetStart = state.landingAttempt;
       break;
     case 'ConvoyCancelled':
-      state.status = 'CANCELLED';
+      state.status = convoyStatusAfter(event);
       state.mergesUnderWayAtClose = state.beadOrder.filter((id) => {
         const bead = beadOf(state, id);
         return bead.status === 'IN_REVIEW' && bead.mergeClaim !== null;
       });
       state.landingsUnderWayAtClose = [...state.featureBranches.keys()].filter((rigId) => state.landingClaims.has(rigId));
       break;
+    // A town's own events change no convoy.
     case 'TownCreated':
     case 'RigRegistered':
+    case 'RigCredentialsSet':
+    case 'RigCredentialsCleared':
+    case 'WebhookAdded':
+    case 'WebhookRemoved':
       break;
+    default:
+      return unhandled(event);
   }
   return state;
 }

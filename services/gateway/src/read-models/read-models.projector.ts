@@ -1,5 +1,5 @@
 import type { StoredCommit } from '@gastown/bus';
-import { InvalidEventError, storableValue, type EventMeta, type EventOf, type EventType, type GastownEvent } from '@gastown/contracts';
+import { beadStatusAfter, convoyStatusAfter, InvalidEventError, storableValue, type EventMeta, type EventOf, type EventType, type GastownEvent } from '@gastown/contracts';
 import type { EntityManager } from 'typeorm';
 import { each, runsOf, type RunHandler } from './event-runs.projector';
 import { recordConvoyHistory } from '../history/history.projection';
@@ -165,7 +165,7 @@ const convoyCreated = each<'ConvoyCreated'>(async (tx, e) => {
       e.townId,
       d.title,
       d.slug,
-      d.staged ? 'STAGED' : 'ACTIVE',
+      convoyStatusAfter(e),
       d.mergeMode,
       d.staged,
       d.parallel,
@@ -191,9 +191,9 @@ const beadsCreated: RunHandler<'BeadCreated'> = async (tx, events) => {
     for (const part of chunks(beads)) {
       await tx.query(
         `INSERT INTO beads (id, town_id, convoy_id, rig_id, idx, title, body, status, created_at, updated_at)
-         SELECT b.id, $1, $2, b.rig_id, b.idx, b.title, b.body, 'OPEN', b.at, b.at
-         FROM unnest($3::uuid[], $4::uuid[], $5::int[], $6::text[], $7::text[], $8::timestamptz[])
-           AS b(id, rig_id, idx, title, body, at)`,
+         SELECT b.id, $1, $2, b.rig_id, b.idx, b.title, b.body, b.status, b.at, b.at
+         FROM unnest($3::uuid[], $4::uuid[], $5::int[], $6::text[], $7::text[], $8::text[], $9::timestamptz[])
+           AS b(id, rig_id, idx, title, body, status, at)`,
         [
           townId,
           convoyId,
@@ -202,6 +202,7 @@ const beadsCreated: RunHandler<'BeadCreated'> = async (tx, events) => {
           part.map((e) => e.data.index),
           part.map((e) => e.data.title),
           part.map((e) => e.data.body),
+          part.map((e) => beadStatusAfter(e)),
           part.map((e) => e.occurredAt),
         ],
       );
@@ -231,7 +232,7 @@ async function addBeadsToConvoy(tx: EntityManager, convoyId: string, beads: read
   ]);
 }
 
-const convoyStarted = each<'ConvoyStarted'>((tx, e) => setConvoy(tx, e, { status: 'ACTIVE' }));
+const convoyStarted = each<'ConvoyStarted'>((tx, e) => setConvoy(tx, e, { status: convoyStatusAfter(e) }));
 
 const dependencyAdded = each<'DependencyAdded'>(async (tx, e) => {
   await tx.query(
@@ -270,7 +271,7 @@ const beadsReleased = each<'BeadsReleased'>((tx, e) =>
 
 const beadDispatched = each<'BeadDispatched'>((tx, e) =>
   setBead(tx, e, {
-    status: 'IN_PROGRESS',
+    status: beadStatusAfter(e),
     ready: false,
     assignee: e.data.agent.name,
     assignee_id: e.data.agent.id,
@@ -280,14 +281,14 @@ const beadDispatched = each<'BeadDispatched'>((tx, e) =>
   }),
 );
 
-const beadStarted = each<'BeadStarted'>((tx, e) => setBead(tx, e, { status: 'IN_PROGRESS' }));
+const beadStarted = each<'BeadStarted'>((tx, e) => setBead(tx, e, { status: beadStatusAfter(e) }));
 
 const beadSubmitted = each<'BeadSubmitted'>((tx, e) =>
-  setBead(tx, e, { status: 'IN_REVIEW', head_commit: e.data.headCommit, branch: e.data.branch }),
+  setBead(tx, e, { status: beadStatusAfter(e), head_commit: e.data.headCommit, branch: e.data.branch }),
 );
 
 const beadMerged = each<'BeadMerged'>((tx, e) =>
-  setBead(tx, e, { status: 'CLOSED', ready: false, merge_commit: e.data.mergeCommit, closed_at: e.occurredAt }),
+  setBead(tx, e, { status: beadStatusAfter(e), ready: false, merge_commit: e.data.mergeCommit, closed_at: e.occurredAt }),
 );
 
 /**
@@ -298,16 +299,16 @@ const NO_ASSIGNEE = { assignee: null, assignee_id: null };
 
 /** Rework, a failed attempt and a lost agent all send the bead back to OPEN with the reason for the next attempt. */
 const beadReopened = <K extends 'BeadReworkRequested' | 'BeadAttemptFailed' | 'BeadAgentLost'>() =>
-  each<K>((tx, e) => setBead(tx, e, { status: 'OPEN', last_reason: e.data.reason, ...NO_ASSIGNEE }));
+  each<K>((tx, e) => setBead(tx, e, { status: beadStatusAfter(e), last_reason: e.data.reason, ...NO_ASSIGNEE }));
 
 /** Back to OPEN without a reason of its own: the bead's last real one stays, as the decider keeps it. */
-const beadInterrupted = each<'BeadAttemptInterrupted'>((tx, e) => setBead(tx, e, { status: 'OPEN', ...NO_ASSIGNEE }));
+const beadInterrupted = each<'BeadAttemptInterrupted'>((tx, e) => setBead(tx, e, { status: beadStatusAfter(e), ...NO_ASSIGNEE }));
 
 const beadFailed = each<'BeadFailed'>((tx, e) =>
-  setBead(tx, e, { status: 'FAILED', ready: false, last_reason: e.data.reason, ...NO_ASSIGNEE }),
+  setBead(tx, e, { status: beadStatusAfter(e), ready: false, last_reason: e.data.reason, ...NO_ASSIGNEE }),
 );
 
-const beadRetried = each<'BeadRetried'>((tx, e) => setBead(tx, e, { status: 'OPEN' }));
+const beadRetried = each<'BeadRetried'>((tx, e) => setBead(tx, e, { status: beadStatusAfter(e) }));
 
 /**
  * A claim changes no row: the bead stays IN_REVIEW, which in a closed convoy already reads
@@ -315,11 +316,11 @@ const beadRetried = each<'BeadRetried'>((tx, e) => setBead(tx, e, { status: 'OPE
  */
 const beadMergeClaimed = each<'BeadMergeClaimed'>(async () => undefined);
 
-const beadMergeAborted = each<'BeadMergeAborted'>((tx, e) => setBead(tx, e, { status: 'CANCELLED', ready: false, last_reason: e.data.reason }));
+const beadMergeAborted = each<'BeadMergeAborted'>((tx, e) => setBead(tx, e, { status: beadStatusAfter(e), ready: false, last_reason: e.data.reason }));
 
-const beadCancelled = each<'BeadCancelled'>((tx, e) => setBead(tx, e, { status: 'CANCELLED', ready: false }));
+const beadCancelled = each<'BeadCancelled'>((tx, e) => setBead(tx, e, { status: beadStatusAfter(e), ready: false }));
 
-const convoyReadyToLand = each<'ConvoyReadyToLand'>((tx, e) => setConvoy(tx, e, { status: 'READY_TO_LAND' }));
+const convoyReadyToLand = each<'ConvoyReadyToLand'>((tx, e) => setConvoy(tx, e, { status: convoyStatusAfter(e) }));
 
 /**
  * Per-rig landing records are never reset: a rig that landed stays LANDED (its main holds the
@@ -327,12 +328,12 @@ const convoyReadyToLand = each<'ConvoyReadyToLand'>((tx, e) => setConvoy(tx, e, 
  */
 const convoyLandingStarted = each<'ConvoyLandingStarted'>(async (tx, e) => {
   await tx.query(
-    `UPDATE convoys SET status = 'LANDING', landing_attempt = $2,
+    `UPDATE convoys SET status = $3, landing_attempt = $2,
             landings = COALESCE((SELECT jsonb_agg(CASE WHEN l->>'commit' IS NOT NULL THEN l
                                                        ELSE l || '{"status":"PENDING","reason":null}'::jsonb END)
                                  FROM jsonb_array_elements(landings) l), '[]'::jsonb)
      WHERE id = $1`,
-    [e.convoyId, e.data.attempt],
+    [e.convoyId, e.data.attempt, convoyStatusAfter(e)],
   );
 });
 
@@ -365,30 +366,30 @@ const rigLandingAborted = each<'RigLandingAborted'>((tx, e) => setRigLanding(tx,
 const convoyLanded = each<'ConvoyLanded'>(async (tx, e) => {
   await tx.query(
     // A landing that succeeded after failed attempts is no longer failing: its old reason goes.
-    `UPDATE convoys SET status = 'LANDED', landings = (SELECT jsonb_agg(l || '{"status":"LANDED","reason":null}'::jsonb)
+    `UPDATE convoys SET status = $5, landings = (SELECT jsonb_agg(l || '{"status":"LANDED","reason":null}'::jsonb)
                                                          FROM jsonb_array_elements($2::jsonb) l),
             landed_at = $3, failure_reason = NULL,
             landed_commit = COALESCE((SELECT l->>'commit' FROM jsonb_array_elements($2::jsonb) l
                                       WHERE l->>'rigId' = default_rig_id::text LIMIT 1), $4)
      WHERE id = $1`,
-    [e.convoyId, JSON.stringify(e.data.landings), e.occurredAt, e.data.landings[0].commit],
+    [e.convoyId, JSON.stringify(e.data.landings), e.occurredAt, e.data.landings[0].commit, convoyStatusAfter(e)],
   );
 });
 
 // A failed landing attempt goes back to READY_TO_LAND for the next one (ConvoyFailed follows when it was the last).
 const convoyLandingFailed = each<'ConvoyLandingFailed'>(async (tx, e) => {
-  await setConvoy(tx, e, { status: 'READY_TO_LAND', failure_reason: e.data.reason });
+  await setConvoy(tx, e, { status: convoyStatusAfter(e), failure_reason: e.data.reason });
   if (e.data.rigId) await setRigLanding(tx, e, { rigId: e.data.rigId, status: 'FAILED', commit: null, reason: e.data.reason });
 });
 
-const convoyFailed = each<'ConvoyFailed'>((tx, e) => setConvoy(tx, e, { status: 'FAILED', failure_reason: e.data.reason }));
+const convoyFailed = each<'ConvoyFailed'>((tx, e) => setConvoy(tx, e, { status: convoyStatusAfter(e), failure_reason: e.data.reason }));
 
 const convoyReactivated = each<'ConvoyReactivated'>((tx, e) =>
-  setConvoy(tx, e, { status: e.data.status, failure_reason: null }),
+  setConvoy(tx, e, { status: convoyStatusAfter(e), failure_reason: null }),
 );
 
 const convoyCancelled = each<'ConvoyCancelled'>((tx, e) =>
-  setConvoy(tx, e, { status: 'CANCELLED', cancel_reason: e.data.reason }),
+  setConvoy(tx, e, { status: convoyStatusAfter(e), cancel_reason: e.data.reason }),
 );
 
 /** Every event type of the contracts has exactly one handler: a new type fails to compile until it is projected. */
