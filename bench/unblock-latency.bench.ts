@@ -18,7 +18,7 @@ import { randomUUID } from 'node:crypto';
 import { cpus } from 'node:os';
 import { StorageType } from '@nats-io/jetstream';
 import { CommandClient, type Bus } from '@gastown/bus';
-import { beadIdFor, convoyIdFor, generateTownToken, hashTownToken, type CommandReply } from '@gastown/contracts';
+import { beadIdFor, commandIds, convoyIdFor, generateTownToken, hashTownToken, type CommandReply } from '@gastown/contracts';
 import { bounded, percentile } from './bench.measure';
 import { benchNamespace, hex, NATS_URL, openNamespace, pool, runBench, startServices, type Teardown } from './bench.system';
 
@@ -211,7 +211,7 @@ async function main(teardown: Teardown): Promise<void> {
     if (!seen) throw new Error(`bead ${beadId} was not dispatched`);
     const command = {
       type: 'SubmitBead',
-      commandId: `submit:${beadId}:1`,
+      commandId: commandIds.submitBead(beadId, 1),
       townId,
       convoyId: convoyOf.get(beadId),
       actor,
@@ -229,7 +229,7 @@ async function main(teardown: Teardown): Promise<void> {
   const merge = (beadId: string) =>
     send({
       type: 'RecordBeadMerged',
-      commandId: `merged:${beadId}:1`,
+      commandId: commandIds.recordBeadMerged(beadId, 1),
       townId,
       convoyId: convoyOf.get(beadId),
       actor,

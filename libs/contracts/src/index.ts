@@ -16,6 +16,7 @@ export * from './events/convoy.events';
 export * from './events/event.catalogue';
 export * from './events/commit.schema';
 export * from './commands/command.envelope';
+export * from './commands/command.ids';
 export * from './commands/town.commands';
 export * from './commands/convoy.commands';
 export * from './jobs/job.schemas';

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Subscription } from '@nats-io/transport-node';
 import { readDeadLetters } from '@gastown/bus';
-import { CancelConvoy, type GastownEvent } from '@gastown/contracts';
+import { CancelConvoy, commandIds, type GastownEvent } from '@gastown/contracts';
 import { eventually } from '@gastown/testing';
 import { Harness, type TestDispatcher } from './dispatch.harness';
 
@@ -39,7 +39,7 @@ describe('dispatcher effects on real JetStream with the real convoy service', ()
     const again = at(events.find((e) => e.type === 'BeadDispatched' && e.data.attempt === 2));
     expect(again - failed).toBeGreaterThanOrEqual(BACKOFF_MS);
     expect(again - failed).toBeLessThan(BACKOFF_MS + REACTION_MS);
-    expect(events.find((e) => e.type === 'BeadDispatched' && e.data.attempt === 2)?.commandId).toBe(`dispatch:${beadId}:2`);
+    expect(events.find((e) => e.type === 'BeadDispatched' && e.data.attempt === 2)?.commandId).toBe(commandIds.dispatchBead(beadId, 2));
   });
 
   it('given every bead of a review-then-land convoy on two rigs merged, then landing starts and each rig gets a land job; a failed landing is retried after the back-off', async () => {
@@ -56,7 +56,7 @@ describe('dispatcher effects on real JetStream with the real convoy service', ()
     await eventually('land jobs of attempt 1 for both rigs', async () => (await landJobs(1)).length === 2);
     expect((await landJobs(1)).sort()).toEqual([api, web].sort());
     const started = (await world.events(convoyId)).find((e) => e.type === 'ConvoyLandingStarted');
-    expect(started?.commandId).toBe(`land:${convoyId}:1`);
+    expect(started?.commandId).toBe(commandIds.startLanding(convoyId, 1));
 
     await world.command(convoyId, 'FailLanding', { attempt: 1, reason: 'main moved on' });
     await eventually('land jobs of attempt 2', async () => (await landJobs(2)).length === 2);

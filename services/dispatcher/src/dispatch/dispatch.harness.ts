@@ -10,6 +10,7 @@ import {
   type StoredCommit,
 } from '@gastown/bus';
 import {
+  commandIds,
   convoyIdFor,
   generateTownToken,
   hashTownToken,
@@ -142,7 +143,7 @@ export class Harness {
     if (bead?.status !== 'IN_PROGRESS') throw new Error(`bead ${beadId} is ${bead?.status}, not IN_PROGRESS`);
     const { attempt } = bead;
     const submit = { beadId, attempt, branch: bead.branch, headCommit: sha('ab') };
-    await this.command(convoyId, 'SubmitBead', submit, `submit:${beadId}:${attempt}`);
+    await this.command(convoyId, 'SubmitBead', submit, commandIds.submitBead(beadId, attempt));
     await this.command(convoyId, 'RecordBeadMerged', { beadId, attempt, mergeCommit: sha('cd') }, `merge:${beadId}:${attempt}`);
   }
 

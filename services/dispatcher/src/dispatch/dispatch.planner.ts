@@ -1,4 +1,4 @@
-import { jobId, type AgentRef, type CancelConvoy, type Job } from '@gastown/contracts';
+import { commandIds, jobId, type AgentRef, type CancelConvoy, type Job } from '@gastown/contracts';
 import { landingStepsOf, rigsOf, type BeadView, type ConvoyView } from '@gastown/convoy-view';
 import type { ConvoyEntry, DispatchStateView } from './dispatch.state';
 import { idlePolecat } from './polecat.names';
@@ -11,7 +11,7 @@ import { idlePolecat } from './polecat.names';
 export interface Dispatch {
   readonly kind: 'dispatch';
   readonly key: string;
-  /** `dispatch:<beadId>:<attempt>`: two replicas dispatching one attempt send one command. */
+  /** `commandIds.dispatchBead`: two replicas dispatching one attempt send one command. */
   readonly commandId: string;
   readonly townId: string;
   readonly convoyId: string;
@@ -31,7 +31,7 @@ export interface PublishJob {
 export interface StartLanding {
   readonly kind: 'start-landing';
   readonly key: string;
-  /** `land:<convoyId>:<attempt>`. */
+  /** `commandIds.startLanding`: one per landing attempt. */
   readonly commandId: string;
   readonly townId: string;
   readonly convoyId: string;
@@ -110,8 +110,6 @@ export function landingEligibleAt(entry: ConvoyEntry, limits: PlanLimits): numbe
   return Date.parse(failedAt) + backoffMs(entry.landingFailures, limits);
 }
 
-export const dispatchCommandId = (beadId: string, attempt: number) => `dispatch:${beadId}:${attempt}`;
-export const landingCommandId = (convoyId: string, attempt: number) => `land:${convoyId}:${attempt}`;
 const jobKey = (job: Job) => `job:${jobId(job)}`;
 const cancelKey = (convoyId: string) => `cancel:${convoyId}`;
 
@@ -219,7 +217,7 @@ export function plan(state: DispatchStateView, now: number, done: Done, limits: 
       if (now < eligibleAt) wakeAt(eligibleAt);
       else {
         const attempt = view.landingAttempt + 1;
-        const commandId = landingCommandId(view.convoyId, attempt);
+        const commandId = commandIds.startLanding(view.convoyId, attempt);
         effect({ kind: 'start-landing', key: commandId, commandId, ...scope, attempt });
       }
     }
@@ -232,7 +230,7 @@ export function plan(state: DispatchStateView, now: number, done: Done, limits: 
   for (const { view, bead } of fairOrder(candidates, occupancy, earlier)) {
     if (limits.agentSlots > 0 && occupancy.total >= limits.agentSlots) break;
     const attempt = bead.attempt + 1;
-    const commandId = dispatchCommandId(bead.beadId, attempt);
+    const commandId = commandIds.dispatchBead(bead.beadId, attempt);
     if (done.effects.has(commandId)) continue;
     const eligibleAt = beadEligibleAt(bead, limits);
     if (now < eligibleAt) {

@@ -1,4 +1,4 @@
-import { jobId } from '@gastown/contracts';
+import { commandIds, jobId } from '@gastown/contracts';
 import {
   NOTHING_DONE,
   plan,
@@ -44,7 +44,7 @@ describe('dispatch planner', () => {
         [ids[1], 'Slit'],
       ]);
       expect(dispatches(actions)[0]).toMatchObject({
-        commandId: `dispatch:${ids[0]}:1`,
+        commandId: commandIds.dispatchBead(ids[0], 1),
         attempt: 1,
         townId: expect.any(String),
         convoyId: CONVOY_A,
@@ -120,7 +120,7 @@ describe('dispatch planner', () => {
     it('given a dispatch the convoy service refused, when planned, then it is not sent again and its slot is free', () => {
       const world = new World().rig(RIG_API, 1);
       const ids = world.sling(CONVOY_A, parallel(2));
-      const refused = `dispatch:${ids[0]}:1`;
+      const refused = commandIds.dispatchBead(ids[0], 1);
 
       expect(dispatched(plan(world.state, T0, { effects: new Set([refused]), dispatching: [] }, LIMITS))).toEqual([[ids[1], 'Nux']]);
     });
@@ -232,7 +232,7 @@ describe('dispatch planner', () => {
 
       expect(dispatches(early)).toEqual([]);
       expect(wake(early)).toBe(T0 + 12_000);
-      expect(dispatches(due)).toMatchObject([{ beadId: ids[0], attempt: 2, commandId: `dispatch:${ids[0]}:2` }]);
+      expect(dispatches(due)).toMatchObject([{ beadId: ids[0], attempt: 2, commandId: commandIds.dispatchBead(ids[0], 2) }]);
       expect(wake(due)).toBeUndefined();
     });
 
@@ -264,7 +264,7 @@ describe('dispatch planner', () => {
 
     it('given a convoy READY_TO_LAND, when planned, then its landing is started with a deterministic command id', () => {
       expect(landings(plan(readyToLand().state, T0, NOTHING_DONE, LIMITS))).toEqual([
-        { kind: 'start-landing', key: `land:${CONVOY_A}:1`, commandId: `land:${CONVOY_A}:1`, townId: expect.any(String), convoyId: CONVOY_A, attempt: 1 },
+        { kind: 'start-landing', key: commandIds.startLanding(CONVOY_A, 1), commandId: commandIds.startLanding(CONVOY_A, 1), townId: expect.any(String), convoyId: CONVOY_A, attempt: 1 },
       ]);
     });
 
@@ -275,7 +275,7 @@ describe('dispatch planner', () => {
       const early = plan(world.state, T0 + 2_999, NOTHING_DONE, LIMITS);
       expect(landings(early)).toEqual([]);
       expect(wake(early)).toBe(T0 + 3_000);
-      expect(landings(plan(world.state, T0 + 3_000, NOTHING_DONE, LIMITS))).toMatchObject([{ commandId: `land:${CONVOY_A}:2`, attempt: 2 }]);
+      expect(landings(plan(world.state, T0 + 3_000, NOTHING_DONE, LIMITS))).toMatchObject([{ commandId: commandIds.startLanding(CONVOY_A, 2), attempt: 2 }]);
     });
 
     it('given a second failed landing, when planned, then the back-off has doubled', () => {

@@ -1,5 +1,5 @@
 import { AckPolicy, type ConsumerMessages } from '@nats-io/jetstream';
-import { Job } from '@gastown/contracts';
+import { commandIds, Job } from '@gastown/contracts';
 import { eventually } from '@gastown/testing';
 import { Harness } from '../dispatch/dispatch.harness';
 
@@ -51,7 +51,7 @@ describe('reconciliation of in-flight work', () => {
 
     await eventually('the job published again', () => onStream(`${beadId}:1`), { timeoutMs: 3 * deadlineMs + 5_000 });
     await runnerStandIn(rigId, async (job) => {
-      await world.command(convoy.convoyId, 'MarkBeadStarted', { beadId: job.beadId, attempt: job.attempt }, `started:${job.beadId}:${job.attempt}`);
+      await world.command(convoy.convoyId, 'MarkBeadStarted', { beadId: job.beadId, attempt: job.attempt }, commandIds.markBeadStarted(job.beadId, job.attempt));
       return true;
     });
     await eventually('the attempt started', async () => (await world.events(convoy.convoyId)).some((e) => e.type === 'BeadStarted'));
@@ -82,7 +82,7 @@ describe('reconciliation of in-flight work', () => {
     const lost = events.filter((e) => e.type === 'BeadAgentLost');
     expect(lost).toHaveLength(1);
     expect(lost[0].data).toMatchObject({ beadId, attempt: 1, reason: expect.stringMatching(/did not start: it left the jobs stream unstarted 2 times/) });
-    expect(lost[0].commandId).toBe(`lost:${beadId}:1`);
+    expect(lost[0].commandId).toBe(commandIds.reportAgentLost(beadId, 1));
     expect(dispatcher.lines.some((l) => l.includes(`attempt 1 of bead ${beadId} reported LOST`))).toBe(true);
   });
 });

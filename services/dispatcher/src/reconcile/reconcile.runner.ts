@@ -1,6 +1,6 @@
 import type { MsgRequest } from '@nats-io/jetstream';
 import { CommandClient, type Bus, type BusLogger } from '@gastown/bus';
-import type { CommandReply } from '@gastown/contracts';
+import { commandIds, type CommandReply } from '@gastown/contracts';
 import type { AppliedCommit, DispatchStateView } from '../dispatch/dispatch.state';
 import { afterCheck, inFlight, schedule, verdict, type InFlight, type ReconcileLimits, type StartedAttempts, type Verdict, type Watch } from './reconcile.planner';
 
@@ -32,7 +32,7 @@ class Started implements StartedAttempts {
  * in-flight work; when it fires, the due items' jobs are looked for on the jobs stream (one scan
  * per job subject), a vanished job is published again under its own id — the stream's duplicate
  * window or the runner's attempt claim makes a second copy harmless — and an agent job that
- * keeps vanishing gets its attempt reported LOST (`lost:<bead>:<attempt>`, the id a runner uses
+ * keeps vanishing gets its attempt reported LOST (`commandIds.reportAgentLost`, the id a runner uses
  * for the same report), after which the dispatcher's normal rules dispatch the bead again.
  */
 export class Reconciler {
@@ -181,7 +181,7 @@ export class Reconciler {
         this.bus.names.commands.convoy,
         {
           type: 'ReportAgentLost',
-          commandId: `lost:${job.beadId}:${job.attempt}`,
+          commandId: commandIds.reportAgentLost(job.beadId, job.attempt),
           townId: job.townId,
           convoyId: job.convoyId,
           actor: ACTOR,

@@ -1,6 +1,6 @@
 import { Logger } from '@nestjs/common';
 import type { Bus, CommandClient } from '@gastown/bus';
-import { CommandReply, type CommandSuccess, type ConvoyCommandInput, type ConvoyCommandType } from '@gastown/contracts';
+import { commandIds, CommandReply, type CommandSuccess, type ConvoyCommandInput, type ConvoyCommandType } from '@gastown/contracts';
 import { PoisonJobError } from './job.errors';
 
 /** A report to the convoy service, complete with its deterministic command id. */
@@ -42,8 +42,8 @@ export class ConvoyUnavailableError extends Error {
 
 /**
  * Sends the runner's reports to the convoy service. Command ids are derived from what the report
- * is about (`submit:<bead>:<attempt>`), so a report sent again after a crash or a redelivery is
- * recognised as the same one and changes nothing.
+ * is about (`commandIds`), so a report sent again after a crash or a redelivery is recognised as
+ * the same one and changes nothing.
  */
 export class ConvoyCommands {
   private readonly logger = new Logger('git-runner');
@@ -65,8 +65,7 @@ export class ConvoyCommands {
   async claimMergePush(scope: ConvoyScope, data: { beadId: string; attempt: number; mergeCommit: string }): Promise<boolean> {
     const reply = await this.request(scope, {
       type: 'ClaimMergePush',
-      // One claim per merge commit: a new merge after the target moved asks again.
-      commandId: `mergeclaim:${data.beadId}:${data.attempt}:${data.mergeCommit}`,
+      commandId: commandIds.claimMergePush(data.beadId, data.attempt, data.mergeCommit),
       data,
     });
     return reply !== 'conflict' && reply.result['claimed'] === true;
@@ -79,7 +78,7 @@ export class ConvoyCommands {
   async claimLandingPush(scope: ConvoyScope, data: { rigId: string; attempt: number; commit: string }): Promise<boolean> {
     const reply = await this.request(scope, {
       type: 'ClaimLandingPush',
-      commandId: `landclaim:${scope.convoyId}:${data.attempt}:${data.rigId}:${data.commit}`,
+      commandId: commandIds.claimLandingPush(scope.convoyId, data.attempt, data.rigId, data.commit),
       data,
     });
     return reply !== 'conflict' && reply.result['claimed'] === true;

@@ -1,5 +1,5 @@
 import { Logger } from '@nestjs/common';
-import { TEXT_LIMITS, type Job } from '@gastown/contracts';
+import { commandIds, TEXT_LIMITS, type Job } from '@gastown/contracts';
 import type { ConvoyCommands, ConvoyReport } from './convoy.commands';
 import type { JobTruth } from './job.truth';
 
@@ -14,7 +14,7 @@ function clipped(text: string): string {
  * What ends a job's work in the convoy when the runner gives up on it (every delivery failed, or
  * it can never succeed), so the town reads the runner's reason on the bead or the landing instead
  * of an attempt RUNNING for ever. The command ids are the ones the handlers use for the same
- * outcome (`fail:<bead>:<attempt>`, `rework:…`, `landfail:…`): a give-up sent twice, or after
+ * outcome (`commandIds.failBeadAttempt`, `requestRework`, `failLanding`): a give-up sent twice, or after
  * the handler's own report got through, is one decision. The convoy's rules then apply as for any
  * failure: the attempt counts, and the bead fails when its budget is spent.
  */
@@ -40,20 +40,20 @@ export class JobGiveUp {
       case 'agent':
         return {
           type: 'FailBeadAttempt',
-          commandId: `fail:${job.beadId}:${job.attempt}`,
+          commandId: commandIds.failBeadAttempt(job.beadId, job.attempt),
           data: { beadId: job.beadId, attempt: job.attempt, reason: `the runner could not run the attempt: ${reason}`, unrecoverable: false },
         };
       case 'merge':
         return {
           type: 'RequestRework',
-          commandId: `rework:${job.beadId}:${job.attempt}`,
+          commandId: commandIds.requestRework(job.beadId, job.attempt),
           data: { beadId: job.beadId, attempt: job.attempt, reason: `the refinery could not merge it: ${reason}` },
         };
       case 'land': {
         const rig = await this.truth.rig(job.townId, job.rigId).catch(() => undefined);
         return {
           type: 'FailLanding',
-          commandId: `landfail:${job.convoyId}:${job.attempt}`,
+          commandId: commandIds.failLanding(job.convoyId, job.attempt),
           data: { attempt: job.attempt, reason: `${rig?.name ?? `rig ${job.rigId}`}: the landing could not be done: ${reason}` },
         };
       }

@@ -1,5 +1,5 @@
 import { Logger } from '@nestjs/common';
-import { singleLineText, type JobOf } from '@gastown/contracts';
+import { commandIds, singleLineText, type JobOf } from '@gastown/contracts';
 import type { ConvoyView } from '@gastown/convoy-view';
 import { checkEnvironment, describeCheckFailure, runChecks } from '../git/rig.checks';
 import { BranchNotFoundError, TargetMovedError } from '../git/rig.errors';
@@ -90,12 +90,12 @@ export class LandingHandler {
     const key = `land-${job.convoyId.slice(0, 8)}-a${job.attempt}`;
     const landed = (commit: string): ConvoyReport => ({
       type: 'RecordRigLanded',
-      commandId: `landed:${job.convoyId}:${job.attempt}:${job.rigId}`,
+      commandId: commandIds.recordRigLanded(job.convoyId, job.attempt, job.rigId),
       data: { rigId: job.rigId, attempt: job.attempt, commit },
     });
     const failed = (reason: string): ConvoyReport => ({
       type: 'FailLanding',
-      commandId: `landfail:${job.convoyId}:${job.attempt}`,
+      commandId: commandIds.failLanding(job.convoyId, job.attempt),
       data: { attempt: job.attempt, reason: `${rig.name}: ${reason}`, rigId: job.rigId },
     });
     const nothing = `the convoy changed nothing on ${rig.name}`;
@@ -158,7 +158,7 @@ export class LandingHandler {
     this.logger.log(`prepared convoy ${job.convoyId.slice(0, 8)} on ${rig.name} onto ${merged.targetTip.slice(0, 12)}`);
     return {
       type: 'RecordRigLandingPrepared',
-      commandId: `landprep:${job.convoyId}:${job.attempt}:${job.rigId}`,
+      commandId: commandIds.recordRigLandingPrepared(job.convoyId, job.attempt, job.rigId),
       data: { rigId: job.rigId, attempt: job.attempt, targetTip: merged.targetTip, tree: merged.tree },
     };
   }

@@ -1,6 +1,6 @@
 import { realpath } from 'node:fs/promises';
 import { Logger } from '@nestjs/common';
-import { singleLineText, type AgentRef, type AgentResult, type JobOf, type MergeMode } from '@gastown/contracts';
+import { commandIds, singleLineText, type AgentRef, type AgentResult, type JobOf, type MergeMode } from '@gastown/contracts';
 import type { ConvoyView } from '@gastown/convoy-view';
 import { agentEnvironment, resolveAgent, type AgentLimits } from '../agent/agent.config';
 import { buildPrompt, type PromptBlocker } from '../agent/agent.prompt';
@@ -154,7 +154,7 @@ export class PolecatHandler {
       workdir = await realpath(worktree.path);
       const marked = await commands.send(scope, {
         type: 'MarkBeadStarted',
-        commandId: `started:${job.beadId}:${job.attempt}`,
+        commandId: commandIds.markBeadStarted(job.beadId, job.attempt),
         data: { beadId: job.beadId, attempt: job.attempt },
       });
       if (marked === 'conflict') {
@@ -253,7 +253,7 @@ export class PolecatHandler {
     this.logger.log(`attempt ${ref(job)} done in ${outcome.durationMs} ms: ${task.branch} at ${head.slice(0, 12)}`);
     return {
       type: 'SubmitBead',
-      commandId: `submit:${job.beadId}:${job.attempt}`,
+      commandId: commandIds.submitBead(job.beadId, job.attempt),
       data: { beadId: job.beadId, attempt: job.attempt, branch: task.branch, headCommit: head, agentResult },
     };
   }
@@ -272,7 +272,7 @@ export class PolecatHandler {
     this.logger.warn(`attempt ${ref(job)} interrupted by the shutdown of this runner; the bead does not pay for it`);
     return {
       type: 'InterruptBeadAttempt',
-      commandId: `interrupt:${job.beadId}:${job.attempt}`,
+      commandId: commandIds.interruptBeadAttempt(job.beadId, job.attempt),
       data: { beadId: job.beadId, attempt: job.attempt, agentId: task.agent.id, reason: `runner ${this.deps.runnerId} was stopped ${stop.why}` },
     };
   }
@@ -290,7 +290,7 @@ export class PolecatHandler {
 function failReport(job: AgentJob, reason: string, agentResult?: AgentResult): ConvoyReport {
   return {
     type: 'FailBeadAttempt',
-    commandId: `fail:${job.beadId}:${job.attempt}`,
+    commandId: commandIds.failBeadAttempt(job.beadId, job.attempt),
     data: { beadId: job.beadId, attempt: job.attempt, reason, unrecoverable: false, ...(agentResult ? { agentResult } : {}) },
   };
 }
@@ -298,7 +298,7 @@ function failReport(job: AgentJob, reason: string, agentResult?: AgentResult): C
 function lostReport(job: AgentJob, agentId: string, reason: string): ConvoyReport {
   return {
     type: 'ReportAgentLost',
-    commandId: `lost:${job.beadId}:${job.attempt}`,
+    commandId: commandIds.reportAgentLost(job.beadId, job.attempt),
     data: { beadId: job.beadId, attempt: job.attempt, agentId, reason },
   };
 }

@@ -1,5 +1,5 @@
 import { Logger } from '@nestjs/common';
-import { singleLineText, type JobOf } from '@gastown/contracts';
+import { commandIds, singleLineText, type JobOf } from '@gastown/contracts';
 import { targetBranchOf, type ConvoyView } from '@gastown/convoy-view';
 import { checkEnvironment, describeCheckFailure, runChecks } from '../git/rig.checks';
 import { BranchNotFoundError, TargetMovedError } from '../git/rig.errors';
@@ -82,12 +82,12 @@ export class RefineryHandler {
     const key = `merge-${job.beadId.slice(0, 8)}-a${job.attempt}`;
     const merged = (mergeCommit: string): ConvoyReport => ({
       type: 'RecordBeadMerged',
-      commandId: `merged:${job.beadId}:${job.attempt}`,
+      commandId: commandIds.recordBeadMerged(job.beadId, job.attempt),
       data: { beadId: job.beadId, attempt: job.attempt, mergeCommit },
     });
     const rework = (reason: string): ConvoyReport => ({
       type: 'RequestRework',
-      commandId: `rework:${job.beadId}:${job.attempt}`,
+      commandId: commandIds.requestRework(job.beadId, job.attempt),
       data: { beadId: job.beadId, attempt: job.attempt, reason },
     });
     const empty = (targetTip: string) =>
