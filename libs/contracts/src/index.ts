@@ -11,6 +11,7 @@ export * from './domain/attempt.claim';
 export * from './domain/bead.lifecycle';
 export * from './subjects/subject.builders';
 export * from './events/event.envelope';
+export * from './events/envelope.builder';
 export * from './events/town.events';
 export * from './events/convoy.events';
 export * from './events/event.catalogue';

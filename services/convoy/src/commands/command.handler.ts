@@ -1,12 +1,4 @@
-import {
-  CommandError,
-  CommandMeta,
-  CommandReply,
-  GastownEvent,
-  NewEvent,
-  latestSchemaVersion,
-  nameUuid,
-} from '@gastown/contracts';
+import { CommandError, CommandMeta, CommandReply, storedEnvelopes } from '@gastown/contracts';
 import { AppendRefusedError, EventStore, WrongExpectedSequenceError } from '@gastown/bus';
 import type { Decision } from '../decider/decider.decision';
 import { DomainError } from '../decider/decider.error';
@@ -61,7 +53,8 @@ export class CommandHandler {
         const seq = aggregate.commits.get(commandId) ?? aggregate.seq;
         return success(target, seq, decision.duplicate, decision.result);
       }
-      const events = this.envelope(target, decision.events, now);
+      const source = { ...target.meta, townId: target.townId, convoyId: target.convoyId };
+      const events = storedEnvelopes(decision.events, source, { subject: target.subject, occurredAt: now });
       try {
         const appended = await this.store.append(target.subject, {
           commitId: commandId,
@@ -117,26 +110,6 @@ export class CommandHandler {
     const pause = Math.random() * Math.min(50, 2 ** attempt);
     await new Promise((resolve) => setTimeout(resolve, pause));
     return aggregates.refresh(subject);
-  }
-
-  private envelope<S>(target: CommandTarget<S>, events: NewEvent[], now: string): GastownEvent[] {
-    const { meta } = target;
-    return events.map(
-      (event, i) =>
-        ({
-          eventId: nameUuid(target.townId, `${target.subject}|${meta.commandId}|${i}`),
-          type: event.type,
-          schemaVersion: latestSchemaVersion(event.type),
-          townId: target.townId,
-          convoyId: target.convoyId,
-          commandId: meta.commandId,
-          causationId: meta.causationId ?? null,
-          correlationId: meta.correlationId ?? meta.commandId,
-          actor: meta.actor,
-          occurredAt: now,
-          data: event.data,
-        }) as GastownEvent,
-    );
   }
 }
 

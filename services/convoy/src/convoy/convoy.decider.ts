@@ -5,12 +5,12 @@ import {
   storableText,
   TEXT_LIMITS,
   textProblem,
+  unstoredEnvelopes,
   type AgentResult,
   type BeadStatus,
   type ConvoyCommand,
   type ConvoyCommandOf,
   type ConvoyCommandType,
-  type GastownEvent,
   type MergeMode,
   type NewEvent,
 } from '@gastown/contracts';
@@ -84,7 +84,7 @@ export function decide(command: ConvoyCommand, state: ConvoyState, ctx: DecideCo
 
   const next = cloneState(state);
   const apply = (events: NewEvent[]) => {
-    for (const event of events) evolve(next, inEnvelope(event, command, ctx));
+    for (const event of unstoredEnvelopes(events, command, ctx.now)) evolve(next, event);
     return events;
   };
   apply(primary);
@@ -97,23 +97,6 @@ export function decide(command: ConvoyCommand, state: ConvoyState, ctx: DecideCo
     result: resultOf(command, next),
     duplicate: false,
   };
-}
-
-const UNSTORED_EVENT_ID = '00000000-0000-0000-0000-000000000000';
-
-function inEnvelope(event: NewEvent, command: ConvoyCommand, ctx: DecideContext): GastownEvent {
-  return {
-    eventId: UNSTORED_EVENT_ID,
-    schemaVersion: 1,
-    townId: command.townId,
-    convoyId: command.convoyId,
-    commandId: command.commandId,
-    causationId: command.causationId ?? null,
-    correlationId: command.correlationId ?? command.commandId,
-    actor: command.actor,
-    occurredAt: ctx.now,
-    ...event,
-  } as GastownEvent;
 }
 
 function decidePrimary(command: ConvoyCommand, state: ConvoyState, ctx: DecideContext): NewEvent[] {
