@@ -68,6 +68,16 @@ export class BeadResolver {
     return this.service.retry(ctx, id, commandId);
   }
 
+  @ResolveField(() => Boolean, {
+    description:
+      "The refinery was granted this bead's merge push and its outcome is not recorded yet: git may already hold the merge. " +
+      'In a CANCELLED convoy such a bead still lands (Convoy.mergesUnderWay); it reads CLOSED once the merge is recorded.',
+  })
+  mergeUnderWay(@Parent() bead: BeadRow): boolean {
+    // A later review is a later attempt: only a claim on the attempt in review is under way.
+    return bead.status === 'IN_REVIEW' && bead.mergeClaimedAttempt === bead.attempts;
+  }
+
   @ResolveField(() => Convoy)
   async convoy(@Ctx() ctx: GatewayContext, @Parent() bead: BeadRow): Promise<ConvoyRow> {
     const convoy = await this.convoyLoaders.byId(ctx).load(bead.convoyId);

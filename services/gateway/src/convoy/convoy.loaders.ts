@@ -74,6 +74,31 @@ export class ConvoyLoaders {
     );
   }
 
+  /**
+   * The beads whose merge push was granted on their current attempt and is not recorded yet, in
+   * plan order, at most `first` per convoy (the partial index ix_beads_merge_claimed holds them).
+   */
+  mergesUnderWay(ctx: GatewayContext, first: number): DataLoader<string, BeadRow[]> {
+    return ctx.loaders.get(
+      Symbol.for(`mergesUnderWayByConvoy:${first}`),
+      () =>
+        new DataLoader<string, BeadRow[]>(async (convoyIds) => {
+          const ids = convoyIds.filter(isUuid);
+          if (ids.length === 0) return convoyIds.map(() => []);
+          const rows = await this.db
+            .getRepository(BeadRow)
+            .createQueryBuilder('b')
+            .where(`b.townId = :town AND b.convoyId IN (:...ids) AND b.mergeClaimedAttempt IS NOT NULL AND b.status = 'IN_REVIEW'`, { town: ctx.town.id, ids })
+            .andWhere('b.mergeClaimedAttempt = b.attempts')
+            .orderBy('b.convoyId', 'ASC')
+            .addOrderBy('b.idx', 'ASC')
+            .getMany();
+          const groups = groupBy(rows, (r) => r.convoyId);
+          return convoyIds.map((id) => (groups.get(id) ?? []).slice(0, first));
+        }),
+    );
+  }
+
   /** Every edge of the convoy, in (beadId, dependsOnBeadId) order. */
   edges(ctx: GatewayContext): DataLoader<string, BeadDependencyRow[]> {
     return ctx.loaders.get(

@@ -52,7 +52,7 @@ export class Convoy {
   @Field(() => String, { nullable: true, description: "The landing commit on the default rig (or on the first rig that landed when the default rig holds no bead)." }) landedCommit!: string | null;
   @Field(() => [RigLanding], {
     description:
-      'Per rig, never reset: which rigs LANDED (with the commit), which are PENDING and which FAILED (with the reason). A half-landed FAILED convoy lists both; retryLanding lands the rest.',
+      'Per rig, never reset: which rigs LANDED (with the commit), which are PENDING or PUSHING and which FAILED (with the reason). A half-landed FAILED convoy lists both; retryLanding lands the rest.',
   })
   landings!: RigLanding[];
   @Field(() => String, { nullable: true }) failureReason!: string | null;

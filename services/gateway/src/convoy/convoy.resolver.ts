@@ -3,6 +3,7 @@ import { wavesById } from '@gastown/dag';
 import type { BeadDependencyRow, BeadRow, ConvoyRow, RigRow } from '../read-models/read-models.entities';
 import { Bead } from '../bead/bead.model';
 import { Ctx, type GatewayContext } from '../graphql/graphql.context';
+import { DEFAULT_UNDER_WAY_PAGE } from '../graphql/graphql.cost';
 import { apiError } from '../graphql/graphql.errors';
 import { isUuid } from '../graphql/graphql.ids';
 import { decodeEdgeCursor, encodeEdgeCursor } from './convoy.cursor';
@@ -12,7 +13,7 @@ import { ConvoysArgs, SlingBatchInput, SlingInput, TaskInput } from './convoy.in
 import { ConvoyLoaders } from './convoy.loaders';
 import { Convoy, ConvoyConnection, ConvoyProgress, DependencyEdge, RigLanding } from './convoy.model';
 import { rigLandingsOf } from './convoy.landings';
-import { ConvoyPage, ConvoyService } from './convoy.service';
+import { ConvoyPage, ConvoyService, type ClosedConvoy } from './convoy.service';
 
 function checkFirst(first: number | null | undefined): void {
   if (first !== undefined && first !== null && (!Number.isInteger(first) || first < 0)) {
@@ -73,13 +74,17 @@ export class ConvoyResolver {
     return this.service.start(ctx, id, commandId);
   }
 
-  @Mutation(() => Convoy, { description: 'Cancels the convoy and every bead not yet closed.' })
+  @Mutation(() => Convoy, {
+    description:
+      'Cancels the convoy and every bead not yet closed, and stops its agents. A merge or landing whose push was already granted cannot be called back: ' +
+      'the answer lists them in mergesUnderWay and landingsUnderWay; they still land unless that push fails, and the history will show them merged or landed. Nothing else of the convoy is merged or landed after this answer.',
+  })
   closeConvoy(
     @Ctx() ctx: GatewayContext,
     @Args('id', { type: () => ID }) id: string,
     @Args('reason') reason: string,
     @Args('commandId', COMMAND_ID) commandId?: string,
-  ): Promise<ConvoyRow> {
+  ): Promise<ClosedConvoy> {
     return this.service.close(ctx, id, reason, commandId);
   }
 
@@ -98,6 +103,36 @@ export class ConvoyResolver {
   @ResolveField(() => [RigLanding])
   landings(@Parent() convoy: ConvoyRow): RigLanding[] {
     return rigLandingsOf(convoy);
+  }
+
+  @ResolveField(() => [Bead], {
+    description:
+      'Beads of this CANCELLED convoy whose merge push was granted before the close and is not recorded yet: git may already hold them, so they still land, ' +
+      'and the history will show them merged (BeadMerged; BeadMergeAborted only if the push fails). Nothing else of a closed convoy is merged. ' +
+      "Empty unless the convoy is CANCELLED. closeConvoy's answer lists every merge its close found under way, also one whose outcome was recorded meanwhile (it then reads CLOSED, or CANCELLED if its push failed). In plan order.",
+  })
+  mergesUnderWay(
+    @Ctx() ctx: GatewayContext,
+    @Parent() convoy: ConvoyRow | ClosedConvoy,
+    @Args('first', { type: () => Int, defaultValue: DEFAULT_UNDER_WAY_PAGE, description: 'At most this many (a handful is usual: one per rig being pushed).' }) first: number,
+  ): BeadRow[] | Promise<BeadRow[]> {
+    checkFirst(first);
+    if ('closeAnswer' in convoy) return convoy.closeAnswer.mergesUnderWay.slice(0, first);
+    if (convoy.status !== 'CANCELLED') return [];
+    return this.loaders.mergesUnderWay(ctx, first).load(convoy.id);
+  }
+
+  @ResolveField(() => [RigLanding], {
+    description:
+      "Rigs of this CANCELLED convoy whose landing push was granted before the close and is not recorded yet (PUSHING): git may already hold them, so they still land on the rig's default branch, " +
+      "and the history will show them landed (RigLanded; RigLandingAborted only if the push fails). No other rig of a closed convoy lands. Empty unless the convoy is CANCELLED. " +
+      "closeConvoy's answer lists every landing its close found under way, also one whose outcome was recorded meanwhile (it then reads LANDED, or FAILED if its push failed).",
+  })
+  landingsUnderWay(@Parent() convoy: ConvoyRow | ClosedConvoy): RigLanding[] {
+    const landings = rigLandingsOf(convoy);
+    if ('closeAnswer' in convoy) return landings.filter((l) => convoy.closeAnswer.landingsUnderWay.includes(l.rigId));
+    if (convoy.status !== 'CANCELLED') return [];
+    return landings.filter((l) => l.status === 'PUSHING');
   }
 
   @ResolveField(() => String, {

@@ -1,8 +1,8 @@
 import { Injectable } from '@nestjs/common';
 import { convoyIdFor, type TaskInput as TaskCommandInput } from '@gastown/contracts';
-import { DataSource } from 'typeorm';
-import { ConvoyRow } from '../read-models/read-models.entities';
-import { CommandService, type ConvoyCommandBody } from '../command/command.service';
+import { DataSource, In } from 'typeorm';
+import { BeadRow, ConvoyRow } from '../read-models/read-models.entities';
+import { CommandService, type CommandResult, type ConvoyCommandBody } from '../command/command.service';
 import type { GatewayContext } from '../graphql/graphql.context';
 import { apiError, notFound } from '../graphql/graphql.errors';
 import { isUuid } from '../graphql/graphql.ids';
@@ -16,6 +16,21 @@ export interface ConvoyPage {
   pageInfo: { hasNextPage: boolean; endCursor: string | null };
   totalCount: number;
 }
+
+/**
+ * What the convoy service answered a close with: the merges and landings whose push it had
+ * already granted, so git may hold them whatever the close says. Kept with the convoy it answers,
+ * as the read model may record one of them merged or landed before the answer is read.
+ */
+export interface CloseAnswer {
+  /** In plan order. */
+  mergesUnderWay: BeadRow[];
+  landingsUnderWay: string[];
+}
+
+export type ClosedConvoy = ConvoyRow & { closeAnswer: CloseAnswer };
+
+const idsIn = (value: unknown): string[] => (Array.isArray(value) ? value.filter((id): id is string => typeof id === 'string') : []);
 
 function refuseText(problem: InputTextProblem | null): void {
   if (problem) throw apiError('BAD_USER_INPUT', problem.message, { argument: problem.argument });
@@ -119,13 +134,22 @@ export class ConvoyService {
     return this.change(ctx, convoyId, commandId, { convoyId, type: 'StartConvoy', data: {} });
   }
 
-  async close(ctx: GatewayContext, convoyId: string, reason: string, commandId?: string): Promise<ConvoyRow> {
+  async close(ctx: GatewayContext, convoyId: string, reason: string, commandId?: string): Promise<ClosedConvoy> {
     refuseText(reasonTextProblem(reason));
-    return this.change(ctx, convoyId, commandId, { convoyId, type: 'CloseConvoy', data: { reason } });
+    await this.get(ctx, convoyId);
+    const result = await this.commands.convoy(ctx, this.commands.commandIdOf(commandId), { convoyId, type: 'CloseConvoy', data: { reason } });
+    const convoy = await this.get(ctx, convoyId);
+    return { ...convoy, closeAnswer: await this.underWayAtClose(ctx, convoyId, result) };
   }
 
   async retryLanding(ctx: GatewayContext, convoyId: string, commandId?: string): Promise<ConvoyRow> {
     return this.change(ctx, convoyId, commandId, { convoyId, type: 'RetryLanding', data: {} });
+  }
+
+  private async underWayAtClose(ctx: GatewayContext, convoyId: string, result: CommandResult): Promise<CloseAnswer> {
+    const beadIds = idsIn(result['mergesUnderWay']);
+    const mergesUnderWay = beadIds.length === 0 ? [] : await this.db.getRepository(BeadRow).find({ where: { townId: ctx.town.id, convoyId, id: In(beadIds) }, order: { idx: 'ASC' } });
+    return { mergesUnderWay, landingsUnderWay: idsIn(result['landingsUnderWay']) };
   }
 
   /** The convoy id follows from the command id, so a retried creation addresses the same convoy. */

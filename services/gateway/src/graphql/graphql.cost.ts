@@ -64,6 +64,11 @@ export interface CostLimits extends Pick<TownLimits, 'maxTasks' | 'maxEdges' | '
 /** A bead's blockers and dependents are paged: a bead may wait for every other bead of its convoy. */
 export const DEFAULT_LINKS_PAGE = 50;
 export const MAX_LINKS_PAGE = 1_000;
+/**
+ * Merges under way in a closed convoy: each is a push granted and not yet recorded, one per rig
+ * under its lease unless a runner died mid-push, so a handful; the list is still paged.
+ */
+export const DEFAULT_UNDER_WAY_PAGE = 50;
 /** Attempts of one bead: the convoy's attempt budget, renewed by each retryBead. */
 export const ATTEMPTS_BOUND = 10;
 /** Attempts of one webhook delivery. */
@@ -86,6 +91,8 @@ export function costModel({ maxTasks, maxEdges, maxRigsPerTown, maxWebhooksPerTo
     ['Convoy.rigs', Math.min(beads, rigs)],
     ['Convoy.featureBranches', Math.min(beads, rigs)],
     ['Convoy.landings', Math.min(beads, rigs)],
+    ['Convoy.mergesUnderWay', { first: 'own', max: beads }],
+    ['Convoy.landingsUnderWay', Math.min(beads, rigs)],
     ['Convoy.events', { first: 'own', max: 1_000 }],
     ['ConvoyChange.events', maxTasks + 1],
     ['Bead.blockedBy', { first: 'own', max: real(MAX_LINKS_PAGE, town?.blockersPerBead) }],

@@ -9,7 +9,7 @@ function enumObject<T extends string>(values: readonly T[]): Record<T, T> {
 export const ConvoyStatusEnum = enumObject(ConvoyStatus.options);
 export const BeadStatusEnum = enumObject(BeadStatus.options);
 export const MergeModeEnum = enumObject(MergeMode.options);
-export const RIG_LANDING_STATUSES = ['PENDING', 'LANDED', 'FAILED'] as const;
+export const RIG_LANDING_STATUSES = ['PENDING', 'PUSHING', 'LANDED', 'FAILED'] as const;
 export type RigLandingStatus = (typeof RIG_LANDING_STATUSES)[number];
 export const RigLandingStatusEnum = enumObject(RIG_LANDING_STATUSES);
 
@@ -18,7 +18,11 @@ registerEnumType(BeadStatusEnum, { name: 'BeadStatus' });
 registerEnumType(RigLandingStatusEnum, {
   name: 'RigLandingStatus',
   valuesMap: {
-    PENDING: { description: 'Not landed yet: waiting for, or in, its preparation and push.' },
+    PENDING: { description: 'Not landed yet: waiting for, or in, its preparation, or about to push.' },
+    PUSHING: {
+      description:
+        'Its push was granted and git may already hold it: LANDED follows once it is recorded, FAILED if the push fails. In a CANCELLED convoy it still lands (Convoy.landingsUnderWay).',
+    },
     LANDED: { description: "The rig's default branch holds the landing; it stays landed whatever happens to the other rigs." },
     FAILED: { description: "The last attempt failed on this rig (reason says why); nothing of this attempt was pushed to it." },
   },

@@ -5,6 +5,7 @@ import type { BeadStatus } from '@gastown/contracts';
 @Index('ix_beads_convoy_idx', ['convoyId', 'idx'], { unique: true })
 @Index('ix_beads_town_rig', ['townId', 'rigId'])
 @Index('ix_beads_ready', ['townId', 'rigId'], { where: 'ready' })
+@Index('ix_beads_merge_claimed', ['convoyId'], { where: "merge_claimed_attempt IS NOT NULL AND status = 'IN_REVIEW'" })
 export class BeadRow {
   @PrimaryColumn('uuid') id!: string;
   @Column('uuid', { name: 'town_id' }) townId!: string;
@@ -28,6 +29,12 @@ export class BeadRow {
   @Column('text', { name: 'head_commit', nullable: true }) headCommit!: string | null;
   @Column('text', { name: 'merge_commit', nullable: true }) mergeCommit!: string | null;
   @Column('integer', { default: 0 }) attempts!: number;
+  /**
+   * The attempt whose merge push the refinery was last granted (BeadMergeClaimed). Its merge is
+   * under way while the bead is IN_REVIEW on that attempt; leaving review ends it, and a later
+   * review is a later attempt, so it is never cleared.
+   */
+  @Column('integer', { name: 'merge_claimed_attempt', nullable: true }) mergeClaimedAttempt!: number | null;
   /** The last rework or failure reason, shown to people and to the next attempt. */
   @Column('text', { name: 'last_reason', nullable: true }) lastReason!: string | null;
   @Column('timestamptz', { name: 'created_at' }) createdAt!: Date;

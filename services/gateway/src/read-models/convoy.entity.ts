@@ -31,6 +31,6 @@ export class ConvoyRow {
 export interface StoredRigLanding {
   rigId: string;
   commit: string | null;
-  status?: 'PENDING' | 'LANDED' | 'FAILED';
+  status?: 'PENDING' | 'PUSHING' | 'LANDED' | 'FAILED';
   reason?: string | null;
 }

@@ -301,6 +301,60 @@ describe('applyCommit', () => {
     });
   });
 
+  it('given a merge push granted before the close, when projected, then the bead stays IN_REVIEW with its claimed attempt until the merge is recorded', async () => {
+    const convoy = town.convoy({ defaultRigId: rigA });
+    await project(convoy.created([{}, {}]), convoy.dispatched(0), convoy.submitted(0), convoy.dispatched(1), convoy.submitted(1));
+    const cancelled = event('ConvoyCancelled', { reason: 'plan changed', stopAgents: [], dropReviews: [convoy.bead(1)], dropLanding: false });
+    const claimed = () => ds.query(`SELECT idx, status, merge_claimed_attempt FROM beads WHERE convoy_id = $1 ORDER BY idx`, [convoy.convoyId]);
+
+    await project(
+      convoy.commit(event('BeadMergeClaimed', { beadId: convoy.bead(0), attempt: 1, mergeCommit: sha('claimed'), targetBranch: 'main' })),
+      convoy.commit(cancelled, event('BeadCancelled', { beadId: convoy.bead(1), previousStatus: 'IN_REVIEW' })),
+    );
+    expect(await claimed()).toEqual([
+      { idx: 0, status: 'IN_REVIEW', merge_claimed_attempt: 1 },
+      { idx: 1, status: 'CANCELLED', merge_claimed_attempt: null },
+    ]);
+
+    await project(convoy.merged(0));
+    expect((await claimed())[0]).toEqual({ idx: 0, status: 'CLOSED', merge_claimed_attempt: 1 });
+  });
+
+  it('given a landing push granted, when projected, then the rig reads PUSHING until its push is recorded, and a failed attempt makes it PENDING again', async () => {
+    const convoy = town.convoy({ defaultRigId: rigA });
+    const claimed = (rigId: string, attempt: number) => convoy.commit(event('RigLandingClaimed', { rigId, attempt, commit: sha(`land ${rigId} ${attempt}`), targetBranch: 'main' }));
+    await project(
+      convoy.created([{}, { rigId: rigB, dependsOn: [0] }]),
+      convoy.commit(event('ConvoyReadyToLand', {}), event('ConvoyLandingStarted', { attempt: 1 })),
+      claimed(rigA, 1),
+    );
+    expect((await convoyRow(convoy))['landings']).toEqual([{ rigId: rigA, commit: null, status: 'PUSHING', reason: null }]);
+
+    await project(convoy.commit(event('ConvoyLandingFailed', { attempt: 1, reason: 'the runner gave up', rigId: null })));
+    expect((await convoyRow(convoy))['landings']).toEqual([{ rigId: rigA, commit: null, status: 'PENDING', reason: null }]);
+
+    await project(
+      convoy.commit(event('ConvoyLandingStarted', { attempt: 2 })),
+      claimed(rigA, 2),
+      convoy.commit(event('RigLanded', { rigId: rigA, commit: sha('alpha 2'), targetBranch: 'main' })),
+      claimed(rigB, 2),
+      convoy.commit(event('ConvoyCancelled', { reason: 'plan changed', stopAgents: [], dropReviews: [], dropLanding: true })),
+    );
+    expect(await convoyRow(convoy)).toMatchObject({
+      status: 'CANCELLED',
+      landings: [
+        { rigId: rigA, commit: sha('alpha 2'), status: 'LANDED', reason: null },
+        { rigId: rigB, commit: null, status: 'PUSHING', reason: null },
+      ],
+    });
+
+    await project(convoy.commit(event('RigLandingAborted', { rigId: rigB, attempt: 2, reason: 'the granted landing is not on main' })));
+    expect((await convoyRow(convoy))['landings']).toEqual([
+      { rigId: rigA, commit: sha('alpha 2'), status: 'LANDED', reason: null },
+      { rigId: rigB, commit: null, status: 'FAILED', reason: 'the granted landing is not on main' },
+    ]);
+  });
+
   it('given events stored before the text rules with a NUL or a lone surrogate, when projected, then they apply with U+FFFD and the town goes on', async () => {
     const hostile = new TownFixture(bus.names.namespace, new FixtureClock());
     const rig = randomUUID();

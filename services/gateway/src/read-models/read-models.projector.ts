@@ -311,10 +311,10 @@ const beadFailed = each<'BeadFailed'>((tx, e) =>
 const beadRetried = each<'BeadRetried'>((tx, e) => setBead(tx, e, { status: beadStatusAfter(e) }));
 
 /**
- * A claim changes no row: the bead stays IN_REVIEW, which in a closed convoy already reads
- * "its merge may still land" (the close leaves such a bead alone).
+ * The bead stays IN_REVIEW with its merge under way: in a closed convoy it still lands (the close
+ * leaves such a bead alone) until BeadMerged or BeadMergeAborted, which end the review.
  */
-const beadMergeClaimed = each<'BeadMergeClaimed'>(async () => undefined);
+const beadMergeClaimed = each<'BeadMergeClaimed'>((tx, e) => setBead(tx, e, { merge_claimed_attempt: e.data.attempt }));
 
 const beadMergeAborted = each<'BeadMergeAborted'>((tx, e) => setBead(tx, e, { status: beadStatusAfter(e), ready: false, last_reason: e.data.reason }));
 
@@ -355,10 +355,20 @@ const rigLandingPrepared = each<'RigLandingPrepared'>(async () => undefined);
 const convoyLandingPrepared = each<'ConvoyLandingPrepared'>(async () => undefined);
 
 /**
- * A claim changes no row: the rig stays PENDING until its push is recorded, which in a closed
- * convoy reads "this landing may still land" (the close answer named it).
+ * PUSHING until its push is recorded (LANDED) or stopped (FAILED): in a closed convoy it still
+ * lands, as the close answered. No commit yet, so a new attempt makes it PENDING again.
  */
-const rigLandingClaimed = each<'RigLandingClaimed'>(async () => undefined);
+const rigLandingClaimed = each<'RigLandingClaimed'>((tx, e) => setRigLanding(tx, e, { rigId: e.data.rigId, status: 'PUSHING', commit: null, reason: null }));
+
+/** A failed attempt pushes nothing more: a rig it had granted a push is PENDING again, as the decider drops every claim. */
+async function endPushes(tx: EntityManager, event: EventMeta): Promise<void> {
+  await tx.query(
+    `UPDATE convoys SET landings = (SELECT jsonb_agg(CASE WHEN l->>'status' = 'PUSHING' THEN l || '{"status":"PENDING"}'::jsonb ELSE l END)
+                                    FROM jsonb_array_elements(landings) l)
+     WHERE id = $1 AND landings @> '[{"status":"PUSHING"}]'::jsonb`,
+    [event.convoyId],
+  );
+}
 
 /** Not pushed because the convoy was closed: the rig's record says so. */
 const rigLandingAborted = each<'RigLandingAborted'>((tx, e) => setRigLanding(tx, e, { rigId: e.data.rigId, status: 'FAILED', commit: null, reason: e.data.reason }));
@@ -379,6 +389,7 @@ const convoyLanded = each<'ConvoyLanded'>(async (tx, e) => {
 // A failed landing attempt goes back to READY_TO_LAND for the next one (ConvoyFailed follows when it was the last).
 const convoyLandingFailed = each<'ConvoyLandingFailed'>(async (tx, e) => {
   await setConvoy(tx, e, { status: convoyStatusAfter(e), failure_reason: e.data.reason });
+  await endPushes(tx, e);
   if (e.data.rigId) await setRigLanding(tx, e, { rigId: e.data.rigId, status: 'FAILED', commit: null, reason: e.data.reason });
 });
 
