@@ -1,6 +1,6 @@
 import { tmpdir } from 'node:os';
 import { EventStore } from '@gastown/bus';
-import { eventually } from '@gastown/testing';
+import { eventually, forkBomb } from '@gastown/testing';
 import { SystemHarness, type OtherTown } from '@gastown/system-testing';
 
 /** Low, so the abuse stays small on a machine other work shares; enough for the demo agent. */
@@ -31,7 +31,7 @@ describe('a hostile tenant whose agents exhaust processes and memory', () => {
         CONVOY_MAX_ATTEMPTS: '1',
         GASTOWN_LOCAL_REPO_ROOTS: tmpdir(),
         GASTOWN_AGENT_PROFILES_JSON: JSON.stringify({
-          bomb: { command: ['sh', '-c', 'b() { b | b & }; b; exec sleep 300'], timeoutMs: BOMB_TIMEOUT_MS },
+          bomb: { command: forkBomb('gt-hostile-fork-bomb'), timeoutMs: BOMB_TIMEOUT_MS },
           hog: { command: [process.execPath, '-e', 'const held = []; for (;;) held.push(Buffer.alloc(1 << 20, 1));'] },
         }),
         // Required: this spec proves the limits, and must not pass on a runner without them.

@@ -5,3 +5,4 @@ export * from './nats-server.testing';
 export * from './http-receiver.testing';
 export * from './git-http.testing';
 export * from './legacy-events.testing';
+export * from './fork-bomb.testing';

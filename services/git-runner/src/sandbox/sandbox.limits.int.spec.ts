@@ -4,6 +4,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { AgentConfig } from '@gastown/contracts';
+import { forkBomb } from '@gastown/testing';
 import { runAgent, type AgentOutcome } from '../agent/agent.runner';
 import { checkEnvironment, describeCheckFailure, runChecks } from '../git/rig.checks';
 import { failureReason } from '../polecat/polecat.reason';
@@ -82,15 +83,13 @@ describe('the sandbox limits, against a town that abuses its host', () => {
 
   const found = (file: string) => readFileSync(join(worktree, file), 'utf8');
 
-  /** A fork bomb; its processes run on without the shell that started it, which then waits without forking. */
-  const bomb = (marker: string) => `: ${marker}; b() { b | b & }; b; exec sleep 300`;
   /** Far below any timeout: a bomb passes 50 refused forks within a second of reaching its limit. */
   const STORM_STOPPED_WITHIN_MS = 5_000;
 
   it('given a fork bomb, when its refused forks pass the threshold, then the run is killed at once as a fork storm and nothing of it is left', async () => {
     const marker = `gt-fork-bomb-${randomBytes(4).toString('hex')}`;
     const t0 = Date.now();
-    const started = await sandbox.spawn(spec(['sh', '-c', bomb(marker)]));
+    const started = await sandbox.spawn(spec(forkBomb(marker)));
     const cgroup = pidsCgroupOf(started.pid);
     expect(cgroup).toMatch(/gastown-towns\/no-town\/run-\d+-\d+$/);
     let timer: NodeJS.Timeout | undefined;
@@ -112,7 +111,7 @@ describe('the sandbox limits, against a town that abuses its host', () => {
 
   it('given a runner whose operator never stops fork storms (0), when a bomb runs, then it is held at the process limit until stopped, and the host still forks', async () => {
     const marker = `gt-fork-bomb-${randomBytes(4).toString('hex')}`;
-    const started = await testSandbox({ limits: { ...LOW, forkFailures: 0 }, cgroups: 'required' }).spawn(spec(['sh', '-c', bomb(marker)]));
+    const started = await testSandbox({ limits: { ...LOW, forkFailures: 0 }, cgroups: 'required' }).spawn(spec(forkBomb(marker)));
     const cgroup = pidsCgroupOf(started.pid);
     try {
       await until(() => /^max (\d{3,})$/m.test(read(join(cgroup, 'pids.events'))), 'the bomb has 100 forks refused and runs on');
@@ -130,7 +129,7 @@ describe('the sandbox limits, against a town that abuses its host', () => {
   });
 
   it("given an agent that fork-bombs, when it is stopped as a fork storm, then it fails as the agent's failure, long before its timeout", async () => {
-    const outcome = await agent(['sh', '-c', bomb(`gt-fork-bomb-${randomBytes(4).toString('hex')}`)], 60_000);
+    const outcome = await agent(forkBomb(`gt-fork-bomb-${randomBytes(4).toString('hex')}`), 60_000);
 
     expect(outcome.timedOut).toBe(false);
     expect(outcome.durationMs).toBeLessThan(STORM_STOPPED_WITHIN_MS);
@@ -218,7 +217,7 @@ describe('the sandbox limits, against a town that abuses its host', () => {
   });
 
   it('given a check that fork-bombs, when it is stopped as a fork storm, then the check fails naming it, long before its timeout', async () => {
-    const check = { name: 'bomb', command: ['sh', '-c', bomb(`gt-fork-bomb-${randomBytes(4).toString('hex')}`)] };
+    const check = { name: 'bomb', command: forkBomb(`gt-fork-bomb-${randomBytes(4).toString('hex')}`) };
     const t0 = Date.now();
     const { failed } = await runChecks(worktree, [check], { timeoutMs: 60_000, env: checkEnvironment(), sandbox });
 

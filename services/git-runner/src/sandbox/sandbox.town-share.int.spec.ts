@@ -3,6 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
+import { forkBomb } from '@gastown/testing';
 import type { SandboxProcess, SandboxSpec } from './sandbox';
 import { cgroupMounts, findCgroupHost, ownCgroups, TOWNS_DIR, type CgroupHost } from './sandbox.cgroup';
 import type { SandboxLimits } from './sandbox.limits';
@@ -121,15 +122,18 @@ describe('towns sharing a host, each in a cgroup of its own', () => {
     // The town's cap is below each run's own (64): whichever run storms, the refusals are the town's.
     const sandbox = testSandbox({ limits: LOW, cgroups: 'required', town: { pids: 48 } });
     const town = randomUUID();
-    // The bomb's processes run on without the shell that started it; that shell then waits without forking.
-    const bomb = 'b() { b | b & }; b; exec sleep 300';
+    const bomb = async (): Promise<SandboxProcess> => {
+      const running = await sandbox.spawn({ ...spec(town, ''), argv: forkBomb('gt-town-fork-bomb') });
+      started.push(running);
+      return running;
+    };
 
-    const first = await run(sandbox, town, bomb);
-    const second = await run(sandbox, town, bomb);
+    const first = await bomb();
+    const second = await bomb();
     const townDir = dirname(cgroupOf(first.pid, 'pids'));
     // Whichever run storms is stopped by the storm check. The other may find the town full: then
-    // its bwrap cannot start its sandbox and it ends at once (a refused fork, no storm), or its
-    // shell's few refused forks leave it sleeping, and it is ended here once the storm was stopped.
+    // its bwrap cannot start its sandbox and it ends at once (a refused fork, no storm), or it
+    // storms as well, or it is ended here once the first storm was stopped.
     const STORM = /^the town's process limit 48 reached, all its runs together: \d+ forks refused, stopped as a fork storm$/;
     const exits = [first.exited, second.exited];
     const earliest = await Promise.race(exits.map((exit, index) => exit.then((ended) => ({ index, ended }))));
