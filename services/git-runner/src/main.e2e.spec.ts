@@ -126,7 +126,8 @@ describe('git-runner process', () => {
     expect(failed.actor).toEqual({ kind: 'service', id: 'git-runner:runner-giving-up' });
     const letters = await readDeadLetters(fixture.bus, 'git-runner-agent', fixture.bus.names.jobStream);
     expect(letters.map((l) => [l.deliveryCount, l.reason.slice(0, 28)])).toEqual([[2, 'gave up after 2 deliveries: ']]);
-    expect(await fixture.pendingJobs()).toBe(0);
+    // The job is acknowledged once parked, which may follow the failure's event by a moment.
+    await eventually('the parked job to be acknowledged', async () => (await fixture.pendingJobs()) === 0);
   });
 
   it('given a runner stopped with SIGTERM mid-agent, when its drain period runs out, then it interrupts the agent, reports it not charged, and exits 0', async () => {
