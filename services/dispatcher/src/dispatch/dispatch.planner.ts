@@ -198,7 +198,8 @@ export function plan(state: DispatchStateView, now: number, done: Done, limits: 
   const candidates: Candidate[] = [];
   for (const entry of state.convoys.values()) {
     const { view } = entry;
-    if (entry.held !== null) continue;
+    // A closed convoy is kept only for the pushes granted before its close: reconciliation alone sees them through.
+    if (entry.held !== null || view.status === 'CANCELLED') continue;
     const scope = { townId: view.townId, convoyId: view.convoyId };
     if (view.mergeMode === 'REVIEW_THEN_LAND' && WITH_BRANCHES.has(view.status)) {
       for (const rigId of rigsOf(view)) {

@@ -381,6 +381,17 @@ describe('dispatch planner', () => {
       expect(cancels(plan(world.state, T0 + 1_000, { effects: new Set([`cancel:${CONVOY_A}`]), dispatching: [] }, LIMITS))).toEqual([]);
     });
 
+    it('given a convoy closed while a merge push it granted is under way, when planned, then only the cancel is broadcast: reconciliation alone sees that push through', () => {
+      const world = new World().rig(RIG_API, 2);
+      const [id] = world.sling(CONVOY_A, parallel(1), { mergeMode: 'REVIEW_AND_MERGE' });
+      world.dispatched(CONVOY_A, id, polecatOf(RIG_API, 0)).submitted(CONVOY_A, id);
+      world.on(CONVOY_A, [{ type: 'BeadMergeClaimed', data: { beadId: id, attempt: 1, mergeCommit: sha('cd'), targetBranch: 'main' } }]);
+      world.on(CONVOY_A, [{ type: 'ConvoyCancelled', data: { reason: 'changed plans', stopAgents: [], dropReviews: [], dropLanding: false } }], T0);
+
+      expect(world.state.convoys.has(CONVOY_A)).toBe(true);
+      expect(plan(world.state, T0 + 1_000, NOTHING_DONE, LIMITS).map((a) => a.kind)).toEqual(['cancel']);
+    });
+
     it('given a convoy cancelled long ago, when a dispatcher starts, then no broadcast is repeated', () => {
       expect(plan(cancelled(T0).state, T0 + LIMITS.cancelReplayMs + 1, NOTHING_DONE, LIMITS)).toEqual([]);
     });

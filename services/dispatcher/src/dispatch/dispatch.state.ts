@@ -2,6 +2,14 @@ import { TERMINAL_CONVOY_STATUSES, type GastownEvent } from '@gastown/contracts'
 import { applyToView, emptyConvoyView, type ConvoyView } from '@gastown/convoy-view';
 
 /**
+ * A merge or landing whose push was granted and whose outcome is not folded yet: git may hold it,
+ * so even a closed convoy keeps it until its job reports (see reconciliation).
+ */
+export function pushesUnderWay(view: ConvoyView): boolean {
+  return view.landingClaims.size > 0 || [...view.beads.values()].some((b) => b.status === 'IN_REVIEW' && b.mergeClaim !== null);
+}
+
+/**
  * What the dispatcher knows, folded from the event stream: every rig's capacity and a view of
  * every convoy that can still need something. Every replica folds the same stream, so every
  * replica holds the same state once it has caught up, and a restart loses nothing.
@@ -53,7 +61,7 @@ export class DispatchState implements DispatchStateView {
   readonly convoys = new Map<string, ConvoyEntry>();
   readonly cancellations = new Map<string, Cancellation>();
   private readonly lastSeq = new Map<string, number>();
-  /** Convoys dropped once terminal: a late event must not bring them back as an empty view. */
+  /** Convoys dropped once terminal with nothing under way: a late event must not bring them back as an empty view. */
   private readonly finished = new Set<string>();
 
   apply(commit: AppliedCommit): ApplyOutcome {
@@ -68,18 +76,15 @@ export class DispatchState implements DispatchStateView {
     if (entry.held !== null) return { applied: false };
     for (const event of commit.events) this.applyConvoyEvent(entry, event, commit.seq);
     const { view } = entry;
-    if (TERMINAL_CONVOY_STATUSES.includes(view.status)) {
+    const cancelled = commit.events.find((e) => e.type === 'ConvoyCancelled');
+    if (cancelled) {
+      this.cancellations.set(convoyId, { townId, convoyId, reason: view.cancelReason ?? '', at: Date.parse(cancelled.occurredAt) || 0 });
+    }
+    // A closed convoy stays while a push granted before its close is under way: a job lost after
+    // its claim must still be published again, or the bead reads IN_REVIEW for ever.
+    if (TERMINAL_CONVOY_STATUSES.includes(view.status) && !pushesUnderWay(view)) {
       this.convoys.delete(convoyId);
       this.finished.add(convoyId);
-      if (view.status === 'CANCELLED') {
-        const cancelled = commit.events.find((e) => e.type === 'ConvoyCancelled');
-        this.cancellations.set(convoyId, {
-          townId,
-          convoyId,
-          reason: view.cancelReason ?? '',
-          at: Date.parse(cancelled?.occurredAt ?? '') || 0,
-        });
-      }
     }
     return { applied: true, convoyId };
   }

@@ -1,5 +1,5 @@
 import { jobId, type Job } from '@gastown/contracts';
-import { landingStepsOf } from '@gastown/convoy-view';
+import { landingStepsOf, type ConvoyView } from '@gastown/convoy-view';
 import type { DispatchStateView } from '../dispatch/dispatch.state';
 
 /**
@@ -42,7 +42,20 @@ export interface StartedAttempts {
   has(beadId: string, attempt: number): boolean;
 }
 
-/** Everything that should be in a runner's hands now. Held convoys are left alone, as the planner leaves them. */
+/**
+ * The land jobs a convoy needs. A closed one needs only the pushes it granted before the close:
+ * such a job records what origin holds, or that the push did not happen, and never pushes anew.
+ */
+function landJobsOf(view: ConvoyView): { rigId: string; phase: 'prepare' | 'push' }[] {
+  if (view.status === 'CANCELLED') return [...view.landingClaims.keys()].map((rigId) => ({ rigId, phase: 'push' }));
+  return landingStepsOf(view);
+}
+
+/**
+ * Everything that should be in a runner's hands now. Held convoys are left alone, as the planner
+ * leaves them; a closed convoy is still here while a push it granted is under way, and in it only
+ * that push's merge (a bead still IN_REVIEW) or landing is.
+ */
 export function inFlight(state: DispatchStateView, started: StartedAttempts): InFlight[] {
   const items: InFlight[] = [];
   const add = (job: Job, agentId: string | null = null) => items.push({ key: jobId(job), job, agentId });
@@ -57,7 +70,7 @@ export function inFlight(state: DispatchStateView, started: StartedAttempts): In
         if (!started.has(bead.beadId, bead.attempt)) add({ kind: 'agent', ...beadScope }, bead.agent?.id ?? null);
       } else if (bead.status === 'IN_REVIEW') add({ kind: 'merge', ...beadScope });
     }
-    for (const { rigId, phase } of landingStepsOf(view)) add({ kind: 'land', ...scope, rigId, attempt: view.landingAttempt, phase });
+    for (const { rigId, phase } of landJobsOf(view)) add({ kind: 'land', ...scope, rigId, attempt: view.landingAttempt, phase });
   }
   return items;
 }

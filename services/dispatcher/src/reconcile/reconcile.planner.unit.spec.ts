@@ -1,3 +1,4 @@
+import type { BeadStatus } from '@gastown/contracts';
 import { bead, CONVOY_A, CONVOY_B, RIG_API, RIG_WEB, sha, T0, TOWN, World } from '../dispatch/dispatch.fixture';
 import { polecatOf } from '../dispatch/polecat.names';
 import {
@@ -64,6 +65,65 @@ describe('reconciliation: what is in flight', () => {
     world.dispatched(CONVOY_B, bead(CONVOY_B, 0), polecatOf(RIG_API, 2));
     world.state.hold(`gt.evt.${TOWN}.convoy.${CONVOY_A}`, 1_000, TOWN, CONVOY_A, 'unreadable commit');
     expect(keys(inFlight(world.state, NONE_STARTED))).toEqual([`agent:${bead(CONVOY_B, 0)}:1`]);
+  });
+});
+
+describe('reconciliation: a closed convoy’s pushes granted before the close', () => {
+  const cancelled = (dropReviews: string[], beadsCancelled: { beadId: string; previousStatus: BeadStatus }[], dropLanding = false) => [
+    { type: 'ConvoyCancelled' as const, data: { reason: 'plan changed', stopAgents: [], dropReviews, dropLanding } },
+    ...beadsCancelled.map((data) => ({ type: 'BeadCancelled' as const, data })),
+  ];
+
+  it('given a merge push granted before the close, when the convoy is closed, then that merge job is still watched, and the convoy is let go once the merge is recorded', () => {
+    const world = dispatchedWorld();
+    const [granted, reviewed, open] = [0, 1, 2].map((i) => bead(CONVOY_A, i));
+    world.submitted(CONVOY_A, granted).submitted(CONVOY_A, reviewed);
+    world.on(CONVOY_A, [{ type: 'BeadMergeClaimed', data: { beadId: granted, attempt: 1, mergeCommit: sha('cd'), targetBranch: 'main' } }]);
+
+    world.on(CONVOY_A, cancelled([reviewed], [{ beadId: reviewed, previousStatus: 'IN_REVIEW' }, { beadId: open, previousStatus: 'OPEN' }]));
+
+    expect(keys(inFlight(world.state, NONE_STARTED))).toEqual([`merge:${granted}:1`]);
+    world.merged(CONVOY_A, granted);
+    expect(inFlight(world.state, NONE_STARTED)).toEqual([]);
+    expect(world.state.convoys.has(CONVOY_A)).toBe(false);
+  });
+
+  it('given a landing push granted before the close, when the convoy is closed, then that rig’s push job is still watched, and the convoy is let go once the push is aborted', () => {
+    const world = new World().rig(RIG_API, 1).rig(RIG_WEB, 1);
+    world.sling(CONVOY_A, [{ rigId: RIG_API }, { rigId: RIG_WEB }]);
+    for (const [index, rigId] of [RIG_API, RIG_WEB].entries()) {
+      world.dispatched(CONVOY_A, bead(CONVOY_A, index), polecatOf(rigId, 0)).submitted(CONVOY_A, bead(CONVOY_A, index));
+      world.merged(CONVOY_A, bead(CONVOY_A, index));
+    }
+    const prepared = (rigId: string) => ({ type: 'RigLandingPrepared' as const, data: { rigId, attempt: 1, targetTip: sha('aa'), tree: sha('bb') } });
+    world.on(CONVOY_A, [{ type: 'ConvoyReadyToLand', data: {} }, { type: 'ConvoyLandingStarted', data: { attempt: 1 } }]);
+    world.on(CONVOY_A, [prepared(RIG_API), prepared(RIG_WEB), { type: 'ConvoyLandingPrepared', data: { attempt: 1 } }]);
+    world.on(CONVOY_A, [{ type: 'RigLandingClaimed', data: { rigId: RIG_API, attempt: 1, commit: sha('ef'), targetBranch: 'main' } }]);
+
+    world.on(CONVOY_A, cancelled([], [], true));
+
+    expect(keys(inFlight(world.state, NONE_STARTED))).toEqual([`land-push:${CONVOY_A}:1:${RIG_API}`]);
+    world.on(CONVOY_A, [{ type: 'RigLandingAborted', data: { rigId: RIG_API, attempt: 1, reason: 'the granted landing is not on main' } }]);
+    expect(inFlight(world.state, NONE_STARTED)).toEqual([]);
+    expect(world.state.convoys.has(CONVOY_A)).toBe(false);
+  });
+
+  it('given nothing granted, when the convoy is closed, then nothing of it is watched and it is let go at once', () => {
+    const world = dispatchedWorld();
+    const [reviewed, working, open] = [0, 1, 2].map((i) => bead(CONVOY_A, i));
+    world.submitted(CONVOY_A, reviewed);
+
+    world.on(
+      CONVOY_A,
+      cancelled([reviewed], [
+        { beadId: reviewed, previousStatus: 'IN_REVIEW' },
+        { beadId: working, previousStatus: 'IN_PROGRESS' },
+        { beadId: open, previousStatus: 'OPEN' },
+      ]),
+    );
+
+    expect(inFlight(world.state, NONE_STARTED)).toEqual([]);
+    expect(world.state.convoys.has(CONVOY_A)).toBe(false);
   });
 });
 

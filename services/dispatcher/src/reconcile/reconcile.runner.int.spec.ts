@@ -1,7 +1,7 @@
 import { AckPolicy, type ConsumerMessages } from '@nats-io/jetstream';
 import { commandIds, Job } from '@gastown/contracts';
 import { eventually } from '@gastown/testing';
-import { Harness } from '../dispatch/dispatch.harness';
+import { Harness, sha } from '../dispatch/dispatch.harness';
 
 /**
  * The reconciler against the real convoy service and JetStream: nobody runs jobs here but the
@@ -64,6 +64,33 @@ describe('reconciliation of in-flight work', () => {
     expect(types).not.toContain('BeadAgentLost');
     expect(types.filter((t) => t === 'BeadDispatched')).toHaveLength(1);
     process.stdout.write(`lost agent job → attempt started: ${runningAgainMs} ms (start deadline ${deadlineMs} ms)\n`);
+  });
+
+  it('given a merge job lost after its push was granted, when the convoy is closed, then the job is still published again under its own id, so the merge under way is recorded', async () => {
+    world = await Harness.start();
+    const { jsm, names } = world.bus;
+    // As above: a lost job's id is forgotten by a restarted server.
+    const { config } = await jsm.streams.info(names.jobStream);
+    await jsm.streams.update(names.jobStream, { ...config, duplicate_window: 100_000_000 });
+    const rigId = await world.rig(1);
+    const convoy = await world.sling([rigId], 'REVIEW_AND_MERGE');
+    const [beadId] = convoy.beadIds;
+    const deadlineMs = 1_500;
+    const dispatcher = await world.dispatcher('reconciler-c', { retryBaseMs: 50, retryMaxMs: 200 }, { startDeadlineMs: deadlineMs, maxRepublishes: 2 });
+    const mergeJobOnStream = async () => (await world.jobs()).some((j) => j.kind === 'merge' && j.beadId === beadId && j.attempt === 1);
+
+    await eventually('the agent job on the stream', () => onStream(`${beadId}:1`));
+    await world.command(convoy.convoyId, 'MarkBeadStarted', { beadId, attempt: 1 });
+    const { branch } = (await world.view(convoy.convoyId)).beads.get(beadId) ?? {};
+    await world.command(convoy.convoyId, 'SubmitBead', { beadId, attempt: 1, branch, headCommit: sha('ab') });
+    await eventually('the merge job on the stream', mergeJobOnStream);
+    await world.command(convoy.convoyId, 'ClaimMergePush', { beadId, attempt: 1, mergeCommit: sha('cd') });
+    await jsm.streams.purge(names.jobStream, { filter: names.job('merge', rigId) });
+    await world.command(convoy.convoyId, 'CloseConvoy', { reason: 'plan changed' });
+
+    await eventually('the merge job published again', mergeJobOnStream, { timeoutMs: 3 * deadlineMs + 5_000 });
+    expect(dispatcher.lines.filter((l) => l.includes(`job merge:${beadId}:1 was not on the jobs stream`))).toHaveLength(1);
+    expect((await world.view(convoy.convoyId)).beads.get(beadId)).toMatchObject({ status: 'IN_REVIEW', mergeClaim: sha('cd') });
   });
 
   it('given a runner that takes an agent job and never starts it, when it keeps vanishing past the re-publishes allowed, then the attempt is LOST once and the bead is dispatched again', async () => {
