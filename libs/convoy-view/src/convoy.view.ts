@@ -172,7 +172,7 @@ export function applyToView(view: ConvoyView, event: GastownEvent): ConvoyView {
     }
     case 'BeadMerged': {
       const b = bead(event.data.beadId);
-      if (b) Object.assign(b, { status: beadStatusAfter(event), mergeCommit: event.data.mergeCommit, agent: null, consecutiveFailures: 0 });
+      if (b) Object.assign(b, { status: beadStatusAfter(event), mergeCommit: event.data.mergeCommit, mergeClaim: null, agent: null, consecutiveFailures: 0 });
       break;
     }
     case 'BeadMergeClaimed': {

@@ -71,6 +71,18 @@ describe('convoy view', () => {
     expect(view.beads.get(b)).toMatchObject({ status: 'OPEN', ready: true });
   });
 
+  it('given a bead whose merge push was claimed, when its merge is recorded, then no merge push of it is under way any longer', () => {
+    const target = 'convoy/login/abcd1234/head';
+    const view = foldConvoy(town, convoy, [
+      ...created,
+      dispatchedA,
+      ev('BeadSubmitted', { beadId: a, attempt: 1, branch: 'convoy/login/abcd1234/gt/nux/aaaa0000', headCommit: sha('a'), agentResult: null }),
+      ev('BeadMergeClaimed', { beadId: a, attempt: 1, mergeCommit: sha('b'), targetBranch: target }),
+      ev('BeadMerged', { beadId: a, attempt: 1, mergeCommit: sha('b'), targetBranch: target }),
+    ]);
+    expect(view.beads.get(a)).toMatchObject({ status: 'CLOSED', mergeCommit: sha('b'), mergeClaim: null });
+  });
+
   it('given two failed attempts, then the failures are counted for the back-off and the reason kept for the prompt', () => {
     const view = foldConvoy(town, convoy, [
       ...created,

@@ -355,6 +355,8 @@ export function evolve(state: ConvoyState, event: GastownEvent): ConvoyState {
       break;
     case 'ConvoyLanded':
       state.status = convoyStatusAfter(event);
+      // In review-and-merge no RigLanded precedes it: the rigs' last merges are the landing it states.
+      for (const landing of event.data.landings) state.landings.set(landing.rigId, landing.commit);
       break;
     case 'ConvoyLandingFailed':
       state.status = convoyStatusAfter(event);
