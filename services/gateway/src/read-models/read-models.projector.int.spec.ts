@@ -1,5 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { connectBus, deleteTopology, ensureTopology, EventStore, type Bus, type StoredCommit } from '@gastown/bus';
+import type { GastownEvent } from '@gastown/contracts';
+import { foldConvoy } from '@gastown/convoy-view';
 import { createTestDatabase, TEST_NATS_URL, testNamespace, type TestDatabase } from '@gastown/testing';
 import type { DataSource } from 'typeorm';
 import {
@@ -353,6 +355,108 @@ describe('applyCommit', () => {
       { rigId: rigA, commit: sha('alpha 2'), status: 'LANDED', reason: null },
       { rigId: rigB, commit: null, status: 'FAILED', reason: 'the granted landing is not on main' },
     ]);
+  });
+
+  it('given a convoy that lives through rework, an interrupted attempt, a failure, a retry, a failed landing and its landing, and one that is closed, then after every commit the status columns read what the execution view folds from the same events', async () => {
+    /** Projects each commit, then compares the rows with the view the dispatcher and the git-runners fold. */
+    async function expectRowsToFollowTheView(convoy: ConvoyFixture, commits: FixtureCommit[]): Promise<void> {
+      const events: GastownEvent[] = [];
+      for (const commit of commits) {
+        expect(await project(commit)).toEqual(['applied']);
+        events.push(...commit.events);
+        const view = foldConvoy(convoy.townId, convoy.convoyId, events);
+        const after = commit.events.map((e) => e.type);
+        expect({ after, convoy: (await convoyRow(convoy))['status'], beads: (await beads(convoy)).map((b) => b.status) }).toEqual({
+          after,
+          convoy: view.status,
+          beads: [...view.beads.values()].sort((x, y) => x.index - y.index).map((b) => b.status),
+        });
+      }
+    }
+
+    // The commits the convoy service decides for these commands, derived events included.
+    const landing = town.convoy({ defaultRigId: rigA });
+    const l = (i: number) => landing.bead(i);
+    const prepared = (rigId: string, attempt: number) => event('RigLandingPrepared', { rigId, attempt, targetTip: sha(`tip ${rigId}`), tree: sha(`tree ${rigId} ${attempt}`) });
+    const claimed = (rigId: string, attempt: number) => event('RigLandingClaimed', { rigId, attempt, commit: sha(`land ${rigId} ${attempt}`), targetBranch: 'main' });
+    const rigLanded = (rigId: string, attempt: number) => event('RigLanded', { rigId, commit: sha(`land ${rigId} ${attempt}`), targetBranch: 'main' });
+    await expectRowsToFollowTheView(landing, [
+      landing.created([{}, { rigId: rigB, dependsOn: [0] }]),
+      landing.dispatched(0),
+      landing.submitted(0),
+      landing.reworkRequested(0, 'add tests'),
+      landing.dispatched(0, 2, 'add tests'),
+      landing.commit(
+        event('BeadAttemptInterrupted', { beadId: l(0), attempt: 2, agentId: 'agent-0-2', reason: 'runner gr-1 shut down' }),
+        event('BeadsBecameReady', { beadIds: [l(0)] }),
+      ),
+      landing.dispatched(0, 3),
+      landing.commit(
+        event('BeadFailed', { beadId: l(0), attempt: 3, reason: 'build broke', agentResult: null }),
+        event('BeadsHeld', { beads: [{ beadId: l(1), reason: 'blocked by failed task 0', heldBy: [l(0)] }] }),
+        event('ConvoyFailed', { reason: 'task 0 failed', failedBeadIds: [l(0)] }),
+      ),
+      landing.commit(
+        event('BeadRetried', { beadId: l(0) }),
+        event('BeadsReleased', { beadIds: [l(1)] }),
+        event('BeadsBecameReady', { beadIds: [l(0)] }),
+        event('ConvoyReactivated', { status: 'ACTIVE' }),
+      ),
+      landing.dispatched(0, 4),
+      landing.submitted(0, 4),
+      landing.commit(event('BeadMergeClaimed', { beadId: l(0), attempt: 4, mergeCommit: sha(`merge ${l(0)}`), targetBranch: 'main' })),
+      landing.merged(0, [1], 4),
+      landing.dispatched(1),
+      landing.submitted(1),
+      landing.commit(
+        event('BeadMerged', { beadId: l(1), attempt: 1, mergeCommit: sha(`merge ${l(1)}`), targetBranch: 'main' }),
+        event('ConvoyReadyToLand', {}),
+      ),
+      landing.commit(event('ConvoyLandingStarted', { attempt: 1 })),
+      landing.commit(prepared(rigA, 1)),
+      landing.commit(prepared(rigB, 1), event('ConvoyLandingPrepared', { attempt: 1 })),
+      landing.commit(claimed(rigA, 1)),
+      landing.commit(rigLanded(rigA, 1)),
+      landing.commit(event('ConvoyLandingFailed', { attempt: 1, reason: 'beta: main moved', rigId: rigB })),
+      landing.commit(event('ConvoyLandingStarted', { attempt: 2 })),
+      landing.commit(prepared(rigB, 2), event('ConvoyLandingPrepared', { attempt: 2 })),
+      landing.commit(claimed(rigB, 2)),
+      landing.commit(
+        rigLanded(rigB, 2),
+        event('ConvoyLanded', { landings: [{ rigId: rigA, commit: sha(`land ${rigA} 1`) }, { rigId: rigB, commit: sha(`land ${rigB} 2`) }] }),
+      ),
+    ]);
+    expect((await convoyRow(landing))['status']).toBe('LANDED');
+    expect((await beads(landing)).map((b) => b.status)).toEqual(['CLOSED', 'CLOSED']);
+
+    const closing = town.convoy({ defaultRigId: rigA });
+    const c = (i: number) => closing.bead(i);
+    await expectRowsToFollowTheView(closing, [
+      closing.created([{}, {}, {}]),
+      closing.dispatched(0),
+      closing.submitted(0),
+      closing.commit(event('BeadMergeClaimed', { beadId: c(0), attempt: 1, mergeCommit: sha(`merge ${c(0)}`), targetBranch: 'main' })),
+      closing.dispatched(1),
+      closing.commit(
+        event('BeadAgentLost', { beadId: c(1), attempt: 1, agentId: 'agent-1-1', reason: 'heartbeat lost' }),
+        event('BeadsBecameReady', { beadIds: [c(1)] }),
+      ),
+      closing.dispatched(1, 2, 'heartbeat lost'),
+      closing.commit(
+        event('ConvoyCancelled', {
+          reason: 'plan changed',
+          stopAgents: [{ beadId: c(1), agentId: 'agent-1-2', attempt: 2 }],
+          dropReviews: [],
+          dropLanding: false,
+        }),
+        event('BeadCancelled', { beadId: c(1), previousStatus: 'IN_PROGRESS' }),
+        event('BeadCancelled', { beadId: c(2), previousStatus: 'OPEN' }),
+        event('BeadsBecameUnready', { beadIds: [c(2)] }),
+      ),
+      closing.commit(event('BeadMergeAborted', { beadId: c(0), attempt: 1, reason: 'the convoy was closed before this merge was pushed' })),
+    ]);
+    expect((await convoyRow(closing))['status']).toBe('CANCELLED');
+    expect((await beads(closing)).map((b) => b.status)).toEqual(['CANCELLED', 'CANCELLED', 'CANCELLED']);
   });
 
   it('given events stored before the text rules with a NUL or a lone surrogate, when projected, then they apply with U+FFFD and the town goes on', async () => {
