@@ -18,8 +18,12 @@ export interface FollowOptions {
 }
 
 const DEFAULT_BATCH = 8;
-/** How long one pull waits on the server for new commits before it is renewed. */
-const PULL_EXPIRES_MS = 30_000;
+/**
+ * How long one pull waits on the server for new commits before it is renewed; also how long the
+ * client waits between checks of the consumer after a reconnect finds JetStream still recovering
+ * (a restarted nats-server), so a subscriber hears again within seconds, not the default 30 s.
+ */
+const PULL_EXPIRES_MS = 5_000;
 /** A consumer left behind by a crashed process disappears after this long without pulls. */
 const INACTIVE_THRESHOLD_MS = 2 * 60_000;
 /** Pulls that fail in a row (consumer lost and not recreated, stream gone) before the reader is told. */

@@ -52,6 +52,13 @@ const ACTOR = { kind: 'service', id: 'dispatcher' } as const;
 /** Bounds what the stream follower buffers client-side; a commit can be up to 1 MB. */
 const FOLLOW_BUFFER_BYTES = 8 * 1024 * 1024;
 const REFOLLOW_DELAY_MS = 1_000;
+/**
+ * How long one pull waits on the server before it is renewed. After a reconnect that finds
+ * JetStream still recovering (a restarted nats-server), the client checks the consumer again
+ * only after this long: at the library's 30 s default, no bead of any town was dispatched for
+ * 30 s after a NATS restart.
+ */
+const FOLLOW_PULL_EXPIRES_MS = 5_000;
 const REASON_MAX_CHARS = 1_000;
 /** setTimeout fires at once for anything longer. */
 const MAX_TIMER_MS = 2 ** 31 - 1;
@@ -149,7 +156,7 @@ export class DispatchRunner {
           filter_subjects: this.bus.names.allEvents,
           ...(this.lastStreamSeq > 0 ? { deliver_policy: DeliverPolicy.StartSequence, opt_start_seq: this.lastStreamSeq + 1 } : {}),
         });
-        this.messages = await consumer.consume({ max_bytes: FOLLOW_BUFFER_BYTES });
+        this.messages = await consumer.consume({ max_bytes: FOLLOW_BUFFER_BYTES, expires: FOLLOW_PULL_EXPIRES_MS });
         if (this.stopping) await this.messages.close();
         for await (const m of this.messages) {
           if (this.stopping) break;
