@@ -44,13 +44,14 @@ export function aBead(overrides: Partial<BeadSummary> = {}): BeadSummary {
     attemptCount: 0,
     lastReason: null,
     mergeCommit: null,
+    mergeUnderWay: false,
     blockedBy: [],
     ...overrides,
   };
 }
 
 export function aConvoyDetail(beads: BeadSummary[], overrides: Partial<ConvoyDetail> = {}): ConvoyDetail {
-  return { ...aConvoy(), landings: [], waves: [beads.map((b) => b.id)], beads, ...overrides };
+  return { ...aConvoy(), landings: [], mergesUnderWay: [], landingsUnderWay: [], waves: [beads.map((b) => b.id)], beads, ...overrides };
 }
 
 export function aBeadDetail(overrides: Partial<BeadDetail> = {}): BeadDetail {

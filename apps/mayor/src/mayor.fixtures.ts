@@ -18,6 +18,7 @@ export function bead(index: number, title: string, patch: Partial<BeadSummary> =
     attemptCount: 0,
     lastReason: null,
     mergeCommit: null,
+    mergeUnderWay: false,
     blockedBy: [],
     ...patch,
   };
@@ -60,6 +61,8 @@ export function convoy(title: string, beads: BeadSummary[], patch: Partial<Convo
     heldSince: null,
     progress: progressOf(beads),
     landings: [],
+    mergesUnderWay: [],
+    landingsUnderWay: [],
     waves: [beads.map((b) => b.id)],
     beads,
     ...patch,

@@ -3,7 +3,7 @@ import { closeConvoy, listConvoys, retryLanding, startConvoy } from '@gastown/ga
 import { choiceFlag, integerFlag, parseCommandArgs, type CliCommand } from '../cli.command';
 import { UsageError } from '../cli.errors';
 import { rigIdOf } from '../rig/rig.lookup';
-import { formatConvoyChanged, formatConvoyList, formatLandingRetried } from './convoy.format';
+import { formatConvoyChanged, formatConvoyClosed, formatConvoyList, formatLandingRetried } from './convoy.format';
 import { showConvoyStatus, watchConvoyStatus, type WatchOutput } from './convoy.watch';
 
 const STATUSES = ['STAGED', 'ACTIVE', 'READY_TO_LAND', 'LANDING', 'LANDED', 'FAILED', 'CANCELLED'] as const;
@@ -65,13 +65,13 @@ export const convoyStart: CliCommand = {
 export const convoyClose: CliCommand = {
   name: 'convoy close',
   usage: 'gt convoy close <id> [--reason text] [--json]',
-  summary: 'cancel a convoy and every bead not yet closed',
+  summary: 'cancel a convoy and every bead not yet closed; a merge or landing already being pushed still lands, and is named',
   async run(ctx, argv) {
     const { values, positionals } = parseCommandArgs(this, argv, { reason: { type: 'string' } }, { min: 1, max: 1, names: 'the convoy id' });
     const reason = values.reason?.trim() || 'closed with gt convoy close';
     const convoy = await closeConvoy(ctx.client(), positionals[0], reason, randomUUID());
     if (ctx.json) ctx.out(JSON.stringify(convoy));
-    else formatConvoyChanged('closed', convoy).forEach(ctx.out);
+    else formatConvoyClosed(convoy).forEach(ctx.out);
   },
 };
 

@@ -1,4 +1,4 @@
-import type { ConvoyDetail, ConvoySummary, RigLanding } from '@gastown/gateway-client';
+import type { ConvoyDetail, ConvoySummary, MergeUnderWay, RigLanding } from '@gastown/gateway-client';
 import { firstLine, table, time } from '../output/output.format';
 import { progressCounts, renderBar } from './progress.format';
 
@@ -31,13 +31,34 @@ function outcome(convoy: ConvoySummary): string[] {
   return [];
 }
 
+const mergeFate: Partial<Record<MergeUnderWay['status'], string>> = { CLOSED: 'merged', CANCELLED: 'not merged: its push failed' };
+
+function landingFate(landing: RigLanding): string {
+  if (landing.status === 'LANDED') return `landed${landing.commit ? ` at ${landing.commit}` : ''}`;
+  if (landing.status === 'FAILED') return `not landed: ${firstLine(landing.reason) || 'its push failed'}`;
+  return 'still lands';
+}
+
+/**
+ * What a close could not call back: pushes granted before it, which git may already hold. Each
+ * says whether it still lands or how it ended, so a closed convoy never reads as untouched.
+ */
+function underWay(convoy: ConvoyDetail): string[] {
+  if (convoy.mergesUnderWay.length === 0 && convoy.landingsUnderWay.length === 0) return [];
+  return [
+    '  already being pushed when it was closed, so not called back (the history shows how each ends):',
+    ...convoy.mergesUnderWay.map((b) => `    merge of #${b.index} "${b.title}" ${b.id}: ${mergeFate[b.status] ?? 'still lands'}`),
+    ...convoy.landingsUnderWay.map((l) => `    landing on rig ${l.rigId}: ${landingFate(l)}`),
+  ];
+}
+
 /** A FAILED landing is finished by gt convoy land, not by retrying beads: said where the failure is read. */
 function landingHint(convoy: ConvoyDetail): string[] {
   if (convoy.status !== 'FAILED' || !convoy.landings.some((l) => l.status === 'FAILED')) return [];
   return [`  once the cause is fixed, gt convoy land ${convoy.id} lands the rigs not landed yet`];
 }
 
-/** Per rig: LANDED with its commit, PENDING, or FAILED with the reason of the last attempt. */
+/** Per rig: LANDED with its commit, PENDING, PUSHING, or FAILED with the reason of the last attempt. */
 export function formatLandings(landings: readonly RigLanding[]): string[] {
   if (landings.length === 0) return [];
   return table(
@@ -52,6 +73,7 @@ export function formatConvoyStatus(convoy: ConvoyDetail, options: { color: boole
     `  ${convoy.status} · ${convoy.mergeMode.toLowerCase()}${convoy.featureBranch ? ` · feature branch ${convoy.featureBranch}` : ''}`,
     `  ${renderBar(convoy.progress, 40, options.color)} ${progressCounts(convoy.progress)}`,
     ...outcome(convoy),
+    ...underWay(convoy),
     ...landingHint(convoy),
   ];
   const beads = table(
@@ -65,7 +87,7 @@ export function formatConvoyStatus(convoy: ConvoyDetail, options: { color: boole
         String(b.attemptCount),
         b.id,
         b.title,
-        firstLine(b.blockedReason ?? b.lastReason),
+        b.mergeUnderWay ? 'merge being pushed' : firstLine(b.blockedReason ?? b.lastReason),
       ]),
   );
   const landings = formatLandings(convoy.landings);
@@ -77,7 +99,12 @@ export function formatLandingRetried(convoy: ConvoyDetail): string[] {
   return [`convoy "${convoy.title}" lands again: ${convoy.status}`, ...outcome(convoy), ...formatLandings(convoy.landings)];
 }
 
-/** The answer to start and close: what the convoy is now. */
+/** The answer to start: what the convoy is now. */
 export function formatConvoyChanged(verb: string, convoy: ConvoySummary): string[] {
   return [`convoy "${convoy.title}" ${verb}: ${convoy.status}`, ...outcome(convoy)];
+}
+
+/** The answer to close: what the convoy is now, and what its close could not stop. */
+export function formatConvoyClosed(convoy: ConvoyDetail): string[] {
+  return [...formatConvoyChanged('closed', convoy), ...underWay(convoy)];
 }

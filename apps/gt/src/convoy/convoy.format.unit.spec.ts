@@ -1,5 +1,5 @@
 import { aBead, aConvoy, aConvoyDetail, progressOf } from '../gt.fixtures';
-import { formatConvoyChanged, formatConvoyList, formatConvoyStatus, formatLandingRetried } from './convoy.format';
+import { formatConvoyChanged, formatConvoyClosed, formatConvoyList, formatConvoyStatus, formatLandingRetried } from './convoy.format';
 
 describe('convoy output', () => {
   it('given a page of convoys, when listed, then each row has the full id to copy, status, done count and title', () => {
@@ -84,6 +84,63 @@ describe('convoy output', () => {
       '  RIG      LANDING  COMMIT  NOTE',
       '  rig-web  FAILED   -       merge conflict in shared.txt',
     ]);
+  });
+
+  it('given a close that found a merge and a landing already being pushed, when reported, then each is named as still landing', () => {
+    const closed = aConvoyDetail([], {
+      status: 'CANCELLED',
+      cancelReason: 'plan changed',
+      mergesUnderWay: [{ id: 'b0000000-0000-4000-8000-000000000002', index: 2, title: 'API', status: 'IN_REVIEW' }],
+      landingsUnderWay: [{ rigId: 'rig-web', status: 'PUSHING', commit: null, reason: null }],
+    });
+
+    expect(formatConvoyClosed(closed)).toEqual([
+      'convoy "Login page" closed: CANCELLED',
+      '  cancelled: plan changed',
+      '  already being pushed when it was closed, so not called back (the history shows how each ends):',
+      '    merge of #2 "API" b0000000-0000-4000-8000-000000000002: still lands',
+      '    landing on rig rig-web: still lands',
+    ]);
+  });
+
+  it('given a close whose pushes under way ended before it answered, when reported, then each says how it ended', () => {
+    const closed = aConvoyDetail([], {
+      status: 'CANCELLED',
+      cancelReason: 'plan changed',
+      mergesUnderWay: [
+        { id: 'b-merged', index: 0, title: 'Schema', status: 'CLOSED' },
+        { id: 'b-aborted', index: 1, title: 'Seed', status: 'CANCELLED' },
+      ],
+      landingsUnderWay: [{ rigId: 'rig-api', status: 'LANDED', commit: 'ab'.repeat(20), reason: null }],
+    });
+
+    expect(formatConvoyClosed(closed).slice(3)).toEqual([
+      '    merge of #0 "Schema" b-merged: merged',
+      '    merge of #1 "Seed" b-aborted: not merged: its push failed',
+      `    landing on rig rig-api: landed at ${'ab'.repeat(20)}`,
+    ]);
+  });
+
+  it('given a close with nothing under way, when reported, then it says only the new status and why', () => {
+    expect(formatConvoyClosed(aConvoyDetail([], { status: 'CANCELLED', cancelReason: 'plan changed' }))).toEqual([
+      'convoy "Login page" closed: CANCELLED',
+      '  cancelled: plan changed',
+    ]);
+  });
+
+  it('given a closed convoy whose merge is still being pushed, when shown, then the merge is named under the outcome and its bead says so', () => {
+    const api = aBead({ index: 0, title: 'API', status: 'IN_REVIEW', mergeUnderWay: true });
+    const lines = formatConvoyStatus(
+      aConvoyDetail([api], { status: 'CANCELLED', cancelReason: 'plan changed', mergesUnderWay: [{ id: api.id, index: 0, title: 'API', status: 'IN_REVIEW' }] }),
+      { color: false },
+    );
+
+    expect(lines.slice(3, 6)).toEqual([
+      '  cancelled: plan changed',
+      '  already being pushed when it was closed, so not called back (the history shows how each ends):',
+      `    merge of #0 "API" ${api.id}: still lands`,
+    ]);
+    expect(lines.at(-1)).toMatch(/^0\s+IN_REVIEW\s+-\s+0\s+\S+\s+API\s+merge being pushed$/);
   });
 
   it('given a staged convoy that was started, when reported, then the new status is shown', () => {

@@ -1,4 +1,4 @@
-import type { BeadStatus, BeadSummary, ConvoyDetail, ConvoyProgress, ConvoyStatus, ConvoySummary, RigLanding } from '@gastown/gateway-client';
+import type { BeadStatus, BeadSummary, ConvoyDetail, ConvoyProgress, ConvoyStatus, ConvoySummary, MergeUnderWay, RigLanding } from '@gastown/gateway-client';
 
 /** Lists longer than this are cut in the summary; the JSON that follows always holds everything. */
 export const SUMMARY_LINES = 25;
@@ -63,11 +63,33 @@ function statusTail(convoy: ConvoyDetail): string {
     case 'FAILED':
       return ` It failed${convoy.failureReason ? `: ${convoy.failureReason}` : ''}.${failedNote}${landingNote(convoy)}`;
     case 'CANCELLED':
-      return ` It was closed${convoy.cancelReason ? `: ${convoy.cancelReason}` : ''}.`;
+      return ` It was closed${convoy.cancelReason ? `: ${convoy.cancelReason}` : ''}.${underWayNote(convoy)}`;
   }
 }
 
-/** `rig <id> LANDED as abc123, rig <id> FAILED (merge conflict), rig <id> PENDING`. */
+const mergeFate: Partial<Record<MergeUnderWay['status'], string>> = { CLOSED: 'since merged', CANCELLED: 'not merged: its push failed' };
+
+function landingFate(landing: RigLanding): string {
+  if (landing.status === 'LANDED') return `since landed${landing.commit ? ` as ${shortCommit(landing.commit)}` : ''}`;
+  if (landing.status === 'FAILED') return `not landed${landing.reason ? `: ${landing.reason}` : ''}`;
+  return 'still lands';
+}
+
+/**
+ * What the close could not call back: pushes granted before it, which git may already hold. The
+ * model must not tell the user that nothing of the convoy lands when one of these still does.
+ */
+function underWayNote(convoy: ConvoyDetail): string {
+  const merges = convoy.mergesUnderWay.map((b) => `the merge of #${b.index} "${b.title}" (${mergeFate[b.status] ?? 'still lands'})`);
+  const landings = convoy.landingsUnderWay.map((l) => `the landing on rig ${l.rigId} (${landingFate(l)})`);
+  if (merges.length + landings.length === 0) return '';
+  return (
+    ` Already being pushed when it was closed, so not called back: ${joinAnd([...merges, ...landings])}.` +
+    ' What still lands will show as merged or landed in the history; nothing else of this convoy is merged or landed.'
+  );
+}
+
+/** `rig <id> LANDED as abc123, rig <id> FAILED (merge conflict), rig <id> PENDING`, or PUSHING. */
 function describeLandings(landings: readonly RigLanding[]): string {
   return landings
     .map((l) => `rig ${l.rigId} ${l.status}${l.commit ? ` as ${shortCommit(l.commit)}` : ''}${l.reason ? ` (${l.reason})` : ''}`)
@@ -131,6 +153,7 @@ function describeBead(bead: BeadSummary, indexOf: Map<string, number>): string {
     case 'IN_REVIEW':
       if (bead.assignee) detail.push(`by ${bead.assignee}`);
       if (bead.attemptCount > 1) detail.push(`attempt ${bead.attemptCount}`);
+      if (bead.mergeUnderWay) detail.push('its merge is being pushed');
       break;
     case 'CLOSED':
       if (bead.mergeCommit) detail.push(`merged as ${shortCommit(bead.mergeCommit)}`);

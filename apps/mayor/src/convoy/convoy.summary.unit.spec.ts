@@ -43,6 +43,40 @@ describe('convoy summaries', () => {
     expect(text).not.toContain('gt_bead_retry');
   });
 
+  it('given a close that found a merge and a landing already being pushed, when summarised, then the model is told they still land and nothing else does', () => {
+    const api = bead(0, 'API', { status: 'IN_REVIEW', assignee: 'nux', mergeUnderWay: true });
+    const docs = bead(1, 'Docs', { status: 'CANCELLED' });
+    const closed = convoy('Login', [api, docs], {
+      status: 'CANCELLED',
+      cancelReason: 'plan changed',
+      mergesUnderWay: [{ id: api.id, index: 0, title: 'API', status: 'IN_REVIEW' }],
+      landingsUnderWay: [{ rigId: id(2), status: 'PUSHING', commit: null, reason: null }],
+    });
+
+    expect(summarizeConvoy(closed)).toContain(
+      `It was closed: plan changed. Already being pushed when it was closed, so not called back: the merge of #0 "API" (still lands) and the landing on rig ${id(2)} (still lands). ` +
+        'What still lands will show as merged or landed in the history; nothing else of this convoy is merged or landed.',
+    );
+    expect(summarizeBeads(closed, closed.beads)).toContain('- #0 "API" IN_REVIEW, by nux, its merge is being pushed');
+  });
+
+  it('given a close whose merge under way was recorded before it answered, when summarised, then it says how that merge ended', () => {
+    const closed = convoy('Login', [], {
+      status: 'CANCELLED',
+      cancelReason: 'plan changed',
+      mergesUnderWay: [
+        { id: id(100), index: 0, title: 'API', status: 'CLOSED' },
+        { id: id(101), index: 1, title: 'Docs', status: 'CANCELLED' },
+      ],
+    });
+
+    expect(summarizeConvoy(closed)).toContain('the merge of #0 "API" (since merged) and the merge of #1 "Docs" (not merged: its push failed)');
+  });
+
+  it('given a close with nothing under way, when summarised, then only the close and its reason are told', () => {
+    expect(summarizeConvoy(convoy('Login', [], { status: 'CANCELLED', cancelReason: 'plan changed' }))).toMatch(/It was closed: plan changed\.$/);
+  });
+
   it('given a convoy FAILED by a bead, when summarised, then gt_retry_landing is not offered', () => {
     expect(summarizeConvoy(convoy('Login', loginConvoy().beads, { status: 'FAILED' }))).not.toContain('gt_retry_landing');
   });

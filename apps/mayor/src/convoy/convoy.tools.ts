@@ -68,7 +68,8 @@ export function registerConvoyTools(server: McpServer, ctx: MayorContext): void 
       title: 'Close a convoy',
       description:
         'Cancels a convoy that should not land: every bead not yet closed is cancelled and its agents are stopped. ' +
-        'Beads already merged stay merged. It cannot be undone.',
+        'Beads already merged stay merged. A merge or landing whose push was already granted cannot be called back: ' +
+        'the answer names each (mergesUnderWay, landingsUnderWay) and it still lands; nothing else of the convoy does. It cannot be undone.',
       inputSchema: {
         convoy_id: convoyId,
         reason: z.string().trim().min(1).describe('Why it is closed, in one sentence; it stays in the history.'),

@@ -38,21 +38,39 @@ export interface BeadSummary {
   attemptCount: number;
   lastReason: string | null;
   mergeCommit: string | null;
+  /** Its merge push was granted and is not recorded yet: git may already hold it. */
+  mergeUnderWay: boolean;
   blockedBy: { id: string }[];
 }
 
 /** One rig's landing of a REVIEW_THEN_LAND convoy; every rig has one, never reset by a new attempt. */
 export interface RigLanding {
   rigId: string;
-  status: 'LANDED' | 'PENDING' | 'FAILED';
+  /** PUSHING: its push was granted and is not recorded yet. */
+  status: 'LANDED' | 'PENDING' | 'PUSHING' | 'FAILED';
   /** The landing commit on the rig's default branch; null until LANDED. */
   commit: string | null;
   /** Why the last attempt failed on this rig (FAILED only). */
   reason: string | null;
 }
 
+/** A bead whose merge push was granted before its convoy was closed. */
+export interface MergeUnderWay {
+  id: string;
+  index: number;
+  title: string;
+  /** IN_REVIEW while the push is under way; CLOSED once merged, CANCELLED when the push failed. */
+  status: BeadStatus;
+}
+
 export interface ConvoyDetail extends ConvoySummary {
   landings: RigLanding[];
+  /**
+   * What a close could not call back: merges and landings whose push was granted before it, which
+   * still land. After closeConvoy, every one its close found; later, those not recorded yet.
+   */
+  mergesUnderWay: MergeUnderWay[];
+  landingsUnderWay: RigLanding[];
   waves: string[][];
   beads: BeadSummary[];
 }
@@ -60,10 +78,12 @@ export interface ConvoyDetail extends ConvoySummary {
 export const CONVOY_FIELDS = `id title status mergeMode staged featureBranch createdAt updatedAt landedAt landedCommit failureReason cancelReason held heldReason heldSince
   progress { total open inProgress inReview closed failed cancelled blocked }`;
 
-export const BEAD_FIELDS = `id index title status rigId ready blocked blockedReason assignee branch attemptCount lastReason mergeCommit blockedBy { id }`;
+export const BEAD_FIELDS = `id index title status rigId ready blocked blockedReason assignee branch attemptCount lastReason mergeCommit mergeUnderWay blockedBy { id }`;
+
+const LANDING_FIELDS = 'rigId status commit reason';
 
 /** The convoy's own fields; its beads are read in pages (readBeads). */
-const DETAIL_FIELDS = `${CONVOY_FIELDS} landings { rigId status commit reason } waves`;
+const DETAIL_FIELDS = `${CONVOY_FIELDS} landings { ${LANDING_FIELDS} } mergesUnderWay { id index title status } landingsUnderWay { ${LANDING_FIELDS} } waves`;
 
 /**
  * Beads per page: a hundred, each with up to 50 blockers, stay within the gateway's default query
