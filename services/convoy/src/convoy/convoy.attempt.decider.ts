@@ -4,7 +4,7 @@ import type { DecideContext } from './convoy.decide-context';
 import { quote } from './convoy.messages';
 import { beadBranchName } from './convoy.naming';
 import { holdReason, openBlockers } from './convoy.readiness';
-import { budgetSpent, requireAttemptBead, requireBead, requireCommit, requireLiveConvoy, requireReason, requireStatus } from './convoy.rules';
+import { budgetSpent, FREE_INTERRUPTIONS, REASON_LENGTH, requireAttemptBead, requireBead, requireCommit, requireLiveConvoy, requireReason, requireStatus } from './convoy.rules';
 import type { BeadState, ConvoyState } from './convoy.state';
 
 export function dispatchBead(command: ConvoyCommandOf<'DispatchBead'>, state: ConvoyState, ctx: DecideContext): NewEvent[] {
@@ -112,7 +112,10 @@ export function interruptBeadAttempt(command: ConvoyCommandOf<'InterruptBeadAtte
   }
   const bead = requireWorkingAgent(state, command);
   const reason = requireReason(command.data.reason);
-  return [{ type: 'BeadAttemptInterrupted', data: { beadId: bead.beadId, attempt: bead.attempt, agentId: command.data.agentId, reason } }];
+  const interrupted: NewEvent = { type: 'BeadAttemptInterrupted', data: { beadId: bead.beadId, attempt: bead.attempt, agentId: command.data.agentId, reason } };
+  if (bead.interrupted < FREE_INTERRUPTIONS || !budgetSpent(state, bead)) return [interrupted];
+  const failure = `interrupted ${bead.interrupted + 1} times (past ${FREE_INTERRUPTIONS}, an interruption counts against the bead's attempts): ${reason}`.slice(0, REASON_LENGTH);
+  return [interrupted, { type: 'BeadFailed', data: { beadId: bead.beadId, attempt: bead.attempt, reason: failure, agentResult: null } }];
 }
 
 export function retryBead(command: ConvoyCommandOf<'RetryBead'>, state: ConvoyState): NewEvent[] {

@@ -1,6 +1,7 @@
 import { ConvoyCommand, type NewEvent } from '@gastown/contracts';
 import { envelope, type GivenEvent } from '../decider/decider.specification';
 import { createDecideContext, decide, evolve, initialState, progressOf } from './convoy.decider';
+import { FREE_INTERRUPTIONS } from './convoy.rules';
 import {
   AGENT,
   CHAIN,
@@ -716,6 +717,37 @@ describe('convoy decider', () => {
           .then([
             { type: 'BeadFailed', data: { beadId: bead(0), attempt: 3, reason: 'tests failed', agentResult: null } },
             { type: 'ConvoyFailed', data: { reason: 'bead "A" failed and nothing else can progress', failedBeadIds: [bead(0)] } },
+          ]);
+      });
+
+      it('given a bead interrupted as often as interruptions are free, when its last allowed attempt is interrupted again, then it fails saying so', () => {
+        const interruptions = Array.from({ length: FREE_INTERRUPTIONS }, (_, i) => [dispatch(0), interrupt(0, i + 1)]).flat();
+        spec(one)
+          .given(historyOf([slingBatch([task('A')]), ...interruptions, dispatch(0)], one))
+          .when(interrupt(0, FREE_INTERRUPTIONS + 1))
+          .then([
+            { type: 'BeadAttemptInterrupted', data: { beadId: bead(0), attempt: FREE_INTERRUPTIONS + 1, agentId: AGENT.id, reason: 'runner gr-1 shut down' } },
+            {
+              type: 'BeadFailed',
+              data: {
+                beadId: bead(0),
+                attempt: FREE_INTERRUPTIONS + 1,
+                reason: `interrupted ${FREE_INTERRUPTIONS + 1} times (past ${FREE_INTERRUPTIONS}, an interruption counts against the bead's attempts): runner gr-1 shut down`,
+                agentResult: null,
+              },
+            },
+            { type: 'ConvoyFailed', data: { reason: 'bead "A" failed and nothing else can progress', failedBeadIds: [bead(0)] } },
+          ]);
+      });
+
+      it('given a bead interrupted one time fewer than interruptions are free, when it is interrupted again, then that interruption is still free', () => {
+        const interruptions = Array.from({ length: FREE_INTERRUPTIONS - 1 }, (_, i) => [dispatch(0), interrupt(0, i + 1)]).flat();
+        spec(one)
+          .given(historyOf([slingBatch([task('A')]), ...interruptions, dispatch(0)], one))
+          .when(interrupt(0, FREE_INTERRUPTIONS))
+          .then([
+            { type: 'BeadAttemptInterrupted', data: { beadId: bead(0), attempt: FREE_INTERRUPTIONS, agentId: AGENT.id, reason: 'runner gr-1 shut down' } },
+            ready(0),
           ]);
       });
 

@@ -64,10 +64,19 @@ export function requireAttemptOf(state: ConvoyState, command: AttemptCommand): B
 }
 
 /**
- * The attempts since the bead was created or last retried have reached the convoy's allowance;
- * attempts a draining runner interrupted are not counted.
+ * Interruptions of one budget that are not charged. A rolling restart interrupts a bead once per
+ * runner it meets; a bead interrupted more often than this sits on runners that keep stopping
+ * under it (a crash loop, or an agent that brings its runner down), and without a bound it would
+ * be dispatched for ever. Past it, an interruption counts like any lost attempt.
  */
-export const budgetSpent = (state: ConvoyState, bead: BeadState) => bead.attempt - bead.budgetStart - bead.interrupted >= state.maxAttempts;
+export const FREE_INTERRUPTIONS = 5;
+
+/**
+ * The attempts since the bead was created or last retried have reached the convoy's allowance;
+ * attempts a draining runner interrupted are not counted, up to FREE_INTERRUPTIONS of them.
+ */
+export const budgetSpent = (state: ConvoyState, bead: BeadState) =>
+  bead.attempt - bead.budgetStart - Math.min(bead.interrupted, FREE_INTERRUPTIONS) >= state.maxAttempts;
 
 /**
  * Reasons mostly come from services and carry agent or git output, which may hold anything:
