@@ -7,6 +7,7 @@ import {
   type Bus,
   type BusLogger,
   type DeadLetter,
+  type HoldRecord,
   type RawStoredMessage,
   type ReleaseRequest,
   type StoredCommit,
@@ -214,10 +215,14 @@ export class DispatchRunner {
   private async release(subject: string, request: ReleaseRequest): Promise<void> {
     const hold = this.holds.heldAt(subject);
     const verdict = judgeRelease(hold, request);
-    if (verdict === 'not-mine' || !hold?.convoyId) return;
+    if (verdict === 'not-mine' || !hold) return;
     if (verdict === 'stale') {
       this.log.warn(`release of ${subject}#${request.seq} ignored: held at #${hold.seq}`);
       await this.holds.answered(subject);
+      return;
+    }
+    if (hold.convoyId === null) {
+      await this.releaseTown(subject, hold, request);
       return;
     }
     const { convoyId } = hold;
@@ -239,6 +244,33 @@ export class DispatchRunner {
     }
     await this.holds.answered(subject);
     this.ledger.convoyChanged(convoyId);
+    this.schedulePass();
+  }
+
+  /**
+   * A town's held commit, retried or skipped: the town's commits are read again from it on, and
+   * one that still cannot be read holds the town again. Its convoys went on meanwhile.
+   */
+  private async releaseTown(subject: string, hold: HoldRecord, request: ReleaseRequest): Promise<void> {
+    if (request.action === 'skip') {
+      await this.holds.skip(hold, request.reason);
+      this.log.warn(`skipping ${subject}#${hold.seq} (held: ${hold.reason}) on the operator's word: ${request.reason}`);
+    }
+    this.holds.reopen(subject);
+    this.state.rewind(subject, hold.seq - 1);
+    for (const raw of await readRawSubject(this.bus, this.bus.names.eventStream, subject, hold.seq - 1)) {
+      if (this.stopping) return;
+      const commit = await this.read(raw);
+      if (commit !== null) this.fold(commit);
+    }
+    const again = this.holds.heldAt(subject);
+    if (again) {
+      this.log.warn(`${subject} is still held at #${again.seq} after the operator's ${request.action}`);
+    } else {
+      this.log.info(`${subject} reads again after the operator's ${request.action} (held at #${hold.seq} since ${hold.since})`);
+      await this.holds.resolved(subject);
+    }
+    await this.holds.answered(subject);
     this.schedulePass();
   }
 
@@ -293,8 +325,11 @@ export class DispatchRunner {
     }
     if (!scope) return;
     this.state.hold(raw.subject, raw.seq, scope.townId, scope.convoyId, reason);
-    // Town commits are not held (the town's other convoys go on); a convoy's hold is recorded for all to see.
-    if (scope.convoyId && this.state.convoys.get(scope.convoyId)?.held) {
+    if (scope.convoyId === null) {
+      // A town commit is passed over, so the town's convoys go on; but what it registered (a rig)
+      // is unknown here, and the town is told. Its first such commit is the one to retry or skip.
+      if (!this.holds.heldAt(raw.subject)) await this.holds.hold({ subject: raw.subject, seq: raw.seq, townId: scope.townId, convoyId: null, reason });
+    } else if (this.state.convoys.get(scope.convoyId)?.held) {
       await this.holds.hold({ subject: raw.subject, seq: raw.seq, townId: scope.townId, convoyId: scope.convoyId, reason });
     }
   }

@@ -110,6 +110,14 @@ export class DispatchState implements DispatchStateView {
     this.lastSeq.set(subject, afterSeq);
   }
 
+  /**
+   * The operator retried a town's held commit: the town's commits after `afterSeq` are folded
+   * again (those after the held one were applied already; a rig registered twice is the same rig).
+   */
+  rewind(subject: string, afterSeq: number): void {
+    this.lastSeq.set(subject, afterSeq);
+  }
+
   /** A commit the operator skipped: never applied, and what follows it is. */
   skip(subject: string, seq: number): void {
     this.advance(subject, seq);

@@ -101,4 +101,32 @@ describe('dispatcher holds, in the shared registry', () => {
     expect(second.lines.some((l) => l.includes(`convoy ${lost.convoyId} is held`))).toBe(false);
     expect(await heldBy(lost.subject)).toBeNull();
   }, 120_000);
+
+  // Last: the town's subject keeps the unreadable commit, which the convoy service would then read too.
+  it("given a town commit the dispatcher cannot read, when it passes over it, then the town's convoys go on, the town reads held, and a skip releases it for good", async () => {
+    const rigId = await world.rig(1);
+    const convoy = await world.sling([rigId]);
+    const townSubject = world.bus.names.townEvents(world.townId);
+    const bad = await world.bus.js.publish(townSubject, 'not a commit');
+    const first = await world.dispatcher('town-first', { retryBaseMs: 50, retryMaxMs: 200 });
+
+    const hold = await holdOf(townSubject);
+    expect(hold).toEqual(expect.objectContaining({ service: 'dispatcher', seq: bad.seq, townId: world.townId, convoyId: null, reason: expect.any(String) }));
+    await eventually("the town's convoy dispatched", async () => (await world.view(convoy.convoyId)).beads.get(convoy.beadIds[0])?.status === 'IN_PROGRESS', {
+      timeoutMs: 30_000,
+    });
+
+    // Retried as it is: read again, held again at the same message, since the same moment.
+    const retried = await registry.release('dispatcher', townSubject, { action: 'retry', seq: hold.seq, requestedAt: new Date().toISOString() }, 30_000);
+    expect(retried).toEqual({ answered: true, hold: expect.objectContaining({ seq: hold.seq, since: hold.since }) });
+    expect(first.lines.some((l) => l.includes(`${townSubject} is still held at #${hold.seq}`))).toBe(true);
+
+    const skipped = await registry.release('dispatcher', townSubject, { action: 'skip', seq: hold.seq, reason: 'garbage from a test', requestedAt: new Date().toISOString() }, 30_000);
+    expect(skipped).toEqual({ answered: true, hold: null });
+    expect(await registry.skips('dispatcher', townSubject)).toEqual([expect.objectContaining({ seq: hold.seq, convoyId: null, reason: 'garbage from a test' })]);
+
+    await first.stop();
+    await world.dispatcher('town-second', { retryBaseMs: 50, retryMaxMs: 200 });
+    expect(await heldBy(townSubject)).toBeNull();
+  }, 120_000);
 });

@@ -7,7 +7,7 @@ const describe = (error: unknown) => (error instanceof Error ? error.message : S
 /** The record of a hold: a re-hold of the same message (a restart, a failed retry) keeps when it began. */
 export function holdRecord(
   previous: HoldRecord | undefined,
-  held: { subject: string; seq: number; townId: string; convoyId: string; reason: string },
+  held: { subject: string; seq: number; townId: string; convoyId: string | null; reason: string },
   now: Date,
 ): HoldRecord {
   const since = previous && previous.seq === held.seq ? previous.since : now.toISOString();
@@ -66,10 +66,21 @@ export class DispatchHolds {
     return this.current.get(subject);
   }
 
-  async hold(held: { subject: string; seq: number; townId: string; convoyId: string; reason: string }): Promise<void> {
+  async hold(held: { subject: string; seq: number; townId: string; convoyId: string | null; reason: string }): Promise<void> {
     const record = holdRecord(this.current.get(held.subject) ?? this.previous.get(held.subject), held, new Date());
     this.current.set(held.subject, record);
     await this.registry.hold(record).catch((error: unknown) => this.log.error(`could not record the hold of ${held.subject} in the registry: ${describe(error)}`));
+  }
+
+  /**
+   * The subject is about to be read again from its held message on (a town's retry): whatever is
+   * still unreadable holds it anew, keeping when the hold began if it is the same message.
+   */
+  reopen(subject: string): void {
+    const record = this.current.get(subject);
+    if (!record) return;
+    this.current.delete(subject);
+    this.previous.set(subject, record);
   }
 
   async resolved(subject: string): Promise<void> {
