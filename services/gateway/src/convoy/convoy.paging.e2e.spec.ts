@@ -13,10 +13,11 @@ const EDGES = Array.from({ length: BEADS }, (_, i) => dependsOn(i).length).reduc
 const PAGE = `query ConvoyPage($id: ID!, $beads: Int!, $beadsAfter: ID, $edges: Int!, $edgesAfter: String) {
   convoy(id: $id) {
     sequence id title slug status mergeMode staged parallel featureBranch featureBranches { rigId branch }
-    createdAt updatedAt landedAt landedCommit landings { rigId commit } cancelReason failureReason held heldReason heldSince
+    createdAt updatedAt landedAt landedCommit landings { rigId status commit reason } cancelReason failureReason held heldReason heldSince
+    mergesUnderWay { id title status } landingsUnderWay { rigId status commit reason }
     progress { total open blocked inProgress inReview closed failed cancelled }
     rigs { id name }
-    beads(first: $beads, after: $beadsAfter) { id index title status blocked blockedReason assignee rigId branch attemptCount }
+    beads(first: $beads, after: $beadsAfter) { id index title status blocked blockedReason assignee rigId branch attemptCount mergeUnderWay }
     dependencyEdges(first: $edges, after: $edgesAfter) { beadId dependsOnBeadId cursor }
   }
 }`;

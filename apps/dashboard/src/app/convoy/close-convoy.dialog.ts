@@ -20,6 +20,8 @@ export interface ClosingBead {
   readonly title: string;
   readonly status: BeadStatus;
   readonly assignee: string | null;
+  /** Its merge push was already granted when last read: closing cannot stop it. */
+  readonly mergeUnderWay: boolean;
 }
 
 export interface ClosingBranch {
@@ -162,7 +164,8 @@ export class CloseConvoyDialog {
 function consequences(beads: readonly ClosingBead[], mergeMode: MergeMode, branches: readonly ClosingBranch[]): string[] {
   const of = (status: BeadStatus) => beads.filter((b) => b.status === status);
   const working = of('IN_PROGRESS');
-  const inReview = of('IN_REVIEW');
+  const pushing = of('IN_REVIEW').filter((b) => b.mergeUnderWay);
+  const inReview = of('IN_REVIEW').filter((b) => !b.mergeUnderWay);
   const open = of('OPEN').length;
   const failed = of('FAILED').length;
   const closed = of('CLOSED').length;
@@ -176,12 +179,19 @@ function consequences(beads: readonly ClosingBead[], mergeMode: MergeMode, branc
   } else {
     lines.push('No agent is at work on it, so none will be stopped.');
   }
-  // Only a merge whose push the refinery has not yet been granted can be stopped; the dialog cannot know which were.
+  if (pushing.length > 0) {
+    const one = pushing.length === 1;
+    lines.push(
+      `${one ? 'The merge' : 'The merges'} of ${titles(pushing)} ${one ? 'is' : 'are'} already being pushed and cannot be called back: ` +
+        `${one ? 'it still lands' : 'they still land'} unless the push fails.`,
+    );
+  }
+  // A push may be granted after this page last read the bead: the dialog cannot know which were.
   if (inReview.length > 0) {
     const their = inReview.length === 1 ? 'its' : 'their';
     lines.push(
       `${count(inReview.length, 'bead')} in review (${titles(inReview)}) will not be merged unless ${their} merge is already being pushed; ` +
-        'a merge already being pushed still lands, and the convoy then shows that bead merged.',
+        'a merge already being pushed still lands: this page will name it, then show that bead merged.',
     );
   }
   const cancelled = [open > 0 ? count(open, 'open bead') : '', failed > 0 ? count(failed, 'failed bead') : ''].filter(Boolean);
@@ -208,7 +218,7 @@ function closedLine(closed: number, mergeMode: MergeMode, branches: readonly Clo
   if (mayBeLanding) {
     return (
       `${merged} on ${where}. A rig that has not landed yet will not land unless its landing is already being pushed; ` +
-      'a landing already being pushed still lands, and the convoy then shows that rig landed.'
+      'a landing already being pushed still lands: this page will name it, then show that rig landed.'
     );
   }
   return `${merged} on ${where}${several ? ', and none of them will land' : ' and the branch will not land'}.`;

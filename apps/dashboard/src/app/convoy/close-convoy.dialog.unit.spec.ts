@@ -5,7 +5,7 @@ import type { MergeMode } from '../gateway/gateway.types';
 import { CloseConvoyDialog, type ClosingBead, type ClosingBranch } from './close-convoy.dialog';
 import { CloseConvoyDialogHarness } from './close-convoy.harness';
 
-const bead = (title: string, status: ClosingBead['status'], assignee: string | null = null): ClosingBead => ({ title, status, assignee });
+const bead = (title: string, status: ClosingBead['status'], assignee: string | null = null, mergeUnderWay = false): ClosingBead => ({ title, status, assignee, mergeUnderWay });
 
 const MIXED: ClosingBead[] = [
   bead('Schema', 'CLOSED', 'Nux'),
@@ -58,9 +58,18 @@ describe('CloseConvoyDialog', () => {
     expect(await dialog.title()).toBe('Close convoy “Login page”?');
     expect(await dialog.consequences()).toEqual([
       '2 agents will be stopped (beads “API” and “Docs” in progress, worked by Slit and Toast).',
-      '1 bead in review (“UI”) will not be merged unless its merge is already being pushed; a merge already being pushed still lands, and the convoy then shows that bead merged.',
+      '1 bead in review (“UI”) will not be merged unless its merge is already being pushed; a merge already being pushed still lands: this page will name it, then show that bead merged.',
       '3 open beads and 1 failed bead will be cancelled.',
       '2 closed beads stay merged on feature branch convoy/login-page/ab51edf9/head and the branch will not land.',
+    ]);
+  });
+
+  it('given a bead whose merge is already being pushed, then it says that merge still lands, and only the other review may still be stopped', async () => {
+    const { dialog } = await setup((host) => host.beads.set([bead('UI', 'IN_REVIEW', 'Nux', true), bead('Docs', 'IN_REVIEW', 'Toast'), bead('Schema', 'CLOSED')]));
+
+    expect((await dialog.consequences()).slice(1, 3)).toEqual([
+      'The merge of “UI” is already being pushed and cannot be called back: it still lands unless the push fails.',
+      '1 bead in review (“Docs”) will not be merged unless its merge is already being pushed; a merge already being pushed still lands: this page will name it, then show that bead merged.',
     ]);
   });
 
@@ -92,7 +101,7 @@ describe('CloseConvoyDialog', () => {
     expect(await dialog.consequences()).toEqual([
       'No agent is at work on it, so none will be stopped.',
       '2 closed beads stay merged on feature branches convoy/a/web (web) and convoy/a/api (api). A rig that has not landed yet will not land ' +
-        'unless its landing is already being pushed; a landing already being pushed still lands, and the convoy then shows that rig landed.',
+        'unless its landing is already being pushed; a landing already being pushed still lands: this page will name it, then show that rig landed.',
     ]);
   });
 

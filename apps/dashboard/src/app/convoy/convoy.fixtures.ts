@@ -13,6 +13,7 @@ export function convoyBead(id: string, title: string, extra: Partial<ConvoyBead>
     rigId: 'rig-web',
     branch: null,
     attemptCount: 0,
+    mergeUnderWay: false,
     ...extra,
   };
 }
@@ -35,6 +36,8 @@ export function convoyDetail(extra: Partial<ConvoyDetail> = {}): ConvoyDetail {
     landedAt: null,
     landedCommit: null,
     landings: [],
+    mergesUnderWay: [],
+    landingsUnderWay: [],
     cancelReason: null,
     held: false,
     heldReason: null,

@@ -23,6 +23,7 @@ import { ProgressBarComponent } from '../ui/progress-bar.component';
 import { RelativeTimePipe } from '../ui/relative-time.pipe';
 import { CloseConvoyDialog, type ClosingBranch } from './close-convoy.dialog';
 import { ConvoyHeldComponent } from './convoy-held.component';
+import { ConvoyUnderWayComponent, type LandingUnderWay } from './convoy-under-way.component';
 import { ConvoyStore } from './convoy.store';
 
 const MERGE_MODE: Record<MergeMode, string> = {
@@ -33,7 +34,7 @@ const MERGE_MODE: Record<MergeMode, string> = {
 /** One convoy: what it is, how far it got, its DAG of beads, and the two things one can do to it. */
 @Component({
   selector: 'gt-convoy-page',
-  imports: [RouterLink, BeadDrawerComponent, CloseConvoyDialog, ConvoyHeldComponent, CopyButtonComponent, ProgressBarComponent, RelativeTimePipe, TimelineComponent],
+  imports: [RouterLink, BeadDrawerComponent, CloseConvoyDialog, ConvoyHeldComponent, ConvoyUnderWayComponent, CopyButtonComponent, ProgressBarComponent, RelativeTimePipe, TimelineComponent],
   providers: [ConvoyStore],
   changeDetection: ChangeDetectionStrategy.OnPush,
   template: `
@@ -88,6 +89,9 @@ const MERGE_MODE: Record<MergeMode, string> = {
         @if (convoy.cancelReason; as reason) {
           <p class="reason" data-testid="cancel-reason"><strong>Closed:</strong> {{ reason }}</p>
         }
+        @if (convoy.mergesUnderWay.length > 0 || convoy.landingsUnderWay.length > 0) {
+          <gt-convoy-under-way [merges]="convoy.mergesUnderWay" [landings]="landingsUnderWay()" />
+        }
         @if (store.error(); as error) {
           @if (error.action !== 'close') {
             <p class="error" role="alert">{{ error.message }}</p>
@@ -112,6 +116,8 @@ const MERGE_MODE: Record<MergeMode, string> = {
                   <span>landed <code [attr.title]="commit">{{ commit.slice(0, 12) }}</code> <gt-copy-button [value]="commit" [label]="row.name + ' landing commit'" /></span>
                 } @else if (row.landing?.status === 'FAILED') {
                   <span class="failed" data-testid="rig-landing-failed">landing failed: {{ row.landing?.reason ?? 'no reason recorded' }}</span>
+                } @else if (row.landing?.status === 'PUSHING') {
+                  <span data-testid="rig-landing-pushing">landing being pushed</span>
                 } @else if (convoy.mergeMode === 'REVIEW_THEN_LAND') {
                   <span class="muted">not landed</span>
                 }
@@ -214,6 +220,10 @@ export class ConvoyPage {
     const landings = new Map(convoy.landings.map((l) => [l.rigId, l]));
     return convoy.rigs.map((rig) => ({ id: rig.id, name: rig.name, branch: branches.get(rig.id) ?? null, landing: landings.get(rig.id) ?? null }));
   });
+
+  protected readonly landingsUnderWay = computed<LandingUnderWay[]>(() =>
+    (this.store.convoy()?.landingsUnderWay ?? []).map((l) => ({ ...l, rigName: this.rigNames().get(l.rigId) ?? l.rigId })),
+  );
 
   protected readonly branches = computed<ClosingBranch[]>(() =>
     (this.store.convoy()?.featureBranches ?? []).map((f) => ({ rigName: this.rigNames().get(f.rigId) ?? f.rigId, branch: f.branch })),

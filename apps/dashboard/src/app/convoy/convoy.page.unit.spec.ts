@@ -6,6 +6,7 @@ import { GatewayError } from '@gastown/gateway-client/client';
 import { GatewayService, type LiveSink } from '../gateway/gateway.service';
 import { TimelineHarness } from '../timeline/timeline.harness';
 import { CloseConvoyDialogHarness } from './close-convoy.harness';
+import { ConvoyUnderWayHarness } from './convoy-under-way.harness';
 import { convoyBead, convoyDetail } from './convoy.fixtures';
 import { ConvoyPage } from './convoy.page';
 import type { ConvoyChange, ConvoyDetail } from './convoy.store';
@@ -42,6 +43,11 @@ class FakeGateway {
   }
 }
 
+/** The login diamond with UI's merge push granted, UI as `ui` says (IN_REVIEW while pushed, CLOSED once merged). */
+function pushing(ui: 'IN_REVIEW' | 'CLOSED') {
+  return convoyDetail().beads.map((b) => (b.id === 'b-ui' ? { ...b, status: ui, mergeUnderWay: ui === 'IN_REVIEW' } : b));
+}
+
 async function setup(configure: (gateway: FakeGateway) => void = () => undefined, bead?: string) {
   const gateway = new FakeGateway();
   configure(gateway);
@@ -59,6 +65,7 @@ async function setup(configure: (gateway: FakeGateway) => void = () => undefined
     navigate,
     timeline: () => loader.getHarness(TimelineHarness),
     dialog: () => loader.getHarness(CloseConvoyDialogHarness),
+    underWay: () => loader.getHarness(ConvoyUnderWayHarness),
     text: (selector: string) => element.querySelector(selector)?.textContent?.replace(/\s+/g, ' ').trim() ?? null,
     click: async (selector: string) => {
       (element.querySelector(selector) as HTMLElement).click();
@@ -124,6 +131,51 @@ describe('ConvoyPage', () => {
     expect(text('[data-testid=cancel-reason]')).toBe('Closed: Wrong plan');
     expect(text('[data-testid=close-convoy]')).toBeNull();
     expect(document.activeElement?.tagName).toBe('H1');
+  });
+
+  it('given a bead whose merge push was granted, when the convoy is closed, then the page names that merge as still landing until the merge is recorded', async () => {
+    const { text, click, dialog, fixture, gateway, underWay } = await setup((g) => {
+      g.convoy = () => Promise.resolve(convoyDetail({ beads: pushing('IN_REVIEW') }));
+      g.mutate = () =>
+        Promise.resolve(
+          convoyDetail({ sequence: 13, status: 'CANCELLED', cancelReason: 'Wrong plan', mergesUnderWay: [{ id: 'b-ui', title: 'UI', status: 'IN_REVIEW' }], beads: pushing('IN_REVIEW') }),
+        );
+    });
+
+    await click('[data-testid=close-convoy]');
+    const close = await dialog();
+    expect(await close.consequences()).toContain('The merge of “UI” is already being pushed and cannot be called back: it still lands unless the push fails.');
+    await close.typeReason('Wrong plan');
+    await close.confirm();
+    await fixture.whenStable();
+
+    expect(text('[data-testid=convoy-status]')).toBe('cancelled');
+    expect(await (await underWay()).mergeLines()).toEqual(['Merge of “UI”: still lands']);
+
+    gateway.push(convoyDetail({ sequence: 14, status: 'CANCELLED', cancelReason: 'Wrong plan', mergesUnderWay: [], beads: pushing('CLOSED') }));
+    await fixture.whenStable();
+    expect(text('gt-convoy-under-way')).toBeNull();
+  });
+
+  it('given a closed convoy whose landing on a rig is still being pushed, then the page names that rig as still landing and the rig says so', async () => {
+    const rigs = [
+      { id: 'rig-web', name: 'web' },
+      { id: 'rig-api', name: 'api' },
+    ];
+    const pushingWeb = { rigId: 'rig-web', status: 'PUSHING' as const, commit: null, reason: null };
+    const { text, underWay } = await setup(
+      (g) => (g.convoy = () => Promise.resolve(convoyDetail({ status: 'CANCELLED', cancelReason: 'Wrong plan', rigs, landings: [pushingWeb], landingsUnderWay: [pushingWeb] }))),
+    );
+
+    expect(await (await underWay()).landingLines()).toEqual(['Landing on web: still lands']);
+    expect(text('[data-testid=rig-landing-pushing]')).toBe('landing being pushed');
+  });
+
+  it('given a closed convoy with nothing under way, then the page says nothing of pushes', async () => {
+    const { text } = await setup((g) => (g.convoy = () => Promise.resolve(convoyDetail({ status: 'CANCELLED', cancelReason: 'Wrong plan' }))));
+
+    expect(text('[data-testid=cancel-reason]')).toBe('Closed: Wrong plan');
+    expect(text('gt-convoy-under-way')).toBeNull();
   });
 
   it('when closing is refused, then the dialog stays open and says why', async () => {

@@ -15,6 +15,16 @@ export interface ConvoyBead {
   rigId: string;
   branch: string | null;
   attemptCount: number;
+  /** Its merge push was granted and is not recorded yet: a close can no longer stop it. */
+  mergeUnderWay: boolean;
+}
+
+/** A bead whose merge push was granted before the convoy was closed. */
+export interface MergeUnderWay {
+  id: string;
+  title: string;
+  /** IN_REVIEW while it is pushed; CLOSED once merged, CANCELLED when the push failed. */
+  status: BeadStatus;
 }
 
 export interface DependencyEdge {
@@ -38,8 +48,14 @@ export interface ConvoyHeader {
   updatedAt: string;
   landedAt: string | null;
   landedCommit: string | null;
-  /** Every rig's landing: LANDED with its commit, PENDING, or FAILED with why; never reset by a new attempt. */
+  /** Every rig's landing: LANDED with its commit, PENDING, PUSHING, or FAILED with why; never reset by a new attempt. */
   landings: RigLanding[];
+  /**
+   * What a close could not call back, as its pushes were granted before it: in the close's answer
+   * every one the close found, later those whose outcome is not recorded yet. Empty unless CANCELLED.
+   */
+  mergesUnderWay: MergeUnderWay[];
+  landingsUnderWay: RigLanding[];
   cancelReason: string | null;
   failureReason: string | null;
   held: boolean;
@@ -58,11 +74,12 @@ export interface ConvoyDetail extends ConvoyHeader {
 const HEADER_FIELDS = `
   sequence id title slug status mergeMode staged parallel featureBranch featureBranches { rigId branch }
   createdAt updatedAt landedAt landedCommit landings { rigId status commit reason } cancelReason failureReason held heldReason heldSince
+  mergesUnderWay { id title status } landingsUnderWay { rigId status commit reason }
   progress { total open blocked inProgress inReview closed failed cancelled }
   rigs { id name }
 `;
 
-const BEAD_FIELDS = 'id index title status blocked blockedReason assignee rigId branch attemptCount';
+const BEAD_FIELDS = 'id index title status blocked blockedReason assignee rigId branch attemptCount mergeUnderWay';
 
 /**
  * Pages far below the gateway's default query budget (GATEWAY_MAX_QUERY_COST, 10,000 objects):
@@ -131,7 +148,7 @@ export type ConvoyAction = 'start' | 'close' | 'land';
 
 export interface RigLanding {
   rigId: string;
-  status: 'LANDED' | 'PENDING' | 'FAILED';
+  status: 'LANDED' | 'PENDING' | 'PUSHING' | 'FAILED';
   commit: string | null;
   reason: string | null;
 }
@@ -240,7 +257,10 @@ export class ConvoyStore {
     return this.run('land', RETRY_LANDING, {});
   }
 
-  /** Cancels the convoy and every bead not yet closed. Resolves whether the gateway accepted it. */
+  /**
+   * Cancels the convoy and every bead not yet closed; the answer names the merges and landings
+   * already being pushed, which still land. Resolves whether the gateway accepted it.
+   */
   close(reason: string): Promise<boolean> {
     return this.run('close', CLOSE, { reason });
   }
