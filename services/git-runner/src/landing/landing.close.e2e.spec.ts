@@ -22,7 +22,7 @@ describe('the landing when a convoy is closed during it', () => {
   chmodSync(gates, 0o755);
 
   beforeAll(async () => {
-    fixture = await RunnerFixture.start({ GIT_RUNNER_SANDBOX_READ_ONLY: gates });
+    fixture = await RunnerFixture.start({ GIT_RUNNER_SANDBOX_READ_ONLY: gates }, { gateway: true });
     await fixture.startRunner(RUNNER);
   });
 
@@ -87,7 +87,7 @@ describe('the landing when a convoy is closed during it', () => {
     await land('push');
     await eventually('the push job to be acknowledged', async () => (await fixture.pendingJobs()) === 0);
 
-    expect(closed).toMatchObject({ convoyStatus: 'CANCELLED', landingsUnderWay: [] });
+    expect(closed).toMatchObject({ status: 'CANCELLED', landingsUnderWay: [] });
     expect(rig.origin.tip('main')).toBe(before);
     expect(hasFile(rig, 'checked.txt')).toBe(false);
     const types = await typesOf(convoyId);
@@ -109,7 +109,7 @@ describe('the landing when a convoy is closed during it', () => {
     const closed = await fixture.closeConvoy(convoyId);
     await merging.release();
 
-    expect(closed).toMatchObject({ convoyStatus: 'CANCELLED', landingsUnderWay: [] });
+    expect(closed).toMatchObject({ status: 'CANCELLED', landingsUnderWay: [] });
     const aborted = await fixture.waitForEvent(convoyId, 'RigLandingAborted');
     expect(aborted.data).toEqual({ rigId: rig.rigId, attempt: 1, reason: 'convoy "Close spec" was closed before this landing was pushed' });
     await eventually('the push job to be acknowledged', async () => (await fixture.pendingJobs()) === 0);
@@ -120,7 +120,7 @@ describe('the landing when a convoy is closed during it', () => {
     expect(types).not.toContain('RigLanded');
   });
 
-  it('given a landing whose push was granted before the close, when git accepts it, then the landing is recorded after the close and the close said it may land', async () => {
+  it('given a landing whose push was granted before the close, when git accepts it, then the landing is recorded after the close, which named it, and the rig reads landed', async () => {
     const rig = await fixture.registerRig();
     const { convoyId, land, before } = await preparedLanding(rig, 'granted.txt');
     const pushGate = gatePath();
@@ -132,7 +132,7 @@ describe('the landing when a convoy is closed during it', () => {
     const closed = await fixture.closeConvoy(convoyId);
     await pushing.release();
 
-    expect(closed).toMatchObject({ convoyStatus: 'CANCELLED', mergesUnderWay: [], landingsUnderWay: [rig.rigId] });
+    expect(closed).toMatchObject({ status: 'CANCELLED', mergesUnderWay: [], landingsUnderWay: [{ rigId: rig.rigId, status: 'PUSHING' }] });
     const landed = await fixture.waitForEvent(convoyId, 'RigLanded');
     expect(landed.data).toEqual({ rigId: rig.rigId, commit: rig.origin.tip('main'), targetBranch: 'main' });
     expect(rig.origin.git(['rev-list', '--parents', '-n', '1', landed.data.commit], rig.origin.url).split(' ')[1]).toBe(before);
@@ -143,5 +143,10 @@ describe('the landing when a convoy is closed during it', () => {
       'ConvoyCancelled',
       'RigLanded',
     ]);
+    const after = await eventually('the rig to read landed', async () => {
+      const convoy = await fixture.convoy(convoyId);
+      return convoy.landings[0]?.status === 'LANDED' ? convoy : null;
+    });
+    expect(after).toMatchObject({ status: 'CANCELLED', landingsUnderWay: [], landings: [{ rigId: rig.rigId, status: 'LANDED', commit: landed.data.commit }] });
   });
 });

@@ -20,7 +20,7 @@ describe('the refinery when a convoy is closed during a merge', () => {
   chmodSync(gates, 0o755);
 
   beforeAll(async () => {
-    fixture = await RunnerFixture.start({ GIT_RUNNER_SANDBOX_READ_ONLY: gates });
+    fixture = await RunnerFixture.start({ GIT_RUNNER_SANDBOX_READ_ONLY: gates }, { gateway: true });
     await fixture.startRunner('runner-a');
   });
 
@@ -73,7 +73,7 @@ describe('the refinery when a convoy is closed during a merge', () => {
       const closed = await fixture.closeConvoy(convoyId);
       await check.release();
 
-      expect(closed).toMatchObject({ convoyStatus: 'CANCELLED', mergesUnderWay: [] });
+      expect(closed).toMatchObject({ status: 'CANCELLED', mergesUnderWay: [], beads: [{ id: bead.beadId, status: 'CANCELLED' }] });
       const aborted = await fixture.waitForEvent(convoyId, 'BeadMergeAborted');
       expect(aborted.data).toEqual({ beadId: bead.beadId, attempt: 1, reason: 'convoy "Close spec" was closed before this merge was pushed' });
       await eventually('the job to be acknowledged', async () => (await fixture.pendingJobs()) === 0);
@@ -85,7 +85,7 @@ describe('the refinery when a convoy is closed during a merge', () => {
     });
   }
 
-  it('given a merge whose push was granted before the close, when git accepts it, then the merge is recorded after the close and the close said it may land', async () => {
+  it('given a merge whose push was granted before the close, when git accepts it, then the merge is recorded after the close, which named it, and the bead reads merged', async () => {
     const rig = await fixture.registerRig();
     const { convoyId, bead, head } = await submitted(rig, 'REVIEW_AND_MERGE', 'granted.txt');
     const pushGate = gate();
@@ -97,7 +97,7 @@ describe('the refinery when a convoy is closed during a merge', () => {
     const closed = await fixture.closeConvoy(convoyId);
     await push.release();
 
-    expect(closed).toMatchObject({ convoyStatus: 'CANCELLED', mergesUnderWay: [bead.beadId] });
+    expect(closed).toMatchObject({ status: 'CANCELLED', mergesUnderWay: [{ id: bead.beadId, status: 'IN_REVIEW', mergeUnderWay: true }] });
     const merged = await fixture.waitForEvent(convoyId, 'BeadMerged');
     expect(merged.data).toMatchObject({ beadId: bead.beadId, attempt: 1, targetBranch: 'main', mergeCommit: rig.origin.tip('main') });
     expect(contains(rig, 'main', head)).toBe(true);
@@ -107,5 +107,10 @@ describe('the refinery when a convoy is closed during a merge', () => {
       'ConvoyCancelled',
       'BeadMerged',
     ]);
+    const after = await eventually('the bead to read merged', async () => {
+      const convoy = await fixture.convoy(convoyId);
+      return convoy.beads[0].status === 'CLOSED' ? convoy : null;
+    });
+    expect(after).toMatchObject({ status: 'CANCELLED', mergesUnderWay: [], beads: [{ id: bead.beadId, status: 'CLOSED', mergeUnderWay: false }] });
   });
 });

@@ -14,7 +14,7 @@ import {
   type Job,
   type RigConfigInput,
 } from '@gastown/contracts';
-import { eventually, startService, TEST_NATS_URL, testNamespace, type ServiceProcess } from '@gastown/testing';
+import { createTestDatabase, eventually, freePort, startService, TEST_NATS_URL, testNamespace, type ServiceProcess, type TestDatabase } from '@gastown/testing';
 import { createOrigin, type OriginFixture } from '../git/testing/origin.fixture';
 import { leaseBucket } from '../lease/rig.lease';
 
@@ -24,6 +24,25 @@ export interface TestRig {
   rigId: string;
   name: string;
   origin: OriginFixture;
+}
+
+/** What a GraphQL client reads of a convoy a close may not have stopped. */
+export interface ClosedConvoyRead {
+  status: string;
+  mergesUnderWay: { id: string; status: string; mergeUnderWay: boolean }[];
+  landingsUnderWay: { rigId: string; status: string }[];
+  landings: { rigId: string; status: string; commit: string | null }[];
+  beads: { id: string; status: string; mergeUnderWay: boolean }[];
+}
+
+const CLOSED_CONVOY_FIELDS = `status mergesUnderWay { id status mergeUnderWay } landingsUnderWay { rigId status }
+  landings { rigId status commit } beads { id status mergeUnderWay }`;
+
+/** The gateway a fixture may run, so a spec reads and closes as a user does. */
+interface FixtureGateway {
+  process: ServiceProcess;
+  db: TestDatabase;
+  url: string;
 }
 
 export interface DispatchedBead {
@@ -43,6 +62,9 @@ export class RunnerFixture {
   private readonly client: CommandClient;
   private readonly store: EventStore;
   private convoyService: ServiceProcess | undefined;
+  private gateway: FixtureGateway | undefined;
+  /** The town's bearer token, for the gateway. */
+  private readonly token = generateTownToken();
   private rigCount = 0;
 
   private constructor(
@@ -56,7 +78,8 @@ export class RunnerFixture {
     this.store = new EventStore(bus);
   }
 
-  static async start(env: Record<string, string> = {}): Promise<RunnerFixture> {
+  /** With `gateway`, a gateway process on a database of its own, for specs that close and read as a user (closeConvoy, convoy). */
+  static async start(env: Record<string, string> = {}, options: { gateway?: boolean } = {}): Promise<RunnerFixture> {
     const namespace = testNamespace();
     const bus = await connectBus({ servers: TEST_NATS_URL, namespace, name: 'git-runner-spec', logger: silent });
     const fixture = new RunnerFixture(bus, randomUUID(), mkdtempSync(join(tmpdir(), 'gt-runner-spec-')), {
@@ -71,7 +94,9 @@ export class RunnerFixture {
     });
     try {
       fixture.convoyService = await startService('convoy', { env: fixture.env, readyText: 'convoy service ready' });
-      await fixture.town('CreateTown', { name: 'runner spec', tokenHash: hashTownToken(generateTownToken()) });
+      if (options.gateway) await fixture.startGateway();
+      await fixture.town('CreateTown', { name: 'runner spec', tokenHash: hashTownToken(fixture.token) });
+      if (options.gateway) await eventually('the gateway to know the town', async () => (await fixture.gqlRaw<{ town: { id: string } }>('{ town { id } }')).data?.town);
     } catch (error) {
       await fixture.close();
       throw error;
@@ -151,9 +176,43 @@ export class RunnerFixture {
     return reply.result;
   }
 
-  /** Closes the convoy as a user would; the answer says which merges and landings were already under way. */
-  closeConvoy(convoyId: string): Promise<Extract<CommandReply, { ok: true }>['result']> {
-    return this.command('CloseConvoy', convoyId, { reason: 'plan changed' });
+  /** Closes the convoy as a user does, through GraphQL; the answer names the merges and landings already under way. */
+  async closeConvoy(convoyId: string): Promise<ClosedConvoyRead> {
+    const mutation = `mutation ($id: ID!) { closeConvoy(id: $id, reason: "plan changed") { ${CLOSED_CONVOY_FIELDS} } }`;
+    return (await this.gql<{ closeConvoy: ClosedConvoyRead }>(mutation, { id: convoyId })).closeConvoy;
+  }
+
+  /** The convoy as a GraphQL client reads it now. */
+  async convoy(convoyId: string): Promise<ClosedConvoyRead> {
+    return (await this.gql<{ convoy: ClosedConvoyRead }>(`query ($id: ID!) { convoy(id: $id) { ${CLOSED_CONVOY_FIELDS} } }`, { id: convoyId })).convoy;
+  }
+
+  private async startGateway(): Promise<void> {
+    const db = await createTestDatabase();
+    const port = await freePort();
+    try {
+      const gateway = await startService('gateway', { env: { ...this.env, DATABASE_URL: db.url, GATEWAY_PORT: String(port) }, readyText: 'gateway ready', timeoutMs: 60_000 });
+      this.gateway = { process: gateway, db, url: `http://127.0.0.1:${port}/graphql` };
+    } catch (error) {
+      await db.drop();
+      throw error;
+    }
+  }
+
+  private async gqlRaw<T>(query: string, variables: Record<string, unknown> = {}): Promise<{ data?: T; errors?: unknown[] }> {
+    if (!this.gateway) throw new Error('this fixture runs no gateway: start it with { gateway: true }');
+    const response = await fetch(this.gateway.url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${this.token}` },
+      body: JSON.stringify({ query, variables }),
+    });
+    return (await response.json()) as { data?: T; errors?: unknown[] };
+  }
+
+  private async gql<T>(query: string, variables: Record<string, unknown> = {}): Promise<T> {
+    const answer = await this.gqlRaw<T>(query, variables);
+    if (answer.errors?.length || !answer.data) throw new Error(`GraphQL error: ${JSON.stringify(answer.errors)}`);
+    return answer.data;
   }
 
   /** Publishes a job like the dispatcher; `msgID` other than the job id makes a duplicate the server does not catch. */
@@ -192,6 +251,8 @@ export class RunnerFixture {
   async close(): Promise<void> {
     await this.stopRunners();
     this.killLeftAgents();
+    await this.gateway?.process.stop();
+    await this.gateway?.db.drop();
     await this.convoyService?.stop();
     await deleteTopology(this.bus).catch(() => undefined);
     for (const bucket of [this.bus.names.claimsBucket, leaseBucket(this.bus.names)]) {
