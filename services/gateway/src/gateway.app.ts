@@ -1,4 +1,4 @@
-import type { AddressInfo } from 'node:net';
+import { isIPv6, type AddressInfo } from 'node:net';
 import { INestApplication, LogLevel } from '@nestjs/common';
 import { ServiceLogger } from '@gastown/service-runtime';
 import { NestFactory } from '@nestjs/core';
@@ -6,7 +6,7 @@ import type { NestExpressApplication } from '@nestjs/platform-express';
 import { AppModule } from './app.module';
 import { authenticateBeforeBody } from './auth/auth.middleware';
 import { AuthService } from './auth/auth.service';
-import type { GatewayConfig } from './config/gateway.config';
+import { DEFAULT_GATEWAY_HOST, type GatewayConfig } from './config/gateway.config';
 import { GRAPHQL_PATH } from './graphql/graphql.module';
 import { limitWebSocketMessages } from './graphql/graphql.websocket';
 import { MAX_BODY_BYTES } from './graphql/graphql.limits';
@@ -20,14 +20,12 @@ export interface GatewayApp {
 }
 
 export interface GatewayAppOptions {
-  /** Defaults to loopback: exposing the API is a deployment decision (a proxy with TLS in front). */
-  readonly host?: string;
   readonly logLevels?: LogLevel[];
 }
 
 /** Builds and starts the gateway; port 0 picks a free port, which is what tests use. */
 export async function createGatewayApp(config: GatewayConfig, options: GatewayAppOptions = {}): Promise<GatewayApp> {
-  const host = options.host ?? '127.0.0.1';
+  const host = config.host ?? DEFAULT_GATEWAY_HOST;
   // Nest's own parser stops at 100 kB; ours is registered instead so large plans fit.
   const app = await NestFactory.create<NestExpressApplication>(AppModule.forRoot(config), {
     bodyParser: false,
@@ -47,5 +45,6 @@ export async function createGatewayApp(config: GatewayConfig, options: GatewayAp
     throw error;
   }
   const { port } = app.getHttpServer().address() as AddressInfo;
-  return { app, url: `http://${host}:${port}${GRAPHQL_PATH}`, close: () => app.close() };
+  const shown = isIPv6(host) ? `[${host}]` : host;
+  return { app, url: `http://${shown}:${port}${GRAPHQL_PATH}`, close: () => app.close() };
 }

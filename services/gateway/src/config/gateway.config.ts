@@ -1,4 +1,5 @@
 import { existsSync } from 'node:fs';
+import { isIP } from 'node:net';
 import { join } from 'node:path';
 import { z } from 'zod';
 import type { NatsCredentials } from '@gastown/bus';
@@ -10,6 +11,11 @@ import { natsAuthSettings, natsCredentialsFromEnv, refineNatsAuth, refineSecrets
  * the process with a message naming the variable, instead of failing later on first use.
  */
 export interface GatewayConfig {
+  /**
+   * The address the HTTP server binds (GATEWAY_HOST); loopback when absent, because exposing the
+   * API is a deployment decision (a container's 0.0.0.0 behind a proxy with TLS).
+   */
+  readonly host?: string;
   readonly port: number;
   readonly databaseUrl: string;
   readonly natsUrl: string;
@@ -146,7 +152,32 @@ const databaseUrl = url('DATABASE_URL', ['postgres:', 'postgresql:']).superRefin
   }
 });
 
+/** Loopback: `npm start` and a bare `node main.js` stay reachable from this machine only. */
+export const DEFAULT_GATEWAY_HOST = '127.0.0.1';
+
+/** One DNS label: letters, digits and inner hyphens, at most 63 characters. */
+const HOST_LABEL = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/i;
+
+/** An IP address or a host name, as `listen` takes it: a URL or a host:port is a mistake to name. */
+const listenHost = z
+  .string()
+  .optional()
+  .transform((raw, ctx) => {
+    const value = raw ?? DEFAULT_GATEWAY_HOST;
+    if (isIP(value) === 0 && (value.length > 253 || !value.split('.').every((label) => HOST_LABEL.test(label)))) {
+      ctx.addIssue({
+        code: 'custom',
+        message:
+          'GATEWAY_HOST must be an IP address or a host name to listen on, without scheme or port ' +
+          `(0.0.0.0 every IPv4 interface, :: every interface, 127.0.0.1 this machine only; got "${value}")`,
+      });
+      return z.NEVER;
+    }
+    return value;
+  });
+
 const GatewayEnv = z.object({
+  GATEWAY_HOST: listenHost,
   GATEWAY_PORT: integer('GATEWAY_PORT', 1, 65535, 4000),
   DATABASE_URL: databaseUrl,
   NATS_URL: url('NATS_URL', ['nats:', 'tls:'], { fallback: 'nats://127.0.0.1:4222', list: true }),
@@ -207,6 +238,7 @@ export function loadGatewayConfig(env: NodeJS.ProcessEnv = process.env): Gateway
   if (!parsed.success) throw new GatewayConfigError(parsed.error.issues.map((issue) => issue.message));
   const v = parsed.data;
   return {
+    host: v.GATEWAY_HOST,
     port: v.GATEWAY_PORT,
     databaseUrl: v.DATABASE_URL,
     natsUrl: v.NATS_URL,

@@ -22,6 +22,7 @@ function problemsOf(env: NodeJS.ProcessEnv): string[] {
 describe('gateway configuration', () => {
   it('given only DATABASE_URL, when loaded, then every other setting has its documented default', () => {
     expect(loadGatewayConfig({ DATABASE_URL, GASTOWN_SECRETS_KEY })).toEqual({
+      host: '127.0.0.1',
       port: 4000,
       databaseUrl: DATABASE_URL,
       natsUrl: 'nats://127.0.0.1:4222',
@@ -40,6 +41,7 @@ describe('gateway configuration', () => {
         GASTOWN_SECRETS_KEY,
         NATS_USER: 'prod_eu-gateway',
         NATS_PASSWORD: 'pw',
+        GATEWAY_HOST: '0.0.0.0',
         GATEWAY_PORT: '8080',
         NATS_URL: 'nats://10.0.0.1:4222,nats://10.0.0.2:4222',
         GT_NAMESPACE: 'prod_eu',
@@ -62,6 +64,7 @@ describe('gateway configuration', () => {
         GASTOWN_MAX_WEBHOOKS_PER_TOWN: '4',
       }),
     ).toEqual({
+      host: '0.0.0.0',
       port: 8080,
       databaseUrl: DATABASE_URL,
       natsUrl: 'nats://10.0.0.1:4222,nats://10.0.0.2:4222',
@@ -121,6 +124,23 @@ describe('gateway configuration', () => {
   ])('given GATEWAY_PORT=%s, when loaded, then it is refused by name', (port, message) => {
     expect(problemsOf({ DATABASE_URL, GATEWAY_PORT: port })).toEqual([message]);
   });
+
+  it.each(['::', '::1', '10.0.0.5', 'localhost', 'gateway.gastown.svc.cluster.local'])(
+    'given GATEWAY_HOST=%s, when loaded, then the gateway listens there',
+    (host) => {
+      expect(loadGatewayConfig({ DATABASE_URL, GASTOWN_SECRETS_KEY, GATEWAY_HOST: host })).toMatchObject({ host });
+    },
+  );
+
+  it.each(['0.0.0.0:4000', 'http://0.0.0.0', '[::]', 'my host', '-gateway', `${'a'.repeat(64)}.example`])(
+    'given GATEWAY_HOST=%s, when loaded, then it is refused by name with what it takes',
+    (host) => {
+      expect(problemsOf({ DATABASE_URL, GASTOWN_SECRETS_KEY, GATEWAY_HOST: host })).toEqual([
+        'GATEWAY_HOST must be an IP address or a host name to listen on, without scheme or port ' +
+          `(0.0.0.0 every IPv4 interface, :: every interface, 127.0.0.1 this machine only; got "${host}")`,
+      ]);
+    },
+  );
 
   it('given several bad values, when loaded, then there is one message per value and no secret is echoed', () => {
     const problems = problemsOf({
