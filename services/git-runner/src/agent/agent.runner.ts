@@ -93,8 +93,23 @@ interface Launch {
   readonly readOnly: readonly string[];
 }
 
+/**
+ * The runner's build (dist/services/git-runner) holds the demo agent compiled beside it as one
+ * self-contained file; run from sources, this module is still TypeScript.
+ */
+const COMPILED_DEMO_AGENT = __filename.endsWith('.ts') ? null : join(__dirname, 'demo-agent.main.js');
+
 function launchFor(config: AgentConfig, { env }: AgentEnvironment, workdir: string, promptFile: string): Launch {
   const own = { GASTOWN_PROMPT_FILE: promptFile, GASTOWN_WORKDIR: workdir };
+  if (config.kind === 'demo' && COMPILED_DEMO_AGENT) {
+    return {
+      program: process.execPath,
+      args: [COMPILED_DEMO_AGENT, promptFile],
+      env: { ...env, ...own },
+      stdinFromPrompt: false,
+      readOnly: [promptFile, COMPILED_DEMO_AGENT],
+    };
+  }
   if (config.kind === 'demo') {
     const root = findWorkspaceRoot();
     return {

@@ -5,9 +5,10 @@ import { parsePromptBlock } from './agent.prompt';
 import { applyWrite, planDemo } from './demo.agent';
 
 /**
- * The demo agent as a process: `node -r @swc-node/register demo-agent.main.ts <prompt file>`,
- * started by the runner with the worktree as its current directory. The decisions live in
- * demo.agent.ts; this file only reads, writes and exits.
+ * The demo agent as a process: `node -r @swc-node/register demo-agent.main.ts <prompt file>`
+ * (`node demo-agent.main.js <prompt file>` from the runner's build), started by the runner with
+ * the worktree as its current directory. The decisions live in demo.agent.ts; this file only
+ * reads, writes and exits.
  */
 function main(): void {
   const promptFile = process.argv[2] ?? process.env['GASTOWN_PROMPT_FILE'];
