@@ -20,15 +20,26 @@ export interface StartOptions {
   /** Resolve once this text appears on stdout or stderr; omit to return at once (for processes expected to fail). */
   readyText?: string;
   timeoutMs?: number;
-  /** A script other than services/<name>/src/main.ts, relative to the workspace root. */
+  /**
+   * A script other than services/<name>/src/main.ts, relative to the workspace root. A `.js`
+   * file (a build in dist/) runs with plain node, as in production, without the TypeScript hook.
+   */
   script?: string;
+  /** Options for node itself, before the script (`--require` of a probe). */
+  nodeArgs?: string[];
 }
 
 export function startService(name: string, options: StartOptions = {}): Promise<ServiceProcess> {
   const script = join(WORKSPACE_ROOT, options.script ?? join('services', name, 'src', 'main.ts'));
-  const child = spawn(process.execPath, ['-r', '@swc-node/register', script], {
+  const compiled = script.endsWith('.js');
+  const child = spawn(process.execPath, [...(options.nodeArgs ?? []), ...(compiled ? [] : ['-r', '@swc-node/register']), script], {
     cwd: WORKSPACE_ROOT,
-    env: { ...process.env, GASTOWN_SECRETS_KEY: TEST_SECRETS_KEY, ...options.env, SWC_NODE_PROJECT: join(WORKSPACE_ROOT, 'tsconfig.base.json') },
+    env: {
+      ...process.env,
+      GASTOWN_SECRETS_KEY: TEST_SECRETS_KEY,
+      ...options.env,
+      ...(compiled ? {} : { SWC_NODE_PROJECT: join(WORKSPACE_ROOT, 'tsconfig.base.json') }),
+    },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let output = '';
