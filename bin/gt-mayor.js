@@ -1,7 +1,4 @@
 #!/usr/bin/env node
-// The Mayor's MCP server over stdio: runs the TypeScript sources directly, like bin/gt.js.
+// The Mayor's MCP server over stdio, run like bin/gt.js: its fresh bundle, else its sources.
 // stdout carries only the protocol, so nothing here may print to it.
-const { join } = require('node:path');
-process.env.SWC_NODE_PROJECT = process.env.SWC_NODE_PROJECT || join(__dirname, '..', 'tsconfig.base.json');
-require('@swc-node/register');
-require('../apps/mayor/src/main.ts');
+require('../tools/workspace/src/build/fresh-bundle.js').runCli('apps/mayor');

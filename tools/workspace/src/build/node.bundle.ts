@@ -1,5 +1,5 @@
 import { existsSync, readFileSync } from 'node:fs';
-import { cp, mkdir, readFile, rm, stat } from 'node:fs/promises';
+import { cp, mkdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { builtinModules } from 'node:module';
 import { join } from 'node:path';
 import { transform } from '@swc/core';
@@ -125,6 +125,26 @@ function runtimePackages(metafile: Metafile, production: Readonly<Record<string,
   return [...found.keys()].sort();
 }
 
+/**
+ * Written beside the bundle: every workspace file it was built from, with its size and
+ * modification time then. A launcher that may run the bundle or the sources (bin/gt.js) runs the
+ * bundle only while all of them are unchanged, so a checkout never runs a stale build.
+ */
+export const SOURCES_MANIFEST = 'sources.json';
+
+export interface SourcesManifest {
+  readonly files: Readonly<Record<string, { readonly size: number; readonly mtimeMs: number }>>;
+}
+
+async function sourcesManifest(workspaceRoot: string, paths: readonly string[]): Promise<SourcesManifest> {
+  const files: Record<string, { size: number; mtimeMs: number }> = {};
+  for (const path of paths) {
+    const { size, mtimeMs } = await stat(join(workspaceRoot, path));
+    files[path] = { size, mtimeMs };
+  }
+  return { files };
+}
+
 export async function bundleNodeProject(spec: BundleSpec): Promise<BundleReport> {
   const { workspaceRoot, project } = spec;
   const outDir = join('dist', project);
@@ -137,6 +157,7 @@ export async function bundleNodeProject(spec: BundleSpec): Promise<BundleReport>
   await mkdir(absoluteOut, { recursive: true });
   const packages = new Set<string>();
   const files: { name: string; bytes: number }[] = [];
+  const sources = new Set<string>();
   for (const entry of spec.entries) {
     const result = await build({
       absWorkingDir: workspaceRoot,
@@ -160,8 +181,13 @@ export async function bundleNodeProject(spec: BundleSpec): Promise<BundleReport>
       throw new BundleError(`${join(project, entry.source)} did not build: ${error instanceof Error ? error.message : String(error)}`);
     });
     for (const name of runtimePackages(result.metafile, dependencies)) packages.add(name);
+    for (const input of Object.keys(result.metafile.inputs)) if (!input.includes('node_modules/')) sources.add(input);
     files.push({ name: `${entry.name}.js`, bytes: (await stat(join(absoluteOut, `${entry.name}.js`))).size });
   }
-  for (const copy of spec.copies ?? []) await cp(join(workspaceRoot, copy.from), join(absoluteOut, copy.to), { recursive: true });
+  for (const copy of spec.copies ?? []) {
+    await cp(join(workspaceRoot, copy.from), join(absoluteOut, copy.to), { recursive: true });
+    if ((await stat(join(workspaceRoot, copy.from))).isFile()) sources.add(copy.from);
+  }
+  await writeFile(join(absoluteOut, SOURCES_MANIFEST), JSON.stringify(await sourcesManifest(workspaceRoot, [...sources].sort())));
   return { outDir, files, packages: [...packages].sort() };
 }
