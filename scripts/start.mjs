@@ -7,6 +7,7 @@ import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { cleanups, ensurePostgres, ensureSecretsKey, ensureSecuredNats, pipe, stopChild } from './infra.mjs';
+import { settingsProblems } from './settings.mjs';
 
 const root = resolve(fileURLToPath(import.meta.url), '../..');
 const dataDir = resolve(process.env.GASTOWN_DATA_DIR || join(root, '.data'));
@@ -25,25 +26,9 @@ function fail(message) {
 }
 
 function validateConfig(env) {
-  const errors = [];
-  const port = env.GATEWAY_PORT ?? '4000';
-  if (!/^\d+$/.test(port) || Number(port) < 1 || Number(port) > 65535) {
-    errors.push(`GATEWAY_PORT must be a port number between 1 and 65535, got "${port}"`);
-  }
-  if (env.DATABASE_URL !== undefined) {
-    try {
-      const u = new URL(env.DATABASE_URL);
-      if (!['postgres:', 'postgresql:'].includes(u.protocol)) throw new Error();
-      if (!u.pathname || u.pathname === '/') errors.push('DATABASE_URL must name a database, e.g. postgres://user@host:5432/gastown');
-    } catch {
-      errors.push('DATABASE_URL must be a postgres:// URL, e.g. postgres://user@127.0.0.1:5432/gastown');
-    }
-  }
-  if (env.NATS_URL !== undefined && !env.NATS_URL.split(',').every((u) => /^(nats|tls):\/\/[^\s/,]+$/.test(u.trim()))) {
-    errors.push('NATS_URL must look like nats://host:port (or a comma-separated list of such URLs)');
-  }
-  if (errors.length > 0) fail(`gastown: invalid configuration\n${errors.map((e) => `  - ${e}`).join('\n')}`);
-  return { port: Number(port) };
+  const problems = settingsProblems(env);
+  if (problems.length > 0) fail(`gastown: invalid configuration\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+  return { port: Number(env.GATEWAY_PORT || '4000') };
 }
 
 let stopping = false;

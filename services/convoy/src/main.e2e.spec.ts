@@ -18,7 +18,7 @@ describe('convoy service process', () => {
   it('given a bad environment, when started, then it names each bad value and exits with 2', async () => {
     const service = await startService('convoy', { env: { NATS_URL: 'localhost:4222', CONVOY_MAX_TASKS: 'lots' } });
     expect(await service.exited()).toBe(2);
-    expect(service.output()).toMatch(/NATS_URL must look like nats:\/\/host:port/);
+    expect(service.output()).toMatch(/NATS_URL must be a nats:\/\/ or tls:\/\/ URL with a host/);
     expect(service.output()).toMatch(/CONVOY_MAX_TASKS must be a positive whole number, got "lots"/);
   });
 

@@ -23,7 +23,7 @@ describe('dispatcher process', () => {
       env: { NATS_URL: 'localhost:4222', DISPATCHER_MAX_AGENTS_PER_TOWN: 'many', DISPATCHER_RETRY_BASE_MS: '-1' },
     });
     expect(await service.exited()).toBe(2);
-    expect(service.output()).toMatch(/NATS_URL must look like nats:\/\/host:port/);
+    expect(service.output()).toMatch(/NATS_URL must be a nats:\/\/ or tls:\/\/ URL with a host/);
     expect(service.output()).toMatch(/DISPATCHER_MAX_AGENTS_PER_TOWN must be a positive whole number, got "many"/);
     expect(service.output()).toMatch(/DISPATCHER_RETRY_BASE_MS must be a whole number from 1 to 86400000 ms, got "-1"/);
   });

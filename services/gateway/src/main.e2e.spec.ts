@@ -57,7 +57,7 @@ describe('gateway process', () => {
     });
     const { code, output } = await exited;
     expect(code).toBe(2);
-    expect(output).toContain('GATEWAY_PORT must be an integer from 1 to 65535 (got "99999")');
+    expect(output).toContain('GATEWAY_PORT must be a whole number from 1 to 65535, got "99999"');
     expect(output).toMatch(/DATABASE_URL must be a postgres:\/\//);
     expect(output).toMatch(/GT_NAMESPACE must be/);
     expect(output).not.toContain('hunter2');

@@ -47,7 +47,7 @@ describe('git-runner process', () => {
       env: { NATS_URL: 'localhost:4222', GIT_RUNNER_MAX_AGENTS: 'many', GIT_RUNNER_ACK_WAIT_MS: '10' },
     });
     expect(await runner.exited()).toBe(2);
-    expect(runner.output()).toMatch(/NATS_URL must look like nats:\/\/host:port/);
+    expect(runner.output()).toMatch(/NATS_URL must be a nats:\/\/ or tls:\/\/ URL with a host/);
     expect(runner.output()).toMatch(/GIT_RUNNER_MAX_AGENTS must be a whole number from 1 to 64, got "many"/);
     expect(runner.output()).toMatch(/GIT_RUNNER_ACK_WAIT_MS must be a whole number from 1000 to 3600000 ms, got "10"/);
   });

@@ -1,17 +1,14 @@
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
-import { DEFAULT_TOWN_LIMITS, readAgentPolicy, type AgentPolicy, type TownLimits } from '@gastown/contracts';
+import { readAgentPolicy, type AgentPolicy, type TownLimits } from '@gastown/contracts';
 import { DEFAULT_LIMITS } from '../convoy/convoy.decider';
 import type { NatsCredentials } from '@gastown/bus';
-import { ConfigError, loadNatsCredentials, namespaceSetting, natsUrlSetting, parseEnv, wholeNumberSetting } from '@gastown/service-runtime';
+import { ConfigError, loadNatsCredentials, namespaceSetting, natsUrlSetting, parseEnv, townLimitSettings, wholeNumberSetting } from '@gastown/service-runtime';
 
 const Env = z.object({
   NATS_URL: natsUrlSetting(),
   GT_NAMESPACE: namespaceSetting(),
-  CONVOY_MAX_TASKS: wholeNumberSetting('CONVOY_MAX_TASKS', DEFAULT_TOWN_LIMITS.maxTasks),
-  CONVOY_MAX_EDGES: wholeNumberSetting('CONVOY_MAX_EDGES', DEFAULT_TOWN_LIMITS.maxEdges),
-  GASTOWN_MAX_RIGS_PER_TOWN: wholeNumberSetting('GASTOWN_MAX_RIGS_PER_TOWN', DEFAULT_TOWN_LIMITS.maxRigsPerTown),
-  GASTOWN_MAX_WEBHOOKS_PER_TOWN: wholeNumberSetting('GASTOWN_MAX_WEBHOOKS_PER_TOWN', DEFAULT_TOWN_LIMITS.maxWebhooksPerTown),
+  ...townLimitSettings(),
   CONVOY_MAX_ATTEMPTS: wholeNumberSetting('CONVOY_MAX_ATTEMPTS', 3),
   CONVOY_MAX_LANDING_ATTEMPTS: wholeNumberSetting('CONVOY_MAX_LANDING_ATTEMPTS', 3),
   // Followers read a decision whole; see DEFAULT_LIMITS for how the default was measured.

@@ -18,7 +18,7 @@ describe('convoy configuration', () => {
 
   it('given several bad values, when loaded, then each one is named in the error', () => {
     expect(() => loadConvoyConfig({ NATS_URL: 'localhost', CONVOY_MAX_TASKS: '-4', GT_NAMESPACE: 'Bad NS' })).toThrow(
-      /NATS_URL must look like nats:\/\/host:port[\s\S]*GT_NAMESPACE must be[\s\S]*CONVOY_MAX_TASKS must be a positive whole number, got "-4"/,
+      /NATS_URL must be a nats:\/\/ or tls:\/\/ URL with a host[\s\S]*GT_NAMESPACE must be[\s\S]*CONVOY_MAX_TASKS must be a whole number from 1 to 1000000, got "-4"/,
     );
   });
 
@@ -28,7 +28,7 @@ describe('convoy configuration', () => {
       maxRigsPerTown: 3,
       maxWebhooksPerTown: 2,
     });
-    expect(() => loadConvoyConfig({ GASTOWN_MAX_RIGS_PER_TOWN: '0' })).toThrow(/GASTOWN_MAX_RIGS_PER_TOWN must be a positive whole number, got "0"/);
+    expect(() => loadConvoyConfig({ GASTOWN_MAX_RIGS_PER_TOWN: '0' })).toThrow(/GASTOWN_MAX_RIGS_PER_TOWN must be a whole number from 1 to 1000000, got "0"/);
   });
 
   it('given a plan byte limit below 64 KiB, when loaded, then it is refused naming the variable and the range', () => {

@@ -76,7 +76,7 @@ describe('dispatcher configuration', () => {
         DISPATCHER_PAYLOAD_READ_TIMEOUT_MS: '10',
         DISPATCHER_START_DEADLINE_MS: '100',
       });
-    expect(load).toThrow(/NATS_URL must look like nats:\/\/host:port/);
+    expect(load).toThrow(/NATS_URL must be a nats:\/\/ or tls:\/\/ URL with a host/);
     expect(load).toThrow(/\n {2}- GT_NAMESPACE must be/);
     expect(load).toThrow(/\n {2}- DISPATCHER_MAX_AGENTS_PER_TOWN must be a positive whole number, got "0"/);
     expect(load).toThrow(/\n {2}- DISPATCHER_AGENT_SLOTS must be a whole number from 0 to 100000, got "-1"/);

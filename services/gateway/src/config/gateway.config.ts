@@ -4,7 +4,21 @@ import { join } from 'node:path';
 import { z } from 'zod';
 import type { NatsCredentials } from '@gastown/bus';
 import { DEFAULT_TOWN_LIMITS, egressAllowSetting, type EgressAllowList, type SecretKeyring, type TownLimits } from '@gastown/contracts';
-import { natsAuthSettings, natsCredentialsFromEnv, refineNatsAuth, refineSecretsKey, secretKeyringFromEnv, secretsKeySettings } from '@gastown/service-runtime';
+import {
+  ConfigError,
+  databaseUrlSetting,
+  namespaceSetting,
+  natsAuthSettings,
+  natsCredentialsFromEnv,
+  natsUrlSetting,
+  portSetting,
+  refineNatsAuth,
+  refineSecretsKey,
+  secretKeyringFromEnv,
+  secretsKeySettings,
+  townLimitSettings,
+  wholeNumberSetting,
+} from '@gastown/service-runtime';
 
 /**
  * Everything the gateway reads from its environment. Parsed once at start so a bad value stops
@@ -90,67 +104,15 @@ export const DEFAULT_FAIR_SHARE: FairShareSettings = {
   maxConnectionsPerSource: 64,
 };
 
-export class GatewayConfigError extends Error {
-  constructor(readonly problems: readonly string[]) {
-    super(`invalid gateway configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+/** ConfigError under the name the gateway's callers already catch. */
+export class GatewayConfigError extends ConfigError {
+  constructor(problems: readonly string[]) {
+    super('gateway', problems);
     this.name = 'GatewayConfigError';
   }
 }
 
-const integer = (name: string, min: number, max: number, fallback: number) =>
-  z
-    .string()
-    .optional()
-    .transform((raw, ctx) => {
-      if (raw === undefined) return fallback;
-      const value = Number(raw);
-      if (!/^\s*\d+\s*$/.test(raw) || !Number.isSafeInteger(value) || value < min || value > max) {
-        ctx.addIssue({ code: 'custom', message: `${name} must be an integer from ${min} to ${max} (got "${raw}")` });
-        return z.NEVER;
-      }
-      return value;
-    });
-
-function isUrl(value: string, protocols: readonly string[]): boolean {
-  try {
-    const parsed = new URL(value);
-    return protocols.includes(parsed.protocol) && parsed.hostname !== '';
-  } catch {
-    return false;
-  }
-}
-
-/** `list` accepts several comma-separated URLs, as NATS clients do for a cluster. */
-interface UrlOptions {
-  fallback?: string;
-  list?: boolean;
-}
-
-const url = (name: string, protocols: readonly string[], { fallback, list = false }: UrlOptions = {}) =>
-  z
-    .string()
-    .optional()
-    .transform((raw, ctx) => {
-      const value = raw ?? fallback;
-      const expected = `${protocols.map((p) => `${p}//`).join(' or ')} URL${list ? ' (or a comma-separated list)' : ''}`;
-      if (value === undefined) {
-        ctx.addIssue({ code: 'custom', message: `${name} is required: a ${expected}` });
-        return z.NEVER;
-      }
-      const parts = list ? value.split(',').map((p) => p.trim()) : [value];
-      // The value is not echoed: a database URL usually carries a password.
-      if (!parts.every((p) => isUrl(p, protocols))) {
-        ctx.addIssue({ code: 'custom', message: `${name} must be a ${expected} with a host` });
-        return z.NEVER;
-      }
-      return value;
-    });
-
-const databaseUrl = url('DATABASE_URL', ['postgres:', 'postgresql:']).superRefine((value, ctx) => {
-  if (new URL(value).pathname.replace(/^\//, '') === '') {
-    ctx.addIssue({ code: 'custom', message: 'DATABASE_URL must name a database, e.g. postgres://user@127.0.0.1:5432/gastown' });
-  }
-});
+const integer = (name: string, min: number, max: number, fallback: number) => wholeNumberSetting(name, fallback, { min, max });
 
 /** Loopback: `npm start` and a bare `node main.js` stay reachable from this machine only. */
 export const DEFAULT_GATEWAY_HOST = '127.0.0.1';
@@ -178,29 +140,13 @@ const listenHost = z
 
 const GatewayEnv = z.object({
   GATEWAY_HOST: listenHost,
-  GATEWAY_PORT: integer('GATEWAY_PORT', 1, 65535, 4000),
-  DATABASE_URL: databaseUrl,
-  NATS_URL: url('NATS_URL', ['nats:', 'tls:'], { fallback: 'nats://127.0.0.1:4222', list: true }),
-  GT_NAMESPACE: z
-    .string()
-    .optional()
-    .transform((raw, ctx) => {
-      const value = raw ?? 'gt';
-      if (!/^[a-z][a-z0-9_]{0,30}$/.test(value)) {
-        ctx.addIssue({
-          code: 'custom',
-          message: `GT_NAMESPACE must be 1-31 lower-case letters, digits or underscores, starting with a letter (got "${value}")`,
-        });
-        return z.NEVER;
-      }
-      return value;
-    }),
+  GATEWAY_PORT: portSetting('GATEWAY_PORT', 4000),
+  DATABASE_URL: databaseUrlSetting(),
+  NATS_URL: natsUrlSetting(),
+  GT_NAMESPACE: namespaceSetting(),
   GASTOWN_EGRESS_ALLOW: egressAllowSetting(),
   READ_MODEL_WAIT_MS: integer('READ_MODEL_WAIT_MS', 1, 600_000, 10_000),
-  CONVOY_MAX_TASKS: integer('CONVOY_MAX_TASKS', 1, 1_000_000, DEFAULT_FAIR_SHARE.maxTasks),
-  CONVOY_MAX_EDGES: integer('CONVOY_MAX_EDGES', 1, 100_000_000, DEFAULT_FAIR_SHARE.maxEdges),
-  GASTOWN_MAX_RIGS_PER_TOWN: integer('GASTOWN_MAX_RIGS_PER_TOWN', 1, 1_000_000, DEFAULT_FAIR_SHARE.maxRigsPerTown),
-  GASTOWN_MAX_WEBHOOKS_PER_TOWN: integer('GASTOWN_MAX_WEBHOOKS_PER_TOWN', 1, 1_000_000, DEFAULT_FAIR_SHARE.maxWebhooksPerTown),
+  ...townLimitSettings(),
   GATEWAY_MAX_QUERY_COST: integer('GATEWAY_MAX_QUERY_COST', 1, 1_000_000_000_000, DEFAULT_FAIR_SHARE.maxQueryCost),
   GATEWAY_QUERY_DEADLINE_MS: integer('GATEWAY_QUERY_DEADLINE_MS', 1, 600_000, DEFAULT_FAIR_SHARE.queryDeadlineMs),
   GATEWAY_QUERY_COST_BURST: integer('GATEWAY_QUERY_COST_BURST', 1, 1_000_000_000_000, DEFAULT_FAIR_SHARE.queryCostBurst),

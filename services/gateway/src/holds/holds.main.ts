@@ -8,19 +8,13 @@
  * Exit 0 done, 1 still held or not held, 2 usage.
  */
 import { connectBus, HoldsRegistry, type BusLogger } from '@gastown/bus';
-import { loadNatsCredentials } from '@gastown/service-runtime';
+import { loadDatabaseUrl, loadNatsConnection } from '@gastown/service-runtime';
 import { ProjectionRunner } from '../projection/projection.runner';
 import { createReadModelDataSource, initializeReadModelDataSource } from '../read-models/read-models.datasource';
 import { formatDispatcherRelease, formatHolds, formatRetry, HOLDS_USAGE, listedHold, parseHoldsArgs, type HoldsCommand } from './holds.command';
 
 /** A re-read of one convoy takes well under a second; this leaves room for a large plan and a busy dispatcher. */
 const DISPATCHER_ANSWER_MS = 30_000;
-
-function required(name: string, fallback?: string): string {
-  const value = process.env[name] || fallback;
-  if (!value) throw new Error(`${name} is required`);
-  return value;
-}
 
 /** Each line printed; the exit code says whether anything is still held. */
 function report(results: readonly { line: string; held: boolean }[]): number {
@@ -82,9 +76,9 @@ async function main(): Promise<number> {
     console.error(`${command.error}\n${HOLDS_USAGE}`);
     return 2;
   }
-  const databaseUrl = required('DATABASE_URL');
-  const natsUrl = required('NATS_URL', 'nats://127.0.0.1:4222');
-  const namespace = required('GT_NAMESPACE', 'gt');
+  const databaseUrl = loadDatabaseUrl('holds', process.env);
+  // It reads what the gateway's projector reads and may ask for releases in the holds registry, so the gateway's NATS user (or the operator's) is enough.
+  const nats = loadNatsConnection('holds', 'gateway', process.env);
   // Standard output is the answer (a list, a result line) for scripts; what happened on the way goes to standard error.
   const log: BusLogger = {
     info: (line) => console.error(`[holds] ${line}`),
@@ -92,9 +86,7 @@ async function main(): Promise<number> {
     error: (line) => console.error(`[holds] ${line}`),
   };
   const dataSource = await initializeReadModelDataSource(createReadModelDataSource(databaseUrl));
-  // It reads what the gateway's projector reads and may ask for releases in the holds registry, so the gateway's NATS user (or the operator's) is enough.
-  const credentials = loadNatsCredentials('holds', 'gateway', process.env);
-  const bus = await connectBus({ servers: natsUrl, namespace, name: 'holds', logger: log, credentials });
+  const bus = await connectBus({ ...nats, name: 'holds', logger: log });
   try {
     await dataSource.runMigrations();
     return await run(command, new ProjectionRunner(dataSource, bus, { logger: log }), new HoldsRegistry(bus));

@@ -5,27 +5,20 @@
  * Safe while the gateway runs: its projector and the replay meet at the same rows.
  */
 import { connectBus, consoleLogger } from '@gastown/bus';
-import { loadNatsCredentials } from '@gastown/service-runtime';
+import { loadDatabaseUrl, loadNatsConnection } from '@gastown/service-runtime';
 import { createReadModelDataSource, ensureDatabase, initializeReadModelDataSource } from '../read-models/read-models.datasource';
 import { rebuildReadModels } from './projection.rebuild';
 
-function required(name: string, fallback?: string): string {
-  const value = process.env[name] || fallback;
-  if (!value) throw new Error(`${name} is required`);
-  return value;
-}
-
 async function main(): Promise<void> {
-  const databaseUrl = required('DATABASE_URL');
-  const natsUrl = required('NATS_URL', 'nats://127.0.0.1:4222');
-  const namespace = required('GT_NAMESPACE', 'gt');
+  const databaseUrl = loadDatabaseUrl('read-model rebuild', process.env);
+  // It reads what the gateway reads, so the gateway's NATS user (or the operator's) is enough.
+  const nats = loadNatsConnection('read-model rebuild', 'gateway', process.env);
+  const namespace = nats.namespace;
   const log = consoleLogger('rebuild');
 
   await ensureDatabase(databaseUrl);
   const dataSource = await initializeReadModelDataSource(createReadModelDataSource(databaseUrl));
-  // It reads what the gateway reads, so the gateway's NATS user (or the operator's) is enough.
-  const credentials = loadNatsCredentials('read-model rebuild', 'gateway', process.env);
-  const bus = await connectBus({ servers: natsUrl, namespace, name: 'read-model-rebuild', logger: log, credentials });
+  const bus = await connectBus({ ...nats, name: 'read-model-rebuild', logger: log });
   try {
     await dataSource.runMigrations();
     const report = await rebuildReadModels(dataSource, bus);

@@ -110,8 +110,8 @@ describe('git-runner configuration', () => {
     }
     expect(message.split('\n')).toEqual([
       'git-runner: invalid configuration',
-      '  - NATS_URL must look like nats://host:port (or a comma-separated list of such URLs)',
-      '  - GT_NAMESPACE must be lower-case letters, digits or _',
+      '  - NATS_URL must be a nats:// or tls:// URL with a host, e.g. nats://127.0.0.1:4222 (or a comma-separated list of such URLs)',
+      '  - GT_NAMESPACE must be 1 to 31 lower-case letters, digits or "_", starting with a letter, got "Bad NS"',
       '  - GIT_RUNNER_ID must be 1 to 100 letters, digits, ".", "_" or "-", starting with a letter or digit',
       '  - GIT_RUNNER_MAX_AGENTS must be a whole number from 1 to 64, got "0"',
       '  - GIT_RUNNER_ACK_WAIT_MS must be a whole number from 1000 to 3600000 ms, got "soon"',
