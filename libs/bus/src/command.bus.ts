@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { claimCheckBucket, type Bus } from './bus.connection';
 import { errorMessage, NoResponderError, PayloadIntegrityError, RequestTimeoutError } from './bus.errors';
 import { defaultInlineLimit, PayloadRef, PayloadStore } from './payload.store';
+import { contextOfHeaders, inSpan, SpanKind, traceHeaders } from './telemetry/trace.context';
 
 const CLAIM_CHECK_KEY = '$payloadRef';
 const ClaimCheck = z.object({ [CLAIM_CHECK_KEY]: PayloadRef }).strict();
@@ -23,6 +24,8 @@ export interface ServeOptions extends CommandBusOptions {
 
 export interface CommandServer {
   stop(): Promise<void>;
+  /** True while the subscription is open: requests on the subject reach this server. */
+  active(): boolean;
 }
 
 export type CommandHandler = (payload: unknown) => Promise<unknown>;
@@ -84,7 +87,11 @@ export class CommandClient {
     const { body, ref } = await this.claims.encode('request', payload);
     let reply: Msg;
     try {
-      reply = await this.bus.nc.request(subject, body, { timeout: timeoutMs });
+      reply = await inSpan('send command', { kind: SpanKind.CLIENT, attributes: { 'messaging.system': 'nats', 'messaging.destination.name': subject } }, () => {
+        // The handler continues this trace: the context travels in the request's headers.
+        const headers = traceHeaders();
+        return this.bus.nc.request(subject, body, { timeout: timeoutMs, ...(headers ? { headers } : {}) });
+      });
     } catch (error) {
       if (isNoResponders(error)) {
         // Nobody received the claim check, so nobody else will delete it.
@@ -156,11 +163,16 @@ export function serveCommands(
     }
     if (msg.reply) reply(msg, await encodeReply(result));
   };
+  // Each request continues the trace of its sender, whose context came in the headers.
+  const serveInSpan = (msg: Msg) =>
+    inSpan('handle command', { kind: SpanKind.SERVER, parent: contextOfHeaders(msg.headers), attributes: { 'messaging.system': 'nats', 'messaging.destination.name': subject } }, () =>
+      serve(msg),
+    );
 
   const loop = (async () => {
     for await (const msg of subscription) {
       while (inFlight.size >= concurrency) await Promise.race(inFlight);
-      const task: Promise<void> = serve(msg).finally(() => inFlight.delete(task));
+      const task: Promise<void> = serveInSpan(msg).finally(() => inFlight.delete(task));
       inFlight.add(task);
     }
   })().catch((error: unknown) => {
@@ -169,6 +181,7 @@ export function serveCommands(
 
   let stopped: Promise<void> | undefined;
   return {
+    active: () => !subscription.isClosed(),
     stop: () =>
       (stopped ??= (async () => {
         await subscription.drain();

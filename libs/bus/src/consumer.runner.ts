@@ -6,12 +6,16 @@ import {
   type ConsumerMessages,
   type JsMsg,
 } from '@nats-io/jetstream';
-import { InvalidEventError } from '@gastown/contracts';
+import { InvalidEventError, parseEventSubject } from '@gastown/contracts';
 import { z } from 'zod';
 import { maxDeliveriesAdvisory, nanos, type Bus } from './bus.connection';
 import { errorMessage, PoisonMessageError } from './bus.errors';
 import { EventStore, type EventParser, type StoredCommit } from './event.store';
 import { readRawSubject, type RawStoredMessage } from './subject.reader';
+import { cachedStatus, durableStatus, exportConsumerLag, type ConsumerStatus } from './telemetry/consumer.status';
+import { withLogFields } from './telemetry/log.fields';
+import { counter } from './telemetry/metrics';
+import { contextOfHeaders, inSpan, SpanKind } from './telemetry/trace.context';
 
 export interface ConsumerContext {
   readonly deliveryCount: number;
@@ -63,7 +67,10 @@ export interface MessageConsumerOptions extends ConsumerSettings {
 }
 
 export interface RunningConsumer {
+  readonly durable: string;
   stop(): Promise<void>;
+  /** Bound: the server knows the consumer and this process pulls from it (for a readiness probe). */
+  status(): Promise<ConsumerStatus>;
 }
 
 export const DeadLetter = z.object({
@@ -186,6 +193,7 @@ export async function runMessageConsumer(bus: Bus, options: MessageConsumerOptio
       return;
     }
     m.term();
+    settled.inc({ consumer: durable, outcome: 'parked' });
     bus.log.warn(`parked ${stream}#${m.seq} (${m.subject}) from ${durable} after ${record.deliveryCount} deliveries: ${reason}`);
   };
 
@@ -197,9 +205,24 @@ export async function runMessageConsumer(bus: Bus, options: MessageConsumerOptio
       `${durable} failed on ${stream}#${m.seq} (delivery ${deliveryCount} of ${maxDeliver}), retrying in ${delay} ms: ${reasonOf(error)}`,
     );
     m.nak(delay);
+    settled.inc({ consumer: durable, outcome: 'retried' });
   };
 
+  const settled = counter('gastown_consumer_messages_total');
+  const redeliveries = counter('gastown_consumer_redeliveries_total');
+  /** The ids of an event subject (town, convoy) for every log line written while its commit is handled. */
+  const fieldsOf = (subject: string) => (stream === bus.names.eventStream ? parseEventSubject(bus.names.namespace, subject) : null) ?? {};
+
+  // Each message continues the trace it was published in; its log lines name its town and convoy.
+  const handleTraced = (m: JsMsg) =>
+    withLogFields(fieldsOf(m.subject), () =>
+      inSpan(`process ${durable}`, { kind: SpanKind.CONSUMER, parent: contextOfHeaders(m.headers), attributes: { 'messaging.system': 'nats', 'messaging.destination.name': m.subject, 'messaging.consumer.group.name': durable } }, () =>
+        handle(m),
+      ),
+    );
+
   const handle = async (m: JsMsg) => {
+    if (m.info.deliveryCount > 1) redeliveries.inc({ consumer: durable });
     const keepAlive = setInterval(() => {
       try {
         m.working();
@@ -208,7 +231,7 @@ export async function runMessageConsumer(bus: Bus, options: MessageConsumerOptio
       }
     }, Math.max(1, Math.floor(ackWaitMs / 2)));
     try {
-      const message: RawStoredMessage = { subject: m.subject, seq: m.seq, data: m.data, time: m.time };
+      const message: RawStoredMessage = { subject: m.subject, seq: m.seq, data: m.data, time: m.time, headers: m.headers };
       await handler(message, { deliveryCount: m.info.deliveryCount, streamSeq: m.seq, working: () => m.working() });
     } catch (error) {
       await (isPoison(error) ? park(m, reasonOf(error)) : retry(m, error));
@@ -219,6 +242,7 @@ export async function runMessageConsumer(bus: Bus, options: MessageConsumerOptio
     // A confirmed ack means stop() returns with nothing left to redeliver. It costs little: with
     // one message in flight the server waits for this ack before sending the next anyway.
     const confirmed = await m.ackAck().catch(() => false);
+    settled.inc({ consumer: durable, outcome: 'acked' });
     if (!confirmed) bus.log.warn(`${durable} could not confirm the ack of ${stream}#${m.seq}; it may be delivered again`);
   };
 
@@ -240,7 +264,7 @@ export async function runMessageConsumer(bus: Bus, options: MessageConsumerOptio
             m.nak();
             continue;
           }
-          const task: Promise<void> = handle(m)
+          const task: Promise<void> = handleTraced(m)
             .catch((error: unknown) => {
               bus.log.error(`${durable} could not settle ${stream}#${m.seq}: ${errorMessage(error)}`);
             })
@@ -260,9 +284,14 @@ export async function runMessageConsumer(bus: Bus, options: MessageConsumerOptio
     }
   })();
 
+  const status = cachedStatus(async () => (stopping ? { bound: false, reason: 'stopped' } : durableStatus(bus, stream, durable)));
+  const stopExporting = exportConsumerLag(durable, status);
   return {
+    durable,
+    status,
     stop: async () => {
       stopping = true;
+      stopExporting();
       wake();
       await messages?.close();
       await loop;

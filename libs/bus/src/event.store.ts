@@ -17,6 +17,7 @@ import {
 } from './bus.errors';
 import { defaultInlineLimit, PayloadStore, sha256Hex } from './payload.store';
 import { lastSeqOf, readRawSubject, type RawStoredMessage } from './subject.reader';
+import { carrierOfHeaders, inSpan, SpanKind, traceHeaders, type TraceCarrier } from './telemetry/trace.context';
 
 export type EventParser = (input: unknown) => GastownEvent;
 
@@ -28,6 +29,11 @@ export interface StoredCommit {
   readonly commitId: string;
   readonly events: GastownEvent[];
   readonly time?: Date;
+  /**
+   * The trace context the commit was appended in (its message headers), so that whoever acts on
+   * it (a dispatch, a job) continues the trace of the command that decided it.
+   */
+  readonly trace?: TraceCarrier;
 }
 
 export interface AppendRequest {
@@ -119,9 +125,15 @@ export class EventStore {
     }
 
     try {
-      const ack = await this.bus.js.publish(subject, body, {
-        msgID: `${subject}:${commitId}`,
-        expect: { lastSubjectSequence: expectedSeq },
+      const ack = await inSpan('publish events', { kind: SpanKind.PRODUCER, attributes: { 'messaging.system': 'nats', 'messaging.destination.name': subject } }, (span) => {
+        span.setAttribute('gastown.event_count', events.length);
+        // The trace context travels in the headers: the stored commit's body is the same with tracing on or off.
+        const headers = traceHeaders();
+        return this.bus.js.publish(subject, body, {
+          msgID: `${subject}:${commitId}`,
+          expect: { lastSubjectSequence: expectedSeq },
+          ...(headers ? { headers } : {}),
+        });
       });
       if (ack.duplicate && overflow?.created) await this.dropUnreferencedOverflow(ack.seq, overflow.name);
       return { seq: ack.seq, duplicate: ack.duplicate };
@@ -189,7 +201,8 @@ export class EventStore {
         throw error;
       }
     });
-    return { subject, seq, prevSeq: commit.data.prevSeq, commitId: commit.data.commitId, events, time: message.time };
+    const trace = carrierOfHeaders(message.headers);
+    return { subject, seq, prevSeq: commit.data.prevSeq, commitId: commit.data.commitId, events, time: message.time, ...(trace ? { trace } : {}) };
   }
 
   private async loadOverflow(commit: OverflowCommit, poison: (reason: string) => PoisonMessageError): Promise<unknown> {

@@ -80,3 +80,36 @@ export {
   skipKey,
   type ReleaseOutcome,
 } from './holds.registry';
+export { publishWork } from './job.publisher';
+export {
+  activeTraceIds,
+  carrierOfHeaders,
+  contextOfCarrier,
+  contextOfHeaders,
+  failSpan,
+  inSpan,
+  SpanKind,
+  traceHeaders,
+  type SpanOptions,
+  type TraceCarrier,
+} from './telemetry/trace.context';
+export { currentLogFields, withLogFields, type LogFields } from './telemetry/log.fields';
+export {
+  counter,
+  gaugeSource,
+  histogram,
+  METRIC_LABELS,
+  METRICS,
+  secondsSince,
+  type MetricDefinition,
+  type MetricLabel,
+  type MetricName,
+} from './telemetry/metrics';
+export {
+  cachedStatus,
+  durableStatus,
+  exportConsumerLag,
+  STATUS_TIMEOUT_MS,
+  withTimeout,
+  type ConsumerStatus,
+} from './telemetry/consumer.status';

@@ -2,6 +2,7 @@ import { DeliverPolicy, type Consumer, type ConsumerMessages, type JsMsg } from 
 import type { Bus } from './bus.connection';
 import { errorMessage } from './bus.errors';
 import { EventStore, type EventParser, type StoredCommit } from './event.store';
+import { contextOfHeaders, inSpan, SpanKind } from './telemetry/trace.context';
 
 export interface FollowOptions {
   /** One subject or a wildcard (e.g. every convoy of a town). */
@@ -80,7 +81,13 @@ export class StreamFollower implements AsyncIterableIterator<StoredCommit> {
     const message = await this.nextMessage();
     if (message === null) return { done: true, value: undefined };
     try {
-      return { done: false, value: await this.store.decodeCommit(message) };
+      // A live reader continues the commit's trace: one short span per commit read.
+      const value = await inSpan(
+        'follow events',
+        { kind: SpanKind.CONSUMER, parent: contextOfHeaders(message.headers), attributes: { 'messaging.system': 'nats', 'messaging.destination.name': message.subject } },
+        () => this.store.decodeCommit({ subject: message.subject, seq: message.seq, data: message.data, time: message.time, headers: message.headers }),
+      );
+      return { done: false, value };
     } catch (error) {
       // A reader that sees an error stops pulling without calling return(): clean up here.
       await this.return();

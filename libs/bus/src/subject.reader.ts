@@ -1,4 +1,5 @@
 import { DeliverPolicy } from '@nats-io/jetstream';
+import type { MsgHdrs } from '@nats-io/transport-node';
 import type { Bus } from './bus.connection';
 
 export interface RawStoredMessage {
@@ -6,6 +7,8 @@ export interface RawStoredMessage {
   readonly seq: number;
   readonly data: Uint8Array;
   readonly time?: Date;
+  /** The message's headers (the trace context it was published in), where the reader kept them. */
+  readonly headers?: MsgHdrs;
 }
 
 /**
@@ -41,7 +44,7 @@ export async function readRawSubject(bus: Bus, stream: string, subject: string, 
     // Nothing found below `last` means a lagging replica answered: the consumer below reads from the leader.
     if (!m) break;
     if (m.seq > last) return out;
-    out.push({ subject: m.subject, seq: m.seq, data: m.data, time: m.time });
+    out.push({ subject: m.subject, seq: m.seq, data: m.data, time: m.time, headers: m.header });
     cursor = m.seq;
   }
   if (cursor < last) out.push(...(await readWithOrderedConsumer(bus, stream, subject, cursor, last)));
@@ -65,7 +68,7 @@ async function readWithOrderedConsumer(
   try {
     for await (const m of messages) {
       if (m.seq > last) break;
-      out.push({ subject: m.subject, seq: m.seq, data: m.data, time: m.time });
+      out.push({ subject: m.subject, seq: m.seq, data: m.data, time: m.time, headers: m.headers });
       if (m.seq === last || m.info.pending === 0) break;
     }
   } finally {
