@@ -20,6 +20,8 @@ export default [
             { sourceTag: 'type:service', onlyDependOnLibsWithTags: ['type:lib', 'type:contracts'] },
             { sourceTag: 'type:app', onlyDependOnLibsWithTags: ['type:lib', 'type:contracts'] },
             { sourceTag: 'type:bench', onlyDependOnLibsWithTags: ['type:lib', 'type:contracts'] },
+            // Deployment artefacts are checked against the services from outside: their built output, their README rows.
+            { sourceTag: 'type:deploy', onlyDependOnLibsWithTags: ['type:lib', 'type:contracts'] },
             { sourceTag: 'type:tooling', onlyDependOnLibsWithTags: [] },
           ],
         },

@@ -1,0 +1,70 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { WORKSPACE_ROOT } from '@gastown/testing';
+
+export const SERVICES = ['convoy', 'dispatcher', 'gateway', 'git-runner'] as const;
+export type ServiceName = (typeof SERVICES)[number];
+
+/** Read by node itself or the image, never by Gastown's code: no README row is expected for them. */
+export const RUNTIME_VARIABLES = new Set(['NODE_ENV', 'NODE_OPTIONS', 'TZ', 'HOME', 'PATH']);
+
+export interface SettingRow {
+  readonly names: readonly string[];
+  readonly usedBy: readonly ServiceName[];
+  readonly defaultText: string;
+}
+
+/**
+ * The settings each service reads, as the README's configuration table states them (its "Used
+ * by" column). The services' configuration modules are theirs to keep private (deploy is not a
+ * library they share), so the table operators read is the catalogue deploy files are held to,
+ * and every name is also looked for in the service's own built code (namesInBuild).
+ */
+export function readmeSettings(readme = readFileSync(join(WORKSPACE_ROOT, 'README.md'), 'utf8')): SettingRow[] {
+  const section = readme.slice(readme.indexOf('\n## Configuration'), readme.indexOf('\n## ', readme.indexOf('\n## Configuration') + 1));
+  const rows: SettingRow[] = [];
+  for (const line of section.split('\n')) {
+    const cells = line.split('|').map((c) => c.trim());
+    if (cells.length < 5 || !cells[1]?.startsWith('`')) continue;
+    const names = [...(cells[1] ?? '').matchAll(/`([A-Z][A-Z0-9_]+)`/g)].map((m) => m[1] as string);
+    const usedByText = cells[2] ?? '';
+    const usedBy = /\ball\b/.test(usedByText) ? [...SERVICES] : SERVICES.filter((s) => new RegExp(`(^|[\\s,])${s}([\\s,]|$)`).test(usedByText));
+    rows.push({ names, usedBy, defaultText: cells[3] ?? '' });
+  }
+  return rows;
+}
+
+export function settingsOf(service: ServiceName, rows = readmeSettings()): Set<string> {
+  return new Set(rows.filter((r) => r.usedBy.includes(service)).flatMap((r) => r.names));
+}
+
+export function builtEntry(service: ServiceName, file = 'main.js'): string {
+  return join(WORKSPACE_ROOT, 'dist', 'services', service, file);
+}
+
+/** Every NAME_LIKE_THIS in the service's bundle: a setting it reads is spelled there, in its schema or its lookup. */
+export function namesInBuild(service: ServiceName): Set<string> {
+  const bundle = builtEntry(service);
+  if (!existsSync(bundle)) throw new Error(`${bundle} is missing: run npx nx run-many -t build first`);
+  return new Set(readFileSync(bundle, 'utf8').match(/\b[A-Z][A-Z0-9]*(?:_[A-Z0-9]+)+\b/g) ?? []);
+}
+
+/**
+ * What is wrong with giving `variables` to `service`: a name no README row gives the service, or
+ * one its built code never spells (a row that went stale). One line each.
+ */
+export function unknownSettings(service: ServiceName, variables: Iterable<string>, rows = readmeSettings()): string[] {
+  const documented = settingsOf(service, rows);
+  const built = namesInBuild(service);
+  const problems: string[] = [];
+  for (const name of variables) {
+    if (RUNTIME_VARIABLES.has(name)) continue;
+    if (!documented.has(name)) {
+      const owners = rows.filter((r) => r.names.includes(name)).flatMap((r) => r.usedBy);
+      problems.push(`${service} is given ${name}, ${owners.length > 0 ? `which only ${owners.join(', ')} read` : 'which no service reads (no row in README, Configuration)'}`);
+    } else if (!built.has(name)) {
+      problems.push(`${service} is given ${name}: README says it reads it, but dist/services/${service}/main.js never spells it`);
+    }
+  }
+  return problems;
+}
