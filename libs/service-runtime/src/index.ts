@@ -2,3 +2,8 @@ export * from './service.logger';
 export * from './service.settings';
 export * from './bus.provider';
 export * from './service.lifecycle';
+export * from './readiness';
+export * from './health.server';
+export * from './observability.settings';
+export * from './observability';
+export * from './tracing';
