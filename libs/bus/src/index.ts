@@ -3,11 +3,18 @@ export {
   connectBus,
   consoleLogger,
   deleteTopology,
+  ensureKv,
+  ensureObjectStore,
   ensureTopology,
+  REPOSITORY_OWNERS_OPTIONS,
+  STREAM_REPLICAS,
+  StreamReplicasError,
   type Bus,
   type BusLogger,
   type ConnectBusOptions,
   type NatsCredentials,
+  type NatsTls,
+  type StreamReplicas,
 } from './bus.connection';
 export {
   inboxPrefixOf,

@@ -1,17 +1,12 @@
 import type { FactoryProvider } from '@nestjs/common';
-import { connectBus, ensureTopology, type Bus, type NatsCredentials } from '@gastown/bus';
+import { connectBus, ensureTopology, type Bus, type ConnectBusOptions } from '@gastown/bus';
 import { lineLogger } from './service.logger';
 
 /** Injection token of a service's connected bus. */
 export const BUS = Symbol('BUS');
 
-export interface BusSettings {
-  servers: string;
-  namespace: string;
-  name: string;
-  /** Absent: an anonymous connection (a server without authorization). */
-  credentials?: NatsCredentials;
-}
+/** Servers, namespace, connection name, credentials, TLS and stream replicas (see nats.settings.ts). */
+export type BusSettings = Omit<ConnectBusOptions, 'logger'>;
 
 /**
  * The connected bus with the whole topology ensured: every service may be the first to start,

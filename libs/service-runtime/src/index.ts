@@ -1,5 +1,6 @@
 export * from './service.logger';
 export * from './service.settings';
+export * from './nats.settings';
 export * from './bus.provider';
 export * from './service.lifecycle';
 export * from './readiness';

@@ -1,5 +1,4 @@
 import { z } from 'zod';
-import { inboxPrefixOf, type NatsCredentials, type NatsService } from '@gastown/bus';
 import { DEFAULT_TOWN_LIMITS, SecretKeyError, SecretKeyring } from '@gastown/contracts';
 
 /**
@@ -146,47 +145,6 @@ export function redactUrl(url: string): string {
 }
 
 /**
- * How a service authenticates to NATS: NATS_USER with NATS_PASSWORD, or NATS_TOKEN, or nothing
- * for a server without authorization. Values are never echoed in an error.
- */
-export const natsAuthSettings = () => ({
-  NATS_USER: z.string().optional(),
-  NATS_PASSWORD: z.string().optional(),
-  NATS_TOKEN: z.string().optional(),
-  NATS_INBOX_PREFIX: z
-    .string()
-    .optional()
-    .refine((v) => !v || /^[A-Za-z0-9_-]{1,64}$/.test(v), { message: 'NATS_INBOX_PREFIX must be 1 to 64 letters, digits, "_" or "-"' }),
-});
-
-interface NatsAuthEnv {
-  NATS_USER?: string;
-  NATS_PASSWORD?: string;
-  NATS_TOKEN?: string;
-  NATS_INBOX_PREFIX?: string;
-}
-
-/** For a schema's superRefine: the credential variables that only make sense together, or apart. */
-export function refineNatsAuth(e: NatsAuthEnv, ctx: z.RefinementCtx): void {
-  if (e.NATS_USER && !e.NATS_PASSWORD) ctx.addIssue({ code: 'custom', message: 'NATS_PASSWORD is required with NATS_USER' });
-  if (!e.NATS_USER && e.NATS_PASSWORD) ctx.addIssue({ code: 'custom', message: 'NATS_USER is required with NATS_PASSWORD' });
-  if (e.NATS_TOKEN && (e.NATS_USER || e.NATS_PASSWORD)) {
-    ctx.addIssue({ code: 'custom', message: 'NATS_TOKEN and NATS_USER/NATS_PASSWORD exclude each other: set one way to authenticate' });
-  }
-}
-
-/**
- * The credentials a service connects with. Replies go to the service's own inbox prefix (see
- * nats.permissions.ts) unless NATS_INBOX_PREFIX names another one the operator's server allows.
- */
-export function natsCredentialsFromEnv(e: NatsAuthEnv, service: NatsService, namespace: string): NatsCredentials | undefined {
-  const inboxPrefix = e.NATS_INBOX_PREFIX || inboxPrefixOf(service, namespace);
-  if (e.NATS_TOKEN) return { token: e.NATS_TOKEN, inboxPrefix };
-  if (e.NATS_USER && e.NATS_PASSWORD) return { user: e.NATS_USER, password: e.NATS_PASSWORD, inboxPrefix };
-  return undefined;
-}
-
-/**
  * GASTOWN_SECRETS_KEY (required) and GASTOWN_SECRETS_PREVIOUS_KEYS: the keyring that seals the
  * secrets towns hand over (webhook signing keys). Without it the service refuses to start rather
  * than put a secret on the bus in clear.
@@ -220,29 +178,6 @@ export function refineSecretsKey(e: SecretsKeyEnv, ctx: z.RefinementCtx): void {
 /** The keyring of a validated environment (see refineSecretsKey). */
 export function secretKeyringFromEnv(e: SecretsKeyEnv): SecretKeyring {
   return SecretKeyring.fromSettings(e.GASTOWN_SECRETS_KEY ?? '', e.GASTOWN_SECRETS_PREVIOUS_KEYS ?? '');
-}
-
-/**
- * For a service whose own schema leaves the credentials out: reads and checks them on their own,
- * refusing a bad combination with the same messages (ConfigError naming the service).
- */
-export function loadNatsCredentials(label: string, service: NatsService, env: NodeJS.ProcessEnv): NatsCredentials | undefined {
-  const schema = z.object({ ...natsAuthSettings(), GT_NAMESPACE: namespaceSetting() }).superRefine(refineNatsAuth);
-  const e = parseEnv(label, schema, Object.fromEntries(Object.entries(env).filter(([, v]) => v !== '')));
-  return natsCredentialsFromEnv(e, service, e.GT_NAMESPACE);
-}
-
-/** Where and how a process reaches NATS, as every service and operator command reads it. */
-export interface NatsConnectionSettings {
-  readonly servers: string;
-  readonly namespace: string;
-  readonly credentials?: NatsCredentials;
-}
-
-/** For an operator command (rebuild, holds, migrations): the NATS settings of `service`, whose user it borrows. */
-export function loadNatsConnection(label: string, service: NatsService, env: NodeJS.ProcessEnv): NatsConnectionSettings {
-  const e = parseEnv(label, z.object({ NATS_URL: natsUrlSetting(), GT_NAMESPACE: namespaceSetting() }), env);
-  return { servers: e.NATS_URL, namespace: e.GT_NAMESPACE, credentials: loadNatsCredentials(label, service, env) };
 }
 
 /** For an operator command: the read models' DATABASE_URL. */

@@ -5,15 +5,11 @@ import { WORKSPACE_ROOT } from '@gastown/testing';
 import {
   ConfigError,
   databaseUrlSetting,
-  loadNatsCredentials,
   namespaceSetting,
-  natsAuthSettings,
-  natsCredentialsFromEnv,
   natsUrlSetting,
   parseEnv,
   portSetting,
   redactUrl,
-  refineNatsAuth,
   refineSecretsKey,
   secretKeyringFromEnv,
   secretsKeySettings,
@@ -118,41 +114,16 @@ describe('the one validator of each shared setting', () => {
   });
 });
 
-describe('NATS credentials and the secrets key', () => {
-  const Auth = z.object({ ...natsAuthSettings(), ...secretsKeySettings() }).superRefine((e, ctx) => {
-    refineNatsAuth(e, ctx);
-    refineSecretsKey(e, ctx);
-  });
+describe('the secrets key', () => {
+  const Keys = z.object(secretsKeySettings()).superRefine(refineSecretsKey);
   const KEY = 'a'.repeat(64);
 
-  it('given a user and password, when read, then the service connects as that user with replies on its own inbox prefix', () => {
-    const e = parseEnv('svc', Auth, { NATS_USER: 'gt-convoy', NATS_PASSWORD: 'pw', GASTOWN_SECRETS_KEY: KEY });
-    expect(natsCredentialsFromEnv(e, 'convoy', 'gt')).toEqual({ user: 'gt-convoy', password: 'pw', inboxPrefix: '_INBOX_gt_convoy' });
-    expect(natsCredentialsFromEnv({ NATS_TOKEN: 't', NATS_INBOX_PREFIX: 'mine' }, 'git-runner', 'gt')).toEqual({ token: 't', inboxPrefix: 'mine' });
-    expect(natsCredentialsFromEnv({}, 'gateway', 'gt')).toBeUndefined();
-  });
-
-  it('given half a credential, both kinds at once, or no secrets key, when read, then each problem is named without echoing a value', () => {
-    const refuse = (env: Record<string, string>) => () => parseEnv('svc', Auth, env);
-    expect(refuse({ NATS_USER: 'u', GASTOWN_SECRETS_KEY: KEY })).toThrow('NATS_PASSWORD is required with NATS_USER');
-    expect(refuse({ NATS_PASSWORD: 'hunter2', GASTOWN_SECRETS_KEY: KEY })).toThrow('NATS_USER is required with NATS_PASSWORD');
-    expect(refuse({ NATS_TOKEN: 't', NATS_USER: 'u', NATS_PASSWORD: 'p', GASTOWN_SECRETS_KEY: KEY })).toThrow(/NATS_TOKEN and NATS_USER\/NATS_PASSWORD exclude each other/);
+  it('given no key or a malformed one, when read, then each problem is named without echoing a value', () => {
+    const refuse = (env: Record<string, string>) => () => parseEnv('svc', Keys, env);
     expect(refuse({})).toThrow(/GASTOWN_SECRETS_KEY is required: 32 bytes/);
     expect(refuse({ GASTOWN_SECRETS_KEY: 'hunter2' })).toThrow(/GASTOWN_SECRETS_KEY must be 32 bytes/);
     expect(refuse({ GASTOWN_SECRETS_KEY: 'hunter2' })).not.toThrow(/hunter2/);
     expect(refuse({ GASTOWN_SECRETS_KEY: KEY, GASTOWN_SECRETS_PREVIOUS_KEYS: 'nope' })).toThrow(/GASTOWN_SECRETS_PREVIOUS_KEYS entry 1 must be 32 bytes/);
-  });
-
-  it('given a service whose schema leaves credentials out, when they are loaded on their own, then the namespace names the inbox and a bad pair is refused naming the service', () => {
-    expect(loadNatsCredentials('git-runner', 'git-runner', { NATS_USER: 'acme-git-runner', NATS_PASSWORD: 'pw', GT_NAMESPACE: 'acme' })).toEqual({
-      user: 'acme-git-runner',
-      password: 'pw',
-      inboxPrefix: '_INBOX_acme_git_runner',
-    });
-    expect(loadNatsCredentials('convoy service', 'convoy', { NATS_USER: '', NATS_PASSWORD: '' })).toBeUndefined();
-    expect(() => loadNatsCredentials('convoy service', 'convoy', { NATS_PASSWORD: 'hunter2' })).toThrow(
-      'convoy service: invalid configuration\n  - NATS_USER is required with NATS_PASSWORD',
-    );
   });
 
   it('given a key, when the keyring is built, then it seals and opens', () => {

@@ -6,3 +6,4 @@ export * from './http-receiver.testing';
 export * from './git-http.testing';
 export * from './legacy-events.testing';
 export * from './fork-bomb.testing';
+export * from './nats-cluster.testing';

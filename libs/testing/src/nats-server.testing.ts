@@ -28,11 +28,13 @@ export interface NatsServerOptions {
   timeoutMs?: number;
   /** Extra server configuration (e.g. an `authorization` block), written beside the store and passed with -c. */
   config?: string;
+  /** Further command-line options (a server name, cluster routes, a monitoring port). */
+  args?: readonly string[];
 }
 
 /** Starts `nats-server -js` on 127.0.0.1 and resolves once it accepts clients (JetStream is restored by then). */
-export function startNatsServer({ port, storeDir, timeoutMs = 10_000, config }: NatsServerOptions): Promise<NatsServerProcess> {
-  const args = ['-js', '-a', '127.0.0.1', '-p', String(port), '-sd', storeDir];
+export function startNatsServer({ port, storeDir, timeoutMs = 10_000, config, args: extra = [] }: NatsServerOptions): Promise<NatsServerProcess> {
+  const args = ['-js', '-a', '127.0.0.1', '-p', String(port), '-sd', storeDir, ...extra];
   if (config !== undefined) {
     const file = join(storeDir, `nats-server-${port}.conf`);
     writeFileSync(file, config, { mode: 0o600 });

@@ -9,7 +9,7 @@ export class AppModule {
     return {
       module: AppModule,
       providers: serviceProviders(
-        { servers: config.natsUrl, namespace: config.namespace, name: 'convoy', credentials: config.natsCredentials },
+        { servers: config.natsUrl, namespace: config.namespace, name: 'convoy', credentials: config.natsCredentials, tls: config.natsTls, streamReplicas: config.streamReplicas },
         (bus) => new ConvoyCommandService(bus, config),
       ),
     };

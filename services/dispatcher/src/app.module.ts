@@ -11,7 +11,14 @@ export class AppModule {
     return {
       module: AppModule,
       providers: serviceProviders(
-        { servers: config.natsUrl, namespace: config.namespace, name: `dispatcher ${config.dispatcherId}`, credentials: config.natsCredentials },
+        {
+          servers: config.natsUrl,
+          namespace: config.namespace,
+          name: `dispatcher ${config.dispatcherId}`,
+          credentials: config.natsCredentials,
+          tls: config.natsTls,
+          streamReplicas: config.streamReplicas,
+        },
         (bus) =>
           runnersInOrder(
             new DispatchRunner(bus, {

@@ -1,7 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import { Bus, CommandClient, connectBus, deleteTopology, NoResponderError, serveCommands, type CommandServer } from '@gastown/bus';
+import { Bus, CommandClient, connectBus, deleteTopology, ensureKv, NoResponderError, serveCommands, type CommandServer } from '@gastown/bus';
 import { StorageType } from '@nats-io/jetstream';
-import { Kvm } from '@nats-io/kv';
 import { attemptClaimKey, CommandReply, generateTownToken, hashTownToken, SecretKeyring, type AttemptClaim } from '@gastown/contracts';
 import {
   createTestDatabase,
@@ -160,7 +159,7 @@ export class GatewayHarness {
 
   /** Plays a git-runner holding an attempt: writes its claim, heartbeat included, as the runner does. */
   async writeAttemptClaim(beadId: string, attempt: number, claim: AttemptClaim): Promise<void> {
-    const kv = await new Kvm(this.bus.js).create(this.bus.names.claimsBucket, { history: 1, storage: StorageType.File, allow_direct: false });
+    const kv = await ensureKv(this.bus, this.bus.names.claimsBucket, { history: 1, storage: StorageType.File, allow_direct: false });
     await kv.put(attemptClaimKey(beadId, attempt), JSON.stringify(claim));
   }
 

@@ -1,4 +1,4 @@
-import type { NatsCredentials } from '@gastown/bus';
+import type { NatsCredentials, NatsTls, StreamReplicas } from '@gastown/bus';
 
 /**
  * Injection token of the configuration the bus, read-model and projection modules need. The
@@ -15,4 +15,8 @@ export interface GatewayOptions {
   readonly namespace: string;
   /** Absent for a NATS server without authorization. */
   readonly natsCredentials?: NatsCredentials;
+  /** Absent: TLS only as the URL or the server asks, against the system's roots. */
+  readonly natsTls?: NatsTls;
+  /** Copies of every stream and bucket the gateway creates; 1 when absent. */
+  readonly streamReplicas?: StreamReplicas;
 }

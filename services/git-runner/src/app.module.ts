@@ -9,7 +9,14 @@ export class AppModule {
     return {
       module: AppModule,
       providers: serviceProviders(
-        { servers: config.natsUrl, namespace: config.namespace, name: `git-runner ${config.runnerId}`, credentials: config.natsCredentials },
+        {
+          servers: config.natsUrl,
+          namespace: config.namespace,
+          name: `git-runner ${config.runnerId}`,
+          credentials: config.natsCredentials,
+          tls: config.natsTls,
+          streamReplicas: config.streamReplicas,
+        },
         (bus) => new GitRunner(bus, config),
       ),
     };

@@ -2,27 +2,44 @@ import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import { readAgentPolicy, type AgentPolicy, type TownLimits } from '@gastown/contracts';
 import { DEFAULT_LIMITS } from '../convoy/convoy.decider';
-import type { NatsCredentials } from '@gastown/bus';
-import { ConfigError, loadNatsCredentials, namespaceSetting, natsUrlSetting, parseEnv, townLimitSettings, wholeNumberSetting } from '@gastown/service-runtime';
+import type { NatsCredentials, NatsTls, StreamReplicas } from '@gastown/bus';
+import {
+  ConfigError,
+  namespaceSetting,
+  natsConnectionFromEnv,
+  natsSettings,
+  natsUrlSetting,
+  parseEnv,
+  refineNats,
+  townLimitSettings,
+  wholeNumberSetting,
+} from '@gastown/service-runtime';
 
-const Env = z.object({
-  NATS_URL: natsUrlSetting(),
-  GT_NAMESPACE: namespaceSetting(),
-  ...townLimitSettings(),
-  CONVOY_MAX_ATTEMPTS: wholeNumberSetting('CONVOY_MAX_ATTEMPTS', 3),
-  CONVOY_MAX_LANDING_ATTEMPTS: wholeNumberSetting('CONVOY_MAX_LANDING_ATTEMPTS', 3),
-  // Followers read a decision whole; see DEFAULT_LIMITS for how the default was measured.
-  CONVOY_MAX_PLAN_BYTES: wholeNumberSetting('CONVOY_MAX_PLAN_BYTES', DEFAULT_LIMITS.maxPlanBytes, {
-    min: 64 * 1024,
-    max: 256 * 1024 * 1024,
-    unit: ' bytes',
-  }),
-});
+const Env = z
+  .object({
+    NATS_URL: natsUrlSetting(),
+    GT_NAMESPACE: namespaceSetting(),
+    ...natsSettings(),
+    ...townLimitSettings(),
+    CONVOY_MAX_ATTEMPTS: wholeNumberSetting('CONVOY_MAX_ATTEMPTS', 3),
+    CONVOY_MAX_LANDING_ATTEMPTS: wholeNumberSetting('CONVOY_MAX_LANDING_ATTEMPTS', 3),
+    // Followers read a decision whole; see DEFAULT_LIMITS for how the default was measured.
+    CONVOY_MAX_PLAN_BYTES: wholeNumberSetting('CONVOY_MAX_PLAN_BYTES', DEFAULT_LIMITS.maxPlanBytes, {
+      min: 64 * 1024,
+      max: 256 * 1024 * 1024,
+      unit: ' bytes',
+    }),
+  })
+  .superRefine(refineNats);
 
 export interface ConvoyConfig {
   natsUrl: string;
-  /** NATS_USER/NATS_PASSWORD or NATS_TOKEN; absent for a server without authorization. */
+  /** NATS_USER/NATS_PASSWORD, NATS_TOKEN or NATS_CREDS_FILE; absent for a server without authorization. */
   natsCredentials?: NatsCredentials;
+  /** NATS_TLS_*: absent, TLS only as the URL or the server asks, against the system's roots. */
+  natsTls?: NatsTls;
+  /** GT_STREAM_REPLICAS: copies of every stream and bucket this service creates or brings up to date. */
+  streamReplicas?: StreamReplicas;
   namespace: string;
   maxTasks: number;
   maxAttempts: number;
@@ -41,11 +58,14 @@ export interface ConvoyConfig {
 /** Validates the environment once at start; every bad value gets its own line. */
 export function loadConvoyConfig(env: NodeJS.ProcessEnv = process.env): ConvoyConfig {
   const e = parseEnv('convoy service', Env, env);
+  const nats = natsConnectionFromEnv(e, 'convoy');
   const agents = readAgentPolicy(env, (path) => readFileSync(path, 'utf8'));
   if (!agents.ok) throw new ConfigError('convoy service', agents.problems);
   return {
     natsUrl: e.NATS_URL,
-    natsCredentials: loadNatsCredentials('convoy service', 'convoy', env),
+    ...(nats.credentials ? { natsCredentials: nats.credentials } : {}),
+    ...(nats.tls ? { natsTls: nats.tls } : {}),
+    streamReplicas: nats.streamReplicas,
     namespace: e.GT_NAMESPACE,
     maxTasks: e.CONVOY_MAX_TASKS,
     maxAttempts: e.CONVOY_MAX_ATTEMPTS,

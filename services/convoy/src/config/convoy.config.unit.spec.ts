@@ -7,6 +7,7 @@ describe('convoy configuration', () => {
     expect(loadConvoyConfig({})).toEqual({
       natsUrl: 'nats://127.0.0.1:4222',
       namespace: 'gt',
+      streamReplicas: 1,
       maxTasks: 10_000,
       maxAttempts: 3,
       maxLandingAttempts: 3,

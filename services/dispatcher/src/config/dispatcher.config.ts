@@ -1,15 +1,15 @@
 import { hostname } from 'node:os';
 import { z } from 'zod';
 import { DEFAULT_PAYLOAD_READ_TIMEOUT_MS } from '@gastown/bus';
-import type { NatsCredentials } from '@gastown/bus';
+import type { NatsCredentials, NatsTls, StreamReplicas } from '@gastown/bus';
 import { egressAllowSetting, type EgressAllowList, type SecretKeyring } from '@gastown/contracts';
 import {
   namespaceSetting,
-  natsAuthSettings,
-  natsCredentialsFromEnv,
+  natsConnectionFromEnv,
+  natsSettings,
   natsUrlSetting,
   parseEnv,
-  refineNatsAuth,
+  refineNats,
   refineSecretsKey,
   secretKeyringFromEnv,
   secretsKeySettings,
@@ -23,7 +23,7 @@ const DAY_MS = 24 * 60 * 60_000;
 const Env = z
   .object({
     NATS_URL: natsUrlSetting(),
-    ...natsAuthSettings(),
+    ...natsSettings(),
     ...secretsKeySettings(),
     GT_NAMESPACE: namespaceSetting(),
     DISPATCHER_MAX_AGENTS_PER_TOWN: wholeNumberSetting('DISPATCHER_MAX_AGENTS_PER_TOWN', 16),
@@ -61,7 +61,7 @@ const Env = z
       }),
   })
   .superRefine((e, ctx) => {
-    refineNatsAuth(e, ctx);
+    refineNats(e, ctx);
     refineSecretsKey(e, ctx);
     const { DISPATCHER_RETRY_BASE_MS: base, DISPATCHER_RETRY_MAX_MS: max } = e;
     if (max < base) {
@@ -80,6 +80,10 @@ export interface DispatcherConfig {
   natsUrl: string;
   /** Absent for a NATS server without authorization. */
   natsCredentials?: NatsCredentials;
+  /** NATS_TLS_*: absent, TLS only as the URL or the server asks, against the system's roots. */
+  natsTls?: NatsTls;
+  /** GT_STREAM_REPLICAS: copies of every stream and bucket this service creates. */
+  streamReplicas?: StreamReplicas;
   namespace: string;
   /** Names this replica in the server's connection list and in its own log lines. */
   dispatcherId: string;
@@ -118,9 +122,12 @@ export interface WebhookSettings {
 /** Validates the environment once at start; every bad value gets its own line. */
 export function loadDispatcherConfig(env: NodeJS.ProcessEnv = process.env): DispatcherConfig {
   const e = parseEnv('dispatcher', Env, env);
+  const nats = natsConnectionFromEnv(e, 'dispatcher');
   return {
     natsUrl: e.NATS_URL,
-    natsCredentials: natsCredentialsFromEnv(e, 'dispatcher', e.GT_NAMESPACE),
+    natsCredentials: nats.credentials,
+    ...(nats.tls ? { natsTls: nats.tls } : {}),
+    streamReplicas: nats.streamReplicas,
     namespace: e.GT_NAMESPACE,
     dispatcherId: e.DISPATCHER_ID,
     maxAgentsPerTown: e.DISPATCHER_MAX_AGENTS_PER_TOWN,

@@ -18,6 +18,8 @@ export const BUS = 'BUS';
           name: 'gateway',
           logger: lineLogger('bus'),
           credentials: options.natsCredentials,
+          tls: options.natsTls,
+          streamReplicas: options.streamReplicas,
         });
         try {
           await ensureTopology(bus);

@@ -13,6 +13,8 @@ export class ConfigModule {
       natsUrl: config.natsUrl,
       namespace: config.namespace,
       natsCredentials: config.natsCredentials,
+      natsTls: config.natsTls,
+      streamReplicas: config.streamReplicas,
     };
     return {
       module: ConfigModule,

@@ -2,17 +2,17 @@ import { existsSync } from 'node:fs';
 import { isIP } from 'node:net';
 import { join } from 'node:path';
 import { z } from 'zod';
-import type { NatsCredentials } from '@gastown/bus';
+import type { NatsCredentials, NatsTls, StreamReplicas } from '@gastown/bus';
 import { DEFAULT_TOWN_LIMITS, egressAllowSetting, type EgressAllowList, type SecretKeyring, type TownLimits } from '@gastown/contracts';
 import {
   ConfigError,
   databaseUrlSetting,
   namespaceSetting,
-  natsAuthSettings,
-  natsCredentialsFromEnv,
+  natsConnectionFromEnv,
+  natsSettings,
   natsUrlSetting,
   portSetting,
-  refineNatsAuth,
+  refineNats,
   refineSecretsKey,
   secretKeyringFromEnv,
   secretsKeySettings,
@@ -38,8 +38,12 @@ export interface GatewayConfig {
   readonly readModelWaitMs: number;
   /** The built dashboard to serve beside the API, or null for an API-only gateway. */
   readonly dashboardDir: string | null;
-  /** NATS_USER/NATS_PASSWORD or NATS_TOKEN; absent for a server without authorization. */
+  /** NATS_USER/NATS_PASSWORD, NATS_TOKEN or NATS_CREDS_FILE; absent for a server without authorization. */
   readonly natsCredentials?: NatsCredentials;
+  /** NATS_TLS_*: absent, TLS only as the URL or the server asks, against the system's roots. */
+  readonly natsTls?: NatsTls;
+  /** GT_STREAM_REPLICAS; 1 when absent (hand-made test configurations). */
+  readonly streamReplicas?: StreamReplicas;
   /**
    * Seals a webhook's signing key before it leaves the gateway, and opens it to show it once.
    * Always set from GASTOWN_SECRETS_KEY; absent only in hand-made test configurations without webhooks.
@@ -166,11 +170,11 @@ const GatewayEnv = z.object({
         ctx.addIssue({ code: 'custom', message: `DASHBOARD_DIR must be a built dashboard holding index.html (nx build dashboard writes dist/apps/dashboard/browser); ${value} holds none` });
       }
     }),
-  ...natsAuthSettings(),
+  ...natsSettings(),
   ...secretsKeySettings(),
 })
   .superRefine((e, ctx) => {
-    refineNatsAuth(e, ctx);
+    refineNats(e, ctx);
     refineSecretsKey(e, ctx);
   });
 
@@ -183,6 +187,7 @@ export function loadGatewayConfig(env: NodeJS.ProcessEnv = process.env): Gateway
   const parsed = GatewayEnv.safeParse(present(env));
   if (!parsed.success) throw new GatewayConfigError(parsed.error.issues.map((issue) => issue.message));
   const v = parsed.data;
+  const nats = natsConnectionFromEnv(v, 'gateway');
   return {
     host: v.GATEWAY_HOST,
     port: v.GATEWAY_PORT,
@@ -191,7 +196,9 @@ export function loadGatewayConfig(env: NodeJS.ProcessEnv = process.env): Gateway
     namespace: v.GT_NAMESPACE,
     readModelWaitMs: v.READ_MODEL_WAIT_MS,
     dashboardDir: v.DASHBOARD_DIR ?? null,
-    natsCredentials: natsCredentialsFromEnv(v, 'gateway', v.GT_NAMESPACE),
+    ...(nats.credentials ? { natsCredentials: nats.credentials } : {}),
+    ...(nats.tls ? { natsTls: nats.tls } : {}),
+    streamReplicas: nats.streamReplicas,
     secrets: secretKeyringFromEnv(v),
     ...(v.GASTOWN_EGRESS_ALLOW.length > 0 ? { egressAllow: v.GASTOWN_EGRESS_ALLOW } : {}),
     fairShare: {

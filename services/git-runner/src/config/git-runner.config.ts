@@ -3,13 +3,15 @@ import { hostname } from 'node:os';
 import { isAbsolute, relative, resolve } from 'node:path';
 import { z } from 'zod';
 import { egressAllowSetting, readAgentPolicy, type AgentPolicy, type EgressAllowList, type SecretKeyring } from '@gastown/contracts';
-import type { NatsCredentials } from '@gastown/bus';
+import type { NatsCredentials, NatsTls, StreamReplicas } from '@gastown/bus';
 import {
   ConfigError,
-  loadNatsCredentials,
   namespaceSetting,
+  natsConnectionFromEnv,
+  natsSettings,
   natsUrlSetting,
   parseEnv,
+  refineNats,
   refineSecretsKey,
   secretKeyringFromEnv,
   secretsKeySettings,
@@ -83,6 +85,7 @@ const Env = z
   .object({
     NATS_URL: natsUrlSetting(),
     GT_NAMESPACE: namespaceSetting(),
+    ...natsSettings(),
     GIT_RUNNER_DATA_DIR: z.string().optional(),
     GIT_RUNNER_ID: z
       .string()
@@ -164,12 +167,19 @@ const Env = z
     // Opens the rigs' git credentials, which the gateway sealed with the same key.
     ...secretsKeySettings(),
   })
-  .superRefine((e, ctx) => refineSecretsKey(e, ctx));
+  .superRefine((e, ctx) => {
+    refineNats(e, ctx);
+    refineSecretsKey(e, ctx);
+  });
 
   export interface GitRunnerConfig {
     natsUrl: string;
-    /** NATS_USER/NATS_PASSWORD or NATS_TOKEN; absent for a server without authorization. */
+    /** NATS_USER/NATS_PASSWORD, NATS_TOKEN or NATS_CREDS_FILE; absent for a server without authorization. */
     natsCredentials?: NatsCredentials;
+    /** NATS_TLS_*: absent, TLS only as the URL or the server asks, against the system's roots. */
+    natsTls?: NatsTls;
+    /** GT_STREAM_REPLICAS: copies of the lease and claim buckets this service creates or brings up to date. */
+    streamReplicas?: StreamReplicas;
     namespace: string;
     /** Clones, worktrees, prompts and agent logs of this replica; never shared with another replica. */
     dataDir: string;
@@ -211,11 +221,14 @@ const Env = z
   /** Validates the environment once at start; every bad value gets its own line. */
   export function loadGitRunnerConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.cwd()): GitRunnerConfig {
     const e = parseEnv('git-runner', Env, env);
+    const nats = natsConnectionFromEnv(e, 'git-runner');
     const agents = readAgentPolicy(env, (path) => readFileSync(path, 'utf8'));
     if (!agents.ok) throw new ConfigError('git-runner', agents.problems);
     return {
       natsUrl: e.NATS_URL,
-      natsCredentials: loadNatsCredentials('git-runner', 'git-runner', env),
+      ...(nats.credentials ? { natsCredentials: nats.credentials } : {}),
+      ...(nats.tls ? { natsTls: nats.tls } : {}),
+      streamReplicas: nats.streamReplicas,
       namespace: e.GT_NAMESPACE,
       dataDir: resolve(cwd, e.GIT_RUNNER_DATA_DIR || '.data/git-runner'),
       runnerId: e.GIT_RUNNER_ID || `${hostname()}-${process.pid}`,

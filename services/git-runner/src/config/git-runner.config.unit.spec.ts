@@ -12,6 +12,7 @@ describe('git-runner configuration', () => {
     expect(loadGitRunnerConfig({}, '/srv/gastown')).toEqual({
       natsUrl: 'nats://127.0.0.1:4222',
       namespace: 'gt',
+      streamReplicas: 1,
       dataDir: '/srv/gastown/.data/git-runner',
       runnerId: `${hostname()}-${process.pid}`,
       maxAgents: 4,
@@ -40,6 +41,7 @@ describe('git-runner configuration', () => {
         {
           NATS_URL: 'nats://a:4222,nats://b:4222',
           GT_NAMESPACE: 'acme',
+          GT_STREAM_REPLICAS: '3',
           GIT_RUNNER_DATA_DIR: 'runner-data',
           GIT_RUNNER_ID: 'runner-1.eu',
           GIT_RUNNER_MAX_AGENTS: '8',
@@ -62,6 +64,7 @@ describe('git-runner configuration', () => {
     ).toEqual({
       natsUrl: 'nats://a:4222,nats://b:4222',
       namespace: 'acme',
+      streamReplicas: 3,
       dataDir: '/srv/runner-data',
       runnerId: 'runner-1.eu',
       maxAgents: 8,

@@ -1,7 +1,7 @@
 import { JetStreamApiCodes, JetStreamApiError, StorageType } from '@nats-io/jetstream';
-import { Kvm, type KV } from '@nats-io/kv';
+import type { KV } from '@nats-io/kv';
 import type { Names } from '@gastown/contracts';
-import type { Bus } from '@gastown/bus';
+import { ensureKv, type Bus } from '@gastown/bus';
 
 /** The rig lease is gone (expired and taken, or released): no write to the rig's shared refs may follow. */
 export class LeaseLostError extends Error {
@@ -135,10 +135,9 @@ export class RigLease {
 
   /** Creates the bucket on first use; concurrent creation by several replicas is a no-op on the server. */
   private kv(): Promise<KV> {
-    this.bucket ??= new Kvm(this.bus.js)
-      // No direct gets: a fence must read the key from the stream leader, never from a replica
-      // that may not have seen the takeover yet.
-      .create(leaseBucket(this.bus.names), { history: 1, ttl: BUCKET_MAX_AGE_MS, storage: StorageType.File, allow_direct: false })
+    // No direct gets: a fence must read the key from the stream leader, never from a replica
+    // that may not have seen the takeover yet.
+    this.bucket ??= ensureKv(this.bus, leaseBucket(this.bus.names), { history: 1, ttl: BUCKET_MAX_AGE_MS, storage: StorageType.File, allow_direct: false })
       .catch((error: unknown) => {
         this.bucket = undefined;
         throw error;

@@ -1,7 +1,7 @@
 import { Logger } from '@nestjs/common';
 import { JetStreamApiCodes, JetStreamApiError, StorageType } from '@nats-io/jetstream';
-import { Kvm, type KV } from '@nats-io/kv';
-import type { Bus } from '@gastown/bus';
+import type { KV } from '@nats-io/kv';
+import { ensureKv, type Bus } from '@gastown/bus';
 import { AttemptClaim, attemptClaimKey } from '@gastown/contracts';
 import type { ConvoyReport } from '../jobs/convoy.commands';
 
@@ -102,9 +102,8 @@ export class AttemptClaims {
   }
 
   private kv(): Promise<KV> {
-    this.bucket ??= new Kvm(this.bus.js)
-      // No direct gets: a claim must be read from the stream leader, never from a lagging replica.
-      .create(this.bus.names.claimsBucket, { history: 1, storage: StorageType.File, allow_direct: false })
+    // No direct gets: a claim must be read from the stream leader, never from a lagging replica.
+    this.bucket ??= ensureKv(this.bus, this.bus.names.claimsBucket, { history: 1, storage: StorageType.File, allow_direct: false })
       .catch((error: unknown) => {
         this.bucket = undefined;
         throw error;

@@ -1,7 +1,6 @@
 import { createHash } from 'node:crypto';
-import { StorageType } from '@nats-io/jetstream';
-import { Kvm, type KV } from '@nats-io/kv';
-import type { Bus } from '@gastown/bus';
+import type { KV } from '@nats-io/kv';
+import { ensureKv, REPOSITORY_OWNERS_OPTIONS, type Bus } from '@gastown/bus';
 import { RepositoryOwner } from '@gastown/contracts';
 
 /**
@@ -37,8 +36,7 @@ export class RepositoryOwners {
 
   private kv(): Promise<KV> {
     // Created with the rest of the topology; `create` with the same settings only opens it, so a runner on an older topology works too.
-    this.bucket ??= new Kvm(this.bus.js)
-      .create(this.bus.names.repositoryOwnersBucket, { history: 1, storage: StorageType.File, allow_direct: false })
+    this.bucket ??= ensureKv(this.bus, this.bus.names.repositoryOwnersBucket, REPOSITORY_OWNERS_OPTIONS)
       .catch((error: unknown) => {
         this.bucket = undefined;
         throw error;
