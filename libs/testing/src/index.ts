@@ -7,3 +7,4 @@ export * from './git-http.testing';
 export * from './legacy-events.testing';
 export * from './fork-bomb.testing';
 export * from './nats-cluster.testing';
+export * from './tls.testing';
