@@ -8,16 +8,21 @@ export interface EntryStart {
   readonly code: number | null;
   /** The host:port it first connected to (or host, when it first resolved a name): its configuration was accepted by then. */
   readonly firstConnection: string | null;
+  /** host:port of every listener it opened before that, as configured (each really got a free port instead). */
+  readonly listens: readonly string[];
   readonly output: string;
 }
 
 const MARK = 'deploy-probe: first connection to ';
+const LISTEN = 'deploy-probe: listens on ';
 
 /**
  * Preloaded with --require: the first outbound connection or name lookup ends the process with
  * exit 0 after naming its target. A service validates its whole configuration before it connects
  * to anything, so reaching this point means the environment under test was accepted, without
- * the service having to reach hosts (nats-1, postgres) that only exist in a deployment.
+ * the service having to reach hosts (nats-1, postgres) that only exist in a deployment. Listeners
+ * are recorded as configured and opened on a free port, so the ports of a deployment never clash
+ * with what else runs on this machine.
  */
 const PROBE = `
 const net = require('node:net');
@@ -31,6 +36,14 @@ net.Socket.prototype.connect = function (...args) {
   else if (typeof first === 'string' && Number.isNaN(Number(first))) stop(first);
   else stop((typeof second === 'string' ? second : 'localhost') + ':' + first);
   return connect.apply(this, args);
+};
+const listen = net.Server.prototype.listen;
+net.Server.prototype.listen = function (...args) {
+  const options = args[0] && typeof args[0] === 'object' ? args[0] : { port: args[0], host: typeof args[1] === 'string' ? args[1] : undefined };
+  writeSync(1, '\\n${LISTEN}' + (options.host || '::') + ':' + options.port + '\\n');
+  if (args[0] && typeof args[0] === 'object') args[0] = { ...args[0], port: 0 };
+  else args[0] = 0;
+  return listen.apply(this, args);
 };
 dns.lookup = (host) => stop(host);
 dns.promises.lookup = (host) => stop(host);
@@ -56,8 +69,10 @@ export function startUntilFirstConnection(args: readonly string[], env: Readonly
     const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
     child.once('exit', (code) => {
       clearTimeout(timer);
-      const mark = output.split('\n').find((line) => line.startsWith(MARK));
-      done({ code, firstConnection: mark ? mark.slice(MARK.length) : null, output });
+      const lines = output.split('\n');
+      const mark = lines.find((line) => line.startsWith(MARK));
+      const listens = lines.filter((line) => line.startsWith(LISTEN)).map((line) => line.slice(LISTEN.length));
+      done({ code, firstConnection: mark ? mark.slice(MARK.length) : null, listens, output });
     });
   });
 }

@@ -57,7 +57,7 @@ export function unknownSettings(service: ServiceName, variables: Iterable<string
   const documented = settingsOf(service, rows);
   const built = namesInBuild(service);
   const problems: string[] = [];
-  for (const name of variables) {
+  for (const name of new Set(variables)) {
     if (RUNTIME_VARIABLES.has(name)) continue;
     if (!documented.has(name)) {
       const owners = rows.filter((r) => r.names.includes(name)).flatMap((r) => r.usedBy);
