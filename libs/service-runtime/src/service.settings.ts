@@ -86,6 +86,12 @@ export const databaseUrlSetting = () =>
       return v;
     });
 
+/**
+ * DATABASE_POOL_MAX: connections one process keeps to PostgreSQL. Every replica has its own
+ * pool, so replicas times this must stay under the server's max_connections (100 by default).
+ */
+export const databasePoolMaxSetting = () => wholeNumberSetting('DATABASE_POOL_MAX', 10, { max: 1_000 });
+
 export function wholeNumberSetting(name: string, fallback: number, { min = 1, max = Number.MAX_SAFE_INTEGER, unit = '' } = {}) {
   return z
     .string()

@@ -1,4 +1,5 @@
 import type { NatsCredentials, NatsTls, StreamReplicas } from '@gastown/bus';
+import type { MigrationMode } from './migrations/migrations.lock';
 
 /**
  * Injection token of the configuration the bus, read-model and projection modules need. The
@@ -7,8 +8,12 @@ import type { NatsCredentials, NatsTls, StreamReplicas } from '@gastown/bus';
 export const GATEWAY_OPTIONS = 'GATEWAY_OPTIONS';
 
 export interface GatewayOptions {
-  /** PostgreSQL of the read models; the database is created when missing. */
+  /** PostgreSQL of the read models; the database is created when missing (unless migrations are skipped). */
   readonly databaseUrl: string;
+  /** Connections of the read-model pool; 10 when absent. */
+  readonly databasePoolMax?: number;
+  /** What the gateway does with pending migrations at start; run when absent. */
+  readonly migrations?: MigrationMode;
   /** One or more NATS servers, comma separated. */
   readonly natsUrl: string;
   /** Prefix of every subject, stream and bucket (see `names()` in contracts). */

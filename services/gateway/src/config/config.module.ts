@@ -10,6 +10,8 @@ export class ConfigModule {
   static forRoot(config: GatewayConfig): DynamicModule {
     const options: GatewayOptions = {
       databaseUrl: config.databaseUrl,
+      databasePoolMax: config.databasePoolMax,
+      migrations: config.migrations,
       natsUrl: config.natsUrl,
       namespace: config.namespace,
       natsCredentials: config.natsCredentials,

@@ -3,9 +3,11 @@ import { isIP } from 'node:net';
 import { join } from 'node:path';
 import { z } from 'zod';
 import type { NatsCredentials, NatsTls, StreamReplicas } from '@gastown/bus';
+import { MIGRATION_MODES, type MigrationMode } from '../migrations/migrations.lock';
 import { DEFAULT_TOWN_LIMITS, egressAllowSetting, type EgressAllowList, type SecretKeyring, type TownLimits } from '@gastown/contracts';
 import {
   ConfigError,
+  databasePoolMaxSetting,
   databaseUrlSetting,
   namespaceSetting,
   natsConnectionFromEnv,
@@ -32,6 +34,13 @@ export interface GatewayConfig {
   readonly host?: string;
   readonly port: number;
   readonly databaseUrl: string;
+  /** DATABASE_POOL_MAX: connections of this replica's read-model pool. */
+  readonly databasePoolMax?: number;
+  /**
+   * GATEWAY_MIGRATIONS: run the pending migrations at start under the advisory lock (run), leave
+   * them to the migrations Job (skip), or refuse to start while any is pending (check).
+   */
+  readonly migrations?: MigrationMode;
   readonly natsUrl: string;
   readonly namespace: string;
   /** How long a mutation waits for the read models to show its own write. */
@@ -146,6 +155,14 @@ const GatewayEnv = z.object({
   GATEWAY_HOST: listenHost,
   GATEWAY_PORT: portSetting('GATEWAY_PORT', 4000),
   DATABASE_URL: databaseUrlSetting(),
+  DATABASE_POOL_MAX: databasePoolMaxSetting(),
+  GATEWAY_MIGRATIONS: z
+    .string()
+    .optional()
+    .transform((v) => v || 'run')
+    .refine((v): v is MigrationMode => (MIGRATION_MODES as readonly string[]).includes(v), {
+      message: 'GATEWAY_MIGRATIONS must be "run" (the default: at start, one replica at a time), "skip" (the migrations Job runs them) or "check" (refuse to start while any is pending)',
+    }),
   NATS_URL: natsUrlSetting(),
   GT_NAMESPACE: namespaceSetting(),
   GASTOWN_EGRESS_ALLOW: egressAllowSetting(),
@@ -192,6 +209,8 @@ export function loadGatewayConfig(env: NodeJS.ProcessEnv = process.env): Gateway
     host: v.GATEWAY_HOST,
     port: v.GATEWAY_PORT,
     databaseUrl: v.DATABASE_URL,
+    databasePoolMax: v.DATABASE_POOL_MAX,
+    migrations: v.GATEWAY_MIGRATIONS,
     natsUrl: v.NATS_URL,
     namespace: v.GT_NAMESPACE,
     readModelWaitMs: v.READ_MODEL_WAIT_MS,

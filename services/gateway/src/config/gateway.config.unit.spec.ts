@@ -25,6 +25,8 @@ describe('gateway configuration', () => {
       host: '127.0.0.1',
       port: 4000,
       databaseUrl: DATABASE_URL,
+      databasePoolMax: 10,
+      migrations: 'run',
       natsUrl: 'nats://127.0.0.1:4222',
       namespace: 'gt',
       streamReplicas: 1,
@@ -47,6 +49,8 @@ describe('gateway configuration', () => {
         NATS_URL: 'nats://10.0.0.1:4222,nats://10.0.0.2:4222',
         GT_NAMESPACE: 'prod_eu',
         GT_STREAM_REPLICAS: '3',
+        DATABASE_POOL_MAX: '40',
+        GATEWAY_MIGRATIONS: 'check',
         READ_MODEL_WAIT_MS: '2500',
         DASHBOARD_DIR: dashboard,
         CONVOY_MAX_TASKS: '500',
@@ -69,6 +73,8 @@ describe('gateway configuration', () => {
       host: '0.0.0.0',
       port: 8080,
       databaseUrl: DATABASE_URL,
+      databasePoolMax: 40,
+      migrations: 'check',
       natsUrl: 'nats://10.0.0.1:4222,nats://10.0.0.2:4222',
       namespace: 'prod_eu',
       streamReplicas: 3,
@@ -113,6 +119,13 @@ describe('gateway configuration', () => {
     expect(problemsOf({ DATABASE_URL, GASTOWN_SECRETS_KEY, DASHBOARD_DIR: '/nonexistent/dashboard' })).toEqual([
       'DASHBOARD_DIR must be a built dashboard holding index.html (nx build dashboard writes dist/apps/dashboard/browser); /nonexistent/dashboard holds none',
     ]);
+  });
+
+  it.each([
+    [{ DATABASE_POOL_MAX: '0' }, 'DATABASE_POOL_MAX must be a whole number from 1 to 1000, got "0"'],
+    [{ GATEWAY_MIGRATIONS: 'auto' }, 'GATEWAY_MIGRATIONS must be "run" (the default: at start, one replica at a time), "skip" (the migrations Job runs them) or "check" (refuse to start while any is pending)'],
+  ])('given %j, when loaded, then it is refused naming the accepted values', (env, message) => {
+    expect(problemsOf({ DATABASE_URL, GASTOWN_SECRETS_KEY, ...env })).toEqual([message]);
   });
 
   it('given no DATABASE_URL, when loaded, then the message says it is required', () => {

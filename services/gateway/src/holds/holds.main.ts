@@ -9,6 +9,7 @@
  */
 import { connectBus, HoldsRegistry, type BusLogger } from '@gastown/bus';
 import { loadDatabaseUrl, loadNatsConnection } from '@gastown/service-runtime';
+import { runMigrationsLocked } from '../migrations/migrations.lock';
 import { ProjectionRunner } from '../projection/projection.runner';
 import { createReadModelDataSource, initializeReadModelDataSource } from '../read-models/read-models.datasource';
 import { formatDispatcherRelease, formatHolds, formatRetry, HOLDS_USAGE, listedHold, parseHoldsArgs, type HoldsCommand } from './holds.command';
@@ -88,7 +89,7 @@ async function main(): Promise<number> {
   const dataSource = await initializeReadModelDataSource(createReadModelDataSource(databaseUrl));
   const bus = await connectBus({ ...nats, name: 'holds', logger: log });
   try {
-    await dataSource.runMigrations();
+    await runMigrationsLocked(dataSource, databaseUrl);
     return await run(command, new ProjectionRunner(dataSource, bus, { logger: log }), new HoldsRegistry(bus));
   } finally {
     await bus.close();

@@ -7,6 +7,7 @@
 import { connectBus, consoleLogger } from '@gastown/bus';
 import { loadDatabaseUrl, loadNatsConnection } from '@gastown/service-runtime';
 import { createReadModelDataSource, ensureDatabase, initializeReadModelDataSource } from '../read-models/read-models.datasource';
+import { runMigrationsLocked } from '../migrations/migrations.lock';
 import { rebuildReadModels } from './projection.rebuild';
 
 async function main(): Promise<void> {
@@ -20,7 +21,7 @@ async function main(): Promise<void> {
   const dataSource = await initializeReadModelDataSource(createReadModelDataSource(databaseUrl));
   const bus = await connectBus({ ...nats, name: 'read-model-rebuild', logger: log });
   try {
-    await dataSource.runMigrations();
+    await runMigrationsLocked(dataSource, databaseUrl);
     const report = await rebuildReadModels(dataSource, bus);
     log.info(
       `rebuilt the read models of namespace "${namespace}" up to stream seq ${report.lastSeq}: ` +

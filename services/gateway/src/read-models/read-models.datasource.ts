@@ -33,7 +33,10 @@ const parameterFreeLogger: Logger = {
   },
 };
 
-export function readModelDataSourceOptions(url: string): PostgresDataSourceOptions {
+/** Connections one process keeps to the read-model database (DATABASE_POOL_MAX for the gateway). */
+export const DEFAULT_DATABASE_POOL_MAX = 10;
+
+export function readModelDataSourceOptions(url: string, { poolMax = DEFAULT_DATABASE_POOL_MAX } = {}): PostgresDataSourceOptions {
   return {
     type: 'postgres',
     url,
@@ -43,12 +46,12 @@ export function readModelDataSourceOptions(url: string): PostgresDataSourceOptio
     synchronize: false,
     logger: parameterFreeLogger,
     logging: ['error', 'warn', 'migration'],
-    extra: { max: 10 },
+    extra: { max: poolMax },
   };
 }
 
-export function createReadModelDataSource(url: string): DataSource {
-  return new DataSource(readModelDataSourceOptions(url));
+export function createReadModelDataSource(url: string, options?: { poolMax?: number }): DataSource {
+  return new DataSource(readModelDataSourceOptions(url, options));
 }
 
 /**
@@ -77,8 +80,15 @@ export async function ensureDatabase(url: string): Promise<void> {
   await client.connect();
   try {
     const found = await client.query('SELECT 1 FROM pg_database WHERE datname = $1', [database]);
-    if (found.rowCount === 0) await client.query(`CREATE DATABASE "${database}"`);
+    // Replicas starting together on a fresh server race here: the one that loses finds it created.
+    if (found.rowCount === 0) await client.query(`CREATE DATABASE "${database}"`).catch(createdMeanwhile);
   } finally {
     await client.end();
   }
+}
+
+/** duplicate_database, or the catalogue's unique index when both CREATEs got that far. */
+function createdMeanwhile(error: unknown): void {
+  const code = (error as { code?: string }).code;
+  if (code !== '42P04' && code !== '23505') throw error;
 }
