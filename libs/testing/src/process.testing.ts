@@ -29,6 +29,14 @@ export interface StartOptions {
   nodeArgs?: string[];
 }
 
+/** Every service's health listener turned off (port 0); a spec that probes one sets its port. */
+export const NO_HEALTH_LISTENERS: Readonly<Record<string, string>> = {
+  GATEWAY_HEALTH_PORT: '0',
+  CONVOY_HEALTH_PORT: '0',
+  DISPATCHER_HEALTH_PORT: '0',
+  GIT_RUNNER_HEALTH_PORT: '0',
+};
+
 export function startService(name: string, options: StartOptions = {}): Promise<ServiceProcess> {
   const script = join(WORKSPACE_ROOT, options.script ?? join('services', name, 'src', 'main.ts'));
   const compiled = script.endsWith('.js');
@@ -37,6 +45,10 @@ export function startService(name: string, options: StartOptions = {}): Promise<
     env: {
       ...process.env,
       GASTOWN_SECRETS_KEY: TEST_SECRETS_KEY,
+      // Specs read the services' lines as a person would; a spec about JSON logs asks for them.
+      GT_LOG_FORMAT: 'text',
+      // Replicas of a service share a machine in tests: no listener unless a spec gives it a port.
+      ...NO_HEALTH_LISTENERS,
       ...options.env,
       ...(compiled ? {} : { SWC_NODE_PROJECT: join(WORKSPACE_ROOT, 'tsconfig.base.json') }),
     },

@@ -1,7 +1,9 @@
 import { Logger } from '@nestjs/common';
 import { z } from 'zod';
 import { ConvoyCommand, CommandReply, TownCommand, names as namesFor } from '@gastown/contracts';
-import { Bus, EventStore, serveCommands } from '@gastown/bus';
+import { Bus, EventStore, histogram, secondsSince, serveCommands, withLogFields, type CommandServer } from '@gastown/bus';
+import { trace } from '@opentelemetry/api';
+import type { ReadinessCheck } from '@gastown/service-runtime';
 import { AggregateStore } from '../aggregate/aggregate.store';
 import { ConvoyConfig } from '../config/convoy.config';
 import * as convoyDecider from '../convoy/convoy.decider';
@@ -14,6 +16,24 @@ type TownState = ReturnType<typeof townDecider.initialTownState>;
 /** Queue group: every replica of the convoy service shares the command load. */
 const QUEUE = 'convoy-service';
 
+/** Command types as the contracts name them: the only values of the metrics' `command` label. */
+const COMMAND_TYPES = new Set<string>([...ConvoyCommand.options, ...TownCommand.options].map((o) => o.shape.type.value));
+const commandDuration = histogram('gastown_command_duration_seconds');
+
+/** What a command names of its town, convoy and bead, for the log lines and the trace of its handling. */
+function scopeOf(payload: unknown): { type: string; townId?: string; convoyId?: string; beadId?: string } {
+  const p = (typeof payload === 'object' && payload !== null ? payload : {}) as Record<string, unknown>;
+  const data = (typeof p['data'] === 'object' && p['data'] !== null ? p['data'] : {}) as Record<string, unknown>;
+  const text = (v: unknown) => (typeof v === 'string' ? v : undefined);
+  const type = text(p['type']);
+  return {
+    type: type !== undefined && COMMAND_TYPES.has(type) ? type : 'unknown',
+    townId: text(p['townId']),
+    convoyId: text(p['convoyId']),
+    beadId: text(data['beadId']),
+  };
+}
+
 /**
  * The only writer of town, convoy and bead events: parses a command, routes it to its
  * aggregate and decider, and answers with the decision's sequence or a specific error.
@@ -23,7 +43,7 @@ export class ConvoyCommandService {
   private readonly handler: CommandHandler;
   private readonly towns: AggregateStore<TownState>;
   private readonly convoys: AggregateStore<ConvoyState>;
-  private readonly servers: { stop(): Promise<void> }[] = [];
+  private readonly servers: CommandServer[] = [];
 
   constructor(
     private readonly bus: Bus,
@@ -45,6 +65,26 @@ export class ConvoyCommandService {
 
   async stop(): Promise<void> {
     await Promise.all(this.servers.splice(0).map((s) => s.stop()));
+  }
+
+  /** Ready: both command subscriptions are open, and the event stream answers (every decision is appended there). */
+  readiness(): ReadinessCheck[] {
+    return [
+      {
+        name: 'command subscriptions',
+        check: () =>
+          this.servers.length === 2 && this.servers.every((s) => s.active())
+            ? { ok: true }
+            : { ok: false, reason: 'the convoy and town command subjects are not both subscribed' },
+      },
+      {
+        name: 'event stream',
+        check: async () => {
+          const info = await this.bus.jsm.streams.info(this.bus.names.eventStream);
+          return { ok: true, detail: `at #${info.state.last_seq}` };
+        },
+      },
+    ];
   }
 
   async townCommand(payload: unknown): Promise<CommandReply> {
@@ -95,10 +135,20 @@ export class ConvoyCommandService {
     }
   }
 
-  private async timed(payload: unknown, run: (p: unknown) => Promise<CommandReply>): Promise<CommandReply> {
+  private timed(payload: unknown, run: (p: unknown) => Promise<CommandReply>): Promise<CommandReply> {
+    const scope = scopeOf(payload);
+    const span = trace.getActiveSpan();
+    span?.updateName(`handle ${scope.type}`);
+    span?.setAttributes({ 'gastown.command': scope.type, ...(scope.townId ? { 'gastown.town_id': scope.townId } : {}), ...(scope.convoyId ? { 'gastown.convoy_id': scope.convoyId } : {}) });
+    return withLogFields(scope, () => this.measured(scope.type, payload, run));
+  }
+
+  private async measured(type: string, payload: unknown, run: (p: unknown) => Promise<CommandReply>): Promise<CommandReply> {
     const started = performance.now();
     const reply = await run(payload);
-    const type = typeof payload === 'object' && payload && 'type' in payload ? String(payload.type) : 'unknown';
+    const outcome = reply.ok ? (reply.duplicate ? 'DUPLICATE' : 'OK') : reply.error.code;
+    commandDuration.observe({ command: type, outcome }, secondsSince(started));
+    trace.getActiveSpan()?.setAttribute('gastown.outcome', outcome);
     const ms = (performance.now() - started).toFixed(1);
     if (reply.ok) {
       const target = (reply.convoyId ?? reply.townId).slice(0, 8);
