@@ -17,6 +17,9 @@ import {
 import { OriginRepository } from './origin.repository';
 
 export interface HarnessOptions {
+  /** Replicas of each service, as separate processes; one of each by default. */
+  convoys?: number;
+  gateways?: number;
   dispatchers?: number;
   runners?: number;
   /** Extra environment for every service (attempt budgets, timeouts). */
@@ -26,6 +29,7 @@ export interface HarnessOptions {
   /**
    * Another NATS server than the shared one, e.g. an authenticating one: the harness connects
    * with the operator's credentials and each service gets its own environment (its NATS user).
+   * `url` may list a cluster's servers, comma-separated, as NATS_URL does.
    */
   nats?: { url: string; operator?: NatsCredentials; serviceEnv?: (service: string) => Record<string, string> };
   /**
@@ -60,6 +64,10 @@ export class SystemHarness {
   townId = '';
   private serviceEnv: (service: string) => Record<string, string> = () => ({});
   private built: HarnessOptions['built'];
+  /** Each gateway replica's port, kept across its restarts; replica 1 listens on GATEWAY_PORT. */
+  private readonly gatewayPorts = new Map<number, number>();
+  /** The gateway replica a GraphQL request tries first, moved on when one does not answer (as a load balancer would). */
+  private gatewayTurn = 0;
 
   private constructor(
     readonly namespace: string,
@@ -100,9 +108,14 @@ export class SystemHarness {
     const harness = new SystemHarness(namespace, db, bus, env, mkdtempSync(join(tmpdir(), 'gt-system-')), `http://127.0.0.1:${port}/graphql`);
     if (options.nats?.serviceEnv) harness.serviceEnv = options.nats.serviceEnv;
     harness.built = options.built;
+    harness.gatewayPorts.set(1, port);
+    for (let i = 2; i <= (options.gateways ?? 1); i++) harness.gatewayPorts.set(i, await freePort());
     try {
+      // The first of each starts alone: every service ensures the topology, and on a fresh cluster that is quicker done once.
       await Promise.all([harness.startProcess('convoy'), harness.startProcess('gateway')]);
       const starts: Promise<ServiceProcess>[] = [];
+      for (let i = 2; i <= (options.convoys ?? 1); i++) starts.push(harness.startProcess('convoy', i));
+      for (let i = 2; i <= (options.gateways ?? 1); i++) starts.push(harness.startProcess('gateway', i));
       for (let i = 1; i <= (options.dispatchers ?? 1); i++) starts.push(harness.startProcess('dispatcher', i));
       for (let i = 1; i <= (options.runners ?? 1); i++) starts.push(harness.startProcess('git-runner', i));
       await Promise.all(starts);
@@ -123,6 +136,7 @@ export class SystemHarness {
       env['GIT_RUNNER_DATA_DIR'] = join(this.dataDir, name);
     }
     if (service === 'dispatcher') env['DISPATCHER_ID'] = name;
+    if (service === 'gateway') env['GATEWAY_PORT'] = String(this.gatewayPorts.get(replica) ?? this.env['GATEWAY_PORT']);
     const ready = service === 'gateway' ? 'gateway ready' : `${service === 'convoy' ? 'convoy service' : service} ready`;
     const started = await startService(service, {
       env,
@@ -181,13 +195,28 @@ export class SystemHarness {
     return this.gqlAs(this.token, query, variables);
   }
 
+  /** The GraphQL endpoints of every gateway replica, replica 1 first. */
+  gatewayUrls(): string[] {
+    return [...this.gatewayPorts.keys()].sort((a, b) => a - b).map((replica) => `http://127.0.0.1:${this.gatewayPorts.get(replica)}/graphql`);
+  }
+
+  /** Sent to one gateway replica; a replica that refuses the connection (killed, restarting) passes it to the next. */
   private async gqlAs<T>(token: string, query: string, variables: Record<string, unknown>): Promise<{ data?: T; errors?: GqlError[] }> {
-    const response = await fetch(this.url, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
-      body: JSON.stringify({ query, variables }),
-    });
-    return (await response.json()) as { data?: T; errors?: GqlError[] };
+    const urls = this.gatewayUrls();
+    for (let tried = 0; ; tried++) {
+      const url = urls[(this.gatewayTurn + tried) % urls.length] as string;
+      try {
+        const response = await fetch(url, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+          body: JSON.stringify({ query, variables }),
+        });
+        this.gatewayTurn = (this.gatewayTurn + tried) % urls.length;
+        return (await response.json()) as { data?: T; errors?: GqlError[] };
+      } catch (error) {
+        if (tried + 1 >= urls.length) throw error;
+      }
+    }
   }
 
   async gql<T>(query: string, variables: Record<string, unknown> = {}): Promise<T> {

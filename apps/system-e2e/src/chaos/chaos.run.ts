@@ -119,7 +119,7 @@ export async function runChaosSeed(seed: number, log: (line: string) => void = (
     const evidence: ChaosEvidence = {
       convoys: await Promise.all(slung.map((s) => convoyEvidence(system as SystemHarness, s, settled.has(s.id)))),
       settleBoundMs: SETTLE_BOUND_MS,
-      readModelDiff: await rebuildDiff(system, postgres, liveUrl, faults.natsServer().url),
+      readModelDiff: await rebuildDiff(system, await postgres.createDatabase('gastown_rebuilt'), liveUrl, faults.natsServer().url),
       holds: await holds(system, liveUrl, faults.natsServer().url),
     };
     for (const c of evidence.convoys) note(`${c.name} ${c.status} (${c.beads.map((b) => `${b.title} ${b.status}`).join(', ')})`);
@@ -243,12 +243,11 @@ async function convoyEvidence(system: SystemHarness, s: Slung, settled: boolean)
 }
 
 /**
- * Rebuilds the read models from the stream into a second database with the operator's command
- * (`npm run rebuild-read-models`), then compares them with the live ones once the live
+ * Rebuilds the read models from the stream into a second (empty) database with the operator's
+ * command (`npm run rebuild-read-models`), then compares them with the live ones once the live
  * projector has caught up (its checkpoints equal the rebuild's), within a deadline.
  */
-async function rebuildDiff(system: SystemHarness, postgres: ChaosPostgres, liveUrl: string, natsUrl: string): Promise<string[]> {
-  const rebuiltUrl = await postgres.createDatabase('gastown_rebuilt');
+export async function rebuildDiff(system: SystemHarness, rebuiltUrl: string, liveUrl: string, natsUrl: string): Promise<string[]> {
   await operatorCommand('services/gateway/src/projection/rebuild.main.ts', [], { DATABASE_URL: rebuiltUrl, NATS_URL: natsUrl, GT_NAMESPACE: system.namespace });
   const rebuilt = await snapshot(rebuiltUrl);
   let diff: string[] = [];
