@@ -1,9 +1,17 @@
 import { DeliverPolicy, type Consumer, type ConsumerMessages, type JsMsg } from '@nats-io/jetstream';
 import {
   CommandClient,
+  contextOfCarrier,
   EventStore,
+  exportConsumerLag,
+  gaugeSource,
+  histogram,
+  inSpan,
   PoisonMessageError,
+  publishWork,
   readRawSubject,
+  SpanKind,
+  withLogFields,
   type Bus,
   type BusLogger,
   type DeadLetter,
@@ -11,7 +19,9 @@ import {
   type RawStoredMessage,
   type ReleaseRequest,
   type StoredCommit,
+  type TraceCarrier,
 } from '@gastown/bus';
+import type { ReadinessCheck } from '@gastown/service-runtime';
 import { InvalidEventError, jobId, parseEventSubject, type CommandReply } from '@gastown/contracts';
 import {
   backoffMs,
@@ -66,6 +76,22 @@ const MAX_TIMER_MS = 2 ** 31 - 1;
 
 const describe = (error: unknown) => (error instanceof Error ? error.message : String(error));
 const clip = (text: string) => (text.length > REASON_MAX_CHARS ? `${text.slice(0, REASON_MAX_CHARS)}…` : text);
+/**
+ * Convoys whose last commit's trace is kept, so the dispatch, job or landing it leads to continues
+ * the trace of the command that decided it; the oldest is forgotten past this many.
+ */
+const TRACED_CONVOYS = 10_000;
+/** Beads whose readiness time is kept until their dispatch, for the dispatch latency. */
+const TIMED_BEADS = 100_000;
+const dispatchLatency = histogram('gastown_dispatch_latency_seconds');
+
+/** Sets `key` as the newest entry, forgetting the oldest past `limit`. */
+function remember<V>(map: Map<string, V>, key: string, value: V, limit: number): void {
+  map.delete(key);
+  map.set(key, value);
+  if (map.size > limit) map.delete(map.keys().next().value as string);
+}
+
 function convoyOf(effect: Effect): string {
   if (effect.kind === 'job') return effect.job.convoyId;
   if (effect.kind === 'cancel') return effect.cancel.convoyId;
@@ -98,6 +124,13 @@ export class DispatchRunner {
   private caughtUp = false;
   private stopping = false;
   private lastStreamSeq = 0;
+  /** Commits of the stream not yet delivered to the follower, as of the last one it received. */
+  private pending = 0;
+  /** Whether the follower is pulling now (it is not between a failure and its next start). */
+  private pulling = false;
+  private readonly traces = new Map<string, TraceCarrier>();
+  private readonly readyAt = new Map<string, number>();
+  private readonly stopExporting: (() => void)[] = [];
   private messages: ConsumerMessages | undefined;
   private following: Promise<void> | undefined;
   private markStopped: () => void = () => undefined;
@@ -116,6 +149,10 @@ export class DispatchRunner {
 
   /** Resolves once the whole stream is folded; the first planning pass is queued by then. */
   async start(): Promise<void> {
+    this.stopExporting.push(
+      exportConsumerLag('dispatcher', async () => ({ bound: true, pending: this.pending, ackPending: 0 })),
+      gaugeSource('gastown_holds', (set) => set({}, this.holds.count())),
+    );
     const { state } = await this.bus.jsm.streams.info(this.bus.names.eventStream);
     await this.holds.load();
     let ready: () => void = () => undefined;
@@ -133,8 +170,23 @@ export class DispatchRunner {
     });
   }
 
+  /** Ready: the whole stream was read once and the follower is pulling, so new commits are dispatched. */
+  readiness(): ReadinessCheck[] {
+    return [
+      {
+        name: 'event stream follower',
+        check: () => {
+          if (!this.caughtUp) return { ok: false, reason: `still reading the event stream (at #${this.lastStreamSeq})` };
+          if (!this.pulling) return { ok: false, reason: `not following the event stream (last commit read #${this.lastStreamSeq}); starting again` };
+          return { ok: true, detail: `at #${this.lastStreamSeq}, ${this.pending} behind` };
+        },
+      },
+    ];
+  }
+
   async stop(): Promise<void> {
     this.stopping = true;
+    this.stopExporting.splice(0).forEach((stop) => stop());
     this.markStopped();
     this.holds.stop();
     if (this.passQueued) clearImmediate(this.passQueued);
@@ -158,6 +210,7 @@ export class DispatchRunner {
           ...(this.lastStreamSeq > 0 ? { deliver_policy: DeliverPolicy.StartSequence, opt_start_seq: this.lastStreamSeq + 1 } : {}),
         });
         this.messages = await consumer.consume({ max_bytes: FOLLOW_BUFFER_BYTES, expires: FOLLOW_PULL_EXPIRES_MS });
+        this.pulling = true;
         if (this.stopping) await this.messages.close();
         for await (const m of this.messages) {
           if (this.stopping) break;
@@ -167,6 +220,7 @@ export class DispatchRunner {
       } catch (error) {
         this.log.error(`stopped following the event stream: ${describe(error)}`);
       } finally {
+        this.pulling = false;
         await consumer?.delete().catch(() => undefined);
       }
       if (!this.stopping && !this.bus.nc.isClosed()) {
@@ -177,7 +231,8 @@ export class DispatchRunner {
   }
 
   private async receive(m: JsMsg): Promise<void> {
-    const raw: RawStoredMessage = { subject: m.subject, seq: m.seq, data: m.data, time: m.time };
+    const raw: RawStoredMessage = { subject: m.subject, seq: m.seq, data: m.data, time: m.time, headers: m.headers };
+    this.pending = m.info.pending;
     const commit = await this.read(raw);
     if (this.stopping) return;
     this.lastStreamSeq = m.seq;
@@ -187,12 +242,30 @@ export class DispatchRunner {
   private fold(commit: StoredCommit): void {
     const outcome = this.state.apply(commit);
     if (outcome.applied) this.reconciler.observe(commit);
+    if (outcome.applied && outcome.convoyId !== null) this.observe(outcome.convoyId, commit);
     if (!outcome.applied || outcome.convoyId === null) {
       if (outcome.applied) this.schedulePass();
       return;
     }
     this.ledger.convoyChanged(outcome.convoyId);
     this.schedulePass();
+  }
+
+  /** Keeps the convoy's latest trace, and times each bead from ready to dispatched. */
+  private observe(convoyId: string, commit: StoredCommit): void {
+    if (commit.trace) remember(this.traces, convoyId, commit.trace, TRACED_CONVOYS);
+    const at = commit.time?.getTime();
+    if (at === undefined) return;
+    for (const event of commit.events) {
+      if (event.type === 'BeadsBecameReady') {
+        for (const beadId of event.data.beadIds) remember(this.readyAt, beadId, at, TIMED_BEADS);
+      } else if (event.type === 'BeadDispatched') {
+        const ready = this.readyAt.get(event.data.beadId);
+        this.readyAt.delete(event.data.beadId);
+        // Only what this process saw live: a replay of old commits would report old waits.
+        if (ready !== undefined && this.caughtUp) dispatchLatency.observe({}, Math.max(0, at - ready) / 1000);
+      }
+    }
   }
 
   /** The commit, or null when the operator skipped it or it cannot be decoded. */
@@ -402,7 +475,27 @@ export class DispatchRunner {
     this.inFlight.add(task);
   }
 
-  private async carryOut(effect: Effect): Promise<void> {
+  /**
+   * Each effect continues the trace of its convoy's last commit (the decision that called for it)
+   * and names its town, convoy and bead in the log lines it writes.
+   */
+  private carryOut(effect: Effect): Promise<void> {
+    const convoyId = convoyOf(effect);
+    const scope = {
+      townId: effect.kind === 'job' ? effect.job.townId : effect.kind === 'cancel' ? effect.cancel.townId : effect.townId,
+      convoyId,
+      beadId: effect.kind === 'dispatch' ? effect.beadId : effect.kind === 'job' && 'beadId' in effect.job ? effect.job.beadId : undefined,
+    };
+    return withLogFields(scope, () =>
+      inSpan(
+        `dispatcher ${effect.kind}`,
+        { kind: SpanKind.INTERNAL, parent: contextOfCarrier(this.traces.get(convoyId)), attributes: { 'gastown.town_id': scope.townId, 'gastown.convoy_id': convoyId } },
+        () => this.carryOutNow(effect),
+      ),
+    );
+  }
+
+  private async carryOutNow(effect: Effect): Promise<void> {
     const { names } = this.bus;
     switch (effect.kind) {
       case 'dispatch': {
@@ -421,7 +514,7 @@ export class DispatchRunner {
       case 'job': {
         const { job } = effect;
         // The job id is the message id: a replica or a restart publishing it again stores nothing new.
-        await this.bus.js.publish(names.job(job.kind, job.rigId), JSON.stringify(job), { msgID: jobId(job) });
+        await publishWork(this.bus, names.job(job.kind, job.rigId), job, { msgID: jobId(job), span: `publish ${job.kind} job` });
         this.log.info(`job published: ${jobId(job)}`);
         return;
       }

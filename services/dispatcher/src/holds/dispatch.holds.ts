@@ -62,6 +62,11 @@ export class DispatchHolds {
     return this.skipped.has(`${subject}#${seq}`);
   }
 
+  /** Subjects this replica holds now (convoys and towns), for the holds gauge. */
+  count(): number {
+    return this.current.size;
+  }
+
   heldAt(subject: string): HoldRecord | undefined {
     return this.current.get(subject);
   }

@@ -1,5 +1,5 @@
 import type { MsgRequest } from '@nats-io/jetstream';
-import { CommandClient, type Bus, type BusLogger } from '@gastown/bus';
+import { CommandClient, publishWork, type Bus, type BusLogger } from '@gastown/bus';
 import { commandIds, type CommandReply } from '@gastown/contracts';
 import type { AppliedCommit, DispatchStateView } from '../dispatch/dispatch.state';
 import { afterCheck, inFlight, schedule, verdict, type InFlight, type ReconcileLimits, type StartedAttempts, type Verdict, type Watch } from './reconcile.planner';
@@ -158,7 +158,7 @@ export class Reconciler {
   private async republish(item: InFlight): Promise<boolean> {
     const { job } = item;
     try {
-      const ack = await this.bus.js.publish(this.bus.names.job(job.kind, job.rigId), JSON.stringify(job), { msgID: item.key });
+      const ack = await publishWork(this.bus, this.bus.names.job(job.kind, job.rigId), job, { msgID: item.key, span: `republish ${job.kind} job` });
       this.log.warn(
         ack.duplicate
           ? `job ${item.key} was taken from the stream without its work starting or ending; the server still knew it, so it was not stored again`

@@ -1,4 +1,4 @@
-import { PoisonMessageError, runMessageConsumer, type Bus, type BusLogger, type RawStoredMessage, type RunningConsumer } from '@gastown/bus';
+import { counter, PoisonMessageError, runMessageConsumer, type Bus, type BusLogger, type RawStoredMessage, type ConsumerStatus, type RunningConsumer } from '@gastown/bus';
 import {
   WEBHOOK_EVENT_NAMES,
   WebhookDeliveryJob,
@@ -86,6 +86,14 @@ export class WebhookDeliverer {
     });
   }
 
+  /** The consumer's name and whether it is bound, for the dispatcher's readiness. */
+  status(): { durable: string; status(): Promise<ConsumerStatus> } {
+    return {
+      durable: this.options.durable ?? WEBHOOK_DELIVERER_DURABLE,
+      status: () => this.consumer?.status() ?? Promise.resolve({ bound: false, reason: 'not started' }),
+    };
+  }
+
   async stop(): Promise<void> {
     const consumer = this.consumer;
     this.consumer = null;
@@ -167,12 +175,16 @@ export class WebhookDeliverer {
     await this.bus.js.publish(this.bus.names.webhookLog(job.townId, job.webhookId), JSON.stringify(record), {
       msgID: `${job.deliveryId}:${attempt}`,
     });
+    deliveries.inc({ outcome: result.error?.startsWith('refused') ? 'refused' : OUTCOME_LABELS[outcome] });
     const answer = result.statusCode === null ? result.error : `HTTP ${result.statusCode}`;
     const line = `webhook delivery ${job.deliveryId} (webhook ${job.webhookId}) attempt ${attempt}: ${answer} in ${result.durationMs} ms → ${outcome}`;
     if (outcome === 'DELIVERED') this.options.log.info(line);
     else this.options.log.warn(line);
   }
 }
+
+const deliveries = counter('gastown_webhook_deliveries_total');
+const OUTCOME_LABELS: Record<WebhookAttemptOutcome, string> = { DELIVERED: 'delivered', RETRYING: 'retry', FAILED: 'failed' };
 
 function parseJob(message: RawStoredMessage): WebhookDeliveryJob {
   const poison = (reason: string) => new PoisonMessageError(message.subject, message.seq, reason);

@@ -1,4 +1,4 @@
-import { EventStore, PoisonMessageError, runConsumer, type Bus, type BusLogger, type RunningConsumer, type StoredCommit } from '@gastown/bus';
+import { EventStore, PoisonMessageError, publishWork, runConsumer, type Bus, type BusLogger, type ConsumerStatus, type RunningConsumer, type StoredCommit } from '@gastown/bus';
 import { parseEventSubject } from '@gastown/contracts';
 import { convoyOutcomes, landedRigsOf, plannedDeliveries, type ConvoyHeader, type LandedRig } from './webhook.notifications';
 import { TownWebhooks } from './webhook.towns';
@@ -42,6 +42,14 @@ export class WebhookNotifier {
     });
   }
 
+  /** The consumer's name and whether it is bound, for the dispatcher's readiness. */
+  status(): { durable: string; status(): Promise<ConsumerStatus> } {
+    return {
+      durable: this.options.durable ?? WEBHOOK_NOTIFIER_DURABLE,
+      status: () => this.consumer?.status() ?? Promise.resolve({ bound: false, reason: 'not started' }),
+    };
+  }
+
   async stop(): Promise<void> {
     const consumer = this.consumer;
     this.consumer = null;
@@ -57,7 +65,7 @@ export class WebhookNotifier {
     const landed = await this.landedBefore(commit, header);
     const jobs = plannedDeliveries(commit, webhooks, header, new Date().toISOString(), landed);
     for (const job of jobs) {
-      await this.bus.js.publish(this.bus.names.webhookJob(job.townId), JSON.stringify(job), { msgID: job.deliveryId });
+      await publishWork(this.bus, this.bus.names.webhookJob(job.townId), job, { msgID: job.deliveryId, span: 'publish webhook delivery' });
       this.options.log.info(`webhook delivery ${job.deliveryId} queued: ${job.event} of convoy ${job.convoyId} for webhook ${job.webhookId}`);
     }
   }

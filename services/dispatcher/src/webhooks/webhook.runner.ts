@@ -1,4 +1,5 @@
 import type { Bus, BusLogger } from '@gastown/bus';
+import { consumerCheck, type ReadinessCheck } from '@gastown/service-runtime';
 import type { WebhookSettings } from '../config/dispatcher.config';
 import { WebhookDeliverer } from './webhook.deliverer';
 import { WebhookNotifier } from './webhook.notifier';
@@ -26,5 +27,9 @@ export class WebhookRunner {
   async stop(): Promise<void> {
     await this.notifier.stop();
     await this.deliverer.stop();
+  }
+
+  readiness(): ReadinessCheck[] {
+    return [this.notifier.status(), this.deliverer.status()].map(({ durable, status }) => consumerCheck(durable, status));
   }
 }
