@@ -6,6 +6,7 @@ import { ConfigModule } from './config/config.module';
 import type { GatewayConfig } from './config/gateway.config';
 import { ConvoyModule } from './convoy/convoy.module';
 import { GraphqlModule } from './graphql/graphql.module';
+import { HealthModule } from './health/gateway.health';
 import { HistoryModule } from './history/history.module';
 import { LiveModule } from './live/live.module';
 import { ProjectionModule } from './projection/projection.module';
@@ -33,6 +34,7 @@ export class AppModule {
         HistoryModule,
         LiveModule,
         WebhookModule,
+        HealthModule,
       ],
     };
   }

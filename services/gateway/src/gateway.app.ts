@@ -1,6 +1,7 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { isIPv6, type AddressInfo } from 'node:net';
 import { INestApplication, LogLevel } from '@nestjs/common';
-import { ServiceLogger } from '@gastown/service-runtime';
+import { answerHealth, ServiceLogger } from '@gastown/service-runtime';
 import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { AppModule } from './app.module';
@@ -11,6 +12,8 @@ import { GRAPHQL_PATH } from './graphql/graphql.module';
 import { limitWebSocketMessages } from './graphql/graphql.websocket';
 import { MAX_BODY_BYTES } from './graphql/graphql.limits';
 import { serveDashboard } from './dashboard/dashboard.static';
+import { traceRequests } from './graphql/graphql.telemetry';
+import { DEFAULT_READY_MAX_LAG_SECONDS, GatewayHealth } from './health/gateway.health';
 
 export interface GatewayApp {
   readonly app: INestApplication;
@@ -21,6 +24,8 @@ export interface GatewayApp {
 
 export interface GatewayAppOptions {
   readonly logLevels?: LogLevel[];
+  /** GATEWAY_READY_MAX_LAG_SECONDS: the projector lag above which the gateway reads not ready. */
+  readonly readyMaxLagSeconds?: number;
 }
 
 /** Builds and starts the gateway; port 0 picks a free port, which is what tests use. */
@@ -34,6 +39,15 @@ export async function createGatewayApp(config: GatewayConfig, options: GatewayAp
   // Registered first, so the token is checked before the body parser reads a byte.
   app.use(GRAPHQL_PATH, authenticateBeforeBody(app.get(AuthService)));
   app.useBodyParser('json', { limit: MAX_BODY_BYTES });
+  app.use(GRAPHQL_PATH, traceRequests);
+  // Probes on the API's own port too: a load balancer checks the port it sends traffic to. /metrics
+  // stays on the health listener (GATEWAY_HEALTH_PORT), never on the way in.
+  const health = app.get(GatewayHealth);
+  health.maxLagSeconds = options.readyMaxLagSeconds ?? DEFAULT_READY_MAX_LAG_SECONDS;
+  const endpoints = { service: 'gateway', metrics: false, readiness: () => health.readiness.report() };
+  app.use((req: IncomingMessage, res: ServerResponse, next: () => void) => {
+    if (!answerHealth(req, res, endpoints)) next();
+  });
   // Before init: Nest answers 404 for whatever its routes did not take once it is initialised.
   if (config.dashboardDir) serveDashboard(app, config.dashboardDir);
   try {

@@ -1,4 +1,6 @@
 import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { createServer } from 'node:net';
 import { join, resolve } from 'node:path';
 import { connectBus, deleteTopology } from '@gastown/bus';
@@ -16,7 +18,7 @@ interface Run {
 function runGateway(env: NodeJS.ProcessEnv, until?: RegExp) {
   const child = spawn(process.execPath, ['-r', '@swc-node/register', join(ROOT, 'services/gateway/src/main.ts')], {
     cwd: ROOT,
-    env: { PATH: process.env['PATH'], SWC_NODE_PROJECT: join(ROOT, 'tsconfig.base.json'), ...env },
+    env: { PATH: process.env['PATH'], SWC_NODE_PROJECT: join(ROOT, 'tsconfig.base.json'), GT_LOG_FORMAT: 'text', GATEWAY_HEALTH_PORT: '0', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let output = '';
@@ -91,6 +93,67 @@ describe('gateway process', () => {
       const bus = await connectBus({ servers: TEST_NATS_URL, namespace, name: 'gateway-test-cleanup', logger: quiet });
       await deleteTopology(bus).finally(() => bus.close());
       await db.drop();
+    }
+  });
+
+  it('given a gateway serving the dashboard, when probed on both ports, then readiness names its checks, probes and the scrape are never the app, and the health listener exports its series', async () => {
+    const db = await createTestDatabase();
+    const namespace = testNamespace();
+    const [port, healthPort] = [await freePort(), await freePort()];
+    const dashboard = mkdtempSync(join(tmpdir(), 'gt-dashboard-'));
+    writeFileSync(join(dashboard, 'index.html'), '<!doctype html><title>Gastown</title>');
+    const gateway = runGateway(
+      {
+        GATEWAY_PORT: String(port),
+        GATEWAY_HEALTH_PORT: String(healthPort),
+        DATABASE_URL: db.url,
+        NATS_URL: TEST_NATS_URL,
+        GT_NAMESPACE: namespace,
+        GASTOWN_SECRETS_KEY: TEST_SECRETS_KEY,
+        DASHBOARD_DIR: dashboard,
+      },
+      /gateway ready on \S+/,
+    );
+    const api = `http://127.0.0.1:${port}`;
+    const health = `http://127.0.0.1:${healthPort}`;
+    try {
+      await gateway.matched();
+      const ready = await fetch(`${api}/readyz`);
+      expect(ready.status).toBe(200);
+      const body = (await ready.json()) as { status: string; service: string; checks: { name: string; ok: boolean }[] };
+      expect(body).toMatchObject({ status: 'ready', service: 'gateway' });
+      expect(body.checks.map((c) => [c.name, c.ok])).toEqual([
+        ['nats', true],
+        ['consumer read-models', true],
+        ['consumer webhook-log', true],
+        ['postgres', true],
+        ['projector', true],
+      ]);
+      expect((await fetch(`${health}/readyz`)).status).toBe(200);
+      expect((await fetch(`${api}/livez`)).status).toBe(200);
+
+      // What a naive probe or a scraper asks: a real answer, never index.html with 200.
+      for (const path of ['/healthz', '/metrics', '/nope']) {
+        const response = await fetch(`${api}${path}`, { headers: { accept: '*/*' } });
+        expect([path, response.status]).toEqual([path, 404]);
+        expect(await response.text()).not.toContain('<title>Gastown</title>');
+      }
+      // A browser opening a page still gets the app.
+      expect((await fetch(`${api}/convoys/abc`, { headers: { accept: 'text/html' } })).status).toBe(200);
+
+      const metrics = await (await fetch(`${health}/metrics`)).text();
+      expect(metrics).toMatch(/^gastown_projector_lag_seconds\{service="gateway"\} 0$/m);
+      expect(metrics).toMatch(/^gastown_consumer_pending_messages\{consumer="read-models",service="gateway"\} \d+$/m);
+      expect(metrics).toMatch(/^gastown_holds\{service="gateway"\} 0$/m);
+      expect(metrics).toMatch(/^process_resident_memory_bytes\{service="gateway"\} \d+$/m);
+    } finally {
+      gateway.child.kill('SIGKILL');
+      await gateway.exited;
+      const quiet = { info: () => undefined, warn: () => undefined, error: () => undefined };
+      const bus = await connectBus({ servers: TEST_NATS_URL, namespace, name: 'gateway-test-cleanup', logger: quiet });
+      await deleteTopology(bus).finally(() => bus.close());
+      await db.drop();
+      rmSync(dashboard, { recursive: true, force: true });
     }
   });
 });

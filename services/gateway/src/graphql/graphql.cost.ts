@@ -239,6 +239,11 @@ export function rootFieldCount(document: DocumentNode, operation: OperationDefin
   return rootFields(document, operation).length;
 }
 
+/** The schema name (never the alias) of the operation's first root field, fragments followed; null when it selects none. */
+export function firstRootField(document: DocumentNode, operation: OperationDefinitionNode): string | null {
+  return rootFields(document, operation)[0]?.name.value ?? null;
+}
+
 export interface Growth {
   readonly beads: number;
   readonly edges: number;

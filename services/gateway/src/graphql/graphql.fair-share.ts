@@ -5,6 +5,7 @@ import type { GatewayContext } from './graphql.context';
 import { costModel, mutationGrowth, operationCost, rootFieldCount, type CostModel, type Growth, type TownBounds } from './graphql.cost';
 import { TownBuckets, type BucketState } from './graphql.rate-limit';
 import { TimeSlicer } from './graphql.time-slice';
+import { observeAdmittedCost, operationLabels } from './graphql.telemetry';
 import { TownGate } from './graphql.town-gate';
 
 /** Heavy reads of one town that may wait for its running ones; more are refused (RATE_LIMITED). */
@@ -164,6 +165,7 @@ export function fairSharePlugin(fair: FairShare): ApolloServerPlugin<GatewayCont
             const wait = fair.mutations.of(cost.town).take(writes, fair.mutations.now);
             if (wait > 0) throw rateLimited(`the town sends more than ${settings.mutationsPerSecond} mutations a second`, wait);
           }
+          observeAdmittedCost(operationLabels(document, operation), cost.requested);
         },
         async executionDidStart({ operation, contextValue }) {
           // A mutation is bounded by READ_MODEL_WAIT_MS instead: cutting it short after its write would hide what it did.

@@ -14,6 +14,7 @@ import { GatewayContext, QueryDeadline, RequestLoaders, withExecutionLimits } fr
 import { LargeResponseMiddleware, stringifyInSlices } from './graphql.response';
 import { formatGraphQLError } from './graphql.errors';
 import { FairShare, fairSharePlugin } from './graphql.fair-share';
+import { telemetryPlugin } from './graphql.telemetry';
 import { TownBoundsReader } from './graphql.town-bounds';
 import { GraphQLExceptionFilter } from './graphql.exception-filter';
 import { MAX_QUERY_DEPTH, MAX_QUERY_TOKENS, maxDepthRule, QuerySizeMiddleware } from './graphql.limits';
@@ -38,7 +39,7 @@ export const GRAPHQL_PATH = '/graphql';
           includeStacktraceInErrorResponses: false,
           formatError: formatGraphQLError,
           validationRules: [maxDepthRule(MAX_QUERY_DEPTH)],
-          plugins: [ApolloServerPluginCacheControlDisabled(), fairSharePlugin(new FairShare(fairShare, (townId) => bounds.of(townId)))],
+          plugins: [ApolloServerPluginCacheControlDisabled(), fairSharePlugin(new FairShare(fairShare, (townId) => bounds.of(townId))), telemetryPlugin()],
           parseOptions: { maxTokens: MAX_QUERY_TOKENS },
           stringifyResult: stringifyInSlices,
           // Nest's type names a subset of graphql-ws's options, but it hands them all to useServer.

@@ -5,6 +5,7 @@ import {
   runConsumer,
   type Bus,
   type BusLogger,
+  type ConsumerStatus,
   type EventParser,
   type RunningConsumer,
   type StoredCommit,
@@ -94,6 +95,25 @@ export class ProjectionRunner {
     const consumer = this.consumer;
     this.consumer = null;
     await consumer?.stop();
+  }
+
+  /** Whether the consumer is bound and pulling (for readiness). */
+  status(): Promise<ConsumerStatus> {
+    return this.consumer?.status() ?? Promise.resolve({ bound: false, reason: 'the projector has not started' });
+  }
+
+  /**
+   * How far the read models are behind the event stream: the commits not applied yet (delivered
+   * or not), and the age of the oldest of them, read from the server (every replica shares the
+   * one consumer, so every replica reports the same lag).
+   */
+  async lag(): Promise<{ messages: number; seconds: number }> {
+    const stream = this.bus.names.eventStream;
+    const info = await this.bus.jsm.consumers.info(stream, this.durable);
+    const messages = info.num_pending + info.num_ack_pending;
+    if (messages === 0) return { messages, seconds: 0 };
+    const oldest = await this.bus.jsm.streams.getMessage(stream, { seq: info.ack_floor.stream_seq + 1 }).catch(() => null);
+    return { messages, seconds: oldest ? Math.max(0, (Date.now() - oldest.time.getTime()) / 1000) : 0 };
   }
 
   /**

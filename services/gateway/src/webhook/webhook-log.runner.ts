@@ -1,4 +1,4 @@
-import { PoisonMessageError, runMessageConsumer, type Bus, type RunningConsumer } from '@gastown/bus';
+import { PoisonMessageError, runMessageConsumer, type Bus, type ConsumerStatus, type RunningConsumer } from '@gastown/bus';
 import type { DataSource } from 'typeorm';
 import { poisonReason } from '../projection/projection.applier';
 import { applyAttemptRecord } from './webhook-log.projector';
@@ -44,6 +44,15 @@ export class WebhookLogRunner {
         }
       },
     });
+  }
+
+  get durable(): string {
+    return this.options.durable ?? WEBHOOK_LOG_DURABLE;
+  }
+
+  /** Whether the consumer is bound and pulling (for readiness). */
+  status(): Promise<ConsumerStatus> {
+    return this.consumer?.status() ?? Promise.resolve({ bound: false, reason: 'the webhook log has not started' });
   }
 
   async stop(): Promise<void> {

@@ -37,5 +37,6 @@ class WebhookLogLifecycle implements OnApplicationBootstrap, OnModuleDestroy {
     },
     { provide: WebhookLogLifecycle, inject: [WebhookLogRunner], useFactory: (runner: WebhookLogRunner) => new WebhookLogLifecycle(runner) },
   ],
+  exports: [WebhookLogRunner],
 })
 export class WebhookModule {}

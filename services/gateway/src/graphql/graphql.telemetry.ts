@@ -1,0 +1,77 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { ApolloServerPlugin } from '@apollo/server';
+import { context, propagation, ROOT_CONTEXT, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
+import type { DocumentNode, OperationDefinitionNode } from 'graphql';
+import { histogram, secondsSince } from '@gastown/bus';
+import type { GatewayContext } from './graphql.context';
+import { firstRootField } from './graphql.cost';
+
+const operationDuration = histogram('gastown_graphql_operation_duration_seconds');
+const operationCost = histogram('gastown_graphql_operation_cost');
+
+/** An error code as the API names them (BAD_USER_INPUT, RATE_LIMITED…); anything else counts as ERROR, so the label stays bounded. */
+const CODE = /^[A-Z][A-Z_]{0,39}$/;
+
+/**
+ * The labels of an operation: its type and the schema name of its first root field. Both are
+ * bounded by the schema (the document was validated against it), never by what a client names:
+ * operation names and aliases are left out.
+ */
+export function operationLabels(document: DocumentNode | undefined, operation: OperationDefinitionNode | undefined): { operation: string; field: string } {
+  if (!document || !operation) return { operation: 'unknown', field: 'unknown' };
+  return { operation: operation.operation, field: firstRootField(document, operation) ?? 'unknown' };
+}
+
+/** The outcome of an answer: ok, or the first error's code. */
+export function outcomeOf(errors: readonly { extensions?: Record<string, unknown> }[] | undefined): string {
+  if (!errors || errors.length === 0) return 'ok';
+  const code = errors[0].extensions?.['code'];
+  return typeof code === 'string' && CODE.test(code) ? code : 'ERROR';
+}
+
+/** Records the static cost of an operation the fair share admitted. */
+export function observeAdmittedCost(labels: { operation: string; field: string }, cost: number): void {
+  operationCost.observe(labels, cost);
+}
+
+/**
+ * Times every GraphQL operation over HTTP by type, first root field and outcome, and names the
+ * request's span after them (e.g. `graphql mutation slingBatch`).
+ */
+export function telemetryPlugin(): ApolloServerPlugin<GatewayContext> {
+  return {
+    async requestDidStart() {
+      const started = performance.now();
+      let labels = { operation: 'unknown', field: 'unknown' };
+      return {
+        async didResolveOperation({ document, operation }) {
+          labels = operationLabels(document, operation ?? undefined);
+          const span = trace.getActiveSpan();
+          span?.updateName(`graphql ${labels.operation} ${labels.field}`);
+          span?.setAttributes({ 'graphql.operation.type': labels.operation, 'gastown.graphql.field': labels.field });
+        },
+        async willSendResponse({ response, errors }) {
+          const outcome = outcomeOf(errors ?? (response.body.kind === 'single' ? response.body.singleResult.errors : undefined));
+          operationDuration.observe({ ...labels, outcome }, secondsSince(started));
+          if (outcome !== 'ok') trace.getActiveSpan()?.setStatus({ code: SpanStatusCode.ERROR, message: outcome });
+        },
+      };
+    },
+  };
+}
+
+/**
+ * A server span around each HTTP request to /graphql, continuing the caller's `traceparent` when
+ * it sent one: the commands the operation sends run inside it, so the convoy service, the
+ * projector, the dispatcher and the git-runner continue the same trace. Registered after the body
+ * parser, whose callbacks would lose the context.
+ */
+export function traceRequests(req: IncomingMessage, res: ServerResponse, next: () => void): void {
+  const parent = propagation.extract(ROOT_CONTEXT, req.headers);
+  const span = trace.getTracer('gastown').startSpan(`${req.method ?? 'GET'} /graphql`, { kind: SpanKind.SERVER, attributes: { 'http.request.method': req.method ?? '' } }, parent);
+  res.once('close', () => {
+    span.setAttribute('http.response.status_code', res.statusCode);
+    span.end();
+  });
+  context.with(trace.setSpan(parent, span), next);
+}
