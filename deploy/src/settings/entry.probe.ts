@@ -45,8 +45,11 @@ net.Server.prototype.listen = function (...args) {
   else args[0] = 0;
   return listen.apply(this, args);
 };
-dns.lookup = (host) => stop(host);
-dns.promises.lookup = (host) => stop(host);
+// A listener's own address (0.0.0.0) is looked up too; only a name to connect to ends the run.
+const lookup = dns.lookup;
+const lookupPromise = dns.promises.lookup;
+dns.lookup = (host, ...rest) => (net.isIP(host) ? lookup(host, ...rest) : stop(host));
+dns.promises.lookup = (host, ...rest) => (net.isIP(host) ? lookupPromise(host, ...rest) : stop(host));
 `;
 
 let probeFile: string | undefined;
