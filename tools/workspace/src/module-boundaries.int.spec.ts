@@ -32,6 +32,14 @@ describe('module boundaries', () => {
     expect(messages.join('\n')).toMatch(/tagged with "type:contracts" can only depend on libs tagged with "type:contracts"/);
   });
 
+  it('given the deploy project importing a service, when linted, then it is an error: deploy files are held to the services from outside', async () => {
+    const messages = await lintAs(
+      'deploy/src/probe.ts',
+      "import { loadConvoyConfig } from '../../services/convoy/src/config/convoy.config';\nexport const probe = loadConvoyConfig;\n",
+    );
+    expect(messages.join('\n')).toMatch(/relative or absolute path|not allowed|Imports of apps/);
+  });
+
   it('given a service importing contracts and a library, when linted, then it is allowed', async () => {
     const messages = await lintAs(
       'services/gateway/src/probe.ts',
