@@ -1,7 +1,7 @@
 import 'reflect-metadata';
 import { Logger } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
-import { ConfigError, ServiceLogger } from '@gastown/service-runtime';
+import { ConfigError, READINESS, ServiceLogger, startObservability } from '@gastown/service-runtime';
 import { AppModule } from './app.module';
 import { loadGitRunnerConfig } from './config/git-runner.config';
 import { displayUrl } from './git/git.process';
@@ -10,10 +10,12 @@ import { SandboxUnavailableError } from './sandbox/sandbox.errors';
 
 async function bootstrap(): Promise<void> {
   const config = loadGitRunnerConfig();
+  const observability = await startObservability('git-runner');
   const app = await NestFactory.createApplicationContext(AppModule.forRoot(config), {
     logger: new ServiceLogger(),
   });
   drainOnSignal(() => app.close());
+  observability.attach(app.get(READINESS));
   new Logger('git-runner').log(
     `git-runner ready (${config.runnerId}, nats ${displayUrl(config.natsUrl)}, namespace ${config.namespace}, ` +
       `data ${config.dataDir}, up to ${config.maxAgents} agents)`,

@@ -1,6 +1,20 @@
 import { Logger } from '@nestjs/common';
 import { AckPolicy, DeliverPolicy, JetStreamApiError, type ConsumerMessages, type JsMsg } from '@nats-io/jetstream';
-import { DeadLetter, type Bus } from '@gastown/bus';
+import {
+  cachedStatus,
+  contextOfHeaders,
+  counter,
+  DeadLetter,
+  durableStatus,
+  exportConsumerLag,
+  histogram,
+  inSpan,
+  secondsSince,
+  SpanKind,
+  withLogFields,
+  type Bus,
+  type ConsumerStatus,
+} from '@gastown/bus';
 import { Job, redactCredentials, type JobKind, type JobOf } from '@gastown/contracts';
 import { PoisonJobError, RetryJobSoon } from './job.errors';
 
@@ -36,6 +50,8 @@ export interface JobConsumerOptions<K extends JobKind> {
 }
 
 export interface RunningJobConsumer {
+  /** The durable consumer's name, e.g. git-runner-agent. */
+  readonly durable: string;
   /** Stops pulling at once; resolves when the jobs in hand are settled. */
   stop(): Promise<void>;
   /** Stops pulling at once: a draining runner claims nothing new, and finishes what it has. */
@@ -47,6 +63,8 @@ export interface RunningJobConsumer {
    * to redo; what its handler does afterwards no longer settles it. Returns how many.
    */
   handBack(): number;
+  /** Whether the consumer is bound and pulling, and its lag (for readiness and metrics). */
+  status(): Promise<ConsumerStatus>;
 }
 
 export const DEFAULT_JOB_RETRY: JobRetry = { maxDeliveries: 10, maxDelayMs: 30_000 };
@@ -83,6 +101,14 @@ function clip(text: string): string {
 }
 
 const decoder = new TextDecoder();
+const jobDuration = histogram('gastown_git_job_duration_seconds');
+const settledJobs = counter('gastown_consumer_messages_total');
+const redeliveries = counter('gastown_consumer_redeliveries_total');
+
+/** The ids a job names, for every log line written while it runs. */
+function fieldsOf(job: Job): { townId: string; convoyId: string; rigId: string; beadId?: string } {
+  return { townId: job.townId, convoyId: job.convoyId, rigId: job.rigId, ...('beadId' in job ? { beadId: job.beadId } : {}) };
+}
 
 /** The job in a message, or a poison error that names what is wrong without quoting the body. */
 function parseJob<K extends JobKind>(m: JsMsg, kind: K): JobOf<K> {
@@ -189,7 +215,32 @@ export async function startJobConsumer<K extends JobKind>(bus: Bus, options: Job
     return false;
   };
 
-  const settle = async (m: JsMsg) => {
+  /**
+   * Settles one job inside a span that continues the trace it was published in (the dispatcher's
+   * decision), with its town, convoy, rig and bead on every log line, and times it by outcome.
+   */
+  const settleTraced = async (m: JsMsg) => {
+    const started = performance.now();
+    if (m.info.deliveryCount > 1) redeliveries.inc({ consumer: durable });
+    let peeked: Job | undefined;
+    try {
+      peeked = parseJob(m, kind);
+    } catch {
+      // settle() parks it, with the reason.
+    }
+    const outcome = await withLogFields(peeked ? fieldsOf(peeked) : {}, () =>
+      inSpan(
+        `git-runner ${kind} job`,
+        { kind: SpanKind.CONSUMER, parent: contextOfHeaders(m.headers), attributes: { 'messaging.system': 'nats', 'messaging.destination.name': m.subject, 'messaging.consumer.group.name': durable } },
+        () => settle(m),
+      ),
+    );
+    jobDuration.observe({ kind, outcome }, secondsSince(started));
+    settledJobs.inc({ consumer: durable, outcome: outcome === 'ok' ? 'acked' : outcome === 'retry' ? 'retried' : 'parked' });
+  };
+
+  /** ok: done and acknowledged; retry: it comes back; failed: given up (parked) or handed back. */
+  const settle = async (m: JsMsg): Promise<'ok' | 'retry' | 'failed'> => {
     const deliveryCount = m.info.deliveryCount;
     const state = { handedBack: false };
     inHand.set(m, state);
@@ -207,21 +258,28 @@ export async function startJobConsumer<K extends JobKind>(bus: Bus, options: Job
       what = describe(job);
       await handler(job, { streamSeq: m.seq });
     } catch (error) {
-      if (state.handedBack) return;
+      if (state.handedBack) return 'retry';
       // Git and the convoy may quote a remote URL with its credentials in an error.
-      if (error instanceof PoisonJobError) return await giveUpAndPark(m, job, redactCredentials(error.reason));
+      if (error instanceof PoisonJobError) {
+        await giveUpAndPark(m, job, redactCredentials(error.reason));
+        return 'failed';
+      }
       const reason = redactCredentials((error as Error).message);
-      if (deliveryCount >= maxDeliveries) return await giveUpAndPark(m, job, `gave up after ${deliveryCount} deliveries: ${reason}`);
+      if (deliveryCount >= maxDeliveries) {
+        await giveUpAndPark(m, job, `gave up after ${deliveryCount} deliveries: ${reason}`);
+        return 'failed';
+      }
       const delay = error instanceof RetryJobSoon ? error.delayMs : backoffMs(deliveryCount);
       logger.warn(`${what} (delivery ${deliveryCount} of ${maxDeliveries}) failed, again in ${delay} ms: ${clip(reason)}`);
       m.nak(delay);
-      return;
+      return 'retry';
     } finally {
       clearInterval(heartbeat);
       inHand.delete(m);
     }
-    if (state.handedBack) return;
+    if (state.handedBack) return 'retry';
     if (!(await m.ackAck().catch(() => false))) logger.warn(`could not confirm the ack of ${what}; a redelivery will find it done`);
+    return 'ok';
   };
 
   const slot = async () => {
@@ -233,7 +291,7 @@ export async function startJobConsumer<K extends JobKind>(bus: Bus, options: Job
           for await (const m of pull) {
             // Handed over as the pull was cancelled: give it back now rather than after the ack wait.
             if (stopping) m.nak();
-            else await settle(m);
+            else await settleTraced(m);
           }
         } finally {
           pulls.delete(pull);
@@ -247,14 +305,19 @@ export async function startJobConsumer<K extends JobKind>(bus: Bus, options: Job
   };
 
   const slots = Array.from({ length: concurrency }, () => slot());
+  const status = cachedStatus(async () => (stopping ? { bound: false, reason: 'draining: no new jobs are taken' } : durableStatus(bus, bus.names.jobStream, durable)));
+  const stopExporting = exportConsumerLag(durable, status);
   const stopPulling = () => {
     stopping = true;
+    stopExporting();
     for (const pull of pulls) pull.close().catch(() => undefined);
   };
   const settled = async () => {
     await Promise.all(slots);
   };
   return {
+    durable,
+    status,
     stop: async () => {
       stopPulling();
       await settled();

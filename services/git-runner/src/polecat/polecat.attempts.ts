@@ -62,6 +62,13 @@ export class RunningAttempts {
     return attempt;
   }
 
+  /** Attempts by state: running, or stopping (stopped from outside, not yet ended). */
+  countByState(): { running: number; stopping: number } {
+    let stopping = 0;
+    for (const attempt of this.attempts.values()) if (attempt.stopped) stopping++;
+    return { running: this.attempts.size - stopping, stopping };
+  }
+
   get(key: string): RunningAttempt | undefined {
     return this.attempts.get(key);
   }

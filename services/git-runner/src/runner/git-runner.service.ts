@@ -1,6 +1,7 @@
 import { Logger } from '@nestjs/common';
 import type { Subscription } from '@nats-io/transport-node';
-import { CommandClient, EventStore, type Bus } from '@gastown/bus';
+import { CommandClient, EventStore, gaugeSource, type Bus } from '@gastown/bus';
+import { consumerCheck, type ReadinessCheck } from '@gastown/service-runtime';
 import type { JobKind } from '@gastown/contracts';
 import { BranchHandler } from '../branch/branch.handler';
 import type { GitRunnerConfig } from '../config/git-runner.config';
@@ -54,6 +55,7 @@ export class GitRunner {
   private readonly attempts = new RunningAttempts();
   private readonly consumers: RunningJobConsumer[] = [];
   private cancels: Subscription | undefined;
+  private stopExporting: (() => void) | undefined;
   private agentConsumer: RunningJobConsumer | undefined;
 
   constructor(
@@ -118,8 +120,24 @@ export class GitRunner {
     );
     this.agentConsumer = await start('agent', config.maxAgents, polecat.handle);
     this.consumers.push(this.agentConsumer);
+    this.stopExporting = gaugeSource('gastown_agents', (set) => {
+      const { running, stopping } = this.attempts.countByState();
+      set({ state: 'running' }, running);
+      set({ state: 'stopping' }, stopping);
+    });
     // "Ready" must mean the server already routes broadcasts and pulls here.
     await bus.nc.flush();
+  }
+
+  /** Ready: every job consumer is bound and pulling, and the cancel broadcast is subscribed. */
+  readiness(): ReadinessCheck[] {
+    return [
+      ...this.consumers.map((consumer) => consumerCheck(consumer.durable, () => consumer.status())),
+      {
+        name: 'cancel broadcast',
+        check: () => (this.cancels && !this.cancels.isClosed() ? { ok: true } : { ok: false, reason: 'not subscribed to convoy cancellations' }),
+      },
+    ];
   }
 
   /**
@@ -130,6 +148,7 @@ export class GitRunner {
    */
   async stop(): Promise<void> {
     const consumers = this.consumers.splice(0);
+    this.stopExporting?.();
     for (const consumer of consumers) consumer.stopPulling();
     const probes = this.probes.stop();
     const settled = Promise.all(consumers.map((consumer) => consumer.settled()));
