@@ -119,6 +119,9 @@ async function main() {
     GIT_RUNNER_DATA_DIR: join(dataDir, 'git-runner'),
     DISPATCHER_AGENT_SLOTS: String(slots),
     DISPATCHER_MAX_AGENTS_PER_TOWN: String(Math.max(1, slots - 1)),
+    // The services write to this script's pipes: on a terminal they keep the human format,
+    // otherwise (a file, a log collector) one JSON object per line.
+    GT_LOG_FORMAT: process.stdout.isTTY ? 'text' : 'json',
     ...process.env,
     GASTOWN_LOCAL_REPO_ROOTS: localRoots,
     NATS_URL: nats.url,
@@ -131,6 +134,7 @@ async function main() {
   for (const name of SERVICES) runService(name, { ...env, ...nats.envFor(name) });
   log('start', `Dashboard: http://127.0.0.1:${port}/ · GraphQL API: http://127.0.0.1:${port}/graphql`);
   log('start', 'create a town (it prints the token to sign in with): npx gt town create <name>');
+  log('start', 'probes and metrics: http://127.0.0.1:9460-9463/{livez,readyz,metrics} (gateway, convoy, dispatcher, git-runner)');
 }
 
 main().catch(async (error) => {
