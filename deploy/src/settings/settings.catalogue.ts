@@ -15,17 +15,26 @@ export interface SettingRow {
 }
 
 /**
- * The settings each service reads, as the README's configuration table states them (its "Used
- * by" column). The services' configuration modules are theirs to keep private (deploy is not a
- * library they share), so the table operators read is the catalogue deploy files are held to,
- * and every name is also looked for in the service's own built code (namesInBuild).
+ * The settings each service reads, as the README's settings tables state them (the "Used by"
+ * column of Configuration, and any other table headed `| Variable | Used by |`). The services'
+ * configuration modules are theirs to keep private (deploy is not a library they share), so the
+ * tables operators read are the catalogue deploy files are held to, and every name is also looked
+ * for in the service's own built code (namesInBuild).
  */
 export function readmeSettings(readme = readFileSync(join(WORKSPACE_ROOT, 'README.md'), 'utf8')): SettingRow[] {
-  const section = readme.slice(readme.indexOf('\n## Configuration'), readme.indexOf('\n## ', readme.indexOf('\n## Configuration') + 1));
   const rows: SettingRow[] = [];
-  for (const line of section.split('\n')) {
+  let inTable = false;
+  for (const line of readme.split('\n')) {
+    if (!line.startsWith('|')) {
+      inTable = false;
+      continue;
+    }
     const cells = line.split('|').map((c) => c.trim());
-    if (cells.length < 5 || !cells[1]?.startsWith('`')) continue;
+    if (/^Variable$/i.test(cells[1] ?? '') && /^(Used by|Services?)$/i.test(cells[2] ?? '')) {
+      inTable = true;
+      continue;
+    }
+    if (!inTable || !cells[1]?.startsWith('`')) continue;
     const names = [...(cells[1] ?? '').matchAll(/`([A-Z][A-Z0-9_]+)`/g)].map((m) => m[1] as string);
     const usedByText = cells[2] ?? '';
     const usedBy = /\ball\b/.test(usedByText) ? [...SERVICES] : SERVICES.filter((s) => new RegExp(`(^|[\\s,])${s}([\\s,]|$)`).test(usedByText));
