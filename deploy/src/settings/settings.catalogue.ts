@@ -19,7 +19,7 @@ export interface SettingRow {
  * column of Configuration, and any other table headed `| Variable | Used by |`). The services'
  * configuration modules are theirs to keep private (deploy is not a library they share), so the
  * tables operators read are the catalogue deploy files are held to, and every name is also looked
- * for in the service's own built code (namesInBuild).
+ * for in the service's own built code (spelledInBuild).
  */
 export function readmeSettings(readme = readFileSync(join(WORKSPACE_ROOT, 'README.md'), 'utf8')): SettingRow[] {
   const rows: SettingRow[] = [];
@@ -37,6 +37,14 @@ export function readmeSettings(readme = readFileSync(join(WORKSPACE_ROOT, 'READM
     if (!inTable || !cells[1]?.startsWith('`')) continue;
     const names = [...(cells[1] ?? '').matchAll(/`([A-Z][A-Z0-9_]+)`/g)].map((m) => m[1] as string);
     const usedByText = cells[2] ?? '';
+    if (/\beach service\b/.test(usedByText)) {
+      // One variable per service, named after it (CONVOY_HEALTH_PORT): each belongs to its own.
+      for (const service of SERVICES) {
+        const own = names.filter((name) => name.startsWith(`${service.toUpperCase().replace(/-/g, '_')}_`));
+        if (own.length > 0) rows.push({ names: own, usedBy: [service], defaultText: cells[3] ?? '' });
+      }
+      continue;
+    }
     const usedBy = /\ball\b/.test(usedByText) ? [...SERVICES] : SERVICES.filter((s) => new RegExp(`(^|[\\s,])${s}([\\s,]|$)`).test(usedByText));
     rows.push({ names, usedBy, defaultText: cells[3] ?? '' });
   }
@@ -51,11 +59,17 @@ export function builtEntry(service: ServiceName, file = 'main.js'): string {
   return join(WORKSPACE_ROOT, 'dist', 'services', service, file);
 }
 
-/** Every NAME_LIKE_THIS in the service's bundle: a setting it reads is spelled there, in its schema or its lookup. */
-export function namesInBuild(service: ServiceName): Set<string> {
+/**
+ * Whether the service's bundle spells the setting: whole, in its schema or its lookup, or, for the
+ * service's own variables built from its prefix (`${prefix}_HEALTH_PORT`), by the part after it.
+ */
+export function spelledInBuild(service: ServiceName): (name: string) => boolean {
   const bundle = builtEntry(service);
   if (!existsSync(bundle)) throw new Error(`${bundle} is missing: run npx nx run-many -t build first`);
-  return new Set(readFileSync(bundle, 'utf8').match(/\b[A-Z][A-Z0-9]*(?:_[A-Z0-9]+)+\b/g) ?? []);
+  const text = readFileSync(bundle, 'utf8');
+  const names = new Set(text.match(/\b[A-Z][A-Z0-9]*(?:_[A-Z0-9]+)+\b/g) ?? []);
+  const prefix = `${service.toUpperCase().replace(/-/g, '_')}_`;
+  return (name) => names.has(name) || (name.startsWith(prefix) && text.includes(`}_${name.slice(prefix.length)}\``));
 }
 
 /**
@@ -64,14 +78,14 @@ export function namesInBuild(service: ServiceName): Set<string> {
  */
 export function unknownSettings(service: ServiceName, variables: Iterable<string>, rows = readmeSettings()): string[] {
   const documented = settingsOf(service, rows);
-  const built = namesInBuild(service);
+  const spelled = spelledInBuild(service);
   const problems: string[] = [];
   for (const name of new Set(variables)) {
     if (RUNTIME_VARIABLES.has(name)) continue;
     if (!documented.has(name)) {
       const owners = rows.filter((r) => r.names.includes(name)).flatMap((r) => r.usedBy);
       problems.push(`${service} is given ${name}, ${owners.length > 0 ? `which only ${owners.join(', ')} read` : 'which no service reads (no row in README, Configuration)'}`);
-    } else if (!built.has(name)) {
+    } else if (!spelled(name)) {
       problems.push(`${service} is given ${name}: README says it reads it, but dist/services/${service}/main.js never spells it`);
     }
   }

@@ -16,7 +16,7 @@ Some prose | with a bar.
 
 | Variable | Used by | Default | Meaning |
 |---|---|---|---|
-| \`CONVOY_HEALTH_PORT\` | convoy | 9461 | health listener |
+| \`GATEWAY_HEALTH_PORT\`, \`CONVOY_HEALTH_PORT\` | each service | 9460, 9461 | health listener |
 
 | Name | Kind |
 |---|---|
@@ -26,12 +26,13 @@ Some prose | with a bar.
 describe('the README settings catalogue', () => {
   const rows = readmeSettings(README);
 
-  it('given the settings tables, when read, then each row names its variables and the services of its "Used by" column', () => {
+  it('given the settings tables, when read, then each row names its variables and the services of its "Used by" column, "each service" giving each its own', () => {
     expect(rows).toEqual([
       { names: ['NATS_URL'], usedBy: ['convoy', 'dispatcher', 'gateway', 'git-runner'], defaultText: 'nats://127.0.0.1:4222' },
       { names: ['GASTOWN_SECRETS_KEY', 'GASTOWN_SECRETS_PREVIOUS_KEYS'], usedBy: ['dispatcher', 'gateway', 'git-runner'], defaultText: 'required' },
       { names: ['GATEWAY_URL'], usedBy: [], defaultText: 'http://…' },
-      { names: ['CONVOY_HEALTH_PORT'], usedBy: ['convoy'], defaultText: '9461' },
+      { names: ['CONVOY_HEALTH_PORT'], usedBy: ['convoy'], defaultText: '9460, 9461' },
+      { names: ['GATEWAY_HEALTH_PORT'], usedBy: ['gateway'], defaultText: '9460, 9461' },
     ]);
   });
 
