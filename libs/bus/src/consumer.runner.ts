@@ -284,7 +284,7 @@ export async function runMessageConsumer(bus: Bus, options: MessageConsumerOptio
     }
   })();
 
-  const status = cachedStatus(async () => (stopping ? { bound: false, reason: 'stopped' } : durableStatus(bus, stream, durable)));
+  const status = cachedStatus<ConsumerStatus>(async () => (stopping ? { bound: false, reason: 'stopped' } : durableStatus(bus, stream, durable)));
   const stopExporting = exportConsumerLag(durable, status);
   return {
     durable,

@@ -13,6 +13,11 @@ export interface HealthEndpoints {
    * answers /metrics with a 404 naming the health listener, so metrics never leave by the way in.
    */
   readonly metrics: boolean;
+  /**
+   * A listener anyone may reach (the gateway's API port): /readyz names each check and whether it
+   * passes, but not the details or reasons, which name servers, consumers and errors inside.
+   */
+  readonly public?: boolean;
 }
 
 const STARTED = Date.now();
@@ -45,11 +50,14 @@ export function answerHealth(req: IncomingMessage, res: ServerResponse, endpoint
     send(res, 200, { status: 'live', service, uptimeSeconds: Math.round((Date.now() - STARTED) / 1000) }, head);
   } else if (path === '/readyz') {
     endpoints.readiness().then(
-      (report) => send(res, report.ready ? 200 : 503, { status: report.ready ? 'ready' : 'not ready', service, checks: report.checks }, head),
-      (error: unknown) => send(res, 503, { status: 'not ready', service, checks: [{ name: 'readiness', ok: false, reason: String(error) }] }, head),
+      (report) => {
+        const checks = endpoints.public ? report.checks.map(({ name, ok }) => ({ name, ok })) : report.checks;
+        send(res, report.ready ? 200 : 503, { status: report.ready ? 'ready' : 'not ready', service, checks }, head);
+      },
+      (error: unknown) => send(res, 503, { status: 'not ready', service, checks: [{ name: 'readiness', ok: false, ...(endpoints.public ? {} : { reason: String(error) }) }] }, head),
     );
   } else if (!endpoints.metrics) {
-    send(res, 404, { error: `${service} serves /metrics on its health listener (see README, Operating)` }, head);
+    send(res, 404, { error: `not here: the ${service} serves /metrics on its health listener (${healthPortVariable(service)})` }, head);
   } else {
     register.metrics().then(
       (text) => {

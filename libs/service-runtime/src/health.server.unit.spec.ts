@@ -1,5 +1,7 @@
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { counter } from '@gastown/bus';
-import { startHealthServer, type HealthServer } from './health.server';
+import { answerHealth, startHealthServer, type HealthServer } from './health.server';
 import { Readiness } from './readiness';
 
 describe('health listener', () => {
@@ -24,7 +26,7 @@ describe('health listener', () => {
   });
 
   it('given its readiness attached, when probed, then 200 while every check passes and 503 naming the failing one', async () => {
-    const readiness = new Readiness();
+    const readiness = new Readiness({ cacheMs: 0 });
     let natsUp = true;
     readiness.add({ name: 'nats', check: () => (natsUp ? { ok: true } : { ok: false, reason: 'disconnected from NATS' }) });
     server.attach(() => readiness.report());
@@ -34,6 +36,26 @@ describe('health listener', () => {
     expect(down.status).toBe(503);
     expect(down.json().checks).toEqual([{ name: 'nats', ok: false, reason: 'disconnected from NATS' }]);
     expect((await get('/readyz', 'HEAD')).status).toBe(503);
+  });
+
+  it('given a listener anyone may reach, when probed, then each check is named with its verdict but not what it found', async () => {
+    const readiness = new Readiness({ cacheMs: 0 });
+    readiness.add({ name: 'postgres', check: () => ({ ok: false, reason: 'connect ECONNREFUSED 10.0.3.7:5432' }) });
+    const server = createServer((req, res) => {
+      if (!answerHealth(req, res, { service: 'gateway', metrics: false, public: true, readiness: () => readiness.report() })) res.end();
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    try {
+      const { port } = server.address() as AddressInfo;
+      const ready = await fetch(`http://127.0.0.1:${port}/readyz`);
+      expect(ready.status).toBe(503);
+      expect(await ready.json()).toEqual({ status: 'not ready', service: 'gateway', checks: [{ name: 'postgres', ok: false }] });
+      const metrics = await fetch(`http://127.0.0.1:${port}/metrics`);
+      expect(metrics.status).toBe(404);
+      expect(await metrics.text()).toMatch(/health listener/);
+    } finally {
+      server.close();
+    }
   });
 
   it('given series recorded, when scraped, then /metrics answers the Prometheus text format', async () => {

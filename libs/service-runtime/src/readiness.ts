@@ -1,5 +1,5 @@
 import type { NatsConnection } from '@nats-io/transport-node';
-import { withTimeout, type ConsumerStatus } from '@gastown/bus';
+import { cachedStatus, withTimeout, type ConsumerStatus } from '@gastown/bus';
 
 const errorMessage = (error: unknown) => (error instanceof Error ? error.message : String(error));
 
@@ -96,6 +96,15 @@ export function natsCheck(nc: NatsConnection): ReadinessCheck {
 export class Readiness {
   private readonly checks: ReadinessCheck[] = [];
   private stopping: string | null = null;
+  private readonly evaluate: () => Promise<ReadinessReport>;
+
+  /**
+   * `cacheMs`: probes closer together than this share one evaluation (and one in flight), so a
+   * flood of /readyz on the gateway's public port costs NATS and PostgreSQL one round per second.
+   */
+  constructor({ cacheMs = 1_000 }: { cacheMs?: number } = {}) {
+    this.evaluate = cachedStatus(() => evaluateReadiness(this.checks), cacheMs);
+  }
 
   add(...checks: ReadinessCheck[]): void {
     this.checks.push(...checks);
@@ -107,6 +116,6 @@ export class Readiness {
 
   report(): Promise<ReadinessReport> {
     if (this.stopping !== null) return Promise.resolve({ ready: false, checks: [{ name: 'lifecycle', ok: false, reason: this.stopping }] });
-    return evaluateReadiness(this.checks);
+    return this.evaluate();
   }
 }

@@ -41,7 +41,7 @@ describe('readiness', () => {
   });
 
   it('given a service that started to stop, when evaluated, then it is not ready whatever its checks say', async () => {
-    const readiness = new Readiness();
+    const readiness = new Readiness({ cacheMs: 0 });
     readiness.add({ name: 'nats', check: () => ({ ok: true }) });
     expect((await readiness.report()).ready).toBe(true);
     readiness.stop('draining (GIT_RUNNER_DRAIN_MS)');

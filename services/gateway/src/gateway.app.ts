@@ -40,11 +40,12 @@ export async function createGatewayApp(config: GatewayConfig, options: GatewayAp
   app.use(GRAPHQL_PATH, authenticateBeforeBody(app.get(AuthService)));
   app.useBodyParser('json', { limit: MAX_BODY_BYTES });
   app.use(GRAPHQL_PATH, traceRequests);
-  // Probes on the API's own port too: a load balancer checks the port it sends traffic to. /metrics
-  // stays on the health listener (GATEWAY_HEALTH_PORT), never on the way in.
+  // Probes on the API's own port too: a load balancer checks the port it sends traffic to. There
+  // /readyz names its checks without their details, and /metrics stays on the health listener
+  // (GATEWAY_HEALTH_PORT): nothing about the inside leaves by the way in.
   const health = app.get(GatewayHealth);
   health.maxLagSeconds = options.readyMaxLagSeconds ?? DEFAULT_READY_MAX_LAG_SECONDS;
-  const endpoints = { service: 'gateway', metrics: false, readiness: () => health.readiness.report() };
+  const endpoints = { service: 'gateway', metrics: false, public: true, readiness: () => health.readiness.report() };
   app.use((req: IncomingMessage, res: ServerResponse, next: () => void) => {
     if (!answerHealth(req, res, endpoints)) next();
   });

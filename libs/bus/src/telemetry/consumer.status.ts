@@ -34,12 +34,12 @@ export async function durableStatus(bus: Bus, stream: string, durable: string): 
   }
 }
 
-/** `read` at most once a second: concurrent callers share the answer in flight. */
-export function cachedStatus(read: () => Promise<ConsumerStatus>): () => Promise<ConsumerStatus> {
-  let last: { at: number; answer: Promise<ConsumerStatus> } | undefined;
+/** `read` at most once per `ms` (a second by default): concurrent callers share the answer in flight. */
+export function cachedStatus<T = ConsumerStatus>(read: () => Promise<T>, ms = STATUS_CACHE_MS): () => Promise<T> {
+  let last: { at: number; answer: Promise<T> } | undefined;
   return () => {
     const now = Date.now();
-    if (!last || now - last.at > STATUS_CACHE_MS) last = { at: now, answer: read() };
+    if (!last || now - last.at > ms) last = { at: now, answer: read() };
     return last.answer;
   };
 }

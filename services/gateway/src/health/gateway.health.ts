@@ -1,7 +1,7 @@
 import { Inject, Injectable, Module, type BeforeApplicationShutdown, type OnApplicationBootstrap } from '@nestjs/common';
 import { getDataSourceToken } from '@nestjs/typeorm';
 import { z } from 'zod';
-import { gaugeSource, type Bus } from '@gastown/bus';
+import { cachedStatus, gaugeSource, type Bus } from '@gastown/bus';
 import { consumerCheck, natsCheck, parseEnv, Readiness, wholeNumberSetting, type ReadinessCheck } from '@gastown/service-runtime';
 import type { DataSource } from 'typeorm';
 import { BUS, BusModule } from '../bus/bus.module';
@@ -26,9 +26,6 @@ export function loadReadyMaxLagSeconds(env: NodeJS.ProcessEnv = process.env): nu
   return parseEnv('gateway', schema, env).GATEWAY_READY_MAX_LAG_SECONDS;
 }
 
-/** A probe and a scrape close together read the lag from the server once. */
-const LAG_CACHE_MS = 1_000;
-
 /**
  * The gateway's readiness: connected to NATS, its two consumers (the read-model projector and the
  * webhook log) bound, PostgreSQL answering, and the projector caught up within the bound. Also
@@ -40,7 +37,8 @@ export class GatewayHealth implements OnApplicationBootstrap, BeforeApplicationS
   /** Set by createGatewayApp from GATEWAY_READY_MAX_LAG_SECONDS. */
   maxLagSeconds = DEFAULT_READY_MAX_LAG_SECONDS;
   private readonly stops: (() => void)[] = [];
-  private lastLag: { at: number; answer: Promise<{ messages: number; seconds: number }> } | undefined;
+  /** A probe and a scrape close together read the lag from the server once. */
+  private readonly lag = cachedStatus(() => this.projection.lag());
 
   constructor(
     @Inject(BUS) private readonly bus: Bus,
@@ -61,12 +59,6 @@ export class GatewayHealth implements OnApplicationBootstrap, BeforeApplicationS
   beforeApplicationShutdown(): void {
     this.readiness.stop('shutting down');
     this.stops.splice(0).forEach((stop) => stop());
-  }
-
-  private lag(): Promise<{ messages: number; seconds: number }> {
-    const now = Date.now();
-    if (!this.lastLag || now - this.lastLag.at > LAG_CACHE_MS) this.lastLag = { at: now, answer: this.projection.lag() };
-    return this.lastLag.answer;
   }
 
   private checks(): ReadinessCheck[] {

@@ -305,7 +305,7 @@ export async function startJobConsumer<K extends JobKind>(bus: Bus, options: Job
   };
 
   const slots = Array.from({ length: concurrency }, () => slot());
-  const status = cachedStatus(async () => (stopping ? { bound: false, reason: 'draining: no new jobs are taken' } : durableStatus(bus, bus.names.jobStream, durable)));
+  const status = cachedStatus<ConsumerStatus>(async () => (stopping ? { bound: false, reason: 'draining: no new jobs are taken' } : durableStatus(bus, bus.names.jobStream, durable)));
   const stopExporting = exportConsumerLag(durable, status);
   const stopPulling = () => {
     stopping = true;
