@@ -1,5 +1,7 @@
+import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Ajv2019 from 'ajv/dist/2019';
 import { natsUserOf, type NatsService } from '@gastown/bus';
@@ -52,6 +54,20 @@ describe('deploy/compose/compose.yaml', () => {
   it('given the file with an operator env file, when validated against the Compose Specification schema, then it is valid', () => {
     const validate = composeSchemaValidator();
     expect(validate(resolved) ? [] : validate.errors).toEqual([]);
+  });
+
+  // Debian's docker-compose 1.29 (.ci/run installs it): Compose's own schema and interpolation, with no engine needed.
+  it('given an operator env file, when docker-compose reads the file, then it accepts it; without one, it refuses naming the missing secret', () => {
+    const envFile = join(mkdtempSync(join(tmpdir(), 'gt-deploy-env-')), '.env');
+    writeFileSync(envFile, Object.entries(env).map(([name, value]) => `${name}=${value}\n`).join(''), { mode: 0o600 });
+    const config = spawnSync('docker-compose', ['-p', 'gastown', '-f', COMPOSE, '--env-file', envFile, 'config', '--services'], { encoding: 'utf8' });
+    expect({ status: config.status, stderr: config.status === 0 ? '' : config.stderr }).toEqual({ status: 0, stderr: '' });
+    expect(config.stdout.trim().split('\n').sort()).toEqual(Object.keys(resolved.services).sort());
+    const empty = join(mkdtempSync(join(tmpdir(), 'gt-deploy-env-')), '.env');
+    writeFileSync(empty, '');
+    const refused = spawnSync('docker-compose', ['-p', 'gastown', '-f', COMPOSE, '--env-file', empty, 'config', '--quiet'], { encoding: 'utf8', env: { PATH: process.env['PATH'] } });
+    expect(refused.status).not.toBe(0);
+    expect(refused.stderr).toMatch(/set it in deploy\/compose\/.env/);
   });
 
   it('given the variables it interpolates, when compared with .env.example, then every one is there and no secret has a value in the example', () => {
