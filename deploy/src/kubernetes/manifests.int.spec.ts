@@ -153,6 +153,8 @@ describe('deploy/kubernetes manifests', () => {
     expect(consumer).toContain('return `git-runner-${kind}`;');
     expect(Number(trigger?.metadata['lagThreshold'])).toBe(CLUSTER.gitRunner.maxAgents);
     expect(scaled?.spec.minReplicaCount).toBeGreaterThanOrEqual(1);
+    // A Deployment that names its replicas is reset to them by every re-apply, fighting its autoscaler.
+    expect(deployments.filter((d) => d.spec?.replicas !== undefined).map((d) => d.metadata?.name)).toEqual([]);
   });
 
   it("given the dispatcher and the git-runners, when their slots are added up, then the dispatcher counts every runner KEDA may start and a town's cap leaves some to others", () => {

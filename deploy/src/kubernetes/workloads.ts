@@ -40,7 +40,6 @@ function natsEnv(service: WorkloadName): IEnvVar[] {
 
 interface WorkloadSpec {
   readonly name: WorkloadName;
-  readonly replicas: number;
   readonly env: IEnvVar[];
   readonly resources: { requests: { cpu: string; memory: string }; limits: { cpu: string; memory: string; 'ephemeral-storage'?: string } };
   /** HPA bounds on CPU; absent for the git-runner, which KEDA scales on its backlog. */
@@ -96,8 +95,8 @@ function workload(spec: WorkloadSpec, pod: IPodSpec): Manifest[] {
     new ServiceAccount({ metadata: metadata(`gastown-${spec.name}`), automountServiceAccountToken: false }),
     new Deployment({
       metadata: metadata(`gastown-${spec.name}`),
+      // No replicas: the autoscaler owns them (its minimum applies at once), and a re-apply never resets them.
       spec: {
-        replicas: spec.replicas,
         selector: { matchLabels: selectorOf(spec.name) },
         strategy: { type: 'RollingUpdate', rollingUpdate: { maxUnavailable: 0, maxSurge: 1 } },
         template: { metadata: { labels: labelsOf(spec.name) }, spec: pod },
@@ -150,7 +149,6 @@ export function namespaces(): Manifest[] {
 export function gateway(): Manifest[] {
   const spec: WorkloadSpec = {
     name: 'gateway',
-    replicas: 2,
     autoscale: { min: 2, max: 6 },
     extraPorts: [{ name: 'http', containerPort: CLUSTER.gatewayPort }],
     env: [
@@ -169,7 +167,6 @@ export function gateway(): Manifest[] {
 export function convoy(): Manifest[] {
   const spec: WorkloadSpec = {
     name: 'convoy',
-    replicas: 2,
     autoscale: { min: 2, max: 6 },
     env: natsEnv('convoy'),
     resources: { requests: { cpu: '250m', memory: '256Mi' }, limits: { cpu: '2', memory: '512Mi' } },
@@ -181,7 +178,6 @@ export function dispatcher(): Manifest[] {
   const slots = CLUSTER.gitRunner.maxReplicas * CLUSTER.gitRunner.maxAgents;
   const spec: WorkloadSpec = {
     name: 'dispatcher',
-    replicas: 2,
     autoscale: { min: 2, max: 4 },
     env: [
       ...natsEnv('dispatcher'),
@@ -211,7 +207,6 @@ export function gitRunner(): Manifest[] {
   const { maxAgents, drainMs, minReplicas, maxReplicas, lagThreshold } = CLUSTER.gitRunner;
   const spec: WorkloadSpec = {
     name: 'git-runner',
-    replicas: minReplicas,
     env: [
       ...natsEnv('git-runner'),
       { name: 'GASTOWN_SECRETS_KEY', valueFrom: secret(SECRETS.app.name, 'secrets-key') },
