@@ -16,6 +16,7 @@ import { Kvm, type KV, type KvOptions } from '@nats-io/kv';
 import { Objm, type ObjectStore, type ObjectStoreOptions } from '@nats-io/obj';
 import { names as namesOf, type Names } from '@gastown/contracts';
 import { assertServerVersion } from './jetstream.capabilities';
+import { withAtomicSwaps } from './kv.swaps';
 
 /** One line per call; callers never pass message bodies. */
 export interface BusLogger {
@@ -107,10 +108,14 @@ export async function connectBus(options: ConnectBusOptions): Promise<Bus> {
   const names = namesOf(options.namespace);
   const log = options.logger ?? consoleLogger(`bus ${options.name}`);
   const nc = await connect(connectionOptions(options));
+  const jsm = await whileJetStreamElects(log, 'JetStream to answer', () => jetstreamManager(nc)).catch(async (error: unknown) => {
+    await nc.close();
+    throw error;
+  });
   const bus: Bus = {
     nc,
     js: jetstream(nc),
-    jsm: await jetstreamManager(nc),
+    jsm,
     names,
     log,
     streamReplicas: options.streamReplicas ?? 1,
@@ -125,6 +130,28 @@ export async function connectBus(options: ConnectBusOptions): Promise<Bus> {
     throw error;
   }
   return bus;
+}
+
+/** How long a starting service waits for a JetStream cluster that is electing a leader. */
+const ELECTION_WAIT_MS = 60_000;
+
+/**
+ * A cluster that lost a node answers JetStream requests only once it has elected a new meta
+ * or stream leader, a few seconds later: a service starting meanwhile waits and asks again
+ * instead of exiting on the first timeout.
+ */
+export async function whileJetStreamElects<T>(log: BusLogger, what: string, work: () => Promise<T>, waitMs = ELECTION_WAIT_MS): Promise<T> {
+  const deadline = Date.now() + waitMs;
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await work();
+    } catch (error) {
+      // Only a timeout: a server without JetStream at all answers at once, and that is not going to change.
+      if (!(error instanceof natsErrors.TimeoutError) || Date.now() > deadline) throw error;
+      if (attempt === 1) log.warn(`waiting for ${what} (${error instanceof Error ? error.message : String(error)}): the cluster may be electing a leader`);
+      await new Promise((done) => setTimeout(done, Math.min(2_000, 250 * attempt)));
+    }
+  }
 }
 
 /** What the client is handed: servers, credentials and TLS; the secrets in it are never logged. */
@@ -231,14 +258,15 @@ async function ensureStream(bus: Bus, config: Partial<StreamConfig> & { name: st
 /**
  * Creates a KV bucket with the bus's replicas, or opens it and raises an older bucket's replicas
  * (the client's own create leaves an existing bucket as it is). Concurrent calls from several
- * replicas are safe: an identical create is a no-op on the server.
+ * replicas are safe: an identical create is a no-op on the server. The bucket's create and update
+ * are compare-and-set on a replicated bucket too (see kv.swaps.ts).
  */
 export async function ensureKv(bus: Bus, bucket: string, options: Partial<KvOptions>): Promise<KV> {
   const kv = await new Kvm(bus.js).create(bucket, { ...options, replicas: bus.streamReplicas }).catch((error: unknown) => {
     throw replicasRefused(bus, `KV_${bucket}`, bus.streamReplicas, error);
   });
   await raiseReplicas(bus, `KV_${bucket}`);
-  return kv;
+  return withAtomicSwaps(bus, bucket, kv);
 }
 
 /** As ensureKv, for an object store (the stream `OBJ_<bucket>`). */

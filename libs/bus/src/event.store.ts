@@ -66,6 +66,17 @@ const CONFLICT_CODES: readonly number[] = [
   JetStreamApiCodes.StreamWrongLastSequenceUnknown,
 ];
 
+/**
+ * The message id of a commit is its place in the subject's chain (the sequence it follows): two
+ * decisions racing for one place share the id, and the server stores only the first. Expecting
+ * the subject's last sequence alone is not enough on a replicated stream before nats-server
+ * 2.9.21, which checks it before the write is agreed, so concurrent writers all pass
+ * (nats-server#4320); the duplicate check does count writes in flight.
+ */
+function positionId(subject: string, expectedSeq: number): string {
+  return `${subject}@${expectedSeq}`;
+}
+
 function parseJson(data: Uint8Array): unknown {
   try {
     return JSON.parse(decoder.decode(data));
@@ -130,11 +141,16 @@ export class EventStore {
         // The trace context travels in the headers: the stored commit's body is the same with tracing on or off.
         const headers = traceHeaders();
         return this.bus.js.publish(subject, body, {
-          msgID: `${subject}:${commitId}`,
+          msgID: positionId(subject, expectedSeq),
           expect: { lastSubjectSequence: expectedSeq },
           ...(headers ? { headers } : {}),
         });
       });
+      if (ack.duplicate && !(await this.holdsCommit(ack.seq, commitId))) {
+        // Another decision took this position while ours was in flight: nothing of ours was stored.
+        if (overflow?.created) await this.dropOverflow(overflow.name);
+        throw new WrongExpectedSequenceError(subject, expectedSeq, ack.seq);
+      }
       if (ack.duplicate && overflow?.created) await this.dropUnreferencedOverflow(ack.seq, overflow.name);
       return { seq: ack.seq, duplicate: ack.duplicate };
     } catch (error) {
@@ -145,6 +161,13 @@ export class EventStore {
       if (isConflict(error)) throw new WrongExpectedSequenceError(subject, expectedSeq, actualSeqOf(error));
       throw new AppendRefusedError(subject, error.code, error.message);
     }
+  }
+
+  /** Whether the message at `seq` is the commit `commitId` (a retry of ours) rather than another decision. */
+  private async holdsCommit(seq: number, commitId: string): Promise<boolean> {
+    const stored = await this.bus.jsm.streams.getMessage(this.bus.names.eventStream, { seq });
+    const commit = Commit.safeParse(stored ? parseJson(stored.data) : null);
+    return commit.success && commit.data.commitId === commitId;
   }
 
   /** A retried append whose first attempt stored different events: the new object belongs to no commit. */

@@ -6,6 +6,7 @@ export {
   ensureKv,
   ensureObjectStore,
   ensureTopology,
+  whileJetStreamElects,
   REPOSITORY_OWNERS_OPTIONS,
   STREAM_REPLICAS,
   StreamReplicasError,

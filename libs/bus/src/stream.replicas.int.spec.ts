@@ -4,7 +4,9 @@ import { join } from 'node:path';
 import { StorageType } from '@nats-io/jetstream';
 import { startNatsCluster, TEST_NATS_URL, testNamespace, type NatsCluster } from '@gastown/testing';
 import { claimCheckBucket, connectBus, ensureKv, ensureTopology, StreamReplicasError, type Bus, type StreamReplicas } from './bus.connection';
-import { recordingLogger } from './testing/event.fixture';
+import { WrongExpectedSequenceError } from './bus.errors';
+import { EventStore } from './event.store';
+import { convoyStarted, newConvoyScope, recordingLogger } from './testing/event.fixture';
 
 /** Every stream ensureTopology creates, KV and object store buckets by the streams beneath them, and (leases) the git-runner's lease bucket. */
 function gastownStreams(bus: Bus, { leases = true } = {}): string[] {
@@ -89,6 +91,54 @@ describe('GT_STREAM_REPLICAS on a 3-node JetStream cluster', () => {
     await ensureTopology(older);
 
     expect(await replicasOf(older, { leases: false })).toEqual(everyStream(older, 3, { leases: false }));
+  });
+
+  it('given writers racing on one convoy through different nodes of an R3 stream, when they append, then the chain stays unbroken and exactly one wins each place', async () => {
+    // nats-server before 2.9.21 lets concurrent writers all pass the expected-sequence check on a replicated stream (nats-server#4320).
+    const namespace = testNamespace();
+    const writers = await Promise.all(cluster.nodes.flatMap((node) => [node, node]).map((node) => busOn(`nats://127.0.0.1:${node.port}`, namespace, 3)));
+    await ensureTopology(writers[0] as Bus);
+    const scope = newConvoyScope((writers[0] as Bus).names);
+    const perWriter = 8;
+    let conflicts = 0;
+    await Promise.all(
+      writers.map(async (bus, w) => {
+        const store = new EventStore(bus);
+        for (let i = 0; i < perWriter; i++) {
+          for (;;) {
+            try {
+              await store.append(scope.subject, { commitId: `w${w}-${i}`, expectedSeq: await store.lastSeq(scope.subject), events: [convoyStarted(scope)] });
+              break;
+            } catch (error) {
+              if (!(error instanceof WrongExpectedSequenceError)) throw error;
+              conflicts++;
+            }
+          }
+        }
+      }),
+    );
+
+    const commits = await new EventStore(writers[0] as Bus).readSubject(scope.subject);
+    expect(commits).toHaveLength(writers.length * perWriter);
+    expect(commits.map((c) => c.prevSeq)).toEqual(commits.map((_, i) => (i === 0 ? 0 : (commits[i - 1]?.seq ?? -1))));
+    expect(conflicts).toBeGreaterThan(0);
+  });
+
+  it('given runners racing for one lease through different nodes of an R3 bucket, when they create or update it, then exactly one wins each revision', async () => {
+    const namespace = testNamespace();
+    const racers = await Promise.all(cluster.nodes.flatMap((node) => [node, node]).map((node) => busOn(`nats://127.0.0.1:${node.port}`, namespace, 3)));
+    const buckets = await Promise.all(racers.map((bus) => ensureKv(bus, bus.names.leaseBucket, LEASES)));
+    const won = (results: PromiseSettledResult<number>[]) => results.filter((r) => r.status === 'fulfilled').length;
+    const rounds = 20;
+    const winners: number[] = [];
+    for (let round = 0; round < rounds; round++) {
+      const key = `rig.r${round}`;
+      winners.push(won(await Promise.allSettled(buckets.map((kv, i) => kv.create(key, `holder ${i}`)))));
+      const revision = (await buckets[0]?.get(key))?.revision ?? 0;
+      winners.push(won(await Promise.allSettled(buckets.map((kv, i) => kv.update(key, `taken over by ${i}`, revision)))));
+    }
+
+    expect(winners).toEqual(Array.from({ length: rounds * 2 }, () => 1));
   });
 
   it('given 5 replicas on 3 servers, when the topology is created, then the service refuses to start saying what the cluster has', async () => {

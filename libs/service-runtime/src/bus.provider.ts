@@ -1,5 +1,5 @@
 import type { FactoryProvider } from '@nestjs/common';
-import { connectBus, ensureTopology, type Bus, type ConnectBusOptions } from '@gastown/bus';
+import { connectBus, ensureTopology, whileJetStreamElects, type Bus, type ConnectBusOptions } from '@gastown/bus';
 import { lineLogger } from './service.logger';
 
 /** Injection token of a service's connected bus. */
@@ -18,7 +18,7 @@ export function busProvider(options: BusSettings): FactoryProvider<Bus> {
     useFactory: async () => {
       const bus = await connectBus({ ...options, logger: lineLogger('bus') });
       try {
-        await ensureTopology(bus);
+        await whileJetStreamElects(bus.log, 'the topology to be ensured', () => ensureTopology(bus));
       } catch (error) {
         await bus.close();
         throw error;

@@ -40,13 +40,35 @@ export interface NatsClusterOptions {
   readyTimeoutMs?: number;
 }
 
-export async function startNatsCluster({ dir, size = 3, readyTimeoutMs = 30_000 }: NatsClusterOptions): Promise<NatsCluster> {
+/** Tries to start the cluster this many times: a port found free may be taken by another process before its node binds it. */
+const START_TRIES = 3;
+
+export async function startNatsCluster(options: NatsClusterOptions): Promise<NatsCluster> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await startNodes(options);
+    } catch (error) {
+      if (attempt >= START_TRIES || !String(error).includes('address already in use')) throw error;
+    }
+  }
+}
+
+/** Ports that were free a moment ago, all different from each other. */
+async function distinctFreePorts(count: number): Promise<number[]> {
+  const ports = new Set<number>();
+  while (ports.size < count) ports.add(await freePort());
+  return [...ports];
+}
+
+async function startNodes({ dir, size = 3, readyTimeoutMs = 30_000 }: NatsClusterOptions): Promise<NatsCluster> {
   const nodes: NatsClusterNode[] = [];
+  const ports = await distinctFreePorts(size * 3);
   for (let i = 1; i <= size; i++) {
     const name = `gt-n${i}`;
     const storeDir = join(dir, name);
     mkdirSync(storeDir, { recursive: true });
-    nodes.push({ name, port: await freePort(), clusterPort: await freePort(), monitorPort: await freePort(), storeDir, process: null });
+    const [port, clusterPort, monitorPort] = ports.slice((i - 1) * 3, i * 3) as [number, number, number];
+    nodes.push({ name, port, clusterPort, monitorPort, storeDir, process: null });
   }
   const startNode = async (node: NatsClusterNode) => {
     const routes = nodes.filter((other) => other !== node).map((other) => `nats://127.0.0.1:${other.clusterPort}`);

@@ -80,7 +80,9 @@ describe('Gastown on a 3-node NATS cluster', () => {
 
     const injected = await timed('faults injected and recovered', () => Promise.all(plan.faults.map((fault) => inject(fault, slungAt))));
     timings.push(...injected);
-    const landed = await timed('slung → settled', () => system.until(convoy.id, ['LANDED', 'FAILED', 'CANCELLED'], LANDING_BOUND_MS));
+    const landed = await timed('slung → settled', () => system.until(convoy.id, ['LANDED', 'FAILED', 'CANCELLED'], LANDING_BOUND_MS)).catch(async (error: unknown) => {
+      throw new Error(`${String(error)}\n${await whereItStands(convoy.id)}`);
+    });
     timings.push(`slung → LANDED: ${((Date.now() - slungAt) / 1000).toFixed(1)} s`);
 
     expect(landed.status).toBe('LANDED');
@@ -128,6 +130,14 @@ describe('Gastown on a 3-node NATS cluster', () => {
     const diff = await timed('rebuild and compare the read models', () => rebuildDiff(system, rebuilt.url, system.db.url, cluster.url));
     expect(diff).toEqual([]);
   }, LANDING_BOUND_MS + 240_000);
+
+  /** What a convoy that did not settle was waiting for: its beads by status, and each process's last lines. */
+  async function whereItStands(convoyId: string): Promise<string> {
+    const answer = await system.gql<{ convoy: ConvoyAnswer }>(CONVOY_QUERY, { id: convoyId }).catch(() => null);
+    const beads = answer?.convoy.beads.map((b) => `${b.title} ${b.status} (attempts ${b.attempts.map((a) => `${a.number}:${a.outcome}`).join(' ')})`) ?? [];
+    const tails = [...system.processes].map(([name, p]) => `--- ${name}\n${p.output().split('\n').slice(-15).join('\n')}`);
+    return [`convoy ${answer?.convoy.status ?? 'unreadable'}: ${beads.join('; ')}`, ...tails].join('\n');
+  }
 
   /** One fault at its moment: the victim dies without warning and comes back on the same state after its down time. */
   async function inject(fault: ClusterFault, t0: number): Promise<string> {

@@ -1,5 +1,5 @@
 import { Inject, Module, OnApplicationShutdown } from '@nestjs/common';
-import { connectBus, ensureTopology, type Bus } from '@gastown/bus';
+import { connectBus, ensureTopology, whileJetStreamElects, type Bus } from '@gastown/bus';
 import { lineLogger } from '@gastown/service-runtime';
 import { GATEWAY_OPTIONS, type GatewayOptions } from '../gateway.options';
 
@@ -22,7 +22,7 @@ export const BUS = 'BUS';
           streamReplicas: options.streamReplicas,
         });
         try {
-          await ensureTopology(bus);
+          await whileJetStreamElects(bus.log, 'the topology to be ensured', () => ensureTopology(bus));
         } catch (error) {
           await bus.close();
           throw error;
