@@ -66,7 +66,7 @@ export class SystemHarness {
   private built: HarnessOptions['built'];
   /** Each gateway replica's port, kept across its restarts; replica 1 listens on GATEWAY_PORT. */
   private readonly gatewayPorts = new Map<number, number>();
-  /** The gateway replica a GraphQL request tries first, moved on when one does not answer (as a load balancer would). */
+  /** The gateway replica the next GraphQL request tries first: requests take turns, as behind a load balancer. */
   private gatewayTurn = 0;
 
   private constructor(
@@ -200,18 +200,18 @@ export class SystemHarness {
     return [...this.gatewayPorts.keys()].sort((a, b) => a - b).map((replica) => `http://127.0.0.1:${this.gatewayPorts.get(replica)}/graphql`);
   }
 
-  /** Sent to one gateway replica; a replica that refuses the connection (killed, restarting) passes it to the next. */
+  /** Sent to the gateway replicas in turn; a replica that refuses the connection (killed, restarting) passes it to the next. */
   private async gqlAs<T>(token: string, query: string, variables: Record<string, unknown>): Promise<{ data?: T; errors?: GqlError[] }> {
     const urls = this.gatewayUrls();
+    const first = this.gatewayTurn++;
     for (let tried = 0; ; tried++) {
-      const url = urls[(this.gatewayTurn + tried) % urls.length] as string;
+      const url = urls[(first + tried) % urls.length] as string;
       try {
         const response = await fetch(url, {
           method: 'POST',
           headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
           body: JSON.stringify({ query, variables }),
         });
-        this.gatewayTurn = (this.gatewayTurn + tried) % urls.length;
         return (await response.json()) as { data?: T; errors?: GqlError[] };
       } catch (error) {
         if (tried + 1 >= urls.length) throw error;
