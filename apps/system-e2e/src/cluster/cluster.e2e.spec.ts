@@ -80,7 +80,7 @@ describe('Gastown on a 3-node NATS cluster', () => {
 
     const injected = await timed('faults injected and recovered', () => Promise.all(plan.faults.map((fault) => inject(fault, slungAt))));
     timings.push(...injected);
-    const landed = await timed('slung → settled', () => system.until(convoy.id, ['LANDED', 'FAILED', 'CANCELLED'], LANDING_BOUND_MS)).catch(async (error: unknown) => {
+    const landed = await timed('faults recovered → settled', () => system.until(convoy.id, ['LANDED', 'FAILED', 'CANCELLED'], LANDING_BOUND_MS)).catch(async (error: unknown) => {
       throw new Error(`${String(error)}\n${await whereItStands(convoy.id)}`);
     });
     timings.push(`slung → LANDED: ${((Date.now() - slungAt) / 1000).toFixed(1)} s`);
