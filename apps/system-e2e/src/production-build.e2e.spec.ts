@@ -167,22 +167,26 @@ describe('the production build: every entry runs as compiled JavaScript with pla
 
   it("given the gateway's operator commands and the CLIs built, when run with plain node, then they do their work without a compiler", async () => {
     const gatewayEnv = { DATABASE_URL: system.env['DATABASE_URL'], NATS_URL: system.env['NATS_URL'], GT_NAMESPACE: system.namespace };
-    const [holds, rebuild, gt, mayor] = await Promise.all([
+    const [holds, rebuild, migrate, gt, mayor] = await Promise.all([
       node('dist/services/gateway/holds.js', ['list', '--json'], gatewayEnv),
       node('dist/services/gateway/rebuild-read-models.js', [], gatewayEnv),
+      // What a migrations Job runs; the gateway applied them at start, so there is nothing to do.
+      node('dist/services/gateway/migrate.js', [], { DATABASE_URL: system.env['DATABASE_URL'] }),
       node('dist/apps/gt/main.js', ['rig', 'list', '--json'], { GT_TOKEN: system.token, GATEWAY_URL: system.url }),
       askMayor({ GT_TOKEN: system.token, GATEWAY_URL: system.url }),
     ]);
     expect(holds).toMatchObject({ code: 0, stdout: '[]\n' });
     expect(rebuild).toMatchObject({ code: 0 });
     expect(rebuild.stdout + rebuild.stderr).toContain(`rebuilt the read models of namespace "${system.namespace}"`);
+    expect(migrate).toMatchObject({ code: 0 });
+    expect(migrate.stdout).toContain('the read-model schema is up to date');
     expect(gt).toMatchObject({ code: 0 });
     expect(JSON.parse(gt.stdout)).toEqual({ rigs: expect.any(Array) });
 
     // The instructions come from mayor.prompt.md, read beside the bundle.
     expect(mayor).toMatchObject({ code: 0, instructions: expect.stringMatching(/\S/) });
 
-    const commands = { holds, 'rebuild-read-models': rebuild, gt, mayor };
+    const commands = { holds, 'rebuild-read-models': rebuild, migrate, gt, mayor };
     for (const [name, { pid }] of Object.entries(commands)) {
       expect({ name, problems: unfitForProduction(loadedBy(pid), probe) }).toEqual({ name, problems: [] });
     }
