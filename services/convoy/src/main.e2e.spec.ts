@@ -19,7 +19,7 @@ describe('convoy service process', () => {
     const service = await startService('convoy', { env: { NATS_URL: 'localhost:4222', CONVOY_MAX_TASKS: 'lots' } });
     expect(await service.exited()).toBe(2);
     expect(service.output()).toMatch(/NATS_URL must be a nats:\/\/ or tls:\/\/ URL with a host/);
-    expect(service.output()).toMatch(/CONVOY_MAX_TASKS must be a positive whole number, got "lots"/);
+    expect(service.output()).toMatch(/CONVOY_MAX_TASKS must be a whole number from 1 to 1000000, got "lots"/);
   });
 
   it('given the service is SIGKILLed after a command, when a new one starts and the client retries, then there is one effect', async () => {
