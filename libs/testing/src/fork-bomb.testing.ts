@@ -13,7 +13,8 @@
 const STORM = [
   "const { spawn } = require('node:child_process');",
   'const marker = process.argv[1];',
-  "const fork = () => { try { spawn('sh', ['-c', `: ${marker}; sleep 300; :`], { stdio: 'ignore' }).on('error', () => undefined); } catch {} setImmediate(fork); };",
+  // The marker is the shell's $0: it stands in the command line, and no text is spliced into the script.
+  "const fork = () => { try { spawn('sh', ['-c', 'sleep 300; :', marker], { stdio: 'ignore' }).on('error', () => undefined); } catch {} setImmediate(fork); };",
   'fork();',
 ].join('\n');
 

@@ -19,15 +19,9 @@ export interface TestDatabase {
   drop(): Promise<void>;
 }
 
-export async function createTestDatabase(): Promise<TestDatabase> {
+/** A database of its own that nobody has created yet, for specs where the process under test creates it. */
+export function uncreatedTestDatabase(): TestDatabase {
   const name = `gt_test_${randomBytes(5).toString('hex')}`;
-  const admin = new Client({ connectionString: TEST_PG_ADMIN_URL });
-  await admin.connect();
-  try {
-    await admin.query(`CREATE DATABASE ${name}`);
-  } finally {
-    await admin.end();
-  }
   const url = new URL(TEST_PG_ADMIN_URL);
   url.pathname = `/${name}`;
   return {
@@ -43,6 +37,18 @@ export async function createTestDatabase(): Promise<TestDatabase> {
       }
     },
   };
+}
+
+export async function createTestDatabase(): Promise<TestDatabase> {
+  const database = uncreatedTestDatabase();
+  const admin = new Client({ connectionString: TEST_PG_ADMIN_URL });
+  await admin.connect();
+  try {
+    await admin.query(`CREATE DATABASE ${database.name}`);
+  } finally {
+    await admin.end();
+  }
+  return database;
 }
 
 /** Waits for a condition without sleeping blindly: polls with a deadline and reports what it waited for. */

@@ -1,30 +1,9 @@
-import { randomBytes } from 'node:crypto';
 import { Client } from 'pg';
-import { startService, TEST_PG_ADMIN_URL } from '@gastown/testing';
+import { startService, TEST_PG_ADMIN_URL, uncreatedTestDatabase } from '@gastown/testing';
 import { READ_MODEL_MIGRATIONS } from '../read-models/read-models.datasource';
 import { PendingMigrationsError, prepareReadModelSchema } from './migrations.lock';
 
 const MIGRATION_NAMES = READ_MODEL_MIGRATIONS.map((m) => new m().name ?? m.name);
-
-/** A database name no server has yet: the first process to start creates it. */
-function freshDatabase(): { url: string; name: string; drop(): Promise<void> } {
-  const name = `gt_migrate_${randomBytes(5).toString('hex')}`;
-  const url = new URL(TEST_PG_ADMIN_URL);
-  url.pathname = `/${name}`;
-  return {
-    url: url.toString(),
-    name,
-    drop: async () => {
-      const admin = new Client({ connectionString: TEST_PG_ADMIN_URL });
-      await admin.connect();
-      try {
-        await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-      } finally {
-        await admin.end();
-      }
-    },
-  };
-}
 
 async function query<T>(url: string, sql: string): Promise<T[]> {
   const client = new Client({ connectionString: url });
@@ -41,7 +20,7 @@ const appliedNames = (url: string) => query<{ name: string }>(url, 'SELECT name 
 describe('read-model migrations across replicas', () => {
   const databases: { drop(): Promise<void> }[] = [];
   const fresh = () => {
-    const db = freshDatabase();
+    const db = uncreatedTestDatabase();
     databases.push(db);
     return db;
   };
