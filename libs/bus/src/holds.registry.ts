@@ -60,6 +60,26 @@ export class HoldsRegistry {
     await (await this.kv()).put(holdKey(record.service, record.subject), JSON.stringify(HoldRecord.parse(record)));
   }
 
+  /**
+   * Records a hold unless the same message of the same subject is already held there (by another
+   * replica, which read the same stream): the record that stands is answered, so every replica
+   * tells one `since`.
+   */
+  async holdOnce(record: HoldRecord): Promise<HoldRecord> {
+    const kv = await this.kv();
+    const key = holdKey(record.service, record.subject);
+    const value = JSON.stringify(HoldRecord.parse(record));
+    const created = await kv.create(key, value).then(
+      () => true,
+      () => false,
+    );
+    if (created) return record;
+    const standing = await this.heldBy(record.service, record.subject);
+    if (standing && standing.seq === record.seq) return standing;
+    await kv.put(key, value);
+    return record;
+  }
+
   async clearHold(service: RegistryHolder, subject: string): Promise<void> {
     await (await this.kv()).delete(holdKey(service, subject));
   }

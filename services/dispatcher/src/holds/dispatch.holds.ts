@@ -74,7 +74,10 @@ export class DispatchHolds {
   async hold(held: { subject: string; seq: number; townId: string; convoyId: string | null; reason: string }): Promise<void> {
     const record = holdRecord(this.current.get(held.subject) ?? this.previous.get(held.subject), held, new Date());
     this.current.set(held.subject, record);
-    await this.registry.hold(record).catch((error: unknown) => this.log.error(`could not record the hold of ${held.subject} in the registry: ${describe(error)}`));
+    const standing = await this.registry
+      .holdOnce(record)
+      .catch((error: unknown) => void this.log.error(`could not record the hold of ${held.subject} in the registry: ${describe(error)}`));
+    if (standing) this.current.set(held.subject, standing);
   }
 
   /**
