@@ -375,6 +375,10 @@ export class DispatchRunner {
   }
 
   private async park(raw: RawStoredMessage, why: string): Promise<void> {
+    if (await this.holds.skippedElsewhere(raw.subject, raw.seq)) {
+      this.state.skip(raw.subject, raw.seq);
+      return;
+    }
     const reason = clip(why);
     const scope = parseEventSubject(this.bus.names.namespace, raw.subject);
     const held = scope?.convoyId ? `convoy ${scope.convoyId} is held` : 'no convoy to hold';

@@ -79,6 +79,7 @@ describe('dispatcher holds, in the shared registry', () => {
     });
     console.info(`dispatcher hold retried → first bead dispatched in ${Date.now() - started} ms`);
     expect((await world.jobs()).some((j) => j.kind === 'agent' && j.convoyId === lost.convoyId)).toBe(true);
+    await second.stop();
   }, 120_000);
 
   it('given a held convoy, when the operator skips the held message with a reason, then the skip is recorded, the convoy’s later commits apply, and a restart honours the skip', async () => {
@@ -100,6 +101,7 @@ describe('dispatcher holds, in the shared registry', () => {
     const second = await world.dispatcher('skip-second', { retryBaseMs: 50, retryMaxMs: 200 });
     expect(second.lines.some((l) => l.includes(`convoy ${lost.convoyId} is held`))).toBe(false);
     expect(await heldBy(lost.subject)).toBeNull();
+    await second.stop();
   }, 120_000);
 
   // Last: the town's subject keeps the unreadable commit, which the convoy service would then read too.

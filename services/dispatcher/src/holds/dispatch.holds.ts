@@ -62,6 +62,18 @@ export class DispatchHolds {
     return this.skipped.has(`${subject}#${seq}`);
   }
 
+  /**
+   * Whether another replica recorded the operator's skip of this message since this one loaded
+   * the skips: a replica that re-reads the subject late (it took a retry the others had already
+   * answered) must not hold again what the operator gave up on.
+   */
+  async skippedElsewhere(subject: string, seq: number): Promise<boolean> {
+    const skips = await this.registry.skips(SERVICE, subject).catch(() => []);
+    if (!skips.some((skip) => skip.seq === seq)) return false;
+    this.skipped.add(`${subject}#${seq}`);
+    return true;
+  }
+
   /** Subjects this replica holds now (convoys and towns), for the holds gauge. */
   count(): number {
     return this.current.size;
