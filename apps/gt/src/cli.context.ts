@@ -1,15 +1,18 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { inboxPrefixOf, type NatsCredentials } from '@gastown/bus';
+import { inboxPrefixOf } from '@gastown/bus';
 import { GatewayClient } from '@gastown/gateway-client';
+import { ConfigError, loadNatsConnection, type NatsConnectionSettings } from '@gastown/service-runtime/nats';
 import { UsageError } from './cli.errors';
 
 /** What every gt command needs from the environment, with the same defaults as `npm start`. */
 export interface CliContext {
-  readonly natsUrl: string;
-  /** The operator's NATS user (NATS_USER/NATS_PASSWORD or NATS_TOKEN, or the one npm start generated). */
-  readonly natsCredentials?: NatsCredentials;
-  readonly namespace: string;
+  /**
+   * Where and how `gt town create` reaches NATS, validated as the services validate theirs; a bad
+   * setting is a usage error that names the variable. Read only by the command that needs it, so
+   * a stale NATS_TLS_CA_FILE does not stop `gt rig list`.
+   */
+  nats(): NatsConnectionSettings;
   readonly gatewayUrl: string;
   readonly json: boolean;
   /** stdout is a terminal: live redraws and colour are allowed. */
@@ -26,24 +29,26 @@ export interface CliContext {
 }
 
 /**
- * Where `gt town create` reaches NATS: NATS_URL with NATS_USER/NATS_PASSWORD or NATS_TOKEN when
- * set; otherwise the nats-server `npm start` runs, whose address and operator user it wrote to
- * .data/nats/operator.json (readable by its owner only).
+ * Where `gt town create` reaches NATS: NATS_URL with the operator's credentials (NATS_USER/
+ * NATS_PASSWORD, NATS_TOKEN or NATS_CREDS_FILE) and NATS_TLS_* when set, through the services'
+ * own validator; without NATS_URL, the nats-server `npm start` runs, whose address and operator
+ * user it wrote to .data/nats/operator.json (readable by its owner only).
  */
-function natsOf(env: NodeJS.ProcessEnv): { url: string; namespace?: string; credentials?: NatsCredentials } {
-  const namespace = env['GT_NAMESPACE'] || 'gt';
-  const inboxPrefix = inboxPrefixOf('operator', namespace);
-  if (env['NATS_URL']) {
-    if (env['NATS_TOKEN']) return { url: env['NATS_URL'], credentials: { token: env['NATS_TOKEN'], inboxPrefix } };
-    if (env['NATS_USER']) return { url: env['NATS_URL'], credentials: { user: env['NATS_USER'], password: env['NATS_PASSWORD'] ?? '', inboxPrefix } };
-    return { url: env['NATS_URL'] };
+export function natsOf(env: NodeJS.ProcessEnv): NatsConnectionSettings {
+  let settings: NatsConnectionSettings;
+  try {
+    settings = loadNatsConnection('gt town create', 'operator', env);
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    throw new UsageError(error.message, { problems: error.problems });
   }
   const file = join(resolve(env['GASTOWN_DATA_DIR'] || '.data'), 'nats', 'operator.json');
-  if (!existsSync(file)) return { url: 'nats://127.0.0.1:4222' };
+  if (env['NATS_URL'] || settings.credentials || !existsSync(file)) return settings;
   const started = JSON.parse(readFileSync(file, 'utf8')) as { url: string; user: string; password: string; namespace: string };
   return {
-    url: started.url,
-    namespace: started.namespace,
+    ...settings,
+    servers: started.url,
+    namespace: env['GT_NAMESPACE'] || started.namespace,
     credentials: { user: started.user, password: started.password, inboxPrefix: inboxPrefixOf('operator', started.namespace) },
   };
 }
@@ -53,11 +58,8 @@ export function contextFromEnv(env: NodeJS.ProcessEnv, json: boolean): CliContex
   const gatewayUrl = env['GATEWAY_URL'] || `http://127.0.0.1:${port}/graphql`;
   const tty = process.stdout.isTTY === true;
   let client: GatewayClient | undefined;
-  const nats = natsOf(env);
   return {
-    natsUrl: nats.url,
-    natsCredentials: nats.credentials,
-    namespace: env['GT_NAMESPACE'] || nats.namespace || 'gt',
+    nats: () => natsOf(env),
     gatewayUrl,
     json,
     tty,

@@ -3,6 +3,9 @@ import { z } from 'zod';
 import { inboxPrefixOf, STREAM_REPLICAS, type NatsCredentials, type NatsService, type NatsTls, type StreamReplicas } from '@gastown/bus';
 import { namespaceSetting, natsUrlSetting, parseEnv } from './service.settings';
 
+/** For the CLIs, which import this file alone (its own path alias) rather than the Nest runtime. */
+export { ConfigError, redactUrl } from './service.settings';
+
 /**
  * How every service reaches NATS: who it is (NATS_USER/NATS_PASSWORD, NATS_TOKEN or
  * NATS_CREDS_FILE), how the connection is protected (NATS_TLS_*), and how many copies of each
