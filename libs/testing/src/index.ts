@@ -8,3 +8,4 @@ export * from './legacy-events.testing';
 export * from './fork-bomb.testing';
 export * from './nats-cluster.testing';
 export * from './tls.testing';
+export * from './git-ssh.testing';
