@@ -35,6 +35,11 @@ export function authenticateBeforeBody(auth: AuthService) {
   };
 }
 
+/** The town the middleware proved for this request, if it did (not when the check itself failed). */
+export function provenTownOf(req: IncomingMessage): AuthenticatedTown | undefined {
+  return proven.get(req);
+}
+
 /** The town of an HTTP request: the one the middleware proved, or checked now. */
 export function authenticatedTown(req: IncomingMessage, auth: AuthService): Promise<AuthenticatedTown> {
   const town = proven.get(req);

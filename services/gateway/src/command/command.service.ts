@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { CommandMeta, CommandReply, ConvoyCommand, ConvoyCommandInput, TownCommand, type CommandSuccess } from '@gastown/contracts';
-import { CommandClient, NoResponderError, RequestTimeoutError, type Bus } from '@gastown/bus';
+import { CommandClient, NoResponderError, RequestTimeoutError, withLogFields, type Bus } from '@gastown/bus';
 import type { z } from 'zod';
 import { BUS } from '../bus/bus.module';
 import { GATEWAY_CONFIG } from '../config/config.module';
@@ -19,6 +19,13 @@ export type ConvoyCommandBody = Distribute<ConvoyCommandInput>;
 export type TownCommandBody = Distribute<TownCommand>;
 /** What the decision created or found (ids, a webhook's secret); never logged. */
 export type CommandResult = CommandSuccess['result'];
+
+/** The convoy and bead a command names, for the log lines written while it is issued (the town is the request's). */
+function idsOf(command: unknown): { convoyId?: string; beadId?: string } {
+  const fields = command as { convoyId?: unknown; data?: { beadId?: unknown } };
+  const text = (v: unknown) => (typeof v === 'string' ? v : undefined);
+  return { convoyId: text(fields.convoyId), beadId: text(fields.data?.beadId) };
+}
 
 /**
  * Sends the user's commands to the convoy service and waits until the read models show their
@@ -78,6 +85,10 @@ export class CommandService {
       }));
       throw apiError('BAD_USER_INPUT', errors.map((e) => `${e.path.join('.')}: ${e.message}`).join('; '), { errors });
     }
+    return withLogFields(idsOf(checked.data), () => this.issueChecked(ctx, subject, command, whenHeld));
+  }
+
+  private async issueChecked(ctx: GatewayContext, subject: string, command: { commandId: string; type: string }, whenHeld: 'answer' | 'refuse'): Promise<CommandResult> {
     const reply = await this.request(subject, command.commandId, command);
     if (!reply.ok) throw apiError(reply.error.code, reply.error.message, reply.error.details ?? {});
     try {

@@ -1,7 +1,10 @@
 import { trace } from '@opentelemetry/api';
 import { InMemorySpanExporter, NodeTracerProvider, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-node';
 import { register } from 'prom-client';
+import { ServiceLogger } from '@gastown/service-runtime';
 import { GatewayHarness, type TestTown } from '../gateway.fixtures';
+import { ReadModelTimeoutError, ReadModelWaiter } from '../projection/read-model.waiter';
+import { TownService } from '../town/town.service';
 
 const REGISTER_RIG = 'mutation ($input: RegisterRigInput!) { registerRig(input: $input) { id } }';
 
@@ -21,6 +24,8 @@ describe('GraphQL operations measured and traced', () => {
     harness = await GatewayHarness.start();
     town = await harness.createTown();
   });
+
+  afterEach(() => jest.restoreAllMocks());
 
   afterAll(async () => {
     await harness?.close();
@@ -60,5 +65,55 @@ describe('GraphQL operations measured and traced', () => {
     expect(operation).toBeDefined();
     expect(command?.parentSpanContext?.spanId).toBe(operation?.spanContext().spanId);
     expect(operation?.parentSpanContext?.spanId).toBe('00f067aa0ba902b7');
+  });
+
+  /** The JSON lines the gateway writes while `work` runs, as a log collector would read them. */
+  async function jsonLogsOf(work: () => Promise<void>): Promise<Record<string, unknown>[]> {
+    const written: string[] = [];
+    for (const stream of [process.stdout, process.stderr]) {
+      jest.spyOn(stream, 'write').mockImplementation((chunk: string | Uint8Array) => {
+        written.push(String(chunk));
+        return true;
+      });
+    }
+    harness.gateway.app.useLogger(new ServiceLogger(['warn', 'error'], 'json', 'gateway'));
+    try {
+      await work();
+    } finally {
+      harness.gateway.app.useLogger(new ServiceLogger(['error'], 'text', 'gateway'));
+      jest.restoreAllMocks();
+    }
+    return written
+      .join('')
+      .split('\n')
+      .filter((line) => line.startsWith('{'))
+      .map((line) => JSON.parse(line) as Record<string, unknown>);
+  }
+
+  it('given JSON logs, when an operation fails unexpectedly, then its error line carries the town of the token and never the token', async () => {
+    const lines = await jsonLogsOf(async () => {
+      jest.spyOn(harness.gateway.app.get(TownService), 'get').mockRejectedValueOnce(new Error('the read model is gone'));
+      const failed = await harness.gql(town.token, '{ town { id } }');
+      expect(failed.errors?.[0]?.extensions.code).toBe('INTERNAL');
+    });
+    const line = lines.find((l) => l['message'] === 'unexpected error at town: the read model is gone');
+    expect(line).toMatchObject({ level: 'error', service: 'gateway', context: 'GraphQL', townId: town.id });
+    expect(JSON.stringify(lines)).not.toContain(town.token);
+  });
+
+  it("given JSON logs, when a convoy mutation's read model is late, then the warning carries the town and the convoy", async () => {
+    const { registerRig } = await harness.ok<{ registerRig: { id: string } }>(town.token, REGISTER_RIG, {
+      input: { name: 'late', gitUrl: 'https://git.example.com/acme/late.git', defaultBranch: 'main' },
+    });
+    const lines = await jsonLogsOf(async () => {
+      jest.spyOn(harness.gateway.app.get(ReadModelWaiter), 'waitFor').mockRejectedValueOnce(new ReadModelTimeoutError('a subject', 7, 10_000, null));
+      const late = await harness.gql(town.token, 'mutation ($input: SlingBatchInput!) { slingBatch(input: $input) { id } }', {
+        input: { title: 'Late', defaultRigId: registerRig.id, tasks: [{ title: 'only' }] },
+      });
+      expect(late.errors?.[0]?.extensions.code).toBe('UNAVAILABLE');
+    });
+    const line = lines.find((l) => typeof l['message'] === 'string' && l['message'].startsWith('SlingBatch '));
+    expect(line).toMatchObject({ level: 'warn', context: 'CommandService', townId: town.id, convoyId: expect.stringMatching(/^[0-9a-f-]{36}$/) });
+    expect(JSON.stringify(lines)).not.toContain(town.token);
   });
 });

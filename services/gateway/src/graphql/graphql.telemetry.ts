@@ -2,7 +2,8 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { ApolloServerPlugin } from '@apollo/server';
 import { context, propagation, ROOT_CONTEXT, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
 import type { DocumentNode, OperationDefinitionNode } from 'graphql';
-import { histogram, secondsSince } from '@gastown/bus';
+import { histogram, secondsSince, withLogFields } from '@gastown/bus';
+import { provenTownOf } from '../auth/auth.middleware';
 import type { GatewayContext } from './graphql.context';
 import { firstRootField } from './graphql.cost';
 
@@ -63,15 +64,21 @@ export function telemetryPlugin(): ApolloServerPlugin<GatewayContext> {
 /**
  * A server span around each HTTP request to /graphql, continuing the caller's `traceparent` when
  * it sent one: the commands the operation sends run inside it, so the convoy service, the
- * projector, the dispatcher and the git-runner continue the same trace. Registered after the body
- * parser, whose callbacks would lose the context.
+ * projector, the dispatcher and the git-runner continue the same trace. Every log line the
+ * request writes carries the id of the town its token proved (never the token), which the span
+ * records too. Registered after the body parser, whose callbacks would lose the context.
  */
 export function traceRequests(req: IncomingMessage, res: ServerResponse, next: () => void): void {
   const parent = propagation.extract(ROOT_CONTEXT, req.headers);
-  const span = trace.getTracer('gastown').startSpan(`${req.method ?? 'GET'} /graphql`, { kind: SpanKind.SERVER, attributes: { 'http.request.method': req.method ?? '' } }, parent);
+  const townId = provenTownOf(req)?.id;
+  const span = trace.getTracer('gastown').startSpan(
+    `${req.method ?? 'GET'} /graphql`,
+    { kind: SpanKind.SERVER, attributes: { 'http.request.method': req.method ?? '', ...(townId ? { 'gastown.town_id': townId } : {}) } },
+    parent,
+  );
   res.once('close', () => {
     span.setAttribute('http.response.status_code', res.statusCode);
     span.end();
   });
-  context.with(trace.setSpan(parent, span), next);
+  withLogFields({ townId }, () => context.with(trace.setSpan(parent, span), next));
 }
