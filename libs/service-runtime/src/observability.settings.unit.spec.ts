@@ -35,4 +35,39 @@ describe('observability settings', () => {
         '  - OTEL_EXPORTER_OTLP_ENDPOINT must be the http:// or https:// URL of an OTLP/HTTP receiver, e.g. http://127.0.0.1:4318',
     );
   });
+
+  it('given no sampler, when read, then traces follow their parent and every new one is kept, as OpenTelemetry has it', () => {
+    expect(loadObservabilitySettings('gateway', {}).traceSampling).toEqual({ sampler: 'parentbased_always_on', ratio: 1 });
+  });
+
+  it.each([
+    [{ OTEL_TRACES_SAMPLER: 'parentbased_traceidratio', OTEL_TRACES_SAMPLER_ARG: '0.1' }, { sampler: 'parentbased_traceidratio', ratio: 0.1 }],
+    [{ OTEL_TRACES_SAMPLER: 'traceidratio', OTEL_TRACES_SAMPLER_ARG: '0' }, { sampler: 'traceidratio', ratio: 0 }],
+    [{ OTEL_TRACES_SAMPLER: 'always_off' }, { sampler: 'always_off', ratio: 1 }],
+    [{ OTEL_TRACES_SAMPLER: 'parentbased_traceidratio', OTEL_TRACES_SAMPLER_ARG: '1' }, { sampler: 'parentbased_traceidratio', ratio: 1 }],
+    [{ OTEL_TRACES_SAMPLER: '', OTEL_TRACES_SAMPLER_ARG: '' }, { sampler: 'parentbased_always_on', ratio: 1 }],
+  ])('given %j, when read, then the sampling is %j', (env, sampling) => {
+    expect(loadObservabilitySettings('dispatcher', env).traceSampling).toEqual(sampling);
+  });
+
+  it.each([
+    [
+      { OTEL_TRACES_SAMPLER: 'jaeger_remote' },
+      'OTEL_TRACES_SAMPLER must be one of always_on, always_off, traceidratio, parentbased_always_on, parentbased_always_off, parentbased_traceidratio (unset: parentbased_always_on), got "jaeger_remote"',
+    ],
+    [
+      { OTEL_TRACES_SAMPLER: 'parentbased_traceidratio', OTEL_TRACES_SAMPLER_ARG: '10%' },
+      'OTEL_TRACES_SAMPLER_ARG must be a ratio from 0 to 1, the share of new traces the traceidratio samplers keep (e.g. 0.1), got "10%"',
+    ],
+    [
+      { OTEL_TRACES_SAMPLER: 'traceidratio', OTEL_TRACES_SAMPLER_ARG: '1.5' },
+      'OTEL_TRACES_SAMPLER_ARG must be a ratio from 0 to 1, the share of new traces the traceidratio samplers keep (e.g. 0.1), got "1.5"',
+    ],
+    [
+      { OTEL_TRACES_SAMPLER: 'traceidratio', OTEL_TRACES_SAMPLER_ARG: '-0.1' },
+      'OTEL_TRACES_SAMPLER_ARG must be a ratio from 0 to 1, the share of new traces the traceidratio samplers keep (e.g. 0.1), got "-0.1"',
+    ],
+  ])('given %j, when read, then the service refuses to start naming the variable', (env, problem) => {
+    expect(() => loadObservabilitySettings('convoy', env)).toThrow(`convoy: invalid configuration\n  - ${problem}`);
+  });
 });

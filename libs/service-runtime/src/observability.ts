@@ -29,7 +29,7 @@ export async function startObservability(service: ObservedService, env: NodeJS.P
     collectDefaultMetrics({ register });
     defaultMetrics = true;
   }
-  const tracing = startTracing(service, env);
+  const tracing = startTracing(service, env, settings.traceSampling);
   const health = settings.health ? await startHealthServer(service, settings.health) : null;
   return {
     health,
