@@ -96,9 +96,14 @@ export const METRICS = {
   },
   gastown_graphql_operation_duration_seconds: {
     type: 'histogram',
-    help: 'GraphQL operations answered by the gateway, by operation type, first root field and outcome (ok or the error code)',
+    help: 'GraphQL queries and mutations answered by the gateway, over HTTP or graphql-ws, by operation type, first root field and outcome (ok or the error code)',
     labelNames: ['operation', 'field', 'outcome'],
     buckets: LATENCY_BUCKETS,
+  },
+  gastown_graphql_subscription_starts_total: {
+    type: 'counter',
+    help: 'GraphQL subscriptions started over graphql-ws, by first root field and outcome (ok, or the error code of a start that was refused)',
+    labelNames: ['field', 'outcome'],
   },
   gastown_graphql_operation_cost: {
     type: 'histogram',

@@ -1,8 +1,10 @@
-import { trace } from '@opentelemetry/api';
+import { SpanStatusCode, trace } from '@opentelemetry/api';
 import { InMemorySpanExporter, NodeTracerProvider, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-node';
 import { register } from 'prom-client';
 import { ServiceLogger } from '@gastown/service-runtime';
+import { eventually } from '@gastown/testing';
 import { GatewayHarness, type TestTown } from '../gateway.fixtures';
+import { openLiveClient, Received } from '../live/live.fixtures';
 import { ReadModelTimeoutError, ReadModelWaiter } from '../projection/read-model.waiter';
 import { TownService } from '../town/town.service';
 
@@ -115,5 +117,40 @@ describe('GraphQL operations measured and traced', () => {
     const line = lines.find((l) => typeof l['message'] === 'string' && l['message'].startsWith('SlingBatch '));
     expect(line).toMatchObject({ level: 'warn', context: 'CommandService', townId: town.id, convoyId: expect.stringMatching(/^[0-9a-f-]{36}$/) });
     expect(JSON.stringify(lines)).not.toContain(town.token);
+  });
+
+  it('given graphql-ws, when subscriptions start (one refused) and a query runs on the socket, then each is counted and has its span, with the town on the span only', async () => {
+    const QUERIES = 'gastown_graphql_operation_duration_seconds_count{operation="query",field="town",outcome="ok"} ';
+    const queriesIn = (metrics: string) => Number(metrics.split('\n').find((line) => line.startsWith(QUERIES))?.slice(QUERIES.length) ?? 0);
+    const queriesBefore = queriesIn(await register.metrics());
+    const live = openLiveClient(harness.url, town.token);
+    try {
+      const CONVOY_CHANGED = 'subscription ($id: ID) { convoyChanged(convoyId: $id) { sequence } }';
+      const started = new Received(live.client, CONVOY_CHANGED, {});
+      const refused = new Received(live.client, CONVOY_CHANGED, { id: '00000000-0000-4000-8000-000000000000' });
+      const query = new Received<{ town: { id: string } }>(live.client, '{ town { id } }', {});
+      await eventually('both subscription starts to be counted and the query answered', async () => {
+        const metrics = await register.metrics();
+        return (
+          metrics.includes('gastown_graphql_subscription_starts_total{field="convoyChanged",outcome="ok"} 1') &&
+          metrics.includes('gastown_graphql_subscription_starts_total{field="convoyChanged",outcome="NOT_FOUND"} 1') &&
+          query.completed
+        );
+      });
+      expect(refused.errors[0]?.[0]?.extensions?.['code']).toBe('NOT_FOUND');
+      expect(query.data).toEqual([{ town: { id: town.id } }]);
+      started.stop();
+
+      const metrics = await register.metrics();
+      expect(queriesIn(metrics)).toBe(queriesBefore + 1);
+      expect(metrics).not.toContain(town.id);
+      const spans = exporter.getFinishedSpans().filter((s) => s.attributes['gastown.graphql.transport'] === 'graphql-ws');
+      const subscriptions = spans.filter((s) => s.name === 'graphql subscription convoyChanged');
+      expect(subscriptions.map((s) => s.status.code).sort()).toEqual([SpanStatusCode.UNSET, SpanStatusCode.ERROR]);
+      expect(subscriptions.map((s) => s.attributes['gastown.town_id'])).toEqual([town.id, town.id]);
+      expect(spans.map((s) => s.name)).toContain('graphql query town');
+    } finally {
+      await live.dispose();
+    }
   });
 });

@@ -1,14 +1,15 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { ApolloServerPlugin } from '@apollo/server';
 import { context, propagation, ROOT_CONTEXT, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
-import type { DocumentNode, OperationDefinitionNode } from 'graphql';
-import { histogram, secondsSince, withLogFields } from '@gastown/bus';
+import { execute, getOperationAST, subscribe, type DocumentNode, type ExecutionArgs, type ExecutionResult, type OperationDefinitionNode } from 'graphql';
+import { counter, histogram, secondsSince, withLogFields } from '@gastown/bus';
 import { provenTownOf } from '../auth/auth.middleware';
 import type { GatewayContext } from './graphql.context';
 import { firstRootField } from './graphql.cost';
 
 const operationDuration = histogram('gastown_graphql_operation_duration_seconds');
 const operationCost = histogram('gastown_graphql_operation_cost');
+const subscriptionStarts = counter('gastown_graphql_subscription_starts_total');
 
 /** An error code as the API names them (BAD_USER_INPUT, RATE_LIMITED…); anything else counts as ERROR, so the label stays bounded. */
 const CODE = /^[A-Z][A-Z_]{0,39}$/;
@@ -81,4 +82,51 @@ export function traceRequests(req: IncomingMessage, res: ServerResponse, next: (
     span.end();
   });
   withLogFields({ townId }, () => context.with(trace.setSpan(parent, span), next));
+}
+
+type SocketOperationResult = ExecutionResult | AsyncIterable<ExecutionResult>;
+type SocketRun = (args: ExecutionArgs) => SocketOperationResult | Promise<SocketOperationResult>;
+
+function isStream(result: SocketOperationResult): result is AsyncIterable<ExecutionResult> {
+  return Symbol.asyncIterator in result;
+}
+
+/**
+ * An operation graphql-ws runs on a socket, observed as telemetryPlugin observes one over HTTP:
+ * a server span named after it (`graphql subscription convoyChanged`) around its start, in which
+ * the resolver opens its stream, and log lines that carry the connection's town. A subscription
+ * counts once, when it starts (ok, or the code that refused it), and its span ends there: it may
+ * then live for hours, which no span or latency bucket should. A query or mutation on the socket
+ * is timed like one over HTTP.
+ */
+async function observeSocketOperation(args: ExecutionArgs, run: SocketRun): Promise<SocketOperationResult> {
+  const started = performance.now();
+  const labels = operationLabels(args.document, getOperationAST(args.document, args.operationName) ?? undefined);
+  const townId = (args.contextValue as Partial<GatewayContext> | undefined)?.town?.id;
+  const span = trace.getTracer('gastown').startSpan(`graphql ${labels.operation} ${labels.field}`, {
+    kind: SpanKind.SERVER,
+    attributes: { 'graphql.operation.type': labels.operation, 'gastown.graphql.field': labels.field, 'gastown.graphql.transport': 'graphql-ws', ...(townId ? { 'gastown.town_id': townId } : {}) },
+  });
+  const settle = (outcome: string) => {
+    if (labels.operation === 'subscription') subscriptionStarts.inc({ field: labels.field, outcome });
+    else operationDuration.observe({ ...labels, outcome }, secondsSince(started));
+    if (outcome !== 'ok') span.setStatus({ code: SpanStatusCode.ERROR, message: outcome });
+    span.end();
+  };
+  try {
+    const result = await withLogFields({ townId }, () => context.with(trace.setSpan(context.active(), span), () => run(args)));
+    settle(isStream(result) ? 'ok' : outcomeOf(result.errors));
+    return result;
+  } catch (error) {
+    settle('ERROR');
+    throw error;
+  }
+}
+
+/** graphql-ws's execute and subscribe for the gateway's socket (see observeSocketOperation). */
+export function observedSocketOperations(): { execute: SocketRun; subscribe: SocketRun } {
+  return {
+    execute: (args) => observeSocketOperation(args, execute),
+    subscribe: (args) => observeSocketOperation(args, subscribe),
+  };
 }

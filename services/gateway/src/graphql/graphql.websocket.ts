@@ -8,6 +8,7 @@ import type { AuthService, AuthenticatedTown } from '../auth/auth.service';
 import { DEFAULT_FAIR_SHARE, type FairShareSettings } from '../config/gateway.config';
 import { formatGraphQLError } from './graphql.errors';
 import { MAX_QUERY_DEPTH, MAX_QUERY_TOKENS, maxDepthRule } from './graphql.limits';
+import { observedSocketOperations } from './graphql.telemetry';
 
 /** The close code of a connection without a valid town token (HTTP's 401, in the 4xxx range graphql-ws leaves to servers). */
 export const WS_UNAUTHORIZED = 4401;
@@ -148,7 +149,8 @@ function capError(message: string): GraphQLError[] {
 /**
  * graphql-ws options for the gateway: the token travels in connectionParams (browsers cannot
  * set headers on a WebSocket) and is checked once, on connection_init; the same limits and the
- * same error policy as over HTTP apply to every operation on the socket.
+ * same error policy as over HTTP apply to every operation on the socket, and each is measured
+ * and traced as over HTTP.
  */
 export function websocketOptions(
   auth: AuthService,
@@ -157,6 +159,7 @@ export function websocketOptions(
 ): Partial<ServerOptions<Record<string, unknown> | undefined, SocketExtra>> {
   const counts = new SocketCounts();
   return {
+    ...observedSocketOperations(),
     parse: (source) => parse(source, { maxTokens: MAX_QUERY_TOKENS }),
     validate: (schema, document) => validate(schema, document, [...specifiedRules, maxDepthRule(MAX_QUERY_DEPTH)]),
     onConnect: async (ctx) => {
