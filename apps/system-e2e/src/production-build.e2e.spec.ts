@@ -121,7 +121,8 @@ describe('the production build: every entry runs as compiled JavaScript with pla
     if (build.code !== 0) throw new Error(`the build failed:\n${build.stdout}${build.stderr}`);
     system = await SystemHarness.start({
       built: { nodeArgs: ['--require', probe] },
-      env: { GATEWAY_HOST: '0.0.0.0', DASHBOARD_DIR: join(WORKSPACE_ROOT, 'dist/services/gateway/dashboard') },
+      // Every read heavy: each one the gateway answers runs in its compiled heavy-read worker.
+      env: { GATEWAY_HOST: '0.0.0.0', DASHBOARD_DIR: join(WORKSPACE_ROOT, 'dist/services/gateway/dashboard'), GATEWAY_HEAVY_QUERY_COST: '1' },
     });
   }, 600_000);
   afterAll(async () => {
@@ -155,6 +156,8 @@ describe('the production build: every entry runs as compiled JavaScript with pla
       expect(service.child.spawnargs).toEqual([process.execPath, '--require', probe, expect.stringMatching(/\/dist\/services\/[a-z-]+\/main\.js$/)]);
       expect({ name, problems: unfitForProduction(loadedBy(service.child.pid as number), probe) }).toEqual({ name, problems: [] });
     }
+    // The gateway's reads (the landing was awaited through them) ran in its compiled worker, which the checks above covered too.
+    expect(loadedBy(system.process('gateway-1').child.pid as number).modules).toContainEqual(expect.stringMatching(/\/dist\/services\/gateway\/heavy-reads\.worker\.js$/));
   });
 
   it('given the built gateway on GATEWAY_HOST=0.0.0.0, when asked for a page, then it serves the dashboard built into dist/services/gateway', async () => {

@@ -7,6 +7,7 @@ import type { GatewayConfig } from './config/gateway.config';
 import { ConvoyModule } from './convoy/convoy.module';
 import { GraphqlModule } from './graphql/graphql.module';
 import { HealthModule } from './health/gateway.health';
+import { HeavyReadsModule } from './heavy-reads/heavy-reads.module';
 import { HistoryModule } from './history/history.module';
 import { LiveModule } from './live/live.module';
 import { ProjectionModule } from './projection/projection.module';
@@ -34,7 +35,8 @@ export class AppModule {
         HistoryModule,
         LiveModule,
         WebhookModule,
-        HealthModule,
+        HeavyReadsModule,
+        ...(config.readerOnly ? [] : [HealthModule]),
       ],
     };
   }

@@ -15,6 +15,7 @@ import {
 import { BUS } from './bus/bus.module';
 import { DEFAULT_FAIR_SHARE, type FairShareSettings, type GatewayConfig } from './config/gateway.config';
 import { createGatewayApp, type GatewayApp } from './gateway.app';
+import type { HeavyReadsSettings } from './heavy-reads/heavy-reads.pool';
 import { ReadModelWaiter } from './projection/read-model.waiter';
 
 const quiet = { info: () => undefined, warn: () => undefined, error: () => undefined };
@@ -56,6 +57,8 @@ export interface GatewayHarnessOptions {
   dashboardDir?: string;
   /** Fair-share limits other than the defaults, e.g. a tiny mutation burst to reach it in a test. */
   fairShare?: Partial<FairShareSettings>;
+  /** Heavy reads in worker threads, as GATEWAY_HEAVY_READ_WORKERS runs them; on the main thread when absent. */
+  heavyReads?: HeavyReadsSettings;
 }
 
 /**
@@ -84,6 +87,7 @@ export class GatewayHarness {
       dashboardDir: options.dashboardDir ?? null,
       secrets: SecretKeyring.fromSettings(TEST_SECRETS_KEY),
       fairShare: { ...DEFAULT_FAIR_SHARE, ...options.fairShare },
+      ...(options.heavyReads ? { heavyReads: options.heavyReads } : {}),
     };
     const [gateway, convoyService] = await Promise.allSettled([
       createGatewayApp(config, { logLevels: ['error'] }),

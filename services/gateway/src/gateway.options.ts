@@ -24,4 +24,6 @@ export interface GatewayOptions {
   readonly natsTls?: NatsTls;
   /** Copies of every stream and bucket the gateway creates; 1 when absent. */
   readonly streamReplicas?: StreamReplicas;
+  /** A heavy-read worker's app (GatewayConfig.readerOnly): it starts no consumer. */
+  readonly readerOnly?: boolean;
 }

@@ -17,6 +17,7 @@ export class ConfigModule {
       natsCredentials: config.natsCredentials,
       natsTls: config.natsTls,
       streamReplicas: config.streamReplicas,
+      readerOnly: config.readerOnly,
     };
     return {
       module: ConfigModule,

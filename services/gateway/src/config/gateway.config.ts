@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { z } from 'zod';
 import type { NatsCredentials, NatsTls, StreamReplicas } from '@gastown/bus';
 import { MIGRATION_MODES, type MigrationMode } from '../migrations/migrations.lock';
+import { DEFAULT_HEAVY_READS, type HeavyReadsSettings } from '../heavy-reads/heavy-reads.pool';
 import { DEFAULT_TOWN_LIMITS, egressAllowSetting, type EgressAllowList, type SecretKeyring, type TownLimits } from '@gastown/contracts';
 import {
   ConfigError,
@@ -65,6 +66,13 @@ export interface GatewayConfig {
   readonly egressAllow?: EgressAllowList;
   /** What one town may take of the gateway; DEFAULT_FAIR_SHARE when absent. */
   readonly fairShare?: FairShareSettings;
+  /** Worker threads for heavy reads; absent, heavy reads run on the main thread (hand-made test configurations). */
+  readonly heavyReads?: HeavyReadsSettings;
+  /**
+   * A heavy-read worker's own app: the same modules, without the projector, the webhook log or
+   * the health endpoints, which the main thread runs.
+   */
+  readonly readerOnly?: boolean;
 }
 
 /**
@@ -174,6 +182,8 @@ const GatewayEnv = z.object({
   GATEWAY_QUERY_COST_PER_SECOND: integer('GATEWAY_QUERY_COST_PER_SECOND', 1, 1_000_000_000_000, DEFAULT_FAIR_SHARE.queryCostPerSecond),
   GATEWAY_HEAVY_QUERY_COST: integer('GATEWAY_HEAVY_QUERY_COST', 1, 1_000_000_000_000, DEFAULT_FAIR_SHARE.heavyQueryCost),
   GATEWAY_HEAVY_QUERIES_PER_TOWN: integer('GATEWAY_HEAVY_QUERIES_PER_TOWN', 1, 1_000, DEFAULT_FAIR_SHARE.heavyQueriesPerTown),
+  GATEWAY_HEAVY_READ_WORKERS: integer('GATEWAY_HEAVY_READ_WORKERS', 0, 64, DEFAULT_HEAVY_READS.workers),
+  GATEWAY_HEAVY_READ_HEAP_MB: integer('GATEWAY_HEAVY_READ_HEAP_MB', 64, 65_536, DEFAULT_HEAVY_READS.heapMb),
   GATEWAY_MUTATION_BURST: integer('GATEWAY_MUTATION_BURST', 1, 1_000_000, DEFAULT_FAIR_SHARE.mutationBurst),
   GATEWAY_MUTATIONS_PER_SECOND: integer('GATEWAY_MUTATIONS_PER_SECOND', 1, 1_000_000, DEFAULT_FAIR_SHARE.mutationsPerSecond),
   GATEWAY_MAX_SUBSCRIPTIONS_PER_CONNECTION: integer('GATEWAY_MAX_SUBSCRIPTIONS_PER_CONNECTION', 1, 1_000, DEFAULT_FAIR_SHARE.maxSubscriptionsPerConnection),
@@ -237,5 +247,6 @@ export function loadGatewayConfig(env: NodeJS.ProcessEnv = process.env): Gateway
       maxSubscriptionsPerTown: v.GATEWAY_MAX_SUBSCRIPTIONS_PER_TOWN,
       maxConnectionsPerSource: v.GATEWAY_MAX_CONNECTIONS_PER_SOURCE,
     },
+    heavyReads: { workers: v.GATEWAY_HEAVY_READ_WORKERS, heapMb: v.GATEWAY_HEAVY_READ_HEAP_MB },
   };
 }

@@ -2,6 +2,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { SecretKeyring } from '@gastown/contracts';
+import { DEFAULT_HEAVY_READS } from '../heavy-reads/heavy-reads.pool';
 import { DEFAULT_FAIR_SHARE, GatewayConfigError, loadGatewayConfig } from './gateway.config';
 
 const DATABASE_URL = 'postgres://gastown:secret@127.0.0.1:5432/gastown';
@@ -34,6 +35,7 @@ describe('gateway configuration', () => {
       dashboardDir: null,
       secrets: expect.any(SecretKeyring),
       fairShare: DEFAULT_FAIR_SHARE,
+      heavyReads: DEFAULT_HEAVY_READS,
     });
   });
 
@@ -68,6 +70,8 @@ describe('gateway configuration', () => {
         CONVOY_MAX_EDGES: '2000',
         GASTOWN_MAX_RIGS_PER_TOWN: '7',
         GASTOWN_MAX_WEBHOOKS_PER_TOWN: '4',
+        GATEWAY_HEAVY_READ_WORKERS: '2',
+        GATEWAY_HEAVY_READ_HEAP_MB: '512',
       }),
     ).toEqual({
       host: '0.0.0.0',
@@ -99,6 +103,7 @@ describe('gateway configuration', () => {
         maxSubscriptionsPerTown: 8,
         maxConnectionsPerSource: 3,
       },
+      heavyReads: { workers: 2, heapMb: 512 },
     });
   });
 

@@ -1,4 +1,5 @@
 import { DEFAULT_FAIR_SHARE } from '../config/gateway.config';
+import { DEFAULT_HEAVY_READS } from '../heavy-reads/heavy-reads.pool';
 import { codesOf, GatewayHarness, type GqlResponse, type TestTown } from '../gateway.fixtures';
 import type { CostExtension } from '../graphql/graphql.fair-share';
 
@@ -35,7 +36,8 @@ describe('convoy paging: a convoy of CONVOY_MAX_TASKS beads read page by page wi
   let rigId: string;
 
   beforeAll(async () => {
-    h = await GatewayHarness.start();
+    // Pages cost more than GATEWAY_HEAVY_QUERY_COST: they are read by the heavy-read worker, as in production.
+    h = await GatewayHarness.start({ heavyReads: DEFAULT_HEAVY_READS });
     town = await h.createTown('paging');
     const { registerRig: rig } = await h.ok<{ registerRig: { id: string } }>(
       town.token,

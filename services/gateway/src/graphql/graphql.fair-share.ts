@@ -1,6 +1,9 @@
-import type { ApolloServerPlugin, GraphQLRequestContextWillSendResponse } from '@apollo/server';
-import { GraphQLError, type GraphQLSchema } from 'graphql';
+import { HeaderMap, type ApolloServerPlugin, type GraphQLRequestContextResponseForOperation, type GraphQLRequestContextWillSendResponse, type GraphQLResponse } from '@apollo/server';
+import { GraphQLError, type GraphQLFormattedError, type GraphQLSchema } from 'graphql';
+import { formatGraphQLError } from './graphql.errors';
 import type { FairShareSettings } from '../config/gateway.config';
+import type { HeavyReadsPool } from '../heavy-reads/heavy-reads.pool';
+import { SerialisedData } from '../heavy-reads/heavy-reads.protocol';
 import type { GatewayContext } from './graphql.context';
 import { costModel, mutationGrowth, operationCost, rootFieldCount, type CostModel, type Growth, type TownBounds } from './graphql.cost';
 import { TownBuckets, type BucketState } from './graphql.rate-limit';
@@ -49,6 +52,29 @@ export async function countObjects(value: unknown, slicer: Pick<TimeSlicer, 'run
   return count;
 }
 
+async function inWorker(heavyReads: HeavyReadsPool, ctx: GraphQLRequestContextResponseForOperation<GatewayContext>, deadlineMs: number): Promise<GraphQLResponse> {
+  const { request, contextValue } = ctx;
+  const http = { status: undefined as number | undefined, headers: new HeaderMap() };
+  try {
+    const answer = await heavyReads.run({
+      town: { id: contextValue.town.id, name: contextValue.town.name },
+      query: request.query as string,
+      variables: request.variables ?? {},
+      operationName: request.operationName ?? null,
+      deadlineMs,
+    });
+    // As Apollo answers variables that do not fit the operation.
+    if (answer.dataJson === null) http.status = 400;
+    const data = answer.dataJson === null ? {} : { data: new SerialisedData(answer.dataJson, answer.objects) as unknown as Record<string, unknown> };
+    return { http, body: { kind: 'single', singleResult: { ...data, ...(answer.errors ? { errors: answer.errors as GraphQLFormattedError[] } : {}) } } };
+  } catch (error) {
+    const refused = error instanceof GraphQLError ? error : new GraphQLError(String(error));
+    http.status = (refused.extensions['http'] as { status?: number } | undefined)?.status;
+    // Without `data`, as a refusal before execution: Nest's driver would answer 200 for a result with data.
+    return { http, body: { kind: 'single', singleResult: { errors: [formatGraphQLError(refused.toJSON(), refused)] } } };
+  }
+}
+
 /** The per-town buckets, shared by every request of the gateway process. */
 export class FairShare {
   readonly model: CostModel;
@@ -82,9 +108,10 @@ interface RequestCost {
  * Apollo plugin: refuses an operation whose static cost exceeds the budget before it runs,
  * spends the town's mutation and query-cost buckets, aborts execution past the deadline, and
  * reports the cost in `extensions.cost` of every response. HTTP only: subscriptions are bounded
- * per connection and per town in graphql.websocket.ts.
+ * per connection and per town in graphql.websocket.ts. With `heavyReads`, an admitted heavy read
+ * runs in a worker thread (heavy-reads.pool.ts) and its answer comes back as JSON.
  */
-export function fairSharePlugin(fair: FairShare): ApolloServerPlugin<GatewayContext> {
+export function fairSharePlugin(fair: FairShare, heavyReads: HeavyReadsPool | null = null): ApolloServerPlugin<GatewayContext> {
   const { settings } = fair;
   const report = async (ctx: GraphQLRequestContextWillSendResponse<GatewayContext>, cost: RequestCost): Promise<void> => {
     const body = ctx.response.body;
@@ -96,7 +123,7 @@ export function fairSharePlugin(fair: FairShare): ApolloServerPlugin<GatewayCont
       const { message, extensions } = ctx.contextValue.deadline.error();
       result.errors = [{ message, extensions: { ...extensions } }];
     }
-    const actual = await countObjects(result.data, ctx.contextValue.slicer ?? new TimeSlicer());
+    const actual = result.data instanceof SerialisedData ? result.data.objects : await countObjects(result.data, ctx.contextValue.slicer ?? new TimeSlicer());
     if (cost.town === null) return;
     const bucket = fair.queryCost.of(cost.town);
     bucket.charge(actual - cost.taken, fair.queryCost.now);
@@ -166,6 +193,10 @@ export function fairSharePlugin(fair: FairShare): ApolloServerPlugin<GatewayCont
             if (wait > 0) throw rateLimited(`the town sends more than ${settings.mutationsPerSecond} mutations a second`, wait);
           }
           observeAdmittedCost(operationLabels(document, operation), cost.requested);
+        },
+        async responseForOperation(ctx) {
+          if (!heavyReads || !cost.heavy || ctx.operation?.operation !== 'query' || ctx.request.query === undefined) return null;
+          return inWorker(heavyReads, ctx, settings.queryDeadlineMs);
         },
         async executionDidStart({ operation, contextValue }) {
           // A mutation is bounded by READ_MODEL_WAIT_MS instead: cutting it short after its write would hide what it did.

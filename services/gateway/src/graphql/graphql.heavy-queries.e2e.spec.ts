@@ -1,5 +1,6 @@
 import { eventually } from '@gastown/testing';
 import { codesOf, GatewayHarness, type GqlResponse, type TestTown } from '../gateway.fixtures';
+import { DEFAULT_HEAVY_READS } from '../heavy-reads/heavy-reads.pool';
 import { HEAVY_QUERIES_QUEUED, HEAVY_QUERY_RETRY_MS, type CostExtension } from './graphql.fair-share';
 
 type Costed = GqlResponse<unknown> & { extensions?: { cost: CostExtension } };
@@ -19,6 +20,7 @@ describe('heavy queries: a town flooding the heaviest admitted reads against ano
     // Above the default budget, so the time slices and the town's gate are what keeps the quiet town served.
     h = await GatewayHarness.start({
       fairShare: { maxQueryCost: 1_000_000, queryCostBurst: 1_000_000, queryCostPerSecond: 500_000, heavyQueryCost: 1_000, heavyQueriesPerTown: 1 },
+      heavyReads: DEFAULT_HEAVY_READS,
     });
     [flooding, quiet] = await Promise.all([h.createTown('flooding'), h.createTown('quiet')]);
     const { registerRig: rig } = await h.ok<{ registerRig: { id: string } }>(

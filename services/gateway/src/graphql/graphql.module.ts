@@ -16,6 +16,8 @@ import { formatGraphQLError } from './graphql.errors';
 import { FairShare, fairSharePlugin } from './graphql.fair-share';
 import { telemetryPlugin } from './graphql.telemetry';
 import { TownBoundsReader } from './graphql.town-bounds';
+import { HEAVY_READS } from '../heavy-reads/heavy-reads.module';
+import type { HeavyReadsPool } from '../heavy-reads/heavy-reads.pool';
 import { GraphQLExceptionFilter } from './graphql.exception-filter';
 import { MAX_QUERY_DEPTH, MAX_QUERY_TOKENS, maxDepthRule, QuerySizeMiddleware } from './graphql.limits';
 import { isSocketContext, townOfSocket, websocketOptions, type SocketContext } from './graphql.websocket';
@@ -27,8 +29,8 @@ export const GRAPHQL_PATH = '/graphql';
     GraphQLModule.forRootAsync<ApolloDriverConfig>({
       driver: ApolloDriver,
       imports: [AuthModule],
-      inject: [AuthService, GATEWAY_CONFIG, DataSource],
-      useFactory: (auth: AuthService, config: GatewayConfig, db: DataSource): ApolloDriverConfig => {
+      inject: [AuthService, GATEWAY_CONFIG, DataSource, HEAVY_READS],
+      useFactory: (auth: AuthService, config: GatewayConfig, db: DataSource, heavyReads: HeavyReadsPool | null): ApolloDriverConfig => {
         const fairShare = config.fairShare ?? DEFAULT_FAIR_SHARE;
         const bounds = new TownBoundsReader(db);
         return {
@@ -39,7 +41,7 @@ export const GRAPHQL_PATH = '/graphql';
           includeStacktraceInErrorResponses: false,
           formatError: formatGraphQLError,
           validationRules: [maxDepthRule(MAX_QUERY_DEPTH)],
-          plugins: [ApolloServerPluginCacheControlDisabled(), fairSharePlugin(new FairShare(fairShare, (townId) => bounds.of(townId))), telemetryPlugin()],
+          plugins: [ApolloServerPluginCacheControlDisabled(), fairSharePlugin(new FairShare(fairShare, (townId) => bounds.of(townId)), heavyReads), telemetryPlugin()],
           parseOptions: { maxTokens: MAX_QUERY_TOKENS },
           stringifyResult: stringifyInSlices,
           // Nest's type names a subset of graphql-ws's options, but it hands them all to useServer.

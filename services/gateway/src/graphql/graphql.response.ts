@@ -1,6 +1,7 @@
 import { once } from 'node:events';
 import type { ServerResponse } from 'node:http';
 import { Injectable, NestMiddleware } from '@nestjs/common';
+import { SerialisedData } from '../heavy-reads/heavy-reads.protocol';
 import { TimeSlicer } from './graphql.time-slice';
 
 /** Above this many characters an answer is written in pieces, one per turn of the event loop. */
@@ -15,7 +16,9 @@ function flat(value: object): boolean {
 }
 
 async function write(value: unknown, out: Pieces, slicer: TimeSlicer): Promise<void> {
-  if (!isContainer(value) || flat(value)) {
+  if (value instanceof SerialisedData) {
+    out.push(value.json);
+  } else if (!isContainer(value) || flat(value)) {
     out.push(JSON.stringify(value) ?? 'null');
   } else if (Array.isArray(value)) {
     out.push('[');
@@ -44,9 +47,13 @@ async function write(value: unknown, out: Pieces, slicer: TimeSlicer): Promise<v
  * GraphQL results hold plain objects, arrays and serialized scalars only (no toJSON to call).
  */
 export async function stringifyInSlices(value: unknown): Promise<string> {
+  return `${await serialiseInSlices(value, new TimeSlicer())}\n`;
+}
+
+/** The JSON of `value`, built in the slices of `slicer`. */
+export async function serialiseInSlices(value: unknown, slicer: TimeSlicer): Promise<string> {
   const out = new Pieces();
-  await write(value, out, new TimeSlicer());
-  out.push('\n');
+  await write(value, out, slicer);
   return out.join();
 }
 

@@ -15,10 +15,13 @@ function nestLogger(): BusLogger {
 
 /** Starts the runner once every module is ready and stops it before the bus and the database close. */
 class ProjectionLifecycle implements OnApplicationBootstrap, OnModuleDestroy {
-  constructor(private readonly runner: ProjectionRunner) {}
+  constructor(
+    private readonly runner: ProjectionRunner,
+    private readonly readerOnly: boolean,
+  ) {}
 
   async onApplicationBootstrap(): Promise<void> {
-    await this.runner.start();
+    if (!this.readerOnly) await this.runner.start();
   }
 
   async onModuleDestroy(): Promise<void> {
@@ -34,7 +37,11 @@ class ProjectionLifecycle implements OnApplicationBootstrap, OnModuleDestroy {
       inject: [getDataSourceToken(), BUS],
       useFactory: (dataSource: DataSource, bus: Bus) => new ProjectionRunner(dataSource, bus, { logger: nestLogger() }),
     },
-    { provide: ProjectionLifecycle, inject: [ProjectionRunner], useFactory: (runner: ProjectionRunner) => new ProjectionLifecycle(runner) },
+    {
+      provide: ProjectionLifecycle,
+      inject: [ProjectionRunner, GATEWAY_OPTIONS],
+      useFactory: (runner: ProjectionRunner, options: GatewayOptions) => new ProjectionLifecycle(runner, options.readerOnly === true),
+    },
     {
       provide: ReadModelWaiter,
       inject: [GATEWAY_OPTIONS],
