@@ -4,6 +4,7 @@ import { eventually } from '@gastown/testing';
 import { codesOf, GatewayHarness, type GqlError, type TestTown } from '../gateway.fixtures';
 import { openLiveClient, Received, type LiveClient } from '../live/live.fixtures';
 import { DEFAULT_FAIR_SHARE } from '../config/gateway.config';
+import { DEFAULT_HEAVY_READS } from '../heavy-reads/heavy-reads.pool';
 import type { CostExtension } from './graphql.fair-share';
 
 const BIG_CONVOY = 1_000;
@@ -228,9 +229,32 @@ describe('fair share: a hostile town against the gateway', () => {
     await h.ok(victim.token, `mutation ($rig: ID!) { sling(input: { title: "still live", rigId: $rig }) { id } }`, { rig: rigId });
     await allowed.until('the victim’s own change', () => true);
   });
+
+  it('given the WebSocket, when a town sends a costly query and mutations on it, then both are refused as not over HTTP and nothing is written', async () => {
+    // A town of its own: the hostile town's earlier sockets hold its whole subscription cap, which counts every operation on a socket.
+    const sender = await h.createTown('socket-sender');
+    const socket = openLiveClient(h.url, sender.token);
+    sockets.push(socket);
+    const costly = new Received(socket.client, DEPTH_5, { id: bigConvoyId });
+    const writes = Array.from(
+      { length: 2 },
+      (_, i) => new Received(socket.client, `mutation { registerRig(input: { name: "over-the-socket-${i}", gitUrl: "/srv/git/socket.git", defaultBranch: "main" }) { id } }`, {}),
+    );
+    await eventually('every refusal', async () => [costly, ...writes].every((r) => r.completed));
+
+    expect(costly.data).toEqual([]);
+    expect(costly.errors[0]?.[0]).toMatchObject({ extensions: { code: 'BAD_USER_INPUT' } });
+    expect(costly.errors[0]?.[0].message).toContain('queries are sent over HTTP');
+    expect(writes.map((w) => w.errors[0]?.[0].message)).toEqual(writes.map(() => expect.stringContaining('mutations are sent over HTTP')));
+    const { rigs } = await h.ok<{ rigs: { name: string }[] }>(sender.token, '{ rigs { name } }');
+    expect(rigs.map((r) => r.name).filter((name) => name.startsWith('over-the-socket'))).toEqual([]);
+  });
 });
 
-describe('fair share: the execution deadline', () => {
+describe.each([
+  ['on the main thread', undefined],
+  ['in a heavy-read worker', DEFAULT_HEAVY_READS],
+])('fair share: the execution deadline, heavy reads %s', (_, heavyReads) => {
   let h: GatewayHarness;
   let town: TestTown;
 
@@ -238,6 +262,7 @@ describe('fair share: the execution deadline', () => {
     // A bucket and a heavy-read gate that admit twenty reads at once: what is measured here is the deadline alone.
     h = await GatewayHarness.start({
       fairShare: { queryDeadlineMs: 1, queryCostBurst: 1_000_000, queryCostPerSecond: 500_000, heavyQueriesPerTown: 20 },
+      heavyReads,
     });
     town = await h.createTown('slow');
     const rigId = await registerRig(h, town, 'slow-rig');

@@ -119,8 +119,8 @@ describe('GraphQL operations measured and traced', () => {
     expect(JSON.stringify(lines)).not.toContain(town.token);
   });
 
-  it('given graphql-ws, when subscriptions start (one refused) and a query runs on the socket, then each is counted and has its span, with the town on the span only', async () => {
-    const QUERIES = 'gastown_graphql_operation_duration_seconds_count{operation="query",field="town",outcome="ok"} ';
+  it('given graphql-ws, when subscriptions start (one refused) and a query is sent on the socket (refused: queries go over HTTP), then each is counted and has its span, with the town on the span only', async () => {
+    const QUERIES = 'gastown_graphql_operation_duration_seconds_count{operation="query",field="town",outcome="BAD_USER_INPUT"} ';
     const queriesIn = (metrics: string) => Number(metrics.split('\n').find((line) => line.startsWith(QUERIES))?.slice(QUERIES.length) ?? 0);
     const queriesBefore = queriesIn(await register.metrics());
     const live = openLiveClient(harness.url, town.token);
@@ -138,7 +138,11 @@ describe('GraphQL operations measured and traced', () => {
         );
       });
       expect(refused.errors[0]?.[0]?.extensions?.['code']).toBe('NOT_FOUND');
-      expect(query.data).toEqual([{ town: { id: town.id } }]);
+      expect(query.data).toEqual([]);
+      expect(query.errors[0]?.[0]).toMatchObject({
+        message: 'queries are sent over HTTP (POST /graphql), where their cost and rate are limited; the WebSocket carries subscriptions only',
+        extensions: { code: 'BAD_USER_INPUT' },
+      });
       started.stop();
 
       const metrics = await register.metrics();

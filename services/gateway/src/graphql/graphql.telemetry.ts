@@ -85,7 +85,7 @@ export function traceRequests(req: IncomingMessage, res: ServerResponse, next: (
 }
 
 type SocketOperationResult = ExecutionResult | AsyncIterable<ExecutionResult>;
-type SocketRun = (args: ExecutionArgs) => SocketOperationResult | Promise<SocketOperationResult>;
+export type SocketRun = (args: ExecutionArgs) => SocketOperationResult | Promise<SocketOperationResult>;
 
 function isStream(result: SocketOperationResult): result is AsyncIterable<ExecutionResult> {
   return Symbol.asyncIterator in result;
@@ -123,10 +123,10 @@ async function observeSocketOperation(args: ExecutionArgs, run: SocketRun): Prom
   }
 }
 
-/** graphql-ws's execute and subscribe for the gateway's socket (see observeSocketOperation). */
-export function observedSocketOperations(): { execute: SocketRun; subscribe: SocketRun } {
+/** graphql-ws's execute and subscribe for the gateway's socket (see observeSocketOperation), around `runs`. */
+export function observedSocketOperations(runs: { execute: SocketRun; subscribe: SocketRun } = { execute, subscribe }): { execute: SocketRun; subscribe: SocketRun } {
   return {
-    execute: (args) => observeSocketOperation(args, execute),
-    subscribe: (args) => observeSocketOperation(args, subscribe),
+    execute: (args) => observeSocketOperation(args, runs.execute),
+    subscribe: (args) => observeSocketOperation(args, runs.subscribe),
   };
 }

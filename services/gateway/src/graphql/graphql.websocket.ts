@@ -1,14 +1,14 @@
 import type { IncomingMessage } from 'node:http';
 import { Logger, type INestApplication } from '@nestjs/common';
 import { GraphQLModule } from '@nestjs/graphql';
-import { GraphQLError, parse, specifiedRules, validate, type GraphQLFormattedError } from 'graphql';
+import { getOperationAST, GraphQLError, parse, specifiedRules, subscribe, validate, type GraphQLFormattedError } from 'graphql';
 import type { Context, ServerOptions } from 'graphql-ws';
 import type { WebSocket, WebSocketServer } from 'ws';
 import type { AuthService, AuthenticatedTown } from '../auth/auth.service';
 import { DEFAULT_FAIR_SHARE, type FairShareSettings } from '../config/gateway.config';
 import { formatGraphQLError } from './graphql.errors';
 import { MAX_QUERY_DEPTH, MAX_QUERY_TOKENS, maxDepthRule } from './graphql.limits';
-import { observedSocketOperations } from './graphql.telemetry';
+import { observedSocketOperations, type SocketRun } from './graphql.telemetry';
 
 /** The close code of a connection without a valid town token (HTTP's 401, in the 4xxx range graphql-ws leaves to servers). */
 export const WS_UNAUTHORIZED = 4401;
@@ -142,15 +142,32 @@ function clientError(error: GraphQLError, failures: FailureLog): GraphQLFormatte
   return { message, locations, path, extensions: { code: String(error.extensions['code'] ?? 'BAD_USER_INPUT') } };
 }
 
+/**
+ * Queries and mutations on the socket: refused. Their cost, rate and deadline are enforced by the
+ * fair-share plugin, which only HTTP requests pass through; every client of the API sends them
+ * over HTTP and keeps the socket for subscriptions.
+ */
+const refusedOnSocket: SocketRun = (args) => {
+  const kind = getOperationAST(args.document, args.operationName)?.operation ?? 'query';
+  return {
+    errors: [
+      new GraphQLError(`${kind === 'mutation' ? 'mutations' : 'queries'} are sent over HTTP (POST /graphql), where their cost and rate are limited; the WebSocket carries subscriptions only`, {
+        extensions: { code: 'BAD_USER_INPUT' },
+      }),
+    ],
+  };
+};
+
 function capError(message: string): GraphQLError[] {
   return [new GraphQLError(message, { extensions: { code: 'RATE_LIMITED' } })];
 }
 
 /**
  * graphql-ws options for the gateway: the token travels in connectionParams (browsers cannot
- * set headers on a WebSocket) and is checked once, on connection_init; the same limits and the
- * same error policy as over HTTP apply to every operation on the socket, and each is measured
- * and traced as over HTTP.
+ * set headers on a WebSocket) and is checked once, on connection_init; the same size and depth
+ * limits and the same error policy as over HTTP apply, subscriptions are capped per connection,
+ * town and source, queries and mutations are refused (refusedOnSocket), and each operation is
+ * measured and traced as over HTTP.
  */
 export function websocketOptions(
   auth: AuthService,
@@ -159,7 +176,7 @@ export function websocketOptions(
 ): Partial<ServerOptions<Record<string, unknown> | undefined, SocketExtra>> {
   const counts = new SocketCounts();
   return {
-    ...observedSocketOperations(),
+    ...observedSocketOperations({ execute: refusedOnSocket, subscribe }),
     parse: (source) => parse(source, { maxTokens: MAX_QUERY_TOKENS }),
     validate: (schema, document) => validate(schema, document, [...specifiedRules, maxDepthRule(MAX_QUERY_DEPTH)]),
     onConnect: async (ctx) => {
