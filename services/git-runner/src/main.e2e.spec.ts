@@ -90,8 +90,8 @@ describe('git-runner process', () => {
     const doomed = await fixture.startRunner('runner-sandboxed');
     const { worktree } = await hangingAgent(rig, 'runner-sandboxed');
     // Killed once the agent itself runs: bwrap's namespace init arms --die-with-parent only when
-    // its set-up is over, and a runner killed within those milliseconds leaves the sandbox to the
-    // next runner's start-up sweep (sandbox.town-share.int.spec.ts), not to the kernel.
+    // its set-up is over, and a runner killed within those milliseconds leaves the sandbox to its
+    // watchdog (sandbox.watchdog.e2e.spec.ts), not to the kernel.
     const isNode = (pid: number) => (existsSync(`/proc/${pid}/comm`) ? readFileSync(`/proc/${pid}/comm`, 'utf8').trim() === 'node' : false);
     const agentRuns = () => hostProcessesWith(`GASTOWN_WORKDIR=${worktree}\0`).some(isNode);
     await eventually('the sandboxed agent to run', async () => agentRuns());

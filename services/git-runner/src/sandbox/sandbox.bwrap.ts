@@ -9,6 +9,7 @@ import { SandboxProgramError, SandboxUnavailableError } from './sandbox.errors';
 import { writableGitDirs } from './sandbox.git';
 import { describeLimits, fileSizeLimitReached, MIB, rlimitOptions, townLimitsOf, type CgroupMode, type SandboxLimits, type TownLimits } from './sandbox.limits';
 import { endsOf, processRunning, signalGroup } from './sandbox.process';
+import { startWatchdog } from './sandbox.watchdog';
 
 export interface BwrapSettings {
   /** The bwrap program: a path, or a name looked up on /usr/sbin:/usr/bin:/sbin:/bin. */
@@ -307,16 +308,21 @@ export class BwrapSandbox implements Sandbox {
 
   /**
    * The run's cgroup, or none: with `off`, or with `auto` on a host that gives none (found by the
-   * first run, the probe, which also removes what a dead runner left). With `required`, no run
-   * starts without one.
+   * first run, the probe, which also removes what a dead runner left and starts this runner's
+   * watchdog). With `required`, no run starts without one.
    */
   private createCgroup(townId: string | undefined): RunCgroup | undefined {
     const { cgroups: mode, limits } = this.settings;
     if (mode === 'off') return undefined;
     if (this.cgroups === undefined) {
       const host = findCgroupHost();
-      this.cgroups = 'unavailable' in host ? host : new RunCgroups(host, this.townLimits);
-      if (this.cgroups instanceof RunCgroups) this.cgroups.sweep();
+      if ('unavailable' in host) this.cgroups = host;
+      else {
+        this.cgroups = new RunCgroups(host, this.townLimits);
+        this.cgroups.sweep();
+        // Before the first run's cgroup exists: from then on, however this runner dies, its runs die too.
+        startWatchdog(host);
+      }
     }
     const cgroups = this.cgroups;
     if ('unavailable' in cgroups) {

@@ -169,12 +169,16 @@ function pidExists(pid: number): boolean {
   }
 }
 
-/** rmdir of a cgroup is refused (EBUSY) while it holds a process or a child cgroup: removing is its own emptiness check, with no race. */
-function removeIfEmpty(dir: string): void {
+/**
+ * rmdir of a cgroup is refused (EBUSY) while it holds a process or a child cgroup: removing is its
+ * own emptiness check, with no race. True once the directory is gone.
+ */
+function removeIfEmpty(dir: string): boolean {
   try {
     rmdirSync(dir);
-  } catch {
-    // Not empty, or gone already: left as it is.
+    return true;
+  } catch (error) {
+    return errno(error) === 'ENOENT';
   }
 }
 
@@ -189,27 +193,63 @@ function subdirs(dir: string): string[] {
 }
 
 /**
- * Removes the run cgroups a dead runner left in `dir` (named by a pid that no longer exists),
- * killing what is still in them first: a run whose runner is gone has nobody to take its result
- * or enforce its timeout (its job is redelivered to a live runner), and a runner killed between
- * freezing and thawing a run leaves its processes frozen for good.
+ * Which runs a sweep takes, by the runner pid in their names: at a runner's start, those of
+ * runners that are gone; for a runner's watchdog, that runner's own once it died (its pid may
+ * still exist a moment, as a zombie its parent has not reaped).
  */
-function sweepRuns(dir: string, pattern: RegExp): void {
+export type RunsOf = (runnerPid: number) => boolean;
+
+const runnerGone: RunsOf = (pid) => !pidExists(pid);
+
+/**
+ * Removes the run cgroups in `dir` that `whose` takes, killing what is still in them first: a run
+ * whose runner is gone has nobody to take its result or enforce its timeout (its job is
+ * redelivered to a live runner), and a runner killed between freezing and thawing a run leaves its
+ * processes frozen for good. A launcher may still be joining a run as its runner dies: it either
+ * joins before the removal and is killed, or finds the cgroup gone and exits.
+ */
+function sweepRuns(dir: string, pattern: RegExp, whose: RunsOf): void {
   for (const name of subdirs(dir)) {
     const pid = pattern.exec(name)?.[1];
-    if (pid === undefined || pidExists(Number(pid))) continue;
+    if (pid === undefined || !whose(Number(pid))) continue;
     const run = join(dir, name);
     // Bounded: a fork bomb adds members while they are killed, but its pids limit caps how many.
     for (let round = 0; round < 10; round++) {
-      const members = existsSync(join(run, 'cgroup.procs')) ? pidsOf(join(run, 'cgroup.procs')) : [];
-      if (members.length === 0) break;
-      // Killed members leave the cgroup once reaped: give them a moment (start-up only, stale runs only).
+      // Killed members leave the cgroup once reaped: give them a moment (stale runs only).
       if (round > 0) Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 20);
+      const members = existsSync(join(run, 'cgroup.procs')) ? pidsOf(join(run, 'cgroup.procs')) : [];
+      // Removing may still fail: a launcher joined since the read.
+      if (members.length === 0 && removeIfEmpty(run)) break;
       members.forEach(kill);
       // A frozen process takes its SIGKILL when thawed.
-      if (existsSync(join(run, 'freezer.state'))) writeFileSync(join(run, 'freezer.state'), 'THAWED');
+      if (existsSync(join(run, 'freezer.state'))) {
+        try {
+          writeFileSync(join(run, 'freezer.state'), 'THAWED');
+        } catch {
+          // Removed meanwhile by another sweep (a starting runner's): nothing left to thaw.
+        }
+      }
     }
-    removeIfEmpty(run);
+  }
+}
+
+/**
+ * Removes the run cgroups `whose` takes under the runner's own cgroup (by default those named by a
+ * pid that no longer exists), then empty town cgroups and their parent. A cgroup that still holds
+ * a process or a run is left as it is, so another runner sharing this cgroup (on this host, in
+ * this pid namespace) loses nothing: a town cgroup it is about to use is created again. Never throws.
+ */
+export function sweepRunCgroups(host: CgroupHost, whose: RunsOf = runnerGone): void {
+  // The freezer's first: a frozen process dies only once thawed, and holds every other hierarchy's run until then.
+  const own = host.version === 2 ? [host.dir] : [...new Set([host.dirs.freezer, host.dirs.memory, host.dirs.pids, host.dirs.cpu])].filter((dir) => dir !== undefined);
+  for (const dir of own) {
+    sweepRuns(dir, FLAT_RUN, whose);
+    const towns = join(dir, TOWNS_DIR);
+    for (const town of subdirs(towns)) {
+      sweepRuns(join(towns, town), RUN, whose);
+      removeIfEmpty(join(towns, town));
+    }
+    removeIfEmpty(towns);
   }
 }
 
@@ -219,8 +259,8 @@ function sweepRuns(dir: string, pattern: RegExp): void {
  * with one, and the town caps (TownLimits) bound its runs together.
  *
  * Town cgroups stay while the runner lives: removing one when its last run ends would race with
- * the next run of the town creating its own in it. A runner's start removes what a dead one left
- * (sweep).
+ * the next run of the town creating its own in it. A runner's watchdog removes what the runner
+ * leaves the moment it dies, and a runner's start what any dead one left (sweep).
  */
 export class RunCgroups {
   private prepared = false;
@@ -264,23 +304,12 @@ export class RunCgroups {
   }
 
   /**
-   * Removes the empty cgroups of runners that are gone (a crash, a SIGKILL): run cgroups named by a
-   * pid that no longer exists, then empty town cgroups and their parent. Only under this runner's
-   * own cgroup; a cgroup that still holds a process or a run is left as it is, so another runner
-   * sharing this cgroup (on this host, in this pid namespace) loses nothing: a town cgroup it is
-   * about to use is created again. Never throws.
+   * Removes what runners that are gone (a crash, a SIGKILL) left: their run cgroups, killing what
+   * is still in them, then empty town cgroups (sweepRunCgroups). A runner's watchdog does the same
+   * for its own runs the moment it dies (sandbox.watchdog.ts).
    */
   sweep(): void {
-    const own = this.host.version === 2 ? [this.host.dir] : [...new Set(Object.values(this.host.dirs))];
-    for (const dir of own) {
-      sweepRuns(dir, FLAT_RUN);
-      const towns = join(dir, TOWNS_DIR);
-      for (const town of subdirs(towns)) {
-        sweepRuns(join(towns, town), RUN);
-        removeIfEmpty(join(towns, town));
-      }
-      removeIfEmpty(towns);
-    }
+    sweepRunCgroups(this.host);
   }
 
   private townDirsV1(dirs: V1Dirs, town: string): void {
