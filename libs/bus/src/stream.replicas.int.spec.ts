@@ -2,6 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { StorageType } from '@nats-io/jetstream';
+import type { KV } from '@nats-io/kv';
 import { startNatsCluster, TEST_NATS_URL, testNamespace, type NatsCluster } from '@gastown/testing';
 import { claimCheckBucket, connectBus, ensureKv, ensureTopology, StreamReplicasError, type Bus, type StreamReplicas } from './bus.connection';
 import { WrongExpectedSequenceError } from './bus.errors';
@@ -139,6 +140,31 @@ describe('GT_STREAM_REPLICAS on a 3-node JetStream cluster', () => {
     }
 
     expect(winners).toEqual(Array.from({ length: rounds * 2 }, () => 1));
+  });
+
+  it('given an old holder releasing a lease while others take over that same revision, through different nodes of an R3 bucket, then exactly one of them wins and a takeover is never deleted', async () => {
+    const namespace = testNamespace();
+    const racers = await Promise.all(cluster.nodes.flatMap((node) => [node, node]).map((node) => busOn(`nats://127.0.0.1:${node.port}`, namespace, 3)));
+    // Created once, then opened by the others: six creates of one R3 bucket at once can outlast the API's timeout.
+    const buckets = [await ensureKv(racers[0] as Bus, (racers[0] as Bus).names.leaseBucket, LEASES)];
+    buckets.push(...(await Promise.all(racers.slice(1).map((bus) => ensureKv(bus, bus.names.leaseBucket, LEASES)))));
+    const rounds = 20;
+    const outcomes: string[] = [];
+    for (let round = 0; round < rounds; round++) {
+      const key = `rig.r${round}`;
+      const revision = await (buckets[0] as KV).create(key, 'old holder');
+      const [release, ...takeovers] = await Promise.allSettled([
+        (buckets[0] as KV).delete(key, { previousSeq: revision }),
+        ...buckets.slice(1).map((kv, i) => kv.update(key, `taken over by ${i}`, revision)),
+      ]);
+      const winners = [release, ...takeovers].filter((r) => r.status === 'fulfilled').length;
+      const now = await (buckets[0] as KV).get(key);
+      // The stored state is the winner's: a release leaves a delete marker, a takeover its holder.
+      const agrees = release?.status === 'fulfilled' ? now?.operation === 'DEL' : now?.operation === 'PUT' && now.revision === revision + 1;
+      outcomes.push(`${winners} winner, ${agrees ? 'stored' : `stored ${now?.operation} at ${now?.revision}`}`);
+    }
+
+    expect(outcomes).toEqual(Array.from({ length: rounds }, () => '1 winner, stored'));
   });
 
   it('given 5 replicas on 3 servers, when the topology is created, then the service refuses to start saying what the cluster has', async () => {
