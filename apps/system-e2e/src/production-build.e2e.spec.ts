@@ -136,7 +136,8 @@ describe('the production build: every entry runs as compiled JavaScript with pla
       expect(files).toContain('main.js');
       expect(files.filter((file) => /\.(ts|mts|cts)$/.test(file))).toEqual([]);
     }
-    expect(filesUnder(join(WORKSPACE_ROOT, 'dist/services/git-runner'))).toContain('demo-agent.main.js');
+    expect(filesUnder(join(WORKSPACE_ROOT, 'dist/services/git-runner'))).toEqual(expect.arrayContaining(['demo-agent.main.js', 'sandbox.watchdog.main.js']));
+    expect(filesUnder(join(WORKSPACE_ROOT, 'dist/services/gateway'))).toContain('heavy-reads.worker.js');
     expect(filesUnder(join(WORKSPACE_ROOT, 'dist/services/gateway/dashboard'))).toContain('index.html');
     expect(filesUnder(join(WORKSPACE_ROOT, 'dist/apps/mayor'))).toContain('mayor.prompt.md');
   });

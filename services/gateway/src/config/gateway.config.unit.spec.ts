@@ -72,6 +72,7 @@ describe('gateway configuration', () => {
         GASTOWN_MAX_WEBHOOKS_PER_TOWN: '4',
         GATEWAY_HEAVY_READ_WORKERS: '2',
         GATEWAY_HEAVY_READ_HEAP_MB: '512',
+        GATEWAY_HEAVY_READ_NICE: '0',
       }),
     ).toEqual({
       host: '0.0.0.0',
@@ -103,7 +104,7 @@ describe('gateway configuration', () => {
         maxSubscriptionsPerTown: 8,
         maxConnectionsPerSource: 3,
       },
-      heavyReads: { workers: 2, heapMb: 512 },
+      heavyReads: { workers: 2, heapMb: 512, nice: 0 },
     });
   });
 

@@ -1,5 +1,6 @@
 import { codesOf, GatewayHarness, type GqlResponse, type TestTown } from '../gateway.fixtures';
 import type { CostExtension } from '../graphql/graphql.fair-share';
+import { DEFAULT_HEAVY_READS } from './heavy-reads.pool';
 
 type Costed<T> = GqlResponse<T> & { extensions?: { cost: CostExtension } };
 interface Bead {
@@ -25,7 +26,7 @@ describe('heavy reads in a worker thread', () => {
   beforeAll(async () => {
     h = await GatewayHarness.start({
       fairShare: { maxQueryCost: 10_000_000, queryCostBurst: 10_000_000, queryCostPerSecond: 10_000_000, heavyQueryCost: 1_000, heavyQueriesPerTown: 1 },
-      heavyReads: { workers: 1, heapMb: HEAP_MB },
+      heavyReads: { ...DEFAULT_HEAVY_READS, heapMb: HEAP_MB },
     });
     [reader, quiet] = await Promise.all([h.createTown('reader'), h.createTown('quiet')]);
     const { registerRig: rig } = await h.ok<{ registerRig: { id: string } }>(reader.token, `mutation ($input: RegisterRigInput!) { registerRig(input: $input) { id } }`, {

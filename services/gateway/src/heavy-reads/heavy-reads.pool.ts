@@ -13,6 +13,11 @@ export interface HeavyReadsSettings {
   readonly workers: number;
   /** Old-generation heap of each worker: a read that needs more fails alone, and the worker restarts. */
   readonly heapMb: number;
+  /**
+   * The workers' scheduling priority (Linux nice, 0–19): the CPU a heavy read needs goes to it only
+   * when the thread that serves every other request, and the database, do not want it.
+   */
+  readonly nice: number;
 }
 
 /**
@@ -21,7 +26,7 @@ export interface HeavyReadsSettings {
  * stopped every other town's requests, time slices or not. A worker has its own heap and
  * collector, and a thread the operating system shares with the main one.
  */
-export const DEFAULT_HEAVY_READS: HeavyReadsSettings = { workers: 1, heapMb: 1_024 };
+export const DEFAULT_HEAVY_READS: HeavyReadsSettings = { workers: 1, heapMb: 1_024, nice: 10 };
 
 /**
  * The worker's entry: the compiled file beside the bundle, with the process's own node options; or,
@@ -94,7 +99,7 @@ class PoolWorker {
     const { file, execArgv } = workerEntry();
     const worker = new Worker(file, {
       execArgv,
-      workerData: { config: workerConfig(this.config, this.settings) },
+      workerData: { config: workerConfig(this.config, this.settings), nice: this.settings.nice },
       resourceLimits: { maxOldGenerationSizeMb: this.settings.heapMb },
     });
     this.worker = worker;
