@@ -7,5 +7,6 @@ export * from './git-http.testing';
 export * from './legacy-events.testing';
 export * from './fork-bomb.testing';
 export * from './nats-cluster.testing';
+export * from './nats-operator.testing';
 export * from './tls.testing';
 export * from './git-ssh.testing';

@@ -1,0 +1,54 @@
+import { createAccount, createOperator, createUser, encodeAccount, encodeOperator, encodeUser, fmtCreds, type KeyPair } from '@nats-io/jwt';
+
+/**
+ * Decentralized authentication as `nsc` sets it up, made at test time: an operator, its system
+ * account and one account with JetStream, whose users connect with .creds files. The server
+ * trusts the operator and finds the account JWTs preloaded in its configuration (the memory
+ * resolver), so nothing outside the test's own nats-server is involved.
+ */
+export interface NatsOperatorMode {
+  /** Server configuration for startNatsServer's `config`: the trusted operator, its system account and the preloaded accounts. */
+  readonly config: string;
+  /** The text of a .creds file (user JWT and NKey seed) for a new user of the account with JetStream. */
+  userCreds(name: string): Promise<string>;
+}
+
+/** Limits an account JWT leaves out are zero, not unlimited: its users' JetStream requests would go unanswered. */
+const UNLIMITED_CORE = { subs: -1, data: -1, payload: -1, imports: -1, exports: -1, wildcards: true, conn: -1, leaf: -1 };
+/**
+ * JetStream is on for an account only when its JWT grants it storage. A finite grant, unlike
+ * the server's own defaults, shows in the account's JetStream info that the JWT is in force.
+ */
+export const NATS_OPERATOR_ACCOUNT_STORAGE_BYTES = 256 * 1024 * 1024;
+const JETSTREAM = { mem_storage: NATS_OPERATOR_ACCOUNT_STORAGE_BYTES, disk_storage: NATS_OPERATOR_ACCOUNT_STORAGE_BYTES, streams: -1, consumer: -1 };
+
+export async function natsOperatorMode(): Promise<NatsOperatorMode> {
+  const operator = createOperator();
+  const system = createAccount();
+  const account = createAccount();
+  const operatorJwt = await encodeOperator('gastown-test', operator, { system_account: system.getPublicKey() });
+  const systemJwt = await encodeAccount('SYS', system, { limits: UNLIMITED_CORE }, { signer: operator });
+  const accountJwt = await encodeAccount('gastown', account, { limits: { ...UNLIMITED_CORE, ...JETSTREAM } }, { signer: operator });
+  const config = [
+    `operator: "${operatorJwt}"`,
+    `system_account: "${system.getPublicKey()}"`,
+    'resolver: MEMORY',
+    'resolver_preload: {',
+    `  "${system.getPublicKey()}": "${systemJwt}"`,
+    `  "${account.getPublicKey()}": "${accountJwt}"`,
+    '}',
+    '',
+  ].join('\n');
+  return { config, userCreds: (name) => userCredsOf(name, account) };
+}
+
+/** The text of a .creds file for a user whose account no operator a test server trusts has signed: the server refuses it. */
+export function unknownAccountUserCreds(name: string): Promise<string> {
+  return userCredsOf(name, createAccount());
+}
+
+async function userCredsOf(name: string, account: KeyPair): Promise<string> {
+  const user = createUser();
+  const jwt = await encodeUser(name, user, account);
+  return new TextDecoder().decode(fmtCreds(jwt, user));
+}
