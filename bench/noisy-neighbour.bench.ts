@@ -21,7 +21,7 @@ import { cpus } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import { EventStore } from '@gastown/bus';
 import { convoyIdFor } from '@gastown/contracts';
-import { GatewayClient, GatewayError, type Subscription } from '@gastown/gateway-client';
+import { GatewayError } from '@gastown/gateway-client';
 import { SystemHarness, type OtherTown } from '@gastown/system-testing';
 import { eventually } from '@gastown/testing';
 import { percentile } from './bench.measure';
@@ -117,6 +117,52 @@ function backgroundInThread(workers: number, request: { url: string; token: stri
       const [counts] = (await once(thread, 'message')) as [Record<string, number>];
       await thread.terminate();
       return summary(counts);
+    },
+  };
+}
+
+/**
+ * B's subscribers, in a thread of their own as backgroundInThread's readers: connections of
+ * `perConnection` subscriptions each, counting the events they get and how they were refused.
+ */
+function subscriptionFloodInThread(flood: { url: string; token: string; connections: number; perConnection: number; query: string }): { stop(): Promise<string> } {
+  const thread = new Worker(
+    `
+    const { parentPort, workerData: { url, token, connections, perConnection, query } } = require('node:worker_threads');
+    const { createClient } = require('graphql-ws');
+    const WebSocket = require('ws');
+    const refused = {};
+    let events = 0;
+    const clients = [];
+    const ends = [];
+    for (let i = 0; i < connections; i++) {
+      const client = createClient({ url, webSocketImpl: WebSocket, connectionParams: { authorization: 'Bearer ' + token }, retryAttempts: 0 });
+      clients.push(client);
+      for (let j = 0; j < perConnection; j++) {
+        ends.push(client.subscribe({ query }, {
+          next: () => (events += 1),
+          error: (error) => {
+            const code = Array.isArray(error) ? (error[0]?.extensions?.code ?? 'ERROR') : 'CLOSED ' + (error?.code ?? '?');
+            refused[code] = (refused[code] ?? 0) + 1;
+          },
+          complete: () => undefined,
+        }));
+      }
+    }
+    parentPort.once('message', async () => {
+      ends.forEach((end) => end());
+      await Promise.all(clients.map((client) => client.dispose()));
+      parentPort.postMessage({ refused, events });
+    });
+    `,
+    { eval: true, workerData: flood },
+  );
+  return {
+    stop: async () => {
+      thread.postMessage('stop');
+      const [{ refused, events }] = (await once(thread, 'message')) as [{ refused: Record<string, number>; events: number }];
+      await thread.terminate();
+      return `${flood.connections * flood.perConnection} asked, refused: ${summary(refused) || 'none'}, ${events} events delivered`;
     },
   };
 }
@@ -253,27 +299,18 @@ async function run(system: SystemHarness): Promise<void> {
   });
 
   await measure('subscription flood', async () => {
-    const clients: GatewayClient[] = [];
-    const subscriptions: Subscription[] = [];
-    const refused: Record<string, number> = {};
-    for (let i = 0; i < TOWN_SUBSCRIPTIONS / SUBSCRIPTIONS_PER_CONNECTION + 1; i++) {
-      const client = new GatewayClient({ url: system.url, token: b.token, maxReconnects: 0 });
-      clients.push(client);
-      for (let j = 0; j < SUBSCRIPTIONS_PER_CONNECTION; j++) {
-        subscriptions.push(
-          client.subscribe('subscription { convoyChanged { sequence convoy { id progress { total } } } }', () => ({}), {
-            next: () => undefined,
-            error: (error) => (refused[error.code] = (refused[error.code] ?? 0) + 1),
-          }),
-        );
-      }
-    }
+    const flood = subscriptionFloodInThread({
+      url: system.url.replace(/^http/, 'ws'),
+      token: b.token,
+      connections: TOWN_SUBSCRIPTIONS / SUBSCRIPTIONS_PER_CONNECTION + 1,
+      perConnection: SUBSCRIPTIONS_PER_CONNECTION,
+      query: 'subscription { convoyChanged { sequence convoy { id progress { total } } } }',
+    });
     const changes = background(1, async () => outcomeOf(await gqlB('mutation ($rig: ID!) { sling(input: { title: "churn", rigId: $rig, staged: true }) { id } }', { rig: rigB.id })));
     return {
       stop: async () => {
         const made = await changes.stop();
-        await Promise.all(subscriptions.map((s) => s.close()));
-        return `${subscriptions.length} asked, refused: ${summary(refused) || 'none'}; changes: ${made}`;
+        return `${await flood.stop()}; changes: ${made}`;
       },
     };
   });

@@ -1,13 +1,14 @@
 import type { IncomingMessage } from 'node:http';
 import { Logger, type INestApplication } from '@nestjs/common';
 import { GraphQLModule } from '@nestjs/graphql';
-import { getOperationAST, GraphQLError, parse, specifiedRules, subscribe, validate, type GraphQLFormattedError } from 'graphql';
+import { getOperationAST, GraphQLError, parse, specifiedRules, validate, type GraphQLFormattedError } from 'graphql';
 import type { Context, ServerOptions } from 'graphql-ws';
 import type { WebSocket, WebSocketServer } from 'ws';
 import type { AuthService, AuthenticatedTown } from '../auth/auth.service';
 import { DEFAULT_FAIR_SHARE, type FairShareSettings } from '../config/gateway.config';
 import { formatGraphQLError } from './graphql.errors';
 import { MAX_QUERY_DEPTH, MAX_QUERY_TOKENS, maxDepthRule } from './graphql.limits';
+import { sharedSubscribe } from './graphql.subscriptions';
 import { observedSocketOperations, type SocketRun } from './graphql.telemetry';
 
 /** The close code of a connection without a valid town token (HTTP's 401, in the 4xxx range graphql-ws leaves to servers). */
@@ -176,7 +177,7 @@ export function websocketOptions(
 ): Partial<ServerOptions<Record<string, unknown> | undefined, SocketExtra>> {
   const counts = new SocketCounts();
   return {
-    ...observedSocketOperations({ execute: refusedOnSocket, subscribe }),
+    ...observedSocketOperations({ execute: refusedOnSocket, subscribe: sharedSubscribe() }),
     parse: (source) => parse(source, { maxTokens: MAX_QUERY_TOKENS }),
     validate: (schema, document) => validate(schema, document, [...specifiedRules, maxDepthRule(MAX_QUERY_DEPTH)]),
     onConnect: async (ctx) => {

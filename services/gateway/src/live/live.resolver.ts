@@ -1,8 +1,8 @@
 import { Args, Float, ID, Resolver, Subscription } from '@nestjs/graphql';
-import { Ctx, type GatewayContext } from '../graphql/graphql.context';
+import { Ctx, type GatewayContext, type RequestLoaders } from '../graphql/graphql.context';
 import type { ChangeFeed } from './live.feed';
 import { BeadChange, ConvoyChange } from './live.model';
-import { LiveService, type BeadChangeView, type ConvoyChangeView } from './live.service';
+import { LiveService, type BeadChangeView, type ConvoyChangeView, type SharedLoaders } from './live.service';
 
 const AFTER_SEQUENCE = {
   type: () => Float,
@@ -12,10 +12,12 @@ const AFTER_SEQUENCE = {
 
 /**
  * A subscription's context lives as long as the subscription; its loaders must not answer a
- * change from rows they cached for an earlier one.
+ * change from rows they cached for an earlier one. Each change brings its own, which every
+ * subscriber of the town resolving that change shares (SharedLoaders); one subscription's changes
+ * are resolved one at a time, so swapping them on its context is safe.
  */
-function withFreshLoaders<T>(payload: T, _args: unknown, ctx: GatewayContext): T {
-  ctx.loaders.clear();
+function withChangeLoaders<T extends SharedLoaders>(payload: T, _args: unknown, ctx: GatewayContext): T {
+  (ctx as { loaders: RequestLoaders }).loaders = payload.loaders;
   return payload;
 }
 
@@ -25,7 +27,7 @@ export class LiveResolver {
 
   @Subscription(() => ConvoyChange, {
     description: 'One convoy, or every convoy of the town without convoyId. afterSequence: replay every change after it first (resume).',
-    resolve: withFreshLoaders,
+    resolve: withChangeLoaders,
   })
   convoyChanged(
     @Ctx() ctx: GatewayContext,
@@ -35,7 +37,7 @@ export class LiveResolver {
     return this.live.convoyChanges(ctx, convoyId ?? null, afterSequence ?? null);
   }
 
-  @Subscription(() => BeadChange, { description: 'Every change of one bead.', resolve: withFreshLoaders })
+  @Subscription(() => BeadChange, { description: 'Every change of one bead.', resolve: withChangeLoaders })
   beadChanged(
     @Ctx() ctx: GatewayContext,
     @Args('beadId', { type: () => ID }) beadId: string,

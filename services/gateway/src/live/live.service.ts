@@ -5,24 +5,34 @@ import { DataSource } from 'typeorm';
 import { BUS } from '../bus/bus.module';
 import { GATEWAY_CONFIG } from '../config/config.module';
 import type { GatewayConfig } from '../config/gateway.config';
-import type { GatewayContext } from '../graphql/graphql.context';
+import { RequestLoaders, type GatewayContext } from '../graphql/graphql.context';
+import type { Shareable } from '../graphql/graphql.subscriptions';
 import { apiError, notFound } from '../graphql/graphql.errors';
 import { isUuid } from '../graphql/graphql.ids';
 import { beadIdsOf, type HistoryEventView } from '../history/history.event';
 import { HistoryService } from '../history/history.service';
 import { ReadModelTimeoutError, ReadModelWaiter } from '../projection/read-model.waiter';
 import { BeadRow, ConvoyRow } from '../read-models/read-models.entities';
-import { ChangeFeed } from './live.feed';
+import { ChangeFeed, type CommitSource } from './live.feed';
+import { FellBehindError, LiveTaps } from './live.taps';
 import { ChangeSnapshots } from './live.snapshots';
 
-export interface ConvoyChangeView {
+/**
+ * The loaders that resolve a change's fields, shared by the town's subscribers of that change: 256
+ * subscriptions of a town asking for a convoy's progress cost one read of it per change, not 256.
+ */
+export interface SharedLoaders {
+  readonly loaders: RequestLoaders;
+}
+
+export interface ConvoyChangeView extends SharedLoaders, Shareable {
   readonly sequence: number;
   readonly convoyId: string;
   readonly events: HistoryEventView[];
   readonly convoy: ConvoyRow;
 }
 
-export interface BeadChangeView {
+export interface BeadChangeView extends SharedLoaders, Shareable {
   readonly sequence: number;
   readonly beadId: string;
   readonly events: HistoryEventView[];
@@ -39,6 +49,24 @@ function checkAfterSequence(afterSequence: number | null | undefined): number | 
   return afterSequence;
 }
 
+/** A subscriber dropped for reading too slowly is told how to resume without missing anything. */
+function resumable(source: CommitSource): CommitSource {
+  return {
+    next: async () => {
+      try {
+        return await source.next();
+      } catch (error) {
+        if (!(error instanceof FellBehindError)) throw error;
+        const resume = error.lastSequence === null ? 'with the afterSequence it started from' : `with afterSequence ${error.lastSequence}`;
+        throw apiError('UNAVAILABLE', `${error.message}, as it read too slowly; subscribe again ${resume} to resume without missing a change`, {
+          ...(error.lastSequence === null ? {} : { sequence: error.lastSequence }),
+        });
+      }
+    },
+    return: () => source.return(),
+  };
+}
+
 /**
  * Live changes of the town's convoys and beads, read from the event stream (a core NATS
  * subscription would also see appends the stream refused) and paired with the read models once
@@ -47,7 +75,7 @@ function checkAfterSequence(afterSequence: number | null | undefined): number | 
 /** Decisions with more events than this are not shared between subscribers (see snapshotOf). */
 const MAX_SHARED_EVENTS = 200;
 
-interface CommitSnapshot {
+interface CommitSnapshot extends SharedLoaders {
   readonly views: HistoryEventView[];
   readonly convoy: ConvoyRow | null;
 }
@@ -55,6 +83,7 @@ interface CommitSnapshot {
 @Injectable()
 export class LiveService {
   private readonly snapshots = new ChangeSnapshots<CommitSnapshot>();
+  private readonly taps = new LiveTaps();
 
   constructor(
     @Inject(BUS) private readonly bus: Bus,
@@ -72,13 +101,12 @@ export class LiveService {
     }
     const names = this.bus.names;
     const filterSubject = convoyId === null ? names.townConvoyEvents(townId) : names.convoyEvents(townId, convoyId);
-    const follower = await followStream(this.bus, { filterSubject, afterSeq });
-    return new ChangeFeed(follower, async (commit) => {
+    return new ChangeFeed(await this.follow(filterSubject, afterSeq), async (commit) => {
       const id = parseEventSubject(names.namespace, commit.subject)?.convoyId;
       if (!id) return null;
-      const { convoy, views } = await this.snapshotOf(townId, id, commit);
+      const { convoy, views, loaders } = await this.snapshotOf(townId, id, commit);
       if (!convoy) throw new Error(`convoy ${id} is not in the read models although they reached seq ${commit.seq}`);
-      return { sequence: commit.seq, convoyId: id, events: views, convoy };
+      return { sequence: commit.seq, convoyId: id, events: views, convoy, loaders, shareKey: `${townId} ${commit.seq} convoy ${id}` };
     });
   }
 
@@ -87,14 +115,21 @@ export class LiveService {
     const afterSeq = checkAfterSequence(afterSequence);
     const found = isUuid(beadId) ? await this.db.getRepository(BeadRow).findOneBy({ id: beadId, townId }) : null;
     if (!found) throw notFound('bead', beadId);
-    const follower = await followStream(this.bus, { filterSubject: this.bus.names.convoyEvents(townId, found.convoyId), afterSeq });
-    return new ChangeFeed(follower, async (commit) => {
+    return new ChangeFeed(await this.follow(this.bus.names.convoyEvents(townId, found.convoyId), afterSeq), async (commit) => {
       if (!commit.events.some((event) => beadIdsOf(event).includes(beadId))) return null;
-      const { views } = await this.snapshotOf(townId, found.convoyId, commit);
+      const { views, loaders } = await this.snapshotOf(townId, found.convoyId, commit);
       const bead = await this.db.getRepository(BeadRow).findOneBy({ id: beadId, townId });
       if (!bead) throw new Error(`bead ${beadId} is not in the read models although they reached seq ${commit.seq}`);
-      return { sequence: commit.seq, beadId, events: views.filter((view) => view.beadIds.includes(beadId)), bead };
+      const events = views.filter((view) => view.beadIds.includes(beadId));
+      return { sequence: commit.seq, beadId, events, bead, loaders, shareKey: `${townId} ${commit.seq} bead ${beadId}` };
     });
+  }
+
+  /** The commits of `filterSubject` after `afterSeq` (from now without it), on the subject's shared follower when it misses nothing. */
+  private async follow(filterSubject: string, afterSeq: number | undefined): Promise<CommitSource> {
+    const open = (after: number) => followStream(this.bus, { filterSubject, afterSeq: after });
+    const source = { lastSequence: async () => (await this.bus.jsm.streams.info(this.bus.names.eventStream)).state.last_seq, open };
+    return resumable(await this.taps.follow(filterSubject, source, afterSeq, open));
   }
 
   /** The read models at the commit and its events as history, read once for every subscriber of the change. */
@@ -105,7 +140,7 @@ export class LiveService {
         this.db.getRepository(ConvoyRow).findOneBy({ id: convoyId, townId }),
         this.history.viewsOfCommit(townId, commit.seq, commit.events),
       ]);
-      return { convoy, views };
+      return { convoy, views, loaders: new RequestLoaders() };
     };
     // A whole plan in one decision would pin megabytes per cached entry; those are rare, read them each time.
     if (commit.events.length > MAX_SHARED_EVENTS) return load();
