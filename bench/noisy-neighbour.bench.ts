@@ -82,6 +82,14 @@ function background(workers: number, work: () => Promise<string>): { stop(): Pro
 }
 
 /**
+ * B's clients stand for programs on other machines: on this 2-core machine their own work (parsing
+ * megabytes of answers, thousands of subscription events) would otherwise take CPU from the
+ * system under test and count as the gateway's. Their thread runs at the lowest priority (Linux
+ * schedules each thread on its own; setpriority(2) given a thread id applies to it alone).
+ */
+const LOAD_THREAD_NICE = `require('node:os').setPriority(Number(require('node:fs').readlinkSync('/proc/thread-self').split('/').pop()), 19);`;
+
+/**
  * The same loops as `background`, for one GraphQL request sent again and again, in a thread of its
  * own: B's client is not A's, and parsing B's multi-megabyte answers on the thread that times A's
  * probes would count B's client's work as the gateway's.
@@ -90,6 +98,7 @@ function backgroundInThread(workers: number, request: { url: string; token: stri
   const thread = new Worker(
     `
     const { parentPort, workerData: { workers, url, token, query, variables } } = require('node:worker_threads');
+    ${LOAD_THREAD_NICE}
     let running = true;
     const counts = {};
     const send = async () => {
@@ -129,6 +138,7 @@ function subscriptionFloodInThread(flood: { url: string; token: string; connecti
   const thread = new Worker(
     `
     const { parentPort, workerData: { url, token, connections, perConnection, query } } = require('node:worker_threads');
+    ${LOAD_THREAD_NICE}
     const { createClient } = require('graphql-ws');
     const WebSocket = require('ws');
     const refused = {};
