@@ -27,7 +27,8 @@ import { eventually } from '@gastown/testing';
 import { percentile } from './bench.measure';
 import { runBench, type Teardown } from './bench.system';
 
-const PROBES = 150;
+/** Enough that p99 is not the second-slowest probe: with 150, one scheduler hiccup on this 2-core machine moved a ratio by x2. */
+const PROBES = 600;
 /** A phase stops probing after this long even if the probes are slow, so the run stays bounded. */
 const PHASE_PROBE_MS = 45_000;
 const LOAD_WORKERS = 6;
