@@ -1,17 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import {
-  eventually,
-  freePort,
-  NATS_OPERATOR_ACCOUNT_STORAGE_BYTES,
-  natsOperatorMode,
-  startNatsServer,
-  testNamespace,
-  unknownAccountUserCreds,
-  type NatsServerProcess,
-} from '@gastown/testing';
+import { eventually, NATS_OPERATOR_ACCOUNT_STORAGE_BYTES, startOperatorModeNats, testNamespace, type OperatorModeNats } from '@gastown/testing';
 import { connectBus, ensureTopology, type Bus } from './bus.connection';
 import { EventStore } from './event.store';
 import { convoyStarted, newConvoyScope, recordingLogger } from './testing/event.fixture';
@@ -25,38 +13,28 @@ import { convoyStarted, newConvoyScope, recordingLogger } from './testing/event.
 describe('the bus on a nats-server in operator mode, with a .creds file', () => {
   const namespace = testNamespace();
   const buses: Bus[] = [];
-  let dir: string;
-  let server: NatsServerProcess;
-  let credsFile: string;
-  let unknownAccountCredsFile: string;
+  let nats: OperatorModeNats;
 
   const connectWith = async (credentials?: { credsFile: string }): Promise<Bus> => {
-    const bus = await connectBus({ servers: server.url, namespace, name: 'bus-credentials-spec', logger: recordingLogger(), ...(credentials ? { credentials } : {}) });
+    const bus = await connectBus({ servers: nats.server.url, namespace, name: 'bus-credentials-spec', logger: recordingLogger(), ...(credentials ? { credentials } : {}) });
     buses.push(bus);
     return bus;
   };
 
   beforeAll(async () => {
-    dir = await mkdtemp(join(tmpdir(), 'gt-nats-operator-'));
-    const operator = await natsOperatorMode();
-    credsFile = join(dir, 'convoy.creds');
-    unknownAccountCredsFile = join(dir, 'stranger.creds');
-    await writeFile(credsFile, await operator.userCreds('convoy'), { mode: 0o600 });
-    await writeFile(unknownAccountCredsFile, await unknownAccountUserCreds('stranger'), { mode: 0o600 });
-    server = await startNatsServer({ port: await freePort(), storeDir: dir, config: operator.config });
+    nats = await startOperatorModeNats('convoy');
   });
 
   afterAll(async () => {
     try {
       for (const bus of buses) await bus.close().catch(() => undefined);
     } finally {
-      await server?.kill();
-      if (dir) await rm(dir, { recursive: true, force: true });
+      await nats?.stop();
     }
   });
 
   it('given the .creds file of a user of the JetStream account, when the bus connects with it, then it creates the topology in that account and an appended commit reads back', async () => {
-    const bus = await connectWith({ credsFile });
+    const bus = await connectWith({ credsFile: nats.credsFile });
 
     const account = await bus.jsm.getAccountInfo();
     expect(account.limits).toMatchObject({ max_storage: NATS_OPERATOR_ACCOUNT_STORAGE_BYTES, max_memory: NATS_OPERATOR_ACCOUNT_STORAGE_BYTES });
@@ -73,9 +51,9 @@ describe('the bus on a nats-server in operator mode, with a .creds file', () => 
   });
 
   it('given the .creds file of a user whose account the operator never signed, when the bus connects with it, then the server refuses it as an authorization violation', async () => {
-    await expect(connectWith({ credsFile: unknownAccountCredsFile })).rejects.toMatchObject({ name: 'AuthorizationError', message: 'Authorization Violation' });
+    await expect(connectWith({ credsFile: nats.unknownAccountCredsFile })).rejects.toMatchObject({ name: 'AuthorizationError', message: 'Authorization Violation' });
     // The operator's side of the same refusal: the server looked the user's account up and found none.
-    await eventually('the server to log why it refused the user', async () => server.output().includes('Account fetch failed: account missing'));
+    await eventually('the server to log why it refused the user', async () => nats.server.output().includes('Account fetch failed: account missing'));
   });
 
   it('given no credentials, when the bus connects, then the server refuses it as an authorization violation', async () => {

@@ -1,9 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import type { Bus } from '@gastown/bus';
-import { freePort, natsOperatorMode, startNatsServer, testNamespace, type NatsServerProcess } from '@gastown/testing';
+import { startOperatorModeNats, testNamespace, type OperatorModeNats } from '@gastown/testing';
 import { busProvider } from './bus.provider';
 import { loadNatsConnection } from './nats.settings';
 
@@ -13,31 +10,24 @@ import { loadNatsConnection } from './nats.settings';
  */
 describe('NATS_CREDS_FILE against a nats-server in operator mode', () => {
   const namespace = testNamespace();
-  let dir: string;
-  let server: NatsServerProcess;
-  let credsFile: string;
+  let nats: OperatorModeNats;
   let bus: Bus | undefined;
 
   beforeAll(async () => {
-    dir = await mkdtemp(join(tmpdir(), 'gt-nats-creds-settings-'));
-    const operator = await natsOperatorMode();
-    credsFile = join(dir, 'gateway.creds');
-    await writeFile(credsFile, await operator.userCreds('gateway'), { mode: 0o600 });
-    server = await startNatsServer({ port: await freePort(), storeDir: dir, config: operator.config });
+    nats = await startOperatorModeNats('gateway');
   });
 
   afterAll(async () => {
     try {
       await bus?.close();
     } finally {
-      await server?.kill();
-      if (dir) await rm(dir, { recursive: true, force: true });
+      await nats?.stop();
     }
   });
 
   it('given NATS_URL and NATS_CREDS_FILE, when a service loads its NATS settings and provides its bus with them, then the topology is in its account and an event is stored', async () => {
-    const settings = loadNatsConnection('gateway', 'gateway', { NATS_URL: server.url, GT_NAMESPACE: namespace, NATS_CREDS_FILE: credsFile });
-    expect(settings.credentials).toEqual({ credsFile, inboxPrefix: `_INBOX_${namespace}_gateway` });
+    const settings = loadNatsConnection('gateway', 'gateway', { NATS_URL: nats.server.url, GT_NAMESPACE: namespace, NATS_CREDS_FILE: nats.credsFile });
+    expect(settings.credentials).toEqual({ credsFile: nats.credsFile, inboxPrefix: `_INBOX_${namespace}_gateway` });
 
     bus = await busProvider({ ...settings, name: 'nats-settings-spec' }).useFactory();
     const subject = bus.names.convoyEvents(randomUUID(), randomUUID());

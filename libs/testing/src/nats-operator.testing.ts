@@ -1,4 +1,9 @@
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { createAccount, createOperator, createUser, encodeAccount, encodeOperator, encodeUser, fmtCreds, type KeyPair } from '@nats-io/jwt';
+import { freePort } from './port.testing';
+import { startNatsServer, type NatsServerProcess } from './nats-server.testing';
 
 /**
  * Decentralized authentication as `nsc` sets it up, made at test time: an operator, its system
@@ -51,4 +56,39 @@ async function userCredsOf(name: string, account: KeyPair): Promise<string> {
   const user = createUser();
   const jwt = await encodeUser(name, user, account);
   return new TextDecoder().decode(fmtCreds(jwt, user));
+}
+
+/** A nats-server of the test's own in operator mode, and .creds files to reach it with. */
+export interface OperatorModeNats {
+  readonly server: NatsServerProcess;
+  /** A user of the account with JetStream. */
+  readonly credsFile: string;
+  /** A user of an account the server does not know. */
+  readonly unknownAccountCredsFile: string;
+  /** Ends this server and removes its store and files. */
+  stop(): Promise<void>;
+}
+
+export async function startOperatorModeNats(user: string): Promise<OperatorModeNats> {
+  const dir = await mkdtemp(join(tmpdir(), 'gt-nats-operator-'));
+  try {
+    const operator = await natsOperatorMode();
+    const credsFile = join(dir, `${user}.creds`);
+    const unknownAccountCredsFile = join(dir, 'stranger.creds');
+    await writeFile(credsFile, await operator.userCreds(user), { mode: 0o600 });
+    await writeFile(unknownAccountCredsFile, await unknownAccountUserCreds('stranger'), { mode: 0o600 });
+    const server = await startNatsServer({ port: await freePort(), storeDir: dir, config: operator.config });
+    return {
+      server,
+      credsFile,
+      unknownAccountCredsFile,
+      stop: async () => {
+        await server.kill();
+        await rm(dir, { recursive: true, force: true });
+      },
+    };
+  } catch (error) {
+    await rm(dir, { recursive: true, force: true });
+    throw error;
+  }
 }

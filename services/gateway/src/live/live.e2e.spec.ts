@@ -43,6 +43,16 @@ describe('live changes over graphql-ws', () => {
     return live;
   };
   const commitsOf = (convoyId: string): Promise<StoredCommit[]> => store.readSubject(bus.names.convoyEvents(town.id, convoyId));
+  /** A subscription starts from the moment it is running, which its client is not told: sling until every one has seen a change. */
+  const untilEverySeesChanges = (subscriptions: readonly Received<ConvoyChange>[]) =>
+    eventually(
+      'every subscription seeing changes',
+      async () => {
+        await ConvoyDriver.sling(h, town, rigId, 'Seen by all');
+        return subscriptions.every((s) => s.data.length > 0);
+      },
+      { intervalMs: 200 },
+    );
   const orderedConsumers = async () =>
     (await bus.jsm.consumers.list(bus.names.eventStream).next()).filter((c) => c.config.durable_name === undefined);
 
@@ -179,15 +189,7 @@ describe('live changes over graphql-ws', () => {
   it('given a client following convoys, when it goes away, then the stream consumer its subscriptions shared is deleted with the last of them', async () => {
     const live = connect(town.token);
     const subscriptions = [new Received<ConvoyChange>(live.client, CONVOY_CHANGED, {}), new Received<ConvoyChange>(live.client, CONVOY_CHANGED, {})];
-    // Each starts from the moment it is running, which the client is not told: sling until both have seen a change.
-    await eventually(
-      'both subscriptions seeing changes',
-      async () => {
-        await ConvoyDriver.sling(h, town, rigId, 'Seen by both');
-        return subscriptions.every((s) => s.data.length > 0);
-      },
-      { intervalMs: 200 },
-    );
+    await untilEverySeesChanges(subscriptions);
     // An earlier test's consumers may still be going away: only this town's subject is counted.
     const ofTown = async () => (await orderedConsumers()).filter((c) => c.config.filter_subject === bus.names.townConvoyEvents(town.id));
     expect(await ofTown()).toHaveLength(1);
@@ -210,15 +212,7 @@ describe('live changes over graphql-ws', () => {
 
     expect(extra.errors[0]?.[0]).toMatchObject({ extensions: { code: 'BAD_USER_INPUT' } });
     expect(extra.errors[0]?.[0].message).toContain(`at most ${MAX_SUBSCRIPTIONS_PER_CONNECTION}`);
-    // Each subscription starts from the moment it is running, which the client is not told: sling until every one has seen a change.
-    await eventually(
-      'every allowed subscription seeing changes',
-      async () => {
-        await ConvoyDriver.sling(h, town, rigId, 'Seen by all');
-        return allowed.every((a) => a.data.length > 0);
-      },
-      { intervalMs: 200 },
-    );
+    await untilEverySeesChanges(allowed);
     expect(allowed.every((a) => a.errors.length === 0)).toBe(true);
     // The town's subscriptions of one subject share one follower of the stream.
     expect(await orderedConsumers()).toHaveLength(1);
