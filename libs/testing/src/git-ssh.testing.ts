@@ -22,10 +22,11 @@ export function generateSshKeyPair(): SshKeyPair {
   const dir = mkdtempSync(join(tmpdir(), 'gt-ssh-key-'));
   try {
     const file = join(dir, 'key');
+    const publicFile = join(dir, 'key.pub');
     execFileSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-C', '', '-f', file]);
-    const fingerprint = /\b(SHA256:\S+)/.exec(execFileSync('ssh-keygen', ['-l', '-E', 'sha256', '-f', `${file}.pub`], { encoding: 'utf8' }))?.[1];
+    const fingerprint = /\b(SHA256:\S+)/.exec(execFileSync('ssh-keygen', ['-l', '-E', 'sha256', '-f', publicFile], { encoding: 'utf8' }))?.[1];
     if (!fingerprint) throw new Error('ssh-keygen printed no fingerprint');
-    const [type, body] = readFileSync(`${file}.pub`, 'utf8').trim().split(' ');
+    const [type, body] = readFileSync(publicFile, 'utf8').trim().split(' ');
     return { privateKey: readFileSync(file, 'utf8'), publicKey: `${type} ${body}`, fingerprint };
   } finally {
     rmSync(dir, { recursive: true, force: true });
