@@ -79,13 +79,17 @@ class PoolWorker {
   }
 
   async run(read: HeavyRead): Promise<HeavyReadAnswer> {
-    const answer = new Promise<HeavyReadAnswer>((resolve, reject) => this.waiting.set(read.id, { resolve, reject }));
+    let worker: Worker;
     try {
-      (await this.start()).postMessage(read);
+      worker = await this.start();
     } catch (error) {
-      this.waiting.delete(read.id);
       throw apiError('UNAVAILABLE', `heavy reads cannot run now: ${(error as Error).message}; retry shortly`, { http: { status: 503 } });
     }
+    // Exited since it started: a message posted to it would never be answered.
+    if (this.worker !== worker) throw apiError('UNAVAILABLE', 'the heavy-read worker stopped; retry shortly', { http: { status: 503 } });
+    // Registered before the message goes, so that an exit from now on rejects it (exited).
+    const answer = new Promise<HeavyReadAnswer>((resolve, reject) => this.waiting.set(read.id, { resolve, reject }));
+    worker.postMessage(read);
     return answer;
   }
 
@@ -109,6 +113,7 @@ class PoolWorker {
     return new Promise<Worker>((resolve, reject) => {
       const ready = (message: WorkerMessage) => {
         if (message.kind !== 'ready') return;
+        worker.off('message', ready);
         worker.off('exit', failed);
         resolve(worker);
       };
