@@ -15,10 +15,30 @@ const fail = (message) => {
 };
 
 const totals = { passed: 0, failed: 0, skipped: 0 };
+// CI keeps only the tail of a run's output: every failing suite and test, with the first lines
+// of its error, is printed again at the end, so a red run says what failed.
+const failures = [];
+let capturing = null;
+
+function remember(line) {
+  if (/^(PASS|FAIL|Test Suites:) /.test(line.trim())) {
+    capturing = null;
+    if (line.trim().startsWith('FAIL ')) failures.push([line.trim()]);
+    return;
+  }
+  const heading = /^\s*● (.*)$/.exec(line);
+  if (heading) {
+    capturing = heading[1].startsWith('Console') ? null : [line];
+    if (capturing) failures.push(capturing);
+    return;
+  }
+  if (capturing && capturing.length < 30) capturing.push(line);
+}
 
 /** Adds up jest's per-project "Tests:" lines, for one closing line over the whole run. */
 function count(text) {
   for (const line of text.replace(/\x1b\[[0-9;]*m/g, '').split('\n')) {
+    remember(line);
     const summary = /^Tests:\s+(.*)\d+ total/.exec(line.trim());
     if (!summary) continue;
     for (const [, n, kind] of summary[1].matchAll(/(\d+) (passed|failed|skipped|todo)/g)) {
@@ -61,6 +81,9 @@ async function main() {
   let code = await run(nx, ['run-many', '-t', 'lint', 'typecheck', '--output-style=static'], env);
   if (code === 0) code = await run(nx, ['run-many', '-t', 'test', '--output-style=static', '--', '--ci'], env);
   for (const cleanup of cleanups.reverse()) await cleanup();
+  if (failures.length > 0) {
+    process.stdout.write(`\nwhat failed:\n${failures.slice(0, 20).map((block) => block.join('\n')).join('\n')}\n`);
+  }
   const skipped = totals.skipped ? `, ${totals.skipped} skipped` : '';
   process.stdout.write(`\ntests: ${totals.passed} passed, ${totals.failed} failed${skipped}\n`);
   process.exit(code);
