@@ -154,7 +154,7 @@ export async function whileJetStreamElects<T>(log: BusLogger, what: string, work
     } catch (error) {
       // Only a timeout: a server without JetStream at all answers at once, and that is not going to change.
       if (!(error instanceof natsErrors.TimeoutError) || Date.now() > deadline) throw error;
-      if (attempt === 1) log.warn(`waiting for ${what} (${error instanceof Error ? error.message : String(error)}): the cluster may be electing a leader`);
+      if (attempt === 1) log.warn(`waiting for ${what} (${error instanceof Error ? error.message : String(error)}): the cluster may be electing a leader or busy`);
       await new Promise((done) => setTimeout(done, Math.min(2_000, 250 * attempt)));
     }
   }
@@ -265,34 +265,41 @@ async function ensureStream(bus: Bus, config: Partial<StreamConfig> & { name: st
 /**
  * Creates a KV bucket with the bus's replicas, or opens it and raises an older bucket's replicas
  * (the client's own create leaves an existing bucket as it is). Concurrent calls from several
- * replicas are safe: an identical create is a no-op on the server. The bucket's create and update
+ * replicas are safe: an identical create is a no-op on the server, and one that outlasts the API's
+ * timeout (a new replicated bucket's leader is still being elected) is asked again. The bucket's create and update
  * are compare-and-set on a replicated bucket too (see kv.swaps.ts).
  */
 export async function ensureKv(bus: Bus, bucket: string, options: Partial<KvOptions>): Promise<KV> {
-  const kv = await new Kvm(bus.js).create(bucket, { ...options, replicas: bus.streamReplicas }).catch((error: unknown) => {
-    throw replicasRefused(bus, `KV_${bucket}`, bus.streamReplicas, error);
+  const kv = await whileJetStreamElects(bus.log, `KV bucket ${bucket}`, async () => {
+    const created = await new Kvm(bus.js).create(bucket, { ...options, replicas: bus.streamReplicas }).catch((error: unknown) => {
+      throw replicasRefused(bus, `KV_${bucket}`, bus.streamReplicas, error);
+    });
+    await raiseReplicas(bus, `KV_${bucket}`);
+    return created;
   });
-  await raiseReplicas(bus, `KV_${bucket}`);
   return withAtomicSwaps(bus, bucket, kv);
 }
 
 /** As ensureKv, for an object store (the stream `OBJ_<bucket>`). */
 export async function ensureObjectStore(bus: Bus, bucket: string, options: Partial<ObjectStoreOptions>): Promise<ObjectStore> {
-  const store = await new Objm(bus.js).create(bucket, { ...options, replicas: bus.streamReplicas }).catch((error: unknown) => {
-    throw replicasRefused(bus, `OBJ_${bucket}`, bus.streamReplicas, error);
+  return whileJetStreamElects(bus.log, `object store ${bucket}`, async () => {
+    const store = await new Objm(bus.js).create(bucket, { ...options, replicas: bus.streamReplicas }).catch((error: unknown) => {
+      throw replicasRefused(bus, `OBJ_${bucket}`, bus.streamReplicas, error);
+    });
+    await raiseReplicas(bus, `OBJ_${bucket}`);
+    return store;
   });
-  await raiseReplicas(bus, `OBJ_${bucket}`);
-  return store;
+}
+
+/** Where the server announces that a consumer exhausted max_deliver on a message. */
+export function maxDeliveriesAdvisory(stream: string, consumer: string): string {
+  return `$JS.EVENT.ADVISORY.CONSUMER.MAX_DELIVERIES.${stream}.${consumer}`;
 }
 
 /**
  * Creates or updates everything the bus writes to. Safe to run from every service at start-up,
  * concurrently: an identical create is a no-op on the server, a changed one becomes an update.
  */
-/** Where the server announces that a consumer exhausted max_deliver on a message. */
-export function maxDeliveriesAdvisory(stream: string, consumer: string): string {
-  return `$JS.EVENT.ADVISORY.CONSUMER.MAX_DELIVERIES.${stream}.${consumer}`;
-}
 
 export async function ensureTopology(bus: Bus): Promise<void> {
   const { names } = bus;

@@ -33,6 +33,11 @@ async function replicasOf(bus: Bus, options?: { leases: boolean }): Promise<Reco
 
 const LEASES = { history: 1, storage: StorageType.File, allow_direct: false } as const;
 
+/** Six replicas create one R3 bucket at once, as services started together do: one create can outlast the API's timeout. */
+function leaseBucketsOf(racers: Bus[]): Promise<KV[]> {
+  return Promise.all(racers.map((bus) => ensureKv(bus, bus.names.leaseBucket, LEASES)));
+}
+
 describe('GT_STREAM_REPLICAS on a 3-node JetStream cluster', () => {
   let cluster: NatsCluster;
   let dir: string;
@@ -128,7 +133,7 @@ describe('GT_STREAM_REPLICAS on a 3-node JetStream cluster', () => {
   it('given runners racing for one lease through different nodes of an R3 bucket, when they create or update it, then exactly one wins each revision', async () => {
     const namespace = testNamespace();
     const racers = await Promise.all(cluster.nodes.flatMap((node) => [node, node]).map((node) => busOn(`nats://127.0.0.1:${node.port}`, namespace, 3)));
-    const buckets = await Promise.all(racers.map((bus) => ensureKv(bus, bus.names.leaseBucket, LEASES)));
+    const buckets = await leaseBucketsOf(racers);
     const won = (results: PromiseSettledResult<number>[]) => results.filter((r) => r.status === 'fulfilled').length;
     const rounds = 20;
     const winners: number[] = [];
@@ -145,9 +150,7 @@ describe('GT_STREAM_REPLICAS on a 3-node JetStream cluster', () => {
   it('given an old holder releasing a lease while others take over that same revision, through different nodes of an R3 bucket, then exactly one of them wins and a takeover is never deleted', async () => {
     const namespace = testNamespace();
     const racers = await Promise.all(cluster.nodes.flatMap((node) => [node, node]).map((node) => busOn(`nats://127.0.0.1:${node.port}`, namespace, 3)));
-    // Created once, then opened by the others: six creates of one R3 bucket at once can outlast the API's timeout.
-    const buckets = [await ensureKv(racers[0] as Bus, (racers[0] as Bus).names.leaseBucket, LEASES)];
-    buckets.push(...(await Promise.all(racers.slice(1).map((bus) => ensureKv(bus, bus.names.leaseBucket, LEASES)))));
+    const buckets = await leaseBucketsOf(racers);
     const rounds = 20;
     const outcomes: string[] = [];
     for (let round = 0; round < rounds; round++) {
