@@ -55,7 +55,9 @@ function build(spec: WorldSpec): DispatchStateView {
     view.status = c.status;
     const ids = c.beads.map((_, i) => beadIdFor(convoyId, i));
     const readySeq = new Map<string, number>();
-    c.beads.forEach((b, index) => {
+    // Only an ACTIVE convoy's beads are ever dispatched (the convoy service refuses it otherwise): a staged convoy's beads are all OPEN.
+    const beads = c.status === 'STAGED' ? c.beads.map((b) => ({ ...b, status: 'OPEN' as const })) : c.beads;
+    beads.forEach((b, index) => {
       const rigId = RIGS[b.rig];
       const beadView: BeadView = {
         beadId: ids[index],

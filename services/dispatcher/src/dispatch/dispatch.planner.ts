@@ -187,6 +187,7 @@ export function plan(state: DispatchStateView, now: number, done: Done, limits: 
 
   const occupancy = new Occupancy();
   for (const { view } of state.convoys.values()) {
+    if (view.status === 'STAGED') continue;
     for (const bead of view.beads.values()) {
       if (bead.status === 'IN_PROGRESS') occupancy.occupy(view.townId, bead.rigId, bead.agent?.id);
     }
@@ -199,7 +200,8 @@ export function plan(state: DispatchStateView, now: number, done: Done, limits: 
   for (const entry of state.convoys.values()) {
     const { view } = entry;
     // A closed convoy is kept only for the pushes granted before its close: reconciliation alone sees them through.
-    if (entry.held !== null || view.status === 'CANCELLED') continue;
+    // A staged one has no work out and none to give: passing over its beads would make every town's pass pay for a town's largest staged plan.
+    if (entry.held !== null || view.status === 'CANCELLED' || view.status === 'STAGED') continue;
     const scope = { townId: view.townId, convoyId: view.convoyId };
     if (view.mergeMode === 'REVIEW_THEN_LAND' && WITH_BRANCHES.has(view.status)) {
       for (const rigId of rigsOf(view)) {
@@ -208,9 +210,9 @@ export function plan(state: DispatchStateView, now: number, done: Done, limits: 
       }
     }
     for (const bead of view.beads.values()) {
-      const beadScope = { ...scope, rigId: bead.rigId, beadId: bead.beadId, attempt: bead.attempt };
-      if (bead.status === 'IN_PROGRESS') job({ kind: 'agent', ...beadScope });
-      else if (bead.status === 'IN_REVIEW') job({ kind: 'merge', ...beadScope });
+      const beadScope = () => ({ ...scope, rigId: bead.rigId, beadId: bead.beadId, attempt: bead.attempt });
+      if (bead.status === 'IN_PROGRESS') job({ kind: 'agent', ...beadScope() });
+      else if (bead.status === 'IN_REVIEW') job({ kind: 'merge', ...beadScope() });
       else if (isDispatchable(view, bead)) candidates.push({ view, bead, readySeq: entry.readySeq.get(bead.beadId) ?? 0 });
     }
     if (view.status === 'READY_TO_LAND') {

@@ -60,10 +60,12 @@ export function inFlight(state: DispatchStateView, started: StartedAttempts): In
   const items: InFlight[] = [];
   const add = (job: Job, agentId: string | null = null) => items.push({ key: jobId(job), job, agentId });
   for (const entry of state.convoys.values()) {
-    if (entry.held !== null) continue;
+    // Nothing of a staged convoy is ever in a runner's hands.
+    if (entry.held !== null || entry.view.status === 'STAGED') continue;
     const { view } = entry;
     const scope = { townId: view.townId, convoyId: view.convoyId };
     for (const bead of view.beads.values()) {
+      if (bead.status !== 'IN_PROGRESS' && bead.status !== 'IN_REVIEW') continue;
       const beadScope = { ...scope, rigId: bead.rigId, beadId: bead.beadId, attempt: bead.attempt };
       if (bead.status === 'IN_PROGRESS') {
         // A started attempt is the runner's: its heartbeat and the job's ack wait cover its death.
