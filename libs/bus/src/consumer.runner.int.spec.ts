@@ -187,6 +187,35 @@ describe('runConsumer', () => {
     expect(seen[0].events).toEqual(events);
   });
 
+  it('given a consumer that wants one convoy only, when another convoy has an unreadable 3 MB plan, then that plan is passed over unread and nothing is parked', async () => {
+    const t = town();
+    const [other, own] = [t.convoy(), t.convoy()];
+    await store.append(other.subject, { commitId: 'big', expectedSeq: 0, events: beadsCreated(other, 10_000, 300) });
+    // The plan's object is gone: reading it would fail on every delivery.
+    await bus.jsm.streams.purge(`OBJ_${bus.names.payloadBucket}`);
+    const ownSeq = await appendStarted(own);
+    const asked: string[] = [];
+    const seen: StoredCommit[] = [];
+    const durable = await start({
+      filterSubject: t.filterSubject,
+      maxDeliver: 2,
+      ackWaitMs: 5_000,
+      backoffMs: [100],
+      wants: (subject) => {
+        asked.push(subject);
+        return subject === own.subject;
+      },
+      handler: async (commit) => {
+        seen.push(commit);
+      },
+    });
+
+    await eventually("the own convoy's commit to be handled", async () => seen.length === 1);
+    expect(seen.map((c) => c.seq)).toEqual([ownSeq]);
+    expect(asked).toEqual([other.subject, own.subject]);
+    expect(await readDeadLetters(bus, durable)).toEqual([]);
+  });
+
   it('keeps a long handler alive past the ack wait and drains it on stop', async () => {
     const t = town();
     const scope = t.convoy();

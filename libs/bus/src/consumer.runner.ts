@@ -59,6 +59,12 @@ interface ConsumerSettings {
 export interface ConsumerOptions extends ConsumerSettings {
   handler: CommitHandler;
   parse?: EventParser;
+  /**
+   * Whether the consumer needs this commit at all, asked before it is read: a commit it does not
+   * want is acknowledged unread, so another town's largest plan is neither fetched nor decoded
+   * for nothing, and its unreadable payload cannot hold this consumer up.
+   */
+  wants?: (subject: string, seq: number) => boolean | Promise<boolean>;
 }
 
 /** For streams of plain records rather than commits; a handler throws PoisonMessageError for a record it can never handle. */
@@ -148,9 +154,15 @@ async function ensureConsumer(bus: Bus, stream: string, options: ConsumerSetting
 
 /** A durable consumer of commits: each message is decoded (overflow included) before the handler sees it. */
 export async function runConsumer(bus: Bus, options: ConsumerOptions): Promise<RunningConsumer> {
-  const { handler, parse, ...settings } = options;
+  const { handler, parse, wants, ...settings } = options;
   const store = new EventStore(bus, { parse });
-  return runMessageConsumer(bus, { ...settings, handler: async (message, context) => handler(await store.decodeCommit(message), context) });
+  return runMessageConsumer(bus, {
+    ...settings,
+    handler: async (message, context) => {
+      if (wants && !(await wants(message.subject, message.seq))) return;
+      await handler(await store.decodeCommit(message), context);
+    },
+  });
 }
 
 /**

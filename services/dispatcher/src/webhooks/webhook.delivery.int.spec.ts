@@ -5,6 +5,7 @@ import { readDeadLetters } from '@gastown/bus';
 import { SecretKeyring, secretKeyId } from '@gastown/contracts';
 import { eventually, freePort, startHttpReceiver, type HttpReceiver } from '@gastown/testing';
 import { WEBHOOK_DELIVERER_DURABLE } from './webhook.deliverer';
+import { WEBHOOK_NOTIFIER_DURABLE } from './webhook.notifier';
 import { WebhookWorld } from './webhook.harness';
 
 const ADD_WEBHOOK = `mutation ($input: AddWebhookInput!) { addWebhook(input: $input) { secret webhook { id url events } } }`;
@@ -114,6 +115,22 @@ describe('webhook delivery', () => {
     expect(new Set(hook.requests.map((r) => r.headers['x-gastown-delivery']))).toEqual(new Set([delivery.id]));
     expect(new Set(hook.requests.map((r) => r.rawBody)).size).toBe(1);
     expect(JSON.parse(hook.requests[2].rawBody)).toMatchObject({ event: 'convoy.cancelled', convoy: { status: 'CANCELLED', cancelReason: 'replaced by another plan' } });
+    await world.ok(REMOVE_WEBHOOK, { id: webhook.id });
+    await webhooks.stop();
+  });
+
+  it("given another town without webhooks whose plan cannot be read, when a convoy is cancelled, then its delivery is not held up and nothing is parked", async () => {
+    const hook = await receiver(200);
+    const { webhook } = await addWebhook(hook.url, ['CONVOY_CANCELLED']);
+    const webhooks = await world.webhooks();
+    await world.neighbourWithLostPlan();
+    const convoyId = await world.sling('Pricing page');
+    await world.cancel(convoyId);
+
+    // Read, the lost plan would be retried with back-off for half an hour before this convoy's turn.
+    const [delivery] = await settled('the delivery', { convoyId }, (list) => list[0]?.status === 'DELIVERED');
+    expect(delivery.attempts.map((a) => a.statusCode)).toEqual([200]);
+    expect(await readDeadLetters(world.bus, WEBHOOK_NOTIFIER_DURABLE)).toEqual([]);
     await world.ok(REMOVE_WEBHOOK, { id: webhook.id });
     await webhooks.stop();
   });

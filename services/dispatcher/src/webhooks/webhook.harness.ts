@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { Objm } from '@nats-io/obj';
 import { Bus, CommandClient, connectBus, deleteTopology, ensureTopology, EventStore, type BusLogger } from '@gastown/bus';
 import { convoyIdFor, generateTownToken, hashTownToken, parseEgressAllowList, SecretKeyring, type CommandReply, type CommandSuccess } from '@gastown/contracts';
 import { foldConvoy } from '@gastown/convoy-view';
@@ -22,7 +23,6 @@ import { WebhookRunner } from './webhook.runner';
  * runners (the dispatcher's part under test) that can be stopped and started again.
  */
 const actor = { kind: 'service', id: 'webhook-spec' } as const;
-/** The receivers of these specs listen on loopback, which towns may only reach when the operator allows it. */
 /** The receivers of these specs listen on loopback: the gateway (when a webhook is added) and the deliverer must both allow it. */
 const LOOPBACK = '127.0.0.1';
 const LOOPBACK_RECEIVERS = parseEgressAllowList(LOOPBACK);
@@ -70,10 +70,10 @@ export class WebhookWorld {
     return world;
   }
 
-  async gql<T>(query: string, variables?: Record<string, unknown>): Promise<GqlResult<T>> {
+  async gql<T>(query: string, variables?: Record<string, unknown>, token = this.token): Promise<GqlResult<T>> {
     const response = await fetch(this.graphqlUrl, {
       method: 'POST',
-      headers: { 'content-type': 'application/json', authorization: `Bearer ${this.token}` },
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
       body: JSON.stringify({ query, variables }),
     });
     return (await response.json()) as GqlResult<T>;
@@ -141,20 +141,43 @@ export class WebhookWorld {
     await this.convoy(convoyId, 'CloseConvoy', { reason });
   }
 
-  async town(type: string, data: Record<string, unknown>): Promise<CommandSuccess> {
+  async town(type: string, data: Record<string, unknown>, townId = this.townId): Promise<CommandSuccess> {
     const reply = await new CommandClient(this.bus).request<CommandReply>(this.bus.names.commands.town, {
       type,
       commandId: randomUUID(),
-      townId: this.townId,
+      townId,
       actor,
       data,
     });
     return ok(reply);
   }
 
-  async convoy(convoyId: string, type: string, data: object, commandId: string = randomUUID()): Promise<CommandSuccess> {
-    const command = { type, commandId, townId: this.townId, convoyId, actor, data };
+  async convoy(convoyId: string, type: string, data: object, commandId: string = randomUUID(), townId = this.townId): Promise<CommandSuccess> {
+    const command = { type, commandId, townId, convoyId, actor, data };
     return ok(await new CommandClient(this.bus).request<CommandReply>(this.bus.names.commands.convoy, command));
+  }
+
+  /**
+   * Another town, without webhooks, whose plan of over 1 MB (kept in the object store) is lost:
+   * every read of its first commit fails. Returns that commit's stream sequence.
+   */
+  async neighbourWithLostPlan(): Promise<number> {
+    const townId = randomUUID();
+    const rigId = randomUUID();
+    const token = generateTownToken();
+    await this.town('CreateTown', { name: 'neighbour', tokenHash: hashTownToken(token) }, townId);
+    await this.town('RegisterRig', { rigId, name: 'web', gitUrl: '/srv/git/neighbour.git', defaultBranch: 'main' }, townId);
+    const commandId = randomUUID();
+    const convoyId = convoyIdFor(townId, commandId);
+    const tasks = Array.from({ length: 200 }, (_, i) => ({ title: `task ${i}`, body: `${i} ${'x'.repeat(6_000)}` }));
+    await this.convoy(convoyId, 'SlingBatch', { title: 'Large plan', defaultRigId: rigId, mergeMode: 'REVIEW_AND_MERGE', parallel: true, tasks }, commandId, townId);
+    const stored = await this.bus.jsm.streams.getMessage(this.bus.names.eventStream, { last_by_subj: this.bus.names.convoyEvents(townId, convoyId) });
+    const payload = stored?.json<{ payload?: { bucket: string; name: string } }>().payload;
+    if (!stored || !payload) throw new Error('the plan was not kept in the object store');
+    // Lost once the gateway has read it: the webhook log is its read model, and it must not wait on this plan.
+    await eventually('the gateway to show the plan', async () => (await this.gql<{ convoy: unknown }>('query ($id: ID!) { convoy(id: $id) { id } }', { id: convoyId }, token)).data?.convoy != null);
+    await (await new Objm(this.bus.js).open(payload.bucket)).delete(payload.name);
+    return stored.seq;
   }
 
   private async view(convoyId: string) {

@@ -38,6 +38,7 @@ export class WebhookNotifier {
       maxDeliver: 40,
       ackWaitMs: 30_000,
       backoffMs: [500, 1_000, 5_000, 15_000, 60_000],
+      wants: (subject, seq) => this.wants(subject, seq),
       handler: (commit) => this.onCommit(commit),
     });
   }
@@ -54,6 +55,13 @@ export class WebhookNotifier {
     const consumer = this.consumer;
     this.consumer = null;
     await consumer?.stop();
+  }
+
+  /** Only the commits of a town that has webhooks are read: most towns' plans are never fetched here. */
+  private async wants(subject: string, seq: number): Promise<boolean> {
+    const scope = parseEventSubject(this.bus.names.namespace, subject);
+    if (!scope?.convoyId) return false;
+    return (await this.towns.before(scope.townId, seq)).size > 0;
   }
 
   private async onCommit(commit: StoredCommit): Promise<void> {
