@@ -252,4 +252,26 @@ describe('ProjectionRunner', () => {
     runner = new ProjectionRunner(runnerDs, bus, { ...FAST_RETRY, parse: upgraded });
     await runner.start();
   });
+
+  // Last: the lost plan stays unreadable, and a rebuild reads every subject.
+  it("given a convoy whose stored plan cannot be read in time, then only that convoy is held, saying so, and another town's commit behind it is applied at once", async () => {
+    const lost = town.convoy({ defaultRigId: rig });
+    const neighbour = new TownFixture(bus.names.namespace, new FixtureClock());
+    await appendAndWait(neighbour.created());
+    await runner.stop();
+    // Every commit of this writer goes to the object store; its chunks are then lost, its description kept: a read waits for data that never comes.
+    const overflowing = new FixtureWriter(new EventStore(bus, { inlineLimitBytes: 1 }), bus);
+    const [lostSeq] = await overflowing.appendAll([lost.created([{}])]);
+    await bus.jsm.streams.purge(`OBJ_${bus.names.payloadBucket}`, { filter: `$O.${bus.names.payloadBucket}.C.>` });
+    runner = new ProjectionRunner(runnerDs, bus, { ...FAST_RETRY, payloadReadTimeoutMs: 300, readAttempts: 2 });
+    await runner.start();
+
+    const [renamed] = await writer.appendAll([neighbour.rigRegistered(randomUUID(), 'beta')]);
+    await waiter.waitFor(neighbour.subject, renamed, 10_000);
+    expect(await runner.holds()).toEqual([
+      expect.objectContaining({ subject: lost.subject, seq: lostSeq, reason: expect.stringMatching(/could not be read in 2 attempts: reading object .* took longer than 300 ms/) }),
+    ]);
+    expect((await readDeadLetters(bus, runner.durable)).filter((letter) => letter.subject === lost.subject)).toEqual([]);
+    await runner.skipHeld(lost.subject, 'plan lost for good');
+  });
 });

@@ -1,12 +1,15 @@
+import { setTimeout as delay } from 'node:timers/promises';
 import {
   EventStore,
+  PayloadReadTimeoutError,
   PoisonMessageError,
   readDeadLetters,
-  runConsumer,
+  runMessageConsumer,
   type Bus,
   type BusLogger,
   type ConsumerStatus,
   type EventParser,
+  type RawStoredMessage,
   type RunningConsumer,
   type StoredCommit,
 } from '@gastown/bus';
@@ -35,7 +38,14 @@ export interface ProjectionRunnerOptions {
   ackWaitMs?: number;
   backoffMs?: number[];
   logger?: BusLogger;
+  /** Deadline of one read of a commit kept in the object store (a large plan). */
+  payloadReadTimeoutMs?: number;
+  /** Reads of such a commit before its subject is held; every town's later commits wait meanwhile. */
+  readAttempts?: number;
 }
+
+export const DEFAULT_PROJECTION_READ_ATTEMPTS = 3;
+export const DEFAULT_PROJECTION_PAYLOAD_READ_TIMEOUT_MS = 10_000;
 
 export interface RetryResult {
   readonly subject: string;
@@ -69,7 +79,7 @@ export class ProjectionRunner {
     private readonly options: ProjectionRunnerOptions = {},
   ) {
     this.parse = options.parse ?? parseEvent;
-    this.store = new EventStore(bus, { parse: envelopeOnly });
+    this.store = new EventStore(bus, { parse: envelopeOnly, payloadReadTimeoutMs: options.payloadReadTimeoutMs ?? DEFAULT_PROJECTION_PAYLOAD_READ_TIMEOUT_MS });
     this.log = options.logger ?? bus.log;
   }
 
@@ -80,14 +90,13 @@ export class ProjectionRunner {
   async start(): Promise<void> {
     if (this.consumer) return;
     await this.recoverParked();
-    this.consumer = await runConsumer(this.bus, {
+    this.consumer = await runMessageConsumer(this.bus, {
       durable: this.durable,
       filterSubject: this.bus.names.allEvents,
       maxDeliver: this.options.maxDeliver ?? 10,
       ackWaitMs: this.options.ackWaitMs ?? 30_000,
       backoffMs: this.options.backoffMs ?? [100, 250, 500, 1000, 2000, 5000],
-      parse: envelopeOnly,
-      handler: (commit) => this.onDelivered(commit),
+      handler: (message) => this.onMessage(message),
     });
   }
 
@@ -116,14 +125,52 @@ export class ProjectionRunner {
     return { messages, seconds: oldest ? Math.max(0, (Date.now() - oldest.time.getTime()) / 1000) : 0 };
   }
 
+  /** One delivered message: decoded here, so that a commit that cannot be read holds its own subject only. */
+  async onMessage(message: RawStoredMessage): Promise<void> {
+    if (await isHeld(this.dataSource, message.subject)) return;
+    const commit = await this.decode(message);
+    if (commit) await this.apply(commit);
+  }
+
   /**
-   * One delivered commit. A held subject's later commits are acknowledged without being applied:
+   * The commit, or null when its subject is now held: its data is broken, or its events (kept in
+   * the object store) could not be read in the attempts allowed. Every town's later commits wait
+   * behind this one, so a read that hangs is bounded by deadline and attempts, never by the
+   * consumer's redeliveries. Other failures (NATS away) go back to the consumer's back-off.
+   */
+  private async decode(message: RawStoredMessage): Promise<StoredCommit | null> {
+    const attempts = this.options.readAttempts ?? DEFAULT_PROJECTION_READ_ATTEMPTS;
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.store.decodeCommit(message);
+      } catch (error) {
+        if (error instanceof PoisonMessageError) {
+          await this.hold(message.subject, message.seq, error.reason);
+          return null;
+        }
+        if (!(error instanceof PayloadReadTimeoutError)) throw error;
+        if (attempt >= attempts) {
+          await this.hold(message.subject, message.seq, `its events could not be read in ${attempts} attempts: ${error.message}`);
+          return null;
+        }
+        this.log.warn(`could not read ${message.subject}#${message.seq} (${error.message}); trying again`);
+        await delay(250 * attempt);
+      }
+    }
+  }
+
+  /**
+   * One decoded commit. A held subject's later commits are acknowledged without being applied:
    * the retry re-reads them from the stream in order.
    */
   async onDelivered(delivered: StoredCommit): Promise<void> {
     if (await isHeld(this.dataSource, delivered.subject)) return;
-    const outcome = await this.project(delivered);
-    if (outcome === 'gap') await this.catchUp(delivered.subject, delivered.seq);
+    await this.apply(delivered);
+  }
+
+  private async apply(commit: StoredCommit): Promise<void> {
+    const outcome = await this.project(commit);
+    if (outcome === 'gap') await this.catchUp(commit.subject, commit.seq);
   }
 
   /** Lifts the hold of one subject and applies what the stream holds for it, holding again on the first failure. */
