@@ -174,12 +174,16 @@ export class GatewayClient {
           error: (error) => {
             if (closing) return;
             const refusal = toRefusal(error);
-            if (refusal) return fail(refusal);
+            // The gateway ended the subscription for now (the town spent its budget, or this client read too
+            // slowly): subscribing again after the last change seen misses nothing.
+            const resumable = refusal !== null && (refusal.code === 'RATE_LIMITED' || refusal.code === 'UNAVAILABLE');
+            if (refusal && !resumable) return fail(refusal);
             void current.dispose();
             failures = delivered ? 1 : failures + 1;
-            if (failures > this.maxReconnects) return fail(socketError(error, this.url));
+            if (failures > this.maxReconnects) return fail(refusal ?? socketError(error, this.url));
             sink.reconnecting?.();
-            retryTimer = setTimeout(connect, Math.min(200 * 2 ** (failures - 1), 5_000));
+            const backOff = Math.min(200 * 2 ** (failures - 1), 5_000);
+            retryTimer = setTimeout(connect, Math.max(backOff, refusal?.retryAfterMs ?? 0));
           },
           complete: () => {
             if (closing) return;

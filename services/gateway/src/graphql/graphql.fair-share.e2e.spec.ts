@@ -1,4 +1,5 @@
 import { request } from 'node:http';
+import { WebSocket } from 'ws';
 import { GatewayClient, GatewayError, retryHint } from '@gastown/gateway-client';
 import { eventually } from '@gastown/testing';
 import { codesOf, GatewayHarness, type GqlError, type TestTown } from '../gateway.fixtures';
@@ -229,6 +230,86 @@ describe('fair share: a hostile town against the gateway', () => {
     await h.ok(victim.token, `mutation ($rig: ID!) { sling(input: { title: "still live", rigId: $rig }) { id } }`, { rig: rigId });
     await allowed.until('the victim’s own change', () => true);
   });
+
+  it('given a subscription that could cost more per change than the town may spend at once, when subscribed, then it is refused QUERY_TOO_COSTLY before any change', async () => {
+    const lavish = await h.createTown('lavish');
+    const socket = openLiveClient(h.url, lavish.token);
+    sockets.push(socket);
+    // A decision holds up to CONVOY_MAX_TASKS + 1 events: three aliases of them are three times that, per change.
+    const aliases = `subscription { convoyChanged { a: events { type } b: events { type } c: events { type } } }`;
+    const refused = new Received(socket.client, aliases, {});
+    const cheap = new Received<{ convoyChanged: { sequence: number } }>(socket.client, CONVOY_CHANGED, {});
+    await eventually('the refusal', async () => refused.errors.length > 0);
+
+    expect(refused.errors[0]?.[0]).toMatchObject({ extensions: { code: 'QUERY_TOO_COSTLY' } });
+    expect(refused.errors[0]?.[0].message).toMatch(/the subscription could cost \d+ per change, above the limit of 5000/);
+    const rigId = await registerRig(h, lavish, 'lavish-rig');
+    await h.ok(lavish.token, `mutation ($rig: ID!) { sling(input: { title: "cheap still live", rigId: $rig, staged: true }) { id } }`, { rig: rigId });
+    await cheap.until('the cheap subscription’s change', () => true);
+    expect(refused.data).toEqual([]);
+  });
+
+  it('given a town whose subscriptions receive more than its query budget, when its changes go on, then they are cut RATE_LIMITED with the sequence to resume after, a client resumes missing nothing, and the victim is served throughout', async () => {
+    const greedy = await h.createTown('greedy');
+    const rigId = await registerRig(h, greedy, 'greedy-rig');
+    // Each change sends a 400-bead convoy's beads twice: about 800 objects, to each of the town's three subscriptions.
+    const heavy = `subscription ($afterSequence: Float) { convoyChanged(afterSequence: $afterSequence) { sequence convoy { beads(first: 400) { id title } again: beads(first: 400) { id } } } }`;
+    const socket = openLiveClient(h.url, greedy.token);
+    sockets.push(socket);
+    const cut = [new Received<{ convoyChanged: { sequence: number } }>(socket.client, heavy, {}), new Received<{ convoyChanged: { sequence: number } }>(socket.client, heavy, {})];
+    const seen: number[] = [];
+    const failed: GatewayError[] = [];
+    const resuming = new GatewayClient({ url: h.url, token: greedy.token, webSocketImpl: WebSocket }).subscribe<{ convoyChanged: { sequence: number } }>(
+      heavy,
+      () => (seen.length ? { afterSequence: seen[seen.length - 1] } : {}),
+      { next: (change) => seen.push(change.convoyChanged.sequence), error: (error) => failed.push(error) },
+    );
+    const victimSocket = openLiveClient(h.url, victim.token);
+    sockets.push(victimSocket);
+    const victimLive = new Received<{ convoyChanged: { sequence: number } }>(victimSocket.client, CONVOY_CHANGED, {});
+    // Small changes until every subscription received one: from then on, each sees every change.
+    await eventually(
+      'the three subscriptions running',
+      async () => {
+        if (cut.some((r) => r.errors.length > 0) || failed.length > 0) throw new Error(`a subscription failed: ${JSON.stringify([...cut.map((r) => r.errors), failed])}`);
+        if (cut.every((r) => r.data.length > 0) && seen.length > 0) return true;
+        await h.ok(greedy.token, `mutation ($rig: ID!) { sling(input: { title: "warm-up", rigId: $rig, staged: true }) { id } }`, { rig: rigId });
+        return false;
+      },
+      { intervalMs: 1_000 },
+    );
+    const before = seen.length;
+    const warmedUp = cut.map((r) => r.data.length);
+
+    const slung: string[] = [];
+    for (let i = 0; i < 4; i++) {
+      const tasks = Array.from({ length: 400 }, (_, k) => ({ title: `change ${i} task ${k}` }));
+      const { slingBatch } = await h.ok<{ slingBatch: { id: string } }>(greedy.token, `mutation ($input: SlingBatchInput!) { slingBatch(input: $input) { id } }`, {
+        input: { title: `greedy ${i}`, defaultRigId: rigId, staged: true, parallel: true, tasks },
+      });
+      slung.push(slingBatch.id);
+    }
+    await eventually('both plain subscriptions cut', async () => cut.every((r) => r.errors.length > 0), { timeoutMs: 30_000 });
+
+    cut.forEach((received, i) => {
+      const last = received.data.at(-1)?.convoyChanged.sequence;
+      expect(received.errors[0]?.[0]).toMatchObject({ extensions: { code: 'RATE_LIMITED', retryAfterMs: expect.any(Number), sequence: last } });
+      expect(received.data.length - (warmedUp[i] ?? 0)).toBeLessThan(slung.length);
+    });
+    const victimAnswer = await post(h.url, victim.token, `{ town { id } }`);
+    expect(victimAnswer.data).toEqual({ town: { id: victim.id } });
+    const victimRig = await registerRig(h, victim, 'victim-live-rig');
+    await h.ok(victim.token, `mutation ($rig: ID!) { sling(input: { title: "live while greedy is cut", rigId: $rig }) { id } }`, { rig: victimRig });
+    await victimLive.until('the victim’s change', () => true);
+
+    // The resuming client waits what it is told each time and misses nothing: one change per convoy slung, in order.
+    await eventually('every change through the resuming client', async () => seen.length >= before + slung.length, { timeoutMs: 60_000 });
+    await resuming.close();
+    expect(failed).toEqual([]);
+    expect(seen).toEqual([...seen].sort((a, b) => a - b));
+    expect(new Set(seen).size).toBe(seen.length);
+    expect(seen).toHaveLength(before + slung.length);
+  }, 120_000);
 
   it('given the WebSocket, when a town sends a costly query and mutations on it, then both are refused as not over HTTP and nothing is written', async () => {
     // A town of its own: the hostile town's earlier sockets hold its whole subscription cap, which counts every operation on a socket.

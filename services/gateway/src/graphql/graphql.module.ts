@@ -31,8 +31,9 @@ export const GRAPHQL_PATH = '/graphql';
       imports: [AuthModule],
       inject: [AuthService, GATEWAY_CONFIG, DataSource, HEAVY_READS],
       useFactory: (auth: AuthService, config: GatewayConfig, db: DataSource, heavyReads: HeavyReadsPool | null): ApolloDriverConfig => {
-        const fairShare = config.fairShare ?? DEFAULT_FAIR_SHARE;
         const bounds = new TownBoundsReader(db);
+        // One budget per town for its queries and the changes its subscriptions receive.
+        const fairShare = new FairShare(config.fairShare ?? DEFAULT_FAIR_SHARE, (townId) => bounds.of(townId));
         return {
           path: GRAPHQL_PATH,
           autoSchemaFile: true,
@@ -41,7 +42,7 @@ export const GRAPHQL_PATH = '/graphql';
           includeStacktraceInErrorResponses: false,
           formatError: formatGraphQLError,
           validationRules: [maxDepthRule(MAX_QUERY_DEPTH)],
-          plugins: [ApolloServerPluginCacheControlDisabled(), fairSharePlugin(new FairShare(fairShare, (townId) => bounds.of(townId)), heavyReads), telemetryPlugin()],
+          plugins: [ApolloServerPluginCacheControlDisabled(), fairSharePlugin(fairShare, heavyReads), telemetryPlugin()],
           parseOptions: { maxTokens: MAX_QUERY_TOKENS },
           stringifyResult: stringifyInSlices,
           // Nest's type names a subset of graphql-ws's options, but it hands them all to useServer.

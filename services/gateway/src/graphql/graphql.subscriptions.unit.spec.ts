@@ -1,5 +1,5 @@
 import { buildSchema, parse, type ExecutionResult } from 'graphql';
-import { selectionKey, SharedResults, sharedSubscribe } from './graphql.subscriptions';
+import { selectionKey, SharedResults, sharedSubscribe, type ChangeBilling } from './graphql.subscriptions';
 
 const schema = buildSchema(`
   type Query { ok: Boolean }
@@ -43,5 +43,64 @@ describe('shared subscription results', () => {
     expect(shared[0]).toBe(shared[1]);
     expect(shared[0].data).toEqual({ changed: { sequence: 7, label: 'run 1' } });
     expect(separate.map((r) => r.data)).toEqual([{ changed: { sequence: 7, label: 'run 2' } }, { changed: { sequence: 7, label: 'run 3' } }]);
+  });
+
+  describe('billed to the town', () => {
+    /** A budget in objects that refills only when the test says so. */
+    const budget = (available: number) => {
+      const charged: [string, number][] = [];
+      const billing: ChangeBilling & { available: number; charged: [string, number][] } = {
+        available,
+        charged,
+        admit: async () => null,
+        wait: () => (billing.available >= 1 ? 0 : 1_500),
+        charge: (townId, objects) => {
+          billing.available -= objects;
+          charged.push([townId, objects]);
+        },
+      };
+      return billing;
+    };
+    const changes = (...sequences: number[]) => ({
+      async *[Symbol.asyncIterator]() {
+        // The gateway's payloads carry their sequence; `changed` is what the root field resolves to.
+        for (const sequence of sequences) yield { sequence, changed: { sequence, label: () => `change ${sequence}` }, shareKey: `town ${sequence}` };
+      },
+    });
+    const subscribeAs = (subscribe: ReturnType<typeof sharedSubscribe>, townId: string, ...sequences: number[]) =>
+      subscribe({
+        ...args('subscription { changed { sequence label } }'),
+        contextValue: { town: { id: townId } },
+        rootValue: { changed: () => changes(...sequences) },
+      }) as Promise<AsyncIterableIterator<ExecutionResult>>;
+
+    it('given two subscribers of one shared change, when it is sent, then each pays what its result holds, to its own town', async () => {
+      const billing = budget(100);
+      const subscribe = sharedSubscribe(new SharedResults(), billing);
+
+      const [a, b] = await Promise.all([subscribeAs(subscribe, 'town-a', 1), subscribeAs(subscribe, 'town-b', 1)]);
+      await Promise.all([a.next(), b.next()]);
+
+      // { changed: { sequence, label } }: the root object and the change.
+      expect(billing.charged).toEqual([
+        ['town-a', 2],
+        ['town-b', 2],
+      ]);
+    });
+
+    it('given a town whose budget runs out, when the next change arrives, then the subscription ends RATE_LIMITED, naming the wait and the last sequence it received', async () => {
+      const billing = budget(3);
+      const subscription = await subscribeAs(sharedSubscribe(new SharedResults(), billing), 'town-a', 4, 9, 12);
+
+      const received = [await subscription.next(), await subscription.next()];
+      const cut = subscription.next();
+
+      expect(received.map((r) => (r.value as ExecutionResult).data)).toEqual([{ changed: { sequence: 4, label: 'change 4' } }, { changed: { sequence: 9, label: 'change 9' } }]);
+      await expect(cut).rejects.toMatchObject({
+        message: expect.stringContaining('subscribe again in 1.5 s with afterSequence 9'),
+        extensions: { code: 'RATE_LIMITED', retryAfterMs: 1_500, sequence: 9 },
+      });
+      expect(await subscription.next()).toEqual({ done: true, value: undefined });
+    });
   });
 });

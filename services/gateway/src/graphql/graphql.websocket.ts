@@ -5,10 +5,12 @@ import { getOperationAST, GraphQLError, parse, specifiedRules, validate, type Gr
 import type { Context, ServerOptions } from 'graphql-ws';
 import type { WebSocket, WebSocketServer } from 'ws';
 import type { AuthService, AuthenticatedTown } from '../auth/auth.service';
-import { DEFAULT_FAIR_SHARE, type FairShareSettings } from '../config/gateway.config';
+import { DEFAULT_FAIR_SHARE } from '../config/gateway.config';
 import { formatGraphQLError } from './graphql.errors';
 import { MAX_QUERY_DEPTH, MAX_QUERY_TOKENS, maxDepthRule } from './graphql.limits';
-import { sharedSubscribe } from './graphql.subscriptions';
+import { costModel, operationCost } from './graphql.cost';
+import { FairShare } from './graphql.fair-share';
+import { SharedResults, sharedSubscribe, type ChangeBilling } from './graphql.subscriptions';
 import { observedSocketOperations, type SocketRun } from './graphql.telemetry';
 
 /** The close code of a connection without a valid town token (HTTP's 401, in the 4xxx range graphql-ws leaves to servers). */
@@ -135,7 +137,8 @@ function isUnauthenticated(error: unknown): error is GraphQLError {
  */
 function clientError(error: GraphQLError, failures: FailureLog): GraphQLFormattedError {
   if (error.originalError) {
-    if (error.originalError instanceof GraphQLError) return formatGraphQLError(error.toJSON(), error);
+    // graphql-ws wraps what a running subscription threw (e.g. RATE_LIMITED, or UNAVAILABLE for a subscriber that fell behind): the API's own error is the one to judge.
+    if (error.originalError instanceof GraphQLError) return formatGraphQLError(error.originalError.toJSON(), error.originalError);
     failures.failed(error.message);
     return { message: 'internal error', extensions: { code: 'INTERNAL' } };
   }
@@ -172,12 +175,29 @@ function capError(message: string): GraphQLError[] {
  */
 export function websocketOptions(
   auth: AuthService,
-  limits: FairShareSettings = DEFAULT_FAIR_SHARE,
+  fair: FairShare = new FairShare(DEFAULT_FAIR_SHARE),
   failures: FailureLog = new FailureLog((line) => logger.warn(line)),
 ): Partial<ServerOptions<Record<string, unknown> | undefined, SocketExtra>> {
+  const limits = fair.settings;
   const counts = new SocketCounts();
+  const billing: ChangeBilling = {
+    // A change is paid as delivered, from a bucket that holds queryCostBurst: no selection may cost more per change.
+    admit: async (townId, args) => {
+      const operation = getOperationAST(args.document, args.operationName);
+      if (!operation) return null;
+      const model = fair.townBounds ? costModel({ ...limits, town: await fair.townBounds(townId) }) : fair.model;
+      const cost = operationCost(model, { schema: args.schema, document: args.document, operation, variables: args.variableValues ?? {} });
+      if (cost <= limits.queryCostBurst) return null;
+      return new GraphQLError(
+        `the subscription could cost ${cost} per change, above the limit of ${limits.queryCostBurst} (what the town's query budget holds): ask for fewer items (first), fewer aliases or less nesting`,
+        { extensions: { code: 'QUERY_TOO_COSTLY', cost, limit: limits.queryCostBurst } },
+      );
+    },
+    wait: (townId) => fair.queryCost.of(townId).waitFor(1, fair.queryCost.now),
+    charge: (townId, objects) => fair.queryCost.of(townId).charge(objects, fair.queryCost.now),
+  };
   return {
-    ...observedSocketOperations({ execute: refusedOnSocket, subscribe: sharedSubscribe() }),
+    ...observedSocketOperations({ execute: refusedOnSocket, subscribe: sharedSubscribe(new SharedResults(), billing) }),
     parse: (source) => parse(source, { maxTokens: MAX_QUERY_TOKENS }),
     validate: (schema, document) => validate(schema, document, [...specifiedRules, maxDepthRule(MAX_QUERY_DEPTH)]),
     onConnect: async (ctx) => {
