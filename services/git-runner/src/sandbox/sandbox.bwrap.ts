@@ -10,6 +10,7 @@ import { writableGitDirs } from './sandbox.git';
 import { describeLimits, fileSizeLimitReached, MIB, rlimitOptions, townLimitsOf, type CgroupMode, type SandboxLimits, type TownLimits } from './sandbox.limits';
 import { endsOf, processRunning, signalGroup } from './sandbox.process';
 import { startWatchdog } from './sandbox.watchdog';
+import { DiskGuard } from './sandbox.worktree';
 
 export interface BwrapSettings {
   /** The bwrap program: a path, or a name looked up on /usr/sbin:/usr/bin:/sbin:/bin. */
@@ -223,9 +224,12 @@ export class BwrapSandbox implements Sandbox {
     });
     const ends = endsOf(child);
     cgroup?.stopForkStorms();
+    let disk: DiskGuard | undefined;
     // The run is over once nothing of it is left in its cgroup, and only then does its cgroup say which limit it reached.
     const exited = ends.exited.then(async (exit): Promise<SandboxExit> => {
-      const limit = [await cgroup?.release(), fileSizeLimitReached(exit, this.settings.limits)].filter((reached) => reached !== undefined).join('; ');
+      disk?.stop();
+      const reached = [await cgroup?.release(), disk?.reached, fileSizeLimitReached(exit, this.settings.limits)];
+      const limit = reached.filter((one) => one !== undefined).join('; ');
       return limit ? { ...exit, limit } : exit;
     });
     const closed = Promise.all([ends.closed, exited]).then(([, exit]) => exit);
@@ -251,7 +255,7 @@ export class BwrapSandbox implements Sandbox {
     // and says why on the process's stderr.
     const init = await Promise.race([info, ends.exited.then(() => undefined)]);
     const pid = child.pid as number;
-    return {
+    const started: SandboxProcess = {
       child,
       pid,
       exited,
@@ -270,6 +274,11 @@ export class BwrapSandbox implements Sandbox {
       running: () =>
         (child.exitCode === null && child.signalCode === null) || (init !== undefined && processRunning(init)) || (cgroup?.running() ?? false),
     };
+    const gitDirs = spec.git && spec.gitWritable ? writableGitDirs(spec.git) : [];
+    disk = await DiskGuard.watch(spec.worktree, gitDirs, this.settings.limits.worktreeMb, () => started.signal('SIGKILL'));
+    // A run that ended while its git directories were measured is not watched any longer.
+    if (child.exitCode !== null || child.signalCode !== null) disk.stop();
+    return started;
   }
 
   async probe(): Promise<SandboxReport> {

@@ -10,6 +10,7 @@ import { checkEnvironment, describeCheckFailure, runChecks } from '../git/rig.ch
 import { failureReason } from '../polecat/polecat.reason';
 import type { SandboxSpec } from './sandbox';
 import { cgroupMounts, findCgroupHost, ownCgroups } from './sandbox.cgroup';
+import { worktreeGit } from './sandbox.git';
 import type { SandboxLimits } from './sandbox.limits';
 import { hostProcessesWith, removeEmptyCgroups, testSandbox } from './testing/sandbox.testing';
 
@@ -182,6 +183,55 @@ describe('the sandbox limits, against a town that abuses its host', () => {
 
     expect(outcome.limit).toBe('file size limit 4 MB reached (exit code 153, SIGXFSZ)');
     expect(failureReason(outcome, 30_000, [])).toMatch(/^the agent's sandbox stopped it: file size limit 4 MB reached \(exit code 153, SIGXFSZ\); agent exited with code 153/);
+  });
+
+  describe('the disk a run holds, measured while it runs', () => {
+    const DISK: Partial<SandboxLimits> = { ...LOW, worktreeMb: 16 };
+    /** Without the guard each run below would write 300 MB; stopped, it writes about a second's worth past 16 MB. */
+    const WELL_PAST_MB = 120;
+    const usedMb = (dir: string) => Number(execFileSync('du', ['-sm', dir], { encoding: 'utf8' }).split('\t')[0]);
+
+    it('given an agent that writes file after file, each within the file size limit, when they pass the disk limit, then it is stopped while running and the reason names the limit', async () => {
+      const outcome = await runAgent({
+        config: AgentConfig.parse({ kind: 'command', command: ['sh', '-c', 'for i in $(seq 1 100); do head -c 3000000 /dev/zero > part-$i; sleep 0.1; done; touch finished'] }),
+        timeoutMs: 60_000,
+        workdir: worktree,
+        prompt: 'Fill the disk.',
+        promptDir: join(logs, 'prompts'),
+        outputFile: join(logs, `agent-${randomBytes(4).toString('hex')}.log`),
+        env: process.env,
+        sandbox: testSandbox({ limits: DISK, cgroups: 'required' }),
+        killGraceMs: 500,
+      });
+
+      expect(outcome.limit).toMatch(/^disk limit 16 MB reached: the worktree and what the run added to its clone's git directories held \d+ MB or more \(GIT_RUNNER_SANDBOX_WORKTREE_MB\); stopped while running$/);
+      expect(existsSync(join(worktree, 'finished'))).toBe(false);
+      expect(usedMb(worktree)).toBeLessThan(WELL_PAST_MB);
+    });
+
+    it("given an agent that writes git objects into its rig's clone, when they pass the disk limit, then it is stopped while running and the reason names the limit", async () => {
+      const clone = join(worktree, 'clone');
+      const git = (...args: string[]) => execFileSync('git', ['-C', clone, ...args], { stdio: 'ignore' });
+      execFileSync('git', ['init', '-q', '-b', 'main', clone]);
+      git('-c', 'user.name=t', '-c', 'user.email=t@t', 'commit', '-q', '--allow-empty', '-m', 'root');
+      const tree = join(worktree, 'bead');
+      git('worktree', 'add', '-q', '-b', 'bead', tree);
+      const objects = join(clone, '.git', 'objects');
+      const before = usedMb(objects);
+      const started = await testSandbox({ limits: DISK, cgroups: 'required' }).spawn({
+        argv: ['sh', '-c', 'for i in $(seq 1 100); do head -c 3000000 /dev/urandom > /tmp/blob; git hash-object -w /tmp/blob > /dev/null; sleep 0.1; done'],
+        worktree: tree,
+        git: await worktreeGit(tree),
+        gitWritable: true,
+        env: { PATH: '/usr/bin:/bin' },
+        network: false,
+        stdio: ['ignore', 'ignore', 'ignore'],
+      });
+      const exit = await started.exited;
+
+      expect(exit.limit).toMatch(/^disk limit 16 MB reached: .* stopped while running$/);
+      expect(usedMb(objects) - before).toBeLessThan(WELL_PAST_MB);
+    });
   });
 
   it('given an agent that daemonises (setsid, double fork), when it exits or times out, then its daemon is gone with it', async () => {

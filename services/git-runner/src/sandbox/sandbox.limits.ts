@@ -16,7 +16,7 @@ export interface SandboxLimits {
   readonly tmpMb: number;
   /** The largest file a process of the run may write, RLIMIT_FSIZE (GIT_RUNNER_SANDBOX_FILE_MB). */
   readonly fileMb: number;
-  /** What an agent's worktree may hold when it finishes (GIT_RUNNER_SANDBOX_WORKTREE_MB). */
+  /** What a run may hold on the runner's disk, its worktree and the git objects it adds (GIT_RUNNER_SANDBOX_WORKTREE_MB). */
   readonly worktreeMb: number;
   /**
    * Refused forks after which the run is killed as a fork storm, 0 for never
