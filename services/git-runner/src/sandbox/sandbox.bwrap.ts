@@ -224,11 +224,12 @@ export class BwrapSandbox implements Sandbox {
     });
     const ends = endsOf(child);
     cgroup?.stopForkStorms();
-    let disk: DiskGuard | undefined;
+    // Watched once the run started; its exit may come first.
+    const disk: { guard?: DiskGuard } = {};
     // The run is over once nothing of it is left in its cgroup, and only then does its cgroup say which limit it reached.
     const exited = ends.exited.then(async (exit): Promise<SandboxExit> => {
-      disk?.stop();
-      const reached = [await cgroup?.release(), disk?.reached, fileSizeLimitReached(exit, this.settings.limits)];
+      disk.guard?.stop();
+      const reached = [await cgroup?.release(), disk.guard?.reached, fileSizeLimitReached(exit, this.settings.limits)];
       const limit = reached.filter((one) => one !== undefined).join('; ');
       return limit ? { ...exit, limit } : exit;
     });
@@ -275,9 +276,9 @@ export class BwrapSandbox implements Sandbox {
         (child.exitCode === null && child.signalCode === null) || (init !== undefined && processRunning(init)) || (cgroup?.running() ?? false),
     };
     const gitDirs = spec.git && spec.gitWritable ? writableGitDirs(spec.git) : [];
-    disk = await DiskGuard.watch(spec.worktree, gitDirs, this.settings.limits.worktreeMb, () => started.signal('SIGKILL'));
+    disk.guard = await DiskGuard.watch(spec.worktree, gitDirs, this.settings.limits.worktreeMb, () => started.signal('SIGKILL'));
     // A run that ended while its git directories were measured is not watched any longer.
-    if (child.exitCode !== null || child.signalCode !== null) disk.stop();
+    if (child.exitCode !== null || child.signalCode !== null) disk.guard.stop();
     return started;
   }
 
