@@ -125,6 +125,20 @@ interface Landing {
   /** (last BeadMerged − first BeadMerged) / (merges − 1): the rig's merge cadence. */
   mergeIntervalMs: number;
   retries: string[];
+  /** The git-runner's mean per attempt for each polecat step, read from its /metrics. */
+  steps: Map<string, number>;
+}
+
+const STEPS = ['worktree', 'start', 'agent', 'size', 'commit', 'push', 'cleanup', 'submit'] as const;
+
+/** Mean ms per step from gastown_polecat_step_duration_seconds' _sum and _count series. */
+async function polecatSteps(healthPort: number): Promise<Map<string, number>> {
+  const text = await (await fetch(`http://127.0.0.1:${healthPort}/metrics`)).text();
+  const series = (suffix: string, step: string) => {
+    const line = text.split('\n').find((l) => l.startsWith(`gastown_polecat_step_duration_seconds_${suffix}{`) && l.includes(`step="${step}"`));
+    return line ? Number(line.slice(line.lastIndexOf(' ') + 1)) : NaN;
+  };
+  return new Map(STEPS.map((step) => [step, (series('sum', step) / series('count', step)) * 1000]));
 }
 
 interface GqlAnswer<T> {
@@ -140,7 +154,8 @@ async function main(teardown: Teardown): Promise<void> {
   const namespace = benchNamespace();
   const bus = await openNamespace(teardown, namespace, 'bench-landing');
   const port = await freePort();
-  const env = { NATS_URL, GT_NAMESPACE: namespace, DATABASE_URL: db.url, GATEWAY_PORT: String(port) };
+  // The origins are temporary bare repositories under `root`, a local root the operator allows.
+  const env = { NATS_URL, GT_NAMESPACE: namespace, DATABASE_URL: db.url, GATEWAY_PORT: String(port), GASTOWN_LOCAL_REPO_ROOTS: root };
   await startServices(teardown, env, [{ service: 'convoy' }, { service: 'gateway' }, { service: 'dispatcher', env: { DISPATCHER_ID: 'bench-dispatcher' } }]);
 
   const url = `http://127.0.0.1:${port}/graphql`;
@@ -191,17 +206,19 @@ async function main(teardown: Teardown): Promise<void> {
     const runnerAgents = Math.max(maxPolecats, 4);
     await runner?.stop();
     const name = `git-runner-p${maxPolecats}`;
+    const healthPort = await freePort();
     [runner] = await startServices(teardown, env, [
       {
         service: 'git-runner',
         env: {
+          GIT_RUNNER_HEALTH_PORT: String(healthPort),
           GIT_RUNNER_ID: name,
           GIT_RUNNER_DATA_DIR: join(root, name),
           ...(runnerAgents === 4 ? {} : { GIT_RUNNER_MAX_AGENTS: String(runnerAgents) }),
         },
       },
     ]);
-    landings.push(await land(bus, gql, root, townId, tasks, maxPolecats, runner, runnerAgents));
+    landings.push({ ...(await land(bus, gql, root, townId, tasks, maxPolecats, runner, runnerAgents)), steps: await polecatSteps(healthPort) });
   }
 
   console.log(
@@ -237,12 +254,28 @@ async function main(teardown: Teardown): Promise<void> {
   ] as const;
   console.log(cells.map(([title]) => title).join(' | '));
   for (const landing of landings) console.log(cells.map(([title, value]) => value(landing).padStart(title.length)).join(' | '));
+
+  // What the runner adds to each agent run, next to what plain git needs for the same bead.
+  const overhead = (l: Landing) => STEPS.filter((step) => step !== 'agent').reduce((sum, step) => sum + (l.steps.get(step) ?? NaN), 0);
+  console.log(
+    "runner per attempt: the git-runner's mean ms per polecat step (gastown_polecat_step_duration_seconds); overhead: every step but the agent's run; " +
+      `plain git per bead: all ${BEADS} beads serially / ${BEADS} (worktree add, write, commit, merge --no-ff, push)`,
+  );
+  const stepCells = [
+    ['maxPolecats', (l: Landing) => String(l.maxPolecats)],
+    ...STEPS.map((step) => [`${step} ms`, (l: Landing) => (l.steps.get(step) ?? NaN).toFixed(1)] as const),
+    ['overhead ms', (l: Landing) => overhead(l).toFixed(1)],
+    ['plain git per bead ms', () => (serialMs / BEADS).toFixed(1)],
+    ['overhead ratio', (l: Landing) => (overhead(l) / (serialMs / BEADS)).toFixed(1)],
+  ] as const;
+  console.log(stepCells.map(([title]) => title).join(' | '));
+  for (const landing of landings) console.log(stepCells.map(([title, value]) => value(landing).padStart(title.length)).join(' | '));
 }
 
 type Gql = <T>(query: string, variables?: Record<string, unknown>) => Promise<T>;
 
 /** One convoy on a fresh origin and rig: slingBatch until its ConvoyLanded is stored; checks what landed. */
-async function land(bus: Bus, gql: Gql, root: string, townId: string, tasks: Task[], maxPolecats: number, runner: ServiceProcess, runnerAgents: number): Promise<Landing> {
+async function land(bus: Bus, gql: Gql, root: string, townId: string, tasks: Task[], maxPolecats: number, runner: ServiceProcess, runnerAgents: number): Promise<Omit<Landing, 'steps'>> {
   const bare = await createOrigin(join(root, `origin-p${maxPolecats}`));
   const config = maxPolecats === DEFAULT_RIG_CONFIG.maxPolecats ? {} : { maxPolecats };
   const { registerRig } = await gql<{ registerRig: { id: string; config: { maxPolecats: number } } }>(

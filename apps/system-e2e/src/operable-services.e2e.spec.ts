@@ -114,6 +114,10 @@ describe('operable services: one trace per slingBatch, probes and metrics', () =
       expect([kind, sample(runner, 'gastown_git_job_duration_seconds_count', { kind, outcome: 'ok' })]).toEqual([kind, expect.any(Number)]);
     }
     expect(sample(runner, 'gastown_agents', { state: 'running' })).toBe(0);
+    // The convoy's one bead: one attempt, each of its steps measured once.
+    for (const step of ['worktree', 'start', 'agent', 'size', 'commit', 'push', 'cleanup', 'submit']) {
+      expect([step, sample(runner, 'gastown_polecat_step_duration_seconds_count', { step })]).toEqual([step, 1]);
+    }
     expect(sample(runner, 'gastown_consumer_pending_messages', { consumer: 'git-runner-agent' })).toBe(0);
     const gateway = await scrape('gateway');
     expect(sample(gateway, 'gastown_graphql_operation_duration_seconds_count', { operation: 'mutation', field: 'slingBatch', outcome: 'ok' })).toBe(1);

@@ -20,7 +20,7 @@ export interface MetricDefinition {
 }
 
 /** The only label names a Gastown series may have. */
-export const METRIC_LABELS = ['command', 'outcome', 'consumer', 'kind', 'state', 'operation', 'field'] as const;
+export const METRIC_LABELS = ['command', 'outcome', 'consumer', 'kind', 'state', 'operation', 'field', 'step'] as const;
 export type MetricLabel = (typeof METRIC_LABELS)[number];
 
 /** From 5 ms to a minute: commands, GraphQL operations, a bead waiting for a polecat. */
@@ -88,6 +88,12 @@ export const METRICS = {
     help: 'Git-runner jobs from pull to settle, by kind (agent, branch, merge, land) and outcome (ok, retry, failed)',
     labelNames: ['kind', 'outcome'],
     buckets: WORK_BUCKETS,
+  },
+  gastown_polecat_step_duration_seconds: {
+    type: 'histogram',
+    help: "An agent attempt's steps in the git-runner: worktree (feature branch and worktree made), start (BeadStarted recorded), agent (the agent's run), size (the worktree measured), commit, push, cleanup (worktree removed) and submit (the outcome recorded and reported); all but agent are the runner's own overhead",
+    labelNames: ['step'],
+    buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 1_800, 7_200],
   },
   gastown_webhook_deliveries_total: {
     type: 'counter',

@@ -1,5 +1,6 @@
 import { realpath } from 'node:fs/promises';
 import { Logger } from '@nestjs/common';
+import { histogram } from '@gastown/bus';
 import { commandIds, singleLineText, type AgentRef, type AgentResult, type JobOf, type MergeMode } from '@gastown/contracts';
 import type { ConvoyView } from '@gastown/convoy-view';
 import { agentEnvironment, resolveAgent, type AgentLimits } from '../agent/agent.config';
@@ -18,6 +19,19 @@ import type { AgentRecords } from './agent.records';
 import type { AttemptClaims, HeldClaim } from './polecat.claims';
 import type { OwnedAttempt, RunningAttempts } from './polecat.attempts';
 import { agentResultOf, failureReason } from './polecat.reason';
+
+type PolecatStep = 'worktree' | 'start' | 'agent' | 'size' | 'commit' | 'push' | 'cleanup' | 'submit';
+const stepDuration = histogram('gastown_polecat_step_duration_seconds');
+
+/** One step of an attempt, measured whether it succeeds or fails: what the runner adds to the agent's own time. */
+async function timed<T>(step: PolecatStep, work: () => Promise<T>): Promise<T> {
+  const started = performance.now();
+  try {
+    return await work();
+  } finally {
+    stepDuration.observe({ step }, (performance.now() - started) / 1000);
+  }
+}
 
 type AgentJob = JobOf<'agent'>;
 
@@ -148,15 +162,19 @@ export class PolecatHandler {
 
     let workdir: string;
     try {
-      if (task.mergeMode === 'REVIEW_THEN_LAND') await repository.ensureFeatureBranch(task.baseBranch);
-      const worktree = await repository.createWorktree({ key: worktreeKey, branch: task.branch, base: task.baseBranch });
-      // runAgent hands the agent this exact path as GASTOWN_WORKDIR; the agent record must match it.
-      workdir = await realpath(worktree.path);
-      const marked = await commands.send(scope, {
-        type: 'MarkBeadStarted',
-        commandId: commandIds.markBeadStarted(job.beadId, job.attempt),
-        data: { beadId: job.beadId, attempt: job.attempt },
+      workdir = await timed('worktree', async () => {
+        if (task.mergeMode === 'REVIEW_THEN_LAND') await repository.ensureFeatureBranch(task.baseBranch);
+        const worktree = await repository.createWorktree({ key: worktreeKey, branch: task.branch, base: task.baseBranch });
+        // runAgent hands the agent this exact path as GASTOWN_WORKDIR; the agent record must match it.
+        return realpath(worktree.path);
       });
+      const marked = await timed('start', () =>
+        commands.send(scope, {
+          type: 'MarkBeadStarted',
+          commandId: commandIds.markBeadStarted(job.beadId, job.attempt),
+          data: { beadId: job.beadId, attempt: job.attempt },
+        }),
+      );
       if (marked === 'conflict') {
         await this.removeWorktree(repository, worktreeKey);
         await claim.finish(null);
@@ -173,11 +191,13 @@ export class PolecatHandler {
     try {
       report = await this.attempt(job, rig, task, attempt, repository, worktreeKey, workdir);
     } finally {
-      await this.removeWorktree(repository, worktreeKey);
+      await timed('cleanup', () => this.removeWorktree(repository, worktreeKey));
     }
-    // The report is in the claim before it is sent: a redelivery after a failed send sends it again.
-    await claim.finish(report).catch((error: unknown) => this.logger.warn(`could not record the end of ${ref(job)}: ${(error as Error).message}`));
-    if (report) await commands.send(scope, report);
+    await timed('submit', async () => {
+      // The report is in the claim before it is sent: a redelivery after a failed send sends it again.
+      await claim.finish(report).catch((error: unknown) => this.logger.warn(`could not record the end of ${ref(job)}: ${(error as Error).message}`));
+      if (report) await commands.send(scope, report);
+    });
   }
 
   /** Runs the agent and turns what happened into the report for the convoy service. */
@@ -205,7 +225,8 @@ export class PolecatHandler {
     });
     let outcome;
     try {
-      outcome = await runAgent({
+      outcome = await timed('agent', () =>
+        runAgent({
         config: agent,
         timeoutMs,
         workdir,
@@ -217,7 +238,8 @@ export class PolecatHandler {
         townId: job.townId,
         signal: attempt.signal,
         onStarted: (pid) => records.write(worktreeKey, { pid, workdir }),
-      });
+        }),
+      );
     } catch (error) {
       const what = error instanceof AgentStartError ? 'the agent could not be started' : 'the runner failed while the agent ran';
       return failReport(job, `${what}: ${(error as Error).message}`);
@@ -235,18 +257,20 @@ export class PolecatHandler {
     }
     // Before anything of the worktree is committed: what the agent left there is bounded too.
     const worktreeMb = this.deps.sandbox.limits?.worktreeMb;
-    const tooLarge = worktreeMb === undefined ? undefined : await worktreeTooLarge(workdir, worktreeMb);
+    const tooLarge = worktreeMb === undefined ? undefined : await timed('size', () => worktreeTooLarge(workdir, worktreeMb));
     if (tooLarge) {
       this.logger.log(`attempt ${ref(job)} failed: ${tooLarge}`);
       return failReport(job, `the agent finished, but its ${tooLarge}`, agentResult);
     }
     let head: string;
     try {
-      await repository.commitAll(workdir, {
-        message: `${singleLineText(task.beadTitle)}\n\nBead ${job.beadId} attempt ${job.attempt}`,
-        author: { name: `Polecat ${task.agent.name}`, email: 'polecat@gastown.local' },
-      });
-      head = await repository.pushBranch(workdir, task.branch);
+      await timed('commit', () =>
+        repository.commitAll(workdir, {
+          message: `${singleLineText(task.beadTitle)}\n\nBead ${job.beadId} attempt ${job.attempt}`,
+          author: { name: `Polecat ${task.agent.name}`, email: 'polecat@gastown.local' },
+        }),
+      );
+      head = await timed('push', () => repository.pushBranch(workdir, task.branch));
     } catch (error) {
       return failReport(job, `the agent finished, but its work could not be committed and pushed: ${(error as Error).message}`, agentResult);
     }
