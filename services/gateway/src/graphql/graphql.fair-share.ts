@@ -93,6 +93,17 @@ export class FairShare {
     this.mutations = new TownBuckets({ burst: settings.mutationBurst, perSecond: settings.mutationsPerSecond }, clock);
     this.heavy = new TownGate(settings.heavyQueriesPerTown, HEAVY_QUERIES_QUEUED);
   }
+
+  /**
+   * The prices for one town: its own largest lists when they are known, grown for a mutation by
+   * what it sends (mutationGrowth), as its answer may hold a convoy no read model shows yet.
+   */
+  async modelFor(townId: string, growth: Growth | null = null): Promise<CostModel> {
+    if (!this.townBounds) return this.model;
+    const town = await this.townBounds(townId);
+    if (growth === null) return costModel({ ...this.settings, town });
+    return costModel({ ...this.settings, town: { ...town, beadsPerConvoy: town.beadsPerConvoy + growth.beads, edgesPerConvoy: town.edgesPerConvoy + growth.edges } });
+  }
 }
 
 interface RequestCost {
@@ -136,16 +147,6 @@ export function fairSharePlugin(fair: FairShare, heavyReads: HeavyReadsPool | nu
     result.extensions = { ...result.extensions, cost: extension };
   };
 
-  /**
-   * A mutation may answer with a convoy the read models do not show yet, or not whole: the town's
-   * largest lists grow by what the mutation itself sends (mutationGrowth).
-   */
-  const boundsFor = async (townId: string, growth: Growth | null): Promise<TownBounds> => {
-    const town = await (fair.townBounds as (id: string) => Promise<TownBounds>)(townId);
-    if (growth === null) return town;
-    return { ...town, beadsPerConvoy: town.beadsPerConvoy + growth.beads, edgesPerConvoy: town.edgesPerConvoy + growth.edges };
-  };
-
   return {
     async requestDidStart() {
       const cost: RequestCost = { requested: 0, taken: 0, town: null, heavy: false };
@@ -156,7 +157,7 @@ export function fairSharePlugin(fair: FairShare, heavyReads: HeavyReadsPool | nu
           if (!operation) return;
           const reading = operation.operation !== 'mutation';
           const input = { schema: schema as GraphQLSchema, document, operation, variables: request.variables ?? {} };
-          const model = fair.townBounds ? costModel({ ...settings, town: await boundsFor(cost.town, reading ? null : mutationGrowth(input)) }) : fair.model;
+          const model = await fair.modelFor(cost.town, reading ? null : mutationGrowth(input));
           cost.requested = operationCost(model, input);
           // A read is paid before it runs, so no town has more at once in flight than its bucket holds.
           const limit = reading ? Math.min(settings.maxQueryCost, settings.queryCostBurst) : settings.maxQueryCost;

@@ -8,7 +8,7 @@ import type { AuthService, AuthenticatedTown } from '../auth/auth.service';
 import { DEFAULT_FAIR_SHARE } from '../config/gateway.config';
 import { formatGraphQLError } from './graphql.errors';
 import { MAX_QUERY_DEPTH, MAX_QUERY_TOKENS, maxDepthRule } from './graphql.limits';
-import { costModel, operationCost } from './graphql.cost';
+import { operationCost } from './graphql.cost';
 import { FairShare } from './graphql.fair-share';
 import { SharedResults, sharedSubscribe, type ChangeBilling } from './graphql.subscriptions';
 import { observedSocketOperations, type SocketRun } from './graphql.telemetry';
@@ -185,8 +185,7 @@ export function websocketOptions(
     admit: async (townId, args) => {
       const operation = getOperationAST(args.document, args.operationName);
       if (!operation) return null;
-      const model = fair.townBounds ? costModel({ ...limits, town: await fair.townBounds(townId) }) : fair.model;
-      const cost = operationCost(model, { schema: args.schema, document: args.document, operation, variables: args.variableValues ?? {} });
+      const cost = operationCost(await fair.modelFor(townId), { schema: args.schema, document: args.document, operation, variables: args.variableValues ?? {} });
       if (cost <= limits.queryCostBurst) return null;
       return new GraphQLError(
         `the subscription could cost ${cost} per change, above the limit of ${limits.queryCostBurst} (what the town's query budget holds): ask for fewer items (first), fewer aliases or less nesting`,
