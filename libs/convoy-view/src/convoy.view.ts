@@ -30,6 +30,8 @@ export interface BeadView {
   lastFailureAt: string | null;
   /** Failures in a row since the last retry or success, for the back-off exponent. */
   consecutiveFailures: number;
+  /** When the current attempt was submitted: the refinery's queue order. */
+  submittedAt: string | null;
 }
 
 export interface ConvoyView {
@@ -114,6 +116,7 @@ export function applyToView(view: ConvoyView, event: GastownEvent): ConvoyView {
         mergeClaim: null,
         lastFailureAt: null,
         consecutiveFailures: 0,
+        submittedAt: null,
       });
       break;
     }
@@ -167,7 +170,7 @@ export function applyToView(view: ConvoyView, event: GastownEvent): ConvoyView {
     }
     case 'BeadSubmitted': {
       const b = bead(event.data.beadId);
-      if (b) Object.assign(b, { status: beadStatusAfter(event), headCommit: event.data.headCommit, branch: event.data.branch });
+      if (b) Object.assign(b, { status: beadStatusAfter(event), headCommit: event.data.headCommit, branch: event.data.branch, submittedAt: event.occurredAt });
       break;
     }
     case 'BeadMerged': {
@@ -275,6 +278,11 @@ export function applyToView(view: ConvoyView, event: GastownEvent): ConvoyView {
       if (b) b.status = beadStatusAfter(event);
       break;
     }
+    // The refinery decides its batches from the beads in review, never from its own past batches.
+    case 'MergeBatchStarted':
+    case 'MergeBatchChecked':
+    case 'MergeBatchEnded':
+      break;
     // A town's own events change no convoy.
     case 'TownCreated':
     case 'RigRegistered':

@@ -64,7 +64,7 @@ describe('convoy view', () => {
       ...created,
       dispatchedA,
       ev('BeadSubmitted', { beadId: a, attempt: 1, branch: 'convoy/login/abcd1234/gt/nux/aaaa0000', headCommit: sha('a'), agentResult: null }),
-      ev('BeadMerged', { beadId: a, attempt: 1, mergeCommit: sha('b'), targetBranch: 'convoy/login/abcd1234/head' }),
+      ev('BeadMerged', { beadId: a, attempt: 1, mergeCommit: sha('b'), targetBranch: 'convoy/login/abcd1234/head', batchId: null }),
       ev('BeadsBecameReady', { beadIds: [b] }),
     ]);
     expect(view.beads.get(a)).toMatchObject({ status: 'CLOSED', mergeCommit: sha('b'), agent: null });
@@ -78,7 +78,7 @@ describe('convoy view', () => {
       dispatchedA,
       ev('BeadSubmitted', { beadId: a, attempt: 1, branch: 'convoy/login/abcd1234/gt/nux/aaaa0000', headCommit: sha('a'), agentResult: null }),
       ev('BeadMergeClaimed', { beadId: a, attempt: 1, mergeCommit: sha('b'), targetBranch: target }),
-      ev('BeadMerged', { beadId: a, attempt: 1, mergeCommit: sha('b'), targetBranch: target }),
+      ev('BeadMerged', { beadId: a, attempt: 1, mergeCommit: sha('b'), targetBranch: target, batchId: null }),
     ]);
     expect(view.beads.get(a)).toMatchObject({ status: 'CLOSED', mergeCommit: sha('b'), mergeClaim: null });
   });

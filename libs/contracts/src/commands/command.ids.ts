@@ -29,6 +29,11 @@ export const commandIds = {
   recordBeadMerged: (beadId: string, attempt: number) => `merged:${beadId}:${attempt}`,
   /** RequestRework from the refinery, or from the runner that gave up on the merge job. */
   requestRework: (beadId: string, attempt: number) => `rework:${beadId}:${attempt}`,
+  /** StartMergeBatch, RecordMergeBatchCheck, EndMergeBatch and ClaimBatchPush: one batch, each run, one end, one claim per pushed prefix. */
+  startMergeBatch: (batchId: string) => `batch:${batchId}`,
+  recordMergeBatchCheck: (batchId: string, run: number) => `batchcheck:${batchId}:${run}`,
+  endMergeBatch: (batchId: string) => `batchend:${batchId}`,
+  claimBatchPush: (batchId: string, beadCount: number) => `batchclaim:${batchId}:${beadCount}`,
   /** StartLanding from the dispatcher: one per landing attempt of the convoy. */
   startLanding: (convoyId: string, attempt: number) => `land:${convoyId}:${attempt}`,
   /** RecordRigLandingPrepared: one rig's preparation for a landing attempt. */

@@ -57,8 +57,50 @@ export const SubmitBead = command(
 );
 export const RecordBeadMerged = command(
   'RecordBeadMerged',
-  z.object({ ...BeadRef, attempt: Attempt, mergeCommit: z.string() }),
+  z.object({ ...BeadRef, attempt: Attempt, mergeCommit: z.string(), batchId: z.uuid().optional() }),
 );
+
+const BatchRef = { batchId: z.uuid() };
+/** The refinery built a batch and starts its checks (see MergeBatchStarted). */
+export const StartMergeBatch = command(
+  'StartMergeBatch',
+  z.object({
+    ...BatchRef,
+    rigId: z.uuid(),
+    baseCommit: z.string(),
+    speculativeOn: z.uuid().optional(),
+    beads: z.array(z.object({ ...BeadRef, attempt: Attempt, mergeCommit: z.string() })),
+  }),
+);
+export const RecordMergeBatchCheck = command(
+  'RecordMergeBatchCheck',
+  z.object({
+    ...BatchRef,
+    run: z.number().int().positive(),
+    /** How many of the batch's beads, from its first, the checked tree holds. */
+    beadCount: z.number().int().positive(),
+    outcome: z.enum(['PASSED', 'FAILED', 'FLAKY']),
+    durationMs: z.number().int().nonnegative(),
+    reason: z.string().optional(),
+  }),
+);
+export const EndMergeBatch = command(
+  'EndMergeBatch',
+  z.object({
+    ...BatchRef,
+    outcome: z.enum(['MERGED', 'SPLIT', 'DISCARDED']),
+    /** How many of the batch's beads, from its first, were pushed. */
+    mergedCount: z.number().int().nonnegative(),
+    culpritBeadId: z.uuid().optional(),
+    checkRuns: z.number().int().nonnegative(),
+    reason: z.string().optional(),
+  }),
+);
+/**
+ * ClaimMergePush for the batch's first `beadCount` beads at once, at the merge commits the batch
+ * started with: one decision, so a close is ordered before the whole push or after it.
+ */
+export const ClaimBatchPush = command('ClaimBatchPush', z.object({ ...BatchRef, beadCount: z.number().int().positive() }));
 /**
  * The refinery asks for this under the rig lease, after the checks and immediately before it
  * pushes `mergeCommit`: granted only while the convoy is open, so a close decided first stops the
@@ -118,6 +160,10 @@ export const ConvoyCommand = z.discriminatedUnion('type', [
   MarkBeadStarted,
   SubmitBead,
   RecordBeadMerged,
+  StartMergeBatch,
+  RecordMergeBatchCheck,
+  EndMergeBatch,
+  ClaimBatchPush,
   ClaimMergePush,
   RequestRework,
   FailBeadAttempt,

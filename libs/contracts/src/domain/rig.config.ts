@@ -38,7 +38,8 @@ export type RigCheck = z.infer<typeof RigCheck>;
 
 const MINUTE = 60_000;
 
-export const RigConfig = z.object({
+/** The rig settings as first shipped (RigRegistered v1): frozen, later fields extend it. */
+export const RigConfigV1 = z.object({
   /** Agents working on this rig at once. */
   maxPolecats: z.number().int().min(1).max(64),
   agent: RigAgentConfig,
@@ -50,7 +51,28 @@ export const RigConfig = z.object({
   /** A bead whose branch changes nothing is sent back unless this is set. */
   allowEmptyBeads: z.boolean(),
 });
+
+/** The refinery's merge queue; see the README's "Merge queue". */
+export const MergeQueueConfig = z.object({
+  /** Beads merged one after another onto the target and checked once together. */
+  mergeBatchMax: z.number().int().min(1).max(32),
+  /** Batches whose checks run at once, each built on top of the one ahead of it. */
+  speculativeDepth: z.number().int().min(1).max(4),
+  /** Check runs of this rig at once (speculative batches and bisection halves), each in its own worktree and sandbox. */
+  checkConcurrency: z.number().int().min(1).max(8),
+  /** A failed check is run once more on the same tree; a pass then is reported as flaky and counts as a pass. */
+  retryFlakyChecks: z.boolean(),
+});
+
+export const RigConfig = RigConfigV1.extend(MergeQueueConfig.shape);
 export type RigConfig = z.infer<typeof RigConfig>;
+
+export const DEFAULT_MERGE_QUEUE_CONFIG: z.infer<typeof MergeQueueConfig> = {
+  mergeBatchMax: 8,
+  speculativeDepth: 2,
+  checkConcurrency: 2,
+  retryFlakyChecks: false,
+};
 
 export const DEFAULT_RIG_CONFIG: RigConfig = {
   maxPolecats: 4,
@@ -60,6 +82,7 @@ export const DEFAULT_RIG_CONFIG: RigConfig = {
   checkTimeoutMs: 10 * MINUTE,
   mergeStrategy: 'no-ff',
   allowEmptyBeads: false,
+  ...DEFAULT_MERGE_QUEUE_CONFIG,
 };
 
 /** What a client may send: every field optional, defaults filled by the town decider. */

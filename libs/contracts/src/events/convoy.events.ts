@@ -66,6 +66,53 @@ export const BeadMergedV1 = z.object({
   mergeCommit: Sha,
   targetBranch: z.string().min(1),
 });
+/** v2: the merge batch whose checks and push brought it in; null for a bead merged on its own (and every v1). */
+export const BeadMergedV2 = BeadMergedV1.extend({ batchId: z.uuid().nullable() });
+
+export const MergeBatchBead = z.object({ beadId: z.uuid(), attempt: Attempt, mergeCommit: Sha });
+/**
+ * The refinery merged these beads one after another (no-ff, one merge commit each, in this
+ * order) onto `baseCommit` and starts checking the result. `speculativeOn`: the batch ahead,
+ * whose checks were still running; this one's result stands only if that one goes green.
+ */
+export const MergeBatchStartedV1 = z.object({
+  batchId: z.uuid(),
+  rigId: z.uuid(),
+  targetBranch: z.string().min(1),
+  baseCommit: Sha,
+  speculativeOn: z.uuid().nullable(),
+  beads: z.array(MergeBatchBead).min(1).max(32),
+});
+export const MergeCheckOutcome = z.enum(['PASSED', 'FAILED', 'FLAKY']);
+/**
+ * One check run on the batch's first `beadIds.length` beads: the tree of `commit`, the merge
+ * commit of the last of them. FLAKY: failed, then passed on the same tree.
+ */
+export const MergeBatchCheckedV1 = z.object({
+  batchId: z.uuid(),
+  run: z.number().int().positive(),
+  beadIds: BeadIds.min(1),
+  commit: Sha,
+  outcome: MergeCheckOutcome,
+  durationMs: z.number().int().nonnegative(),
+  /** Which check failed and the end of its output; null when it passed. */
+  reason: Reason.nullable(),
+});
+export const MergeBatchOutcome = z.enum(['MERGED', 'SPLIT', 'DISCARDED', 'ABANDONED']);
+/**
+ * MERGED: every bead pushed. SPLIT: bisection isolated `culpritBeadId` (sent back), merged the
+ * beads before it, and the ones after it wait for the next batch. DISCARDED: a speculative batch
+ * whose base went red, or a batch that could not be pushed; its beads wait again. ABANDONED: its
+ * runner stopped, and a later batch took its beads.
+ */
+export const MergeBatchEndedV1 = z.object({
+  batchId: z.uuid(),
+  outcome: MergeBatchOutcome,
+  mergedBeadIds: BeadIds,
+  culpritBeadId: z.uuid().nullable(),
+  checkRuns: z.number().int().nonnegative(),
+  reason: Reason.nullable(),
+});
 /** The refinery may push `mergeCommit` onto `targetBranch`: a close decided after this cannot stop that push. */
 export const BeadMergeClaimedV1 = z.object({ beadId: z.uuid(), attempt: Attempt, mergeCommit: Sha, targetBranch: z.string().min(1) });
 /** The refinery's merge was not pushed because the convoy was closed (or its claimed push did not land after the close). */
@@ -129,7 +176,10 @@ export const convoyEventSchemas = {
   BeadDispatched: { 1: BeadDispatchedV1 },
   BeadStarted: { 1: BeadStartedV1 },
   BeadSubmitted: { 1: BeadSubmittedV1, 2: BeadSubmittedV2 },
-  BeadMerged: { 1: BeadMergedV1 },
+  BeadMerged: { 1: BeadMergedV1, 2: BeadMergedV2 },
+  MergeBatchStarted: { 1: MergeBatchStartedV1 },
+  MergeBatchChecked: { 1: MergeBatchCheckedV1 },
+  MergeBatchEnded: { 1: MergeBatchEndedV1 },
   BeadMergeClaimed: { 1: BeadMergeClaimedV1 },
   BeadMergeAborted: { 1: BeadMergeAbortedV1 },
   BeadReworkRequested: { 1: BeadReworkRequestedV1 },

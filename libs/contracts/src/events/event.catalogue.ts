@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { DEFAULT_MERGE_QUEUE_CONFIG } from '../domain/rig.config';
 import { EventMeta, RawEvent } from './event.envelope';
 import { townEventSchemas } from './town.events';
 import { convoyEventSchemas } from './convoy.events';
@@ -50,7 +51,18 @@ const withLegacyClearSecret = (data: unknown) => {
 /** A landing failure stored before v2 named no rig. */
 const withoutRig = (data: unknown) => ({ ...(data as object), rigId: null });
 
+/** A merge recorded before batches existed was made on its own. */
+const withoutBatch = (data: unknown) => ({ ...(data as object), batchId: null });
+
+/** A rig registered before the merge queue had settings takes their defaults. */
+const withMergeQueueDefaults = (data: unknown) => {
+  const v1 = data as { config: object };
+  return { ...v1, config: { ...v1.config, ...DEFAULT_MERGE_QUEUE_CONFIG } };
+};
+
 export const upcasters: Upcasters = {
+  BeadMerged: { 1: withoutBatch },
+  RigRegistered: { 1: withMergeQueueDefaults },
   ConvoyLandingFailed: { 1: withoutRig },
   WebhookAdded: { 1: withLegacyClearSecret },
   BeadSubmitted: { 1: withoutAgentResult },

@@ -51,6 +51,21 @@ describe('event catalogue', () => {
     expect(parsed.data).toEqual({ ...stored.data, secret: { alg: 'none', value: stored.data.secret } });
   });
 
+  it('given a RigRegistered v1 from before the merge queue, when parsed, then it is v2 with every v1 setting and the queue defaults', () => {
+    const stored = fixture('RigRegistered.v1.json');
+    const parsed = parseEvent(stored);
+    expect(parsed.schemaVersion).toBe(2);
+    expect(parsed.data).toEqual({
+      ...stored.data,
+      config: { ...stored.data.config, mergeBatchMax: 8, speculativeDepth: 2, checkConcurrency: 2, retryFlakyChecks: false },
+    });
+  });
+
+  it('given a BeadMerged v1 from before batches, when parsed, then it is v2 merged on its own (no batch)', () => {
+    const stored = fixture('BeadMerged.v1.json');
+    expect(parseEvent(stored).data).toEqual({ ...stored.data, batchId: null });
+  });
+
   it('given a WebhookAdded v2 whose key is a bare string, when parsed, then it is refused naming the secret', () => {
     const stored = fixture('WebhookAdded.v2.json');
     stored.data.secret = 'q3Jt1V8fZx0cK2mN5pR7sT9uW4yA6bD8eF0gH2iJ4kL';

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { RigConfig } from '../domain/rig.config';
+import { RigConfig, RigConfigV1 } from '../domain/rig.config';
 import { RigCredentials } from '../domain/rig.credentials';
 import { StoredSecret } from '../domain/secret.sealing';
 import { WEBHOOK_SECRET, WebhookEventType } from '../webhooks/webhook.schemas';
@@ -15,8 +15,10 @@ export const RigRegisteredV1 = z.object({
   name: z.string().min(1).max(100),
   gitUrl: z.string().min(1).max(2000),
   defaultBranch: z.string().min(1).max(200),
-  config: RigConfig,
+  config: RigConfigV1,
 });
+/** v2: the merge queue's settings; a v1 rig takes their defaults. */
+export const RigRegisteredV2 = RigRegisteredV1.extend({ config: RigConfig });
 
 /**
  * A rig's git credentials were given or replaced (registration, rotation): the secret is sealed
@@ -53,7 +55,7 @@ export const WebhookRemovedV1 = z.object({ webhookId: z.uuid() });
 
 export const townEventSchemas = {
   TownCreated: { 1: TownCreatedV1 },
-  RigRegistered: { 1: RigRegisteredV1 },
+  RigRegistered: { 1: RigRegisteredV1, 2: RigRegisteredV2 },
   RigCredentialsSet: { 1: RigCredentialsSetV1 },
   RigCredentialsCleared: { 1: RigCredentialsClearedV1 },
   WebhookAdded: { 1: WebhookAddedV1, 2: WebhookAddedV2 },

@@ -18,6 +18,7 @@ import {
   retryLanding,
   startLanding,
 } from './convoy.landing.decider';
+import { batchClaimed, claimBatchPush, endMergeBatch, recordMergeBatchCheck, startMergeBatch } from './convoy.batch.decider';
 import { closeConvoy } from './convoy.close.decider';
 import { claimMergePush, recordBeadMerged, requestRework } from './convoy.merge.decider';
 import { addTasks, editDependency, sling, slingBatch, startConvoy } from './convoy.plan.decider';
@@ -90,6 +91,14 @@ function decidePrimary(command: ConvoyCommand, state: ConvoyState, ctx: DecideCo
       return retryBead(command, state);
     case 'ClaimMergePush':
       return claimMergePush(command, state);
+    case 'StartMergeBatch':
+      return startMergeBatch(command, state);
+    case 'RecordMergeBatchCheck':
+      return recordMergeBatchCheck(command, state);
+    case 'EndMergeBatch':
+      return endMergeBatch(command, state);
+    case 'ClaimBatchPush':
+      return claimBatchPush(command, state);
     case 'RecordBeadMerged':
       return recordBeadMerged(command, state);
     case 'RequestRework':
@@ -136,6 +145,12 @@ function resultOf(command: ConvoyCommand, state: ConvoyState): Record<string, un
       const claimed = bead?.status === 'IN_REVIEW' && bead.mergeClaim === command.data.mergeCommit.toLowerCase();
       return { convoyId, beadId: command.data.beadId, claimed, beadStatus: bead?.status ?? null, convoyStatus: state.status };
     }
+    case 'ClaimBatchPush':
+      return { convoyId, batchId: command.data.batchId, claimed: batchClaimed(state, command.data.batchId, command.data.beadCount), convoyStatus: state.status };
+    case 'StartMergeBatch':
+    case 'RecordMergeBatchCheck':
+    case 'EndMergeBatch':
+      return { convoyId, batchId: command.data.batchId, convoyStatus: state.status };
     case 'ClaimLandingPush': {
       const claimed = state.landingAttempt === command.data.attempt && state.landingClaims.get(command.data.rigId) === command.data.commit.toLowerCase();
       return { convoyId, rigId: command.data.rigId, claimed, convoyStatus: state.status };

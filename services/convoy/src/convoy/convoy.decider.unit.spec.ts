@@ -73,7 +73,7 @@ const dispatched = (index: number, attempt = 1, previousReason: string | null = 
 });
 const beadMerged = (index: number, attempt = 1, mergeCommit = sha('b'), targetBranch = FEATURE_BRANCH): NewEvent => ({
   type: 'BeadMerged',
-  data: { beadId: bead(index), attempt, mergeCommit, targetBranch },
+  data: { beadId: bead(index), attempt, mergeCommit, targetBranch, batchId: null },
 });
 
 /** A diamond convoy whose first bead is under review. */

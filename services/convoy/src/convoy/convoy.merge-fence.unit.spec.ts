@@ -79,7 +79,7 @@ describe('convoy decider: the merge push fence', () => {
       spec()
         .given(historyOf([...reviewing(), claim(1), closing]))
         .when(merge(1))
-        .then([{ type: 'BeadMerged', data: { beadId: bead(1), attempt: 1, mergeCommit: sha('b'), targetBranch: 'main' } }]);
+        .then([{ type: 'BeadMerged', data: { beadId: bead(1), attempt: 1, mergeCommit: sha('b'), targetBranch: 'main', batchId: null } }]);
       const repeated = spec().given(historyOf([...reviewing(), claim(1), closing, merge(1)])).when(closing).thenNothing();
       expect(repeated.result).toEqual({ convoyId: CONVOY_ID, convoyStatus: 'CANCELLED', mergesUnderWay: [bead(1)], landingsUnderWay: [] });
     });

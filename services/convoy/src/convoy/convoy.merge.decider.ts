@@ -1,5 +1,5 @@
 import type { ConvoyCommandOf, NewEvent } from '@gastown/contracts';
-import { DomainError } from '../decider/decider.error';
+import { DomainError, rejectInput } from '../decider/decider.error';
 import { clip, quote } from './convoy.messages';
 import {
   budgetSpent,
@@ -40,10 +40,14 @@ export function recordBeadMerged(command: ConvoyCommandOf<'RecordBeadMerged'>, s
   const mergeCommit = requireCommit(command.data.mergeCommit, 'mergeCommit');
   // A bead reaches review only through a dispatch, which set its base branch.
   const targetBranch = bead.baseBranch as string;
+  const batchId = command.data.batchId ?? null;
+  if (batchId !== null && !state.batches.get(batchId)?.beads.some((entry) => entry.beadId === bead.beadId && entry.attempt === bead.attempt)) {
+    throw rejectInput([{ path: ['batchId'], value: batchId, message: `bead ${quote(bead.title)} on attempt ${bead.attempt} is not in merge batch ${batchId}` }]);
+  }
   return [
     {
       type: 'BeadMerged',
-      data: { beadId: bead.beadId, attempt: bead.attempt, mergeCommit, targetBranch },
+      data: { beadId: bead.beadId, attempt: bead.attempt, mergeCommit, targetBranch, batchId },
     },
   ];
 }

@@ -79,11 +79,22 @@ export interface ConvoyState {
   lastMerges: Map<string, string>;
   /** commandId → what that DispatchBead handed out. */
   dispatches: Map<string, DispatchRecord>;
+  /** batchId → the refinery's merge batches, in the order they started. */
+  batches: Map<string, MergeBatchState>;
   /** Beads whose merge push was already granted when the convoy was closed: they may still be merged. */
   mergesUnderWayAtClose: string[];
   /** Rigs whose landing push was already granted when the convoy was closed: they may still land. */
   landingsUnderWayAtClose: string[];
   handledCommands: Set<string>;
+}
+
+export interface MergeBatchState {
+  rigId: string;
+  targetBranch: string;
+  beads: readonly { beadId: string; attempt: number; mergeCommit: string }[];
+  /** Until it ends (merged, split, discarded or abandoned). */
+  open: boolean;
+  checkRuns: number;
 }
 
 export interface LandingPreparation {
@@ -121,6 +132,7 @@ export function initialState(): ConvoyState {
     landingAborts: new Set(),
     lastMerges: new Map(),
     dispatches: new Map(),
+    batches: new Map(),
     mergesUnderWayAtClose: [],
     landingsUnderWayAtClose: [],
     handledCommands: new Set(),
@@ -145,6 +157,7 @@ export function cloneState(state: ConvoyState): ConvoyState {
     landingAborts: new Set(state.landingAborts),
     lastMerges: new Map(state.lastMerges),
     dispatches: new Map(state.dispatches),
+    batches: new Map([...state.batches].map(([id, batch]) => [id, { ...batch }])),
     handledCommands: new Set(state.handledCommands),
   };
 }
@@ -378,6 +391,21 @@ export function evolve(state: ConvoyState, event: GastownEvent): ConvoyState {
       });
       state.landingsUnderWayAtClose = [...state.featureBranches.keys()].filter((rigId) => state.landingClaims.has(rigId));
       break;
+    case 'MergeBatchStarted': {
+      const { batchId, rigId, targetBranch, beads } = event.data;
+      state.batches.set(batchId, { rigId, targetBranch, beads, open: true, checkRuns: 0 });
+      break;
+    }
+    case 'MergeBatchChecked': {
+      const batch = state.batches.get(event.data.batchId);
+      if (batch) batch.checkRuns = Math.max(batch.checkRuns, event.data.run);
+      break;
+    }
+    case 'MergeBatchEnded': {
+      const batch = state.batches.get(event.data.batchId);
+      if (batch) batch.open = false;
+      break;
+    }
     // A town's own events change no convoy.
     case 'TownCreated':
     case 'RigRegistered':

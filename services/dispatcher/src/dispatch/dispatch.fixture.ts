@@ -132,7 +132,7 @@ export class World {
   /** Merged, and its dependents whose blockers are now all CLOSED become ready. */
   merged(convoyId: string, beadId: string, newlyReady: string[] = [], at = T0): this {
     const b = this.beadView(convoyId, beadId);
-    const steps: Step[] = [{ type: 'BeadMerged', data: { beadId, attempt: b.attempt, mergeCommit: sha('cd'), targetBranch: 'main' } }];
+    const steps: Step[] = [{ type: 'BeadMerged', data: { beadId, attempt: b.attempt, mergeCommit: sha('cd'), targetBranch: 'main', batchId: null } }];
     if (newlyReady.length > 0) steps.push({ type: 'BeadsBecameReady', data: { beadIds: newlyReady } });
     return this.on(convoyId, steps, at);
   }

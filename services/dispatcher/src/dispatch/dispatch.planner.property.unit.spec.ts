@@ -78,6 +78,7 @@ function build(spec: WorldSpec): DispatchStateView {
         mergeCommit: null,
         mergeClaim: null,
         lastFailureAt: b.failures > 0 ? new Date(T0 - b.failedAgoMs).toISOString() : null,
+        submittedAt: null,
         consecutiveFailures: b.failures,
       };
       view.beads.set(ids[index], beadView);
