@@ -75,9 +75,16 @@ function ending(result: AgentResult): string {
 
 const endingInParentheses = (result: AgentResult | null) => (result ? ` (${ending(result)})` : '');
 
-function attempts(count: number): string {
-  return `${count} attempt${count === 1 ? '' : 's'}`;
+function count(n: number, noun: string): string {
+  return `${n} ${noun}${n === 1 ? '' : 's'}`;
 }
+
+function attempts(n: number): string {
+  return count(n, 'attempt');
+}
+
+/** Batch ids are uuids the refinery makes up: the start is enough to tell the batches of a history apart. */
+const batch = (id: string) => `merge batch ${id.slice(0, 8)}`;
 
 const sentences: Sentences = {
   TownCreated: (e) => `Town ${quoted(e.data.name)} was created`,
@@ -126,7 +133,39 @@ const sentences: Sentences = {
     `(attempt ${e.data.attempt}, head ${shortSha(e.data.headCommit)}${e.data.agentResult ? `, ${ending(e.data.agentResult)}` : ''})`,
   BeadMerged: (e, n) =>
     `${capitalize(n.bead(e.data.beadId))} was merged into ${e.data.targetBranch} as ${shortSha(e.data.mergeCommit)} ` +
-    `(attempt ${e.data.attempt})`,
+    `(attempt ${e.data.attempt}${e.data.batchId ? `, in ${batch(e.data.batchId)}` : ''})`,
+  MergeBatchStarted: (e, n) => {
+    const on = e.data.speculativeOn ? `, speculatively on top of ${batch(e.data.speculativeOn)} whose checks still run` : '';
+    return (
+      `The refinery started ${batch(e.data.batchId)} on ${n.rig(e.data.rigId)} with ${count(e.data.beads.length, 'bead')} ` +
+      `(${n.beads(e.data.beads.map((b) => b.beadId))}) merged onto ${shortSha(e.data.baseCommit)} of ${e.data.targetBranch}${on}`
+    );
+  },
+  MergeBatchChecked: (e, n) => {
+    const tested = `check run ${e.data.run} of ${batch(e.data.batchId)} on its first ${count(e.data.beadIds.length, 'bead')} (${n.beads(e.data.beadIds)})`;
+    const took = `in ${Math.round(e.data.durationMs / 1000)} s`;
+    const why = e.data.reason ? `: ${clip(e.data.reason)}` : '';
+    if (e.data.outcome === 'PASSED') return `${capitalize(tested)} passed ${took}`;
+    if (e.data.outcome === 'FLAKY') return `${capitalize(tested)} was flaky ${took}: it failed, then passed on the same tree${why}`;
+    return `${capitalize(tested)} failed ${took}${why}`;
+  },
+  MergeBatchEnded: (e, n) => {
+    const runs = `after ${count(e.data.checkRuns, 'check run')}`;
+    const why = e.data.reason ? `: ${clip(e.data.reason)}` : '';
+    const merged = e.data.mergedBeadIds.length > 0 ? `${n.beads(e.data.mergedBeadIds)} merged` : 'nothing merged';
+    switch (e.data.outcome) {
+      case 'MERGED':
+        return `${capitalize(batch(e.data.batchId))} was merged ${runs}: ${merged}`;
+      case 'SPLIT': {
+        const culprit = e.data.culpritBeadId ? `${n.bead(e.data.culpritBeadId)} was found to break the checks and sent back` : 'no culprit was named';
+        return `${capitalize(batch(e.data.batchId))} was split ${runs}: ${culprit}; ${merged}; the beads after it wait for the next batch${why}`;
+      }
+      case 'DISCARDED':
+        return `${capitalize(batch(e.data.batchId))} was discarded ${runs}; its beads wait for the next batch${why}`;
+      case 'ABANDONED':
+        return `${capitalize(batch(e.data.batchId))} was abandoned ${runs}; a later batch took its beads${why}`;
+    }
+  },
   BeadMergeClaimed: (e, n) =>
     `The refinery began pushing ${n.bead(e.data.beadId)} into ${e.data.targetBranch} as ${shortSha(e.data.mergeCommit)} ` +
     `(attempt ${e.data.attempt}); a close from now on cannot stop this merge`,

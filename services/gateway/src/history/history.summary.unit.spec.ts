@@ -75,6 +75,48 @@ describe('history summaries', () => {
     expect(summarize(landed, names({}, {}, { [RIG]: 'web' }))).toBe('The convoy landed: rig "web" at ffffffffffff.');
   });
 
+  it('given a merge batch built on another, checked red and split, when summarized, then each sentence names the batch, its beads, the run and the culprit sent back', () => {
+    const batch = '3d9a4c2e-6b1f-4e8a-9c7d-5f2e1a0b3c4d';
+    const ahead = '7e8f9a0b-1c2d-4e3f-8a5b-6c7d8e9f0a1b';
+    const titles = names({ [BEAD]: 'Add login', [UPSTREAM]: 'Schema' }, {}, { [RIG]: 'web' });
+    const started = event('MergeBatchStarted', {
+      batchId: batch,
+      rigId: RIG,
+      targetBranch: 'main',
+      baseCommit: 'a'.repeat(40),
+      speculativeOn: ahead,
+      beads: [
+        { beadId: UPSTREAM, attempt: 1, mergeCommit: 'b'.repeat(40) },
+        { beadId: BEAD, attempt: 2, mergeCommit: 'c'.repeat(40) },
+      ],
+    });
+    const checked = event('MergeBatchChecked', {
+      batchId: batch,
+      run: 1,
+      beadIds: [UPSTREAM, BEAD],
+      commit: 'c'.repeat(40),
+      outcome: 'FAILED',
+      durationMs: 2_400,
+      reason: 'check "test" failed (exit 1)',
+    });
+    const split = event('MergeBatchEnded', { batchId: batch, outcome: 'SPLIT', mergedBeadIds: [UPSTREAM], culpritBeadId: BEAD, checkRuns: 2, reason: null });
+    const merged = event('BeadMerged', { beadId: UPSTREAM, attempt: 1, mergeCommit: 'b'.repeat(40), targetBranch: 'main', batchId: batch });
+
+    expect(summarize(started, titles)).toBe(
+      'The refinery started merge batch 3d9a4c2e on rig "web" with 2 beads (beads "Schema" and "Add login") merged onto aaaaaaaaaaaa of main, ' +
+        'speculatively on top of merge batch 7e8f9a0b whose checks still run.',
+    );
+    expect(summarize(checked, titles)).toBe(
+      'Check run 1 of merge batch 3d9a4c2e on its first 2 beads (beads "Schema" and "Add login") failed in 2 s: check "test" failed (exit 1).',
+    );
+    expect(summarize(split, titles)).toBe(
+      'Merge batch 3d9a4c2e was split after 2 check runs: bead "Add login" was found to break the checks and sent back; bead "Schema" merged; ' +
+        'the beads after it wait for the next batch.',
+    );
+    expect(summarize(merged, titles)).toBe('Bead "Schema" was merged into main as bbbbbbbbbbbb (attempt 1, in merge batch 3d9a4c2e).');
+    expect(beadIdsOf(split)).toEqual([UPSTREAM, BEAD]);
+  });
+
   it('given a bead whose title is unknown, when summarized, then it is named by the start of its id', () => {
     expect(summarize(event('BeadRetried', { beadId: BEAD }), NO_NAMES)).toBe('Bead a1b2c3d4 was reopened for another attempt.');
   });

@@ -224,6 +224,7 @@ export class ConvoyFixture extends AggregateFixture {
         attempt,
         mergeCommit: sha(`merge ${this.bead(index)}`),
         targetBranch: `convoy/${this.convoyId.slice(0, 8)}`,
+        batchId: null,
       }),
       ...(unblocked.length ? [event('BeadsBecameReady', { beadIds: unblocked.map((i) => this.bead(i)) })] : []),
     );
@@ -325,6 +326,7 @@ const SNAPSHOT_QUERIES: Record<string, string> = {
   beads: 'SELECT * FROM beads ORDER BY id',
   bead_dependencies: 'SELECT * FROM bead_dependencies ORDER BY bead_id, depends_on_bead_id',
   bead_attempts: 'SELECT * FROM bead_attempts ORDER BY bead_id, number',
+  merge_queue: 'SELECT * FROM merge_queue ORDER BY bead_id',
   agents: 'SELECT * FROM agents ORDER BY town_id, agent_id',
   convoy_events: 'SELECT * FROM convoy_events ORDER BY seq, idx',
   webhooks: 'SELECT * FROM webhooks ORDER BY id',

@@ -29,7 +29,7 @@ export interface RebuildReport {
  * Everything projected from the event stream. The webhook delivery tables are not: they come from
  * the delivery log, whose projector finds its checkpoints gone and simply applies its next records.
  */
-const READ_MODEL_TABLES = ['towns', 'rigs', 'webhooks', 'convoys', 'beads', 'bead_dependencies', 'bead_attempts', 'agents', 'convoy_events', 'town_bounds', 'projection_checkpoints', 'projection_holds'];
+const READ_MODEL_TABLES = ['towns', 'rigs', 'webhooks', 'convoys', 'beads', 'bead_dependencies', 'bead_attempts', 'agents', 'merge_queue', 'convoy_events', 'town_bounds', 'projection_checkpoints', 'projection_holds'];
 const CONSUMER_BUFFER_BYTES = 8 * 1024 * 1024;
 /**
  * A batch and the live projector can deadlock: rows shared by every convoy of a town (its agents)

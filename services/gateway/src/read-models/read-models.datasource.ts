@@ -12,8 +12,9 @@ import { ProjectionSkips1765000000000 } from './migrations/1765000000000-project
 import { RigCredentials1765100000000 } from './migrations/1765100000000-rig-credentials';
 import { TownBounds1765200000000 } from './migrations/1765200000000-town-bounds';
 import { PushClaims1765300000000 } from './migrations/1765300000000-push-claims';
+import { MergeQueue1765400000000 } from './migrations/1765400000000-merge-queue';
 
-export const READ_MODEL_MIGRATIONS = [ReadModels1764061200000, RigConfig1764072000000, AttemptsAndAgents1764158400000, ConvoyHistory1764162000000, Webhooks1764165600000, ProjectionSkips1765000000000, RigCredentials1765100000000, TownBounds1765200000000, PushClaims1765300000000];
+export const READ_MODEL_MIGRATIONS = [ReadModels1764061200000, RigConfig1764072000000, AttemptsAndAgents1764158400000, ConvoyHistory1764162000000, Webhooks1764165600000, ProjectionSkips1765000000000, RigCredentials1765100000000, TownBounds1765200000000, PushClaims1765300000000, MergeQueue1765400000000];
 
 /**
  * TypeORM's own loggers print a failed query's parameters, i.e. event payloads and token hashes.

@@ -4,6 +4,7 @@ import { BeadDependencyRow } from './bead-dependency.entity';
 import { BeadRow } from './bead.entity';
 import { CheckpointRow, ProjectionHoldRow } from './checkpoint.entity';
 import { ConvoyRow } from './convoy.entity';
+import { MergeQueueRow } from './merge-queue.entity';
 import { RigRow } from './rig.entity';
 import { TownRow } from './town.entity';
 import { WebhookDeliveryAttemptRow, WebhookDeliveryRow, WebhookRow } from './webhook.entity';
@@ -16,11 +17,12 @@ export const READ_MODEL_ENTITIES = [
   BeadDependencyRow,
   BeadAttemptRow,
   AgentRow,
+  MergeQueueRow,
   CheckpointRow,
   ProjectionHoldRow,
   WebhookRow,
   WebhookDeliveryRow,
   WebhookDeliveryAttemptRow,
 ];
-export { AgentRow, BeadAttemptRow, BeadDependencyRow, BeadRow, CheckpointRow, ConvoyRow, ProjectionHoldRow, RigRow, TownRow };
+export { AgentRow, BeadAttemptRow, BeadDependencyRow, BeadRow, CheckpointRow, ConvoyRow, MergeQueueRow, ProjectionHoldRow, RigRow, TownRow };
 export { WebhookDeliveryAttemptRow, WebhookDeliveryRow, WebhookRow };

@@ -409,7 +409,7 @@ describe('applyCommit', () => {
       landing.dispatched(1),
       landing.submitted(1),
       landing.commit(
-        event('BeadMerged', { beadId: l(1), attempt: 1, mergeCommit: sha(`merge ${l(1)}`), targetBranch: 'main' }),
+        event('BeadMerged', { beadId: l(1), attempt: 1, mergeCommit: sha(`merge ${l(1)}`), targetBranch: 'main', batchId: null }),
         event('ConvoyReadyToLand', {}),
       ),
       landing.commit(event('ConvoyLandingStarted', { attempt: 1 })),

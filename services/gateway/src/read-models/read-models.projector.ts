@@ -4,6 +4,7 @@ import type { EntityManager } from 'typeorm';
 import { each, runsOf, type RunHandler } from './event-runs.projector';
 import { recordConvoyHistory } from '../history/history.projection';
 import { projectAttempts } from './bead-attempts.projector';
+import { projectMergeQueue } from './merge-queue.projector';
 import { raiseTownBounds } from './town-bounds.projector';
 import { advanceCheckpoint, lockCheckpoint } from '../projection/projection.checkpoint';
 
@@ -46,6 +47,7 @@ export async function applyCommit(
   await touchConvoys(tx, commit.events);
   await raiseTownBounds(tx, commit.events);
   await projectAttempts(tx, commit);
+  await projectMergeQueue(tx, commit);
   await recordConvoyHistory(tx, commit, storedEvents);
   await advanceCheckpoint(tx, commit.subject, lastSeq, commit.seq, at);
   return 'applied';
@@ -318,6 +320,9 @@ const beadMergeClaimed = each<'BeadMergeClaimed'>((tx, e) => setBead(tx, e, { me
 
 const beadMergeAborted = each<'BeadMergeAborted'>((tx, e) => setBead(tx, e, { status: beadStatusAfter(e), ready: false, last_reason: e.data.reason }));
 
+/** Batches change no bead or convoy: they live in the merge queue (merge-queue.projector.ts) and the history. */
+const mergeBatchEvent = <K extends 'MergeBatchStarted' | 'MergeBatchChecked' | 'MergeBatchEnded'>() => each<K>(async () => undefined);
+
 const beadCancelled = each<'BeadCancelled'>((tx, e) => setBead(tx, e, { status: beadStatusAfter(e), ready: false }));
 
 const convoyReadyToLand = each<'ConvoyReadyToLand'>((tx, e) => setConvoy(tx, e, { status: convoyStatusAfter(e) }));
@@ -422,6 +427,9 @@ const handlers: { [K in EventType]: RunHandler<K> } = {
   BeadStarted: beadStarted,
   BeadSubmitted: beadSubmitted,
   BeadMerged: beadMerged,
+  MergeBatchStarted: mergeBatchEvent<'MergeBatchStarted'>(),
+  MergeBatchChecked: mergeBatchEvent<'MergeBatchChecked'>(),
+  MergeBatchEnded: mergeBatchEvent<'MergeBatchEnded'>(),
   BeadMergeClaimed: beadMergeClaimed,
   BeadMergeAborted: beadMergeAborted,
   BeadReworkRequested: beadReopened<'BeadReworkRequested'>(),
