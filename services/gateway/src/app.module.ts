@@ -10,6 +10,7 @@ import { HealthModule } from './health/gateway.health';
 import { HeavyReadsModule } from './heavy-reads/heavy-reads.module';
 import { HistoryModule } from './history/history.module';
 import { LiveModule } from './live/live.module';
+import { MergeQueueModule } from './merge-queue/merge-queue.module';
 import { ProjectionModule } from './projection/projection.module';
 import { ReadModelsModule } from './read-models/read-models.module';
 import { RigModule } from './rig/rig.module';
@@ -34,6 +35,7 @@ export class AppModule {
         AgentModule,
         HistoryModule,
         LiveModule,
+        MergeQueueModule,
         WebhookModule,
         HeavyReadsModule,
         ...(config.readerOnly ? [] : [HealthModule]),

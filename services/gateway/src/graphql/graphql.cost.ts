@@ -69,6 +69,9 @@ export const MAX_LINKS_PAGE = 1_000;
  * under its lease unless a runner died mid-push, so a handful; the list is still paged.
  */
 export const DEFAULT_UNDER_WAY_PAGE = 50;
+/** A busy rig's merge queue holds every bead handed in while its checks are red: paged like any list that grows with the town. */
+export const DEFAULT_MERGE_QUEUE_PAGE = 100;
+export const MAX_MERGE_QUEUE_PAGE = 1_000;
 /** Attempts of one bead: the convoy's attempt budget, renewed by each retryBead. */
 export const ATTEMPTS_BOUND = 10;
 /** Attempts of one webhook delivery. */
@@ -102,6 +105,8 @@ export function costModel({ maxTasks, maxEdges, maxRigsPerTown, maxWebhooksPerTo
     ['BeadChange.events', maxTasks + 1],
     ['HistoryEvent.beadIds', maxTasks],
     ['Rig.agents', 64],
+    ['Rig.mergeQueue', { first: 'own', max: MAX_MERGE_QUEUE_PAGE }],
+    ['MergeQueueChange.entries', { first: 'own', max: MAX_MERGE_QUEUE_PAGE }],
     ['RigConfigModel.checks', 20],
     ['RigCheckModel.command', 256],
     ['AgentConfigModel.command', 256],

@@ -5,5 +5,5 @@ import { ProjectionModule } from '../projection/projection.module';
 import { LiveResolver } from './live.resolver';
 import { LiveService } from './live.service';
 
-@Module({ imports: [BusModule, ProjectionModule, HistoryModule], providers: [LiveService, LiveResolver] })
+@Module({ imports: [BusModule, ProjectionModule, HistoryModule], providers: [LiveService, LiveResolver], exports: [LiveService] })
 export class LiveModule {}

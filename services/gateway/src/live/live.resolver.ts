@@ -16,7 +16,7 @@ const AFTER_SEQUENCE = {
  * subscriber of the town resolving that change shares (SharedLoaders); one subscription's changes
  * are resolved one at a time, so swapping them on its context is safe.
  */
-function withChangeLoaders<T extends SharedLoaders>(payload: T, _args: unknown, ctx: GatewayContext): T {
+export function withChangeLoaders<T extends SharedLoaders>(payload: T, _args: unknown, ctx: GatewayContext): T {
   (ctx as { loaders: RequestLoaders }).loaders = payload.loaders;
   return payload;
 }

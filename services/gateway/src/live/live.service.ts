@@ -125,6 +125,14 @@ export class LiveService {
     });
   }
 
+  /**
+   * The town's convoy decisions from now on, on the follower that convoyChanged without convoyId
+   * shares: a view of the town derived from them (a rig's merge queue) costs no consumer of its own.
+   */
+  followTown(townId: string): Promise<CommitSource> {
+    return this.follow(this.bus.names.townConvoyEvents(townId), undefined);
+  }
+
   /** The commits of `filterSubject` after `afterSeq` (from now without it), on the subject's shared follower when it misses nothing. */
   private async follow(filterSubject: string, afterSeq: number | undefined): Promise<CommitSource> {
     const open = (after: number) => followStream(this.bus, { filterSubject, afterSeq: after });
@@ -148,7 +156,7 @@ export class LiveService {
   }
 
   /** The change goes out with the read models at least as new as it; a stalled projection ends the subscription. */
-  private async readModelsAt(commit: StoredCommit): Promise<void> {
+  async readModelsAt(commit: StoredCommit): Promise<void> {
     try {
       await this.waiter.waitFor(commit.subject, commit.seq, this.config.readModelWaitMs);
     } catch (error) {

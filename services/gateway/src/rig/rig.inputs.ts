@@ -19,7 +19,11 @@ export class RigCheckInput {
   @Field(() => [String]) command!: string[];
 }
 
-@InputType({ description: 'Every field is optional; the defaults are 4 polecats, the demo agent, 30 min per attempt, no checks.' })
+@InputType({
+  description:
+    'Every field is optional; the defaults are 4 polecats, the demo agent, 30 min per attempt, no checks, ' +
+    'merge batches of up to 8 beads, 2 batches checked at once, 2 check runs at once, no retry of failed checks.',
+})
 export class RigConfigInput {
   @Field(() => Int, { nullable: true }) maxPolecats?: number;
   @Field(() => AgentConfigInput, { nullable: true }) agent?: AgentConfigInput;
@@ -27,6 +31,10 @@ export class RigConfigInput {
   @Field(() => [RigCheckInput], { nullable: true }) checks?: RigCheckInput[];
   @Field(() => Int, { nullable: true }) checkTimeoutMs?: number;
   @Field({ nullable: true }) allowEmptyBeads?: boolean;
+  @Field(() => Int, { nullable: true, description: '1 to 32.' }) mergeBatchMax?: number;
+  @Field(() => Int, { nullable: true, description: '1 to 4.' }) speculativeDepth?: number;
+  @Field(() => Int, { nullable: true, description: '1 to 8.' }) checkConcurrency?: number;
+  @Field({ nullable: true }) retryFlakyChecks?: boolean;
 }
 
 @InputType({ description: 'A token for an https remote, sent by git as HTTP basic authentication.' })

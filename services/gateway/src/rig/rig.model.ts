@@ -45,6 +45,10 @@ export class RigConfigModel {
   @Field(() => Int) checkTimeoutMs!: number;
   @Field() mergeStrategy!: string;
   @Field() allowEmptyBeads!: boolean;
+  @Field(() => Int, { description: 'Beads the refinery merges one after another and checks once together (1 to 32).' }) mergeBatchMax!: number;
+  @Field(() => Int, { description: 'Batches checked at once, each built on top of the one ahead of it (1 to 4).' }) speculativeDepth!: number;
+  @Field(() => Int, { description: 'Check runs of the rig at once: speculative batches and bisection halves (1 to 8).' }) checkConcurrency!: number;
+  @Field({ description: 'A failed check is run once more on the same tree; a pass then counts, reported as flaky.' }) retryFlakyChecks!: boolean;
 }
 
 export enum RigCredentialKind {
