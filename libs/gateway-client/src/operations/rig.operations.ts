@@ -15,9 +15,17 @@ export interface RigSummary {
     agent: { kind: AgentKind; profile?: string | null; command: string[] | null };
     agentTimeoutMs: number;
     checks: { name: string; command: string[] }[];
-  };
+  } & MergeQueueSettings;
   /** What can be shown of the rig's git credentials (never the secret); null without any, absent from older gateways. */
   credentials?: RigCredentialsSummary | null;
+}
+
+/** How the rig's refinery batches merges: beads per batch (1–32), batches checked at once (1–4), check runs at once (1–8), one retry of a failed check. */
+export interface MergeQueueSettings {
+  mergeBatchMax: number;
+  speculativeDepth: number;
+  checkConcurrency: number;
+  retryFlakyChecks: boolean;
 }
 
 export interface RigCredentialsSummary {
@@ -32,7 +40,7 @@ export type RigCredentialsInput =
   | { httpsToken: { token: string; username?: string } }
   | { sshKey: { privateKey: string; knownHosts?: string[] } };
 
-const RIG_FIELDS = `id name gitUrl defaultBranch createdAt config { maxPolecats agent { kind profile command } agentTimeoutMs checks { name command } } credentials { kind setAt username fingerprint }`;
+const RIG_FIELDS = `id name gitUrl defaultBranch createdAt config { maxPolecats agent { kind profile command } agentTimeoutMs checks { name command } mergeBatchMax speculativeDepth checkConcurrency retryFlakyChecks } credentials { kind setAt username fingerprint }`;
 
 export async function listRigs(client: GatewayClient): Promise<RigSummary[]> {
   return (await client.request<{ rigs: RigSummary[] }>(`{ rigs { ${RIG_FIELDS} } }`)).rigs;
@@ -49,7 +57,7 @@ export interface RegisterRigInput {
     checks?: { name: string; command: string[] }[];
     checkTimeoutMs?: number;
     allowEmptyBeads?: boolean;
-  };
+  } & Partial<MergeQueueSettings>;
   credentials?: RigCredentialsInput;
   commandId?: string;
 }
