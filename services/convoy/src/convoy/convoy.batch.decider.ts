@@ -1,6 +1,7 @@
 import type { ConvoyCommandOf, NewEvent } from '@gastown/contracts';
 import { DomainError, rejectInput } from '../decider/decider.error';
 import { clip, quote } from './convoy.messages';
+import { closedBeforePush } from './convoy.merge.decider';
 import { REASON_LENGTH, requireBead, requireCommit, requireExistingConvoy, requireLiveConvoy, requireReason } from './convoy.rules';
 import type { ConvoyState, MergeBatchState } from './convoy.state';
 
@@ -11,7 +12,9 @@ const BATCH_BEADS_MAX = 32;
  * The refinery reports each batch it builds, so the queue and the history can say which batch
  * merged a bead and why another went back. A batch holds beads in review on their current
  * attempt, on one rig and one target; a bead found in a batch still open was left there by a
- * runner that stopped, and that batch is recorded as abandoned first.
+ * runner that stopped, and that batch is recorded as abandoned first. A bead whose push was
+ * granted but never made (its target moved, or its runner died) may join a new batch: while the
+ * convoy is open a grant only orders a close, and the new batch asks for its own.
  */
 export function startMergeBatch(command: ConvoyCommandOf<'StartMergeBatch'>, state: ConvoyState): NewEvent[] {
   requireLiveConvoy(state, command);
@@ -35,11 +38,9 @@ export function startMergeBatch(command: ConvoyCommandOf<'StartMergeBatch'>, sta
           ? `it is on attempt ${bead.attempt}, not ${entry.attempt}`
           : bead.rigId !== rigId
             ? `it works on rig ${bead.rigId}`
-            : bead.mergeClaim !== null
-              ? `its merge ${bead.mergeClaim.slice(0, 12)} was already granted a push`
-              : bead.baseBranch !== targetBranch
-                ? `it merges into ${bead.baseBranch}, not ${targetBranch}`
-                : null;
+            : bead.baseBranch !== targetBranch
+              ? `it merges into ${bead.baseBranch}, not ${targetBranch}`
+              : null;
     if (why) {
       throw DomainError.conflict(`bead ${quote(bead.title)} cannot join merge batch ${batchId}: ${why}`, { batchId, beadId: bead.beadId, status: bead.status });
     }
@@ -101,7 +102,15 @@ export function endMergeBatch(command: ConvoyCommandOf<'EndMergeBatch'>, state: 
 export function claimBatchPush(command: ConvoyCommandOf<'ClaimBatchPush'>, state: ConvoyState): NewEvent[] {
   const { batchId, beadCount } = command.data;
   const batch = requireBatch(state, command, batchId);
-  if (state.status === 'CANCELLED') return [];
+  if (state.status === 'CANCELLED') {
+    // As for one bead: a review the close dropped, or a new merge after a claimed push failed, is recorded as aborted.
+    return requirePrefix(batch, beadCount, 'beadCount').flatMap((entry): NewEvent[] => {
+      const bead = requireBead(state, entry.beadId);
+      const under = bead.status === 'IN_REVIEW' && bead.mergeClaim === entry.mergeCommit;
+      if (under || bead.attempt !== entry.attempt || !['IN_REVIEW', 'CANCELLED'].includes(bead.status)) return [];
+      return [{ type: 'BeadMergeAborted', data: { beadId: bead.beadId, attempt: bead.attempt, reason: closedBeforePush(state) } }];
+    });
+  }
   requireLiveConvoy(state, command);
   if (!batch.open) throw DomainError.conflict(`merge batch ${batchId} has ended: nothing of it may be pushed`, { batchId });
   return requirePrefix(batch, beadCount, 'beadCount').flatMap((entry): NewEvent[] => {

@@ -118,11 +118,12 @@ describe('convoy decider: merge batches', () => {
       expect(decision.result).toMatchObject({ batchId: BATCH, claimed: true });
     });
 
-    it('given a closed convoy, when a batch push is claimed, then nothing is granted and the push must not happen', () => {
+    it('given a closed convoy, when a batch push is claimed, then nothing is granted and each merge is recorded as aborted', () => {
+      const aborted = (index: number) => ({ type: 'BeadMergeAborted' as const, data: { beadId: bead(index), attempt: 1, reason: 'convoy "Ship login" was closed before this merge was pushed' } });
       const decision = spec()
         .given(historyOf([...reviewing(), startBatch(), close()]))
-        .when(command('ClaimBatchPush', { batchId: BATCH, beadCount: 3 }))
-        .thenNothing();
+        .when(command('ClaimBatchPush', { batchId: BATCH, beadCount: 2 }))
+        .then([aborted(0), aborted(1)]);
       expect(decision.result).toMatchObject({ claimed: false, convoyStatus: 'CANCELLED' });
     });
 

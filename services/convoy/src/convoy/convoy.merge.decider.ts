@@ -79,7 +79,7 @@ export function requestRework(command: ConvoyCommandOf<'RequestRework'>, state: 
     : [rework];
 }
 
-const closedBeforePush = (state: ConvoyState) => `convoy ${quote(state.title)} was closed before this merge was pushed`;
+export const closedBeforePush = (state: ConvoyState) => `convoy ${quote(state.title)} was closed before this merge was pushed`;
 
 /** In a closed convoy only a bead whose push was granted before the close may still report its merge's outcome. */
 function requireClaimedAfterClose(state: ConvoyState, command: ConvoyCommandOf<'RecordBeadMerged' | 'RequestRework'>): BeadState {
