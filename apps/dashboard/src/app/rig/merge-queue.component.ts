@@ -1,9 +1,14 @@
 import { ChangeDetectionStrategy, Component, input } from '@angular/core';
 import { RouterLink } from '@angular/router';
 import { RelativeTimePipe } from '../ui/relative-time.pipe';
-import type { MergeQueueEntry } from './rig.model';
+import type { MergeQueueEntry, MergeQueueStatus } from './rig.model';
 
-/** The rig's beads waiting for the refinery, numbered in the order it takes them. */
+const STATUS_LABEL: Record<MergeQueueStatus, string> = { WAITING: 'waiting', CHECKING: 'checking', BISECTING: 'bisecting' };
+
+/**
+ * The rig's refinery queue, first in line first: each bead's place, what the refinery does with
+ * it (waiting for a batch, checking it, bisecting a red batch) and since when, and its batch.
+ */
 @Component({
   selector: 'gt-merge-queue',
   imports: [RouterLink, RelativeTimePipe],
@@ -19,12 +24,18 @@ import type { MergeQueueEntry } from './rig.model';
                 <span class="visually-hidden">{{ entry.position === 1 ? 'Next' : 'Number ' + entry.position }}: </span>{{ entry.bead.title }}
               </a>
               <span class="muted small"
-                >{{ entry.convoyTitle }}@if (entry.submittedAt) {
-                  · handed in <time [attr.datetime]="entry.submittedAt">{{ entry.submittedAt | relativeTime: now() }}</time>
-                }@if (entry.bead.assignee) {
+                ><span class="status" [class]="'status ' + entry.status.toLowerCase()">{{ label(entry) }}</span> since
+                <time [attr.datetime]="since(entry)">{{ since(entry) | relativeTime: now() }}</time> · {{ entry.bead.convoy.title }}@if (entry.bead.assignee) {
                   · by {{ entry.bead.assignee }}
                 }</span
               >
+              @if (entry.batch; as batch) {
+                <span class="batch small" data-testid="merge-batch"
+                  >batch <code [attr.title]="batch.id">{{ batch.id.slice(0, 8) }}</code>@if (batch.speculativeOn) {
+                    · <span class="speculative" [attr.title]="'built on batch ' + batch.speculativeOn + ', whose checks still run'">speculative</span>
+                  } · {{ batch.checkRuns }} check run{{ batch.checkRuns === 1 ? '' : 's' }}</span
+                >
+              }
             </div>
           </li>
         }
@@ -43,10 +54,22 @@ import type { MergeQueueEntry } from './rig.model';
     .what { display: grid; gap: 0.1rem; min-width: 0; }
     .what a { overflow-wrap: anywhere; }
     .small { font-size: 0.82rem; overflow-wrap: anywhere; }
+    .status { font-weight: 600; }
+    .status.bisecting { color: var(--danger-text); }
+    .speculative { font-style: italic; }
   `,
 })
 export class MergeQueueComponent {
   /** Next to merge first. */
   readonly entries = input.required<MergeQueueEntry[]>();
   readonly now = input.required<number>();
+
+  protected label(entry: MergeQueueEntry): string {
+    return STATUS_LABEL[entry.status];
+  }
+
+  /** In a batch: since the batch started; waiting: since it was handed in. */
+  protected since(entry: MergeQueueEntry): string {
+    return entry.startedAt ?? entry.submittedAt;
+  }
 }

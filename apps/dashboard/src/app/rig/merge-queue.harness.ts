@@ -6,6 +6,7 @@ export class MergeQueueItemHarness extends ComponentHarness {
   private readonly positionBadge = this.locatorFor('.position');
   private readonly link = this.locatorFor('a');
   private readonly detail = this.locatorFor('.small');
+  private readonly batchLine = this.locatorForOptional('[data-testid=merge-batch]');
 
   async position(): Promise<string> {
     return (await this.positionBadge()).text();
@@ -22,6 +23,11 @@ export class MergeQueueItemHarness extends ComponentHarness {
 
   async detailText(): Promise<string> {
     return (await this.detail()).text();
+  }
+
+  /** Its batch, short id, speculative marker and check runs; null while it waits for one. */
+  async batchText(): Promise<string | null> {
+    return (await this.batchLine())?.text() ?? null;
   }
 }
 

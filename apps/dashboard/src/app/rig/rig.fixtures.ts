@@ -1,4 +1,4 @@
-import type { RigAgent, RigBead, RigConvoy, RigInfo } from './rig.model';
+import type { MergeQueueEntry, RigAgent, RigBead, RigConvoy, RigInfo } from './rig.model';
 import { progressOf } from './rig.selectors';
 
 /** Test data: the rig view's shapes as the gateway returns them, overridable field by field. */
@@ -46,14 +46,15 @@ export function rigAgent(name: string, overrides: Partial<RigAgent> = {}): RigAg
   };
 }
 
-/** A bead in review whose attempt was handed in at `at`. */
-export function inReview(id: string, at: string | null, overrides: Partial<RigBead> = {}): RigBead {
-  return rigBead(id, {
-    status: 'IN_REVIEW',
-    attempts: [
-      { number: 1, outcome: 'REWORK', endedAt: '2026-11-25T09:00:00Z' },
-      { number: 2, outcome: 'SUBMITTED', endedAt: at },
-    ],
+/** A bead waiting in the rig's merge queue, handed in at `submittedAt`, outside any batch unless overridden. */
+export function queueEntry(id: string, position: number, overrides: Partial<MergeQueueEntry> = {}): MergeQueueEntry {
+  return {
+    position,
+    status: 'WAITING',
+    submittedAt: '2026-11-25T10:00:00Z',
+    startedAt: null,
+    batch: null,
+    bead: { id, title: `bead ${id}`, convoyId: 'c-1', assignee: null, convoy: { title: 'convoy c-1' } },
     ...overrides,
-  });
+  };
 }

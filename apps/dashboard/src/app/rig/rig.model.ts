@@ -71,11 +71,17 @@ export interface RigConvoyView {
   beads: (RigBead & { state: BeadState })[];
 }
 
+export type MergeQueueStatus = 'WAITING' | 'CHECKING' | 'BISECTING';
+
+/** A bead in the rig's refinery queue, as the gateway's merge queue read model holds it. */
 export interface MergeQueueEntry {
-  /** 1 is the next one the refinery takes. */
+  /** 1 is the first in line. */
   position: number;
-  bead: RigBead;
-  convoyTitle: string;
-  /** When its attempt was handed in; null if the API has not said. */
-  submittedAt: string | null;
+  status: MergeQueueStatus;
+  /** When its attempt was handed in. */
+  submittedAt: string;
+  /** When its batch started; null while it waits for one. */
+  startedAt: string | null;
+  batch: { id: string; speculativeOn: string | null; checkRuns: number } | null;
+  bead: { id: string; title: string; convoyId: string; assignee: string | null; convoy: { title: string } };
 }

@@ -7,16 +7,17 @@ import { AgentListHarness } from './agent-list.harness';
 import { MergeQueueHarness } from './merge-queue.harness';
 import { RigAgentHarness } from './rig-agent.harness';
 import { RigConvoysHarness } from './rig-convoys.harness';
-import { inReview, rigAgent, rigBead, rigConvoy, rigInfo } from './rig.fixtures';
-import type { RigAgentConfig, RigConvoy } from './rig.model';
+import { queueEntry, rigAgent, rigBead, rigConvoy, rigInfo } from './rig.fixtures';
+import type { MergeQueueEntry, RigAgentConfig, RigConvoy } from './rig.model';
 import { RigPage } from './rig.page';
 
-/** Our own GatewayService: one rig, one convoy, and a live feed the test drives. */
+/** Our own GatewayService: one rig, one convoy, and the live feeds the test drives. */
 class FakeGateway {
   agents = [rigAgent('polecat-1')];
   agent: RigAgentConfig = rigInfo().config.agent;
   documents: string[] = [];
   sink: LiveSink<{ convoyChanged: { sequence: number; convoy: RigConvoy } }> | null = null;
+  queueSink: LiveSink<{ mergeQueueChanged: { entries: MergeQueueEntry[] } }> | null = null;
   pending: Promise<unknown>[] = [];
 
   request(document: string, variables: Record<string, unknown>): Promise<unknown> {
@@ -26,7 +27,11 @@ class FakeGateway {
       if (document.includes('query RigAgents')) return { rig: { agents: this.agents } };
       const convoy = rigConvoy('c-1', [rigBead('b-1', { title: 'Form' }), rigBead('b-2', { rigId: 'r-2' })], { title: 'Login', sequence: 4 });
       return {
-        rig: { ...rigInfo({ config: { ...rigInfo().config, agent: this.agent, checks: [{ name: 'lint' }, { name: 'test' }] } }), agents: this.agents },
+        rig: {
+          ...rigInfo({ config: { ...rigInfo().config, agent: this.agent, checks: [{ name: 'lint' }, { name: 'test' }] } }),
+          agents: this.agents,
+          mergeQueue: [],
+        },
         convoys: { edges: [{ node: convoy }] },
       };
     })();
@@ -34,8 +39,9 @@ class FakeGateway {
     return answer;
   }
 
-  live(_document: string, _variables: unknown, sink: LiveSink<never>): void {
-    this.sink = sink;
+  live(document: string, _variables: unknown, sink: LiveSink<never>): void {
+    if (document.includes('mergeQueueChanged')) this.queueSink = sink;
+    else this.sink = sink;
   }
 
   async settle(): Promise<void> {
@@ -79,18 +85,26 @@ describe('RigPage', () => {
     expect(await agent.text()).toBe('operator profile claude');
   });
 
-  it('when a bead of the rig is handed in, then it joins the merge queue and the agents are read again', async () => {
-    const { fixture, gateway, loader } = await open('r-1');
+  it('when a bead of the rig is handed in, then the agents are read again, and the merge queue shows it once the refinery queue says so', async () => {
+    const { fixture, gateway, loader, page } = await open('r-1');
     gateway.agents = [rigAgent('polecat-1', { attemptsTotal: 1 })];
 
-    gateway.sink?.next({ convoyChanged: { sequence: 9, convoy: rigConvoy('c-1', [inReview('b-1', '2026-11-25T10:00:00Z', { title: 'Form' })], { title: 'Login', sequence: 9 }) } });
+    gateway.sink?.next({
+      convoyChanged: { sequence: 9, convoy: rigConvoy('c-1', [rigBead('b-1', { title: 'Form', status: 'IN_REVIEW' })], { title: 'Login', sequence: 9 }) },
+    });
     await gateway.settle();
+    await fixture.whenStable();
+    expect(await (await loader.getHarness(MergeQueueHarness)).items()).toEqual([]);
+    const [agent] = await (await loader.getHarness(AgentListHarness)).agents();
+    expect(await agent.lastHeard()).toContain('1 attempt');
+
+    const bead = { id: 'b-1', title: 'Form', convoyId: 'c-1', assignee: null, convoy: { title: 'Login' } };
+    gateway.queueSink?.next({ mergeQueueChanged: { entries: [queueEntry('b-1', 1, { bead })] } });
     await fixture.whenStable();
 
     const [item] = await (await loader.getHarness(MergeQueueHarness)).items();
     expect(await item.label()).toBe('Next: Form');
-    const [agent] = await (await loader.getHarness(AgentListHarness)).agents();
-    expect(await agent.lastHeard()).toContain('1 attempt');
+    expect(page.querySelector('#merge-queue-heading')?.textContent?.trim()).toBe('Merge queue (1)');
   });
 
   it('given an unknown rig, then the page says so under its one h1', async () => {

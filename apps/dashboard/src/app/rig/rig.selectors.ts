@@ -1,5 +1,5 @@
 import { beadState, type BeadState, type ConvoyProgress, type ConvoyStatus } from '../gateway/gateway.types';
-import type { MergeQueueEntry, RigBead, RigConvoy, RigConvoyView } from './rig.model';
+import type { RigBead, RigConvoy, RigConvoyView } from './rig.model';
 
 const FINISHED: ReadonlySet<ConvoyStatus> = new Set(['LANDED', 'FAILED', 'CANCELLED']);
 
@@ -56,28 +56,4 @@ export function rigConvoys(convoys: readonly RigConvoy[], rigId: string): RigCon
       };
     })
     .sort((a, b) => Number(b.inFlight) - Number(a.inFlight) || b.createdAt.localeCompare(a.createdAt));
-}
-
-/** When a bead's work was handed in: the end of its newest SUBMITTED attempt. */
-export function submittedAt(bead: RigBead): string | null {
-  const submitted = bead.attempts.filter((a) => a.outcome === 'SUBMITTED').sort((a, b) => b.number - a.number)[0];
-  return submitted?.endedAt ?? null;
-}
-
-/**
- * The rig's beads waiting for review, next to merge first. The refinery takes merge jobs in
- * the order they were handed in; a bead whose hand-in time is unknown goes last.
- */
-export function mergeQueue(convoys: readonly RigConvoy[], rigId: string): MergeQueueEntry[] {
-  return convoys
-    .flatMap((c) => c.beads.filter((b) => b.rigId === rigId && b.status === 'IN_REVIEW').map((bead) => ({ bead, convoyTitle: c.title, submittedAt: submittedAt(bead) })))
-    .sort((a, b) => compareTimes(a.submittedAt, b.submittedAt) || a.bead.id.localeCompare(b.bead.id))
-    .map((entry, i) => ({ position: i + 1, ...entry }));
-}
-
-function compareTimes(a: string | null, b: string | null): number {
-  if (a === b) return 0;
-  if (a === null) return 1;
-  if (b === null) return -1;
-  return Date.parse(a) - Date.parse(b);
 }

@@ -1,8 +1,8 @@
 import fc from 'fast-check';
 import type { BeadStatus, ConvoyStatus } from '../gateway/gateway.types';
-import { inReview, rigBead, rigConvoy } from './rig.fixtures';
+import { rigBead, rigConvoy } from './rig.fixtures';
 import type { RigBead, RigConvoy } from './rig.model';
-import { mergeQueue, progressOf, rigConvoys } from './rig.selectors';
+import { progressOf, rigConvoys } from './rig.selectors';
 
 const STATUSES: BeadStatus[] = ['OPEN', 'IN_PROGRESS', 'IN_REVIEW', 'CLOSED', 'FAILED', 'CANCELLED'];
 const CONVOY_STATUSES: ConvoyStatus[] = ['STAGED', 'ACTIVE', 'READY_TO_LAND', 'LANDING', 'LANDED', 'FAILED', 'CANCELLED'];
@@ -104,52 +104,6 @@ describe('progressOf', () => {
         expect(p.open + p.blocked + p.inProgress + p.inReview + p.closed + p.failed + p.cancelled).toBe(p.total);
         expect(p.total).toBe(list.length);
         expect(p.open + p.blocked).toBe(list.filter((b) => b.status === 'OPEN').length);
-      }),
-    );
-  });
-});
-
-describe('mergeQueue', () => {
-  it('given beads in review on several convoys, then the one handed in first is next, and beads of other rigs or states are not queued', () => {
-    const queue = mergeQueue(
-      [
-        rigConvoy('c-1', [inReview('late', '2026-11-25T10:05:00Z'), rigBead('working', { status: 'IN_PROGRESS' })]),
-        rigConvoy('c-2', [inReview('early', '2026-11-25T10:01:00Z'), inReview('other-rig', '2026-11-25T09:00:00Z', { rigId: 'r-2' })]),
-      ],
-      'r-1',
-    );
-    expect(queue.map((e) => [e.position, e.bead.id, e.convoyTitle, e.submittedAt])).toEqual([
-      [1, 'early', 'convoy c-2', '2026-11-25T10:01:00Z'],
-      [2, 'late', 'convoy c-1', '2026-11-25T10:05:00Z'],
-    ]);
-  });
-
-  it('given a reworked bead handed in again, then its place is set by the newest hand-in, not the first one', () => {
-    const reworked = rigBead('reworked', {
-      status: 'IN_REVIEW',
-      attempts: [
-        { number: 1, outcome: 'REWORK', endedAt: '2026-11-25T09:00:00Z' },
-        { number: 2, outcome: 'SUBMITTED', endedAt: '2026-11-25T10:10:00Z' },
-      ],
-    });
-    const queue = mergeQueue([rigConvoy('c', [reworked, inReview('steady', '2026-11-25T10:00:00Z')])], 'r-1');
-    expect(queue.map((e) => e.bead.id)).toEqual(['steady', 'reworked']);
-  });
-
-  it('given a bead whose hand-in time is unknown, then it queues last', () => {
-    const queue = mergeQueue([rigConvoy('c', [inReview('unknown', null), inReview('known', '2026-11-25T10:00:00Z')])], 'r-1');
-    expect(queue.map((e) => e.bead.id)).toEqual(['known', 'unknown']);
-  });
-
-  it('property: the queue holds exactly the rig\'s beads in review, numbered 1..n, by hand-in time', () => {
-    fc.assert(
-      fc.property(anyConvoys, (convoys) => {
-        const queue = mergeQueue(convoys, 'r-1');
-        const expected = convoys.flatMap((c) => c.beads).filter((b) => b.rigId === 'r-1' && b.status === 'IN_REVIEW');
-        expect(queue.map((e) => e.bead.id).sort()).toEqual(expected.map((b) => b.id).sort());
-        expect(queue.map((e) => e.position)).toEqual(queue.map((_, i) => i + 1));
-        const times = queue.map((e) => (e.submittedAt === null ? Infinity : Date.parse(e.submittedAt)));
-        expect(times).toEqual([...times].sort((a, b) => a - b));
       }),
     );
   });

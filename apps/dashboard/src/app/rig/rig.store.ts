@@ -2,10 +2,18 @@ import { DestroyRef, EnvironmentInjector, Injectable, computed, createEnvironmen
 import { GatewayError } from '@gastown/gateway-client/client';
 import { GatewayService } from '../gateway/gateway.service';
 import { BEADS_LISTED } from './rig-convoys.component';
-import type { RigAgent, RigConvoy, RigInfo } from './rig.model';
-import { holdsBeadOn, mergeQueue, rigConvoys } from './rig.selectors';
+import type { MergeQueueEntry, RigAgent, RigConvoy, RigInfo } from './rig.model';
+import { holdsBeadOn, rigConvoys } from './rig.selectors';
 
 const AGENT_FIELDS = 'id name status currentBead { id title convoyId } lastHeartbeatAt lastSeenAt attemptsTotal';
+
+/**
+ * How much of the queue the view lists: a rig whose checks stay red can queue hundreds of beads,
+ * and the first ones are those that matter next.
+ */
+export const QUEUE_LISTED = 50;
+
+const QUEUE_FIELDS = `position status submittedAt startedAt batch { id speculativeOn checkRuns } bead { id title convoyId assignee convoy { title } }`;
 
 const PROGRESS = 'total open blocked inProgress inReview closed failed cancelled';
 
@@ -29,6 +37,7 @@ const RIG = `
       id name gitUrl defaultBranch createdAt
       config { maxPolecats agentTimeoutMs agent { kind command profile } checks { name } }
       agents { ${AGENT_FIELDS} }
+      mergeQueue(first: ${QUEUE_LISTED}) { ${QUEUE_FIELDS} }
     }
     convoys(rigId: $id, first: $first) { edges { node { ${CONVOY_FIELDS} } } }
   }
@@ -47,8 +56,15 @@ const CONVOY_CHANGED = `
   }
 `;
 
+/** The whole queue (as listed) after each change, and first as it is when the subscription starts. */
+const QUEUE_CHANGED = `
+  subscription RigMergeQueue($id: ID!) {
+    mergeQueueChanged(rigId: $id) { entries(first: ${QUEUE_LISTED}) { ${QUEUE_FIELDS} } }
+  }
+`;
+
 /**
- * One rig: its settings, its agents, and the convoys that hold its beads, followed through the
+ * One rig: its settings, its agents, its merge queue, and the convoys that hold its beads, followed through the
  * town's convoy changes. Agents have no stream of their own; they are read again whenever a
  * convoy of this rig changes, which is when one of them starts or ends work.
  */
@@ -63,12 +79,14 @@ export class RigStore {
   private readonly allConvoys = signal<RigConvoy[]>([]);
   private readonly info = signal<RigInfo | null>(null);
   private readonly agentList = signal<RigAgent[]>([]);
+  private readonly queue = signal<MergeQueueEntry[]>([]);
 
   readonly rig = this.info.asReadonly();
   /** Working first, then by name, as the API orders them. */
   readonly agents = this.agentList.asReadonly();
   readonly convoys = computed(() => rigConvoys(this.allConvoys(), this.rigId() ?? ''));
-  readonly mergeQueue = computed(() => mergeQueue(this.allConvoys(), this.rigId() ?? ''));
+  /** First in line first, as the refinery's queue holds them. */
+  readonly mergeQueue = this.queue.asReadonly();
   readonly loading = signal(false);
   readonly error = signal<string | null>(null);
 
@@ -84,20 +102,23 @@ export class RigStore {
     this.info.set(null);
     this.agentList.set([]);
     this.allConvoys.set([]);
+    this.queue.set([]);
     this.error.set(null);
     this.loading.set(true);
     try {
       const data = await this.gateway.request<{
-        rig: RigInfo & { agents: RigAgent[] };
+        rig: RigInfo & { agents: RigAgent[]; mergeQueue: MergeQueueEntry[] };
         convoys: { edges: { node: RigConvoy }[] };
       }>(RIG, { id: rigId, first: RIG_CONVOYS });
       if (this.scope !== scope) return;
-      const { agents, ...rig } = data.rig;
+      const { agents, mergeQueue, ...rig } = data.rig;
       const convoys = data.convoys.edges.map((e) => e.node);
       this.info.set(rig);
       this.agentList.set(agents);
+      this.queue.set(mergeQueue);
       this.allConvoys.set(convoys);
       this.follow(rigId, convoys, scope);
+      this.followQueue(rigId, scope);
     } catch (error) {
       if (this.scope === scope) this.error.set(describe(error));
     } finally {
@@ -122,6 +143,22 @@ export class RigStore {
           if (this.apply(change.convoy)) readAgents();
         },
         error: (error) => this.error.set(`Live updates stopped: ${error.message}`),
+      },
+      scope.get(DestroyRef),
+    );
+  }
+
+  /**
+   * Every change carries the whole queue, so a reconnect asks for nothing but the rig: its first
+   * answer is the queue as it is by then.
+   */
+  private followQueue(rigId: string, scope: EnvironmentInjector): void {
+    this.gateway.live<{ mergeQueueChanged: { entries: MergeQueueEntry[] } }>(
+      QUEUE_CHANGED,
+      () => ({ id: rigId }),
+      {
+        next: ({ mergeQueueChanged }) => this.queue.set(mergeQueueChanged.entries),
+        error: (error) => this.error.set(`Live updates of the merge queue stopped: ${error.message}`),
       },
       scope.get(DestroyRef),
     );

@@ -2,20 +2,24 @@ import { TestBed } from '@angular/core/testing';
 import { GatewayError } from '@gastown/gateway-client/client';
 import { FakeGateway } from '../gateway/gateway.fake';
 import { GatewayService } from '../gateway/gateway.service';
-import { inReview, rigAgent, rigBead, rigConvoy, rigInfo } from './rig.fixtures';
-import type { RigAgent, RigConvoy } from './rig.model';
+import { queueEntry, rigAgent, rigBead, rigConvoy, rigInfo } from './rig.fixtures';
+import type { MergeQueueEntry, RigAgent, RigConvoy } from './rig.model';
 import { BEADS_LISTED } from './rig-convoys.component';
-import { RigStore } from './rig.store';
+import { QUEUE_LISTED, RigStore } from './rig.store';
 
 interface Change {
   convoyChanged: { sequence: number; convoy: RigConvoy };
 }
+interface QueueChange {
+  mergeQueueChanged: { entries: MergeQueueEntry[] };
+}
 
 /** Our own GatewayService, answering from memory: the store under test only sees its API. */
-class RigGateway extends FakeGateway<Change> {
+class RigGateway extends FakeGateway<Change | QueueChange> {
   rigs = new Map([['r-1', rigInfo()], ['r-2', rigInfo({ id: 'r-2', name: 'api' })]]);
   convoys: RigConvoy[] = [];
   agents: RigAgent[] = [rigAgent('polecat-1')];
+  queue: MergeQueueEntry[] = [];
   agentReads = 0;
   pending: Promise<unknown>[] = [];
   readonly documents: string[] = [];
@@ -34,7 +38,7 @@ class RigGateway extends FakeGateway<Change> {
       this.agentReads++;
       return { rig: { agents: this.agents } };
     }
-    return { rig: { ...rig, agents: this.agents }, convoys: { edges: this.convoys.map((node) => ({ node })) } };
+    return { rig: { ...rig, agents: this.agents, mergeQueue: this.queue }, convoys: { edges: this.convoys.map((node) => ({ node })) } };
   }
 
   /** Lets every answered read land. */
@@ -43,9 +47,10 @@ class RigGateway extends FakeGateway<Change> {
   }
 }
 
-async function loaded(convoys: RigConvoy[] = []) {
+async function loaded(convoys: RigConvoy[] = [], queue: MergeQueueEntry[] = []) {
   const gateway = new RigGateway();
   gateway.convoys = convoys;
+  gateway.queue = queue;
   TestBed.configureTestingModule({ providers: [RigStore, { provide: GatewayService, useValue: gateway }] });
   const store = TestBed.inject(RigStore);
   await store.load('r-1');
@@ -57,18 +62,32 @@ function change(sequence: number, convoy: RigConvoy): Change {
 }
 
 describe('RigStore', () => {
-  it('given a rig with convoys, then it shows the rig, its agents, its convoys and queue, and follows the town after the newest convoy decision', async () => {
-    const { gateway, store } = await loaded([
-      rigConvoy('c-1', [inReview('b-1', '2026-11-25T10:00:00Z')], { sequence: 12 }),
-      rigConvoy('c-2', [rigBead('b-2')], { sequence: 30 }),
-    ]);
+  it("given a rig with convoys, then it shows the rig, its agents, its convoys and the refinery's queue, follows the town after the newest convoy decision and follows the queue", async () => {
+    const { gateway, store } = await loaded(
+      [rigConvoy('c-1', [rigBead('b-1', { status: 'IN_REVIEW' })], { sequence: 12 }), rigConvoy('c-2', [rigBead('b-2')], { sequence: 30 })],
+      [queueEntry('b-1', 1)],
+    );
 
     expect(store.rig()?.name).toBe('web');
     expect(store.agents().map((a) => a.name)).toEqual(['polecat-1']);
     expect(store.convoys().map((c) => c.id).sort()).toEqual(['c-1', 'c-2']);
     expect(store.mergeQueue().map((e) => e.bead.id)).toEqual(['b-1']);
-    expect(gateway.open).toHaveLength(1);
+    expect(gateway.documents[0]).toContain(`mergeQueue(first: ${QUEUE_LISTED})`);
+    expect(gateway.open).toHaveLength(2);
     expect(gateway.open[0].variables()).toEqual({ id: 'r-1', afterSequence: 30 });
+    expect(gateway.open[1].document).toContain('mergeQueueChanged(rigId: $id)');
+    expect(gateway.open[1].variables()).toEqual({ id: 'r-1' });
+  });
+
+  it('when the queue changes, then the view shows the whole queue it was sent, batches included, and a reconnect asks for the rig alone', async () => {
+    const { gateway, store } = await loaded([], [queueEntry('b-1', 1), queueEntry('b-2', 2)]);
+    const batch = { id: 'batch-1', speculativeOn: null, checkRuns: 1 };
+
+    gateway.open[1].sink.next({ mergeQueueChanged: { entries: [queueEntry('b-2', 1, { status: 'BISECTING', batch, startedAt: '2026-11-25T10:05:00Z' })] } });
+
+    expect(store.mergeQueue().map((e) => [e.position, e.bead.id, e.status, e.batch])).toEqual([[1, 'b-2', 'BISECTING', batch]]);
+    expect(gateway.open[1].variables()).toEqual({ id: 'r-1' });
+    expect(gateway.agentReads).toBe(0);
   });
 
   it('given a big town, then the view asks for the rig’s own counts and only the beads it lists, so it fits the default query budget', async () => {
@@ -132,8 +151,8 @@ describe('RigStore', () => {
     gateway.convoys = [];
     await store.load('r-2');
 
-    expect(gateway.subscriptions[0].closed).toBe(true);
-    expect(gateway.open).toHaveLength(1);
+    expect(gateway.subscriptions.slice(0, 2).map((s) => s.closed)).toEqual([true, true]);
+    expect(gateway.open).toHaveLength(2);
     expect(store.rig()?.name).toBe('api');
     expect(store.convoys()).toEqual([]);
   });
