@@ -95,6 +95,16 @@ export const METRICS = {
     labelNames: ['step'],
     buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 1_800, 7_200],
   },
+  gastown_refinery_check_runs_total: {
+    type: 'counter',
+    help: "The refinery's check runs on merge batches and their prefixes, by outcome: PASSED, FAILED, FLAKY (failed, then passed on the same tree) or STOPPED (a speculative run whose base went red)",
+    labelNames: ['outcome'],
+  },
+  gastown_refinery_batches_total: {
+    type: 'counter',
+    help: "The refinery's merge batches, by outcome: MERGED, SPLIT (bisected: a culprit sent back) or DISCARDED (speculative on a red batch, or not pushed)",
+    labelNames: ['outcome'],
+  },
   gastown_webhook_deliveries_total: {
     type: 'counter',
     help: 'Webhook delivery attempts, by outcome: delivered, retry (the receiver failed, tried again later), failed (given up) or refused (address not allowed)',

@@ -19,6 +19,8 @@ export interface ChecksOptions {
   sandbox: Sandbox;
   /** The town the checks are for: its runs share the town's cgroup (see SandboxSpec.town). */
   townId?: string;
+  /** Stops the running check and skips the rest: their result no longer matters (a speculative batch whose base went red). */
+  signal?: AbortSignal;
 }
 
 export interface FailedCheck {
@@ -76,6 +78,7 @@ export async function runChecks(cwd: string, checks: Check[], options: ChecksOpt
   // check, which could rewrite the worktree's `.git` file before the runner's git meets it again.
   const git = await worktreeGit(cwd);
   for (const check of checks) {
+    if (options.signal?.aborted) return { ok: false, failed: { name: check.name, exitCode: null, signal: null, timedOut: false, outputTail: 'stopped: its result was no longer needed' } };
     const failed = await runCheck(cwd, check, git, options).finally(() => (git ? restoreWorktreeGit(git) : undefined));
     if (failed) return { ok: false, failed };
   }
@@ -110,10 +113,13 @@ async function runCheck(cwd: string, check: Check, git: WorktreeGit | undefined,
     timedOut = true;
     started.signal('SIGKILL');
   }, timeoutMs);
+  const stop = () => started.signal('SIGKILL');
+  options.signal?.addEventListener('abort', stop, { once: true });
   // 'close' waits for the pipes, which a leftover grandchild would hold open forever; the
   // group is killed at exit so nothing a check started outlives it, and the pipes then close.
   void started.exited.then(() => started.signal('SIGKILL'));
   const { code, signal, limit } = await started.closed;
   clearTimeout(timer);
+  options.signal?.removeEventListener('abort', stop);
   return code === 0 && !timedOut ? undefined : failure({ exitCode: code, signal, timedOut, ...(limit ? { limit } : {}) });
 }

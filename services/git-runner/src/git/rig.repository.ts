@@ -68,6 +68,43 @@ export type MergeOutcome =
    */
   | { kind: 'merged'; commit: string; worktree: string; targetTip: string; sourceTip: string; tree: string };
 
+export interface BatchEntry {
+  source: string;
+  message: string;
+}
+
+export type BatchEntryOutcome =
+  /** Merged (no-ff) onto what the entries before it left: `commit` is its merge commit. */
+  | { kind: 'merged'; commit: string; sourceTip: string }
+  /** The source tip is already in what the batch is built on. */
+  | { kind: 'already-merged'; sourceTip: string }
+  /** The source would change nothing there. */
+  | { kind: 'empty' }
+  /** Conflicts with what the batch holds so far; the merge was aborted and the batch went on without it. */
+  | { kind: 'conflict'; files: string[] }
+  /** The source branch is not on origin. */
+  | { kind: 'missing' };
+
+export interface BatchRequest {
+  target: string;
+  /** Build on this commit (the tip of the batch ahead, not pushed yet) instead of origin's current target tip. */
+  on?: string;
+  entries: BatchEntry[];
+  /** Names the scratch worktree, as for `merge`. */
+  key: string;
+}
+
+export interface BuiltBatch {
+  /** What the batch was built on: origin's target tip as fetched now, or `on`. */
+  base: string;
+  /** The last merged entry's merge commit; `base` when none merged. */
+  tip: string;
+  /** The scratch worktree at `tip`; none (already removed) when no entry merged. */
+  worktree: string | undefined;
+  /** One per entry, in order. */
+  outcomes: BatchEntryOutcome[];
+}
+
 /** How a commit came to be in a branch: the merge on the branch's first-parent line that brought it. */
 export interface BroughtIn {
   merge: string;
@@ -126,6 +163,11 @@ export class RigRepository {
   private queue: Promise<unknown> = Promise.resolve();
   private opened = false;
   private syncing: Promise<void> | undefined;
+  /** Fetches numbered in the order they began; `fetched` is the latest that succeeded. */
+  private fetchesBegun = 0;
+  private fetched = 0;
+  /** How many fetches had begun when the running operation was asked for. */
+  private askedAfterFetch = 0;
 
   constructor(options: RigRepositoryOptions) {
     assertBranch(options.defaultBranch);
@@ -189,12 +231,14 @@ export class RigRepository {
       await this.sync();
       const baseCommit = await this.requireTip(base);
       const path = this.worktreePath(key);
-      await this.removeWorktreeAt(path);
+      const entries = await this.worktrees();
       // An older attempt under another key may still have the branch checked out, and git
       // refuses to check one branch out twice; that attempt is superseded by this one.
-      for (const entry of await this.worktrees()) {
-        if (entry.branch === `refs/heads/${branch}`) await this.removeWorktreeAt(entry.path);
+      for (const entry of entries) {
+        if (entry.path === path || entry.branch === `refs/heads/${branch}`) await this.removeWorktreeAt(entry.path);
       }
+      // A crash can leave the directory without its registration.
+      if (!entries.some((entry) => entry.path === path) && (await exists(path))) await this.removeWorktreeAt(path);
       await mkdir(join(this.root, 'worktrees'), { recursive: true });
       await this.git.run(this.clone, ['worktree', 'add', '-B', branch, path, baseCommit]);
       return { path, baseCommit };
@@ -205,12 +249,18 @@ export class RigRepository {
   async commitAll(path: string, commit: { message: string; author: GitAuthor }): Promise<CommitResult> {
     this.assertWorktree(path);
     return this.exclusive(async () => {
-      await this.git.run(path, ['add', '--all']);
-      const changed = (await this.git.run(path, ['write-tree'])) !== (await this.treeOf(path, 'HEAD'));
-      if (changed) {
+      // --verbose names what it staged: simple-git waits 50 ms after a command that prints nothing.
+      await this.git.run(path, ['add', '--all', '--verbose']);
+      let committed = true;
+      try {
         await this.git.run(path, [...identity(commit.author), 'commit', '--no-verify', '-m', commit.message]);
+      } catch (error) {
+        // Exit code 1 is also commit's "nothing to commit"; asking first would cost two more git processes on every commit.
+        const unchanged = error instanceof GitCommandError && error.exitCode === 1 && (await this.git.run(path, ['write-tree'])) === (await this.treeOf(path, 'HEAD'));
+        if (!unchanged) throw error;
+        committed = false;
       }
-      return { head: await this.git.run(path, ['rev-parse', '--verify', 'HEAD^{commit}']), committed: changed };
+      return { head: await this.git.run(path, ['rev-parse', '--verify', 'HEAD^{commit}']), committed };
     });
   }
 
@@ -324,6 +374,76 @@ export class RigRepository {
       }
       const commit = await this.git.run(path, ['rev-parse', '--verify', 'HEAD^{commit}']);
       return { kind: 'merged', commit, worktree: path, targetTip, sourceTip, tree: await this.treeOf(path, commit) };
+    });
+  }
+
+  /**
+   * The refinery's batch: each entry's origin branch merged (no-ff, one merge commit each) onto
+   * what the entries before it left, in the scratch worktree `<dir>/scratch/<key>`, nothing
+   * pushed. An entry that conflicts, changes nothing or is already in is left out and the batch
+   * goes on, so one bad entry never costs the others their place.
+   */
+  async buildBatch(request: BatchRequest): Promise<BuiltBatch> {
+    const { target, on, entries, key } = request;
+    assertBranch(target);
+    assertKey(key);
+    for (const entry of entries) assertBranch(entry.source);
+    if (on !== undefined) assertObjectId(on);
+    return this.exclusive(async () => {
+      // A batch built on the one ahead uses the fetch that one was built from: both must see one origin.
+      if (on === undefined) await this.sync();
+      else await this.open();
+      const base = on ?? (await this.requireTip(target));
+      const path = this.scratchPath(key);
+      await this.removeWorktreeAt(path);
+      await mkdir(join(this.root, 'scratch'), { recursive: true });
+      await this.git.run(this.clone, ['worktree', 'add', '--detach', path, base]);
+      let head = base;
+      const outcomes: BatchEntryOutcome[] = [];
+      for (const entry of entries) {
+        const outcome = await this.mergeInto(path, head, entry);
+        if (outcome.kind === 'merged') head = outcome.commit;
+        outcomes.push(outcome);
+      }
+      if (head !== base) return { base, tip: head, worktree: path, outcomes };
+      await this.removeWorktreeAt(path);
+      return { base, tip: base, worktree: undefined, outcomes };
+    });
+  }
+
+  private async mergeInto(path: string, head: string, entry: BatchEntry): Promise<BatchEntryOutcome> {
+    const sourceTip = await this.tip(entry.source);
+    if (!sourceTip) return { kind: 'missing' };
+    if (await this.isAncestor(sourceTip, head)) return { kind: 'already-merged', sourceTip };
+    const mergeBase = await this.git.run(this.clone, ['merge-base', head, sourceTip]);
+    if (await this.sameTree(this.clone, mergeBase, sourceTip)) return { kind: 'empty' };
+    try {
+      await this.git.run(path, [...identity(REFINERY_AUTHOR), 'merge', '--no-ff', '--no-verify', '-m', entry.message, sourceTip]);
+    } catch (error) {
+      const files = await this.conflictedFiles(path);
+      if (files.length > 0) return { kind: 'conflict', files };
+      throw error;
+    }
+    const commit = await this.git.run(path, ['rev-parse', '--verify', 'HEAD^{commit}']);
+    // Its changes are already there by another route (a cherry-pick): a merge of no code is no delivery.
+    if (await this.sameTree(path, head, commit)) {
+      await this.git.run(path, ['reset', '--hard', head]);
+      return { kind: 'empty' };
+    }
+    return { kind: 'merged', commit, sourceTip };
+  }
+
+  /** A scratch worktree at `commit` (a prefix of a batch, for its own check run); removed with `discardMerge(key)`. */
+  async scratchAt(key: string, commit: string): Promise<string> {
+    assertKey(key);
+    assertObjectId(commit);
+    return this.exclusive(async () => {
+      await this.open();
+      const path = this.scratchPath(key);
+      await this.removeWorktreeAt(path);
+      await mkdir(join(this.root, 'scratch'), { recursive: true });
+      await this.git.run(this.clone, ['worktree', 'add', '--detach', path, commit]);
+      return path;
     });
   }
 
@@ -453,13 +573,24 @@ export class RigRepository {
 
   /** Serialises the instance's operations; a failed one does not block the next. */
   private exclusive<T>(operation: () => Promise<T>): Promise<T> {
-    const run = this.queue.then(operation, operation);
+    const askedAfterFetch = this.fetchesBegun;
+    const start = () => {
+      this.askedAfterFetch = askedAfterFetch;
+      return operation();
+    };
+    const run = this.queue.then(start, start);
     this.queue = run.catch(() => undefined);
     return run;
   }
 
+  /**
+   * Brings origin's refs up to date for the running operation. A fetch that began after the
+   * operation was asked for already saw origin as it was then or later, so the operations queued
+   * behind one fetch share it instead of each paying for their own.
+   */
   private async sync(): Promise<void> {
     await this.open();
+    if (this.fetched > this.askedAfterFetch) return;
     await this.fetch();
   }
 
@@ -476,7 +607,10 @@ export class RigRepository {
   }
 
   private async fetch(): Promise<void> {
-    await this.git.run(this.clone, ['fetch', '--prune', 'origin']);
+    const fetch = ++this.fetchesBegun;
+    // --verbose: a fetch with nothing new prints nothing, and simple-git waits 50 ms after silence.
+    await this.git.run(this.clone, ['fetch', '--prune', '--verbose', 'origin']);
+    this.fetched = fetch;
   }
 
   private async tip(branch: string): Promise<string | undefined> {

@@ -16,10 +16,14 @@ type RunnerCommandType = Extract<
   | 'ReportAgentLost'
   | 'InterruptBeadAttempt'
   | 'RecordBeadMerged'
+  | 'StartMergeBatch'
+  | 'RecordMergeBatchCheck'
+  | 'EndMergeBatch'
   | 'ClaimMergePush'
   | 'RequestRework'
   | 'RecordRigLandingPrepared'
   | 'ClaimLandingPush'
+  | 'ClaimBatchPush'
   | 'RecordRigLanded'
   | 'FailLanding'
 >;
@@ -68,6 +72,15 @@ export class ConvoyCommands {
       commandId: commandIds.claimMergePush(data.beadId, data.attempt, data.mergeCommit),
       data,
     });
+    return reply !== 'conflict' && reply.result['claimed'] === true;
+  }
+
+  /**
+   * Asks for leave to push a batch's first `beadCount` beads at once: true only when the convoy
+   * granted every one of them (it was not closed first, and none of them moved on).
+   */
+  async claimBatchPush(scope: ConvoyScope, data: { batchId: string; beadCount: number }): Promise<boolean> {
+    const reply = await this.request(scope, { type: 'ClaimBatchPush', commandId: commandIds.claimBatchPush(data.batchId, data.beadCount), data });
     return reply !== 'conflict' && reply.result['claimed'] === true;
   }
 

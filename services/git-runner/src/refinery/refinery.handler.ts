@@ -1,7 +1,6 @@
 import { Logger } from '@nestjs/common';
 import { commandIds, singleLineText, type JobOf } from '@gastown/contracts';
 import { targetBranchOf, type ConvoyView } from '@gastown/convoy-view';
-import { checkEnvironment, describeCheckFailure, runChecks } from '../git/rig.checks';
 import { BranchNotFoundError, TargetMovedError } from '../git/rig.errors';
 import type { RigRepository } from '../git/rig.repository';
 import type { ConvoyCommands, ConvoyReport } from '../jobs/convoy.commands';
@@ -10,6 +9,7 @@ import type { JobTruth, RigInfo } from '../jobs/job.truth';
 import { withRigLease, type HeldRigLease, type RigLease } from '../lease/rig.lease';
 import type { RigWorkspaces } from '../rigs/rig.workspaces';
 import type { Sandbox } from '../sandbox/sandbox';
+import { MergeQueuePass, waitingBeads } from './refinery.queue';
 
 type MergeJob = JobOf<'merge'>;
 
@@ -44,14 +44,25 @@ function review(view: ConvoyView, job: MergeJob, rig: RigInfo): Review | string 
   return { title: bead.title, branch: bead.branch, target: targetBranchOf(view, bead, rig.defaultBranch), closed };
 }
 
+/** Where the job's bead merges into, whatever its state now; null when the convoy is not open or the bead is not there. */
+function targetOfJob(view: ConvoyView, job: MergeJob, rig: RigInfo): string | null {
+  const bead = view.beads.get(job.beadId);
+  return view.status === 'ACTIVE' && bead && bead.rigId === job.rigId && bead.baseBranch ? targetBranchOf(view, bead, rig.defaultBranch) : null;
+}
+
 /** A retry on the moved target: soon, with jitter so that racing replicas do not meet again. */
 const MOVED_RETRY_MS = 200;
+/** Passes of the queue in a row that settle no bead (the target keeps moving) before the job waits and retries. */
+const IDLE_PASSES = 3;
+/** How long a job drains the beads waiting behind its own once that is settled; under the lease wait of other queues' jobs. */
+const DRAIN_AFTER_SETTLED_MS = 20_000;
 
 /**
- * The refinery: reviews a submitted bead by merging its branch into its target (no-ff), running
- * the rig's checks on the result and pushing it, all under the rig's lease. Every step is decided
- * from origin's current state, so a redelivered job records the merge it finds instead of merging
- * twice.
+ * The refinery: a merge job for a bead in review drains its rig's merge queue under the rig's
+ * lease until that bead is settled (see MergeQueuePass): batches merged onto the target, checked
+ * once, bisected on red, pushed only as trees that passed. Every step is decided from origin's
+ * current state, so a redelivered job records the merges it finds instead of merging twice. The
+ * other beads' jobs find their bead settled and end.
  */
 export class RefineryHandler {
   private readonly logger = new Logger('refinery');
@@ -66,18 +77,43 @@ export class RefineryHandler {
       return;
     }
     const repository = workspaces.repository(rig);
+    const scope = { townId: job.townId, convoyId: job.convoyId };
     // Decided under the lease, reported after it: a slow convoy service must not hold the rig.
     const report = await withRigLease(lease, rig.rigId, async (held) => {
-      // Read under the lease: a duplicate of this job may have merged it while we waited.
-      const found = await truth.convoy(job.townId, job.convoyId, (view) => review(view, job, rig));
-      if (found === undefined) return this.drop(job, 'its convoy does not exist');
-      if (typeof found === 'string') return this.drop(job, found);
-      return this.merge(job, rig, found, repository, held);
+      let settledAt: number | undefined;
+      for (let pass = 0, idle = 0; ; pass++) {
+        // Read under the lease: a duplicate of this job, or the last pass, may have settled it.
+        const found = await truth.convoy(job.townId, job.convoyId, (view) => {
+          const bead = review(view, job, rig);
+          const target = typeof bead === 'string' ? targetOfJob(view, job, rig) : bead.target;
+          const waiting = target === null ? [] : waitingBeads(view, rig.rigId, target, (other) => targetBranchOf(view, other, rig.defaultBranch));
+          return { bead, waiting, target };
+        });
+        if (found === undefined) return this.drop(job, 'its convoy does not exist');
+        if (typeof found.bead !== 'string' && found.bead.closed) return this.settleClosed(job, rig, found.bead, repository, held);
+        if (typeof found.bead === 'string') {
+          if (pass === 0) return this.drop(job, found.bead);
+          settledAt ??= Date.now();
+        }
+        // Once its own bead is settled the job goes on with the beads still waiting behind it for a
+        // while, which saves each of them a lease hand-over, then lets other queues of the rig have a turn.
+        const goOn = settledAt === undefined || (Date.now() - settledAt < DRAIN_AFTER_SETTLED_MS && found.waiting.length > 0);
+        if (!goOn || found.target === null) return null;
+        const queue = new MergeQueuePass({ ...this.deps, repository, held, rig, scope, target: found.target });
+        if (await queue.run(found.waiting)) idle = 0;
+        else if (++idle >= IDLE_PASSES) {
+          throw new RetryJobSoon(`the merge queue of ${found.target} settled no bead in ${IDLE_PASSES} passes (its target keeps moving)`, MOVED_RETRY_MS + Math.floor(Math.random() * MOVED_RETRY_MS));
+        }
+      }
     });
-    if (report) await commands.send({ townId: job.townId, convoyId: job.convoyId }, report);
+    if (report) await commands.send(scope, report);
   };
 
-  private async merge(job: MergeJob, rig: RigInfo, bead: Review, repository: RigRepository, held: HeldRigLease): Promise<ConvoyReport | null> {
+  /**
+   * A bead of a closed convoy whose push was granted before the close: only that merge may still
+   * land, and only its outcome is left to record. No checks: the convoy refuses any other merge.
+   */
+  private async settleClosed(job: MergeJob, rig: RigInfo, bead: Review, repository: RigRepository, held: HeldRigLease): Promise<ConvoyReport | null> {
     const { target } = bead;
     const key = `merge-${job.beadId.slice(0, 8)}-a${job.attempt}`;
     const merged = (mergeCommit: string): ConvoyReport => ({
@@ -97,7 +133,6 @@ export class RefineryHandler {
     try {
       outcome = await repository.merge({ source: bead.branch, target, message: `Merge bead "${singleLineText(bead.title)}" (${job.beadId.slice(0, 8)})`, key });
     } catch (error) {
-      // The submitted work is gone from origin: only a new attempt can bring it back.
       if (error instanceof BranchNotFoundError && error.branch === bead.branch) {
         return rework(`the branch ${bead.branch} is no longer on origin; the next attempt starts from the current ${target}`);
       }
@@ -116,16 +151,7 @@ export class RefineryHandler {
         return rework(`merge conflict with ${target} in: ${outcome.files.join(', ')} (the next attempt starts from the current ${target})`);
       case 'merged':
         try {
-          // A closed convoy will refuse this new merge whatever the checks say: ask at once.
-          if (!bead.closed) {
-            const { checks } = rig.config;
-            const checkTimeoutMs = Math.min(rig.config.checkTimeoutMs, this.deps.maxCheckTimeoutMs);
-            const result = await runChecks(outcome.worktree, checks, { timeoutMs: checkTimeoutMs, env: checkEnvironment(), sandbox: this.deps.sandbox, townId: job.townId });
-            if (!result.ok && result.failed) return rework(describeCheckFailure(result.failed, checkTimeoutMs));
-          }
-          // The push fence: still the lease holder, then leave from the convoy, decided on its
-          // latest sequence, so a close is ordered before this push (which then never happens)
-          // or after it (and the close knows the merge may still land).
+          // The convoy decides on its latest sequence: granted only for the merge it granted before the close.
           await held.fence();
           const granted = await this.deps.commands.claimMergePush(
             { townId: job.townId, convoyId: job.convoyId },
