@@ -95,6 +95,27 @@ describe('RigRepository against a real origin', () => {
     expect(origin.git(['worktree', 'list'], join(third.path, '..', '..', 'clone'))).not.toContain('bead-a-2');
   });
 
+  it('lets the attempts queued behind one fetch share it, but never starts one from a tip older than its request', async () => {
+    const trace = join(origin.root, 'git-trace.log');
+    const dir = join(origin.root, `runner-${++replicas}`);
+    const repo = new RigRepository({ rigId: 'rig-web', gitUrl: origin.url, defaultBranch: 'main', dir, env: { HOME: origin.home, GIT_TRACE: trace } });
+    const fetches = () => readFileSync(trace, 'utf8').split('\n').filter((line) => line.includes(' fetch --prune')).length;
+    await repo.ensureFeatureBranch(FEATURE);
+    const before = fetches();
+    const tip = origin.tip(FEATURE);
+
+    const queued = await Promise.all(
+      ['bead-q-1', 'bead-q-2', 'bead-q-3'].map((key, i) => repo.createWorktree({ key, branch: bead(`cccc000${i}`), base: FEATURE })),
+    );
+    expect(queued.map((worktree) => worktree.baseCommit)).toEqual([tip, tip, tip]);
+    expect(fetches() - before).toBe(1);
+
+    const moved = origin.commit(FEATURE, { 'queued.txt': 'after the shared fetch\n' });
+    expect((await repo.createWorktree({ key: 'bead-q-4', branch: bead('cccc0004'), base: FEATURE })).baseCommit).toBe(moved);
+    expect(fetches() - before).toBe(2);
+    for (const key of await repo.worktreeKeys()) await repo.removeWorktree(key);
+  });
+
   it('merges cleanly with --no-ff, pushes with the expected tip, and never merges the same source twice', async () => {
     const repo = open();
     await repo.ensureFeatureBranch(FEATURE);

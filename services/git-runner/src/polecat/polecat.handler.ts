@@ -6,6 +6,7 @@ import type { ConvoyView } from '@gastown/convoy-view';
 import { agentEnvironment, resolveAgent, type AgentLimits } from '../agent/agent.config';
 import { buildPrompt, type PromptBlocker } from '../agent/agent.prompt';
 import { AgentStartError, runAgent } from '../agent/agent.runner';
+import { BranchNotFoundError } from '../git/rig.errors';
 import type { RigRepository } from '../git/rig.repository';
 import type { ConvoyCommands, ConvoyReport, ConvoyScope } from '../jobs/convoy.commands';
 import { RetryJobSoon } from '../jobs/job.errors';
@@ -163,8 +164,13 @@ export class PolecatHandler {
     let workdir: string;
     try {
       workdir = await timed('worktree', async () => {
-        if (task.mergeMode === 'REVIEW_THEN_LAND') await repository.ensureFeatureBranch(task.baseBranch);
-        const worktree = await repository.createWorktree({ key: worktreeKey, branch: task.branch, base: task.baseBranch });
+        const request = { key: worktreeKey, branch: task.branch, base: task.baseBranch };
+        const worktree = await repository.createWorktree(request).catch(async (error: unknown) => {
+          // Only the convoy's first attempt on the rig finds no feature branch: creating it first on every attempt would cost each one a fetch more.
+          if (task.mergeMode !== 'REVIEW_THEN_LAND' || !(error instanceof BranchNotFoundError)) throw error;
+          await repository.ensureFeatureBranch(task.baseBranch);
+          return repository.createWorktree(request);
+        });
         // runAgent hands the agent this exact path as GASTOWN_WORKDIR; the agent record must match it.
         return realpath(worktree.path);
       });
@@ -187,17 +193,23 @@ export class PolecatHandler {
       throw error;
     }
 
-    let report: ConvoyReport | null;
-    try {
-      report = await this.attempt(job, rig, task, attempt, repository, worktreeKey, workdir);
-    } finally {
+    const report = await this.attempt(job, rig, task, attempt, repository, worktreeKey, workdir).catch(async (error: unknown) => {
       await timed('cleanup', () => this.removeWorktree(repository, worktreeKey));
-    }
-    await timed('submit', async () => {
-      // The report is in the claim before it is sent: a redelivery after a failed send sends it again.
-      await claim.finish(report).catch((error: unknown) => this.logger.warn(`could not record the end of ${ref(job)}: ${(error as Error).message}`));
-      if (report) await commands.send(scope, report);
+      throw error;
     });
+    // The report does not wait for the cleanup. Queued before the report goes out, the cleanup
+    // still runs ahead of any later attempt's git on this rig; a crash before it ran leaves the
+    // worktree to the recovery at the runner's next start.
+    const cleanup = timed('cleanup', () => this.removeWorktree(repository, worktreeKey));
+    try {
+      await timed('submit', async () => {
+        // The report is in the claim before it is sent: a redelivery after a failed send sends it again.
+        await claim.finish(report).catch((error: unknown) => this.logger.warn(`could not record the end of ${ref(job)}: ${(error as Error).message}`));
+        if (report) await commands.send(scope, report);
+      });
+    } finally {
+      await cleanup;
+    }
   }
 
   /** Runs the agent and turns what happened into the report for the convoy service. */
