@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -25,6 +25,29 @@ export class OriginRepository {
     git(seed, 'commit', '-m', 'initial commit');
     git(seed, 'push', 'origin', 'HEAD:refs/heads/main');
     git(this.dir, 'clone', this.bare, this.reader);
+    // From here on origin writes down every ref it is pushed: what reached a branch, and from where.
+    writeFileSync(join(this.bare, 'hooks', 'post-receive'), `#!/bin/sh\nwhile read old new ref; do echo "$ref $old $new" >> ${JSON.stringify(this.pushLog)}; done\n`, { mode: 0o755 });
+  }
+
+  private get pushLog(): string {
+    return join(this.dir, 'pushes.log');
+  }
+
+  /** Every push to origin since it was made, oldest first: the branch, the tip it moved from (zeros when created) and to. */
+  pushes(): { branch: string; from: string; to: string }[] {
+    if (!existsSync(this.pushLog)) return [];
+    return readFileSync(this.pushLog, 'utf8')
+      .split('\n')
+      .filter(Boolean)
+      .map((line) => {
+        const [ref, from, to] = line.split(' ');
+        return { branch: ref.replace(/^refs\/heads\//, ''), from, to };
+      });
+  }
+
+  /** The tree of a commit on origin. */
+  treeOf(commit: string): string {
+    return git(this.bare, 'rev-parse', `${commit}^{tree}`);
   }
 
   /** Runs git in an up-to-date clone of origin and returns its output. */

@@ -33,6 +33,15 @@ export interface BranchEvidence {
   readonly files: readonly string[];
 }
 
+/** A push that moved one of the convoy's target branches on origin. */
+export interface PushEvidence {
+  readonly branch: string;
+  /** Zeros when the push created the branch. */
+  readonly from: string;
+  readonly to: string;
+  readonly tree: string;
+}
+
 export interface ConvoyEvidence {
   readonly name: string;
   readonly id: string;
@@ -49,6 +58,12 @@ export interface ConvoyEvidence {
   readonly branches: readonly BranchEvidence[];
   /** The target branch and the convoy's feature branch, where each bead may arrive once. */
   readonly targets: readonly string[];
+  /** Every push to a target, as origin wrote it down. */
+  readonly targetPushes: readonly PushEvidence[];
+  /** Commits whose checks passed (MergeBatchChecked PASSED or FLAKY). */
+  readonly checkedCommits: readonly string[];
+  /** Trees a landing's checks passed on (RigLandingPrepared). */
+  readonly checkedLandingTrees: readonly string[];
 }
 
 export interface HoldEvidence {
@@ -137,6 +152,24 @@ export function runningAttempts(evidence: ChaosEvidence): string[] {
   );
 }
 
+/**
+ * (7) Nothing untested reaches a branch: every push to a target is a tree the checks passed as
+ * exactly that tree (a merge batch or prefix whose run passed, or a prepared landing), or the
+ * creation of the feature branch from the default branch.
+ */
+export function untestedPushes(evidence: ChaosEvidence): string[] {
+  const violations: string[] = [];
+  for (const convoy of evidence.convoys) {
+    const checked = new Set(convoy.checkedCommits);
+    const landings = new Set(convoy.checkedLandingTrees);
+    for (const push of convoy.targetPushes) {
+      if (/^0+$/.test(push.from) || checked.has(push.to) || landings.has(push.tree)) continue;
+      violations.push(`${label(convoy)}: ${push.to.slice(0, 12)} was pushed onto ${push.branch} though no check passed on its tree`);
+    }
+  }
+  return violations;
+}
+
 /** (5) The read models equal a rebuild from the stream. */
 export function readModelsDiffer(evidence: ChaosEvidence): string[] {
   return evidence.readModelDiff.map((d) => `read models differ from a rebuild: ${d}`);
@@ -158,6 +191,7 @@ export const INVARIANTS = {
   'no attempt left RUNNING': runningAttempts,
   'read models equal a rebuild': readModelsDiffer,
   'every hold explained': unexplainedHolds,
+  'nothing untested pushed': untestedPushes,
 } satisfies Record<string, (evidence: ChaosEvidence) => string[]>;
 
 export function violations(evidence: ChaosEvidence): string[] {

@@ -6,6 +6,7 @@ import {
   runningAttempts,
   unexplainedHolds,
   unsettledConvoys,
+  untestedPushes,
   violations,
   type BeadEvidence,
   type ChaosEvidence,
@@ -14,6 +15,11 @@ import {
 
 const BEAD_A = 'aaaaaaaa-0000-4000-8000-000000000001';
 const BEAD_B = 'bbbbbbbb-0000-4000-8000-000000000002';
+const MAIN_0 = '0'.repeat(39) + '1';
+const MERGE_A = 'a'.repeat(40);
+const MERGE_B = 'b'.repeat(40);
+const TREE_A = 'c'.repeat(40);
+const TREE_B = 'd'.repeat(40);
 
 function bead(id: string, title: string, overrides: Partial<BeadEvidence> = {}): BeadEvidence {
   return { id, title, status: 'CLOSED', lastReason: null, attempts: [{ number: 1, outcome: 'MERGED' }], ownBranches: [`bead/${title}/a1`], mergedEvents: 1, ...overrides };
@@ -40,6 +46,12 @@ function landed(overrides: Partial<ConvoyEvidence> = {}): ConvoyEvidence {
       { name: 'bead/A/a1', mergeSubjects: [], beadFileAdds: { 'beads/aaaaaaaa.md': 1 }, files: ['README.md', 'beads/aaaaaaaa.md'] },
     ],
     targets: ['main'],
+    targetPushes: [
+      { branch: 'main', from: MAIN_0, to: MERGE_A, tree: TREE_A },
+      { branch: 'main', from: MERGE_A, to: MERGE_B, tree: TREE_B },
+    ],
+    checkedCommits: [MERGE_A, MERGE_B],
+    checkedLandingTrees: [],
     ...overrides,
   };
 }
@@ -61,6 +73,22 @@ describe('the chaos invariants', () => {
     expect(failedByFaults(evidence([failed, landed({ id: 'convoy-2', status: 'CANCELLED', closed: true })]))).toEqual([
       `convoy "diamond" (convoy-1) ended FAILED (bead "A" (${BEAD_A}): agent lost)`,
     ]);
+  });
+
+  it('given a push whose tree no check passed on, then the commit and the branch are named, while a landing, a checked batch and a branch creation pass', () => {
+    const feature = 'convoy/diamond/c0ffee00/head';
+    const pushed = landed({
+      targets: ['main', feature],
+      targetPushes: [
+        { branch: feature, from: '0'.repeat(40), to: MAIN_0, tree: TREE_A },
+        { branch: feature, from: MAIN_0, to: MERGE_A, tree: TREE_A },
+        { branch: feature, from: MERGE_A, to: MERGE_B, tree: 'f'.repeat(40) },
+        { branch: 'main', from: MAIN_0, to: 'e'.repeat(40), tree: TREE_B },
+      ],
+      checkedCommits: [MERGE_A],
+      checkedLandingTrees: [TREE_B],
+    });
+    expect(untestedPushes(evidence([pushed]))).toEqual([`convoy "diamond" (convoy-1): bbbbbbbbbbbb was pushed onto ${feature} though no check passed on its tree`]);
   });
 
   it('given a bead merged twice on main, then the bead and the branch are named', () => {

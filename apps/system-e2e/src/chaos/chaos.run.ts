@@ -214,6 +214,7 @@ async function convoyEvidence(system: SystemHarness, s: Slung, settled: boolean)
   const events = await eventually('the convoy stream', () => system.events(s.id), { timeoutMs: 30_000, intervalMs: 200 });
   const data = (e: { data: unknown }) => e.data as { beadId?: string; branch?: string };
   const branches = s.origin.branches();
+  const targets = ['main', ...(convoy.featureBranch ? [convoy.featureBranch] : [])];
   const branchEvidence = (name: string): BranchEvidence => ({
     name,
     mergeSubjects: s.origin.read('log', '--merges', '--format=%s', `origin/${name}`).split('\n').filter(Boolean),
@@ -238,7 +239,15 @@ async function convoyEvidence(system: SystemHarness, s: Slung, settled: boolean)
       mergedEvents: events.filter((e) => e.type === 'BeadMerged' && data(e).beadId === b.id).length,
     })),
     branches: branches.map(branchEvidence),
-    targets: ['main', ...(convoy.featureBranch ? [convoy.featureBranch] : [])],
+    targets,
+    targetPushes: s.origin
+      .pushes()
+      .filter((push) => targets.includes(push.branch))
+      .map((push) => ({ ...push, tree: s.origin.treeOf(push.to) })),
+    checkedCommits: events
+      .filter((e) => e.type === 'MergeBatchChecked' && (e.data as { outcome: string }).outcome !== 'FAILED')
+      .map((e) => (e.data as { commit: string }).commit),
+    checkedLandingTrees: events.filter((e) => e.type === 'RigLandingPrepared').map((e) => (e.data as { tree: string }).tree),
   };
 }
 
