@@ -69,6 +69,9 @@ export function convoy(title: string, beads: BeadSummary[], patch: Partial<Convo
   };
 }
 
+/** The merge queue's default settings, as a rig reads them. */
+export const QUEUE = { mergeBatchMax: 8, speculativeDepth: 2, checkConcurrency: 2, retryFlakyChecks: false };
+
 export function rig(n: number, name: string, patch: Partial<RigSummary> = {}): RigSummary {
   return {
     id: id(n),
@@ -76,7 +79,7 @@ export function rig(n: number, name: string, patch: Partial<RigSummary> = {}): R
     gitUrl: `/srv/git/${name}.git`,
     defaultBranch: 'main',
     createdAt: '2026-11-25T08:00:00.000Z',
-    config: { maxPolecats: 4, agent: { kind: 'DEMO', command: null }, agentTimeoutMs: 1_800_000, checks: [] },
+    config: { maxPolecats: 4, agent: { kind: 'DEMO', command: null }, agentTimeoutMs: 1_800_000, checks: [], ...QUEUE },
     ...patch,
   };
 }

@@ -1,14 +1,14 @@
-import { id, rig } from '../mayor.fixtures';
+import { id, QUEUE, rig } from '../mayor.fixtures';
 import { findRig, UnknownRigError } from './rig.lookup';
 import { summarizeRigs } from './rig.summary';
 
 describe('rig summaries and lookup', () => {
   it('given the town\'s rigs, when summarised, then each line gives the name to use in a plan, the repository, the agent and the id', () => {
     const command = rig(2, 'api', {
-      config: { maxPolecats: 1, agent: { kind: 'COMMAND', command: ['claude', '-p', '{prompt}'] }, agentTimeoutMs: 60_000, checks: [{ name: 'test', command: ['npm', 'test'] }] },
+      config: { maxPolecats: 1, agent: { kind: 'COMMAND', command: ['claude', '-p', '{prompt}'] }, agentTimeoutMs: 60_000, checks: [{ name: 'test', command: ['npm', 'test'] }], ...QUEUE },
     });
 
-    const profile = rig(3, 'docs', { config: { maxPolecats: 2, agent: { kind: 'PROFILE', profile: 'claude', command: null }, agentTimeoutMs: 60_000, checks: [] } });
+    const profile = rig(3, 'docs', { config: { maxPolecats: 2, agent: { kind: 'PROFILE', profile: 'claude', command: null }, agentTimeoutMs: 60_000, checks: [], ...QUEUE } });
 
     expect(summarizeRigs([rig(1, 'web'), command, profile]).split('\n')).toEqual([
       '3 rigs in this town; use the name as a plan\'s rig:',
