@@ -78,7 +78,14 @@ export const FENCE_OPS = {
   claimLanding: 3,
   failRigLanding: 1,
   interrupt: 1,
+  startBatch: 2,
+  checkBatch: 1,
+  claimBatch: 2,
+  endBatch: 1,
 };
+
+/** A batch id the step's numbers decide, so that a shrunk run replays the same batches. */
+const batchIdOf = (n: number) => `00000000-0000-4000-8000-${String(n).padStart(12, '0')}`;
 
 export type Op = keyof typeof OPS | keyof typeof FENCE_OPS;
 
@@ -159,6 +166,28 @@ export function interpret(s: Step, state: ConvoyState): ConvoyCommand | null {
     case 'claimMerge': {
       const b = pickFrom(inStatus('IN_REVIEW'));
       return b ? command('ClaimMergePush', { beadId: b.beadId, attempt: Math.max(1, b.attempt), mergeCommit: commit }) : null;
+    }
+    case 'startBatch': {
+      const first = pickFrom(inStatus('IN_REVIEW'));
+      if (!first) return null;
+      const members = inStatus('IN_REVIEW').filter((b) => b.rigId === first.rigId && b.baseBranch === first.baseBranch).slice(0, 1 + (s.other % 3));
+      return command('StartMergeBatch', {
+        batchId: batchIdOf(s.pick),
+        rigId: first.rigId,
+        baseCommit: commit,
+        beads: members.map((b, i) => ({ beadId: b.beadId, attempt: Math.max(1, b.attempt), mergeCommit: i % 2 === 0 ? commit : commit.split('').reverse().join('') })),
+      });
+    }
+    case 'checkBatch':
+    case 'claimBatch':
+    case 'endBatch': {
+      const batches = [...state.batches].filter(([, batch]) => s.flag || batch.open);
+      const [batchId, batch] = batches[s.pick % Math.max(1, batches.length)] ?? [];
+      if (!batchId || !batch) return null;
+      const count = 1 + (s.other % batch.beads.length);
+      if (s.op === 'claimBatch') return command('ClaimBatchPush', { batchId, beadCount: count });
+      if (s.op === 'checkBatch') return command('RecordMergeBatchCheck', { batchId, run: 1 + (s.other % 4), beadCount: count, outcome: s.flag ? 'FAILED' : 'PASSED', durationMs: s.other, reason: `run ${s.other}` });
+      return command('EndMergeBatch', { batchId, outcome: s.flag ? 'SPLIT' : 'MERGED', mergedCount: count - 1, checkRuns: s.other % 5 });
     }
     case 'addDep':
     case 'removeDep': {
