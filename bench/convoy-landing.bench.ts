@@ -476,6 +476,7 @@ function printCheckRows(runs: QueueRun[]): void {
     ['retries', (r: QueueRun) => retriesCell(r.history.retries)],
   ] as const;
   printTable(cells, runs);
+  runs.forEach(printReasons);
 }
 
 function printFailingRows(runs: QueueRun[]): void {
@@ -503,7 +504,8 @@ function printFailingRows(runs: QueueRun[]): void {
   printTable(cells, runs);
   for (const run of runs) {
     const first = culpritReworks(run)[0];
-    if (first) console.log(`${run.refinery.name}, first rework of the culprit: ${first.reason.split('\n')[0]}`);
+    if (first) console.log(`  ${run.refinery.name}, first rework of the culprit: ${first.reason.split('\n')[0]}`);
+    printReasons(run);
   }
 }
 
@@ -637,16 +639,27 @@ async function throughQueue(context: RunContext, runner: ServiceProcess, refiner
   }
 }
 
-/** The runner's ERROR lines of a run, counted per message (times and numbers aside): a healthy run has none. */
+/** The runner's ERROR and WARN lines of a run, counted per message (ids, times and numbers aside): a healthy run has none. */
 function reportRunnerErrors(run: string, output: string): void {
   const counts = new Map<string, number>();
   for (const line of output.split('\n')) {
-    const at = line.indexOf(' ERROR ');
-    if (at < 0) continue;
-    const message = line.slice(at + 7).replace(/\d+/g, 'N').slice(0, 300);
+    const level = /\s(ERROR|WARN)\s/.exec(line);
+    if (!level) continue;
+    const message = line.slice(level.index + 1).replace(/[0-9a-f]{8,}/g, 'X').replace(/\d+/g, 'N').slice(0, 300);
     counts.set(message, (counts.get(message) ?? 0) + 1);
   }
-  for (const [message, count] of counts) console.error(`${run}: the runner logged ${count}× ERROR ${message}`);
+  for (const [message, count] of counts) console.error(`${run}: the runner logged ${count}× ${message}`);
+}
+
+/** Why batches did not merge whole and attempts failed, counted per reason's first line: what the columns cannot say. */
+function printReasons(run: QueueRun): void {
+  const counts = new Map<string, number>();
+  const count = (what: string) => counts.set(what, (counts.get(what) ?? 0) + 1);
+  for (const batch of run.history.batches.values()) {
+    if (batch.outcome !== 'MERGED') count(`batch of ${batch.size} ${batch.outcome ?? 'OPEN'}: ${(batch.reason ?? '').split('\n')[0].replace(/[0-9a-f]{8}/g, 'X')}`);
+  }
+  for (const reason of run.history.attemptFailures) count(`BeadAttemptFailed: ${reason.split('\n')[0].slice(0, 300)}`);
+  for (const [what, n] of counts) console.log(`  ${run.refinery.name}: ${n}× ${what}`);
 }
 
 /** Every bead but the culprit merged into origin's feature branch, the culprit's file nowhere. */
@@ -669,6 +682,7 @@ interface History {
   /** Types of the retry events. */
   retries: string[];
   reworks: { beadId: string; reason: string }[];
+  attemptFailures: string[];
   /** The bead expected to fail, if any. */
   culprit?: string;
   lastSubmitted?: number;
@@ -677,7 +691,7 @@ interface History {
   /** performance.now() when each BeadMerged was delivered, on the clock of the bench's start times. */
   mergedAt: number[];
   targetBranch?: string;
-  batches: Map<string, { size: number; checked: number; checkMs: number; outcome?: string; checkRuns?: number }>;
+  batches: Map<string, { size: number; checked: number; checkMs: number; outcome?: string; checkRuns?: number; reason?: string }>;
 }
 
 interface ConvoyWatch {
@@ -695,7 +709,7 @@ interface ConvoyWatch {
 function watchConvoy(bus: Bus, subject: string, culprit?: string): ConvoyWatch {
   let stopped = false;
   let close: () => Promise<void> = async () => undefined;
-  const history: History = { phases: new Map(), retries: [], reworks: [], culprit, mergedAt: [], batches: new Map() };
+  const history: History = { phases: new Map(), retries: [], reworks: [], attemptFailures: [], culprit, mergedAt: [], batches: new Map() };
   const ended = new Promise<{ at: number }>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`the convoy did not end within ${LAND_TIMEOUT_MS / 1000} s`)), LAND_TIMEOUT_MS);
     const done = (outcome: () => void) => {
@@ -735,6 +749,9 @@ function watchConvoy(bus: Bus, subject: string, culprit?: string): ConvoyWatch {
             case 'BeadReworkRequested':
               history.reworks.push({ beadId: beadId as string, reason: data['reason'] as string });
               break;
+            case 'BeadAttemptFailed':
+              history.attemptFailures.push(data['reason'] as string);
+              break;
             case 'MergeBatchStarted':
               history.batches.set(batchId, { size: (data['beads'] as unknown[]).length, checked: 0, checkMs: 0 });
               break;
@@ -748,7 +765,7 @@ function watchConvoy(bus: Bus, subject: string, culprit?: string): ConvoyWatch {
             }
             case 'MergeBatchEnded': {
               const batch = history.batches.get(batchId);
-              if (batch) Object.assign(batch, { outcome: data['outcome'] as string, checkRuns: data['checkRuns'] as number });
+              if (batch) Object.assign(batch, { outcome: data['outcome'] as string, checkRuns: data['checkRuns'] as number, reason: (data['reason'] as string | null) ?? undefined });
               break;
             }
             case 'ConvoyReadyToLand':
