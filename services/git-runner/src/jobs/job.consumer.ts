@@ -292,6 +292,9 @@ export async function startJobConsumer<K extends JobKind>(bus: Bus, options: Job
             // Handed over as the pull was cancelled: give it back now rather than after the ack wait.
             if (stopping) m.nak();
             else await settleTraced(m);
+            // A pull of one is done with its message. Left open, its idle-heartbeat watch runs on
+            // through a long job and ends the pull as "heartbeats missed", costing the slot a restart.
+            break;
           }
         } finally {
           pulls.delete(pull);
