@@ -1,4 +1,4 @@
-import { lstat, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { lstat, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { basename, dirname, isAbsolute, join, resolve } from 'node:path';
 
 /**
@@ -54,8 +54,14 @@ export function writableGitDirs(git: Pick<WorktreeGit, 'adminDir' | 'commonDir'>
  */
 export async function restoreWorktreeGit(git: WorktreeGit): Promise<void> {
   for (const [path, content] of git.pointers) {
-    await rm(path, { recursive: true, force: true });
-    await writeFile(path, content, { flag: 'wx' });
+    // Written aside and renamed over the pointer, which replaces a file or symlink in one step: a
+    // pointer missing for a moment makes a `git worktree prune` run by the runner's other work
+    // (another worktree's removal) drop this worktree's admin directory.
+    const staged = `${path}.gastown-restore`;
+    await rm(staged, { recursive: true, force: true });
+    await writeFile(staged, content, { flag: 'wx' });
+    if ((await lstat(path).catch(() => undefined))?.isDirectory()) await rm(path, { recursive: true, force: true });
+    await rename(staged, path);
   }
   await rm(join(git.adminDir, 'config.worktree'), { recursive: true, force: true });
   for (const dir of writableGitDirs(git)) {
