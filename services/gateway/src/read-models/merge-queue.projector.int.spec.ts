@@ -1,51 +1,31 @@
 import { randomUUID } from 'node:crypto';
-import { connectBus, deleteTopology, ensureTopology, EventStore, type Bus } from '@gastown/bus';
 import type { EventData } from '@gastown/contracts';
-import { createTestDatabase, TEST_NATS_URL, testNamespace, type TestDatabase } from '@gastown/testing';
 import type { DataSource } from 'typeorm';
-import { event, FixtureClock, FixtureWriter, sha, TownFixture, type ConvoyFixture, type FixtureCommit } from '../projection/projection.fixtures';
+import { event, FixtureClock, sha, TownFixture, type ConvoyFixture, type FixtureCommit } from '../projection/projection.fixtures';
 import { rebuildReadModels } from '../projection/projection.rebuild';
-import { createReadModelDataSource, initializeReadModelDataSource } from './read-models.datasource';
-import { applyCommit } from './read-models.projector';
-
-const quiet = { info: () => undefined, warn: () => undefined, error: () => undefined };
+import { ReadModelsFixture } from '../projection/read-models.fixture';
 
 describe('merge queue projection', () => {
-  let db: TestDatabase;
+  let models: ReadModelsFixture;
   let ds: DataSource;
-  let bus: Bus;
-  let store: EventStore;
-  let writer: FixtureWriter;
   let town: TownFixture;
   const rigA = randomUUID();
   const rigB = randomUUID();
 
   beforeAll(async () => {
-    db = await createTestDatabase();
-    ds = await initializeReadModelDataSource(createReadModelDataSource(db.url));
-    await ds.runMigrations();
-    bus = await connectBus({ servers: TEST_NATS_URL, namespace: testNamespace(), name: 'merge-queue-spec', logger: quiet });
-    await ensureTopology(bus);
-    store = new EventStore(bus);
-    writer = new FixtureWriter(store, bus);
-    town = new TownFixture(bus.names.namespace, new FixtureClock());
+    models = await ReadModelsFixture.open('merge-queue-spec');
+    ds = models.ds;
+    town = new TownFixture(models.bus.names.namespace, new FixtureClock());
     await project(town.created(), town.rigRegistered(rigA, 'alpha'), town.rigRegistered(rigB, 'beta'));
   });
 
   afterAll(async () => {
-    await deleteTopology(bus);
-    await bus.close();
-    await ds.destroy();
-    await db.drop();
+    await models?.close();
   });
 
-  /** Appends each commit, reads it back from the stream and applies it in its own transaction, as the live projector does. */
+  /** Applies each commit as the live projector does; every one of them must apply. */
   async function project(...commits: FixtureCommit[]): Promise<void> {
-    for (const commit of commits) {
-      const seq = await writer.append(commit);
-      const [stored] = await store.readSubject(commit.subject, { afterSeq: seq - 1 });
-      expect(await ds.transaction((tx) => applyCommit(tx, stored))).toBe('applied');
-    }
+    expect(await models.project(...commits)).toEqual(commits.map(() => 'applied'));
   }
 
   /** The convoy's beads in the rig's queue, as the API orders them. */
@@ -226,7 +206,7 @@ describe('merge queue projection', () => {
     const live = await rows();
     expect(live.length).toBeGreaterThan(0);
 
-    await rebuildReadModels(ds, bus);
+    await rebuildReadModels(ds, models.bus);
 
     expect(await rows()).toEqual(live);
   });

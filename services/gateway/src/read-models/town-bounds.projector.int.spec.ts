@@ -1,51 +1,27 @@
 import { randomUUID } from 'node:crypto';
-import { connectBus, deleteTopology, ensureTopology, EventStore, type Bus } from '@gastown/bus';
-import { createTestDatabase, TEST_NATS_URL, testNamespace, type TestDatabase } from '@gastown/testing';
-import type { DataSource } from 'typeorm';
-import { event, FixtureClock, FixtureWriter, TownFixture, type FixtureCommit } from '../projection/projection.fixtures';
+import { event, FixtureClock, TownFixture, type FixtureCommit } from '../projection/projection.fixtures';
+import { ReadModelsFixture } from '../projection/read-models.fixture';
 import { TownBoundsReader } from '../graphql/graphql.town-bounds';
-import { createReadModelDataSource, initializeReadModelDataSource } from './read-models.datasource';
-import { applyCommit } from './read-models.projector';
-
-const quiet = { info: () => undefined, warn: () => undefined, error: () => undefined };
 
 describe('town bounds kept by the projector', () => {
-  let db: TestDatabase;
-  let ds: DataSource;
-  let bus: Bus;
-  let store: EventStore;
-  let writer: FixtureWriter;
+  let models: ReadModelsFixture;
   let bounds: TownBoundsReader;
 
   beforeAll(async () => {
-    db = await createTestDatabase();
-    ds = await initializeReadModelDataSource(createReadModelDataSource(db.url));
-    await ds.runMigrations();
-    bus = await connectBus({ servers: TEST_NATS_URL, namespace: testNamespace(), name: 'town-bounds-spec', logger: quiet });
-    await ensureTopology(bus);
-    store = new EventStore(bus);
-    writer = new FixtureWriter(store, bus);
-    bounds = new TownBoundsReader(ds);
+    models = await ReadModelsFixture.open('town-bounds-spec');
+    bounds = new TownBoundsReader(models.ds);
   });
 
   afterAll(async () => {
-    await deleteTopology(bus);
-    await bus.close();
-    await ds.destroy();
-    await db.drop();
+    await models?.close();
   });
 
-  /** Appends each commit, reads it back from the stream and applies it in its own transaction, as the projector does. */
-  async function project(...commits: FixtureCommit[]): Promise<void> {
-    for (const commit of commits) {
-      const seq = await writer.append(commit);
-      const [stored] = await store.readSubject(commit.subject, { afterSeq: seq - 1 });
-      await ds.transaction((tx) => applyCommit(tx, stored));
-    }
-  }
+  const project = async (...commits: FixtureCommit[]): Promise<void> => {
+    await models.project(...commits);
+  };
 
   it('given a town, when rigs, convoys and dependencies are projected, then its bounds are its largest lists at once, each commit included', async () => {
-    const town = new TownFixture(bus.names.namespace, new FixtureClock());
+    const town = new TownFixture(models.bus.names.namespace, new FixtureClock());
     const [rigA, rigB] = [randomUUID(), randomUUID()];
     await project(town.created(), town.rigRegistered(rigA, 'alpha'));
     expect(await bounds.of(town.townId)).toEqual({ beadsPerConvoy: 0, edgesPerConvoy: 0, blockersPerBead: 0, dependentsPerBead: 0, rigs: 1 });
