@@ -1,5 +1,5 @@
 import { Logger } from '@nestjs/common';
-import { commandIds, singleLineText, type JobOf } from '@gastown/contracts';
+import { singleLineText, type JobOf } from '@gastown/contracts';
 import { targetBranchOf, type ConvoyView } from '@gastown/convoy-view';
 import { BranchNotFoundError, TargetMovedError } from '../git/rig.errors';
 import type { RigRepository } from '../git/rig.repository';
@@ -10,6 +10,7 @@ import { withRigLease, type HeldRigLease, type RigLease } from '../lease/rig.lea
 import type { RigWorkspaces } from '../rigs/rig.workspaces';
 import type { Sandbox } from '../sandbox/sandbox';
 import { MergeQueuePass, waitingBeads } from './refinery.queue';
+import { beadMerged, unmergedReport, type Unmerged } from './refinery.reports';
 
 type MergeJob = JobOf<'merge'>;
 
@@ -78,14 +79,14 @@ export class RefineryHandler {
     }
     const repository = workspaces.repository(rig);
     const scope = { townId: job.townId, convoyId: job.convoyId };
-    // Decided under the lease, reported after it: a slow convoy service must not hold the rig.
+    // The queue reports as it goes; a closed convoy's last merge is decided under the lease and reported after it.
     const report = await withRigLease(lease, rig.rigId, async (held) => {
       let settledAt: number | undefined;
       for (let pass = 0, idle = 0; ; pass++) {
         // Read under the lease: a duplicate of this job, or the last pass, may have settled it.
         const found = await truth.convoy(job.townId, job.convoyId, (view) => {
           const bead = review(view, job, rig);
-          const target = typeof bead === 'string' ? targetOfJob(view, job, rig) : bead.target;
+          const target = targetOfJob(view, job, rig);
           const waiting = target === null ? [] : waitingBeads(view, rig.rigId, target, (other) => targetBranchOf(view, other, rig.defaultBranch));
           return { bead, waiting, target };
         });
@@ -116,39 +117,23 @@ export class RefineryHandler {
   private async settleClosed(job: MergeJob, rig: RigInfo, bead: Review, repository: RigRepository, held: HeldRigLease): Promise<ConvoyReport | null> {
     const { target } = bead;
     const key = `merge-${job.beadId.slice(0, 8)}-a${job.attempt}`;
-    const merged = (mergeCommit: string): ConvoyReport => ({
-      type: 'RecordBeadMerged',
-      commandId: commandIds.recordBeadMerged(job.beadId, job.attempt),
-      data: { beadId: job.beadId, attempt: job.attempt, mergeCommit },
-    });
-    const rework = (reason: string): ConvoyReport => ({
-      type: 'RequestRework',
-      commandId: commandIds.requestRework(job.beadId, job.attempt),
-      data: { beadId: job.beadId, attempt: job.attempt, reason },
-    });
-    const empty = (targetTip: string) =>
-      rig.config.allowEmptyBeads ? merged(targetTip) : rework(`the branch changed nothing relative to ${target}`);
+    const reviewed = { beadId: job.beadId, attempt: job.attempt, branch: bead.branch };
+    const unmerged = (outcome: Unmerged, targetTip: string) => unmergedReport(reviewed, outcome, { target, targetTip, allowEmptyBeads: rig.config.allowEmptyBeads, repository });
 
     let outcome;
     try {
       outcome = await repository.merge({ source: bead.branch, target, message: `Merge bead "${singleLineText(bead.title)}" (${job.beadId.slice(0, 8)})`, key });
     } catch (error) {
-      if (error instanceof BranchNotFoundError && error.branch === bead.branch) {
-        return rework(`the branch ${bead.branch} is no longer on origin; the next attempt starts from the current ${target}`);
-      }
+      if (error instanceof BranchNotFoundError && error.branch === bead.branch) return unmerged({ kind: 'missing' }, '');
       throw error;
     }
     switch (outcome.kind) {
-      case 'already-merged': {
-        // A redelivery after a crash between the push and the report: record the merge, never redo it.
-        const brought = await repository.broughtIn(target, outcome.sourceTip);
-        this.logger.log(`bead ${job.beadId.slice(0, 8)} is already in ${target}${brought ? ` by ${brought.merge.slice(0, 12)}` : ''}`);
-        return brought?.changed ? merged(brought.merge) : empty(outcome.commit);
-      }
+      case 'already-merged':
+        return unmerged(outcome, outcome.commit);
       case 'empty':
-        return empty(outcome.targetTip);
+        return unmerged(outcome, outcome.targetTip);
       case 'conflict':
-        return rework(`merge conflict with ${target} in: ${outcome.files.join(', ')} (the next attempt starts from the current ${target})`);
+        return unmerged(outcome, '');
       case 'merged':
         try {
           // The convoy decides on its latest sequence: granted only for the merge it granted before the close.
@@ -160,7 +145,7 @@ export class RefineryHandler {
           if (!granted) return this.drop(job, `the convoy refused to let ${outcome.commit.slice(0, 12)} be pushed (closed, or the bead moved on)`);
           await repository.pushMerge({ commit: outcome.commit, target, expectedTip: outcome.targetTip, fence: held.fence });
           this.logger.log(`merged bead ${job.beadId.slice(0, 8)} into ${target} at ${outcome.commit.slice(0, 12)}`);
-          return merged(outcome.commit);
+          return beadMerged(reviewed, outcome.commit);
         } catch (error) {
           if (error instanceof TargetMovedError) {
             throw new RetryJobSoon(`${target} moved during the merge; merging again onto its new tip`, MOVED_RETRY_MS + Math.floor(Math.random() * MOVED_RETRY_MS));

@@ -5,12 +5,13 @@ import { commandIds, singleLineText } from '@gastown/contracts';
 import type { BeadView, ConvoyView } from '@gastown/convoy-view';
 import { checkEnvironment, describeCheckFailure, runChecks } from '../git/rig.checks';
 import { TargetMovedError } from '../git/rig.errors';
-import type { BatchEntryOutcome, RigRepository } from '../git/rig.repository';
+import type { RigRepository } from '../git/rig.repository';
 import type { ConvoyCommands, ConvoyScope } from '../jobs/convoy.commands';
 import type { RigInfo } from '../jobs/job.truth';
 import type { HeldRigLease } from '../lease/rig.lease';
 import type { Sandbox } from '../sandbox/sandbox';
 import { Bisection } from './refinery.bisection';
+import { beadMerged, beadReworked, unmergedReport, type Unmerged } from './refinery.reports';
 
 const checkRuns = counter('gastown_refinery_check_runs_total');
 const batchOutcomes = counter('gastown_refinery_batches_total');
@@ -205,15 +206,7 @@ export class MergeQueuePass {
       batch.members.length === 1
         ? failure
         : `merge batch ${batch.batchId.slice(0, 8)} failed its checks and ${runs} isolated this bead as the cause (the ${passed} bead${passed === 1 ? '' : 's'} before it passed without it): ${failure}`;
-    await commands.send(scope, {
-      type: 'RequestRework',
-      commandId: commandIds.requestRework(culprit.beadId, culprit.attempt),
-      data: {
-        beadId: culprit.beadId,
-        attempt: culprit.attempt,
-        reason: why,
-      },
-    });
+    await commands.send(scope, beadReworked(culprit, why));
     this.progressed = true;
     await this.end(batch, 'SPLIT', passed, { culpritBeadId: culprit.beadId, reason: failure });
   }
@@ -237,11 +230,7 @@ export class MergeQueuePass {
       return false;
     }
     for (const { bead, commit: mergeCommit } of pushed) {
-      await commands.send(scope, {
-        type: 'RecordBeadMerged',
-        commandId: commandIds.recordBeadMerged(bead.beadId, bead.attempt),
-        data: { beadId: bead.beadId, attempt: bead.attempt, mergeCommit, batchId: batch.batchId },
-      });
+      await commands.send(scope, beadMerged(bead, mergeCommit, batch.batchId));
     }
     this.progressed = true;
     this.logger.log(`batch ${batch.batchId.slice(0, 8)}: pushed ${count} bead${count === 1 ? '' : 's'} onto ${target} at ${commit.slice(0, 12)}`);
@@ -306,38 +295,10 @@ export class MergeQueuePass {
   }
 
   /** A bead that did not merge onto origin's target: sent back, or recorded when it is already in. */
-  private async settleAlone(
-    bead: WaitingBead,
-    outcome: Exclude<BatchEntryOutcome, { kind: 'merged' }>,
-    targetTip: string,
-    batch: { batchId: string; ahead: number },
-  ): Promise<void> {
+  private async settleAlone(bead: WaitingBead, outcome: Unmerged, targetTip: string, batch: { batchId: string; ahead: number }): Promise<void> {
     const { repository, commands, scope, target, rig } = this.deps;
-    const merged = (mergeCommit: string) =>
-      commands.send(scope, { type: 'RecordBeadMerged', commandId: commandIds.recordBeadMerged(bead.beadId, bead.attempt), data: { beadId: bead.beadId, attempt: bead.attempt, mergeCommit } });
-    const rework = (reason: string) =>
-      commands.send(scope, { type: 'RequestRework', commandId: commandIds.requestRework(bead.beadId, bead.attempt), data: { beadId: bead.beadId, attempt: bead.attempt, reason } });
-    const empty = () => (rig.config.allowEmptyBeads ? merged(targetTip) : rework(`the branch changed nothing relative to ${target}`));
-    switch (outcome.kind) {
-      case 'missing':
-        await rework(`the branch ${bead.branch} is no longer on origin; the next attempt starts from the current ${target}`);
-        break;
-      case 'conflict':
-        await rework(
-          `merge conflict with ${target}${batch.ahead > 0 ? ` and the ${batch.ahead} bead${batch.ahead === 1 ? '' : 's'} merged before it in batch ${batch.batchId.slice(0, 8)}` : ''} in: ${outcome.files.join(', ')} (the next attempt starts from the current ${target})`,
-        );
-        break;
-      case 'empty':
-        await empty();
-        break;
-      case 'already-merged': {
-        // A push whose report was lost (a crash between the two): record the merge, never redo it.
-        const brought = await repository.broughtIn(target, outcome.sourceTip);
-        if (brought?.changed) await merged(brought.merge);
-        else await empty();
-        break;
-      }
-    }
+    const conflictWith = batch.ahead > 0 ? `the ${batch.ahead} bead${batch.ahead === 1 ? '' : 's'} merged before it in batch ${batch.batchId.slice(0, 8)}` : undefined;
+    await commands.send(scope, await unmergedReport(bead, outcome, { target, targetTip, allowEmptyBeads: rig.config.allowEmptyBeads, repository, conflictWith }));
     this.progressed = true;
   }
 }
