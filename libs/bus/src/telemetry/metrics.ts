@@ -95,6 +95,12 @@ export const METRICS = {
     labelNames: ['step'],
     buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 1_800, 7_200],
   },
+  gastown_rig_git_seconds: {
+    type: 'histogram',
+    help: "A rig repository's git operations in the git-runner (createWorktree, commitAll, pushBranch, removeWorktree, buildBatch, pushMerge…), by state: waiting (for the rig's clone-wide queue, or for a gc or recovery to end) and running",
+    labelNames: ['operation', 'state'],
+    buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300],
+  },
   gastown_refinery_check_runs_total: {
     type: 'counter',
     help: "The refinery's check runs on merge batches and their prefixes, by outcome: PASSED, FAILED, FLAKY (failed, then passed on the same tree) or STOPPED (a speculative run whose base went red)",

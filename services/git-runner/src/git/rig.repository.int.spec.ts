@@ -61,7 +61,7 @@ describe('RigRepository against a real origin', () => {
       'Polecat One <polecat-1@gastown.local>|Polecat One',
     );
     expect(await repo.commitAll(first.path, { message: 'nothing', author })).toEqual({ head: committed.head, committed: false });
-    expect(await repo.pushBranch(first.path, bead('aaaa0001'))).toBe(committed.head);
+    await repo.pushBranch(first.path, bead('aaaa0001'), committed.head);
     expect(origin.tip(bead('aaaa0001'))).toBe(committed.head);
 
     // The target moves (another bead merged); the retry must start from there, not from attempt 1.
@@ -81,7 +81,7 @@ describe('RigRepository against a real origin', () => {
 
     writeFileSync(join(third.path, 'attempt-3.txt'), 'third try\n');
     const head = (await repo.commitAll(third.path, { message: 'third try', author })).head;
-    expect(await repo.pushBranch(third.path, bead('aaaa0001'))).toBe(head);
+    await repo.pushBranch(third.path, bead('aaaa0001'), head);
     expect(origin.tip(bead('aaaa0001'))).toBe(head);
     expect(await repo.changedFiles(third.baseCommit, head)).toEqual(['attempt-3.txt']);
     expect(await repo.diffIsEmpty(third.baseCommit, head)).toBe(false);
@@ -320,14 +320,66 @@ describe('RigRepository against a real origin', () => {
     expect(await restarted.contains(FEATURE, sourceTip)).toBe(true);
   });
 
+  it("runs attempts' commits and pushes beside the clone's fetches and worktree work, and every one lands", async () => {
+    const repo = open();
+    await repo.ensureFeatureBranch(FEATURE);
+    const ids = Array.from({ length: 8 }, (_, i) => `f00d000${i}`);
+    const attempt = async (id: string) => {
+      const worktree = await repo.createWorktree({ key: `bead-${id}`, branch: bead(id), base: FEATURE });
+      writeFileSync(join(worktree.path, `${id}.txt`), `${id}\n`);
+      const { head } = await repo.commitAll(worktree.path, { message: id, author });
+      await repo.pushBranch(worktree.path, bead(id), head);
+      await repo.removeWorktree(`bead-${id}`);
+      return head;
+    };
+    // Meanwhile a refinery keeps the clone-wide queue and the worktree registry busy: fetches,
+    // reads of origin, scratch worktrees made, merged into and removed.
+    let busy = true;
+    const refinery = (async () => {
+      let batches = 0;
+      while (busy || batches === 0) {
+        await repo.contains(FEATURE, origin.tip(FEATURE) as string);
+        const built = await repo.buildBatch({ target: FEATURE, entries: ids.map((id) => ({ source: bead(id), message: `Merge ${id}` })), key: 'batch-busy' });
+        if (built.worktree) await repo.discardMerge('batch-busy');
+        batches++;
+      }
+      return batches;
+    })();
+    const heads = await Promise.all(ids.map(attempt));
+    busy = false;
+
+    expect(await refinery).toBeGreaterThan(0);
+    expect(ids.map((id) => origin.tip(bead(id)))).toEqual(heads);
+    expect(ids.map((id, i) => origin.git(['show', `${heads[i]}:${id}.txt`], origin.url))).toEqual(ids);
+    expect(await repo.worktreeKeys()).toEqual([]);
+  });
+
+  it("pushes a work branch without moving the clone's origin/<branch>, which only a fetch updates", async () => {
+    const repo = open();
+    const clone = join(origin.root, `runner-${replicas}`, 'clone');
+    await repo.ensureFeatureBranch(FEATURE);
+    const worktree = await repo.createWorktree({ key: 'bead-tracking', branch: bead('abcd0001'), base: FEATURE });
+    writeFileSync(join(worktree.path, 'tracked.txt'), 'pushed\n');
+    const { head } = await repo.commitAll(worktree.path, { message: 'tracked', author });
+    await repo.pushBranch(worktree.path, bead('abcd0001'), head);
+
+    expect(origin.tip(bead('abcd0001'))).toBe(head);
+    const tracking = () => origin.git(['for-each-ref', '--format=%(objectname)', `refs/remotes/origin/${bead('abcd0001')}`], clone);
+    expect(tracking()).toBe('');
+    await repo.ensureClone();
+    expect(tracking()).toBe(head);
+  });
+
   it('refuses names that git would read as options or revision syntax, and never force-pushes the default branch', async () => {
     const repo = open();
+    const worktreeBase = origin.tip(FEATURE) as string;
     await expect(repo.createWorktree({ key: 'x', branch: '--upload-pack=touch', base: FEATURE })).rejects.toThrow('not a usable branch name');
     await expect(repo.ensureFeatureBranch('a:refs/heads/main')).rejects.toThrow('not a usable branch name');
     await expect(repo.createWorktree({ key: '../escape', branch: bead('0000'), base: FEATURE })).rejects.toThrow('not a usable worktree key');
-    await expect(repo.pushBranch(join(origin.root, 'elsewhere'), bead('0000'))).rejects.toThrow('is not a worktree of rig');
+    await expect(repo.pushBranch(join(origin.root, 'elsewhere'), bead('0000'), worktreeBase)).rejects.toThrow('is not a worktree of rig');
     const worktree = await repo.createWorktree({ key: 'guard', branch: bead('99990000'), base: FEATURE });
-    await expect(repo.pushBranch(worktree.path, 'main')).rejects.toThrow('refusing to use the default branch');
+    await expect(repo.pushBranch(worktree.path, 'main', worktree.baseCommit)).rejects.toThrow('refusing to use the default branch');
+    await expect(repo.pushBranch(worktree.path, bead('99990000'), 'HEAD')).rejects.toThrow('not a full commit id');
   });
 });
 

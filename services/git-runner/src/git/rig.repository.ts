@@ -1,6 +1,8 @@
 import { mkdirSync, realpathSync } from 'node:fs';
-import { mkdir, readdir, rm, stat } from 'node:fs/promises';
-import { join, relative } from 'node:path';
+import { randomUUID } from 'node:crypto';
+import { mkdir, readdir, rename, rm, stat } from 'node:fs/promises';
+import { basename, join, relative } from 'node:path';
+import { histogram } from '@gastown/bus';
 import { displayUrl, GitCommandError, GitProcess, urlSecrets, type GitConnection } from './git.process';
 import { BranchNotFoundError, TargetMovedError } from './rig.errors';
 
@@ -142,14 +144,31 @@ interface WorktreeEntry {
 /** Worktree keys become directory names. */
 const KEY = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
 const OBJECT_ID = /^(?:[0-9a-f]{40}|[0-9a-f]{64})$/;
+const gitSeconds = histogram('gastown_rig_git_seconds');
+/** The remote that pushBranch pushes through: origin's address, no remote-tracking refs. */
+const PUSH_REMOTE = 'gastown-push';
+/** How long a git command waits for another's lock on packed-refs. */
+const PACKED_REFS_WAIT_MS = 30_000;
+/** git's default `gc.auto`: loose objects before `gc --auto` packs them. */
+const GC_AUTO_LOOSE_OBJECTS = 6700;
+/** How often the clone is offered a `gc --auto` (cheap when under the thresholds: it counts one object directory). */
+const FETCHES_PER_GC = 32;
 /** Git's own lock files; a SIGKILLed git leaves them and every later command then fails. */
 const TOP_LEVEL_LOCKS = ['index.lock', 'HEAD.lock', 'config.lock', 'packed-refs.lock', 'shallow.lock'];
 
 /**
  * One rig's repository on this runner: a cached clone of origin plus worktrees for agents and
  * scratch worktrees for merges. Every operation converges on a target state, so redoing one
- * after a crash is safe. Operations on one instance run one at a time: they share the clone's
- * refs and index locks, which git does not let two processes take at once.
+ * after a crash is safe. Three lanes, so that ten attempts do not each wait for every fetch,
+ * batch and cleanup of the rig:
+ * - the clone-wide queue, one operation at a time: fetches and what must read one fetch's refs,
+ *   pushes of targets, recovery;
+ * - the worktree registry, one change at a time, beside the queue: adding and removing worktrees
+ *   (see `registered`);
+ * - work inside one worktree (an attempt's checkout, commit and push, a batch's merges), which
+ *   writes only that worktree, its own branch and new objects, as an agent's own git in its
+ *   worktree always did: it runs beside both.
+ * Only what rewrites the clone under all of them (recovery, gc) waits for the last two to end.
  */
 export class RigRepository {
   readonly rigId: string;
@@ -161,6 +180,13 @@ export class RigRepository {
   private readonly clone: string;
   private readonly git: GitProcess;
   private queue: Promise<unknown> = Promise.resolve();
+  /** The worktree registry's lane (see `registered`). */
+  private registry: Promise<unknown> = Promise.resolve();
+  /** Worktree and registry operations running now, and the quiesce they must wait for before beginning. */
+  private readonly local = new Set<Promise<unknown>>();
+  private quiescing: Promise<void> | undefined;
+  /** Fetches since the last garbage collection. */
+  private fetchesSinceGc = 0;
   private opened = false;
   private syncing: Promise<void> | undefined;
   /** Fetches numbered in the order they began; `fetched` is the latest that succeeded. */
@@ -189,7 +215,7 @@ export class RigRepository {
 
   /** Creates the clone when missing and fetches origin. Concurrent callers share one fetch. */
   ensureClone(): Promise<void> {
-    this.syncing ??= this.exclusive(() => this.sync()).finally(() => {
+    this.syncing ??= this.exclusive('ensureClone', () => this.sync()).finally(() => {
       this.syncing = undefined;
     });
     return this.syncing;
@@ -198,7 +224,7 @@ export class RigRepository {
   /** The convoy's feature branch on origin: its tip when it exists, else created from the default branch's tip. */
   async ensureFeatureBranch(branch: string): Promise<FeatureBranch> {
     assertBranch(branch);
-    return this.exclusive(async () => {
+    return this.exclusive('ensureFeatureBranch', async () => {
       await this.sync();
       const existing = await this.tip(branch);
       if (existing) return { created: false, tip: existing };
@@ -227,10 +253,27 @@ export class RigRepository {
     assertKey(key);
     assertWorkBranch(branch, this.defaultBranch);
     assertBranch(base);
-    return this.exclusive(async () => {
+    const baseCommit = await this.exclusive('fetchBase', async () => {
       await this.sync();
-      const baseCommit = await this.requireTip(base);
-      const path = this.worktreePath(key);
+      return this.requireTip(base);
+    });
+    const path = this.worktreePath(key);
+    await this.registered('addWorktree', async () => {
+      const add = () => this.git.run(this.clone, ['worktree', 'add', '--no-checkout', '-B', branch, path, baseCommit]);
+      await mkdir(join(this.root, 'worktrees'), { recursive: true });
+      // The usual case, a new key and no other worktree on the branch, costs one git process.
+      // Anything else makes `add` refuse before it creates anything (an older attempt still on the
+      // branch, a registration a crash left), and is cleared first.
+      if (!(await exists(path))) {
+        const added = await add().then(
+          () => true,
+          (error: unknown) => {
+            if (!(error instanceof GitCommandError)) throw error;
+            return false;
+          },
+        );
+        if (added) return;
+      }
       const entries = await this.worktrees();
       // An older attempt under another key may still have the branch checked out, and git
       // refuses to check one branch out twice; that attempt is superseded by this one.
@@ -239,16 +282,18 @@ export class RigRepository {
       }
       // A crash can leave the directory without its registration.
       if (!entries.some((entry) => entry.path === path) && (await exists(path))) await this.removeWorktreeAt(path);
-      await mkdir(join(this.root, 'worktrees'), { recursive: true });
-      await this.git.run(this.clone, ['worktree', 'add', '-B', branch, path, baseCommit]);
-      return { path, baseCommit };
+      await add();
     });
+    // Writing out the files (the heavy part for a large repository) touches only this worktree;
+    // registered and not locked, it is no worktree a prune would remove.
+    await this.worktreeLocal('checkout', () => this.git.run(path, ['reset', '--hard', baseCommit]));
+    return { path, baseCommit };
   }
 
   /** Stages everything in the worktree and commits when anything changed. */
   async commitAll(path: string, commit: { message: string; author: GitAuthor }): Promise<CommitResult> {
     this.assertWorktree(path);
-    return this.exclusive(async () => {
+    return this.worktreeLocal('commitAll', async () => {
       // --verbose names what it staged: simple-git waits 50 ms after a command that prints nothing.
       await this.git.run(path, ['add', '--all', '--verbose']);
       let committed = true;
@@ -264,22 +309,23 @@ export class RigRepository {
     });
   }
 
-  /** Force-pushes the worktree's branch to origin (a new attempt replaces the old one) and returns the pushed commit. */
-  async pushBranch(path: string, branch: string): Promise<string> {
+  /**
+   * Force-pushes `head` (what commitAll made in the worktree) to origin's `branch`: a new attempt
+   * replaces the old one. Through PUSH_REMOTE, which maps no remote-tracking ref: a push through
+   * origin would move origin/<branch> in the clone under a fetch running meanwhile, which then
+   * fails on a ref that is no longer where it read it. The next fetch brings the branch.
+   */
+  async pushBranch(path: string, branch: string, head: string): Promise<void> {
     this.assertWorktree(path);
     assertWorkBranch(branch, this.defaultBranch);
-    return this.exclusive(async () => {
-      const head = await this.git.run(path, ['rev-parse', '--verify', `refs/heads/${branch}^{commit}`]);
-      await this.git.run(path, ['push', '--force', 'origin', `refs/heads/${branch}:refs/heads/${branch}`]);
-      return head;
-    });
+    assertObjectId(head);
+    await this.worktreeLocal('pushBranch', () => this.git.run(path, ['push', '--force', PUSH_REMOTE, `${head}:refs/heads/${branch}`]));
   }
 
   /** Removes the worktree of `key` and its local branch (origin keeps whatever was pushed). Idempotent. */
   async removeWorktree(key: string): Promise<void> {
     assertKey(key);
-    return this.exclusive(async () => {
-      await this.open();
+    return this.registered('removeWorktree', async () => {
       const removed = await this.removeWorktreeAt(this.worktreePath(key));
       if (removed?.branch?.startsWith('refs/heads/')) {
         // `branch -D` says what it deleted (update-ref -d is silent, which simple-git pays 50 ms for).
@@ -296,7 +342,8 @@ export class RigRepository {
    * Agent worktrees stay, clean, for the agent runner to resume or remove.
    */
   async recover(): Promise<RecoveryReport> {
-    return this.exclusive(async () => {
+    // It deletes lock files: any git still running in a worktree would lose the ones it holds.
+    return this.exclusive('recover', () => this.quiesced(async () => {
       await this.open();
       const removedLocks = await this.removeLocks();
       const report: RecoveryReport = { removedLocks, abortedMerges: [], abortedRebases: [], removedWorktrees: [] };
@@ -330,8 +377,9 @@ export class RigRepository {
         await rm(join(scratch, name), { recursive: true, force: true });
         report.removedWorktrees.push(join(scratch, name));
       }
+      await rm(this.trashDir, { recursive: true, force: true });
       return report;
-    });
+    }));
   }
 
   /**
@@ -344,7 +392,7 @@ export class RigRepository {
     assertBranch(source);
     assertBranch(target);
     assertKey(key);
-    return this.exclusive(async () => {
+    return this.exclusive('merge', async () => {
       await this.sync();
       const targetTip = await this.requireTip(target);
       const sourceTip = await this.requireTip(source);
@@ -354,22 +402,19 @@ export class RigRepository {
       const mergeBase = await this.git.run(this.clone, ['merge-base', targetTip, sourceTip]);
       if (await this.sameTree(this.clone, mergeBase, sourceTip)) return { kind: 'empty', targetTip };
 
-      const path = this.scratchPath(key);
-      await this.removeWorktreeAt(path);
-      await mkdir(join(this.root, 'scratch'), { recursive: true });
-      await this.git.run(this.clone, ['worktree', 'add', '--detach', path, targetTip]);
+      const path = await this.addScratch(key, targetTip);
       try {
         await this.git.run(path, [...identity(REFINERY_AUTHOR), 'merge', '--no-ff', '--no-verify', '-m', message, sourceTip]);
       } catch (error) {
         const files = await this.conflictedFiles(path);
-        await this.removeWorktreeAt(path);
+        await this.removeScratch(path);
         if (files.length > 0) return { kind: 'conflict', files };
         throw error;
       }
       // The source's changes may already be in the target by another route (a cherry-pick):
       // the merge then lands no code, which must not pass for a delivered bead.
       if (await this.sameTree(path, targetTip, 'HEAD')) {
-        await this.removeWorktreeAt(path);
+        await this.removeScratch(path);
         return { kind: 'empty', targetTip };
       }
       const commit = await this.git.run(path, ['rev-parse', '--verify', 'HEAD^{commit}']);
@@ -389,30 +434,34 @@ export class RigRepository {
     assertKey(key);
     for (const entry of entries) assertBranch(entry.source);
     if (on !== undefined) assertObjectId(on);
-    return this.exclusive(async () => {
+    const { base, sourceTips } = await this.exclusive('buildBatch', async () => {
       // A batch built on the one ahead uses the fetch that one was built from: both must see one origin.
       if (on === undefined) await this.sync();
       else await this.open();
       const base = on ?? (await this.requireTip(target));
-      const path = this.scratchPath(key);
-      await this.removeWorktreeAt(path);
-      await mkdir(join(this.root, 'scratch'), { recursive: true });
-      await this.git.run(this.clone, ['worktree', 'add', '--detach', path, base]);
+      // Every source read from the same fetch as the base, before any other operation moves a ref.
+      const sourceTips: (string | undefined)[] = [];
+      for (const entry of entries) sourceTips.push(await this.tip(entry.source));
+      return { base, sourceTips };
+    });
+    const path = await this.addScratch(key, base);
+    // The merges read objects by id and write only the scratch worktree and new objects.
+    const { head, outcomes } = await this.worktreeLocal('mergeBatch', async () => {
       let head = base;
       const outcomes: BatchEntryOutcome[] = [];
-      for (const entry of entries) {
-        const outcome = await this.mergeInto(path, head, entry);
+      for (const [index, entry] of entries.entries()) {
+        const outcome = await this.mergeInto(path, head, entry, sourceTips[index]);
         if (outcome.kind === 'merged') head = outcome.commit;
         outcomes.push(outcome);
       }
-      if (head !== base) return { base, tip: head, worktree: path, outcomes };
-      await this.removeWorktreeAt(path);
-      return { base, tip: base, worktree: undefined, outcomes };
+      return { head, outcomes };
     });
+    if (head !== base) return { base, tip: head, worktree: path, outcomes };
+    await this.removeScratch(path);
+    return { base, tip: base, worktree: undefined, outcomes };
   }
 
-  private async mergeInto(path: string, head: string, entry: BatchEntry): Promise<BatchEntryOutcome> {
-    const sourceTip = await this.tip(entry.source);
+  private async mergeInto(path: string, head: string, entry: BatchEntry, sourceTip: string | undefined): Promise<BatchEntryOutcome> {
     if (!sourceTip) return { kind: 'missing' };
     if (await this.isAncestor(sourceTip, head)) return { kind: 'already-merged', sourceTip };
     const mergeBase = await this.git.run(this.clone, ['merge-base', head, sourceTip]);
@@ -437,9 +486,13 @@ export class RigRepository {
   async scratchAt(key: string, commit: string): Promise<string> {
     assertKey(key);
     assertObjectId(commit);
-    return this.exclusive(async () => {
-      await this.open();
-      const path = this.scratchPath(key);
+    return this.addScratch(key, commit);
+  }
+
+  /** A scratch worktree `<dir>/scratch/<key>` at `commit`, detached, replacing any left under that key. */
+  private addScratch(key: string, commit: string): Promise<string> {
+    const path = this.scratchPath(key);
+    return this.registered('addScratch', async () => {
       await this.removeWorktreeAt(path);
       await mkdir(join(this.root, 'scratch'), { recursive: true });
       await this.git.run(this.clone, ['worktree', 'add', '--detach', path, commit]);
@@ -447,13 +500,14 @@ export class RigRepository {
     });
   }
 
+  private async removeScratch(path: string): Promise<void> {
+    await this.registered('removeScratch', () => this.removeWorktreeAt(path));
+  }
+
   /** Removes a merge's scratch worktree (after its push, or to discard it). Idempotent. */
   async discardMerge(key: string): Promise<void> {
     assertKey(key);
-    return this.exclusive(async () => {
-      await this.open();
-      await this.removeWorktreeAt(this.scratchPath(key));
-    });
+    return this.removeScratch(this.scratchPath(key));
   }
 
   /**
@@ -466,7 +520,7 @@ export class RigRepository {
     assertBranch(target);
     assertObjectId(commit);
     assertObjectId(expectedTip);
-    return this.exclusive(async () => {
+    return this.exclusive('pushMerge', async () => {
       await this.open();
       await fence();
       try {
@@ -487,7 +541,7 @@ export class RigRepository {
   async contains(target: string, commit: string): Promise<boolean> {
     assertBranch(target);
     assertObjectId(commit);
-    return this.exclusive(async () => {
+    return this.exclusive('contains', async () => {
       await this.sync();
       const tip = await this.requireTip(target);
       if (!(await this.known(commit))) return false;
@@ -504,7 +558,7 @@ export class RigRepository {
   async broughtIn(target: string, commit: string): Promise<BroughtIn | null> {
     assertBranch(target);
     assertObjectId(commit);
-    return this.exclusive(async () => {
+    return this.exclusive('broughtIn', async () => {
       await this.sync();
       const tip = await this.requireTip(target);
       if (!(await this.known(commit))) return null;
@@ -521,7 +575,7 @@ export class RigRepository {
 
   /** Keys of the agent worktrees on disk (a restarted runner removes those its previous life left). */
   async worktreeKeys(): Promise<string[]> {
-    return this.exclusive(async () => {
+    return this.exclusive('worktreeKeys', async () => {
       const dir = join(this.root, 'worktrees');
       return (await exists(dir)) ? (await readdir(dir)).filter((name) => KEY.test(name)).sort() : [];
     });
@@ -559,7 +613,7 @@ export class RigRepository {
 
   private withCommits<T>(commits: string[], read: () => Promise<T>): Promise<T> {
     commits.forEach(assertObjectId);
-    return this.exclusive(async () => {
+    return this.exclusive('readCommits', async () => {
       await this.open();
       for (const commit of commits) {
         if (!(await this.known(commit))) {
@@ -571,16 +625,81 @@ export class RigRepository {
     });
   }
 
-  /** Serialises the instance's operations; a failed one does not block the next. */
-  private exclusive<T>(operation: () => Promise<T>): Promise<T> {
+  /** Serialises the instance's operations on the clone; a failed one does not block the next. */
+  private exclusive<T>(name: string, operation: () => Promise<T>): Promise<T> {
     const askedAfterFetch = this.fetchesBegun;
+    const asked = performance.now();
     const start = () => {
       this.askedAfterFetch = askedAfterFetch;
-      return operation();
+      return this.measured(name, asked, operation);
     };
     const run = this.queue.then(start, start);
     this.queue = run.catch(() => undefined);
     return run;
+  }
+
+  /** Times `operation` as waiting (since `asked`) and running: a slow rig says whether it waits for its queue or for git. */
+  private async measured<T>(name: string, asked: number, operation: () => Promise<T>): Promise<T> {
+    const started = performance.now();
+    gitSeconds.observe({ operation: name, state: 'waiting' }, (started - asked) / 1000);
+    try {
+      return await operation();
+    } finally {
+      gitSeconds.observe({ operation: name, state: 'running' }, (performance.now() - started) / 1000);
+    }
+  }
+
+  /**
+   * Runs work confined to one worktree beside the queue (see the class comment), once the clone
+   * is set up and unless recovery or gc is rewriting it.
+   */
+  private worktreeLocal<T>(name: string, operation: () => Promise<T>): Promise<T> {
+    const asked = performance.now();
+    return this.unquiesced(() => this.measured(name, asked, operation));
+  }
+
+  /**
+   * Changes the worktree registry (`git worktree add`, removal and prune) one at a time, beside
+   * the clone-wide queue and never inside it from here (the queue may wait on this lane, this
+   * lane never waits on the queue). One at a time because git's registry takes no lock: a prune
+   * drops the entry of a worktree that an `add` is creating at that instant, and a removal may
+   * delete the directory an `add` is about to create its entry in.
+   */
+  private registered<T>(name: string, operation: () => Promise<T>): Promise<T> {
+    const asked = performance.now();
+    return this.unquiesced(() => {
+      const start = () => this.measured(name, asked, operation);
+      const run = this.registry.then(start, start);
+      this.registry = run.catch(() => undefined);
+      return run;
+    });
+  }
+
+  /** Runs `operation` once the clone is set up and no recovery or gc is rewriting it; they wait for it in turn. */
+  private async unquiesced<T>(operation: () => Promise<T>): Promise<T> {
+    if (!this.opened) await this.exclusive('open', () => this.open());
+    while (this.quiescing) await this.quiescing;
+    const run = operation();
+    const settled = run.then(
+      () => undefined,
+      () => undefined,
+    );
+    this.local.add(settled);
+    void settled.then(() => this.local.delete(settled));
+    return run;
+  }
+
+  /** Runs `operation` (from inside the queue) once no worktree-local work runs, and lets none begin until it ends. */
+  private async quiesced<T>(operation: () => Promise<T>): Promise<T> {
+    let end!: () => void;
+    this.quiescing = new Promise((resolve) => (end = resolve));
+    try {
+      await Promise.all([...this.local]);
+      return await operation();
+    } finally {
+      this.quiescing = undefined;
+      end();
+    }
   }
 
   /**
@@ -603,6 +722,15 @@ export class RigRepository {
     await this.git.run(this.clone, ['remote', remotes.includes('origin') ? 'set-url' : 'add', '--', 'origin', this.gitUrl]);
     // A detached background gc would hold locks that make our next command fail.
     await this.git.run(this.clone, ['config', 'gc.autoDetach', 'false']);
+    // Pushes of work branches go through a remote with the same address and no fetch refspec (see pushBranch).
+    await this.git.run(this.clone, ['config', '--', `remote.${PUSH_REMOTE}.url`, this.gitUrl]);
+    // No git of ours collects garbage on its own (commit, merge and fetch would, beside worktree
+    // work): collectGarbage does, with the worktrees quiet.
+    await this.git.run(this.clone, ['config', 'gc.auto', '0']);
+    await this.git.run(this.clone, ['config', 'maintenance.auto', 'false']);
+    // Lanes that run side by side may both rewrite packed-refs (a fetch pruning, a branch
+    // deleted): the second waits for the first's lock instead of failing after git's 1 s.
+    await this.git.run(this.clone, ['config', 'core.packedRefsTimeout', String(PACKED_REFS_WAIT_MS)]);
     this.opened = true;
   }
 
@@ -611,6 +739,17 @@ export class RigRepository {
     // --verbose: a fetch with nothing new prints nothing, and simple-git waits 50 ms after silence.
     await this.git.run(this.clone, ['fetch', '--prune', '--verbose', 'origin']);
     this.fetched = fetch;
+    if (++this.fetchesSinceGc >= FETCHES_PER_GC) await this.collectGarbage();
+  }
+
+  /**
+   * What `gc --auto` would have done after a fetch: pack loose objects and refs once there are
+   * enough of them (git's own thresholds), while no worktree work runs, since packing refs
+   * rewrites refs under them.
+   */
+  private async collectGarbage(): Promise<void> {
+    this.fetchesSinceGc = 0;
+    await this.quiesced(() => this.git.run(this.clone, ['-c', `gc.auto=${GC_AUTO_LOOSE_OBJECTS}`, 'gc', '--auto']));
   }
 
   private async tip(branch: string): Promise<string | undefined> {
@@ -646,10 +785,20 @@ export class RigRepository {
       // Twice forced: a locked worktree is one that prune alone would keep.
       await this.git.run(this.clone, ['worktree', 'remove', '--force', '--force', path]).catch(() => undefined);
     }
-    // Deleting the directory and pruning forgets any other worktree, dirty or damaged; --verbose
-    // because simple-git waits 50 ms after a command that prints nothing.
-    await rm(path, { recursive: true, force: true });
+    // Moving the directory away and pruning forgets any worktree, dirty or damaged; --verbose
+    // because simple-git waits 50 ms after a command that prints nothing. The move is one step;
+    // deleting a large worktree is not, and the registry's lane does not wait for it.
+    const trash = join(this.trashDir, `${basename(path)}-${randomUUID()}`);
+    await mkdir(this.trashDir, { recursive: true });
+    const moved = await rename(path, trash).then(
+      () => true,
+      (error: NodeJS.ErrnoException) => {
+        if (error.code !== 'ENOENT') throw error;
+        return false;
+      },
+    );
     await this.git.run(this.clone, ['worktree', 'prune', '--verbose']);
+    if (moved) void rm(trash, { recursive: true, force: true }).catch(() => undefined);
     return entry;
   }
 
@@ -688,6 +837,11 @@ export class RigRepository {
 
   private worktreePath(key: string): string {
     return join(this.root, 'worktrees', key);
+  }
+
+  /** Where removed worktrees wait to be deleted; what a crash left there goes at the next recovery. */
+  private get trashDir(): string {
+    return join(this.root, 'trash');
   }
 
   private scratchPath(key: string): string {

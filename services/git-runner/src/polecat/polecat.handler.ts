@@ -276,13 +276,13 @@ export class PolecatHandler {
     }
     let head: string;
     try {
-      await timed('commit', () =>
+      ({ head } = await timed('commit', () =>
         repository.commitAll(workdir, {
           message: `${singleLineText(task.beadTitle)}\n\nBead ${job.beadId} attempt ${job.attempt}`,
           author: { name: `Polecat ${task.agent.name}`, email: 'polecat@gastown.local' },
         }),
-      );
-      head = await timed('push', () => repository.pushBranch(workdir, task.branch));
+      ));
+      await timed('push', () => repository.pushBranch(workdir, task.branch, head));
     } catch (error) {
       return failReport(job, `the agent finished, but its work could not be committed and pushed: ${(error as Error).message}`, agentResult);
     }
