@@ -6,8 +6,10 @@
  * commit is stored. The DAG: 5 layers of 10 beads, each bead depending on 1–2 beads of the
  * previous layer, so the critical path is 5 beads plus the landing. The rig has no checks and
  * the default config (maxPolecats 4); further maxPolecats values can be given as arguments
- * (default: 4 10). For a value above 4 the git-runner gets GIT_RUNNER_MAX_AGENTS of the same
- * value (its default, 4, would cap it).
+ * (default: 1 4 10; 1 runs one attempt at a time, so the runner's overhead per attempt is measured
+ * as plain git's is, without other attempts on the same cores). For a value above 4 the
+ * git-runner gets GIT_RUNNER_MAX_AGENTS of the same value (its default, 4, would cap it). Each
+ * row also prints the rig's git operations, waiting and running (gastown_rig_git_seconds).
  *   Lower bound, same machine, same run: what a perfect orchestrator with zero overhead needs in
  *   git for the same work along the convoy's critical path — for each bead on it `git worktree
  *   add` from the feature branch, write the bead's file (what the demo agent writes), commit,
@@ -63,7 +65,7 @@ const LAYERS = 5;
 const WIDTH = 10;
 const BEADS = LAYERS * WIDTH;
 const PLAIN_GIT_RUNS = 3;
-const VARIANTS = process.argv.slice(2).length > 0 ? process.argv.slice(2).map(Number) : [DEFAULT_RIG_CONFIG.maxPolecats, 10];
+const VARIANTS = process.argv.slice(2).length > 0 ? process.argv.slice(2).map(Number) : [1, DEFAULT_RIG_CONFIG.maxPolecats, 10];
 const ROW_GROUPS = ['dag', 'checks', 'failing'] as const;
 type RowGroup = (typeof ROW_GROUPS)[number];
 const ROWS = new Set((process.env['LANDING_ROWS'] ?? ROW_GROUPS.join(',')).split(',').map((row) => row.trim()));
@@ -235,6 +237,8 @@ interface Landing {
   retries: string[];
   /** The git-runner's mean per attempt for each polecat step, read from its /metrics. */
   steps: Map<string, number>;
+  /** The git-runner's mean ms waiting/running per rig git operation. */
+  git: Map<string, string>;
 }
 
 /** A run of the check rows: one convoy of independent beads through one refinery. */
@@ -260,6 +264,23 @@ async function polecatSteps(healthPort: number): Promise<Map<string, number>> {
     return line ? Number(line.slice(line.lastIndexOf(' ') + 1)) : NaN;
   };
   return new Map(STEPS.map((step) => [step, (series('sum', step) / series('count', step)) * 1000]));
+}
+
+const GIT_OPERATIONS = ['fetchBase', 'addWorktree', 'checkout', 'commitAll', 'pushBranch', 'removeWorktree', 'buildBatch', 'addScratch', 'mergeBatch', 'pushMerge'] as const;
+
+/** Mean ms waiting and running per rig git operation, from gastown_rig_git_seconds: "waiting/running". */
+async function gitOperations(healthPort: number): Promise<Map<string, string>> {
+  const text = await (await fetch(`http://127.0.0.1:${healthPort}/metrics`)).text();
+  const mean = (operation: string, state: string) => {
+    const value = (suffix: string) => {
+      const line = text
+        .split('\n')
+        .find((l) => l.startsWith(`gastown_rig_git_seconds_${suffix}{`) && l.includes(`operation="${operation}"`) && l.includes(`state="${state}"`));
+      return line ? Number(line.slice(line.lastIndexOf(' ') + 1)) : NaN;
+    };
+    return ((value('sum') / value('count')) * 1000).toFixed(0);
+  };
+  return new Map(GIT_OPERATIONS.map((operation) => [operation, `${mean(operation, 'waiting')}/${mean(operation, 'running')}`]));
 }
 
 interface GqlAnswer<T> {
@@ -375,7 +396,7 @@ async function dagRows(context: RunContext, freshRunner: FreshRunner): Promise<v
     if (!Number.isInteger(maxPolecats) || maxPolecats < 1 || maxPolecats > 64) throw new Error(`maxPolecats ${maxPolecats} is not 1 to 64`);
     const runnerAgents = Math.max(maxPolecats, 4);
     const { process, healthPort } = await freshRunner(`git-runner-p${maxPolecats}`, runnerAgents);
-    landings.push({ ...(await land(context, tasks, maxPolecats, process, runnerAgents)), steps: await polecatSteps(healthPort) });
+    landings.push({ ...(await land(context, tasks, maxPolecats, process, runnerAgents)), steps: await polecatSteps(healthPort), git: await gitOperations(healthPort) });
   }
   const attemptMs = (l: Landing) => STEPS.reduce((sum, step) => sum + (l.steps.get(step) ?? NaN), 0);
   const idealMs = (l: Landing) => idealSchedule(tasks, l.maxPolecats, attemptMs(l), mergeMs, landingMs);
@@ -432,6 +453,13 @@ async function dagRows(context: RunContext, freshRunner: FreshRunner): Promise<v
     ['overhead ratio', (l: Landing) => (overhead(l) / (serialMs / BEADS)).toFixed(1)],
   ] as const;
   printTable(stepCells, landings);
+
+  console.log("the rig's git operations (gastown_rig_git_seconds), mean ms waiting (for its lane: the clone-wide queue, the worktree registry) / running, over the whole run");
+  const gitCells = [
+    ['maxPolecats', (l: Landing) => String(l.maxPolecats)],
+    ...GIT_OPERATIONS.map((operation) => [operation, (l: Landing) => l.git.get(operation) ?? 'n/a'] as const),
+  ] as const;
+  printTable(gitCells, landings);
 }
 
 function printTable<T>(cells: readonly (readonly [string, (row: T) => string])[], rows: T[]): void {
@@ -574,7 +602,7 @@ async function verifyLanded(context: RunContext, convoyId: string, bare: string,
 }
 
 /** One convoy on a fresh origin and rig: slingBatch until its ConvoyLanded is stored; checks what landed. */
-async function land(context: RunContext, tasks: Task[], maxPolecats: number, runner: ServiceProcess, runnerAgents: number): Promise<Omit<Landing, 'steps'>> {
+async function land(context: RunContext, tasks: Task[], maxPolecats: number, runner: ServiceProcess, runnerAgents: number): Promise<Omit<Landing, 'steps' | 'git'>> {
   const { rigId, bare } = await registerRig(context, `bench-p${maxPolecats}`, maxPolecats === DEFAULT_RIG_CONFIG.maxPolecats ? {} : { maxPolecats });
   const outputBefore = runner.output().length;
   const { convoyId, started, acceptedMs, watch } = await sling(context, rigId, `Bench convoy (maxPolecats ${maxPolecats})`, tasks);
