@@ -101,7 +101,8 @@ describe('a convoy whose work fails', () => {
 async function waitForStarted(system: SystemHarness, convoyId: string): Promise<number[]> {
   await eventually('the agent to start', async () => (await system.events(convoyId)).some((e) => e.type === 'BeadStarted'));
   return eventually('the demo agent process', async () => {
-    const out = execFileSync('pgrep', ['-f', 'demo-agent.main.ts'], { encoding: 'utf8' }).trim();
+    // Bundled, from sources as from the build: the runner starts demo-agent.main.js with plain node.
+    const out = execFileSync('pgrep', ['-f', 'demo-agent\\.main\\.js'], { encoding: 'utf8' }).trim();
     return out ? out.split('\n').map(Number) : null;
   });
 }

@@ -5,8 +5,8 @@ import { parsePromptBlock } from './agent.prompt';
 import { applyWrite, planDemo } from './demo.agent';
 
 /**
- * The demo agent as a process: `node -r @swc-node/register demo-agent.main.ts <prompt file>`
- * (`node demo-agent.main.js <prompt file>` from the runner's build), started by the runner with
+ * The demo agent as a process: `node demo-agent.main.js <prompt file>`, bundled with what it loads
+ * (by the runner's build, or once per runner process from sources), started by the runner with
  * the worktree as its current directory. The decisions live in demo.agent.ts; this file only
  * reads, writes and exits.
  */
