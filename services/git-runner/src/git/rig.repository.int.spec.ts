@@ -1,4 +1,4 @@
-import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
@@ -299,6 +299,10 @@ describe('RigRepository against a real origin', () => {
     const half = join(dir, 'worktrees', 'agent-half');
     origin.git(['worktree', 'add', '--detach', '--lock', '--reason', 'initializing', half, targetTip], clone);
     rmSync(half, { recursive: true, force: true });
+    // And a removed worktree was moved aside, its deletion not yet done.
+    const trashed = join(dir, 'trash', 'agent-old-1f2e');
+    mkdirSync(trashed, { recursive: true });
+    writeFileSync(join(trashed, 'big.bin'), 'left behind\n');
 
     const restarted = open(dir);
     const report = await restarted.recover();
@@ -307,6 +311,7 @@ describe('RigRepository against a real origin', () => {
     expect(report.abortedRebases).toEqual([]);
     expect(report.removedWorktrees.sort()).toEqual([half, scratch].sort());
     expect(existsSync(scratch)).toBe(false);
+    expect(existsSync(trashed)).toBe(false);
     expect(existsSync(join(clone, 'worktrees', 'agent-g', 'MERGE_HEAD'))).toBe(false);
     expect(origin.git(['status', '--porcelain'], agent.path)).toBe('');
     expect(origin.git(['worktree', 'list', '--porcelain'], clone)).not.toMatch(/merge-g|agent-half/);
